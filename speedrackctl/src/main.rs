@@ -1,1 +1,37 @@
-fn main() {}
+//! speedrackctl: the command-line client of speedrackd.
+//!
+//! Parses the command line, connects, reads the clock once, dispatches to `cmd/`, and turns the
+//! outcome into an exit code; it does no rendering and holds no command logic.
+
+mod cli;
+mod cmd;
+mod exit;
+mod render;
+
+use std::process::ExitCode;
+
+use cli::Cli;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let cli = Cli::parse_checked();
+    let outcome = match run(&cli).await {
+        Ok(()) => return ExitCode::SUCCESS,
+        Err(err) => exit::classify(&err, &cli.socket),
+    };
+    if let Some(message) = outcome.message {
+        eprintln!("speedrackctl: {message}");
+    }
+    ExitCode::from(outcome.code)
+}
+
+async fn run(cli: &Cli) -> anyhow::Result<()> {
+    let client = speedrack_proto::connect(&cli.socket).await?;
+    let mut ctx = cmd::Context {
+        client,
+        format: cli.format(),
+        // The one clock read: every relative time in the output is measured from here.
+        now: chrono::Utc::now(),
+    };
+    cmd::run(&cli.command, &mut ctx).await
+}

@@ -1,1 +1,135 @@
-//! placeholder
+//! speedrackd: schedules tasks, runs them, keeps their history, and serves the speedrack.v1 API
+//! on a Unix socket.
+//!
+//! The daemon owns all state; clients (speedrackctl, the web gateway) see it only through the
+//! API. Pure logic (config validation, schedules, the scheduler, failure rules, reload diffs)
+//! lives apart from I/O (runtime loop, processes, SQLite, the socket), so it can be tested
+//! without any of them. The binary's `main` decides exit codes; nothing in here exits.
+
+pub mod clock;
+pub mod config;
+pub mod demo;
+mod events;
+mod exec;
+pub mod history;
+mod reload;
+mod rpc;
+pub mod run;
+mod runtime;
+pub mod schedule;
+mod scheduler;
+pub mod socket;
+pub mod startup;
+mod verdict;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use speedrack_proto::v1::speedrack_server::SpeedrackServer;
+use tokio::net::UnixListener;
+use tokio::sync::{mpsc, watch};
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Server;
+
+use crate::clock::Clock;
+use crate::config::{Settings, TaskSet};
+use crate::history::{History, HistoryError};
+use crate::rpc::{Api, DaemonInfo, authorize};
+use crate::runtime::Runtime;
+
+/// Everything the daemon starts from, already validated.
+#[derive(Debug, Clone)]
+pub struct DaemonConfig {
+    pub settings: Settings,
+    pub settings_path: Option<PathBuf>,
+    pub tasks: TaskSet,
+    pub tasks_path: PathBuf,
+    pub socket_path: PathBuf,
+    pub data_dir: PathBuf,
+    pub demo_mode: bool,
+}
+
+/// Why the daemon stopped with an error after starting.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(transparent)]
+    History(#[from] HistoryError),
+    #[error("cannot build the reflection service: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    #[error("the API server failed: {0}")]
+    Server(#[from] tonic::transport::Error),
+}
+
+/// How long open API streams get to close after shutdown begins.
+const SERVER_STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// Runs the daemon on an already bound socket until `shutdown` completes, then stops firing,
+/// lets running tasks finish for the shutdown grace, and returns.
+pub async fn run(
+    config: DaemonConfig,
+    listener: UnixListener,
+    clock: Arc<dyn Clock>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), DaemonError> {
+    let history = Arc::new(History::open(&config.data_dir)?);
+    for (run, _) in history.close_interrupted(clock.now())? {
+        tracing::warn!(%run, "closed a run left running by an earlier speedrackd as interrupted");
+    }
+    let suspended = history.suspended_tasks()?;
+    let events = events::channel();
+    let (commands, command_queue) = mpsc::channel(256);
+    let (stopping, stopping_rx) = watch::channel(false);
+    let info = DaemonInfo {
+        settings_path: config.settings_path,
+        tasks_path: config.tasks_path,
+        socket_path: config.socket_path,
+        data_dir: config.data_dir,
+        demo_mode: config.demo_mode,
+    };
+    let api = Api::new(
+        commands,
+        Arc::clone(&history),
+        events.clone(),
+        stopping_rx,
+        info,
+    );
+    let runtime = Runtime::new(
+        clock,
+        config.settings,
+        config.tasks,
+        suspended,
+        history,
+        events,
+    );
+
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(speedrack_proto::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let uid = nix::unistd::getuid().as_raw();
+    let mut server_stop = stopping.subscribe();
+    let server = Server::builder()
+        .add_service(InterceptedService::new(
+            SpeedrackServer::new(api),
+            authorize(uid),
+        ))
+        .add_service(InterceptedService::new(reflection, authorize(uid)))
+        .serve_with_incoming_shutdown(
+            tokio_stream::wrappers::UnixListenerStream::new(listener),
+            async move {
+                let _ = server_stop.changed().await;
+            },
+        );
+    let server = tokio::spawn(server);
+    tracing::info!("speedrackd is ready");
+
+    runtime.run(command_queue, shutdown).await;
+    stopping.send_replace(true);
+    match tokio::time::timeout(SERVER_STOP_GRACE, server).await {
+        Ok(Ok(result)) => result?,
+        Ok(Err(join_error)) => tracing::error!("the API server task failed: {join_error}"),
+        Err(_) => tracing::warn!("API connections did not close in time; exiting anyway"),
+    }
+    Ok(())
+}

@@ -1,0 +1,186 @@
+//! The command line: flags, subcommands and their arguments, as clap derive structs.
+//!
+//! Parsing and usage errors only (clap exits with 2 on those). What a command does lives in
+//! `cmd/`; how failures become exit codes lives in `exit.rs`.
+
+use std::path::PathBuf;
+
+use clap::{CommandFactory, Parser, Subcommand, error::ErrorKind};
+use speedrack_proto::v1::OutputStream;
+
+use crate::cmd::Format;
+use crate::exit::EXIT_CODES_HELP;
+
+/// Where `--help` lists the flags that every subcommand accepts.
+const GLOBAL: &str = "Global options";
+
+/// Command-line client of speedrackd, the speedrack cron daemon.
+#[derive(Debug, Parser)]
+#[command(name = "speedrackctl", version, after_help = EXIT_CODES_HELP)]
+pub struct Cli {
+    /// The daemon's Unix socket
+    #[arg(
+        long,
+        global = true,
+        help_heading = GLOBAL,
+        value_name = "PATH",
+        env = speedrack_proto::SOCKET_ENV,
+        default_value_os_t = speedrack_proto::default_socket_path()
+    )]
+    pub socket: PathBuf,
+
+    /// Print one JSON document instead of text (not with `output`, which writes raw bytes)
+    #[arg(long, global = true, help_heading = GLOBAL)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to ask the daemon.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show the daemon's version, paths and task counts
+    Status,
+    /// List every task with its status, schedule, next and last run
+    Tasks,
+    /// List the runs of a task, newest first
+    Runs(RunsArgs),
+    /// Write a run's stdout (or stderr, or speedrack's error text) to stdout, raw
+    Output(OutputArgs),
+    /// Start a run of a task now; its schedule does not move
+    RunNow {
+        /// The task's name
+        task: String,
+    },
+    /// Stop the scheduled runs of a task until `resume`
+    Suspend {
+        /// The task's name
+        task: String,
+    },
+    /// Restart the scheduled runs of a suspended task
+    Resume {
+        /// The task's name
+        task: String,
+    },
+    /// Re-read the settings and tasks files and show what changed
+    Reload,
+}
+
+/// Arguments of `runs`.
+#[derive(Debug, clap::Args)]
+pub struct RunsArgs {
+    /// The task's name
+    pub task: String,
+
+    /// Show at most this many runs
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub limit: u32,
+
+    /// Show the runs older than a previous page (the token printed below it)
+    #[arg(long, value_name = "TOKEN")]
+    pub before_token: Option<String>,
+}
+
+/// Arguments of `output`.
+#[derive(Debug, clap::Args)]
+pub struct OutputArgs {
+    /// The task's name
+    pub task: String,
+
+    /// The run's id (default: the newest run of the task)
+    pub run: Option<i64>,
+
+    /// Write the run's stderr instead of its stdout
+    #[arg(long)]
+    pub stderr: bool,
+
+    /// Write speedrack's own text about the run (why it could not start, what it killed)
+    #[arg(long, conflicts_with = "stderr")]
+    pub op_error: bool,
+}
+
+impl OutputArgs {
+    /// The stream the flags select.
+    pub fn stream(&self) -> OutputStream {
+        match (self.stderr, self.op_error) {
+            (true, _) => OutputStream::Stderr,
+            (false, true) => OutputStream::OpError,
+            (false, false) => OutputStream::Stdout,
+        }
+    }
+}
+
+impl Cli {
+    /// Text unless `--json` was given.
+    pub fn format(&self) -> Format {
+        if self.json {
+            Format::Json
+        } else {
+            Format::Text
+        }
+    }
+
+    /// Parses the process arguments; on a usage error prints it and exits with 2, like clap.
+    pub fn parse_checked() -> Self {
+        let cli = Self::parse();
+        // `--json` is global so that it can follow the subcommand, which means clap cannot
+        // refuse it for `output` by itself.
+        if cli.json && matches!(cli.command, Command::Output(_)) {
+            Self::command()
+                .error(
+                    ErrorKind::ArgumentConflict,
+                    "--json cannot be used with output, which writes the run's raw bytes",
+                )
+                .exit();
+        }
+        cli
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("speedrackctl").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn global_flags_may_follow_the_subcommand() {
+        let cli = parse(&["tasks", "--json", "--socket", "/tmp/s.sock"]).expect("valid");
+        assert!(cli.json);
+        assert_eq!(cli.socket, PathBuf::from("/tmp/s.sock"));
+    }
+
+    #[test]
+    fn output_stream_flags() {
+        let check = |args: &[&str], expected: OutputStream| {
+            let cli = parse(args).expect("valid");
+            let Command::Output(output) = cli.command else {
+                panic!("not output: {args:?}");
+            };
+            assert_eq!(output.stream(), expected, "{args:?}");
+        };
+        check(&["output", "t"], OutputStream::Stdout);
+        check(&["output", "t", "3", "--stderr"], OutputStream::Stderr);
+        check(&["output", "t", "--op-error"], OutputStream::OpError);
+        assert!(parse(&["output", "t", "--stderr", "--op-error"]).is_err());
+    }
+
+    #[test]
+    fn runs_limit_is_bounded() {
+        let cli = parse(&["runs", "t"]).expect("valid");
+        let Command::Runs(runs) = cli.command else {
+            panic!("not runs");
+        };
+        assert_eq!(runs.limit, 20);
+        assert!(parse(&["runs", "t", "--limit", "0"]).is_err());
+        assert!(parse(&["runs", "t", "--limit", "1001"]).is_err());
+    }
+}

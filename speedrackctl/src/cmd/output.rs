@@ -1,0 +1,111 @@
+//! `output TASK [RUN]`: a run's stdout, stderr or op-error text, written raw to stdout.
+//!
+//! Reads with ReadOutput chunk by chunk until the daemon says eof, so large outputs are never
+//! held whole in memory. It does not follow a running run's output as it grows.
+
+use std::io::Write;
+
+use anyhow::bail;
+use speedrack_proto::v1::{GetRunRequest, ListRunsRequest, OutputStream, ReadOutputRequest, Run};
+
+use super::{Context, required};
+use crate::cli::OutputArgs;
+use crate::exit::NotFound;
+
+/// Finds the run and copies the chosen stream to stdout.
+pub async fn run(ctx: &mut Context, args: &OutputArgs) -> anyhow::Result<()> {
+    let run_id = match args.run {
+        Some(run_id) => {
+            let reply = ctx.client.get_run(GetRunRequest { run_id }).await?;
+            let run = required(reply.into_inner().run, "run")?;
+            check_owner(&run, &args.task)?;
+            run.id
+        }
+        None => newest_run(ctx, &args.task).await?,
+    };
+    copy_to_stdout(ctx, run_id, args.stream()).await
+}
+
+/// The id of the task's newest run.
+async fn newest_run(ctx: &mut Context, task: &str) -> anyhow::Result<i64> {
+    let reply = ctx
+        .client
+        .list_runs(ListRunsRequest {
+            task: task.to_owned(),
+            page_size: 1,
+            page_token: String::new(),
+        })
+        .await?;
+    match reply.into_inner().runs.first() {
+        Some(run) => Ok(run.id),
+        None => bail!("task {task} has no runs yet"),
+    }
+}
+
+/// A run id given on the command line must be a run of the task given with it, so that a
+/// mistyped id cannot show another task's output as if it were this one's.
+fn check_owner(run: &Run, task: &str) -> Result<(), NotFound> {
+    if run.task == task {
+        return Ok(());
+    }
+    Err(NotFound(format!(
+        "run {} does not belong to task {task} (it is a run of {})",
+        run.id, run.task
+    )))
+}
+
+async fn copy_to_stdout(
+    ctx: &mut Context,
+    run_id: i64,
+    stream: OutputStream,
+) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout();
+    let mut offset = 0;
+    loop {
+        let chunk = ctx
+            .client
+            .read_output(ReadOutputRequest {
+                run_id,
+                stream: stream as i32,
+                offset,
+                // 0 asks for the daemon's default chunk size.
+                length: 0,
+            })
+            .await?
+            .into_inner();
+        stdout.write_all(&chunk.data)?;
+        offset += chunk.data.len() as u64;
+        if chunk.eof {
+            break;
+        }
+        // Without progress and without eof, asking again would loop forever.
+        if chunk.data.is_empty() {
+            bail!(
+                "speedrackd sent no data at byte {offset} of run {run_id}'s output but did not \
+                 say it ended; try again"
+            );
+        }
+    }
+    stdout.flush()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_must_belong_to_the_task() {
+        let run = Run {
+            id: 7,
+            task: "backup".into(),
+            ..Run::default()
+        };
+        assert!(check_owner(&run, "backup").is_ok());
+        let err = check_owner(&run, "cleanup").expect_err("another task's run");
+        assert_eq!(
+            err.to_string(),
+            "run 7 does not belong to task cleanup (it is a run of backup)"
+        );
+    }
+}

@@ -1,0 +1,96 @@
+//! `reload`: make the daemon re-read its files and show what changed.
+//!
+//! A refused reload (FAILED_PRECONDITION: the daemon kept its running configuration) becomes
+//! an error of its own; other failures go to `main` as they are.
+
+use anyhow::bail;
+use speedrack_proto::v1::{ReloadRequest, ReloadResponse};
+
+use super::{Context, Format, print_json, print_text};
+use crate::render::{conf_errors, json};
+
+/// Reloads and prints the difference.
+pub async fn run(ctx: &mut Context) -> anyhow::Result<()> {
+    let response = match ctx.client.reload(ReloadRequest {}).await {
+        Ok(reply) => reply.into_inner(),
+        Err(status) if status.code() == tonic::Code::FailedPrecondition => {
+            bail!(
+                "reload refused, running configuration kept: {}",
+                status.message()
+            )
+        }
+        Err(status) => return Err(status.into()),
+    };
+    match ctx.format {
+        Format::Json => print_json(&json::reload(&response)),
+        Format::Text => print_text(&render(&response)),
+    }
+}
+
+/// "added: a, b" (and removed, changed) when not empty, the unchanged count, then conf errors.
+fn render(r: &ReloadResponse) -> String {
+    let mut out = String::new();
+    for (label, names) in [
+        ("added", &r.added),
+        ("removed", &r.removed),
+        ("changed", &r.changed),
+    ] {
+        if !names.is_empty() {
+            out += &format!("{label}: {}\n", names.join(", "));
+        }
+    }
+    let unchanged = r.unchanged.len();
+    let noun = if unchanged == 1 { "task" } else { "tasks" };
+    out += &format!("unchanged: {unchanged} {noun}\n");
+    out + &conf_errors::section(&r.conf_errors, conf_errors::with_task)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use speedrack_proto::v1::ConfError;
+
+    fn names(names: &[&str]) -> Vec<String> {
+        names.iter().map(|n| n.to_string()).collect()
+    }
+
+    #[test]
+    fn diffs() {
+        let cases = [
+            (ReloadResponse::default(), "unchanged: 0 tasks\n"),
+            (
+                ReloadResponse {
+                    unchanged: names(&["a"]),
+                    ..ReloadResponse::default()
+                },
+                "unchanged: 1 task\n",
+            ),
+            (
+                ReloadResponse {
+                    added: names(&["a", "b"]),
+                    removed: names(&["c"]),
+                    changed: names(&["d"]),
+                    unchanged: names(&["e", "f"]),
+                    conf_errors: vec![ConfError {
+                        file: "tasks.yaml".into(),
+                        line: 7,
+                        key: "command".into(),
+                        message: "missing".into(),
+                        task: "b".into(),
+                    }],
+                },
+                "\
+added: a, b
+removed: c
+changed: d
+unchanged: 2 tasks
+conf errors:
+  tasks.yaml:7: b: command: missing
+",
+            ),
+        ];
+        for (response, expected) in cases {
+            assert_eq!(render(&response), expected);
+        }
+    }
+}

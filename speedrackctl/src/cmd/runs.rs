@@ -1,0 +1,226 @@
+//! `runs TASK`: one page of a task's runs, newest first, and how to see more.
+//!
+//! Rendering is pure. A run's output is `output`'s business.
+
+use chrono::{DateTime, Utc};
+use speedrack_proto::v1::{ListRunsRequest, ListRunsResponse, Run, RunStatus, Trigger};
+
+use super::{Context, Format, print_json, print_text};
+use crate::cli::RunsArgs;
+use crate::render::{json, names, table::Table, time};
+
+/// The daemon's cap on a page, which `--limit` shares.
+const MAX_LIMIT: u64 = 1000;
+
+/// Lists a page of runs and prints it.
+pub async fn run(ctx: &mut Context, args: &RunsArgs) -> anyhow::Result<()> {
+    let response = ctx
+        .client
+        .list_runs(ListRunsRequest {
+            task: args.task.clone(),
+            page_size: args.limit,
+            page_token: args.before_token.clone().unwrap_or_default(),
+        })
+        .await?
+        .into_inner();
+    match ctx.format {
+        Format::Json => print_json(&json::runs(&response)),
+        Format::Text => print_text(&render(&args.task, &response, ctx.now)),
+    }
+}
+
+/// The runs table and, when older runs exist, a line saying how to see them.
+fn render(task: &str, response: &ListRunsResponse, now: DateTime<Utc>) -> String {
+    let ListRunsResponse {
+        runs,
+        next_page_token,
+        total,
+    } = response;
+    if runs.is_empty() {
+        return match total {
+            0 => format!("task {task} has no runs yet\n"),
+            _ => format!("no older runs of task {task} ({total} in all)\n"),
+        };
+    }
+    let mut table = Table::new([
+        "ID", "TRIGGER", "STATUS", "STARTED", "DURATION", "EXIT", "REASON",
+    ]);
+    for run in runs {
+        table.push([
+            run.id.to_string(),
+            trigger(run),
+            names::words(names::run_status(run.status)),
+            time::relative(run.started_at.as_ref(), now),
+            duration(run),
+            exit(run),
+            reason(run),
+        ]);
+    }
+    let mut out = table.render();
+    if !next_page_token.is_empty() {
+        out += &format!(
+            "{} of {total} runs shown; see more with --limit {} or older ones with \
+             --before-token {next_page_token}\n",
+            runs.len(),
+            (*total).min(MAX_LIMIT),
+        );
+    }
+    out
+}
+
+/// "schedule", "manual by alice".
+fn trigger(run: &Run) -> String {
+    match (Trigger::try_from(run.trigger), run.requested_by.as_str()) {
+        (Ok(Trigger::Manual), "") => "manual".to_owned(),
+        (Ok(Trigger::Manual), user) => format!("manual by {user}"),
+        _ => names::trigger(run.trigger).to_owned(),
+    }
+}
+
+/// "1.2s"; "running" while in flight; "-" when the end is unknown.
+fn duration(run: &Run) -> String {
+    match (&run.duration, RunStatus::try_from(run.status)) {
+        (Some(duration), _) => time::run_duration(time::seconds(duration)),
+        (None, Ok(RunStatus::Running)) => "running".to_owned(),
+        (None, _) => "-".to_owned(),
+    }
+}
+
+/// "0", "signal 9", or "-" when the process never exited (or never started).
+fn exit(run: &Run) -> String {
+    match (run.exit_code, run.signal) {
+        (Some(code), _) => code.to_string(),
+        (None, Some(signal)) => format!("signal {signal}"),
+        (None, None) => "-".to_owned(),
+    }
+}
+
+/// The daemon's reason for the outcome, else the first line of its operational error.
+fn reason(run: &Run) -> String {
+    let text = match run.reason.as_str() {
+        "" => run.op_error.as_str(),
+        reason => reason,
+    };
+    // A table cell must stay on one line; `output --op-error` shows the whole text.
+    text.lines().next().unwrap_or_default().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: i64 = 1_795_981_200;
+
+    fn ts(seconds: i64) -> Option<prost_types::Timestamp> {
+        Some(prost_types::Timestamp { seconds, nanos: 0 })
+    }
+
+    fn now() -> DateTime<Utc> {
+        DateTime::from_timestamp(T0, 0).expect("valid instant")
+    }
+
+    fn runs() -> Vec<Run> {
+        vec![
+            Run {
+                id: 12,
+                trigger: Trigger::Schedule as i32,
+                status: RunStatus::Running as i32,
+                started_at: ts(T0 - 3),
+                ..Run::default()
+            },
+            Run {
+                id: 11,
+                trigger: Trigger::Manual as i32,
+                requested_by: "alice".into(),
+                status: RunStatus::Failure as i32,
+                started_at: ts(T0 - 125),
+                exit_code: Some(3),
+                reason: "exit status 3".into(),
+                duration: Some(prost_types::Duration {
+                    seconds: 1,
+                    nanos: 200_000_000,
+                }),
+                ..Run::default()
+            },
+            Run {
+                id: 10,
+                trigger: Trigger::Schedule as i32,
+                status: RunStatus::ExecutionError as i32,
+                started_at: ts(T0 - 3600),
+                signal: Some(9),
+                op_error: "killed after timeout of 30s\nprocess group 4242".into(),
+                duration: Some(prost_types::Duration {
+                    seconds: 30,
+                    nanos: 40_000_000,
+                }),
+                ..Run::default()
+            },
+            Run {
+                id: 9,
+                trigger: Trigger::Manual as i32,
+                status: RunStatus::Interrupted as i32,
+                started_at: ts(T0 - 7200),
+                ..Run::default()
+            },
+        ]
+    }
+
+    #[test]
+    fn runs_table_with_more_pages() {
+        let response = ListRunsResponse {
+            runs: runs(),
+            next_page_token: "abc".into(),
+            total: 135,
+        };
+        assert_eq!(
+            render("backup", &response, now()),
+            "\
+ID  TRIGGER          STATUS           STARTED    DURATION  EXIT      REASON
+12  schedule         running          3s ago     running   -
+11  manual by alice  failure          2m 5s ago  1.2s      3         exit status 3
+10  schedule         execution error  1h ago     30.0s     signal 9  killed after timeout of 30s
+9   manual           interrupted      2h ago     -         -
+4 of 135 runs shown; see more with --limit 135 or older ones with --before-token abc
+"
+        );
+    }
+
+    #[test]
+    fn empty_pages() {
+        let cases = [
+            (0, "task backup has no runs yet\n"),
+            (3, "no older runs of task backup (3 in all)\n"),
+        ];
+        for (total, expected) in cases {
+            let response = ListRunsResponse {
+                total,
+                ..ListRunsResponse::default()
+            };
+            assert_eq!(render("backup", &response, now()), expected);
+        }
+    }
+
+    #[test]
+    fn last_page_has_no_footer() {
+        let response = ListRunsResponse {
+            runs: runs().split_off(3),
+            next_page_token: String::new(),
+            total: 4,
+        };
+        assert_eq!(
+            render("backup", &response, now()),
+            "ID  TRIGGER  STATUS       STARTED  DURATION  EXIT  REASON\n\
+             9   manual   interrupted  2h ago   -         -\n"
+        );
+    }
+
+    #[test]
+    fn suggested_limit_is_capped() {
+        let response = ListRunsResponse {
+            runs: runs(),
+            next_page_token: "t".into(),
+            total: 5000,
+        };
+        assert!(render("b", &response, now()).contains("--limit 1000 "));
+    }
+}

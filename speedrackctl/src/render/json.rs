@@ -1,0 +1,325 @@
+//! Proto messages as JSON values for `--json`: the proto's snake_case field names, enums as
+//! lowercase names without their prefix, timestamps as RFC 3339 UTC strings, durations as
+//! `duration_secs`, absent messages and optional scalars as null.
+//!
+//! Pure and built by hand, so that the output format is written down here rather than being
+//! whatever a derive happens to produce. It does not print.
+
+use chrono::SecondsFormat;
+use serde_json::{Value, json};
+use speedrack_proto::v1::{
+    ConfError, GetStatusResponse, ListRunsResponse, ListTasksResponse, ReloadResponse, Run, Task,
+};
+
+use super::{names, time};
+
+/// `status`: the GetStatusResponse.
+pub fn status(s: &GetStatusResponse) -> Value {
+    json!({
+        "version": s.version,
+        "protocol_version": s.protocol_version,
+        "pid": s.pid,
+        "started_at": timestamp(s.started_at.as_ref()),
+        "settings_path": s.settings_path,
+        "tasks_path": s.tasks_path,
+        "socket_path": s.socket_path,
+        "data_dir": s.data_dir,
+        "demo_mode": s.demo_mode,
+        "task_count": s.task_count,
+        "running_count": s.running_count,
+        "suspended_count": s.suspended_count,
+        "conf_error_count": s.conf_error_count,
+        "last_reload_at": timestamp(s.last_reload_at.as_ref()),
+    })
+}
+
+/// `tasks`: `{"tasks": [task...]}`.
+pub fn tasks(response: &ListTasksResponse) -> Value {
+    json!({ "tasks": response.tasks.iter().map(task).collect::<Vec<_>>() })
+}
+
+/// `runs`: `{"runs": [run...], "next_page_token": "...", "total": N}`.
+pub fn runs(response: &ListRunsResponse) -> Value {
+    json!({
+        "runs": response.runs.iter().map(run).collect::<Vec<_>>(),
+        "next_page_token": response.next_page_token,
+        "total": response.total,
+    })
+}
+
+/// `reload`: the ReloadResponse.
+pub fn reload(response: &ReloadResponse) -> Value {
+    json!({
+        "added": response.added,
+        "removed": response.removed,
+        "changed": response.changed,
+        "unchanged": response.unchanged,
+        "conf_errors": response.conf_errors.iter().map(conf_error).collect::<Vec<_>>(),
+    })
+}
+
+/// One task, with its last run nested.
+pub fn task(t: &Task) -> Value {
+    json!({
+        "name": t.name,
+        "description": t.description,
+        "command": t.command,
+        "schedule": t.schedule,
+        "status": names::task_status(t.status),
+        "conf_errors": t.conf_errors.iter().map(conf_error).collect::<Vec<_>>(),
+        "next_fire": timestamp(t.next_fire.as_ref()),
+        "runs_since_start": t.runs_since_start,
+        "runs_retained": t.runs_retained,
+        "last_run": t.last_run.as_ref().map_or(Value::Null, run),
+        "suspended": t.suspended,
+        "running_run_ids": t.running_run_ids,
+    })
+}
+
+/// One run.
+pub fn run(r: &Run) -> Value {
+    json!({
+        "id": r.id,
+        "task": r.task,
+        "trigger": names::trigger(r.trigger),
+        "requested_by": r.requested_by,
+        "scheduled_at": timestamp(r.scheduled_at.as_ref()),
+        "started_at": timestamp(r.started_at.as_ref()),
+        "finished_at": timestamp(r.finished_at.as_ref()),
+        "exit_code": r.exit_code,
+        "signal": r.signal,
+        "status": names::run_status(r.status),
+        "stdout_bytes": r.stdout_bytes,
+        "stderr_bytes": r.stderr_bytes,
+        "op_error": r.op_error,
+        "reason": r.reason,
+        "duration_secs": r.duration.as_ref().map(time::seconds),
+    })
+}
+
+fn conf_error(e: &ConfError) -> Value {
+    json!({
+        "file": e.file,
+        "line": e.line,
+        "key": e.key,
+        "message": e.message,
+        "task": e.task,
+    })
+}
+
+/// RFC 3339 in UTC with milliseconds; null when absent or out of range.
+fn timestamp(ts: Option<&prost_types::Timestamp>) -> Value {
+    ts.and_then(time::instant).map_or(Value::Null, |at| {
+        Value::String(at.to_rfc3339_opts(SecondsFormat::Millis, true))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use speedrack_proto::v1::{RunStatus, TaskStatus, Trigger};
+
+    fn ts(seconds: i64, nanos: i32) -> Option<prost_types::Timestamp> {
+        Some(prost_types::Timestamp { seconds, nanos })
+    }
+
+    // 2026-11-29T19:40:00Z
+    const T0: i64 = 1_795_981_200;
+
+    fn finished_run() -> Run {
+        Run {
+            id: 42,
+            task: "backup".into(),
+            trigger: Trigger::Manual as i32,
+            requested_by: "alice".into(),
+            scheduled_at: ts(T0, 0),
+            started_at: ts(T0, 123_000_000),
+            finished_at: ts(T0 + 1, 323_000_000),
+            exit_code: Some(3),
+            signal: None,
+            status: RunStatus::Failure as i32,
+            stdout_bytes: 10,
+            stderr_bytes: 0,
+            op_error: String::new(),
+            reason: "exit status 3".into(),
+            duration: Some(prost_types::Duration {
+                seconds: 1,
+                nanos: 200_000_000,
+            }),
+        }
+    }
+
+    #[test]
+    fn finished_run_object() {
+        assert_eq!(
+            run(&finished_run()),
+            json!({
+                "id": 42,
+                "task": "backup",
+                "trigger": "manual",
+                "requested_by": "alice",
+                "scheduled_at": "2026-11-29T19:40:00.000Z",
+                "started_at": "2026-11-29T19:40:00.123Z",
+                "finished_at": "2026-11-29T19:40:01.323Z",
+                "exit_code": 3,
+                "signal": null,
+                "status": "failure",
+                "stdout_bytes": 10,
+                "stderr_bytes": 0,
+                "op_error": "",
+                "reason": "exit status 3",
+                "duration_secs": 1.2,
+            })
+        );
+    }
+
+    #[test]
+    fn running_run_has_nulls() {
+        let running = Run {
+            id: 7,
+            task: "t".into(),
+            trigger: Trigger::Schedule as i32,
+            started_at: ts(T0, 0),
+            status: RunStatus::Running as i32,
+            ..Run::default()
+        };
+        let value = run(&running);
+        for field in [
+            "finished_at",
+            "exit_code",
+            "signal",
+            "duration_secs",
+            "scheduled_at",
+        ] {
+            assert_eq!(value[field], Value::Null, "{field}");
+        }
+        assert_eq!(value["trigger"], "schedule");
+        assert_eq!(value["status"], "running");
+        assert_eq!(value["requested_by"], "");
+    }
+
+    #[test]
+    fn killed_run_has_signal() {
+        let killed = Run {
+            signal: Some(9),
+            status: RunStatus::ExecutionError as i32,
+            ..Run::default()
+        };
+        let value = run(&killed);
+        assert_eq!(value["signal"], 9);
+        assert_eq!(value["exit_code"], Value::Null);
+        assert_eq!(value["status"], "execution_error");
+    }
+
+    #[test]
+    fn task_objects() {
+        let never_run = Task {
+            name: "a".into(),
+            schedule: "every 21s".into(),
+            status: TaskStatus::NeverRun as i32,
+            next_fire: ts(T0 + 21, 0),
+            ..Task::default()
+        };
+        assert_eq!(
+            task(&never_run),
+            json!({
+                "name": "a",
+                "description": "",
+                "command": "",
+                "schedule": "every 21s",
+                "status": "never_run",
+                "conf_errors": [],
+                "next_fire": "2026-11-29T19:40:21.000Z",
+                "runs_since_start": 0,
+                "runs_retained": 0,
+                "last_run": null,
+                "suspended": false,
+                "running_run_ids": [],
+            })
+        );
+
+        let broken = Task {
+            name: "b".into(),
+            status: TaskStatus::ConfError as i32,
+            conf_errors: vec![ConfError {
+                file: "tasks.yaml".into(),
+                line: 12,
+                key: "schedule".into(),
+                message: "unknown unit \"x\"".into(),
+                task: "b".into(),
+            }],
+            last_run: Some(finished_run()),
+            running_run_ids: vec![43, 44],
+            ..Task::default()
+        };
+        let value = task(&broken);
+        assert_eq!(value["status"], "conf_error");
+        assert_eq!(value["next_fire"], Value::Null);
+        assert_eq!(
+            value["conf_errors"],
+            json!([{
+                "file": "tasks.yaml",
+                "line": 12,
+                "key": "schedule",
+                "message": "unknown unit \"x\"",
+                "task": "b",
+            }])
+        );
+        assert_eq!(value["last_run"]["id"], 42);
+        assert_eq!(value["running_run_ids"], json!([43, 44]));
+    }
+
+    #[test]
+    fn list_documents() {
+        let response = ListRunsResponse {
+            runs: vec![finished_run()],
+            next_page_token: "tok".into(),
+            total: 135,
+        };
+        let value = runs(&response);
+        assert_eq!(value["total"], 135);
+        assert_eq!(value["next_page_token"], "tok");
+        assert_eq!(value["runs"][0]["id"], 42);
+
+        let value = tasks(&ListTasksResponse { tasks: vec![] });
+        assert_eq!(value, json!({ "tasks": [] }));
+    }
+
+    #[test]
+    fn status_document() {
+        let value = status(&GetStatusResponse {
+            version: "0.7.0".into(),
+            protocol_version: 1,
+            pid: 99,
+            started_at: ts(T0, 0),
+            demo_mode: true,
+            task_count: 3,
+            ..GetStatusResponse::default()
+        });
+        assert_eq!(value["started_at"], "2026-11-29T19:40:00.000Z");
+        assert_eq!(value["last_reload_at"], Value::Null);
+        assert_eq!(value["settings_path"], "");
+        assert_eq!(value["demo_mode"], true);
+        assert_eq!(value["task_count"], 3);
+        assert_eq!(value.as_object().map(|o| o.len()), Some(14));
+    }
+
+    #[test]
+    fn reload_document() {
+        let value = reload(&ReloadResponse {
+            added: vec!["a".into()],
+            unchanged: vec!["b".into(), "c".into()],
+            ..ReloadResponse::default()
+        });
+        assert_eq!(
+            value,
+            json!({
+                "added": ["a"],
+                "removed": [],
+                "changed": [],
+                "unchanged": ["b", "c"],
+                "conf_errors": [],
+            })
+        );
+    }
+}

@@ -1,0 +1,75 @@
+//! The settings and tasks files: reading them, and turning raw YAML into validated types.
+//!
+//! Two phases: serde structs that mirror the files (`deny_unknown_fields`), then validated types
+//! whose invariants hold. A file that cannot be read or is not the right shape is an error for
+//! the whole file; a single task that is wrong becomes a conf error entry, never fatal to the
+//! others. Nothing here touches the scheduler or the history.
+
+mod interval;
+mod settings;
+mod task_name;
+mod tasks;
+
+use std::path::{Path, PathBuf};
+
+pub use interval::{IntervalError, format_interval, parse_interval};
+pub use settings::{Settings, parse_settings};
+pub use task_name::TaskName;
+pub use tasks::{BrokenTask, ConfError, TaskDef, TaskEntry, TaskSet, parse_tasks};
+
+/// A settings or tasks file that cannot be used at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {}: {source} (check the path and its permissions)", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}{}: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Invalid {
+        path: PathBuf,
+        line: Option<usize>,
+        message: String,
+    },
+}
+
+impl ConfigError {
+    fn invalid(path: &Path, error: &serde_yaml::Error) -> ConfigError {
+        ConfigError::Invalid {
+            path: path.to_path_buf(),
+            line: error.location().map(|l| l.line()),
+            message: strip_location(&error.to_string()),
+        }
+    }
+}
+
+/// serde_yaml appends "at line X column Y" to its messages; we print the position our own way.
+fn strip_location(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// Reads and validates the settings file; `None` means all defaults.
+pub fn load_settings(path: Option<&Path>) -> Result<Settings, ConfigError> {
+    let Some(path) = path else {
+        return Ok(Settings::default());
+    };
+    let text = read(path)?;
+    parse_settings(&text).map_err(|error| ConfigError::invalid(path, &error))
+}
+
+/// Reads and validates the tasks file. Broken tasks are entries of the set, not errors.
+pub fn load_tasks(path: &Path) -> Result<TaskSet, ConfigError> {
+    let text = read(path)?;
+    parse_tasks(&text, path).map_err(|error| ConfigError::invalid(path, &error))
+}
+
+fn read(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}

@@ -1,0 +1,31 @@
+//! Demo mode: the built-in tasks that show what speedrack does, written to a fresh directory so
+//! that the demo is an ordinary daemon with an ordinary tasks file (reload works on it too).
+
+use std::path::{Path, PathBuf};
+
+/// The demo tasks file, shipped inside the binary.
+pub const DEMO_TASKS: &str = include_str!("demo_tasks.yaml");
+
+/// File name of the tasks file inside the demo directory.
+pub const DEMO_TASKS_FILE: &str = "speedrack_tasks.yaml";
+
+/// Writes the demo tasks into `dir` and returns the file's path.
+pub fn write_demo_tasks(dir: &Path) -> std::io::Result<PathBuf> {
+    let path = dir.join(DEMO_TASKS_FILE);
+    std::fs::write(&path, DEMO_TASKS)?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::parse_tasks;
+
+    #[test]
+    fn the_demo_tasks_file_parses_and_every_task_is_valid() {
+        let set = parse_tasks(DEMO_TASKS, Path::new(DEMO_TASKS_FILE)).expect("demo tasks parse");
+        let broken: Vec<_> = set.broken().collect();
+        assert!(broken.is_empty(), "{broken:?}");
+        assert!(set.valid().count() >= 5);
+    }
+}

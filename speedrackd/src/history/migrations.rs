@@ -1,0 +1,96 @@
+//! The history schema, as an append-only list of migrations tracked by `PRAGMA user_version`.
+//!
+//! A migration, once released, is never edited: the schema only moves forward by adding one.
+
+use rusqlite::Connection;
+
+/// Each entry takes the schema from version `index` to `index + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: runs and per-task state.
+    "CREATE TABLE runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        task TEXT NOT NULL,
+        trigger TEXT NOT NULL,
+        requested_by TEXT NOT NULL DEFAULT '',
+        scheduled_at_us INTEGER NOT NULL,
+        started_at_us INTEGER NOT NULL,
+        finished_at_us INTEGER,
+        exit_code INTEGER,
+        signal INTEGER,
+        status TEXT NOT NULL,
+        stdout_bytes INTEGER NOT NULL DEFAULT 0,
+        stderr_bytes INTEGER NOT NULL DEFAULT 0,
+        op_error TEXT NOT NULL DEFAULT '',
+        reason TEXT NOT NULL DEFAULT '',
+        pgid INTEGER
+    );
+    CREATE INDEX runs_by_task ON runs (task, id DESC);
+    CREATE INDEX runs_running ON runs (status) WHERE status = 'running';
+    CREATE TABLE task_state (
+        task TEXT PRIMARY KEY,
+        suspended INTEGER NOT NULL DEFAULT 0
+    );",
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
+/// Brings the database up to [`SCHEMA_VERSION`], one transaction per migration.
+pub fn migrate(conn: &mut Connection) -> Result<(), MigrateError> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    let current = usize::try_from(current).unwrap_or(usize::MAX);
+    if current > SCHEMA_VERSION {
+        return Err(MigrateError::TooNew {
+            found: current,
+            known: SCHEMA_VERSION,
+        });
+    }
+    for (version, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(
+            None,
+            "user_version",
+            i64::try_from(version + 1).unwrap_or(i64::MAX),
+        )?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MigrateError {
+    #[error(
+        "the history database has schema version {found}, newer than this speedrackd knows ({known}); run a newer speedrackd or use another data dir"
+    )]
+    TooNew { found: usize, known: usize },
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrates_an_empty_database_and_is_idempotent() {
+        let mut conn = Connection::open_in_memory().expect("in-memory database");
+        migrate(&mut conn).expect("first migration");
+        migrate(&mut conn).expect("second call changes nothing");
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .expect("version");
+        assert_eq!(version, SCHEMA_VERSION as i64);
+    }
+
+    #[test]
+    fn refuses_a_database_from_the_future() {
+        let mut conn = Connection::open_in_memory().expect("in-memory database");
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION as i64 + 1)
+            .expect("set version");
+        assert!(matches!(
+            migrate(&mut conn),
+            Err(MigrateError::TooNew { .. })
+        ));
+    }
+}

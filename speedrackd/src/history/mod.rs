@@ -1,0 +1,295 @@
+//! Run history: a SQLite database (WAL) under the data dir, plus one directory of output files
+//! per run.
+//!
+//! This module stores and answers questions; it does not decide what to keep (retention rules
+//! are pure functions elsewhere) and never runs anything. Calls are short and synchronous, made
+//! under one mutex: SQLite serialises writers anyway, and WAL lets readers proceed.
+
+mod migrations;
+pub mod output;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+pub use migrations::MigrateError;
+
+use crate::config::TaskName;
+use crate::run::{Exit, RunEnd, RunId, RunRecord, RunStatus, Trigger};
+
+/// File name of the database inside the data dir.
+pub const DATABASE_FILE: &str = "history.sqlite3";
+
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error("cannot open the history database {}: {source}", path.display())]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("cannot prepare the history database {}: {source}", path.display())]
+    Migrate {
+        path: PathBuf,
+        #[source]
+        source: MigrateError,
+    },
+    #[error("history database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+/// The history store.
+#[derive(Debug)]
+pub struct History {
+    conn: Mutex<Connection>,
+    data_dir: PathBuf,
+}
+
+const RUN_COLUMNS: &str = "id, task, trigger, requested_by, scheduled_at_us, started_at_us, finished_at_us, \
+     exit_code, signal, status, stdout_bytes, stderr_bytes, op_error, reason";
+
+impl History {
+    /// Opens (creating if needed) the database in `data_dir` and migrates it.
+    pub fn open(data_dir: &Path) -> Result<History, HistoryError> {
+        let path = data_dir.join(DATABASE_FILE);
+        let open_error = |source| HistoryError::Open {
+            path: path.clone(),
+            source,
+        };
+        let mut conn = Connection::open(&path).map_err(open_error)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_error)?;
+        // NORMAL in WAL mode survives a daemon crash; only an OS crash can lose the last commits.
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(open_error)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(open_error)?;
+        migrations::migrate(&mut conn).map_err(|source| HistoryError::Migrate {
+            path: path.clone(),
+            source,
+        })?;
+        Ok(History {
+            conn: Mutex::new(conn),
+            data_dir: data_dir.to_path_buf(),
+        })
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite inconsistent (each call is one
+        // statement or one transaction), so a poisoned lock is still safe to use.
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Records a run as started, before its process exists, and returns its id.
+    pub fn insert_run(
+        &self,
+        task: &TaskName,
+        trigger: &Trigger,
+        scheduled_at: DateTime<Utc>,
+        started_at: DateTime<Utc>,
+    ) -> Result<RunId, HistoryError> {
+        let (trigger_text, requested_by) = match trigger {
+            Trigger::Schedule => ("schedule", ""),
+            Trigger::Manual { by } => ("manual", by.as_str()),
+        };
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO runs (task, trigger, requested_by, scheduled_at_us, started_at_us, status)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'running')",
+            params![
+                task.as_str(),
+                trigger_text,
+                requested_by,
+                scheduled_at.timestamp_micros(),
+                started_at.timestamp_micros()
+            ],
+        )?;
+        Ok(RunId(conn.last_insert_rowid()))
+    }
+
+    /// Remembers the process group of a running run, so a restarted daemon can clean it up.
+    pub fn set_process_group(&self, run: RunId, pgid: i32) -> Result<(), HistoryError> {
+        self.conn().execute(
+            "UPDATE runs SET pgid = ?1 WHERE id = ?2",
+            params![pgid, run.0],
+        )?;
+        Ok(())
+    }
+
+    /// Records how a run ended.
+    pub fn finish_run(&self, run: RunId, end: &RunEnd) -> Result<(), HistoryError> {
+        let (exit_code, signal) = split_exit(end.exit);
+        self.conn().execute(
+            "UPDATE runs SET finished_at_us = ?1, exit_code = ?2, signal = ?3, status = ?4,
+                 stdout_bytes = ?5, stderr_bytes = ?6, op_error = ?7, reason = ?8
+             WHERE id = ?9",
+            params![
+                end.finished_at.timestamp_micros(),
+                exit_code,
+                signal,
+                end.status.as_str(),
+                to_sql_count(end.stdout_bytes),
+                to_sql_count(end.stderr_bytes),
+                end.op_error,
+                end.reason,
+                run.0
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Closes runs left `running` by a daemon that died, and returns their process groups.
+    pub fn close_interrupted(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(RunId, Option<i32>)>, HistoryError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let orphans = {
+            let mut stmt = tx.prepare("SELECT id, pgid FROM runs WHERE status = 'running'")?;
+            stmt.query_map([], |row| Ok((RunId(row.get(0)?), row.get(1)?)))?
+                .collect::<Result<Vec<_>, _>>()?
+        };
+        tx.execute(
+            "UPDATE runs SET status = 'interrupted', finished_at_us = ?1,
+                 op_error = 'speedrackd stopped while this run was in flight; its end is unknown'
+             WHERE status = 'running'",
+            params![now.timestamp_micros()],
+        )?;
+        tx.commit()?;
+        Ok(orphans)
+    }
+
+    pub fn get_run(&self, run: RunId) -> Result<Option<RunRecord>, HistoryError> {
+        let sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = ?1");
+        Ok(self
+            .conn()
+            .query_row(&sql, params![run.0], read_run)
+            .optional()?)
+    }
+
+    /// Runs of a task, newest first, older than `before` when given.
+    pub fn list_runs(
+        &self,
+        task: &TaskName,
+        before: Option<RunId>,
+        limit: usize,
+    ) -> Result<Vec<RunRecord>, HistoryError> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM runs WHERE task = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3"
+        );
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let before = before.map_or(i64::MAX, |id| id.0);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let runs = stmt.query_map(params![task.as_str(), before, limit], read_run)?;
+        Ok(runs.collect::<Result<_, _>>()?)
+    }
+
+    pub fn count_runs(&self, task: &TaskName) -> Result<u64, HistoryError> {
+        let count: i64 = self.conn().query_row(
+            "SELECT COUNT(*) FROM runs WHERE task = ?1",
+            params![task.as_str()],
+            |row| row.get(0),
+        )?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    /// Every task name that has history, sorted.
+    pub fn task_names(&self) -> Result<Vec<TaskName>, HistoryError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached("SELECT DISTINCT task FROM runs ORDER BY task")?;
+        let names = stmt.query_map([], |row| row.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for name in names {
+            out.extend(TaskName::parse_normalised(&name?));
+        }
+        Ok(out)
+    }
+
+    pub fn suspended_tasks(&self) -> Result<HashSet<TaskName>, HistoryError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached("SELECT task FROM task_state WHERE suspended = 1")?;
+        let names = stmt.query_map([], |row| row.get::<_, String>(0))?;
+        let mut out = HashSet::new();
+        for name in names {
+            out.extend(TaskName::parse_normalised(&name?));
+        }
+        Ok(out)
+    }
+
+    pub fn set_suspended(&self, task: &TaskName, suspended: bool) -> Result<(), HistoryError> {
+        self.conn().execute(
+            "INSERT INTO task_state (task, suspended) VALUES (?1, ?2)
+             ON CONFLICT (task) DO UPDATE SET suspended = excluded.suspended",
+            params![task.as_str(), suspended],
+        )?;
+        Ok(())
+    }
+}
+
+fn split_exit(exit: Option<Exit>) -> (Option<i32>, Option<i32>) {
+    match exit {
+        Some(Exit::Code(code)) => (Some(code), None),
+        Some(Exit::Signal(signal)) => (None, Some(signal)),
+        None => (None, None),
+    }
+}
+
+fn read_run(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
+    let task: String = row.get(1)?;
+    let trigger: String = row.get(2)?;
+    let requested_by: String = row.get(3)?;
+    let exit_code: Option<i32> = row.get(7)?;
+    let signal: Option<i32> = row.get(8)?;
+    let status: String = row.get(9)?;
+    Ok(RunRecord {
+        id: RunId(row.get(0)?),
+        task: TaskName::parse_normalised(&task)
+            .ok_or_else(|| bad_value(1, format!("task name {task:?}")))?,
+        trigger: match trigger.as_str() {
+            "manual" => Trigger::Manual { by: requested_by },
+            _ => Trigger::Schedule,
+        },
+        scheduled_at: instant(row.get(4)?),
+        started_at: instant(row.get(5)?),
+        finished_at: row.get::<_, Option<i64>>(6)?.map(instant),
+        exit: exit_code.map(Exit::Code).or(signal.map(Exit::Signal)),
+        status: RunStatus::parse(&status)
+            .ok_or_else(|| bad_value(9, format!("run status {status:?}")))?,
+        stdout_bytes: from_sql_count(row.get(10)?),
+        stderr_bytes: from_sql_count(row.get(11)?),
+        op_error: row.get(12)?,
+        reason: row.get(13)?,
+    })
+}
+
+/// SQLite integers are signed; byte counts never reach 2^63.
+fn to_sql_count(count: u64) -> i64 {
+    i64::try_from(count).unwrap_or(i64::MAX)
+}
+
+fn from_sql_count(count: i64) -> u64 {
+    u64::try_from(count).unwrap_or(0)
+}
+
+fn instant(micros: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(micros).unwrap_or_default()
+}
+
+fn bad_value(column: usize, what: String) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        column,
+        rusqlite::types::Type::Text,
+        format!("unknown {what}").into(),
+    )
+}

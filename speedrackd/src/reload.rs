@@ -1,0 +1,83 @@
+//! What a reload changes: a pure comparison of the running task set with the new one.
+
+use std::collections::HashMap;
+
+use crate::config::{ConfError, TaskDef, TaskName, TaskSet};
+
+/// Task names by what happened to them, each list in file order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReloadDiff {
+    pub added: Vec<TaskName>,
+    pub removed: Vec<TaskName>,
+    pub changed: Vec<TaskName>,
+    pub unchanged: Vec<TaskName>,
+    /// Conf errors of the new set, with the label of the task each belongs to.
+    pub conf_errors: Vec<(String, ConfError)>,
+}
+
+/// Compares the schedulable tasks of two sets.
+pub fn diff(old: &TaskSet, new: &TaskSet) -> ReloadDiff {
+    let old_defs: HashMap<&TaskName, &TaskDef> = old.valid().map(|def| (&def.name, def)).collect();
+    let new_names: Vec<&TaskName> = new.valid().map(|def| &def.name).collect();
+    let mut result = ReloadDiff::default();
+    for def in new.valid() {
+        match old_defs.get(&def.name) {
+            None => result.added.push(def.name.clone()),
+            Some(old_def) if *old_def == def => result.unchanged.push(def.name.clone()),
+            Some(_) => result.changed.push(def.name.clone()),
+        }
+    }
+    result.removed = old
+        .valid()
+        .filter(|def| !new_names.contains(&&def.name))
+        .map(|def| def.name.clone())
+        .collect();
+    result.conf_errors = new
+        .broken()
+        .flat_map(|broken| {
+            broken
+                .errors
+                .iter()
+                .map(|error| (broken.label.clone(), error.clone()))
+        })
+        .collect();
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::parse_tasks;
+
+    fn set(text: &str) -> TaskSet {
+        parse_tasks(text, Path::new("tasks.yaml")).expect("valid file")
+    }
+
+    fn names(list: &[TaskName]) -> Vec<&str> {
+        list.iter().map(TaskName::as_str).collect()
+    }
+
+    #[test]
+    fn sorts_tasks_into_added_removed_changed_unchanged() {
+        let old = set("tasks:
+  - {name: same, command: a, interval: 1m}
+  - {name: edited, command: a, interval: 1m}
+  - {name: gone, command: a, interval: 1m}
+");
+        let new = set("tasks:
+  - {name: fresh, command: a, interval: 1m}
+  - {name: edited, command: b, interval: 1m}
+  - {name: same, command: a, interval: 1m}
+  - {name: broken, interval: 1m}
+");
+        let result = diff(&old, &new);
+        assert_eq!(names(&result.added), ["fresh"]);
+        assert_eq!(names(&result.changed), ["edited"]);
+        assert_eq!(names(&result.unchanged), ["same"]);
+        assert_eq!(names(&result.removed), ["gone"]);
+        assert_eq!(result.conf_errors.len(), 1);
+        assert_eq!(result.conf_errors[0].0, "broken");
+    }
+}

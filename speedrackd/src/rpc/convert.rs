@@ -1,0 +1,97 @@
+//! Domain types into speedrack.v1 messages. The only place where both meet, so that neither
+//! the runtime nor the history ever sees a prost struct.
+
+use chrono::{DateTime, Utc};
+use speedrack_proto::v1 as pb;
+
+use crate::config::ConfError;
+use crate::reload::ReloadDiff;
+use crate::run::{Exit, RunRecord, RunStatus, Trigger};
+
+pub fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
+    }
+}
+
+fn duration(length: chrono::Duration) -> prost_types::Duration {
+    let seconds = length.num_seconds();
+    let nanos = (length - chrono::Duration::seconds(seconds))
+        .num_nanoseconds()
+        .unwrap_or(0);
+    prost_types::Duration {
+        seconds,
+        nanos: i32::try_from(nanos).unwrap_or(0),
+    }
+}
+
+pub fn run_status(status: RunStatus) -> pb::RunStatus {
+    match status {
+        RunStatus::Running => pb::RunStatus::Running,
+        RunStatus::Success => pb::RunStatus::Success,
+        RunStatus::Failure => pb::RunStatus::Failure,
+        RunStatus::ExecutionError => pb::RunStatus::ExecutionError,
+        RunStatus::Interrupted => pb::RunStatus::Interrupted,
+    }
+}
+
+pub fn run(record: &RunRecord) -> pb::Run {
+    let (trigger, requested_by) = match &record.trigger {
+        Trigger::Schedule => (pb::Trigger::Schedule, String::new()),
+        Trigger::Manual { by } => (pb::Trigger::Manual, by.clone()),
+    };
+    pb::Run {
+        id: record.id.0,
+        task: record.task.to_string(),
+        trigger: trigger.into(),
+        requested_by,
+        scheduled_at: Some(timestamp(record.scheduled_at)),
+        started_at: Some(timestamp(record.started_at)),
+        finished_at: record.finished_at.map(timestamp),
+        exit_code: match record.exit {
+            Some(Exit::Code(code)) => Some(code),
+            _ => None,
+        },
+        signal: match record.exit {
+            Some(Exit::Signal(signal)) => Some(signal),
+            _ => None,
+        },
+        status: run_status(record.status).into(),
+        stdout_bytes: record.stdout_bytes,
+        stderr_bytes: record.stderr_bytes,
+        op_error: record.op_error.clone(),
+        reason: record.reason.clone(),
+        duration: record
+            .finished_at
+            .map(|end| duration(end - record.started_at)),
+    }
+}
+
+pub fn conf_error(task: &str, error: &ConfError) -> pb::ConfError {
+    pb::ConfError {
+        file: error.file.display().to_string(),
+        line: error
+            .line
+            .and_then(|line| u32::try_from(line).ok())
+            .unwrap_or(0),
+        key: error.key.clone().unwrap_or_default(),
+        message: error.message.clone(),
+        task: task.to_owned(),
+    }
+}
+
+pub fn reload_diff(diff: &ReloadDiff) -> pb::ReloadResponse {
+    let names = |list: &[crate::config::TaskName]| list.iter().map(ToString::to_string).collect();
+    pb::ReloadResponse {
+        added: names(&diff.added),
+        removed: names(&diff.removed),
+        changed: names(&diff.changed),
+        unchanged: names(&diff.unchanged),
+        conf_errors: diff
+            .conf_errors
+            .iter()
+            .map(|(task, error)| conf_error(task, error))
+            .collect(),
+    }
+}

@@ -1,0 +1,176 @@
+//! The speedrack.v1 service: one handler per RPC, each in the file named for what it serves.
+//!
+//! Handlers read history directly and ask the runtime loop for everything live through its
+//! command channel. This module is the only one that sees proto types.
+
+mod auth;
+mod control;
+mod convert;
+mod error;
+mod reload;
+mod runs;
+mod status;
+mod tasks;
+mod watch_events;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use speedrack_proto::v1 as pb;
+use speedrack_proto::v1::speedrack_server::Speedrack;
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tonic::{Request, Response, Status};
+
+pub use auth::authorize;
+
+use crate::events::Stamped;
+use crate::history::History;
+use crate::runtime::{Command, Snapshot};
+
+/// Facts about this daemon that never change while it runs.
+#[derive(Debug, Clone)]
+pub struct DaemonInfo {
+    pub settings_path: Option<PathBuf>,
+    pub tasks_path: PathBuf,
+    pub socket_path: PathBuf,
+    pub data_dir: PathBuf,
+    pub demo_mode: bool,
+}
+
+/// The service implementation handed to tonic.
+#[derive(Clone)]
+pub struct Api {
+    commands: mpsc::Sender<Command>,
+    history: Arc<History>,
+    events: broadcast::Sender<Stamped>,
+    /// Turns true when the daemon stops, so that open event streams end.
+    stopping: watch::Receiver<bool>,
+    info: Arc<DaemonInfo>,
+}
+
+impl Api {
+    pub fn new(
+        commands: mpsc::Sender<Command>,
+        history: Arc<History>,
+        events: broadcast::Sender<Stamped>,
+        stopping: watch::Receiver<bool>,
+        info: DaemonInfo,
+    ) -> Api {
+        Api {
+            commands,
+            history,
+            events,
+            stopping,
+            info: Arc::new(info),
+        }
+    }
+
+    /// Sends a command to the runtime loop and waits for its reply.
+    async fn ask<T>(
+        &self,
+        command: impl FnOnce(oneshot::Sender<T>) -> Command,
+    ) -> Result<T, Status> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(command(reply))
+            .await
+            .map_err(|_| error::shutting_down())?;
+        answer.await.map_err(|_| error::shutting_down())
+    }
+
+    async fn snapshot(&self) -> Result<Snapshot, Status> {
+        self.ask(|reply| Command::Snapshot { reply }).await
+    }
+}
+
+type EventStream = tokio_stream::wrappers::ReceiverStream<Result<pb::WatchEventsResponse, Status>>;
+
+#[tonic::async_trait]
+impl Speedrack for Api {
+    async fn get_status(
+        &self,
+        _: Request<pb::GetStatusRequest>,
+    ) -> Result<Response<pb::GetStatusResponse>, Status> {
+        status::get_status(self).await.map(Response::new)
+    }
+
+    async fn list_tasks(
+        &self,
+        _: Request<pb::ListTasksRequest>,
+    ) -> Result<Response<pb::ListTasksResponse>, Status> {
+        tasks::list_tasks(self).await.map(Response::new)
+    }
+
+    async fn get_task(
+        &self,
+        request: Request<pb::GetTaskRequest>,
+    ) -> Result<Response<pb::GetTaskResponse>, Status> {
+        tasks::get_task(self, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn list_runs(
+        &self,
+        request: Request<pb::ListRunsRequest>,
+    ) -> Result<Response<pb::ListRunsResponse>, Status> {
+        runs::list_runs(self, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn get_run(
+        &self,
+        request: Request<pb::GetRunRequest>,
+    ) -> Result<Response<pb::GetRunResponse>, Status> {
+        runs::get_run(self, request.into_inner()).map(Response::new)
+    }
+
+    async fn read_output(
+        &self,
+        request: Request<pb::ReadOutputRequest>,
+    ) -> Result<Response<pb::ReadOutputResponse>, Status> {
+        runs::read_output(self, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn run_now(
+        &self,
+        request: Request<pb::RunNowRequest>,
+    ) -> Result<Response<pb::RunNowResponse>, Status> {
+        control::run_now(self, request).await.map(Response::new)
+    }
+
+    async fn suspend(
+        &self,
+        request: Request<pb::SuspendRequest>,
+    ) -> Result<Response<pb::SuspendResponse>, Status> {
+        let task = control::set_suspended(self, &request.into_inner().task, true).await?;
+        Ok(Response::new(pb::SuspendResponse { task: Some(task) }))
+    }
+
+    async fn resume(
+        &self,
+        request: Request<pb::ResumeRequest>,
+    ) -> Result<Response<pb::ResumeResponse>, Status> {
+        let task = control::set_suspended(self, &request.into_inner().task, false).await?;
+        Ok(Response::new(pb::ResumeResponse { task: Some(task) }))
+    }
+
+    async fn reload(
+        &self,
+        _: Request<pb::ReloadRequest>,
+    ) -> Result<Response<pb::ReloadResponse>, Status> {
+        reload::reload(self).await.map(Response::new)
+    }
+
+    type WatchEventsStream = EventStream;
+
+    async fn watch_events(
+        &self,
+        _: Request<pb::WatchEventsRequest>,
+    ) -> Result<Response<EventStream>, Status> {
+        Ok(Response::new(watch_events::watch_events(self)))
+    }
+}

@@ -1,0 +1,32 @@
+//! Reload: read and validate both files away from the runtime loop, then hand the loop a
+//! configuration that is known to be good. An invalid file changes nothing.
+
+use speedrack_proto::v1 as pb;
+use tonic::Status;
+
+use super::{Api, convert};
+use crate::config::{load_settings, load_tasks};
+use crate::runtime::Command;
+
+pub async fn reload(api: &Api) -> Result<pb::ReloadResponse, Status> {
+    let info = api.info.clone();
+    let loaded = tokio::task::spawn_blocking(move || {
+        let settings = load_settings(info.settings_path.as_deref())?;
+        let tasks = load_tasks(&info.tasks_path)?;
+        Ok::<_, crate::config::ConfigError>((settings, tasks))
+    })
+    .await
+    .map_err(|error| Status::internal(format!("config reader failed: {error}")))?;
+    let (settings, tasks) = loaded.map_err(|error| {
+        tracing::warn!("reload refused, running configuration kept: {error}");
+        Status::failed_precondition(error.to_string())
+    })?;
+    let diff = api
+        .ask(|reply| Command::Apply {
+            settings: Box::new(settings),
+            tasks,
+            reply,
+        })
+        .await?;
+    Ok(convert::reload_diff(&diff))
+}

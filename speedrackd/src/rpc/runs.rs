@@ -1,0 +1,117 @@
+//! ListRuns, GetRun and ReadOutput: history and output files, read without the runtime loop.
+
+use speedrack_proto::v1 as pb;
+use tonic::Status;
+
+use super::{Api, convert, tasks};
+use crate::history::output::{Stream, read_slice, stream_path};
+use crate::run::{RunId, RunRecord};
+
+const DEFAULT_PAGE: usize = 50;
+const MAX_PAGE: usize = 1000;
+const DEFAULT_READ: u64 = 1 << 20;
+const MAX_READ: u64 = 4 << 20;
+
+pub async fn list_runs(
+    api: &Api,
+    request: pb::ListRunsRequest,
+) -> Result<pb::ListRunsResponse, Status> {
+    let task = tasks::known_task(api, &request.task).await?;
+    let before = match request.page_token.as_str() {
+        "" => None,
+        token => Some(RunId(token.parse().map_err(|_| {
+            Status::invalid_argument(format!(
+                "page token {token:?} is not one this daemon gave out"
+            ))
+        })?)),
+    };
+    let page_size = match request.page_size as usize {
+        0 => DEFAULT_PAGE,
+        size => size.min(MAX_PAGE),
+    };
+    // One extra row tells whether an older page exists without a second query.
+    let mut runs = api.history.list_runs(&task, before, page_size + 1)?;
+    let next_page_token = if runs.len() > page_size {
+        runs.truncate(page_size);
+        runs.last()
+            .map(|run| run.id.to_string())
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
+    Ok(pb::ListRunsResponse {
+        runs: runs.iter().map(convert::run).collect(),
+        next_page_token,
+        total: api.history.count_runs(&task)?,
+    })
+}
+
+pub fn get_run(api: &Api, request: pb::GetRunRequest) -> Result<pb::GetRunResponse, Status> {
+    let record = find_run(api, RunId(request.run_id))?;
+    Ok(pb::GetRunResponse {
+        run: Some(convert::run(&record)),
+    })
+}
+
+fn find_run(api: &Api, run: RunId) -> Result<RunRecord, Status> {
+    api.history
+        .get_run(run)?
+        .ok_or_else(|| Status::not_found(format!("no run with id {run}")))
+}
+
+pub async fn read_output(
+    api: &Api,
+    request: pb::ReadOutputRequest,
+) -> Result<pb::ReadOutputResponse, Status> {
+    let record = find_run(api, RunId(request.run_id))?;
+    let length = match request.length {
+        0 => DEFAULT_READ,
+        length => length.min(MAX_READ),
+    };
+    let stream = match request.stream() {
+        pb::OutputStream::Stdout => Stream::Stdout,
+        pb::OutputStream::Stderr => Stream::Stderr,
+        pb::OutputStream::OpError => {
+            return Ok(op_error_slice(&record.op_error, request.offset, length));
+        }
+        pb::OutputStream::Unspecified => {
+            return Err(Status::invalid_argument(
+                "say which output to read: stdout, stderr or op_error",
+            ));
+        }
+    };
+    let path = stream_path(api.history.data_dir(), &record.task, record.id, stream);
+    let offset = request.offset;
+    let slice = tokio::task::spawn_blocking(move || {
+        read_slice(&path, offset, usize::try_from(length).unwrap_or(usize::MAX))
+    })
+    .await
+    .map_err(|error| Status::internal(format!("output reader failed: {error}")))?
+    .map_err(|error| {
+        Status::internal(format!(
+            "cannot read the output of run {}: {error}",
+            record.id
+        ))
+    })?;
+    let eof = offset + slice.data.len() as u64 >= slice.total_size;
+    Ok(pb::ReadOutputResponse {
+        data: slice.data,
+        total_size: slice.total_size,
+        eof,
+    })
+}
+
+fn op_error_slice(text: &str, offset: u64, length: u64) -> pb::ReadOutputResponse {
+    let bytes = text.as_bytes();
+    let start = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(bytes.len());
+    let end = start
+        .saturating_add(usize::try_from(length).unwrap_or(usize::MAX))
+        .min(bytes.len());
+    pb::ReadOutputResponse {
+        data: bytes[start..end].to_vec(),
+        total_size: bytes.len() as u64,
+        eof: end == bytes.len(),
+    }
+}

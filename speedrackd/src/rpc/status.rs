@@ -1,0 +1,33 @@
+//! GetStatus: who this daemon is, what it was started with, and how many tasks are in which state.
+
+use speedrack_proto::v1 as pb;
+use tonic::Status;
+
+use super::{Api, convert};
+
+pub async fn get_status(api: &Api) -> Result<pb::GetStatusResponse, Status> {
+    let snapshot = api.snapshot().await?;
+    let info = &api.info;
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    let path_text = |path: &std::path::Path| path.display().to_string();
+    Ok(pb::GetStatusResponse {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        protocol_version: speedrack_proto::PROTOCOL_VERSION,
+        pid: std::process::id(),
+        started_at: Some(convert::timestamp(snapshot.started_at)),
+        settings_path: info
+            .settings_path
+            .as_deref()
+            .map(path_text)
+            .unwrap_or_default(),
+        tasks_path: path_text(&info.tasks_path),
+        socket_path: path_text(&info.socket_path),
+        data_dir: path_text(&info.data_dir),
+        demo_mode: info.demo_mode,
+        task_count: count(snapshot.tasks.entries.len()),
+        running_count: count(snapshot.live.values().map(|live| live.running.len()).sum()),
+        suspended_count: count(snapshot.live.values().filter(|live| live.suspended).count()),
+        conf_error_count: count(snapshot.tasks.broken().count()),
+        last_reload_at: snapshot.last_reload_at.map(convert::timestamp),
+    })
+}

@@ -1,0 +1,99 @@
+//! What a run is, as the daemon's modules share it: ids, triggers, outcomes and the record kept
+//! in history. Plain data; storing, executing and showing runs happen elsewhere.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::TaskName;
+
+/// A run's id: unique for the life of the history database, never reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RunId(pub i64);
+
+impl fmt::Display for RunId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Why a run started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trigger {
+    Schedule,
+    /// Asked for through the API, by this user.
+    Manual {
+        by: String,
+    },
+}
+
+/// How the process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Code(i32),
+    Signal(i32),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunStatus {
+    Running,
+    Success,
+    Failure,
+    /// speedrack could not start or track the command.
+    ExecutionError,
+    /// The daemon stopped while the run was in flight.
+    Interrupted,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Success => "success",
+            RunStatus::Failure => "failure",
+            RunStatus::ExecutionError => "execution_error",
+            RunStatus::Interrupted => "interrupted",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<RunStatus> {
+        [
+            RunStatus::Running,
+            RunStatus::Success,
+            RunStatus::Failure,
+            RunStatus::ExecutionError,
+            RunStatus::Interrupted,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == text)
+    }
+}
+
+/// A run as history keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunRecord {
+    pub id: RunId,
+    pub task: TaskName,
+    pub trigger: Trigger,
+    pub scheduled_at: DateTime<Utc>,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub exit: Option<Exit>,
+    pub status: RunStatus,
+    pub stdout_bytes: u64,
+    pub stderr_bytes: u64,
+    pub op_error: String,
+    pub reason: String,
+}
+
+/// How a finished run ended, as recorded when it ends.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunEnd {
+    pub finished_at: DateTime<Utc>,
+    pub exit: Option<Exit>,
+    pub status: RunStatus,
+    pub stdout_bytes: u64,
+    pub stderr_bytes: u64,
+    pub op_error: String,
+    pub reason: String,
+}

@@ -1,0 +1,65 @@
+//! Requests that RPC handlers send to the runtime loop, each with a reply channel, and what
+//! they get back. The loop owns all mutable state; this is the only way to ask it something.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::oneshot;
+
+use crate::config::{Settings, TaskName, TaskSet};
+use crate::history::HistoryError;
+use crate::reload::ReloadDiff;
+use crate::run::{RunId, RunRecord};
+
+pub enum Command {
+    Snapshot {
+        reply: oneshot::Sender<Snapshot>,
+    },
+    RunNow {
+        task: TaskName,
+        by: String,
+        reply: oneshot::Sender<Result<RunRecord, ControlError>>,
+    },
+    SetSuspended {
+        task: TaskName,
+        suspended: bool,
+        reply: oneshot::Sender<Result<(), ControlError>>,
+    },
+    Apply {
+        settings: Box<Settings>,
+        tasks: TaskSet,
+        reply: oneshot::Sender<ReloadDiff>,
+    },
+}
+
+/// The runtime's view of the tasks at one instant.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub started_at: DateTime<Utc>,
+    pub last_reload_at: Option<DateTime<Utc>>,
+    pub tasks: Arc<TaskSet>,
+    pub live: HashMap<TaskName, LiveState>,
+}
+
+/// What only the running daemon knows about a task.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LiveState {
+    pub next_fire: Option<DateTime<Utc>>,
+    pub suspended: bool,
+    pub running: Vec<RunId>,
+    pub runs_since_start: u64,
+}
+
+/// Why a control request was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    #[error("no task named {0:?} (see speedrackctl tasks)")]
+    UnknownTask(String),
+    #[error("task {task} has conf errors and cannot run; fix the tasks file and reload")]
+    ConfError { task: String },
+    #[error("task {task} is already running (run {run}); it does not overlap itself")]
+    AlreadyRunning { task: TaskName, run: RunId },
+    #[error(transparent)]
+    History(#[from] HistoryError),
+}

@@ -1,0 +1,238 @@
+//! The pure scheduler: which tasks are due at `now`, and when to wake up next.
+//!
+//! A state machine over data. It does not read the clock, spawn processes, or know whether a
+//! task is running; the runtime asks it `due(now)` and `next_wakeup()` and acts on the answers.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, Utc};
+
+use crate::config::TaskName;
+use crate::schedule::Schedule;
+
+/// A task that the schedule says should start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fire {
+    pub task: TaskName,
+    /// The instant the schedule named (the run may start a little after it).
+    pub due: DateTime<Utc>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    schedule: Schedule,
+    /// The instant the schedule's phase counts from (load time for intervals).
+    anchor: DateTime<Utc>,
+    next: Option<DateTime<Utc>>,
+    suspended: bool,
+}
+
+/// Next fire times of every scheduled task, ordered for cheap `due` and `next_wakeup`.
+#[derive(Debug, Default)]
+pub struct Scheduler {
+    entries: HashMap<TaskName, Entry>,
+    queue: BTreeSet<(DateTime<Utc>, TaskName)>,
+}
+
+impl Scheduler {
+    /// Schedules a task whose phase starts at `now`, replacing any earlier schedule of it.
+    pub fn add(&mut self, task: TaskName, schedule: Schedule, now: DateTime<Utc>, suspended: bool) {
+        self.remove(&task);
+        let next = schedule.next_after(now, now);
+        let entry = Entry {
+            schedule,
+            anchor: now,
+            next,
+            suspended,
+        };
+        if let (Some(next), false) = (next, suspended) {
+            self.queue.insert((next, task.clone()));
+        }
+        self.entries.insert(task, entry);
+    }
+
+    pub fn remove(&mut self, task: &TaskName) {
+        if let Some(entry) = self.entries.remove(task)
+            && let Some(next) = entry.next
+        {
+            self.queue.remove(&(next, task.clone()));
+        }
+    }
+
+    /// The schedule a task is known by, if it is scheduled.
+    pub fn schedule_of(&self, task: &TaskName) -> Option<&Schedule> {
+        self.entries.get(task).map(|entry| &entry.schedule)
+    }
+
+    /// Stops or restarts scheduled fires. Resuming keeps the phase: the next fire is the first
+    /// one of the original schedule after `now`. Returns false for an unknown task.
+    pub fn set_suspended(&mut self, task: &TaskName, suspended: bool, now: DateTime<Utc>) -> bool {
+        let Some(entry) = self.entries.get_mut(task) else {
+            return false;
+        };
+        if let Some(next) = entry.next {
+            self.queue.remove(&(next, task.clone()));
+        }
+        entry.suspended = suspended;
+        if !suspended {
+            entry.next = entry.schedule.next_after(entry.anchor, now);
+            if let Some(next) = entry.next {
+                self.queue.insert((next, task.clone()));
+            }
+        }
+        true
+    }
+
+    /// When the task fires next; `None` when suspended, unknown, or never again.
+    pub fn next_fire(&self, task: &TaskName) -> Option<DateTime<Utc>> {
+        self.entries
+            .get(task)
+            .filter(|entry| !entry.suspended)
+            .and_then(|entry| entry.next)
+    }
+
+    /// Takes every fire due at or before `now`, and schedules each task's following fire.
+    ///
+    /// Fires missed while the caller was not looking collapse into one: the task fires once for
+    /// the newest instant that is due, then continues on its phase.
+    pub fn due(&mut self, now: DateTime<Utc>) -> Vec<Fire> {
+        let mut fires = Vec::new();
+        while let Some((at, _)) = self.queue.first()
+            && *at <= now
+        {
+            let Some((due, task)) = self.queue.pop_first() else {
+                break;
+            };
+            let Some(entry) = self.entries.get_mut(&task) else {
+                continue;
+            };
+            let latest_due = latest_fire_at_or_before(&entry.schedule, entry.anchor, due, now);
+            entry.next = entry.schedule.next_after(entry.anchor, now);
+            if let Some(next) = entry.next {
+                self.queue.insert((next, task.clone()));
+            }
+            fires.push(Fire {
+                task,
+                due: latest_due,
+            });
+        }
+        fires
+    }
+
+    /// The earliest instant at which `due` will return something.
+    pub fn next_wakeup(&self) -> Option<DateTime<Utc>> {
+        self.queue.first().map(|(at, _)| *at)
+    }
+}
+
+fn latest_fire_at_or_before(
+    schedule: &Schedule,
+    anchor: DateTime<Utc>,
+    first_due: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> DateTime<Utc> {
+    let mut latest = first_due;
+    while let Some(next) = schedule.next_after(anchor, latest)
+        && next <= now
+    {
+        latest = next;
+    }
+    latest
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_800_000_000 + seconds, 0)
+            .single()
+            .expect("valid instant")
+    }
+
+    fn name(text: &str) -> TaskName {
+        TaskName::normalise(text).expect("valid name")
+    }
+
+    fn every(seconds: u64) -> Schedule {
+        Schedule::Interval(Duration::from_secs(seconds))
+    }
+
+    fn fires(due: &[Fire]) -> Vec<(&str, DateTime<Utc>)> {
+        due.iter()
+            .map(|fire| (fire.task.as_str(), fire.due))
+            .collect()
+    }
+
+    #[test]
+    fn nothing_is_due_before_the_first_period() {
+        let mut scheduler = Scheduler::default();
+        scheduler.add(name("a"), every(10), at(0), false);
+        assert_eq!(scheduler.next_wakeup(), Some(at(10)));
+        assert!(scheduler.due(at(9)).is_empty());
+        assert_eq!(fires(&scheduler.due(at(10))), [("a", at(10))]);
+        assert_eq!(scheduler.next_wakeup(), Some(at(20)));
+    }
+
+    #[test]
+    fn due_returns_every_task_due_in_time_order() {
+        let mut scheduler = Scheduler::default();
+        scheduler.add(name("slow"), every(30), at(0), false);
+        scheduler.add(name("fast"), every(10), at(0), false);
+        scheduler.add(name("mid"), every(20), at(0), false);
+        assert_eq!(
+            fires(&scheduler.due(at(20))),
+            [("fast", at(20)), ("mid", at(20))]
+        );
+        assert_eq!(scheduler.next_wakeup(), Some(at(30)));
+        assert_eq!(
+            fires(&scheduler.due(at(30))),
+            [("fast", at(30)), ("slow", at(30))]
+        );
+    }
+
+    #[test]
+    fn a_late_wakeup_fires_once_and_keeps_the_phase() {
+        let mut scheduler = Scheduler::default();
+        scheduler.add(name("a"), every(10), at(0), false);
+        assert_eq!(fires(&scheduler.due(at(35))), [("a", at(30))]);
+        assert_eq!(scheduler.next_wakeup(), Some(at(40)));
+    }
+
+    #[test]
+    fn suspended_tasks_never_fire_and_resume_on_their_phase() {
+        let mut scheduler = Scheduler::default();
+        scheduler.add(name("a"), every(10), at(0), false);
+        assert!(scheduler.set_suspended(&name("a"), true, at(5)));
+        assert_eq!(scheduler.next_wakeup(), None);
+        assert_eq!(scheduler.next_fire(&name("a")), None);
+        assert!(scheduler.due(at(100)).is_empty());
+        assert!(scheduler.set_suspended(&name("a"), false, at(101)));
+        assert_eq!(scheduler.next_fire(&name("a")), Some(at(110)));
+        assert!(!scheduler.set_suspended(&name("unknown"), true, at(101)));
+    }
+
+    #[test]
+    fn a_task_added_suspended_waits_for_resume() {
+        let mut scheduler = Scheduler::default();
+        scheduler.add(name("a"), every(10), at(0), true);
+        assert_eq!(scheduler.next_wakeup(), None);
+        scheduler.set_suspended(&name("a"), false, at(3));
+        assert_eq!(scheduler.next_wakeup(), Some(at(10)));
+    }
+
+    #[test]
+    fn removed_and_replaced_tasks_leave_no_stale_fires() {
+        let mut scheduler = Scheduler::default();
+        scheduler.add(name("a"), every(10), at(0), false);
+        scheduler.add(name("b"), every(10), at(0), false);
+        scheduler.remove(&name("a"));
+        scheduler.add(name("b"), every(60), at(5), false);
+        assert_eq!(scheduler.next_wakeup(), Some(at(65)));
+        assert_eq!(fires(&scheduler.due(at(65))), [("b", at(65))]);
+    }
+}
