@@ -25,6 +25,10 @@ async fn main() -> ExitCode {
     ExitCode::from(outcome.code)
 }
 
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the ctl's one clock read, at its entry point"
+)]
 async fn run(cli: &Cli) -> anyhow::Result<()> {
     let client = speedrack_proto::connect(&cli.socket).await?;
     let mut ctx = cmd::Context {

@@ -1,1 +1,17 @@
-//! placeholder
+//! Harness for black-box tests: the real `speedrackd` and `speedrackctl` binaries, started on a
+//! temp socket and data dir, driven over the real gRPC API and command line.
+//!
+//! It only starts, waits and observes; what to assert lives in the tests. Waiting is always on
+//! an event (a log line, an API event, a process exit) with a timeout, never a bare sleep.
+
+mod binaries;
+mod daemon;
+mod events;
+pub mod procs;
+
+pub use binaries::{binary, build_binaries};
+pub use daemon::{Ctl, Daemon, DaemonBuilder};
+pub use events::EventWatch;
+
+/// How long any single wait in a test may take before the test fails.
+pub const WAIT: std::time::Duration = std::time::Duration::from_secs(15);

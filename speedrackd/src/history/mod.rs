@@ -293,3 +293,6 @@ fn bad_value(column: usize, what: String) -> rusqlite::Error {
         format!("unknown {what}").into(),
     )
 }
+
+#[cfg(test)]
+mod tests;

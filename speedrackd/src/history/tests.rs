@@ -1,0 +1,156 @@
+//! The history store against a real SQLite file in a temp dir.
+
+use chrono::{DateTime, TimeZone, Utc};
+
+use super::*;
+
+fn at(seconds: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(1_800_000_000 + seconds, 123_456_000)
+        .single()
+        .expect("valid instant")
+}
+
+fn name(text: &str) -> TaskName {
+    TaskName::normalise(text).expect("valid name")
+}
+
+fn open() -> (tempfile::TempDir, History) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let history = History::open(dir.path()).expect("open history");
+    (dir, history)
+}
+
+fn end(status: RunStatus, exit: Option<Exit>) -> RunEnd {
+    RunEnd {
+        finished_at: at(5),
+        exit,
+        status,
+        stdout_bytes: 10,
+        stderr_bytes: 2,
+        op_error: String::new(),
+        reason: "why".into(),
+    }
+}
+
+#[test]
+fn a_run_round_trips_from_start_to_end() {
+    let (_dir, history) = open();
+    let trigger = Trigger::Manual { by: "alice".into() };
+    let run = history
+        .insert_run(&name("a"), &trigger, at(0), at(1))
+        .expect("insert");
+    let started = history.get_run(run).expect("read").expect("exists");
+    assert_eq!(started.status, RunStatus::Running);
+    assert_eq!(started.trigger, trigger);
+    assert_eq!(started.started_at, at(1), "microsecond precision survives");
+    assert_eq!(started.finished_at, None);
+
+    history
+        .finish_run(run, &end(RunStatus::Failure, Some(Exit::Signal(9))))
+        .expect("finish");
+    let finished = history.get_run(run).expect("read").expect("exists");
+    assert_eq!(finished.status, RunStatus::Failure);
+    assert_eq!(finished.exit, Some(Exit::Signal(9)));
+    assert_eq!((finished.stdout_bytes, finished.stderr_bytes), (10, 2));
+    assert_eq!(finished.finished_at, Some(at(5)));
+    assert_eq!(history.get_run(RunId(run.0 + 1)).expect("read"), None);
+}
+
+#[test]
+fn runs_list_newest_first_in_pages_per_task() {
+    let (_dir, history) = open();
+    let ids: Vec<RunId> = (0..5)
+        .map(|i| {
+            history
+                .insert_run(&name("a"), &Trigger::Schedule, at(i), at(i))
+                .expect("insert")
+        })
+        .collect();
+    history
+        .insert_run(&name("b"), &Trigger::Schedule, at(9), at(9))
+        .expect("insert other task");
+
+    let page: Vec<RunId> = history
+        .list_runs(&name("a"), None, 2)
+        .expect("list")
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(page, [ids[4], ids[3]]);
+    let older: Vec<RunId> = history
+        .list_runs(&name("a"), Some(ids[3]), 10)
+        .expect("list")
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(older, [ids[2], ids[1], ids[0]]);
+    assert_eq!(history.count_runs(&name("a")).expect("count"), 5);
+    assert_eq!(history.task_names().expect("names"), [name("a"), name("b")]);
+}
+
+#[test]
+fn runs_left_running_are_closed_as_interrupted_with_their_groups() {
+    let (_dir, history) = open();
+    let lost = history
+        .insert_run(&name("a"), &Trigger::Schedule, at(0), at(0))
+        .expect("insert");
+    history.set_process_group(lost, 4242).expect("pgid");
+    let done = history
+        .insert_run(&name("a"), &Trigger::Schedule, at(1), at(1))
+        .expect("insert");
+    history
+        .finish_run(done, &end(RunStatus::Success, Some(Exit::Code(0))))
+        .expect("finish");
+
+    assert_eq!(
+        history.close_interrupted(at(60)).expect("close"),
+        [(lost, Some(4242))]
+    );
+    let closed = history.get_run(lost).expect("read").expect("exists");
+    assert_eq!(closed.status, RunStatus::Interrupted);
+    assert_eq!(closed.finished_at, Some(at(60)));
+    assert!(!closed.op_error.is_empty());
+    assert_eq!(
+        history.get_run(done).expect("read").expect("exists").status,
+        RunStatus::Success
+    );
+    assert!(
+        history
+            .close_interrupted(at(61))
+            .expect("close again")
+            .is_empty()
+    );
+}
+
+#[test]
+fn suspension_is_persisted_and_reopened() {
+    let (dir, history) = open();
+    history.set_suspended(&name("a"), true).expect("suspend");
+    history.set_suspended(&name("b"), true).expect("suspend");
+    history.set_suspended(&name("b"), false).expect("resume");
+    drop(history);
+    let reopened = History::open(dir.path()).expect("reopen");
+    assert_eq!(
+        reopened.suspended_tasks().expect("read"),
+        [name("a")].into_iter().collect()
+    );
+}
+
+#[test]
+fn run_ids_are_never_reused_after_deletion() {
+    let (_dir, history) = open();
+    let first = history
+        .insert_run(&name("a"), &Trigger::Schedule, at(0), at(0))
+        .expect("insert");
+    history
+        .conn()
+        .execute("DELETE FROM runs", [])
+        .expect("delete");
+    let second = history
+        .insert_run(&name("a"), &Trigger::Schedule, at(1), at(1))
+        .expect("insert");
+    assert!(
+        second > first,
+        "output directories are named by run id, so ids must not repeat"
+    );
+}

@@ -1,0 +1,265 @@
+//! A real speedrackd process on temp paths, and the real speedrackctl pointed at it.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use nix::sys::signal::Signal;
+use nix::unistd::Pid;
+use speedrack_proto::v1::WatchEventsRequest;
+use speedrack_proto::v1::speedrack_client::SpeedrackClient;
+use tempfile::TempDir;
+use tonic::transport::Channel;
+
+use crate::{EventWatch, WAIT, binary};
+
+/// The line speedrackd logs once its socket accepts calls.
+const READY_LINE: &str = "speedrackd is ready";
+
+/// Configures a daemon before starting it.
+pub struct DaemonBuilder {
+    dir: Arc<TempDir>,
+    settings: Option<String>,
+}
+
+/// A running speedrackd. Killed when dropped; its log is printed if the test panicked.
+pub struct Daemon {
+    child: Option<Child>,
+    dir: Arc<TempDir>,
+    log: Arc<Mutex<Vec<String>>>,
+    settings_path: Option<PathBuf>,
+}
+
+impl DaemonBuilder {
+    /// A fresh temp dir holding the tasks file (written from `tasks_yaml`), socket and data.
+    pub fn new(tasks_yaml: &str) -> DaemonBuilder {
+        let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+        std::fs::write(dir.path().join("tasks.yaml"), tasks_yaml).expect("write tasks file");
+        DaemonBuilder {
+            dir,
+            settings: None,
+        }
+    }
+
+    pub fn settings(mut self, yaml: &str) -> DaemonBuilder {
+        self.settings = Some(yaml.to_owned());
+        self
+    }
+
+    /// Starts the daemon and waits until it is ready.
+    pub fn start(self) -> Daemon {
+        let settings_path = self.settings.map(|yaml| {
+            let path = self.dir.path().join("settings.yaml");
+            std::fs::write(&path, yaml).expect("write settings file");
+            path
+        });
+        Daemon::spawn(self.dir, settings_path)
+    }
+}
+
+impl Daemon {
+    /// Starts a daemon with default settings on `tasks_yaml`.
+    pub fn start(tasks_yaml: &str) -> Daemon {
+        DaemonBuilder::new(tasks_yaml).start()
+    }
+
+    fn spawn(dir: Arc<TempDir>, settings_path: Option<PathBuf>) -> Daemon {
+        let mut command = Daemon::command(dir.path(), settings_path.as_deref());
+        let mut child = command
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("speedrackd starts");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let stderr = child.stderr.take().expect("piped stderr");
+        let thread_log = Arc::clone(&log);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if line.contains(READY_LINE) {
+                    let _ = ready_tx.send(());
+                }
+                thread_log.lock().expect("log lock").push(line);
+            }
+        });
+        let mut daemon = Daemon {
+            child: Some(child),
+            dir,
+            log,
+            settings_path,
+        };
+        if ready_rx.recv_timeout(WAIT).is_err() {
+            let status = daemon
+                .child
+                .as_mut()
+                .and_then(|child| child.try_wait().ok().flatten());
+            panic!(
+                "speedrackd did not become ready ({status:?}); log:\n{}",
+                daemon.log_text()
+            );
+        }
+        daemon
+    }
+
+    /// The command that starts a daemon on `dir`'s files, for tests that want to run it by hand.
+    pub fn command(dir: &Path, settings: Option<&Path>) -> Command {
+        let mut command = Command::new(binary("speedrackd"));
+        command
+            .arg("run")
+            .arg("--tasks")
+            .arg(dir.join("tasks.yaml"))
+            .arg("--socket")
+            .arg(dir.join("speedrackd.sock"))
+            .arg("--data-dir")
+            .arg(dir.join("data"))
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null());
+        if let Some(settings) = settings {
+            command.arg("--settings").arg(settings);
+        }
+        command
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn socket(&self) -> PathBuf {
+        self.dir.path().join("speedrackd.sock")
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("daemon is running").id()
+    }
+
+    /// Replaces the tasks file (for reload tests).
+    pub fn write_tasks(&self, yaml: &str) {
+        std::fs::write(self.dir.path().join("tasks.yaml"), yaml).expect("write tasks file");
+    }
+
+    /// Everything the daemon logged so far.
+    pub fn log_text(&self) -> String {
+        self.log.lock().expect("log lock").join("\n")
+    }
+
+    pub async fn client(&self) -> SpeedrackClient<Channel> {
+        speedrack_proto::connect(&self.socket())
+            .await
+            .expect("daemon accepts connections")
+    }
+
+    /// Opens a WatchEvents stream.
+    pub async fn watch(&self) -> EventWatch {
+        let stream = self
+            .client()
+            .await
+            .watch_events(WatchEventsRequest {})
+            .await
+            .expect("watch events");
+        EventWatch::new(stream.into_inner())
+    }
+
+    pub fn ctl(&self) -> Ctl {
+        Ctl {
+            socket: self.socket(),
+        }
+    }
+
+    /// Sends a signal and waits for the process to exit.
+    pub fn stop_with(&mut self, signal: Signal) -> ExitStatus {
+        let mut child = self.child.take().expect("daemon is running");
+        let pid = Pid::from_raw(i32::try_from(child.id()).expect("pid fits in i32"));
+        nix::sys::signal::kill(pid, signal).expect("signal the daemon");
+        wait_with_timeout(&mut child, WAIT + Duration::from_secs(30))
+            .expect("daemon exits after the signal")
+    }
+
+    /// Starts a new daemon on the same files (after `stop_with`).
+    pub fn restart(self) -> Daemon {
+        assert!(self.child.is_none(), "stop the daemon before restarting it");
+        Daemon::spawn(Arc::clone(&self.dir), self.settings_path.clone())
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        if std::thread::panicking() {
+            eprintln!(
+                "--- speedrackd log ---\n{}\n--- end of log ---",
+                self.log_text()
+            );
+        }
+    }
+}
+
+/// Waits for a child to exit, without sleeping in a loop: a helper thread does the blocking wait.
+pub fn wait_with_timeout(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
+    let pid = child.id();
+    let (done_tx, done_rx) = mpsc::channel();
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let _ = done_tx.send(child.wait());
+        });
+        match done_rx.recv_timeout(timeout) {
+            Ok(status) => status.ok(),
+            Err(_) => {
+                let pid = Pid::from_raw(i32::try_from(pid).expect("pid fits in i32"));
+                let _ = nix::sys::signal::kill(pid, Signal::SIGKILL);
+                None
+            }
+        }
+    })
+}
+
+/// The real speedrackctl, pointed at one daemon's socket.
+pub struct Ctl {
+    socket: PathBuf,
+}
+
+impl Ctl {
+    /// Runs `speedrackctl --socket SOCKET ARGS...`.
+    pub fn run(&self, args: &[&str]) -> Output {
+        Command::new(binary("speedrackctl"))
+            .arg("--socket")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("speedrackctl runs")
+    }
+
+    /// Runs a read command with `--json`, asserting success, and parses its output.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut full = vec!["--json"];
+        full.extend_from_slice(args);
+        let output = self.run(&full);
+        assert!(
+            output.status.success(),
+            "speedrackctl {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).expect("speedrackctl prints JSON")
+    }
+
+    /// Runs a command, asserting success, and returns its stdout as text.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let output = self.run(args);
+        assert!(
+            output.status.success(),
+            "speedrackctl {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).expect("utf-8 output")
+    }
+}

@@ -1,0 +1,8 @@
+//! Black-box tests: the real daemon and ctl binaries on temp sockets and data dirs.
+//! One integration binary, one module per area.
+
+mod ctl;
+mod lifecycle;
+mod reload;
+mod scheduling;
+mod security;

@@ -1,0 +1,146 @@
+//! A task in a YAML file runs on schedule in a real process, its run lands in history with its
+//! output, and speedrackctl shows it; run-now, suspend and resume act on it.
+
+use std::time::Duration;
+
+use speedrack_tests::{Daemon, WAIT};
+
+const TICKER: &str = "tasks:
+  - name: Ticker
+    description: prints to both streams
+    command: echo hello; echo oops >&2
+    interval: 1s
+  - name: patient
+    command: echo manual
+    interval: 400w
+";
+
+#[tokio::test]
+async fn a_scheduled_run_is_recorded_with_its_output() {
+    let daemon = Daemon::start(TICKER);
+    let mut events = daemon.watch().await;
+    let run = events
+        .run_finished("ticker", WAIT)
+        .await
+        .expect("ticker runs within the wait");
+
+    let runs = daemon.ctl().json(&["runs", "ticker"]);
+    let newest = &runs["runs"][0];
+    assert_eq!(newest["id"], run.id);
+    assert_eq!(newest["trigger"], "schedule");
+    assert_eq!(
+        newest["status"], "failure",
+        "stderr output fails a run by default"
+    );
+    assert_eq!(newest["reason"], "stderr not empty (5 bytes)");
+    assert_eq!(newest["exit_code"], 0);
+    assert_eq!(newest["stdout_bytes"], 6);
+
+    assert_eq!(daemon.ctl().ok(&["output", "ticker"]), "hello\n");
+    assert_eq!(daemon.ctl().ok(&["output", "ticker", "--stderr"]), "oops\n");
+    let on_disk = daemon
+        .data_dir()
+        .join("runs/ticker")
+        .join(run.id.to_string())
+        .join("stdout");
+    assert_eq!(
+        std::fs::read_to_string(on_disk).expect("output file for admins to grep"),
+        "hello\n"
+    );
+
+    let tasks = daemon.ctl().json(&["tasks"]);
+    let ticker = &tasks["tasks"][0];
+    assert_eq!(ticker["name"], "ticker");
+    assert_eq!(ticker["schedule"], "every 1s");
+    assert!(ticker["runs_retained"].as_u64().expect("count") >= 1);
+    assert!(ticker["next_fire"].is_string());
+    assert_eq!(tasks["tasks"][1]["status"], "never_run");
+}
+
+#[tokio::test]
+async fn run_now_is_recorded_as_manual_with_who_asked() {
+    let daemon = Daemon::start(TICKER);
+    let mut events = daemon.watch().await;
+    let said = daemon.ctl().ok(&["run-now", "patient"]);
+    let run = events
+        .run_finished("patient", WAIT)
+        .await
+        .expect("the manual run finishes");
+    assert!(said.contains(&format!("run {}", run.id)), "{said}");
+
+    let newest = &daemon.ctl().json(&["runs", "patient"])["runs"][0];
+    assert_eq!(newest["trigger"], "manual");
+    assert_eq!(newest["requested_by"], current_user());
+    assert_eq!(newest["status"], "success");
+    assert_eq!(daemon.ctl().ok(&["output", "patient"]), "manual\n");
+    let task = &daemon.ctl().json(&["tasks"])["tasks"][1];
+    assert_eq!(task["status"], "success");
+    assert_eq!(task["runs_since_start"], 1);
+}
+
+#[tokio::test]
+async fn a_suspended_task_does_not_fire_until_resumed() {
+    let daemon = Daemon::start(TICKER);
+    let mut events = daemon.watch().await;
+    events
+        .run_finished("ticker", WAIT)
+        .await
+        .expect("ticker runs before suspension");
+    daemon.ctl().ok(&["suspend", "ticker"]);
+    let mut after_suspend = daemon.watch().await;
+
+    let task = &daemon.ctl().json(&["tasks"])["tasks"][0];
+    assert_eq!(task["status"], "suspended");
+    assert!(task["next_fire"].is_null());
+    // Three periods of a 1 s schedule pass without a single start.
+    let fired = after_suspend
+        .run_started("ticker", Duration::from_secs(3))
+        .await;
+    assert!(fired.is_none(), "a suspended task fired: {fired:?}");
+
+    daemon.ctl().ok(&["resume", "ticker"]);
+    after_suspend
+        .run_started("ticker", WAIT)
+        .await
+        .expect("a resumed task fires again");
+}
+
+#[tokio::test]
+async fn a_task_never_overlaps_itself() {
+    let daemon = Daemon::start(
+        "tasks:
+  - name: slow
+    command: sleep 3
+    interval: 1s
+",
+    );
+    let mut events = daemon.watch().await;
+    let first = events.run_started("slow", WAIT).await.expect("slow starts");
+    let refused = daemon.ctl().run(&["run-now", "slow"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("already running"));
+    let finished = events
+        .run_finished("slow", WAIT)
+        .await
+        .expect("slow finishes");
+    assert_eq!(
+        finished.id, first.id,
+        "no second run started while the first ran"
+    );
+    let runs = daemon.ctl().json(&["runs", "slow"]);
+    assert_eq!(
+        runs["total"], 1,
+        "fires during the run were skipped: {runs}"
+    );
+}
+
+fn current_user() -> String {
+    let output = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .expect("id runs");
+    String::from_utf8(output.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned()
+}
