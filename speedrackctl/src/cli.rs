@@ -65,6 +65,14 @@ pub enum Command {
     },
     /// Re-read the settings and tasks files and show what changed
     Reload,
+    /// Show the next fire times of a task, one RFC 3339 timestamp per line
+    Next {
+        /// The task's name
+        task: String,
+        /// How many fire times to show
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        count: u32,
+    },
 }
 
 /// Arguments of `runs`.

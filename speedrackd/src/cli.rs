@@ -10,9 +10,11 @@ use clap::{Args, Parser, Subcommand};
     version,
     about = "The speedrack daemon: runs scheduled tasks and keeps their history"
 )]
+#[command(args_conflicts_with_subcommands = true)]
 #[command(
-    after_help = "Exit status: 0 stopped normally, 1 failed while running, 78 invalid configuration.\n\
-    Without --tasks, speedrackd runs the demo tasks with state in a fresh temporary directory."
+    after_help = "Exit status: 0 ok; 1 failed (for `check`: conf errors found); 2 usage;\n\
+    78 a settings or tasks file is unusable.\n\
+    Without --tasks, `run` starts the demo tasks with state in a fresh temporary directory."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -26,22 +28,59 @@ pub struct Cli {
 pub enum Command {
     /// Run the daemon (the default).
     Run(RunArgs),
+    /// Validate the settings and tasks files, show each task's next fire, list conf errors.
+    Check(CheckArgs),
+    /// Print the next fire times of a schedule, one RFC 3339 timestamp per line.
+    Schedule(ScheduleArgs),
 }
 
 #[derive(Debug, Clone, Default, Args)]
 pub struct RunArgs {
     /// Settings file (YAML); all defaults when absent.
-    #[arg(long, value_name = "FILE", global = true)]
+    #[arg(long, value_name = "FILE")]
     pub settings: Option<PathBuf>,
     /// Tasks file (YAML); demo mode when absent.
-    #[arg(long, value_name = "FILE", global = true)]
+    #[arg(long, value_name = "FILE")]
     pub tasks: Option<PathBuf>,
     /// API socket path [default: /run/speedrack/speedrackd.sock for root,
     /// $XDG_RUNTIME_DIR/speedrack/speedrackd.sock otherwise].
-    #[arg(long, value_name = "PATH", global = true)]
+    #[arg(long, value_name = "PATH")]
     pub socket: Option<PathBuf>,
     /// Where history and run output are kept [default: /var/lib/speedrack for root,
     /// $XDG_STATE_HOME/speedrack otherwise].
-    #[arg(long, value_name = "DIR", global = true)]
+    #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// Settings file (YAML); all defaults when absent.
+    #[arg(long, value_name = "FILE")]
+    pub settings: Option<PathBuf>,
+    /// Tasks file (YAML).
+    #[arg(long, value_name = "FILE")]
+    pub tasks: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(group = clap::ArgGroup::new("schedule").required(true).args(["cron", "interval"]))]
+pub struct ScheduleArgs {
+    /// A cron schedule as YAML: a crontab text ('*/5 * * * *') or a mapping ('{day_of_week: 2, hour: 23}').
+    #[arg(long, value_name = "VALUE")]
+    pub cron: Option<String>,
+    /// An interval like 21s or 1h10m (units M w d h m s).
+    #[arg(long, value_name = "VALUE")]
+    pub interval: Option<String>,
+    /// IANA time zone for cron schedules [default: the settings' `timezone`, else the system's].
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// Fires strictly after this instant (RFC 3339) [default: now].
+    #[arg(long, value_name = "RFC3339")]
+    pub from: Option<String>,
+    /// How many fires to print.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub count: usize,
+    /// Settings file, for its `timezone`.
+    #[arg(long, value_name = "FILE")]
+    pub settings: Option<PathBuf>,
 }

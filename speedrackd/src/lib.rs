@@ -6,12 +6,14 @@
 //! lives apart from I/O (runtime loop, processes, SQLite, the socket), so it can be tested
 //! without any of them. The binary's `main` decides exit codes; nothing in here exits.
 
+pub mod check;
 pub mod clock;
 pub mod config;
 pub mod demo;
 mod events;
 mod exec;
 pub mod history;
+pub mod preview;
 mod reload;
 mod rpc;
 pub mod run;
@@ -77,7 +79,7 @@ pub async fn run(
     for (run, _) in history.close_interrupted(clock.now())? {
         tracing::warn!(%run, "closed a run left running by an earlier speedrackd as interrupted");
     }
-    let suspended = history.suspended_tasks()?;
+    let suspension = history.suspension_states()?;
     let events = events::channel();
     let (commands, command_queue) = mpsc::channel(256);
     let (stopping, stopping_rx) = watch::channel(false);
@@ -99,7 +101,7 @@ pub async fn run(
         clock,
         config.settings,
         config.tasks,
-        suspended,
+        suspension,
         history,
         events,
     );

@@ -52,7 +52,7 @@ mod tests {
     use crate::config::parse_tasks;
 
     fn set(text: &str) -> TaskSet {
-        parse_tasks(text, Path::new("tasks.yaml")).expect("valid file")
+        parse_tasks(text, Path::new("tasks.yaml"), chrono_tz::Tz::UTC).expect("valid file")
     }
 
     fn names(list: &[TaskName]) -> Vec<&str> {

@@ -91,6 +91,18 @@ impl Scheduler {
             .and_then(|entry| entry.next)
     }
 
+    /// The next `count` fires of a task after `now` by its schedule and phase, suspended or not;
+    /// `None` for an unknown task.
+    pub fn upcoming(
+        &self,
+        task: &TaskName,
+        now: DateTime<Utc>,
+        count: usize,
+    ) -> Option<Vec<DateTime<Utc>>> {
+        let entry = self.entries.get(task)?;
+        Some(entry.schedule.upcoming(entry.anchor, now, count))
+    }
+
     /// Takes every fire due at or before `now`, and schedules each task's following fire.
     ///
     /// Fires missed while the caller was not looking collapse into one: the task fires once for
@@ -214,6 +226,17 @@ mod tests {
         assert!(scheduler.set_suspended(&name("a"), false, at(101)));
         assert_eq!(scheduler.next_fire(&name("a")), Some(at(110)));
         assert!(!scheduler.set_suspended(&name("unknown"), true, at(101)));
+    }
+
+    #[test]
+    fn upcoming_fires_follow_the_phase_even_while_suspended() {
+        let mut scheduler = Scheduler::default();
+        scheduler.add(name("a"), every(10), at(0), true);
+        assert_eq!(
+            scheduler.upcoming(&name("a"), at(25), 3),
+            Some(vec![at(30), at(40), at(50)])
+        );
+        assert_eq!(scheduler.upcoming(&name("b"), at(25), 3), None);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use crate::DaemonConfig;
-use crate::config::{ConfigError, load_settings, load_tasks};
+use crate::config::{ConfigError, default_time_zone, load_settings, load_tasks};
 use crate::demo::write_demo_tasks;
 
 /// What the command line said; each `Some` wins over the settings file.
@@ -60,7 +60,7 @@ pub fn prepare(overrides: Overrides) -> Result<Prepared, StartupError> {
             )
         }
     };
-    let tasks = load_tasks(&tasks_path)?;
+    let tasks = load_tasks(&tasks_path, default_time_zone(&settings))?;
     let data_dir = match (overrides.data_dir, settings.data_dir.clone(), &demo_dir) {
         (Some(dir), _, _) | (None, Some(dir), _) => dir,
         (None, None, Some(demo)) => demo.path().join("data"),

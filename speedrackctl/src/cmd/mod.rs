@@ -4,6 +4,7 @@
 //! Shared here: the context every command gets, the dispatch, and writing to stdout. Exit
 //! codes are not decided here; commands return errors and `main` maps them.
 
+mod next;
 mod output;
 mod reload;
 mod run_now;
@@ -50,6 +51,7 @@ pub async fn run(command: &Command, ctx: &mut Context) -> anyhow::Result<()> {
         Command::Suspend { task } => suspend::suspend(ctx, task).await,
         Command::Resume { task } => suspend::resume(ctx, task).await,
         Command::Reload => reload::run(ctx).await,
+        Command::Next { task, count } => next::run(ctx, task, *count).await,
     }
 }
 

@@ -5,17 +5,25 @@
 //! the whole file; a single task that is wrong becomes a conf error entry, never fatal to the
 //! others. Nothing here touches the scheduler or the history.
 
+mod fields;
 mod interval;
+mod schedule_field;
 mod settings;
+mod task_def;
 mod task_name;
 mod tasks;
+mod yaml_lines;
 
 use std::path::{Path, PathBuf};
 
+use chrono_tz::Tz;
+
 pub use interval::{IntervalError, format_interval, parse_interval};
+pub use schedule_field::parse_schedule;
 pub use settings::{Settings, parse_settings};
+pub use task_def::{OnMissed, Overlap, TaskDef};
 pub use task_name::TaskName;
-pub use tasks::{BrokenTask, ConfError, TaskDef, TaskEntry, TaskSet, parse_tasks};
+pub use tasks::{BrokenTask, ConfError, TaskEntry, TaskSet, parse_tasks};
 
 /// A settings or tasks file that cannot be used at all.
 #[derive(Debug, thiserror::Error)]
@@ -61,10 +69,28 @@ pub fn load_settings(path: Option<&Path>) -> Result<Settings, ConfigError> {
     parse_settings(&text).map_err(|error| ConfigError::invalid(path, &error))
 }
 
-/// Reads and validates the tasks file. Broken tasks are entries of the set, not errors.
-pub fn load_tasks(path: &Path) -> Result<TaskSet, ConfigError> {
+/// Reads and validates the tasks file; `default_tz` is the zone of tasks that name none.
+/// Broken tasks are entries of the set, not errors.
+pub fn load_tasks(path: &Path, default_tz: Tz) -> Result<TaskSet, ConfigError> {
     let text = read(path)?;
-    parse_tasks(&text, path).map_err(|error| ConfigError::invalid(path, &error))
+    parse_tasks(&text, path, default_tz).map_err(|error| ConfigError::invalid(path, &error))
+}
+
+/// The zone of tasks that name none: the settings' `timezone`, else the system's own zone, else
+/// UTC when the system's cannot be told (logged, since cron times then shift).
+pub fn default_time_zone(settings: &Settings) -> Tz {
+    if let Some(tz) = settings.timezone {
+        return tz;
+    }
+    match iana_time_zone::get_timezone().map(|name| name.parse::<Tz>()) {
+        Ok(Ok(tz)) => tz,
+        Ok(Err(_)) | Err(_) => {
+            tracing::warn!(
+                "cannot tell the system's time zone; using UTC (set `timezone` in the settings)"
+            );
+            Tz::UTC
+        }
+    }
 }
 
 fn read(path: &Path) -> Result<String, ConfigError> {

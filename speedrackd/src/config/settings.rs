@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use chrono_tz::Tz;
 use serde::Deserialize;
 
 /// Validated settings.
@@ -20,6 +21,8 @@ pub struct Settings {
     pub fail_by_retcode: bool,
     /// A run fails when it writes anything to stderr (per-task override).
     pub fail_by_stderr: bool,
+    /// The zone of tasks that name none; `None` means the system's zone.
+    pub timezone: Option<Tz>,
 }
 
 impl Default for Settings {
@@ -30,6 +33,7 @@ impl Default for Settings {
             shutdown_grace: Duration::from_secs(30),
             fail_by_retcode: true,
             fail_by_stderr: true,
+            timezone: None,
         }
     }
 }
@@ -45,6 +49,19 @@ struct RawSettings {
     fail_by_retcode: Option<bool>,
     #[serde(alias = "FAIL_BY_STDERR")]
     fail_by_stderr: Option<bool>,
+    #[serde(default, deserialize_with = "time_zone")]
+    timezone: Option<Tz>,
+}
+
+fn time_zone<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Tz>, D::Error> {
+    let Some(name) = Option::<String>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    name.parse::<Tz>().map(Some).map_err(|_| {
+        serde::de::Error::custom(format!(
+            "unknown time zone {name:?} (use an IANA name like Europe/Berlin)"
+        ))
+    })
 }
 
 /// Parses the settings text; a blank or comment-only file gives the defaults.
@@ -58,6 +75,7 @@ pub fn parse_settings(text: &str) -> Result<Settings, serde_yaml::Error> {
         shutdown_grace: raw.shutdown_grace.unwrap_or(defaults.shutdown_grace),
         fail_by_retcode: raw.fail_by_retcode.unwrap_or(defaults.fail_by_retcode),
         fail_by_stderr: raw.fail_by_stderr.unwrap_or(defaults.fail_by_stderr),
+        timezone: raw.timezone,
     })
 }
 
@@ -115,5 +133,13 @@ mod tests {
         assert_eq!(error.location().map(|l| l.line()), Some(1));
         let error = parse_settings("shutdown_grace: soon\n").expect_err("bad duration");
         assert!(error.to_string().contains("soon"), "{error}");
+        let error = parse_settings("timezone: Mars/Olympus\n").expect_err("bad zone");
+        assert!(error.to_string().contains("Mars/Olympus"), "{error}");
+        assert_eq!(
+            parse_settings("timezone: Asia/Tokyo")
+                .expect("zone")
+                .timezone,
+            Some(chrono_tz::Asia::Tokyo)
+        );
     }
 }

@@ -1,30 +1,47 @@
 //! `speedrack_tasks.yaml`: the list of tasks, each validated on its own.
 //!
 //! The file as a whole must be YAML with a `tasks:` list; anything else is an error for the
-//! whole file. Inside the list, a task that is wrong (no command, no schedule, an unknown key, a
-//! bad value, a duplicate name) becomes a [`BrokenTask`] carrying its reasons, and the rest load.
+//! whole file. Inside the list, a task that is wrong (no command, no schedule, both schedules,
+//! an unknown key, a bad value, an unknown time zone, a duplicate name) becomes a
+//! [`BrokenTask`] carrying every reason with its file, line and key, and the rest load.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use chrono_tz::Tz;
 use serde::Deserialize;
+use serde_yaml::Value;
 
-use super::interval::parse_interval;
+use super::fields::{Fields, kind};
+use super::schedule_field::schedule_of;
+use super::task_def::{OnMissed, Overlap, TaskDef};
 use super::task_name::TaskName;
-use crate::schedule::Schedule;
+use super::yaml_lines::{self, Node};
 
-/// A task that can be scheduled.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TaskDef {
-    pub name: TaskName,
-    pub description: String,
-    pub command: String,
-    pub schedule: Schedule,
-    /// Per-task override of the settings' `fail_by_retcode`.
-    pub fail_by_retcode: Option<bool>,
-    /// Per-task override of the settings' `fail_by_stderr`.
-    pub fail_by_stderr: Option<bool>,
-}
+/// Every key a task may have.
+const KNOWN_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "command",
+    "interval",
+    "cron",
+    "timezone",
+    "email",
+    "email_recipients",
+    "spam",
+    "spam_fail",
+    "max_keep",
+    "retain_failures",
+    "fail_by_retcode",
+    "fail_by_stderr",
+    "sudo",
+    "timeout",
+    "working_dir",
+    "env",
+    "overlap",
+    "on_missed",
+    "suspended",
+];
 
 /// One problem that keeps a task from being scheduled.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,7 +49,8 @@ pub struct ConfError {
     pub file: PathBuf,
     /// 1-based; `None` when the position is not known.
     pub line: Option<usize>,
-    /// The offending key, `None` when the problem is the task as a whole.
+    /// The offending key (a path like `cron.minute` inside a mapping), `None` when the problem
+    /// is the task as a whole.
     pub key: Option<String>,
     pub message: String,
 }
@@ -51,9 +69,22 @@ pub struct BrokenTask {
 
 /// One entry of the tasks file, in file order.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one entry per task, built once per load"
+)]
 pub enum TaskEntry {
     Valid(TaskDef),
     Broken(BrokenTask),
+}
+
+impl TaskEntry {
+    pub fn name(&self) -> Option<&TaskName> {
+        match self {
+            TaskEntry::Valid(def) => Some(&def.name),
+            TaskEntry::Broken(broken) => broken.name.as_ref(),
+        }
+    }
 }
 
 /// Everything the tasks file defines.
@@ -83,141 +114,289 @@ impl TaskSet {
 #[serde(deny_unknown_fields)]
 struct RawFile {
     #[serde(default)]
-    tasks: Option<Vec<serde_yaml::Value>>,
+    tasks: Option<Vec<Value>>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTask {
-    name: String,
-    #[serde(default)]
-    description: Option<String>,
-    #[serde(default)]
-    command: Option<String>,
-    #[serde(default)]
-    interval: Option<String>,
-    #[serde(default, alias = "FAIL_BY_NONZERO_STATUS_CODE")]
-    fail_by_retcode: Option<bool>,
-    #[serde(default, alias = "FAIL_BY_STDERR")]
-    fail_by_stderr: Option<bool>,
-}
-
-/// Parses the tasks file text. `path` is only used to label conf errors.
-pub fn parse_tasks(text: &str, path: &Path) -> Result<TaskSet, serde_yaml::Error> {
+/// Parses the tasks file text. `path` labels conf errors; `default_tz` is the zone of tasks
+/// that name none.
+pub fn parse_tasks(text: &str, path: &Path, default_tz: Tz) -> Result<TaskSet, serde_yaml::Error> {
     let raw: Option<RawFile> = serde_yaml::from_str(text)?;
     let values = raw.and_then(|file| file.tasks).unwrap_or_default();
+    let positions = yaml_lines::positions(text);
+    let nodes = positions
+        .as_ref()
+        .and_then(|root| root.entry("tasks"))
+        .map_or(&[][..], |entry| entry.value.items());
     let mut entries: Vec<TaskEntry> = values
-        .into_iter()
+        .iter()
         .enumerate()
-        .map(|(index, value)| parse_task(value, index, path))
+        .map(|(index, value)| parse_task(value, index, nodes.get(index), path, default_tz))
         .collect();
-    mark_duplicates(&mut entries, path);
+    mark_duplicates(&mut entries, nodes, path);
     Ok(TaskSet {
         path: path.to_path_buf(),
         entries,
     })
 }
 
-fn parse_task(value: serde_yaml::Value, index: usize, path: &Path) -> TaskEntry {
-    let conf_error = |key: Option<&str>, message: String| ConfError {
-        file: path.to_path_buf(),
-        line: None,
-        key: key.map(str::to_owned),
-        message,
-    };
-    let written_name = value
+fn parse_task(
+    value: &Value,
+    index: usize,
+    node: Option<&Node>,
+    path: &Path,
+    default_tz: Tz,
+) -> TaskEntry {
+    let label = value
         .get("name")
-        .and_then(serde_yaml::Value::as_str)
-        .map(str::to_owned);
-    let label = written_name
-        .clone()
-        .unwrap_or_else(|| format!("task #{}", index + 1));
-    let mut broken = BrokenTask {
-        name: written_name.as_deref().and_then(TaskName::normalise),
-        label,
-        description: string_field(&value, "description"),
-        command: string_field(&value, "command"),
-        errors: Vec::new(),
+        .and_then(Value::as_str)
+        .map_or_else(|| format!("task #{}", index + 1), str::to_owned);
+    let Value::Mapping(map) = value else {
+        let error = ConfError {
+            file: path.to_path_buf(),
+            line: node.map(Node::line),
+            key: None,
+            message: format!(
+                "a task must be a mapping of keys (name, command, interval, …), not {}",
+                kind(value)
+            ),
+        };
+        return TaskEntry::Broken(BrokenTask {
+            name: None,
+            label,
+            description: String::new(),
+            command: String::new(),
+            errors: vec![error],
+        });
     };
-    let raw: RawTask = match serde_yaml::from_value(value) {
-        Ok(raw) => raw,
-        Err(error) => {
-            let message = super::strip_location(&error.to_string());
-            broken.errors.push(conf_error(None, message));
-            return TaskEntry::Broken(broken);
-        }
-    };
-    if broken.name.is_none() {
-        let message = format!(
-            "name {:?} has no letters or digits; give the task a name",
-            raw.name
-        );
-        broken.errors.push(conf_error(Some("name"), message));
+    let mut fields = Fields::new(map, node, path);
+    fields.check_keys(KNOWN_KEYS);
+    let name = task_name(&mut fields);
+    let description = fields.text("description").unwrap_or_default();
+    let command = fields
+        .text("command")
+        .filter(|command| !command.trim().is_empty());
+    if command.is_none()
+        && fields
+            .errors
+            .iter()
+            .all(|error| error.key.as_deref() != Some("command"))
+    {
+        fields.error(None, "no command: say what the task runs");
     }
-    let command = raw.command.filter(|command| !command.trim().is_empty());
-    if command.is_none() {
-        broken.errors.push(conf_error(
-            Some("command"),
-            "no command: say what the task runs".into(),
-        ));
-    }
-    let schedule = match raw.interval.as_deref().map(parse_interval) {
-        Some(Ok(period)) => Some(Schedule::Interval(period)),
-        Some(Err(error)) => {
-            broken
-                .errors
-                .push(conf_error(Some("interval"), error.to_string()));
-            None
+    let tz = time_zone(&mut fields, default_tz);
+    let schedule = schedule_of(&mut fields, tz);
+    let options = Options::read(&mut fields);
+    match (name, command, schedule) {
+        (Some(name), Some(command), Some((schedule, schedule_text)))
+            if fields.errors.is_empty() =>
+        {
+            TaskEntry::Valid(options.into_def(name, description, command, schedule, schedule_text))
         }
-        None => {
-            broken.errors.push(conf_error(
-                None,
-                "no schedule: give the task an interval".into(),
-            ));
-            None
-        }
-    };
-    match (broken.name.clone(), command, schedule) {
-        (Some(name), Some(command), Some(schedule)) if broken.errors.is_empty() => {
-            TaskEntry::Valid(TaskDef {
-                name,
-                description: raw.description.unwrap_or_default(),
-                command,
-                schedule,
-                fail_by_retcode: raw.fail_by_retcode,
-                fail_by_stderr: raw.fail_by_stderr,
-            })
-        }
-        _ => TaskEntry::Broken(broken),
+        (name, command, _) => TaskEntry::Broken(BrokenTask {
+            name,
+            label,
+            description,
+            command: command.unwrap_or_default(),
+            errors: fields.errors,
+        }),
     }
 }
 
-fn string_field(value: &serde_yaml::Value, key: &str) -> String {
-    value
-        .get(key)
-        .and_then(serde_yaml::Value::as_str)
-        .unwrap_or_default()
-        .to_owned()
+fn task_name(fields: &mut Fields<'_>) -> Option<TaskName> {
+    let Some(written) = fields.text("name") else {
+        if fields.get("name").is_none() {
+            fields.error(None, "no name: every task needs one");
+        }
+        return None;
+    };
+    let name = TaskName::normalise(&written);
+    if name.is_none() {
+        fields.error(
+            Some("name"),
+            format!("name {written:?} has no letters or digits; give the task a name"),
+        );
+    }
+    name
+}
+
+fn time_zone(fields: &mut Fields<'_>, default_tz: Tz) -> Tz {
+    let Some(text) = fields.text("timezone") else {
+        return default_tz;
+    };
+    match text.parse::<Tz>() {
+        Ok(tz) => tz,
+        Err(_) => {
+            fields.error(
+                Some("timezone"),
+                format!("unknown time zone {text:?} (use an IANA name like Europe/Berlin)"),
+            );
+            default_tz
+        }
+    }
+}
+
+/// The options of a task besides its name, command and schedule.
+struct Options {
+    email: Vec<String>,
+    spam: bool,
+    spam_fail: bool,
+    max_keep: Option<u32>,
+    retain_failures: Option<u32>,
+    fail_by_retcode: Option<bool>,
+    fail_by_stderr: Option<bool>,
+    sudo: Option<String>,
+    timeout: Option<std::time::Duration>,
+    working_dir: Option<PathBuf>,
+    env: std::collections::BTreeMap<String, String>,
+    overlap: Overlap,
+    on_missed: OnMissed,
+    suspended: bool,
+}
+
+impl Options {
+    fn read(fields: &mut Fields<'_>) -> Options {
+        Options {
+            email: email(fields),
+            spam: fields.flag("spam").unwrap_or(false),
+            spam_fail: fields.flag("spam_fail").unwrap_or(false),
+            max_keep: fields.count("max_keep"),
+            retain_failures: fields.count("retain_failures"),
+            fail_by_retcode: fields.flag("fail_by_retcode"),
+            fail_by_stderr: fields.flag("fail_by_stderr"),
+            sudo: sudo_user(fields),
+            timeout: fields.duration("timeout"),
+            working_dir: fields.absolute_path("working_dir"),
+            env: environment(fields),
+            overlap: fields
+                .choice("overlap", Overlap::CHOICES)
+                .unwrap_or_default(),
+            on_missed: fields
+                .choice("on_missed", OnMissed::CHOICES)
+                .unwrap_or_default(),
+            suspended: fields.flag("suspended").unwrap_or(false),
+        }
+    }
+
+    fn into_def(
+        self,
+        name: TaskName,
+        description: String,
+        command: String,
+        schedule: crate::schedule::Schedule,
+        schedule_text: String,
+    ) -> TaskDef {
+        TaskDef {
+            name,
+            description,
+            command,
+            schedule,
+            schedule_text,
+            email: self.email,
+            spam: self.spam,
+            spam_fail: self.spam_fail,
+            max_keep: self.max_keep,
+            retain_failures: self.retain_failures,
+            fail_by_retcode: self.fail_by_retcode,
+            fail_by_stderr: self.fail_by_stderr,
+            sudo: self.sudo,
+            timeout: self.timeout,
+            working_dir: self.working_dir,
+            env: self.env,
+            overlap: self.overlap,
+            on_missed: self.on_missed,
+            suspended: self.suspended,
+        }
+    }
+}
+
+/// `email` (seed) or its alias `email_recipients`: a comma-separated text or a list.
+fn email(fields: &mut Fields<'_>) -> Vec<String> {
+    let key = match (
+        fields.get("email").is_some(),
+        fields.get("email_recipients").is_some(),
+    ) {
+        (true, true) => {
+            fields.error(
+                Some("email_recipients"),
+                "email and email_recipients are the same setting; keep one",
+            );
+            return Vec::new();
+        }
+        (false, true) => "email_recipients",
+        _ => "email",
+    };
+    let addresses = fields.text_list(key).unwrap_or_default();
+    for address in &addresses {
+        if !looks_like_address(address) {
+            fields.error(Some(key), format!("{address:?} is not an email address"));
+        }
+    }
+    addresses
+}
+
+fn looks_like_address(address: &str) -> bool {
+    let mut parts = address.split('@');
+    let (Some(local), Some(domain), None) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    !local.is_empty() && domain.contains('.') && !address.contains(char::is_whitespace)
+}
+
+fn sudo_user(fields: &mut Fields<'_>) -> Option<String> {
+    let user = fields.text("sudo")?;
+    let valid = !user.is_empty()
+        && !user.starts_with('-')
+        && user
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '$'));
+    if valid {
+        Some(user)
+    } else {
+        fields.error(
+            Some("sudo"),
+            format!("sudo user {user:?} is not a valid user name"),
+        );
+        None
+    }
+}
+
+fn environment(fields: &mut Fields<'_>) -> std::collections::BTreeMap<String, String> {
+    let env = fields.text_map("env").unwrap_or_default();
+    for name in env.keys() {
+        let valid = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            fields.error(
+                Some("env"),
+                format!("{name:?} is not a valid environment variable name"),
+            );
+        }
+    }
+    env
 }
 
 /// Two tasks whose names normalise alike would share history and output: both become broken.
-fn mark_duplicates(entries: &mut [TaskEntry], path: &Path) {
+fn mark_duplicates(entries: &mut [TaskEntry], nodes: &[Node], path: &Path) {
     let mut seen: HashMap<TaskName, usize> = HashMap::new();
-    for entry in entries.iter() {
-        if let Some(name) = entry_name(entry) {
-            *seen.entry(name.clone()).or_default() += 1;
-        }
+    for name in entries.iter().filter_map(TaskEntry::name) {
+        *seen.entry(name.clone()).or_default() += 1;
     }
-    for entry in entries.iter_mut() {
-        let Some(name) = entry_name(entry).cloned() else {
+    for (index, entry) in entries.iter_mut().enumerate() {
+        let Some(name) = entry.name().cloned() else {
             continue;
         };
         if seen.get(&name).copied().unwrap_or(0) < 2 {
             continue;
         }
+        let node = nodes.get(index);
         let error = ConfError {
             file: path.to_path_buf(),
-            line: None,
+            line: node
+                .and_then(|node| node.line_of("name"))
+                .or(node.map(Node::line)),
             key: Some("name".into()),
             message: format!("duplicate task name {name:?}: every task needs its own name"),
         };
@@ -236,113 +415,5 @@ fn mark_duplicates(entries: &mut [TaskEntry], path: &Path) {
     }
 }
 
-fn entry_name(entry: &TaskEntry) -> Option<&TaskName> {
-    match entry {
-        TaskEntry::Valid(def) => Some(&def.name),
-        TaskEntry::Broken(broken) => broken.name.as_ref(),
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use super::*;
-
-    fn parse(text: &str) -> TaskSet {
-        parse_tasks(text, Path::new("tasks.yaml")).expect("the file as a whole is valid")
-    }
-
-    fn errors_of(set: &TaskSet) -> Vec<(String, Option<String>)> {
-        set.broken()
-            .flat_map(|broken| {
-                broken
-                    .errors
-                    .iter()
-                    .map(|e| (broken.label.clone(), e.key.clone()))
-            })
-            .collect()
-    }
-
-    #[test]
-    fn a_valid_task_loads_with_its_schedule() {
-        let set =
-            parse("tasks:\n  - name: Long Runner\n    command: sleep 20\n    interval: 21s\n");
-        let defs: Vec<_> = set.valid().collect();
-        assert_eq!(defs.len(), 1);
-        assert_eq!(defs[0].name.as_str(), "long_runner");
-        assert_eq!(
-            defs[0].schedule,
-            Schedule::Interval(Duration::from_secs(21))
-        );
-        assert_eq!(set.broken().count(), 0);
-    }
-
-    #[test]
-    fn each_broken_task_is_reported_and_the_others_load() {
-        let text = "tasks:
-  - name: ok
-    command: 'true'
-    interval: 1m
-  - name: no command
-    interval: 1m
-  - name: no schedule
-    command: 'true'
-  - name: bad interval
-    command: 'true'
-    interval: 5x
-  - name: unknown key
-    command: 'true'
-    interval: 1m
-    minutes: 30
-  - command: 'true'
-    interval: 1m
-";
-        let set = parse(text);
-        assert_eq!(
-            set.valid().map(|d| d.name.as_str()).collect::<Vec<_>>(),
-            ["ok"]
-        );
-        assert_eq!(
-            errors_of(&set),
-            [
-                ("no command".to_owned(), Some("command".to_owned())),
-                ("no schedule".to_owned(), None),
-                ("bad interval".to_owned(), Some("interval".to_owned())),
-                ("unknown key".to_owned(), None),
-                ("task #6".to_owned(), None),
-            ]
-        );
-        let unknown = set.broken().nth(3).expect("unknown key task");
-        assert!(
-            unknown.errors[0].message.contains("minutes"),
-            "{:?}",
-            unknown.errors
-        );
-    }
-
-    #[test]
-    fn duplicate_names_break_both_copies() {
-        let text = "tasks:
-  - {name: Backup, command: a, interval: 1m}
-  - {name: backup, command: b, interval: 1m}
-  - {name: other, command: c, interval: 1m}
-";
-        let set = parse(text);
-        assert_eq!(set.valid().count(), 1);
-        assert_eq!(set.broken().count(), 2);
-        assert!(
-            set.broken()
-                .all(|b| b.errors[0].message.contains("duplicate"))
-        );
-    }
-
-    #[test]
-    fn a_file_that_is_not_a_task_list_is_an_error_for_the_whole_file() {
-        for text in ["tasks: [unclosed", "tasks: 5", "jobs: []", "- a\n- b"] {
-            assert!(parse_tasks(text, Path::new("t.yaml")).is_err(), "{text}");
-        }
-        assert_eq!(parse("").entries.len(), 0);
-        assert_eq!(parse("tasks:\n").entries.len(), 0);
-    }
-}
+mod tests;

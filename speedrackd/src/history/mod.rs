@@ -8,7 +8,7 @@
 mod migrations;
 pub mod output;
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
@@ -216,13 +216,19 @@ impl History {
         Ok(out)
     }
 
-    pub fn suspended_tasks(&self) -> Result<HashSet<TaskName>, HistoryError> {
+    /// Suspended or not, for every task that was ever suspended or resumed explicitly.
+    pub fn suspension_states(&self) -> Result<HashMap<TaskName, bool>, HistoryError> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached("SELECT task FROM task_state WHERE suspended = 1")?;
-        let names = stmt.query_map([], |row| row.get::<_, String>(0))?;
-        let mut out = HashSet::new();
-        for name in names {
-            out.extend(TaskName::parse_normalised(&name?));
+        let mut stmt = conn.prepare_cached("SELECT task, suspended FROM task_state")?;
+        let rows = stmt.query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, bool>(1)?))
+        })?;
+        let mut out = HashMap::new();
+        for row in rows {
+            let (name, suspended) = row?;
+            if let Some(name) = TaskName::parse_normalised(&name) {
+                out.insert(name, suspended);
+            }
         }
         Ok(out)
     }

@@ -130,9 +130,12 @@ fn suspension_is_persisted_and_reopened() {
     history.set_suspended(&name("b"), false).expect("resume");
     drop(history);
     let reopened = History::open(dir.path()).expect("reopen");
+    let states = reopened.suspension_states().expect("read");
     assert_eq!(
-        reopened.suspended_tasks().expect("read"),
-        [name("a")].into_iter().collect()
+        states,
+        [(name("a"), true), (name("b"), false)]
+            .into_iter()
+            .collect()
     );
 }
 

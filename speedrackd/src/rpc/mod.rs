@@ -7,6 +7,7 @@ mod auth;
 mod control;
 mod convert;
 mod error;
+mod next_fires;
 mod reload;
 mod runs;
 mod status;
@@ -163,6 +164,15 @@ impl Speedrack for Api {
         _: Request<pb::ReloadRequest>,
     ) -> Result<Response<pb::ReloadResponse>, Status> {
         reload::reload(self).await.map(Response::new)
+    }
+
+    async fn list_next_fires(
+        &self,
+        request: Request<pb::ListNextFiresRequest>,
+    ) -> Result<Response<pb::ListNextFiresResponse>, Status> {
+        next_fires::list_next_fires(self, request.into_inner())
+            .await
+            .map(Response::new)
     }
 
     type WatchEventsStream = EventStream;

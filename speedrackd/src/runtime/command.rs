@@ -26,6 +26,11 @@ pub enum Command {
         suspended: bool,
         reply: oneshot::Sender<Result<(), ControlError>>,
     },
+    NextFires {
+        task: TaskName,
+        count: usize,
+        reply: oneshot::Sender<Result<Vec<DateTime<Utc>>, ControlError>>,
+    },
     Apply {
         settings: Box<Settings>,
         tasks: TaskSet,

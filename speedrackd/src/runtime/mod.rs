@@ -8,7 +8,7 @@
 mod command;
 mod launch;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,7 +35,8 @@ pub struct Runtime {
     settings: Settings,
     tasks: Arc<TaskSet>,
     scheduler: Scheduler,
-    suspended: HashSet<TaskName>,
+    /// Explicit suspend/resume decisions, persisted; they win over the file's `suspended`.
+    suspension: HashMap<TaskName, bool>,
     history: Arc<History>,
     in_flight: HashMap<RunId, InFlight>,
     runs_since_start: HashMap<TaskName, u64>,
@@ -47,13 +48,13 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// Builds the runtime and schedules every valid task from `now`. `suspended` is the
-    /// persisted set of suspended task names.
+    /// Builds the runtime and schedules every valid task from `now`. `suspension` holds the
+    /// persisted suspend/resume decisions.
     pub fn new(
         clock: Arc<dyn Clock>,
         settings: Settings,
         tasks: TaskSet,
-        suspended: HashSet<TaskName>,
+        suspension: HashMap<TaskName, bool>,
         history: Arc<History>,
         events: broadcast::Sender<Stamped>,
     ) -> Runtime {
@@ -64,7 +65,7 @@ impl Runtime {
                 def.name.clone(),
                 def.schedule.clone(),
                 now,
-                suspended.contains(&def.name),
+                is_suspended(&suspension, def),
             );
         }
         let (finished_tx, finished_rx) = mpsc::unbounded_channel();
@@ -73,7 +74,7 @@ impl Runtime {
             settings,
             tasks: Arc::new(tasks),
             scheduler,
-            suspended,
+            suspension,
             history,
             in_flight: HashMap::new(),
             runs_since_start: HashMap::new(),
@@ -209,6 +210,9 @@ impl Runtime {
             } => {
                 let _ = reply.send(self.set_suspended(&task, suspended));
             }
+            Command::NextFires { task, count, reply } => {
+                let _ = reply.send(self.next_fires(&task, count));
+            }
             Command::Apply {
                 settings,
                 tasks,
@@ -226,7 +230,7 @@ impl Runtime {
             .map(|def| {
                 let state = LiveState {
                     next_fire: self.scheduler.next_fire(&def.name),
-                    suspended: self.suspended.contains(&def.name),
+                    suspended: is_suspended(&self.suspension, def),
                     running: self.running_of(&def.name),
                     runs_since_start: self.runs_since_start.get(&def.name).copied().unwrap_or(0),
                 };
@@ -269,16 +273,22 @@ impl Runtime {
         self.start(&def, Trigger::Manual { by }, now)
     }
 
+    fn next_fires(
+        &self,
+        task: &TaskName,
+        count: usize,
+    ) -> Result<Vec<DateTime<Utc>>, ControlError> {
+        self.schedulable(task)?;
+        let fires = self.scheduler.upcoming(task, self.clock.now(), count);
+        fires.ok_or_else(|| ControlError::UnknownTask(task.to_string()))
+    }
+
     fn set_suspended(&mut self, task: &TaskName, suspended: bool) -> Result<(), ControlError> {
         self.schedulable(task)?;
         self.history.set_suspended(task, suspended)?;
         self.scheduler
             .set_suspended(task, suspended, self.clock.now());
-        if suspended {
-            self.suspended.insert(task.clone());
-        } else {
-            self.suspended.remove(task);
-        }
+        self.suspension.insert(task.clone(), suspended);
         tracing::info!(task = %task, suspended, "task suspension changed");
         self.emit(Event::TaskChanged(task.clone()));
         Ok(())
@@ -294,7 +304,7 @@ impl Runtime {
         }
         for def in tasks.valid() {
             if self.scheduler.schedule_of(&def.name) != Some(&def.schedule) {
-                let suspended = self.suspended.contains(&def.name);
+                let suspended = is_suspended(&self.suspension, def);
                 self.scheduler
                     .add(def.name.clone(), def.schedule.clone(), now, suspended);
             }
@@ -359,6 +369,11 @@ impl Runtime {
             event,
         });
     }
+}
+
+/// A task is suspended when someone said so, else when the file starts it suspended.
+fn is_suspended(suspension: &HashMap<TaskName, bool>, def: &TaskDef) -> bool {
+    suspension.get(&def.name).copied().unwrap_or(def.suspended)
 }
 
 async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {

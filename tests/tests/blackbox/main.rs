@@ -6,3 +6,4 @@ mod lifecycle;
 mod reload;
 mod scheduling;
 mod security;
+mod time_engine;

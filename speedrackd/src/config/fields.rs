@@ -1,0 +1,261 @@
+//! Typed reading of one YAML mapping, key by key, collecting every problem as a conf error with
+//! its line instead of stopping at the first.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_yaml::{Mapping, Value};
+
+use super::tasks::ConfError;
+use super::yaml_lines::Node;
+
+/// One mapping being read, and the problems found so far.
+pub struct Fields<'a> {
+    map: &'a Mapping,
+    positions: Option<&'a Node>,
+    file: &'a Path,
+    pub errors: Vec<ConfError>,
+}
+
+impl<'a> Fields<'a> {
+    pub fn new(map: &'a Mapping, positions: Option<&'a Node>, file: &'a Path) -> Fields<'a> {
+        Fields {
+            map,
+            positions,
+            file,
+            errors: Vec::new(),
+        }
+    }
+
+    /// The line of a key path (`cron.minute`), else of the mapping itself.
+    pub fn line(&self, key: Option<&str>) -> Option<usize> {
+        let node = self.positions?;
+        key.and_then(|key| node.line_of(key)).or(Some(node.line()))
+    }
+
+    pub fn error(&mut self, key: Option<&str>, message: impl Into<String>) {
+        let line = self.line(key);
+        self.errors.push(ConfError {
+            file: self.file.to_path_buf(),
+            line,
+            key: key.map(str::to_owned),
+            message: message.into(),
+        });
+    }
+
+    pub fn get(&self, key: &str) -> Option<&'a Value> {
+        self.map.get(key)
+    }
+
+    /// Keys that are not in `known`, each an error with its line. (Keys written twice never get
+    /// here: serde_yaml refuses such a document as a whole.)
+    pub fn check_keys(&mut self, known: &[&str]) {
+        let unknown: Vec<String> = self
+            .map
+            .keys()
+            .map(|key| {
+                key.as_str()
+                    .map_or_else(|| format!("{key:?}"), str::to_owned)
+            })
+            .filter(|key| !known.contains(&key.as_str()))
+            .collect();
+        for key in unknown {
+            self.error(
+                Some(&key),
+                format!("unknown key {key:?} (known keys: {})", known.join(", ")),
+            );
+        }
+    }
+
+    /// A text value; numbers are not silently turned into text.
+    pub fn text(&mut self, key: &str) -> Option<String> {
+        match self.get(key)? {
+            Value::String(text) => Some(text.clone()),
+            Value::Null => None,
+            other => {
+                self.error(
+                    Some(key),
+                    format!("{key} must be text, not {} (put it in quotes)", kind(other)),
+                );
+                None
+            }
+        }
+    }
+
+    pub fn flag(&mut self, key: &str) -> Option<bool> {
+        match self.get(key)? {
+            Value::Bool(flag) => Some(*flag),
+            Value::Null => None,
+            other => {
+                self.error(
+                    Some(key),
+                    format!("{key} must be true or false, not {}", kind(other)),
+                );
+                None
+            }
+        }
+    }
+
+    pub fn count(&mut self, key: &str) -> Option<u32> {
+        match self.get(key)? {
+            Value::Number(number) => match number.as_u64().and_then(|n| u32::try_from(n).ok()) {
+                Some(count) => Some(count),
+                None => {
+                    self.error(
+                        Some(key),
+                        format!(
+                            "{key} must be a whole number from 0 to {}, not {number}",
+                            u32::MAX
+                        ),
+                    );
+                    None
+                }
+            },
+            Value::Null => None,
+            other => {
+                self.error(
+                    Some(key),
+                    format!("{key} must be a whole number, not {}", kind(other)),
+                );
+                None
+            }
+        }
+    }
+
+    /// A positive duration like `30s` or `1h 30m`.
+    pub fn duration(&mut self, key: &str) -> Option<Duration> {
+        let text = self.text(key)?;
+        match humantime::parse_duration(&text) {
+            Ok(duration) if !duration.is_zero() => Some(duration),
+            Ok(_) => {
+                self.error(Some(key), format!("{key} must be longer than zero"));
+                None
+            }
+            Err(error) => {
+                self.error(
+                    Some(key),
+                    format!(
+                        "{key} {text:?} is not a duration ({error}); write it like 30s or 1h 30m"
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// One of a fixed set of words.
+    pub fn choice<T: Copy>(&mut self, key: &str, choices: &[(&str, T)]) -> Option<T> {
+        let text = self.text(key)?;
+        let found = choices
+            .iter()
+            .find(|(word, _)| *word == text)
+            .map(|(_, value)| *value);
+        if found.is_none() {
+            let words: Vec<&str> = choices.iter().map(|(word, _)| *word).collect();
+            self.error(
+                Some(key),
+                format!("{key} {text:?} is not one of: {}", words.join(", ")),
+            );
+        }
+        found
+    }
+
+    /// A list of texts, written as a YAML list or as one comma-separated text.
+    pub fn text_list(&mut self, key: &str) -> Option<Vec<String>> {
+        let items: Vec<String> = match self.get(key)? {
+            Value::String(text) => text.split(',').map(|item| item.trim().to_owned()).collect(),
+            Value::Sequence(values) => {
+                let mut items = Vec::new();
+                for value in values {
+                    match value.as_str() {
+                        Some(text) => items.push(text.trim().to_owned()),
+                        None => {
+                            self.error(
+                                Some(key),
+                                format!("every item of {key} must be text, not {}", kind(value)),
+                            );
+                            return None;
+                        }
+                    }
+                }
+                items
+            }
+            Value::Null => return None,
+            other => {
+                self.error(
+                    Some(key),
+                    format!("{key} must be text or a list, not {}", kind(other)),
+                );
+                return None;
+            }
+        };
+        Some(items.into_iter().filter(|item| !item.is_empty()).collect())
+    }
+
+    /// A mapping of names to scalar values, all turned into text.
+    pub fn text_map(&mut self, key: &str) -> Option<BTreeMap<String, String>> {
+        let map = match self.get(key)? {
+            Value::Mapping(map) => map,
+            Value::Null => return None,
+            other => {
+                self.error(
+                    Some(key),
+                    format!(
+                        "{key} must be a mapping of NAME: value, not {}",
+                        kind(other)
+                    ),
+                );
+                return None;
+            }
+        };
+        let mut out = BTreeMap::new();
+        for (name, value) in map {
+            let (Some(name), Some(value)) = (name.as_str(), scalar_text(value)) else {
+                self.error(
+                    Some(key),
+                    format!("{key} entries must be NAME: value with a text or number value"),
+                );
+                return None;
+            };
+            out.insert(name.to_owned(), value);
+        }
+        Some(out)
+    }
+
+    pub fn absolute_path(&mut self, key: &str) -> Option<PathBuf> {
+        let path = PathBuf::from(self.text(key)?);
+        if path.is_absolute() {
+            Some(path)
+        } else {
+            self.error(
+                Some(key),
+                format!("{key} {} must be an absolute path", path.display()),
+            );
+            None
+        }
+    }
+}
+
+/// A scalar as text: strings as they are, numbers and booleans as written.
+pub fn scalar_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(text) => Some(text.clone()),
+        Value::Number(number) => Some(number.to_string()),
+        Value::Bool(flag) => Some(flag.to_string()),
+        _ => None,
+    }
+}
+
+/// What kind of YAML value this is, for messages.
+pub fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "empty",
+        Value::Bool(_) => "true/false",
+        Value::Number(_) => "a number",
+        Value::String(_) => "text",
+        Value::Sequence(_) => "a list",
+        Value::Mapping(_) => "a mapping",
+        Value::Tagged(_) => "a tagged value",
+    }
+}

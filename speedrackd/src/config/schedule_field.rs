@@ -1,0 +1,148 @@
+//! A task's schedule from its `interval` or `cron` key: exactly one of them, parsed into a
+//! [`Schedule`] and the text it is shown by.
+
+use chrono_tz::Tz;
+use serde_yaml::Value;
+
+use super::fields::{Fields, kind, scalar_text};
+use super::interval::{format_interval, parse_interval};
+use crate::schedule::apscheduler::ApsCron;
+use crate::schedule::{Crontab, Pattern, Schedule};
+
+/// The schedule and its display text, or `None` with the reasons added to `fields`.
+pub fn schedule_of(fields: &mut Fields<'_>, tz: Tz) -> Option<(Schedule, String)> {
+    match (fields.get("interval"), fields.get("cron")) {
+        (Some(_), Some(_)) => {
+            fields.error(
+                Some("cron"),
+                "both interval and cron: a task has one schedule, choose one",
+            );
+            None
+        }
+        (None, None) => {
+            fields.error(
+                None,
+                "no schedule: give the task an interval (like 21s) or a cron",
+            );
+            None
+        }
+        (Some(_), None) => interval(fields),
+        (None, Some(Value::String(text))) => crontab(fields, text, tz),
+        (None, Some(Value::Mapping(map))) => mapping(fields, map, tz),
+        (None, Some(other)) => {
+            let message = format!(
+                "cron must be a crontab text ('0 5 * * *') or a mapping ({{hour: 5}}), not {}",
+                kind(other)
+            );
+            fields.error(Some("cron"), message);
+            None
+        }
+    }
+}
+
+fn interval(fields: &mut Fields<'_>) -> Option<(Schedule, String)> {
+    let text = fields.text("interval")?;
+    match parse_interval(&text) {
+        Ok(period) => Some((
+            Schedule::Interval(period),
+            format!("every {}", format_interval(period)),
+        )),
+        Err(error) => {
+            fields.error(Some("interval"), error.to_string());
+            None
+        }
+    }
+}
+
+fn crontab(fields: &mut Fields<'_>, text: &str, tz: Tz) -> Option<(Schedule, String)> {
+    match Crontab::parse(text) {
+        Ok(crontab) => {
+            let shown = format!("cron '{}'", crontab.text());
+            Some((
+                Schedule::Calendar {
+                    pattern: Pattern::Crontab(Box::new(crontab)),
+                    tz,
+                },
+                shown,
+            ))
+        }
+        Err(message) => {
+            fields.error(Some("cron"), message);
+            None
+        }
+    }
+}
+
+fn mapping(
+    fields: &mut Fields<'_>,
+    map: &serde_yaml::Mapping,
+    tz: Tz,
+) -> Option<(Schedule, String)> {
+    let mut pairs = Vec::with_capacity(map.len());
+    for (key, value) in map {
+        let key = key
+            .as_str()
+            .map_or_else(|| format!("{key:?}"), str::to_owned);
+        match scalar_text(value) {
+            Some(text) => pairs.push((key, text)),
+            None => fields.error(
+                Some(&format!("cron.{key}")),
+                format!("cron {key} must be a number or text, not {}", kind(value)),
+            ),
+        }
+    }
+    match ApsCron::from_fields(&pairs) {
+        Ok(cron) => {
+            let written: Vec<String> = pairs
+                .iter()
+                .map(|(key, value)| format!("{key}: {value}"))
+                .collect();
+            let shown = format!("cron {{{}}}", written.join(", "));
+            Some((
+                Schedule::Calendar {
+                    pattern: Pattern::Aps(cron),
+                    tz,
+                },
+                shown,
+            ))
+        }
+        Err(errors) => {
+            for error in errors {
+                let key = error
+                    .key
+                    .map_or_else(|| "cron".to_owned(), |key| format!("cron.{key}"));
+                fields.error(Some(&key), error.message);
+            }
+            None
+        }
+    }
+}
+
+/// Parses a schedule given on its own (`speedrackd schedule`): `interval` text, or `cron` as
+/// YAML (a crontab text or a mapping). Problems come back as text, one per line.
+pub fn parse_schedule(
+    interval: Option<&str>,
+    cron: Option<&str>,
+    tz: Tz,
+) -> Result<(Schedule, String), String> {
+    let mut map = serde_yaml::Mapping::new();
+    if let Some(interval) = interval {
+        map.insert("interval".into(), Value::String(interval.to_owned()));
+    }
+    if let Some(cron) = cron {
+        let value: Value =
+            serde_yaml::from_str(cron).map_err(|error| format!("--cron is not YAML: {error}"))?;
+        map.insert("cron".into(), value);
+    }
+    let path = std::path::Path::new("command line");
+    let mut fields = Fields::new(&map, None, path);
+    match schedule_of(&mut fields, tz) {
+        Some(schedule) if fields.errors.is_empty() => Ok(schedule),
+        _ => Err(fields
+            .errors
+            .iter()
+            .map(|error| error.message.clone())
+            .collect::<Vec<_>>()
+            .join("\n")),
+    }
+}

@@ -1,0 +1,83 @@
+//! A schedulable task, as validated from the tasks file, and the small enums of its options.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::task_name::TaskName;
+use crate::schedule::Schedule;
+
+/// A task that can be scheduled. Two definitions are equal when every option is: a reload
+/// reschedules a task only when its schedule changed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskDef {
+    pub name: TaskName,
+    pub description: String,
+    pub command: String,
+    pub schedule: Schedule,
+    /// The schedule as the file writes it (`every 21s`, `0 5 * * *`, `{second: 5}`).
+    pub schedule_text: String,
+    /// Who gets mail about this task (besides the global list).
+    pub email: Vec<String>,
+    /// Mail after every run.
+    pub spam: bool,
+    /// Mail after every failed run.
+    pub spam_fail: bool,
+    /// Runs to keep in history; `None` means the settings' default.
+    pub max_keep: Option<u32>,
+    /// Failed runs kept even when successes would flush them.
+    pub retain_failures: Option<u32>,
+    /// Per-task override of the settings' `fail_by_retcode`.
+    pub fail_by_retcode: Option<bool>,
+    /// Per-task override of the settings' `fail_by_stderr`.
+    pub fail_by_stderr: Option<bool>,
+    /// Run as this user through `sudo -n -u USER`.
+    pub sudo: Option<String>,
+    pub timeout: Option<Duration>,
+    pub working_dir: Option<PathBuf>,
+    pub env: BTreeMap<String, String>,
+    pub overlap: Overlap,
+    pub on_missed: OnMissed,
+    /// Whether the task starts suspended the first time the daemon sees it.
+    pub suspended: bool,
+}
+
+/// What a fire does while the task is still running.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Overlap {
+    /// Skip the fire (and count it).
+    #[default]
+    Skip,
+    /// Start it when the running one ends; at most one waits.
+    Queue,
+    /// Start it alongside.
+    Parallel,
+    /// Kill the running one, then start.
+    Replace,
+}
+
+/// What to do about fires that fell due while the daemon was down.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OnMissed {
+    #[default]
+    Skip,
+    RunOnce,
+    RunAll,
+}
+
+impl Overlap {
+    pub const CHOICES: &[(&str, Overlap)] = &[
+        ("skip", Overlap::Skip),
+        ("queue", Overlap::Queue),
+        ("parallel", Overlap::Parallel),
+        ("replace", Overlap::Replace),
+    ];
+}
+
+impl OnMissed {
+    pub const CHOICES: &[(&str, OnMissed)] = &[
+        ("skip", OnMissed::Skip),
+        ("run_once", OnMissed::RunOnce),
+        ("run_all", OnMissed::RunAll),
+    ];
+}

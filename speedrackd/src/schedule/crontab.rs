@@ -1,0 +1,163 @@
+//! Crontab strings (`*/5 * * * *`), parsed and matched by croner, on wall-clock times.
+//!
+//! Five fields (minute first), six (seconds first) or seven (with year); `L`, `W`, `#`, names and
+//! `@yearly`-style nicknames. Day-of-month and day-of-week are OR-ed, as in standard cron.
+//! Zones and DST are applied by `zoned`, not here.
+
+use chrono::NaiveDateTime;
+use croner::Cron;
+use croner::parser::{CronParser, Seconds, Year};
+
+/// A parsed crontab pattern and the text it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Crontab {
+    text: String,
+    cron: Cron,
+}
+
+impl Crontab {
+    /// Parses a crontab string; the error says what is wrong in words.
+    pub fn parse(text: &str) -> Result<Crontab, String> {
+        let parser = CronParser::builder()
+            .seconds(Seconds::Optional)
+            .year(Year::Optional)
+            .dom_and_dow(false)
+            .build();
+        let cron = parser
+            .parse(text)
+            .map_err(|error| format!("invalid crontab {text:?}: {error}"))?;
+        Ok(Crontab {
+            text: text.trim().to_owned(),
+            cron,
+        })
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The first matching wall time strictly after `wall`.
+    pub fn next_wall_after(&self, wall: NaiveDateTime) -> Option<NaiveDateTime> {
+        self.cron.find_next_occurrence(&wall, false).ok()
+    }
+
+    /// The pattern in words.
+    pub fn describe(&self) -> String {
+        self.cron.describe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wall(text: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S").expect("wall time")
+    }
+
+    fn next_n(pattern: &str, from: &str, count: usize) -> Vec<String> {
+        let crontab = Crontab::parse(pattern).expect(pattern);
+        let mut at = wall(from);
+        let mut out = Vec::new();
+        for _ in 0..count {
+            let Some(next) = crontab.next_wall_after(at) else {
+                break;
+            };
+            out.push(next.format("%Y-%m-%d %H:%M:%S").to_string());
+            at = next;
+        }
+        out
+    }
+
+    #[test]
+    fn matches_the_crontab_forms() {
+        // 2026-11-29 is a Sunday.
+        let cases: &[(&str, &str, &[&str])] = &[
+            (
+                "*/20 * * * *",
+                "2026-11-29 10:05:00",
+                &[
+                    "2026-11-29 10:20:00",
+                    "2026-11-29 10:40:00",
+                    "2026-11-29 11:00:00",
+                ],
+            ),
+            (
+                "5 * * * * *",
+                "2026-11-29 10:00:00",
+                &["2026-11-29 10:00:05", "2026-11-29 10:01:05"],
+            ),
+            (
+                "0 0 12 29 2 * 2028",
+                "2026-01-01 00:00:00",
+                &["2028-02-29 12:00:00"],
+            ),
+            (
+                "0 9 * * mon-fri",
+                "2026-11-27 10:00:00",
+                &["2026-11-30 09:00:00", "2026-12-01 09:00:00"],
+            ),
+            (
+                "0 0 L * *",
+                "2026-02-01 00:00:00",
+                &["2026-02-28 00:00:00", "2026-03-31 00:00:00"],
+            ),
+            (
+                "0 0 * * 5#2",
+                "2026-11-01 00:00:00",
+                &["2026-11-13 00:00:00", "2026-12-11 00:00:00"],
+            ),
+            (
+                "0 0 15W * *",
+                "2026-11-01 00:00:00",
+                &["2026-11-16 00:00:00"],
+            ),
+            ("@daily", "2026-11-29 10:00:00", &["2026-11-30 00:00:00"]),
+            ("@hourly", "2026-11-29 10:00:00", &["2026-11-29 11:00:00"]),
+            (
+                "0 0 1 jan *",
+                "2026-11-29 10:00:00",
+                &["2027-01-01 00:00:00"],
+            ),
+        ];
+        for (pattern, from, expected) in cases {
+            assert_eq!(
+                next_n(pattern, from, expected.len()),
+                *expected,
+                "{pattern} from {from}"
+            );
+        }
+    }
+
+    #[test]
+    fn day_of_month_and_day_of_week_are_ored_as_in_cron() {
+        // The 1st of the month OR any Monday; 2026-12-01 is a Tuesday.
+        assert_eq!(
+            next_n("0 0 1 * mon", "2026-11-29 00:00:00", 3),
+            [
+                "2026-11-30 00:00:00",
+                "2026-12-01 00:00:00",
+                "2026-12-07 00:00:00"
+            ]
+        );
+        // A wildcard day-of-month leaves only the weekday.
+        assert_eq!(
+            next_n("0 0 * * mon", "2026-11-29 00:00:00", 2),
+            ["2026-11-30 00:00:00", "2026-12-07 00:00:00"]
+        );
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_crontab() {
+        for text in [
+            "",
+            "* * *",
+            "61 * * * *",
+            "* * * * * * * *",
+            "every day",
+            "0 0 30 2 mon-fri-sun",
+        ] {
+            assert!(Crontab::parse(text).is_err(), "{text:?}");
+        }
+    }
+}
