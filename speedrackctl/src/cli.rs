@@ -65,6 +65,11 @@ pub enum Command {
     },
     /// Re-read the settings and tasks files and show what changed
     Reload,
+    /// End a task's running runs (SIGTERM to their process groups, SIGKILL after the kill grace)
+    Kill {
+        /// The task's name
+        task: String,
+    },
     /// Show the next fire times of a task, one RFC 3339 timestamp per line
     Next {
         /// The task's name

@@ -120,9 +120,7 @@ mod tests {
             "{report}"
         );
         assert!(
-            report.contains(
-                "hourly   ok          every 1h — next 2026-11-29T13:00:00+00:00"
-            ),
+            report.contains("hourly   ok          every 1h — next 2026-11-29T13:00:00+00:00"),
             "{report}"
         );
         assert!(

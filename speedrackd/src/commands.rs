@@ -38,6 +38,16 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             tokio::net::UnixListener::from_std(listener).context("cannot use the bound socket")?;
         let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
         let mut interrupt = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
+        let mut hangup = signal(SignalKind::hangup()).context("cannot watch SIGHUP")?;
+        let (reload, reloads) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while hangup.recv().await.is_some() {
+                tracing::info!("SIGHUP: reloading the settings and tasks files");
+                if reload.send(()).is_err() {
+                    return;
+                }
+            }
+        });
         let shutdown = async move {
             tokio::select! {
                 _ = terminate.recv() => tracing::info!("SIGTERM: shutting down"),
@@ -45,7 +55,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             }
         };
         let socket_path = config.socket_path.clone();
-        let result = speedrackd::run(config, listener, Arc::new(SystemClock), shutdown).await;
+        let result =
+            speedrackd::run(config, listener, Arc::new(SystemClock), shutdown, reloads).await;
         let _ = std::fs::remove_file(&socket_path);
         result.map_err(anyhow::Error::from)
     })?;

@@ -13,8 +13,12 @@ pub mod demo;
 mod events;
 mod exec;
 pub mod history;
+mod housekeeping;
+mod overlap;
 pub mod preview;
+mod recovery;
 mod reload;
+mod retention;
 mod rpc;
 pub mod run;
 mod runtime;
@@ -39,7 +43,7 @@ use crate::clock::Clock;
 use crate::config::{Settings, TaskSet};
 use crate::history::{History, HistoryError};
 use crate::rpc::{Api, DaemonInfo, authorize};
-use crate::runtime::Runtime;
+use crate::runtime::{Remembered, Runtime};
 
 /// Everything the daemon starts from, already validated.
 #[derive(Debug, Clone)]
@@ -60,6 +64,8 @@ pub enum DaemonError {
     History(#[from] HistoryError),
     #[error("cannot build the reflection service: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
+    #[error("cannot start the housekeeping scheduler: {0}")]
+    Housekeeping(#[from] tokio_cron_scheduler::JobSchedulerError),
     #[error("the API server failed: {0}")]
     Server(#[from] tonic::transport::Error),
 }
@@ -68,18 +74,21 @@ pub enum DaemonError {
 const SERVER_STOP_GRACE: Duration = Duration::from_secs(5);
 
 /// Runs the daemon on an already bound socket until `shutdown` completes, then stops firing,
-/// lets running tasks finish for the shutdown grace, and returns.
+/// lets running tasks finish for the shutdown grace, and returns. Each message on `reloads`
+/// (SIGHUP, in the binary) re-reads the files as the Reload RPC does.
 pub async fn run(
     config: DaemonConfig,
     listener: UnixListener,
     clock: Arc<dyn Clock>,
     shutdown: impl Future<Output = ()>,
+    mut reloads: mpsc::UnboundedReceiver<()>,
 ) -> Result<(), DaemonError> {
     let history = Arc::new(History::open(&config.data_dir)?);
-    for (run, _) in history.close_interrupted(clock.now())? {
-        tracing::warn!(%run, "closed a run left running by an earlier speedrackd as interrupted");
-    }
-    let suspension = history.suspension_states()?;
+    recovery::close_orphans(&history, clock.now())?;
+    let remembered = Remembered {
+        suspension: history.suspension_states()?,
+        last_fires: history.last_fires()?,
+    };
     let events = events::channel();
     let (commands, command_queue) = mpsc::channel(256);
     let (stopping, stopping_rx) = watch::channel(false);
@@ -91,17 +100,34 @@ pub async fn run(
         demo_mode: config.demo_mode,
     };
     let api = Api::new(
-        commands,
+        commands.clone(),
         Arc::clone(&history),
         events.clone(),
         stopping_rx,
         info,
     );
+    let reload_api = api.clone();
+    tokio::spawn(async move {
+        while reloads.recv().await.is_some() {
+            match rpc::reload_files(&reload_api).await {
+                Ok(diff) => tracing::info!(
+                    added = diff.added.len(),
+                    removed = diff.removed.len(),
+                    changed = diff.changed.len(),
+                    "reloaded on SIGHUP"
+                ),
+                Err(status) => tracing::warn!(
+                    "reload on SIGHUP refused, running configuration kept: {}",
+                    status.message()
+                ),
+            }
+        }
+    });
     let runtime = Runtime::new(
         clock,
         config.settings,
         config.tasks,
-        suspension,
+        remembered,
         history,
         events,
     );
@@ -126,7 +152,11 @@ pub async fn run(
     let server = tokio::spawn(server);
     tracing::info!("speedrackd is ready");
 
+    let mut chores = housekeeping::start(commands.clone()).await?;
     runtime.run(command_queue, shutdown).await;
+    if let Err(error) = chores.shutdown().await {
+        tracing::warn!("cannot stop the housekeeping scheduler: {error}");
+    }
     stopping.send_replace(true);
     match tokio::time::timeout(SERVER_STOP_GRACE, server).await {
         Ok(Ok(result)) => result?,

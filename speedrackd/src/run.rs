@@ -2,6 +2,7 @@
 //! in history. Plain data; storing, executing and showing runs happen elsewhere.
 
 use std::fmt;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
@@ -25,6 +26,15 @@ pub enum Trigger {
     Manual {
         by: String,
     },
+}
+
+/// What a run's processes used, from `wait4`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// Peak resident memory of the largest process of the run.
+    pub max_rss_bytes: u64,
+    pub cpu_user: Duration,
+    pub cpu_system: Duration,
 }
 
 /// How the process ended.
@@ -84,6 +94,11 @@ pub struct RunRecord {
     pub stderr_bytes: u64,
     pub op_error: String,
     pub reason: String,
+    pub killed_by: String,
+    /// The task definition the run executed, as YAML.
+    pub definition: String,
+    pub usage: Usage,
+    pub output_dropped_bytes: u64,
 }
 
 /// How a finished run ended, as recorded when it ends.
@@ -96,4 +111,7 @@ pub struct RunEnd {
     pub stderr_bytes: u64,
     pub op_error: String,
     pub reason: String,
+    pub killed_by: String,
+    pub usage: Usage,
+    pub output_dropped_bytes: u64,
 }

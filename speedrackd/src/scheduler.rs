@@ -16,6 +16,8 @@ pub struct Fire {
     pub task: TaskName,
     /// The instant the schedule named (the run may start a little after it).
     pub due: DateTime<Utc>,
+    /// Older fires that were due too but passed unseen, oldest first.
+    pub missed: Vec<DateTime<Utc>>,
 }
 
 #[derive(Debug)]
@@ -35,13 +37,21 @@ pub struct Scheduler {
 }
 
 impl Scheduler {
-    /// Schedules a task whose phase starts at `now`, replacing any earlier schedule of it.
-    pub fn add(&mut self, task: TaskName, schedule: Schedule, now: DateTime<Utc>, suspended: bool) {
+    /// Schedules a task whose phase starts at `anchor` (for intervals: load time, or the last
+    /// fire before a restart), first firing after `now`; replaces any earlier schedule of it.
+    pub fn add(
+        &mut self,
+        task: TaskName,
+        schedule: Schedule,
+        anchor: DateTime<Utc>,
+        now: DateTime<Utc>,
+        suspended: bool,
+    ) {
         self.remove(&task);
-        let next = schedule.next_after(now, now);
+        let next = schedule.next_after(anchor, now);
         let entry = Entry {
             schedule,
-            anchor: now,
+            anchor,
             next,
             suspended,
         };
@@ -105,8 +115,9 @@ impl Scheduler {
 
     /// Takes every fire due at or before `now`, and schedules each task's following fire.
     ///
-    /// Fires missed while the caller was not looking collapse into one: the task fires once for
-    /// the newest instant that is due, then continues on its phase.
+    /// Fires missed while the caller was not looking (a clock jump, a stalled machine) collapse
+    /// into one for the newest instant that is due, listing the older ones in `missed`; the task
+    /// then continues on its phase.
     pub fn due(&mut self, now: DateTime<Utc>) -> Vec<Fire> {
         let mut fires = Vec::new();
         while let Some((at, _)) = self.queue.first()
@@ -118,7 +129,8 @@ impl Scheduler {
             let Some(entry) = self.entries.get_mut(&task) else {
                 continue;
             };
-            let latest_due = latest_fire_at_or_before(&entry.schedule, entry.anchor, due, now);
+            let mut missed = fires_between(&entry.schedule, entry.anchor, due, now);
+            let latest_due = missed.pop().unwrap_or(due);
             entry.next = entry.schedule.next_after(entry.anchor, now);
             if let Some(next) = entry.next {
                 self.queue.insert((next, task.clone()));
@@ -126,6 +138,7 @@ impl Scheduler {
             fires.push(Fire {
                 task,
                 due: latest_due,
+                missed,
             });
         }
         fires
@@ -137,19 +150,28 @@ impl Scheduler {
     }
 }
 
-fn latest_fire_at_or_before(
+/// Fires missed catching up are counted up to this many; a task more behind than that is
+/// treated as if this many were missed.
+pub const MAX_MISSED: usize = 1000;
+
+/// The fires in `[first, until]` by the schedule's phase, oldest first, at most [`MAX_MISSED`]
+/// (the newest ones kept).
+pub fn fires_between(
     schedule: &Schedule,
     anchor: DateTime<Utc>,
-    first_due: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> DateTime<Utc> {
-    let mut latest = first_due;
-    while let Some(next) = schedule.next_after(anchor, latest)
-        && next <= now
-    {
-        latest = next;
+    first: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Vec<DateTime<Utc>> {
+    let mut fires = std::collections::VecDeque::new();
+    let mut at = Some(first);
+    while let Some(fire) = at.filter(|fire| *fire <= until) {
+        if fires.len() == MAX_MISSED {
+            fires.pop_front();
+        }
+        fires.push_back(fire);
+        at = schedule.next_after(anchor, fire);
     }
-    latest
+    fires.into()
 }
 
 #[cfg(test)]
@@ -183,7 +205,7 @@ mod tests {
     #[test]
     fn nothing_is_due_before_the_first_period() {
         let mut scheduler = Scheduler::default();
-        scheduler.add(name("a"), every(10), at(0), false);
+        scheduler.add(name("a"), every(10), at(0), at(0), false);
         assert_eq!(scheduler.next_wakeup(), Some(at(10)));
         assert!(scheduler.due(at(9)).is_empty());
         assert_eq!(fires(&scheduler.due(at(10))), [("a", at(10))]);
@@ -193,9 +215,9 @@ mod tests {
     #[test]
     fn due_returns_every_task_due_in_time_order() {
         let mut scheduler = Scheduler::default();
-        scheduler.add(name("slow"), every(30), at(0), false);
-        scheduler.add(name("fast"), every(10), at(0), false);
-        scheduler.add(name("mid"), every(20), at(0), false);
+        scheduler.add(name("slow"), every(30), at(0), at(0), false);
+        scheduler.add(name("fast"), every(10), at(0), at(0), false);
+        scheduler.add(name("mid"), every(20), at(0), at(0), false);
         assert_eq!(
             fires(&scheduler.due(at(20))),
             [("fast", at(20)), ("mid", at(20))]
@@ -210,15 +232,39 @@ mod tests {
     #[test]
     fn a_late_wakeup_fires_once_and_keeps_the_phase() {
         let mut scheduler = Scheduler::default();
-        scheduler.add(name("a"), every(10), at(0), false);
-        assert_eq!(fires(&scheduler.due(at(35))), [("a", at(30))]);
+        scheduler.add(name("a"), every(10), at(0), at(0), false);
+        let due = scheduler.due(at(35));
+        assert_eq!(fires(&due), [("a", at(30))]);
+        assert_eq!(due[0].missed, [at(10), at(20)]);
         assert_eq!(scheduler.next_wakeup(), Some(at(40)));
+    }
+
+    #[test]
+    fn a_phase_anchored_before_now_continues_after_a_restart() {
+        let mut scheduler = Scheduler::default();
+        // Last fired at 30 before the restart; the daemon is back at 47.
+        scheduler.add(name("a"), every(10), at(30), at(47), false);
+        assert_eq!(scheduler.next_fire(&name("a")), Some(at(50)));
+    }
+
+    #[test]
+    fn fires_between_lists_the_phase_and_keeps_the_newest_when_capped() {
+        assert_eq!(
+            fires_between(&every(10), at(0), at(10), at(35)),
+            [at(10), at(20), at(30)]
+        );
+        assert!(fires_between(&every(10), at(0), at(40), at(35)).is_empty());
+        let many = fires_between(&every(1), at(0), at(1), at(5000));
+        assert_eq!(
+            (many.len(), many.first(), many.last()),
+            (MAX_MISSED, Some(&at(4001)), Some(&at(5000)))
+        );
     }
 
     #[test]
     fn suspended_tasks_never_fire_and_resume_on_their_phase() {
         let mut scheduler = Scheduler::default();
-        scheduler.add(name("a"), every(10), at(0), false);
+        scheduler.add(name("a"), every(10), at(0), at(0), false);
         assert!(scheduler.set_suspended(&name("a"), true, at(5)));
         assert_eq!(scheduler.next_wakeup(), None);
         assert_eq!(scheduler.next_fire(&name("a")), None);
@@ -231,7 +277,7 @@ mod tests {
     #[test]
     fn upcoming_fires_follow_the_phase_even_while_suspended() {
         let mut scheduler = Scheduler::default();
-        scheduler.add(name("a"), every(10), at(0), true);
+        scheduler.add(name("a"), every(10), at(0), at(0), true);
         assert_eq!(
             scheduler.upcoming(&name("a"), at(25), 3),
             Some(vec![at(30), at(40), at(50)])
@@ -242,7 +288,7 @@ mod tests {
     #[test]
     fn a_task_added_suspended_waits_for_resume() {
         let mut scheduler = Scheduler::default();
-        scheduler.add(name("a"), every(10), at(0), true);
+        scheduler.add(name("a"), every(10), at(0), at(0), true);
         assert_eq!(scheduler.next_wakeup(), None);
         scheduler.set_suspended(&name("a"), false, at(3));
         assert_eq!(scheduler.next_wakeup(), Some(at(10)));
@@ -251,10 +297,10 @@ mod tests {
     #[test]
     fn removed_and_replaced_tasks_leave_no_stale_fires() {
         let mut scheduler = Scheduler::default();
-        scheduler.add(name("a"), every(10), at(0), false);
-        scheduler.add(name("b"), every(10), at(0), false);
+        scheduler.add(name("a"), every(10), at(0), at(0), false);
+        scheduler.add(name("b"), every(10), at(0), at(0), false);
         scheduler.remove(&name("a"));
-        scheduler.add(name("b"), every(60), at(5), false);
+        scheduler.add(name("b"), every(60), at(5), at(5), false);
         assert_eq!(scheduler.next_wakeup(), Some(at(65)));
         assert_eq!(fires(&scheduler.due(at(65))), [("b", at(65))]);
     }

@@ -12,8 +12,14 @@ fn contrib(file: &str) -> std::path::PathBuf {
 }
 
 #[test]
-fn the_sample_settings_parse() {
-    load_settings(Some(&contrib("speedrack_settings.yaml"))).expect("sample settings are valid");
+fn the_sample_settings_parse_and_show_the_defaults() {
+    let settings = load_settings(Some(&contrib("speedrack_settings.yaml")))
+        .expect("sample settings are valid");
+    assert_eq!(
+        settings,
+        speedrackd::config::Settings::default(),
+        "the sample documents the defaults"
+    );
 }
 
 #[test]

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-/// `(pid, parent pid, process group)` of every process visible now.
+/// `(pid, parent pid, process group)` of every live process (zombies are dead: left out).
 fn processes() -> Vec<(i32, i32, i32)> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
@@ -22,7 +22,9 @@ fn processes() -> Vec<(i32, i32, i32)> {
 fn stat_of(path: &Path) -> Option<(i32, i32)> {
     let stat = std::fs::read_to_string(path).ok()?;
     let mut fields = stat[stat.rfind(')')? + 2..].split(' ');
-    let _state = fields.next()?;
+    if matches!(fields.next()?, "Z" | "X") {
+        return None;
+    }
     let ppid = fields.next()?.parse().ok()?;
     let pgrp = fields.next()?.parse().ok()?;
     Some((ppid, pgrp))
@@ -47,10 +49,17 @@ pub fn group_members(group: i32) -> Vec<i32> {
         .collect()
 }
 
-/// Kills a whole process group, for tests that leave one behind on purpose.
-pub fn kill_group(group: i32) {
-    let _ = nix::sys::signal::killpg(
-        nix::unistd::Pid::from_raw(group),
-        nix::sys::signal::Signal::SIGKILL,
-    );
+/// Waits until no live process is left in a group, up to `limit`; returns who is still there.
+/// Killed processes take a moment to die, so a check right after a kill would race.
+pub fn wait_until_group_gone(group: i32, limit: std::time::Duration) -> Vec<i32> {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        let members = group_members(group);
+        if members.is_empty() || std::time::Instant::now() >= deadline {
+            return members;
+        }
+        // A short wait between reads of /proc, bounded by the deadline above.
+        let (_, waited) = std::sync::mpsc::channel::<()>();
+        let _ = waited.recv_timeout(std::time::Duration::from_millis(10));
+    }
 }

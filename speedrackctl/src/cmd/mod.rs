@@ -4,6 +4,7 @@
 //! Shared here: the context every command gets, the dispatch, and writing to stdout. Exit
 //! codes are not decided here; commands return errors and `main` maps them.
 
+mod kill;
 mod next;
 mod output;
 mod reload;
@@ -51,6 +52,7 @@ pub async fn run(command: &Command, ctx: &mut Context) -> anyhow::Result<()> {
         Command::Suspend { task } => suspend::suspend(ctx, task).await,
         Command::Resume { task } => suspend::resume(ctx, task).await,
         Command::Reload => reload::run(ctx).await,
+        Command::Kill { task } => kill::run(ctx, task).await,
         Command::Next { task, count } => next::run(ctx, task, *count).await,
     }
 }

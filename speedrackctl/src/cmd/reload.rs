@@ -11,7 +11,7 @@ use crate::render::{conf_errors, json};
 
 /// Reloads and prints the difference.
 pub async fn run(ctx: &mut Context) -> anyhow::Result<()> {
-    let response = match ctx.client.reload(ReloadRequest {}).await {
+    let response = match ctx.client.reload(ReloadRequest::default()).await {
         Ok(reply) => reply.into_inner(),
         Err(status) if status.code() == tonic::Code::FailedPrecondition => {
             bail!(

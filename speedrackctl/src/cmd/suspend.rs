@@ -13,6 +13,7 @@ use crate::render::{json, time};
 pub async fn suspend(ctx: &mut Context, task: &str) -> anyhow::Result<()> {
     let request = SuspendRequest {
         task: task.to_owned(),
+        on_behalf_of: String::new(),
     };
     let reply = ctx.client.suspend(request).await?;
     let task = required(reply.into_inner().task, "task")?;
@@ -26,6 +27,7 @@ pub async fn suspend(ctx: &mut Context, task: &str) -> anyhow::Result<()> {
 pub async fn resume(ctx: &mut Context, task: &str) -> anyhow::Result<()> {
     let request = ResumeRequest {
         task: task.to_owned(),
+        on_behalf_of: String::new(),
     };
     let reply = ctx.client.resume(request).await?;
     let task = required(reply.into_inner().task, "task")?;

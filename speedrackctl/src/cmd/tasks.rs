@@ -12,7 +12,7 @@ use crate::render::{conf_errors, json, names, table::Table, time};
 pub async fn run(ctx: &mut Context) -> anyhow::Result<()> {
     let response = ctx
         .client
-        .list_tasks(ListTasksRequest {})
+        .list_tasks(ListTasksRequest::default())
         .await?
         .into_inner();
     match ctx.format {

@@ -96,6 +96,11 @@ pub fn run(r: &Run) -> Value {
         "op_error": r.op_error,
         "reason": r.reason,
         "duration_secs": r.duration.as_ref().map(time::seconds),
+        "killed_by": r.killed_by,
+        "max_rss_bytes": r.max_rss_bytes,
+        "cpu_user_secs": r.cpu_user.as_ref().map(time::seconds),
+        "cpu_system_secs": r.cpu_system.as_ref().map(time::seconds),
+        "output_dropped_bytes": r.output_dropped_bytes,
     })
 }
 
@@ -148,6 +153,13 @@ mod tests {
                 seconds: 1,
                 nanos: 200_000_000,
             }),
+            killed_by: "bob".into(),
+            max_rss_bytes: 2048,
+            cpu_user: Some(prost_types::Duration {
+                seconds: 0,
+                nanos: 500_000_000,
+            }),
+            ..Run::default()
         }
     }
 
@@ -171,6 +183,11 @@ mod tests {
                 "op_error": "",
                 "reason": "exit status 3",
                 "duration_secs": 1.2,
+                "killed_by": "bob",
+                "max_rss_bytes": 2048,
+                "cpu_user_secs": 0.5,
+                "cpu_system_secs": null,
+                "output_dropped_bytes": 0,
             })
         );
     }

@@ -123,6 +123,31 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// A list of whole numbers (exit codes).
+    pub fn int_list(&mut self, key: &str) -> Vec<i32> {
+        let values = match self.get(key) {
+            None | Some(Value::Null) => return Vec::new(),
+            Some(Value::Sequence(values)) => values.clone(),
+            Some(single @ Value::Number(_)) => vec![single.clone()],
+            Some(other) => {
+                let message = format!("{key} must be a list of whole numbers, not {}", kind(other));
+                self.error(Some(key), message);
+                return Vec::new();
+            }
+        };
+        let numbers: Option<Vec<i32>> = values
+            .iter()
+            .map(|value| value.as_i64().and_then(|n| i32::try_from(n).ok()))
+            .collect();
+        numbers.unwrap_or_else(|| {
+            self.error(
+                Some(key),
+                format!("{key} must be a list of whole numbers, like [0, 1]"),
+            );
+            Vec::new()
+        })
+    }
+
     /// A positive duration like `30s` or `1h 30m`.
     pub fn duration(&mut self, key: &str) -> Option<Duration> {
         let text = self.text(key)?;

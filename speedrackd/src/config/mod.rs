@@ -21,7 +21,7 @@ use chrono_tz::Tz;
 pub use interval::{IntervalError, format_interval, parse_interval};
 pub use schedule_field::parse_schedule;
 pub use settings::{Settings, parse_settings};
-pub use task_def::{OnMissed, Overlap, TaskDef};
+pub use task_def::{OnMissed, OutputPattern, Overlap, TaskDef};
 pub use task_name::TaskName;
 pub use tasks::{BrokenTask, ConfError, TaskEntry, TaskSet, parse_tasks};
 

@@ -1,28 +1,73 @@
 //! `speedrack_settings.yaml`: the daemon's own behaviour. Every key is optional; an empty file
 //! means all defaults, and an unknown key is an error naming it. The seed's uppercase names are
 //! accepted as aliases where the seed had the setting.
+//!
+//! One struct is both what the file says and what the daemon uses: every field has a default and
+//! the custom (de)serializers below validate as they read, so no second copy of the keys exists.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono_tz::Tz;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Validated settings.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// Where to bind the API socket; `None` means the per-user default.
     pub socket: Option<PathBuf>,
     /// Where history and output live; `None` means the per-user default.
     pub data_dir: Option<PathBuf>,
-    /// How long running tasks may go on after SIGTERM before their process groups are killed.
+    /// The zone of tasks that name none; `None` means the system's zone.
+    #[serde(with = "zone")]
+    pub timezone: Option<Tz>,
+    /// The shell that runs task commands, as `SHELL -c COMMAND`.
+    pub shell: PathBuf,
+    /// How long running tasks may go on after SIGTERM to the daemon before they are killed.
+    #[serde(with = "duration")]
     pub shutdown_grace: Duration,
+    /// After a timeout or kill sends SIGTERM to a run's group, how long until SIGKILL.
+    #[serde(with = "duration")]
+    pub kill_grace: Duration,
     /// A run fails when it exits non-zero or is killed by a signal (per-task override).
+    #[serde(alias = "FAIL_BY_NONZERO_STATUS_CODE")]
     pub fail_by_retcode: bool,
     /// A run fails when it writes anything to stderr (per-task override).
+    #[serde(alias = "FAIL_BY_STDERR")]
     pub fail_by_stderr: bool,
-    /// The zone of tasks that name none; `None` means the system's zone.
-    pub timezone: Option<Tz>,
+    /// Output kept per stream and run: the head and the tail, with a marker of what was dropped.
+    pub output_max_bytes: u64,
+    /// Runs kept per task (per-task `max_keep` overrides); `None` keeps all.
+    pub max_keep: Option<u32>,
+    /// Runs older than this are pruned; `None` keeps them.
+    #[serde(with = "optional_duration")]
+    pub history_max_age: Option<Duration>,
+    /// Oldest runs are pruned while all output together is larger than this many bytes.
+    pub history_max_bytes: Option<u64>,
+    /// Missed fires older than this are not made up for (see the task key `on_missed`).
+    #[serde(with = "optional_duration")]
+    pub missed_deadline: Option<Duration>,
+    /// Shown in the title and navbar of the web UI.
+    #[serde(alias = "APP_NAME")]
+    pub app_name: String,
+    /// Path prefix of every URL the web UI generates (seed SCRIPT_NAME), e.g. `/speedrack`.
+    #[serde(alias = "SCRIPT_NAME")]
+    pub script_name: String,
+    /// Runs listed on a task page before "show all".
+    #[serde(alias = "EXECUTION_DISPLAY")]
+    pub execution_display: u32,
+    /// Output larger than this many bytes is shown by its first `fsize_summary` bytes.
+    #[serde(alias = "FSIZE_MAX")]
+    pub fsize_max: u64,
+    #[serde(alias = "FSIZE_SUMMARY")]
+    pub fsize_summary: u64,
+    /// External root URL of the web UI, for links in notifications (no trailing slash).
+    #[serde(alias = "EMAIL_URL_PREFIX")]
+    pub email_url_prefix: String,
+    /// Where the web UI listens when speedrackd hosts it.
+    pub listen: SocketAddr,
 }
 
 impl Default for Settings {
@@ -30,70 +75,128 @@ impl Default for Settings {
         Settings {
             socket: None,
             data_dir: None,
+            timezone: None,
+            shell: PathBuf::from("/bin/sh"),
             shutdown_grace: Duration::from_secs(30),
+            kill_grace: Duration::from_secs(10),
             fail_by_retcode: true,
             fail_by_stderr: true,
-            timezone: None,
+            output_max_bytes: 10 << 20,
+            max_keep: None,
+            history_max_age: None,
+            history_max_bytes: None,
+            missed_deadline: None,
+            app_name: "Speedrack".to_owned(),
+            script_name: String::new(),
+            execution_display: 20,
+            fsize_max: 1 << 20,
+            fsize_summary: 64 << 10,
+            email_url_prefix: String::new(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8118)),
         }
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSettings {
-    socket: Option<PathBuf>,
-    data_dir: Option<PathBuf>,
-    #[serde(default, with = "humantime_serde_opt")]
-    shutdown_grace: Option<Duration>,
-    #[serde(alias = "FAIL_BY_NONZERO_STATUS_CODE")]
-    fail_by_retcode: Option<bool>,
-    #[serde(alias = "FAIL_BY_STDERR")]
-    fail_by_stderr: Option<bool>,
-    #[serde(default, deserialize_with = "time_zone")]
-    timezone: Option<Tz>,
-}
-
-fn time_zone<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Tz>, D::Error> {
-    let Some(name) = Option::<String>::deserialize(deserializer)? else {
-        return Ok(None);
-    };
-    name.parse::<Tz>().map(Some).map_err(|_| {
-        serde::de::Error::custom(format!(
-            "unknown time zone {name:?} (use an IANA name like Europe/Berlin)"
-        ))
-    })
+impl Settings {
+    /// Every setting as `(name, value as YAML, is the default)`, in file order.
+    pub fn entries(&self) -> Vec<(String, String, bool)> {
+        let defaults = serde_yaml::to_value(Settings::default()).unwrap_or_default();
+        let Ok(serde_yaml::Value::Mapping(current)) = serde_yaml::to_value(self) else {
+            return Vec::new();
+        };
+        current
+            .iter()
+            .map(|(key, value)| {
+                let name = key.as_str().unwrap_or_default().to_owned();
+                let text = serde_yaml::to_string(value)
+                    .unwrap_or_default()
+                    .trim_end()
+                    .to_owned();
+                let is_default = defaults.get(&name) == Some(value);
+                (name, text, is_default)
+            })
+            .collect()
+    }
 }
 
 /// Parses the settings text; a blank or comment-only file gives the defaults.
 pub fn parse_settings(text: &str) -> Result<Settings, serde_yaml::Error> {
-    let raw: Option<RawSettings> = serde_yaml::from_str(text)?;
-    let raw = raw.unwrap_or_default();
-    let defaults = Settings::default();
-    Ok(Settings {
-        socket: raw.socket,
-        data_dir: raw.data_dir,
-        shutdown_grace: raw.shutdown_grace.unwrap_or(defaults.shutdown_grace),
-        fail_by_retcode: raw.fail_by_retcode.unwrap_or(defaults.fail_by_retcode),
-        fail_by_stderr: raw.fail_by_stderr.unwrap_or(defaults.fail_by_stderr),
-        timezone: raw.timezone,
-    })
+    let settings: Option<Settings> = serde_yaml::from_str(text)?;
+    let settings = settings.unwrap_or_default();
+    if !settings.script_name.is_empty()
+        && (!settings.script_name.starts_with('/') || settings.script_name.ends_with('/'))
+    {
+        return Err(serde::de::Error::custom(format!(
+            "script_name {:?} must start with / and not end with one, like /speedrack",
+            settings.script_name
+        )));
+    }
+    Ok(settings)
 }
 
 /// Durations written like `30s` or `1m 30s`.
-mod humantime_serde_opt {
+mod duration {
     use std::time::Duration;
 
-    use serde::{Deserialize, Deserializer, de::Error};
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(value: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&humantime::format_duration(*value).to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        humantime::parse_duration(&text).map_err(|err| {
+            D::Error::custom(format!(
+                "invalid duration {text:?}: {err} (write it like 30s or 1m 30s)"
+            ))
+        })
+    }
+}
+
+mod optional_duration {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        value: &Option<Duration>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(value) => super::duration::serialize(value, serializer),
+            None => serializer.serialize_none(),
+        }
+    }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<Duration>, D::Error> {
-        let Some(text) = Option::<String>::deserialize(deserializer)? else {
+        #[derive(Deserialize)]
+        struct Wrapped(#[serde(with = "super::duration")] Duration);
+        Ok(Option::<Wrapped>::deserialize(deserializer)?.map(|Wrapped(duration)| duration))
+    }
+}
+
+/// IANA time zone names, checked against the compiled-in zone database.
+mod zone {
+    use chrono_tz::Tz;
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(value: &Option<Tz>, serializer: S) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(tz) => serializer.serialize_str(tz.name()),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Tz>, D::Error> {
+        let Some(name) = Option::<String>::deserialize(deserializer)? else {
             return Ok(None);
         };
-        humantime::parse_duration(&text).map(Some).map_err(|err| {
+        name.parse::<Tz>().map(Some).map_err(|_| {
             D::Error::custom(format!(
-                "invalid duration {text:?}: {err} (write it like 30s or 1m 30s)"
+                "unknown time zone {name:?} (use an IANA name like Europe/Berlin)"
             ))
         })
     }
@@ -115,31 +218,57 @@ mod tests {
     }
 
     #[test]
-    fn reads_every_key_and_the_seed_aliases() {
+    fn reads_keys_and_the_seed_aliases() {
         let text = "socket: /tmp/s.sock\ndata_dir: /tmp/d\nshutdown_grace: 1m 5s\n\
-                    FAIL_BY_NONZERO_STATUS_CODE: false\nFAIL_BY_STDERR: false\n";
+                    FAIL_BY_NONZERO_STATUS_CODE: false\nFAIL_BY_STDERR: false\n\
+                    APP_NAME: Cron Central\nSCRIPT_NAME: /speedrack\ntimezone: Asia/Tokyo\n\
+                    history_max_age: 30days\nlisten: 0.0.0.0:9000\n";
         let settings = parse_settings(text).expect("valid settings");
         assert_eq!(settings.socket, Some(PathBuf::from("/tmp/s.sock")));
         assert_eq!(settings.data_dir, Some(PathBuf::from("/tmp/d")));
         assert_eq!(settings.shutdown_grace, Duration::from_secs(65));
-        assert!(!settings.fail_by_retcode);
-        assert!(!settings.fail_by_stderr);
+        assert!(!settings.fail_by_retcode && !settings.fail_by_stderr);
+        assert_eq!(settings.app_name, "Cron Central");
+        assert_eq!(settings.script_name, "/speedrack");
+        assert_eq!(settings.timezone, Some(chrono_tz::Asia::Tokyo));
+        assert_eq!(
+            settings.history_max_age,
+            Some(Duration::from_secs(30 * 86_400))
+        );
+        assert_eq!(settings.listen, SocketAddr::from(([0, 0, 0, 0], 9000)));
     }
 
     #[test]
     fn unknown_keys_and_bad_values_are_errors_that_name_them() {
-        let error = parse_settings("sokcet: /tmp/x\n").expect_err("typo must be refused");
-        assert!(error.to_string().contains("sokcet"), "{error}");
-        assert_eq!(error.location().map(|l| l.line()), Some(1));
-        let error = parse_settings("shutdown_grace: soon\n").expect_err("bad duration");
-        assert!(error.to_string().contains("soon"), "{error}");
-        let error = parse_settings("timezone: Mars/Olympus\n").expect_err("bad zone");
-        assert!(error.to_string().contains("Mars/Olympus"), "{error}");
-        assert_eq!(
-            parse_settings("timezone: Asia/Tokyo")
-                .expect("zone")
-                .timezone,
-            Some(chrono_tz::Asia::Tokyo)
-        );
+        let cases = [
+            ("sokcet: /tmp/x\n", "sokcet"),
+            ("shutdown_grace: soon\n", "soon"),
+            ("timezone: Mars/Olympus\n", "Mars/Olympus"),
+            ("script_name: speedrack/\n", "script_name"),
+            ("execution_display: many\n", "execution_display"),
+        ];
+        for (text, named) in cases {
+            let error = parse_settings(text).expect_err(text);
+            assert!(error.to_string().contains(named), "{text}: {error}");
+        }
+        let error = parse_settings("app_name: x\nsokcet: /tmp/x\n").expect_err("typo");
+        assert_eq!(error.location().map(|l| l.line()), Some(2));
+    }
+
+    #[test]
+    fn entries_list_every_setting_and_mark_defaults() {
+        let settings = parse_settings("app_name: Cron Central\n").expect("valid");
+        let entries = settings.entries();
+        let app = entries
+            .iter()
+            .find(|(name, ..)| name == "app_name")
+            .expect("app_name listed");
+        assert_eq!((app.1.as_str(), app.2), ("Cron Central", false));
+        let grace = entries
+            .iter()
+            .find(|(name, ..)| name == "shutdown_grace")
+            .expect("listed");
+        assert_eq!((grace.1.as_str(), grace.2), ("30s", true));
+        assert_eq!(entries.len(), 20);
     }
 }

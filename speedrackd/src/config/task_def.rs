@@ -40,6 +40,27 @@ pub struct TaskDef {
     pub on_missed: OnMissed,
     /// Whether the task starts suspended the first time the daemon sees it.
     pub suspended: bool,
+    /// Exit codes that count as success / failure whatever `fail_by_retcode` says.
+    pub ok_exit_codes: Vec<i32>,
+    pub fail_on_exit_codes: Vec<i32>,
+    /// A line of stdout or stderr matching this fails the run.
+    pub fail_if_output_matches: Option<OutputPattern>,
+    /// Per-task override of the settings' `output_max_bytes`.
+    pub output_max_bytes: Option<u64>,
+    /// Per-task override of the settings' `missed_deadline`.
+    pub missed_deadline: Option<Duration>,
+    /// The task as the file writes it, in YAML: what a run records as its definition.
+    pub definition: String,
+}
+
+/// A regular expression matched against output lines, compared by its text.
+#[derive(Debug, Clone)]
+pub struct OutputPattern(pub regex::bytes::Regex);
+
+impl PartialEq for OutputPattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.as_str() == other.0.as_str()
+    }
 }
 
 /// What a fire does while the task is still running.

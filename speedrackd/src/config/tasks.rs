@@ -14,7 +14,7 @@ use serde_yaml::Value;
 
 use super::fields::{Fields, kind};
 use super::schedule_field::schedule_of;
-use super::task_def::{OnMissed, Overlap, TaskDef};
+use super::task_def::{OnMissed, OutputPattern, Overlap, TaskDef};
 use super::task_name::TaskName;
 use super::yaml_lines::{self, Node};
 
@@ -41,6 +41,11 @@ const KNOWN_KEYS: &[&str] = &[
     "overlap",
     "on_missed",
     "suspended",
+    "ok_exit_codes",
+    "fail_on_exit_codes",
+    "fail_if_output_matches",
+    "output_max_bytes",
+    "missed_deadline",
 ];
 
 /// One problem that keeps a task from being scheduled.
@@ -185,7 +190,8 @@ fn parse_task(
     }
     let tz = time_zone(&mut fields, default_tz);
     let schedule = schedule_of(&mut fields, tz);
-    let options = Options::read(&mut fields);
+    let mut options = Options::read(&mut fields);
+    options.definition = serde_yaml::to_string(value).unwrap_or_default();
     match (name, command, schedule) {
         (Some(name), Some(command), Some((schedule, schedule_text)))
             if fields.errors.is_empty() =>
@@ -251,6 +257,12 @@ struct Options {
     overlap: Overlap,
     on_missed: OnMissed,
     suspended: bool,
+    ok_exit_codes: Vec<i32>,
+    fail_on_exit_codes: Vec<i32>,
+    fail_if_output_matches: Option<OutputPattern>,
+    output_max_bytes: Option<u64>,
+    missed_deadline: Option<std::time::Duration>,
+    definition: String,
 }
 
 impl Options {
@@ -274,6 +286,12 @@ impl Options {
                 .choice("on_missed", OnMissed::CHOICES)
                 .unwrap_or_default(),
             suspended: fields.flag("suspended").unwrap_or(false),
+            ok_exit_codes: fields.int_list("ok_exit_codes"),
+            fail_on_exit_codes: fields.int_list("fail_on_exit_codes"),
+            fail_if_output_matches: output_pattern(fields),
+            output_max_bytes: fields.count("output_max_bytes").map(u64::from),
+            missed_deadline: fields.duration("missed_deadline"),
+            definition: String::new(),
         }
     }
 
@@ -305,6 +323,12 @@ impl Options {
             overlap: self.overlap,
             on_missed: self.on_missed,
             suspended: self.suspended,
+            ok_exit_codes: self.ok_exit_codes,
+            fail_on_exit_codes: self.fail_on_exit_codes,
+            fail_if_output_matches: self.fail_if_output_matches,
+            output_max_bytes: self.output_max_bytes,
+            missed_deadline: self.missed_deadline,
+            definition: self.definition,
         }
     }
 }
@@ -340,6 +364,20 @@ fn looks_like_address(address: &str) -> bool {
         return false;
     };
     !local.is_empty() && domain.contains('.') && !address.contains(char::is_whitespace)
+}
+
+fn output_pattern(fields: &mut Fields<'_>) -> Option<OutputPattern> {
+    let text = fields.text("fail_if_output_matches")?;
+    match regex::bytes::Regex::new(&text) {
+        Ok(pattern) => Some(OutputPattern(pattern)),
+        Err(error) => {
+            fields.error(
+                Some("fail_if_output_matches"),
+                format!("not a regular expression: {error}"),
+            );
+            None
+        }
+    }
 }
 
 fn sudo_user(fields: &mut Fields<'_>) -> Option<String> {

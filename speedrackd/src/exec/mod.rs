@@ -1,106 +1,273 @@
-//! Starting a task's command and waiting for it.
+//! Running one task's command from start to reaped exit.
 //!
-//! Each run is `sh -c COMMAND` in a process group of its own, so that the whole tree can be
-//! signalled at once. stdout and stderr go straight to files: the child never waits on a reader.
+//! Each run is `SHELL -c COMMAND` (or through `sudo -n -u USER`) in a process group of its own,
+//! so a timeout or kill reaches the whole tree. Output is copied from pipes into capped files as
+//! fast as the child writes it. A timeout or kill sends SIGTERM to the group, then SIGKILL after
+//! the kill grace; once the command has exited, whatever is left in its group is killed too, and
+//! the run says so. The process is reaped with its resource usage: no zombies.
+//!
 //! This module reports what happened; judging success and recording it happen elsewhere.
 
-use std::fs::{DirBuilder, File, OpenOptions};
-use std::io;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
+mod capture;
+mod command;
+pub mod environment;
+mod group;
+mod reap;
 
-use nix::sys::signal::{Signal, killpg};
-use nix::unistd::Pid;
-use tokio::process::{Child, Command};
+use std::os::fd::OwnedFd;
+use std::path::PathBuf;
+use std::time::Duration;
 
-use crate::run::Exit;
+use nix::sys::signal::Signal;
+use regex::bytes::Regex;
+use tokio::net::unix::pipe;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
-/// The shell that runs task commands.
-pub const SHELL: &str = "/bin/sh";
+pub use capture::Captured;
+pub use command::Invocation;
+pub use group::{signal_group, start_ticks};
 
-/// What to start, and where its output goes.
+use crate::run::{Exit, Usage};
+
+/// How long to wait for the output pipes to close after the command exited, before looking for
+/// processes it left behind.
+const PIPE_CLOSE_WAIT: Duration = Duration::from_millis(50);
+/// How long output may still be read after the group was killed; a process outside the group
+/// (it called setsid) may hold the pipes open forever.
+const DRAIN_WAIT: Duration = Duration::from_secs(2);
+
+/// Everything needed to run one command.
 #[derive(Debug, Clone)]
 pub struct Launch {
-    pub command: String,
+    pub invocation: Invocation,
     pub stdout: PathBuf,
     pub stderr: PathBuf,
+    pub timeout: Option<Duration>,
+    pub kill_grace: Duration,
+    pub output_max_bytes: u64,
+    pub pattern: Option<Regex>,
 }
 
-/// A started process and the group it leads.
-#[derive(Debug)]
+/// A started command, not yet supervised.
 pub struct Started {
-    pub child: Child,
+    child: reap::Child,
+    stdout: pipe::Receiver,
+    stderr: pipe::Receiver,
+    /// The group id, which is the command's pid.
     pub process_group: i32,
+    /// Identifies the group leader across a daemon restart (see `group::start_ticks`).
+    pub start_ticks: Option<u64>,
 }
 
-/// Starts the command. Errors mean it never ran (no shell, output files not writable, …).
-pub fn start(launch: &Launch) -> io::Result<Started> {
+/// How a supervised run ended.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    /// `None` when the process could not be tracked to its end.
+    pub exit: Option<Exit>,
+    pub usage: Usage,
+    pub stdout: Captured,
+    pub stderr: Captured,
+    /// Who ended the run early: a user, `timeout after 30s`, `shutdown`, …
+    pub killed_by: Option<String>,
+    /// True when a timeout ended the run.
+    pub timed_out: bool,
+    /// Notes for the run's op-error text: what speedrack had to do or could not do.
+    pub notes: Vec<String>,
+}
+
+/// Starts the command. Must be called inside the tokio runtime. An error means it never ran.
+pub fn start(launch: &Launch) -> Result<Started, String> {
     for path in [&launch.stdout, &launch.stderr] {
         if let Some(dir) = path.parent() {
-            DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(|error| {
+                    format!(
+                        "cannot create the output directory {}: {error}",
+                        dir.display()
+                    )
+                })?;
         }
     }
-    let stdout = create_output(&launch.stdout)?;
-    let stderr = create_output(&launch.stderr)?;
-    let child = Command::new(SHELL)
-        .arg("-c")
-        .arg(&launch.command)
-        .stdin(Stdio::null())
-        .stdout(stdout)
-        .stderr(stderr)
-        .process_group(0)
-        .spawn()
-        .map_err(|error| io::Error::new(error.kind(), format!("cannot start {SHELL}: {error}")))?;
-    let pid = child
-        .id()
-        .ok_or_else(|| io::Error::other("the child exited before its pid was read"))?;
-    let process_group =
-        i32::try_from(pid).map_err(|_| io::Error::other(format!("pid {pid} out of range")))?;
+    let spawned = command::spawn(&launch.invocation)?;
+    let lost =
+        |error: std::io::Error| format!("started pid {} but cannot watch it: {error}", spawned.pid);
+    let start_ticks = start_ticks(spawned.pid);
+    let child = reap::Child::watch(spawned.pid).map_err(lost)?;
+    let stdout = pipe::Receiver::from_owned_fd(OwnedFd::from(spawned.stdout)).map_err(lost)?;
+    let stderr = pipe::Receiver::from_owned_fd(OwnedFd::from(spawned.stderr)).map_err(lost)?;
     Ok(Started {
+        process_group: child.pid(),
         child,
-        process_group,
+        stdout,
+        stderr,
+        start_ticks,
     })
 }
 
-fn create_output(path: &Path) -> io::Result<File> {
-    OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|error| {
-            io::Error::new(
-                error.kind(),
-                format!("cannot create {}: {error}", path.display()),
-            )
-        })
+/// Supervises a started command to its reaped end. Each message on `kills` (who asks) ends the
+/// run like a timeout does.
+pub async fn supervise(
+    started: Started,
+    launch: &Launch,
+    mut kills: mpsc::UnboundedReceiver<String>,
+) -> Outcome {
+    let Started {
+        child,
+        stdout,
+        stderr,
+        process_group,
+        ..
+    } = started;
+    let cap = launch.output_max_bytes;
+    let mut stdout_copy =
+        CaptureTask::spawn(stdout, launch.stdout.clone(), cap, launch.pattern.clone());
+    let mut stderr_copy =
+        CaptureTask::spawn(stderr, launch.stderr.clone(), cap, launch.pattern.clone());
+    let mut outcome = Outcome::default();
+    let mut terminate_at = launch
+        .timeout
+        .map(|timeout| tokio::time::Instant::now() + timeout);
+    let mut kill_at: Option<tokio::time::Instant> = None;
+    {
+        let exited = child.exited();
+        tokio::pin!(exited);
+        loop {
+            tokio::select! {
+                result = &mut exited => {
+                    if let Err(error) = result {
+                        outcome.notes.push(format!("lost track of the process: {error}"));
+                    }
+                    break;
+                }
+                () = sleep_until(terminate_at), if outcome.killed_by.is_none() => {
+                    let timeout = launch.timeout.unwrap_or_default();
+                    outcome.timed_out = true;
+                    outcome.killed_by = Some(format!("timeout after {}", humantime::format_duration(timeout)));
+                    kill_at = Some(terminate(process_group, launch.kill_grace, &mut outcome.notes));
+                }
+                Some(by) = kills.recv(), if outcome.killed_by.is_none() => {
+                    outcome.killed_by = Some(by);
+                    kill_at = Some(terminate(process_group, launch.kill_grace, &mut outcome.notes));
+                }
+                () = sleep_until(kill_at) => {
+                    kill_at = None;
+                    if let Err(error) = signal_group(process_group, Signal::SIGKILL) {
+                        outcome.notes.push(format!("cannot send SIGKILL to the process group: {error}"));
+                    }
+                }
+            }
+            terminate_at = terminate_at.filter(|_| outcome.killed_by.is_none());
+        }
+    }
+    // The command has exited but is not reaped, so its pid (the group id) cannot be reused yet.
+    let pipes_closed = tokio::time::timeout(PIPE_CLOSE_WAIT, async {
+        stdout_copy.wait().await;
+        stderr_copy.wait().await;
+    })
+    .await
+    .is_ok();
+    if !pipes_closed {
+        kill_leftovers(process_group, &mut outcome.notes);
+    }
+    match child.reap() {
+        Ok((exit, usage)) => {
+            outcome.exit = Some(exit);
+            outcome.usage = usage;
+        }
+        Err(error) => outcome
+            .notes
+            .push(format!("cannot reap the process: {error}")),
+    }
+    outcome.stdout = stdout_copy.finish("stdout", &mut outcome.notes).await;
+    outcome.stderr = stderr_copy.finish("stderr", &mut outcome.notes).await;
+    outcome
 }
 
-/// Waits for the process to end and reaps it.
-pub async fn wait(child: &mut Child) -> io::Result<Exit> {
-    let status = child.wait().await?;
-    match (status.code(), status.signal()) {
-        (Some(code), _) => Ok(Exit::Code(code)),
-        (None, Some(signal)) => Ok(Exit::Signal(signal)),
-        (None, None) => Err(io::Error::other(format!(
-            "unrecognised exit status {status}"
-        ))),
+/// Asks the group to stop; returns when to insist.
+fn terminate(process_group: i32, grace: Duration, notes: &mut Vec<String>) -> tokio::time::Instant {
+    if let Err(error) = signal_group(process_group, Signal::SIGTERM) {
+        notes.push(format!("cannot send SIGTERM to the process group: {error}"));
+    }
+    tokio::time::Instant::now() + grace
+}
+
+fn kill_leftovers(process_group: i32, notes: &mut Vec<String>) {
+    let left = group::members_besides(process_group, process_group);
+    if left == 0 {
+        return;
+    }
+    match signal_group(process_group, Signal::SIGKILL) {
+        Ok(()) => notes.push(format!("killed {left} process(es) still running in the run's process group after the command exited")),
+        Err(error) => notes.push(format!("cannot kill {left} process(es) left in the run's process group: {error}")),
     }
 }
 
-/// Sends `signal` to every process of a run's group. A group that is already gone is not an
-/// error: the point is that nothing of the run is left.
-pub fn signal_group(process_group: i32, signal: Signal) -> io::Result<()> {
-    match killpg(Pid::from_raw(process_group), signal) {
-        Ok(()) | Err(nix::errno::Errno::ESRCH) => Ok(()),
-        Err(errno) => Err(io::Error::from(errno)),
+/// A capture running in its own task, whose result is kept once it arrived, so that waiting
+/// for it again (after a timed-out wait) never polls a finished task.
+struct CaptureTask {
+    handle: JoinHandle<std::io::Result<Captured>>,
+    result: Option<Result<Captured, String>>,
+}
+
+impl CaptureTask {
+    fn spawn(pipe: pipe::Receiver, path: PathBuf, cap: u64, pattern: Option<Regex>) -> CaptureTask {
+        let handle =
+            tokio::spawn(async move { capture::capture(pipe, &path, cap, pattern.as_ref()).await });
+        CaptureTask {
+            handle,
+            result: None,
+        }
+    }
+
+    /// Waits for the capture to end; safe to cancel and call again.
+    async fn wait(&mut self) {
+        if self.result.is_none() {
+            let result = match (&mut self.handle).await {
+                Ok(Ok(captured)) => Ok(captured),
+                Ok(Err(error)) => Err(format!("cannot save it: {error}")),
+                Err(join_error) => Err(format!("its capture failed: {join_error}")),
+            };
+            self.result = Some(result);
+        }
+    }
+
+    /// The capture's result, giving up after [`DRAIN_WAIT`] (a process outside the run's group
+    /// may hold the pipe open forever).
+    async fn finish(mut self, name: &str, notes: &mut Vec<String>) -> Captured {
+        if tokio::time::timeout(DRAIN_WAIT, self.wait()).await.is_err() {
+            self.handle.abort();
+            notes.push(format!("{name} was still held open by a process outside the run's group; stopped capturing it"));
+            return Captured::default();
+        }
+        match self.result {
+            Some(Ok(captured)) => captured,
+            Some(Err(error)) => {
+                notes.push(format!("{name}: {error}"));
+                Captured::default()
+            }
+            None => Captured::default(),
+        }
     }
 }
 
-/// The size of an output file now; a missing file is empty.
-pub fn output_size(path: &Path) -> u64 {
-    std::fs::metadata(path).map(|meta| meta.len()).unwrap_or(0)
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Whether a sudo run was refused by sudo itself rather than failing in the command.
+pub fn sudo_refusal(launch: &Launch, exit: Option<Exit>) -> Option<String> {
+    let code = match exit {
+        Some(Exit::Code(code)) => Some(code),
+        _ => None,
+    };
+    let head = std::fs::read(&launch.stderr).unwrap_or_default();
+    command::sudo_refusal(&launch.invocation, code, &head[..head.len().min(512)])
 }

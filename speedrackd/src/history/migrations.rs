@@ -30,6 +30,19 @@ const MIGRATIONS: &[&str] = &[
         task TEXT PRIMARY KEY,
         suspended INTEGER NOT NULL DEFAULT 0
     );",
+    // 2: what a run executed and used, who ended it, and per-task fire bookkeeping.
+    "ALTER TABLE runs ADD COLUMN killed_by TEXT NOT NULL DEFAULT '';
+    ALTER TABLE runs ADD COLUMN definition TEXT NOT NULL DEFAULT '';
+    ALTER TABLE runs ADD COLUMN max_rss_bytes INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE runs ADD COLUMN cpu_user_us INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE runs ADD COLUMN cpu_system_us INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE runs ADD COLUMN output_dropped_bytes INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE runs ADD COLUMN pgid_start_ticks INTEGER;
+    CREATE INDEX runs_by_start ON runs (started_at_us);
+    CREATE TABLE task_fires (
+        task TEXT PRIMARY KEY,
+        last_fire_us INTEGER NOT NULL
+    );",
 ];
 
 /// The schema version this build writes.
@@ -81,6 +94,28 @@ mod tests {
             .query_row("PRAGMA user_version", [], |row| row.get(0))
             .expect("version");
         assert_eq!(version, SCHEMA_VERSION as i64);
+    }
+
+    #[test]
+    fn a_database_of_the_first_schema_is_upgraded_with_its_rows() {
+        let mut conn = Connection::open_in_memory().expect("in-memory database");
+        conn.execute_batch(MIGRATIONS[0]).expect("schema 1");
+        conn.pragma_update(None, "user_version", 1)
+            .expect("version 1");
+        conn.execute(
+            "INSERT INTO runs (task, trigger, scheduled_at_us, started_at_us, status) VALUES ('a', 'schedule', 1, 2, 'success')",
+            [],
+        )
+        .expect("a row of schema 1");
+        migrate(&mut conn).expect("upgrade");
+        let (killed_by, rss): (String, i64) = conn
+            .query_row(
+                "SELECT killed_by, max_rss_bytes FROM runs WHERE task = 'a'",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .expect("the old row reads with the new columns");
+        assert_eq!((killed_by.as_str(), rss), ("", 0));
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod output;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -18,7 +19,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 pub use migrations::MigrateError;
 
 use crate::config::TaskName;
-use crate::run::{Exit, RunEnd, RunId, RunRecord, RunStatus, Trigger};
+use crate::retention::RunMeta;
+use crate::run::{Exit, RunEnd, RunId, RunRecord, RunStatus, Trigger, Usage};
 
 /// File name of the database inside the data dir.
 pub const DATABASE_FILE: &str = "history.sqlite3";
@@ -41,6 +43,25 @@ pub enum HistoryError {
     Sqlite(#[from] rusqlite::Error),
 }
 
+/// A run to record as started.
+#[derive(Debug, Clone)]
+pub struct NewRun<'a> {
+    pub task: &'a TaskName,
+    pub trigger: &'a Trigger,
+    pub scheduled_at: DateTime<Utc>,
+    pub started_at: DateTime<Utc>,
+    /// The task definition the run executes, as YAML.
+    pub definition: &'a str,
+}
+
+/// A run a dead daemon left `running`, and what identifies its process group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Orphan {
+    pub run: RunId,
+    pub process_group: Option<i32>,
+    pub start_ticks: Option<u64>,
+}
+
 /// The history store.
 #[derive(Debug)]
 pub struct History {
@@ -49,7 +70,8 @@ pub struct History {
 }
 
 const RUN_COLUMNS: &str = "id, task, trigger, requested_by, scheduled_at_us, started_at_us, finished_at_us, \
-     exit_code, signal, status, stdout_bytes, stderr_bytes, op_error, reason";
+     exit_code, signal, status, stdout_bytes, stderr_bytes, op_error, reason, killed_by, definition, \
+     max_rss_bytes, cpu_user_us, cpu_system_us, output_dropped_bytes";
 
 impl History {
     /// Opens (creating if needed) the database in `data_dir` and migrates it.
@@ -90,37 +112,39 @@ impl History {
     }
 
     /// Records a run as started, before its process exists, and returns its id.
-    pub fn insert_run(
-        &self,
-        task: &TaskName,
-        trigger: &Trigger,
-        scheduled_at: DateTime<Utc>,
-        started_at: DateTime<Utc>,
-    ) -> Result<RunId, HistoryError> {
-        let (trigger_text, requested_by) = match trigger {
+    pub fn insert_run(&self, run: &NewRun<'_>) -> Result<RunId, HistoryError> {
+        let (trigger_text, requested_by) = match run.trigger {
             Trigger::Schedule => ("schedule", ""),
             Trigger::Manual { by } => ("manual", by.as_str()),
         };
         let conn = self.conn();
         conn.execute(
-            "INSERT INTO runs (task, trigger, requested_by, scheduled_at_us, started_at_us, status)
-             VALUES (?1, ?2, ?3, ?4, ?5, 'running')",
+            "INSERT INTO runs (task, trigger, requested_by, scheduled_at_us, started_at_us, status, definition)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6)",
             params![
-                task.as_str(),
+                run.task.as_str(),
                 trigger_text,
                 requested_by,
-                scheduled_at.timestamp_micros(),
-                started_at.timestamp_micros()
+                run.scheduled_at.timestamp_micros(),
+                run.started_at.timestamp_micros(),
+                run.definition,
             ],
         )?;
         Ok(RunId(conn.last_insert_rowid()))
     }
 
-    /// Remembers the process group of a running run, so a restarted daemon can clean it up.
-    pub fn set_process_group(&self, run: RunId, pgid: i32) -> Result<(), HistoryError> {
+    /// Remembers the process group of a running run and when its leader started, so that a
+    /// restarted daemon can kill what a crash left behind, and only that.
+    pub fn set_process_group(
+        &self,
+        run: RunId,
+        pgid: i32,
+        start_ticks: Option<u64>,
+    ) -> Result<(), HistoryError> {
+        let ticks = start_ticks.and_then(|ticks| i64::try_from(ticks).ok());
         self.conn().execute(
-            "UPDATE runs SET pgid = ?1 WHERE id = ?2",
-            params![pgid, run.0],
+            "UPDATE runs SET pgid = ?1, pgid_start_ticks = ?2 WHERE id = ?3",
+            params![pgid, ticks, run.0],
         )?;
         Ok(())
     }
@@ -130,8 +154,9 @@ impl History {
         let (exit_code, signal) = split_exit(end.exit);
         self.conn().execute(
             "UPDATE runs SET finished_at_us = ?1, exit_code = ?2, signal = ?3, status = ?4,
-                 stdout_bytes = ?5, stderr_bytes = ?6, op_error = ?7, reason = ?8
-             WHERE id = ?9",
+                 stdout_bytes = ?5, stderr_bytes = ?6, op_error = ?7, reason = ?8, killed_by = ?9,
+                 max_rss_bytes = ?10, cpu_user_us = ?11, cpu_system_us = ?12, output_dropped_bytes = ?13
+             WHERE id = ?14",
             params![
                 end.finished_at.timestamp_micros(),
                 exit_code,
@@ -141,6 +166,11 @@ impl History {
                 to_sql_count(end.stderr_bytes),
                 end.op_error,
                 end.reason,
+                end.killed_by,
+                to_sql_count(end.usage.max_rss_bytes),
+                micros(end.usage.cpu_user),
+                micros(end.usage.cpu_system),
+                to_sql_count(end.output_dropped_bytes),
                 run.0
             ],
         )?;
@@ -148,16 +178,21 @@ impl History {
     }
 
     /// Closes runs left `running` by a daemon that died, and returns their process groups.
-    pub fn close_interrupted(
-        &self,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<(RunId, Option<i32>)>, HistoryError> {
+    pub fn close_interrupted(&self, now: DateTime<Utc>) -> Result<Vec<Orphan>, HistoryError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let orphans = {
-            let mut stmt = tx.prepare("SELECT id, pgid FROM runs WHERE status = 'running'")?;
-            stmt.query_map([], |row| Ok((RunId(row.get(0)?), row.get(1)?)))?
-                .collect::<Result<Vec<_>, _>>()?
+            let mut stmt =
+                tx.prepare("SELECT id, pgid, pgid_start_ticks FROM runs WHERE status = 'running'")?;
+            stmt.query_map([], |row| {
+                let ticks: Option<i64> = row.get(2)?;
+                Ok(Orphan {
+                    run: RunId(row.get(0)?),
+                    process_group: row.get(1)?,
+                    start_ticks: ticks.and_then(|ticks| u64::try_from(ticks).ok()),
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?
         };
         tx.execute(
             "UPDATE runs SET status = 'interrupted', finished_at_us = ?1,
@@ -204,6 +239,82 @@ impl History {
         Ok(u64::try_from(count).unwrap_or(0))
     }
 
+    /// What retention needs of every run of a task, newest first.
+    pub fn run_metas(&self, task: &TaskName) -> Result<Vec<RunMeta>, HistoryError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, status, started_at_us FROM runs WHERE task = ?1 ORDER BY id DESC",
+        )?;
+        let rows = stmt.query_map(params![task.as_str()], |row| {
+            let status: String = row.get(1)?;
+            Ok(RunMeta {
+                id: RunId(row.get(0)?),
+                status: RunStatus::parse(&status)
+                    .ok_or_else(|| bad_value(1, format!("run status {status:?}")))?,
+                started_at: instant(row.get(2)?),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Finished runs, oldest first, with their output size, while their sizes add up to more
+    /// than `quota` bytes: the ones to prune to get under it.
+    pub fn oldest_over_quota(&self, quota: u64) -> Result<Vec<(TaskName, RunId)>, HistoryError> {
+        let conn = self.conn();
+        let total: i64 = conn.query_row(
+            "SELECT COALESCE(SUM(stdout_bytes + stderr_bytes), 0) FROM runs",
+            [],
+            |row| row.get(0),
+        )?;
+        let mut excess = from_sql_count(total).saturating_sub(quota);
+        let mut stmt = conn.prepare_cached(
+            "SELECT task, id, stdout_bytes + stderr_bytes FROM runs WHERE status != 'running' ORDER BY id",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while excess > 0 {
+            let Some(row) = rows.next()? else { break };
+            let (task, id, bytes): (String, i64, i64) = (row.get(0)?, row.get(1)?, row.get(2)?);
+            if let Some(task) = TaskName::parse_normalised(&task) {
+                out.push((task, RunId(id)));
+            }
+            excess = excess.saturating_sub(from_sql_count(bytes));
+        }
+        Ok(out)
+    }
+
+    /// Forgets runs: their rows, then their output directories.
+    pub fn delete_runs(&self, runs: &[(TaskName, RunId)]) -> Result<(), HistoryError> {
+        {
+            let mut conn = self.conn();
+            let tx = conn.transaction()?;
+            {
+                let mut stmt =
+                    tx.prepare_cached("DELETE FROM runs WHERE id = ?1 AND status != 'running'")?;
+                for (_, run) in runs {
+                    stmt.execute(params![run.0])?;
+                }
+            }
+            tx.commit()?;
+        }
+        for (task, run) in runs {
+            let dir = output::run_dir(&self.data_dir, task, *run);
+            if let Err(error) = std::fs::remove_dir_all(&dir)
+                && error.kind() != std::io::ErrorKind::NotFound
+            {
+                tracing::warn!(dir = %dir.display(), "cannot remove the output of a pruned run: {error}");
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves the write-ahead log into the database file, so it does not grow without bound.
+    pub fn checkpoint(&self) -> Result<(), HistoryError> {
+        self.conn()
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
     /// Every task name that has history, sorted.
     pub fn task_names(&self) -> Result<Vec<TaskName>, HistoryError> {
         let conn = self.conn();
@@ -228,6 +339,33 @@ impl History {
             let (name, suspended) = row?;
             if let Some(name) = TaskName::parse_normalised(&name) {
                 out.insert(name, suspended);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Remembers the instant a task last fired by its schedule (for phases and missed fires).
+    pub fn set_last_fire(&self, task: &TaskName, at: DateTime<Utc>) -> Result<(), HistoryError> {
+        self.conn().execute(
+            "INSERT INTO task_fires (task, last_fire_us) VALUES (?1, ?2)
+             ON CONFLICT (task) DO UPDATE SET last_fire_us = excluded.last_fire_us",
+            params![task.as_str(), at.timestamp_micros()],
+        )?;
+        Ok(())
+    }
+
+    /// The last scheduled fire of every task that ever fired.
+    pub fn last_fires(&self) -> Result<HashMap<TaskName, DateTime<Utc>>, HistoryError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached("SELECT task, last_fire_us FROM task_fires")?;
+        let rows = stmt.query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+        })?;
+        let mut out = HashMap::new();
+        for row in rows {
+            let (name, micros) = row?;
+            if let Some(name) = TaskName::parse_normalised(&name) {
+                out.insert(name, instant(micros));
             }
         }
         Ok(out)
@@ -276,7 +414,19 @@ fn read_run(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
         stderr_bytes: from_sql_count(row.get(11)?),
         op_error: row.get(12)?,
         reason: row.get(13)?,
+        killed_by: row.get(14)?,
+        definition: row.get(15)?,
+        usage: Usage {
+            max_rss_bytes: from_sql_count(row.get(16)?),
+            cpu_user: Duration::from_micros(from_sql_count(row.get(17)?)),
+            cpu_system: Duration::from_micros(from_sql_count(row.get(18)?)),
+        },
+        output_dropped_bytes: from_sql_count(row.get(19)?),
     })
+}
+
+fn micros(duration: Duration) -> i64 {
+    i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
 }
 
 /// SQLite integers are signed; byte counts never reach 2^63.

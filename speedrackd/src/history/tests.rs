@@ -14,6 +14,18 @@ fn name(text: &str) -> TaskName {
     TaskName::normalise(text).expect("valid name")
 }
 
+fn insert(history: &History, task: &str, trigger: &Trigger, scheduled: i64, started: i64) -> RunId {
+    let task = name(task);
+    let run = NewRun {
+        task: &task,
+        trigger,
+        scheduled_at: at(scheduled),
+        started_at: at(started),
+        definition: "name: x\n",
+    };
+    history.insert_run(&run).expect("insert")
+}
+
 fn open() -> (tempfile::TempDir, History) {
     let dir = tempfile::tempdir().expect("temp dir");
     let history = History::open(dir.path()).expect("open history");
@@ -29,6 +41,13 @@ fn end(status: RunStatus, exit: Option<Exit>) -> RunEnd {
         stderr_bytes: 2,
         op_error: String::new(),
         reason: "why".into(),
+        killed_by: "alice".into(),
+        usage: Usage {
+            max_rss_bytes: 4096,
+            cpu_user: Duration::from_millis(15),
+            cpu_system: Duration::from_micros(2500),
+        },
+        output_dropped_bytes: 7,
     }
 }
 
@@ -36,9 +55,7 @@ fn end(status: RunStatus, exit: Option<Exit>) -> RunEnd {
 fn a_run_round_trips_from_start_to_end() {
     let (_dir, history) = open();
     let trigger = Trigger::Manual { by: "alice".into() };
-    let run = history
-        .insert_run(&name("a"), &trigger, at(0), at(1))
-        .expect("insert");
+    let run = insert(&history, "a", &trigger, 0, 1);
     let started = history.get_run(run).expect("read").expect("exists");
     assert_eq!(started.status, RunStatus::Running);
     assert_eq!(started.trigger, trigger);
@@ -53,6 +70,13 @@ fn a_run_round_trips_from_start_to_end() {
     assert_eq!(finished.exit, Some(Exit::Signal(9)));
     assert_eq!((finished.stdout_bytes, finished.stderr_bytes), (10, 2));
     assert_eq!(finished.finished_at, Some(at(5)));
+    assert_eq!(finished.killed_by, "alice");
+    assert_eq!(finished.definition, "name: x\n");
+    assert_eq!(finished.usage.cpu_system, Duration::from_micros(2500));
+    assert_eq!(
+        (finished.usage.max_rss_bytes, finished.output_dropped_bytes),
+        (4096, 7)
+    );
     assert_eq!(history.get_run(RunId(run.0 + 1)).expect("read"), None);
 }
 
@@ -60,15 +84,9 @@ fn a_run_round_trips_from_start_to_end() {
 fn runs_list_newest_first_in_pages_per_task() {
     let (_dir, history) = open();
     let ids: Vec<RunId> = (0..5)
-        .map(|i| {
-            history
-                .insert_run(&name("a"), &Trigger::Schedule, at(i), at(i))
-                .expect("insert")
-        })
+        .map(|i| insert(&history, "a", &Trigger::Schedule, i, i))
         .collect();
-    history
-        .insert_run(&name("b"), &Trigger::Schedule, at(9), at(9))
-        .expect("insert other task");
+    insert(&history, "b", &Trigger::Schedule, 9, 9);
 
     let page: Vec<RunId> = history
         .list_runs(&name("a"), None, 2)
@@ -91,20 +109,22 @@ fn runs_list_newest_first_in_pages_per_task() {
 #[test]
 fn runs_left_running_are_closed_as_interrupted_with_their_groups() {
     let (_dir, history) = open();
-    let lost = history
-        .insert_run(&name("a"), &Trigger::Schedule, at(0), at(0))
-        .expect("insert");
-    history.set_process_group(lost, 4242).expect("pgid");
-    let done = history
-        .insert_run(&name("a"), &Trigger::Schedule, at(1), at(1))
-        .expect("insert");
+    let lost = insert(&history, "a", &Trigger::Schedule, 0, 0);
+    history
+        .set_process_group(lost, 4242, Some(99))
+        .expect("pgid");
+    let done = insert(&history, "a", &Trigger::Schedule, 1, 1);
     history
         .finish_run(done, &end(RunStatus::Success, Some(Exit::Code(0))))
         .expect("finish");
 
     assert_eq!(
         history.close_interrupted(at(60)).expect("close"),
-        [(lost, Some(4242))]
+        [Orphan {
+            run: lost,
+            process_group: Some(4242),
+            start_ticks: Some(99)
+        }]
     );
     let closed = history.get_run(lost).expect("read").expect("exists");
     assert_eq!(closed.status, RunStatus::Interrupted);
@@ -142,16 +162,12 @@ fn suspension_is_persisted_and_reopened() {
 #[test]
 fn run_ids_are_never_reused_after_deletion() {
     let (_dir, history) = open();
-    let first = history
-        .insert_run(&name("a"), &Trigger::Schedule, at(0), at(0))
-        .expect("insert");
+    let first = insert(&history, "a", &Trigger::Schedule, 0, 0);
     history
         .conn()
         .execute("DELETE FROM runs", [])
         .expect("delete");
-    let second = history
-        .insert_run(&name("a"), &Trigger::Schedule, at(1), at(1))
-        .expect("insert");
+    let second = insert(&history, "a", &Trigger::Schedule, 1, 1);
     assert!(
         second > first,
         "output directories are named by run id, so ids must not repeat"

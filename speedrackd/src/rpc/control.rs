@@ -1,4 +1,5 @@
-//! RunNow, Suspend and Resume: requests that change what the runtime does.
+//! RunNow, Kill, Suspend and Resume: requests that change what the runtime does, attributed to
+//! whoever asked.
 
 use speedrack_proto::v1 as pb;
 use tonic::{Request, Status};
@@ -6,22 +7,40 @@ use tonic::{Request, Status};
 use super::auth::Caller;
 use super::{Api, convert, tasks};
 use crate::config::TaskName;
-use crate::runtime::{Command, ControlError};
+use crate::runtime::{Command, ControlError, RunNowOutcome};
 
 pub async fn run_now(
     api: &Api,
     request: Request<pb::RunNowRequest>,
 ) -> Result<pb::RunNowResponse, Status> {
-    let by = request
-        .extensions()
-        .get::<Caller>()
-        .map_or_else(|| "unknown".to_owned(), |caller| caller.user_name());
+    let by = who(&request, &request.get_ref().on_behalf_of);
     let task = known_name(&request.get_ref().task)?;
-    let record = api
+    let outcome = api
         .ask(|reply| Command::RunNow { task, by, reply })
         .await??;
-    Ok(pb::RunNowResponse {
-        run: Some(convert::run(&record)),
+    Ok(match outcome {
+        RunNowOutcome::Started(record) => pb::RunNowResponse {
+            run: Some(convert::run(&record)),
+            queued: false,
+            queued_behind_run_ids: Vec::new(),
+        },
+        RunNowOutcome::Queued { behind } => pb::RunNowResponse {
+            run: None,
+            queued: true,
+            queued_behind_run_ids: behind.iter().map(|run| run.0).collect(),
+        },
+    })
+}
+
+pub async fn kill(
+    api: &Api,
+    request: Request<pb::KillRequest>,
+) -> Result<pb::KillResponse, Status> {
+    let by = who(&request, &request.get_ref().on_behalf_of);
+    let task = known_name(&request.get_ref().task)?;
+    let killed = api.ask(|reply| Command::Kill { task, by, reply }).await??;
+    Ok(pb::KillResponse {
+        killed_run_ids: killed.iter().map(|run| run.0).collect(),
     })
 }
 
@@ -34,6 +53,18 @@ pub async fn set_suspended(api: &Api, name: &str, suspended: bool) -> Result<pb:
     })
     .await??;
     tasks::task_by_name(api, name).await
+}
+
+/// Who asked: the person a gateway acts for, else the calling OS user.
+pub fn who<T>(request: &Request<T>, on_behalf_of: &str) -> String {
+    let caller = request
+        .extensions()
+        .get::<Caller>()
+        .map_or_else(|| "unknown".to_owned(), |caller| caller.user_name());
+    match on_behalf_of.trim() {
+        "" => caller,
+        person => format!("{person} (via {caller})"),
+    }
 }
 
 /// A name from a client must already be in normal form; anything else names no task.

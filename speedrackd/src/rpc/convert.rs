@@ -26,6 +26,10 @@ fn duration(length: chrono::Duration) -> prost_types::Duration {
     }
 }
 
+fn std_duration(length: std::time::Duration) -> prost_types::Duration {
+    duration(chrono::Duration::from_std(length).unwrap_or(chrono::Duration::MAX))
+}
+
 pub fn run_status(status: RunStatus) -> pb::RunStatus {
     match status {
         RunStatus::Running => pb::RunStatus::Running,
@@ -65,6 +69,12 @@ pub fn run(record: &RunRecord) -> pb::Run {
         duration: record
             .finished_at
             .map(|end| duration(end - record.started_at)),
+        killed_by: record.killed_by.clone(),
+        definition: record.definition.clone(),
+        max_rss_bytes: record.usage.max_rss_bytes,
+        cpu_user: Some(std_duration(record.usage.cpu_user)),
+        cpu_system: Some(std_duration(record.usage.cpu_system)),
+        output_dropped_bytes: record.output_dropped_bytes,
     }
 }
 

@@ -10,9 +10,9 @@ impl From<ControlError> for Status {
         let message = error.to_string();
         match error {
             ControlError::UnknownTask(_) => Status::not_found(message),
-            ControlError::ConfError { .. } | ControlError::AlreadyRunning { .. } => {
-                Status::failed_precondition(message)
-            }
+            ControlError::ConfError { .. }
+            | ControlError::AlreadyRunning { .. }
+            | ControlError::NotRunning(_) => Status::failed_precondition(message),
             ControlError::History(_) => Status::internal(message),
         }
     }

@@ -4,6 +4,7 @@
 //! command channel. This module is the only one that sees proto types.
 
 mod auth;
+mod config;
 mod control;
 mod convert;
 mod error;
@@ -11,6 +12,7 @@ mod next_fires;
 mod reload;
 mod runs;
 mod status;
+mod tail;
 mod tasks;
 mod watch_events;
 
@@ -23,6 +25,7 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tonic::{Request, Response, Status};
 
 pub use auth::authorize;
+pub use reload::reload as reload_files;
 
 use crate::events::Stamped;
 use crate::history::History;
@@ -97,9 +100,11 @@ impl Speedrack for Api {
 
     async fn list_tasks(
         &self,
-        _: Request<pb::ListTasksRequest>,
+        request: Request<pb::ListTasksRequest>,
     ) -> Result<Response<pb::ListTasksResponse>, Status> {
-        tasks::list_tasks(self).await.map(Response::new)
+        tasks::list_tasks(self, request.into_inner())
+            .await
+            .map(Response::new)
     }
 
     async fn get_task(
@@ -173,6 +178,29 @@ impl Speedrack for Api {
         next_fires::list_next_fires(self, request.into_inner())
             .await
             .map(Response::new)
+    }
+
+    async fn kill(
+        &self,
+        request: Request<pb::KillRequest>,
+    ) -> Result<Response<pb::KillResponse>, Status> {
+        control::kill(self, request).await.map(Response::new)
+    }
+
+    async fn get_config(
+        &self,
+        _: Request<pb::GetConfigRequest>,
+    ) -> Result<Response<pb::GetConfigResponse>, Status> {
+        config::get_config(self).await.map(Response::new)
+    }
+
+    type TailOutputStream = tail::TailStream;
+
+    async fn tail_output(
+        &self,
+        request: Request<pb::TailOutputRequest>,
+    ) -> Result<Response<tail::TailStream>, Status> {
+        Ok(Response::new(tail::tail_output(self, request.into_inner())))
     }
 
     type WatchEventsStream = EventStream;

@@ -11,8 +11,15 @@ use crate::config::{TaskEntry, TaskName};
 use crate::history::History;
 use crate::runtime::{LiveState, Snapshot};
 
-pub async fn list_tasks(api: &Api) -> Result<pb::ListTasksResponse, Status> {
+/// Most recent runs a ListTasks call may ask for per task.
+const MAX_RECENT_RUNS: usize = 100;
+
+pub async fn list_tasks(
+    api: &Api,
+    request: pb::ListTasksRequest,
+) -> Result<pb::ListTasksResponse, Status> {
     let snapshot = api.snapshot().await?;
+    let recent = (request.recent_runs as usize).min(MAX_RECENT_RUNS);
     let mut tasks = Vec::new();
     let mut listed = HashSet::new();
     for entry in &snapshot.tasks.entries {
@@ -22,6 +29,18 @@ pub async fn list_tasks(api: &Api) -> Result<pb::ListTasksResponse, Status> {
     for name in api.history.task_names()? {
         if !listed.contains(&name) {
             tasks.push(inactive_view(&name, &api.history)?);
+        }
+    }
+    if recent > 0 {
+        for task in &mut tasks {
+            if let Some(name) = TaskName::parse_normalised(&task.name) {
+                task.recent_runs = api
+                    .history
+                    .list_runs(&name, None, recent)?
+                    .iter()
+                    .map(convert::run)
+                    .collect();
+            }
         }
     }
     Ok(pb::ListTasksResponse { tasks })
@@ -97,6 +116,7 @@ fn entry_view(
                 timezone: def.schedule.time_zone().to_string(),
                 next_fire: live.next_fire.map(convert::timestamp),
                 runs_since_start: live.runs_since_start,
+                skipped_fires: live.skipped_fires,
                 suspended: live.suspended,
                 running_run_ids: live.running.iter().map(|run| run.0).collect(),
                 ..pb::Task::default()

@@ -19,7 +19,12 @@ pub enum Command {
     RunNow {
         task: TaskName,
         by: String,
-        reply: oneshot::Sender<Result<RunRecord, ControlError>>,
+        reply: oneshot::Sender<Result<RunNowOutcome, ControlError>>,
+    },
+    Kill {
+        task: TaskName,
+        by: String,
+        reply: oneshot::Sender<Result<Vec<RunId>, ControlError>>,
     },
     SetSuspended {
         task: TaskName,
@@ -31,6 +36,8 @@ pub enum Command {
         count: usize,
         reply: oneshot::Sender<Result<Vec<DateTime<Utc>>, ControlError>>,
     },
+    /// Prune every task's history by age and the global quota, and checkpoint the WAL.
+    Housekeeping,
     Apply {
         settings: Box<Settings>,
         tasks: TaskSet,
@@ -43,6 +50,8 @@ pub enum Command {
 pub struct Snapshot {
     pub started_at: DateTime<Utc>,
     pub last_reload_at: Option<DateTime<Utc>>,
+    /// The settings in effect (the last ones loaded).
+    pub settings: Arc<Settings>,
     pub tasks: Arc<TaskSet>,
     pub live: HashMap<TaskName, LiveState>,
 }
@@ -54,6 +63,18 @@ pub struct LiveState {
     pub suspended: bool,
     pub running: Vec<RunId>,
     pub runs_since_start: u64,
+    /// Scheduled fires dropped since start because the task was still running.
+    pub skipped_fires: u64,
+}
+
+/// What a run-now did.
+#[derive(Debug, Clone)]
+pub enum RunNowOutcome {
+    Started(Box<RunRecord>),
+    /// The task is running and its overlap policy queues: it starts when these runs end.
+    Queued {
+        behind: Vec<RunId>,
+    },
 }
 
 /// Why a control request was refused.
@@ -65,6 +86,8 @@ pub enum ControlError {
     ConfError { task: String },
     #[error("task {task} is already running (run {run}); it does not overlap itself")]
     AlreadyRunning { task: TaskName, run: RunId },
+    #[error("task {0} is not running")]
+    NotRunning(TaskName),
     #[error(transparent)]
     History(#[from] HistoryError),
 }

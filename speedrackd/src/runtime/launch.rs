@@ -1,18 +1,19 @@
-//! Starting one run: the history row first, then the process, then a watcher task that waits
-//! for it and reports how it ended. The loop never waits on a child itself.
+//! Starting one run: the history row first, then the process, then a supervisor task that
+//! waits for it, judges it and reports its end. The loop never waits on a child itself.
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use tokio::sync::mpsc;
 
 use crate::clock::Clock;
 use crate::config::{Settings, TaskDef, TaskName};
-use crate::exec::{self, Launch};
+use crate::exec::environment::{RunFacts, run_environment};
+use crate::exec::{self, Invocation, Launch, Outcome};
 use crate::history::output::{Stream, stream_path};
-use crate::history::{History, HistoryError};
-use crate::run::{RunEnd, RunId, RunRecord, RunStatus, Trigger};
-use crate::verdict::{FailureRules, judge};
+use crate::history::{History, HistoryError, NewRun};
+use crate::run::{RunEnd, RunId, RunRecord, RunStatus, Trigger, Usage};
+use crate::verdict::{Evidence, FailureRules, judge};
 
 /// A run whose process ended (or never started), with its end ready to record.
 #[derive(Debug)]
@@ -22,31 +23,45 @@ pub struct Finished {
     pub end: RunEnd,
 }
 
-/// A run in flight.
+/// A run in flight, and the way to end it early.
 #[derive(Debug, Clone)]
 pub struct InFlight {
     pub task: TaskName,
-    pub process_group: i32,
+    /// Send who asks, and the run is terminated like a timeout.
+    pub kill: mpsc::UnboundedSender<String>,
+}
+
+/// What to start.
+pub struct Request<'a> {
+    pub def: &'a TaskDef,
+    pub settings: &'a Settings,
+    pub trigger: Trigger,
+    pub due: DateTime<Utc>,
 }
 
 /// Records and starts a run. `Ok((record, None))` means the row exists but the process could not
 /// start; the record then already carries the execution error.
 pub fn launch(
-    def: &TaskDef,
-    settings: &Settings,
-    trigger: Trigger,
-    due: DateTime<Utc>,
+    request: Request<'_>,
     history: &History,
     clock: &Arc<dyn Clock>,
     finished: &mpsc::UnboundedSender<Finished>,
 ) -> Result<(RunRecord, Option<InFlight>), HistoryError> {
+    let Request {
+        def,
+        settings,
+        trigger,
+        due,
+    } = request;
     let started_at = clock.now();
-    let run = history.insert_run(&def.name, &trigger, due, started_at)?;
-    let launch = Launch {
-        command: def.command.clone(),
-        stdout: stream_path(history.data_dir(), &def.name, run, Stream::Stdout),
-        stderr: stream_path(history.data_dir(), &def.name, run, Stream::Stderr),
+    let new_run = NewRun {
+        task: &def.name,
+        trigger: &trigger,
+        scheduled_at: due,
+        started_at,
+        definition: &def.definition,
     };
+    let run = history.insert_run(&new_run)?;
     let mut record = RunRecord {
         id: run,
         task: def.name.clone(),
@@ -60,71 +75,133 @@ pub fn launch(
         stderr_bytes: 0,
         op_error: String::new(),
         reason: String::new(),
+        killed_by: String::new(),
+        definition: def.definition.clone(),
+        usage: Usage::default(),
+        output_dropped_bytes: 0,
     };
-    let mut started = match exec::start(&launch) {
+    let launch = launch_of(def, settings, &record, history);
+    let started = match exec::start(&launch) {
         Ok(started) => started,
-        Err(error) => {
+        Err(message) => {
             let end = RunEnd {
-                finished_at: clock.now(),
-                exit: None,
-                status: RunStatus::ExecutionError,
-                stdout_bytes: 0,
-                stderr_bytes: 0,
-                op_error: error.to_string(),
-                reason: String::new(),
+                op_error: message,
+                ..blank_end(clock.now(), RunStatus::ExecutionError)
             };
             history.finish_run(run, &end)?;
             apply_end(&mut record, end);
             return Ok((record, None));
         }
     };
-    history.set_process_group(run, started.process_group)?;
-    let rules = FailureRules {
-        by_retcode: def.fail_by_retcode.unwrap_or(settings.fail_by_retcode),
-        by_stderr: def.fail_by_stderr.unwrap_or(settings.fail_by_stderr),
+    history.set_process_group(run, started.process_group, started.start_ticks)?;
+    let (kill, kills) = mpsc::unbounded_channel();
+    let in_flight = InFlight {
+        task: def.name.clone(),
+        kill,
     };
+    let rules = failure_rules(def, settings);
     let (clock, finished, task) = (Arc::clone(clock), finished.clone(), def.name.clone());
     tokio::spawn(async move {
-        let exit = exec::wait(&mut started.child).await;
-        let end = end_of(exit, &launch, rules, clock.now());
+        let outcome = exec::supervise(started, &launch, kills).await;
+        let end = end_of(&outcome, &launch, &rules, clock.now());
         // The loop is gone only during shutdown, when nobody is left to record this.
         let _ = finished.send(Finished { run, task, end });
     });
-    let in_flight = InFlight {
-        task: def.name.clone(),
-        process_group: started.process_group,
-    };
     Ok((record, Some(in_flight)))
 }
 
-fn end_of(
-    exit: std::io::Result<crate::run::Exit>,
-    launch: &Launch,
-    rules: FailureRules,
-    now: DateTime<Utc>,
-) -> RunEnd {
-    let stdout_bytes = exec::output_size(&launch.stdout);
-    let stderr_bytes = exec::output_size(&launch.stderr);
-    let (exit, status, reason, op_error) = match exit {
-        Ok(exit) => {
-            let (status, reason) = judge(rules, exit, stderr_bytes);
-            (Some(exit), status, reason, String::new())
+fn launch_of(def: &TaskDef, settings: &Settings, record: &RunRecord, history: &History) -> Launch {
+    let trigger = match record.trigger {
+        Trigger::Schedule => "schedule",
+        Trigger::Manual { .. } => "manual",
+    };
+    let facts = RunFacts {
+        task: def.name.as_str(),
+        run_id: record.id.0,
+        trigger,
+        scheduled_at: record
+            .scheduled_at
+            .to_rfc3339_opts(SecondsFormat::Secs, true),
+    };
+    let shell = settings.shell.display().to_string();
+    let env = run_environment(|name| std::env::var(name).ok(), &shell, &facts, &def.env);
+    Launch {
+        invocation: Invocation {
+            shell: settings.shell.clone(),
+            command: def.command.clone(),
+            sudo: def.sudo.clone(),
+            working_dir: def.working_dir.clone(),
+            env,
+        },
+        stdout: stream_path(history.data_dir(), &def.name, record.id, Stream::Stdout),
+        stderr: stream_path(history.data_dir(), &def.name, record.id, Stream::Stderr),
+        timeout: def.timeout,
+        kill_grace: settings.kill_grace,
+        output_max_bytes: def.output_max_bytes.unwrap_or(settings.output_max_bytes),
+        pattern: def
+            .fail_if_output_matches
+            .as_ref()
+            .map(|pattern| pattern.0.clone()),
+    }
+}
+
+fn failure_rules(def: &TaskDef, settings: &Settings) -> FailureRules {
+    FailureRules {
+        by_retcode: def.fail_by_retcode.unwrap_or(settings.fail_by_retcode),
+        by_stderr: def.fail_by_stderr.unwrap_or(settings.fail_by_stderr),
+        ok_exit_codes: def.ok_exit_codes.clone(),
+        fail_on_exit_codes: def.fail_on_exit_codes.clone(),
+    }
+}
+
+fn blank_end(finished_at: DateTime<Utc>, status: RunStatus) -> RunEnd {
+    RunEnd {
+        finished_at,
+        exit: None,
+        status,
+        stdout_bytes: 0,
+        stderr_bytes: 0,
+        op_error: String::new(),
+        reason: String::new(),
+        killed_by: String::new(),
+        usage: Usage::default(),
+        output_dropped_bytes: 0,
+    }
+}
+
+fn end_of(outcome: &Outcome, launch: &Launch, rules: &FailureRules, now: DateTime<Utc>) -> RunEnd {
+    let mut notes = outcome.notes.clone();
+    let (status, reason) = match (outcome.exit, exec::sudo_refusal(launch, outcome.exit)) {
+        (None, _) => (RunStatus::ExecutionError, String::new()),
+        (Some(_), Some(refusal)) => {
+            notes.push(refusal);
+            (RunStatus::ExecutionError, String::new())
         }
-        Err(error) => (
-            None,
-            RunStatus::ExecutionError,
-            String::new(),
-            format!("lost track of the process: {error}"),
-        ),
+        (Some(exit), None) => {
+            let matched = outcome
+                .stdout
+                .matched
+                .as_deref()
+                .or(outcome.stderr.matched.as_deref());
+            let evidence = Evidence {
+                exit,
+                stderr_bytes: outcome.stderr.written,
+                killed_by: outcome.killed_by.as_deref(),
+                matched_line: matched,
+            };
+            judge(rules, &evidence)
+        }
     };
     RunEnd {
-        finished_at: now,
-        exit,
-        status,
-        stdout_bytes,
-        stderr_bytes,
-        op_error,
+        exit: outcome.exit,
+        stdout_bytes: outcome.stdout.written,
+        stderr_bytes: outcome.stderr.written,
+        op_error: notes.join("\n"),
         reason,
+        killed_by: outcome.killed_by.clone().unwrap_or_default(),
+        usage: outcome.usage,
+        output_dropped_bytes: outcome.stdout.dropped + outcome.stderr.dropped,
+        ..blank_end(now, status)
     }
 }
 
@@ -137,4 +214,7 @@ pub fn apply_end(record: &mut RunRecord, end: RunEnd) {
     record.stderr_bytes = end.stderr_bytes;
     record.op_error = end.op_error;
     record.reason = end.reason;
+    record.killed_by = end.killed_by;
+    record.usage = end.usage;
+    record.output_dropped_bytes = end.output_dropped_bytes;
 }

@@ -2,6 +2,7 @@
 //! One integration binary, one module per area.
 
 mod ctl;
+mod execution;
 mod lifecycle;
 mod reload;
 mod scheduling;

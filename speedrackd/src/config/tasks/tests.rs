@@ -55,6 +55,11 @@ fn a_valid_task_loads_with_every_option() {
     overlap: queue
     on_missed: run_once
     suspended: true
+    ok_exit_codes: [0, 1]
+    fail_on_exit_codes: [4]
+    fail_if_output_matches: 'ERROR|FATAL'
+    output_max_bytes: 1000
+    missed_deadline: 1h
 ",
     );
     let defs: Vec<&TaskDef> = set.valid().collect();
@@ -74,6 +79,27 @@ fn a_valid_task_loads_with_every_option() {
     assert_eq!(
         (def.overlap, def.on_missed, def.suspended),
         (Overlap::Queue, OnMissed::RunOnce, true)
+    );
+    assert_eq!(
+        (
+            def.ok_exit_codes.as_slice(),
+            def.fail_on_exit_codes.as_slice()
+        ),
+        (&[0, 1][..], &[4][..])
+    );
+    assert!(
+        def.fail_if_output_matches
+            .as_ref()
+            .is_some_and(|p| p.0.is_match(b"a FATAL thing"))
+    );
+    assert_eq!(
+        (def.output_max_bytes, def.missed_deadline),
+        (Some(1000), Some(Duration::from_secs(3600)))
+    );
+    assert!(
+        def.definition.contains("name: Long Runner"),
+        "{}",
+        def.definition
     );
 }
 
@@ -181,6 +207,18 @@ fn each_conf_error_rule_names_its_line_and_key() {
             5,
             Some("env"),
             "environment variable",
+        ),
+        (
+            "- name: a\n  command: x\n  interval: 1m\n  fail_if_output_matches: '(('",
+            5,
+            Some("fail_if_output_matches"),
+            "not a regular expression",
+        ),
+        (
+            "- name: a\n  command: x\n  interval: 1m\n  ok_exit_codes: [zero]",
+            5,
+            Some("ok_exit_codes"),
+            "whole numbers",
         ),
         (
             "- name: a\n  command: x\n  interval: 1m\n  sudo: '-rf'",

@@ -1,0 +1,36 @@
+//! `kill TASK`: end a task's running runs as a timeout would (SIGTERM to each run's process
+//! group, SIGKILL after the kill grace); the runs record who killed them.
+
+use speedrack_proto::v1::KillRequest;
+
+use super::{Context, Format, print_json, print_text};
+
+pub async fn run(ctx: &mut Context, task: &str) -> anyhow::Result<()> {
+    let request = KillRequest {
+        task: task.to_owned(),
+        on_behalf_of: String::new(),
+    };
+    let killed = ctx.client.kill(request).await?.into_inner().killed_run_ids;
+    match ctx.format {
+        Format::Json => print_json(&serde_json::json!({ "killed_run_ids": killed })),
+        Format::Text => print_text(&render(task, &killed)),
+    }
+}
+
+fn render(task: &str, killed: &[i64]) -> String {
+    let runs: Vec<String> = killed.iter().map(ToString::to_string).collect();
+    format!("terminating run {} of {task}\n", runs.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_the_runs() {
+        assert_eq!(
+            render("backup", &[7, 9]),
+            "terminating run 7, 9 of backup\n"
+        );
+    }
+}

@@ -1,0 +1,329 @@
+//! Copying one output pipe of a run into its file, as fast as the child writes it, with a cap.
+//!
+//! Up to `cap` bytes the file holds everything. Past it, the file keeps its first half (the
+//! head) and the newest `cap / 2` bytes go round a ring file beside it; when the stream ends the
+//! ring is appended in order after a marker saying how much was dropped. Disk use stays bounded
+//! however much a runaway task prints, and memory use is one read buffer.
+//!
+//! It also watches lines for the task's `fail_if_output_matches` pattern.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use regex::bytes::Regex;
+use tokio::io::AsyncReadExt;
+use tokio::net::unix::pipe;
+
+const CHUNK: usize = 64 << 10;
+/// Longest partial line kept for matching; a longer line is matched in pieces.
+const MAX_LINE: usize = 64 << 10;
+/// Longest matched line quoted in a run's reason.
+const QUOTE: usize = 160;
+
+/// What one stream produced.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Captured {
+    /// Bytes the child wrote in all.
+    pub written: u64,
+    /// Bytes dropped from the middle by the cap.
+    pub dropped: u64,
+    /// The first line that matched the pattern, shortened.
+    pub matched: Option<String>,
+}
+
+/// Copies `pipe` into `path` until end of file, keeping at most about `cap` bytes (0: no cap).
+pub async fn capture(
+    mut pipe: pipe::Receiver,
+    path: &Path,
+    cap: u64,
+    pattern: Option<&Regex>,
+) -> io::Result<Captured> {
+    let mut sink = Sink::create(path, cap)?;
+    let mut matcher = pattern.map(LineMatcher::new);
+    let mut buffer = vec![0; CHUNK];
+    loop {
+        let read = pipe.read(&mut buffer).await?;
+        if read == 0 {
+            break;
+        }
+        let chunk = &buffer[..read];
+        sink.write(chunk)?;
+        if let Some(matcher) = matcher.as_mut() {
+            matcher.feed(chunk);
+        }
+    }
+    let matched = matcher.and_then(LineMatcher::finish);
+    let (written, dropped) = sink.finish()?;
+    Ok(Captured {
+        written,
+        dropped,
+        matched,
+    })
+}
+
+/// The output file and, once the cap is passed, the ring holding the newest bytes.
+struct Sink {
+    file: File,
+    path: PathBuf,
+    cap: u64,
+    written: u64,
+    ring: Option<Ring>,
+}
+
+struct Ring {
+    file: File,
+    path: PathBuf,
+    size: u64,
+    /// Bytes written into the ring in all; `position % size` is where the next one goes.
+    position: u64,
+}
+
+impl Sink {
+    fn create(path: &Path, cap: u64) -> io::Result<Sink> {
+        Ok(Sink {
+            file: create(path)?,
+            path: path.to_path_buf(),
+            cap,
+            written: 0,
+            ring: None,
+        })
+    }
+
+    fn write(&mut self, mut chunk: &[u8]) -> io::Result<()> {
+        self.written += chunk.len() as u64;
+        if self.ring.is_none() {
+            let room = if self.cap == 0 {
+                u64::MAX
+            } else {
+                self.cap - (self.written - chunk.len() as u64)
+            };
+            let fits = usize::try_from(room).unwrap_or(usize::MAX).min(chunk.len());
+            self.file.write_all(&chunk[..fits])?;
+            chunk = &chunk[fits..];
+            if chunk.is_empty() {
+                return Ok(());
+            }
+            self.start_ring()?;
+        }
+        if let Some(ring) = self.ring.as_mut() {
+            ring.write(chunk)?;
+        }
+        Ok(())
+    }
+
+    /// The file holds `cap` bytes: its second half becomes the ring's first content, and the
+    /// file is cut back to the head.
+    fn start_ring(&mut self) -> io::Result<()> {
+        let head = self.cap - self.cap / 2;
+        let size = self.cap / 2;
+        let path = self.path.with_extension("tail");
+        let mut ring = Ring {
+            file: create(&path)?,
+            path,
+            size,
+            position: 0,
+        };
+        let mut newest = Vec::new();
+        self.file.seek(SeekFrom::Start(head))?;
+        (&self.file).take(size).read_to_end(&mut newest)?;
+        ring.write(&newest)?;
+        self.file.set_len(head)?;
+        self.file.seek(SeekFrom::End(0))?;
+        self.ring = Some(ring);
+        Ok(())
+    }
+
+    /// Appends the marker and the ring, oldest byte first; returns `(written, dropped)`.
+    fn finish(mut self) -> io::Result<(u64, u64)> {
+        let Some(mut ring) = self.ring.take() else {
+            return Ok((self.written, 0));
+        };
+        let kept = self.cap - self.cap / 2 + ring.size;
+        let dropped = self.written - kept;
+        write!(
+            self.file,
+            "\n[... speedrack dropped {dropped} bytes here: output_max_bytes is {} ...]\n",
+            self.cap
+        )?;
+        let start = ring.position % ring.size;
+        ring.file.seek(SeekFrom::Start(start))?;
+        io::copy(&mut (&ring.file).take(ring.size - start), &mut self.file)?;
+        ring.file.seek(SeekFrom::Start(0))?;
+        io::copy(&mut (&ring.file).take(start), &mut self.file)?;
+        std::fs::remove_file(&ring.path)?;
+        Ok((self.written, dropped))
+    }
+}
+
+impl Ring {
+    fn write(&mut self, mut chunk: &[u8]) -> io::Result<()> {
+        if self.size == 0 {
+            return Ok(());
+        }
+        // Only the newest `size` bytes of a large chunk can survive.
+        if chunk.len() as u64 > self.size {
+            let skip = chunk.len() - usize::try_from(self.size).unwrap_or(usize::MAX);
+            self.position += skip as u64;
+            chunk = &chunk[skip..];
+        }
+        while !chunk.is_empty() {
+            let offset = self.position % self.size;
+            let until_wrap = usize::try_from(self.size - offset)
+                .unwrap_or(usize::MAX)
+                .min(chunk.len());
+            self.file.write_all_at(&chunk[..until_wrap], offset)?;
+            self.position += until_wrap as u64;
+            chunk = &chunk[until_wrap..];
+        }
+        Ok(())
+    }
+}
+
+fn create(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|error| {
+            io::Error::new(
+                error.kind(),
+                format!("cannot create {}: {error}", path.display()),
+            )
+        })
+}
+
+/// Finds the first line matching a pattern across chunk boundaries.
+struct LineMatcher<'a> {
+    pattern: &'a Regex,
+    partial: Vec<u8>,
+    matched: Option<String>,
+}
+
+impl<'a> LineMatcher<'a> {
+    fn new(pattern: &'a Regex) -> LineMatcher<'a> {
+        LineMatcher {
+            pattern,
+            partial: Vec::new(),
+            matched: None,
+        }
+    }
+
+    fn feed(&mut self, chunk: &[u8]) {
+        if self.matched.is_some() {
+            return;
+        }
+        for piece in chunk.split_inclusive(|byte| *byte == b'\n') {
+            self.partial.extend_from_slice(piece);
+            if piece.ends_with(b"\n") || self.partial.len() >= MAX_LINE {
+                self.check_line();
+            }
+        }
+    }
+
+    fn check_line(&mut self) {
+        let line = self.partial.strip_suffix(b"\n").unwrap_or(&self.partial);
+        if self.matched.is_none() && self.pattern.is_match(line) {
+            let text = String::from_utf8_lossy(line);
+            self.matched = Some(text.chars().take(QUOTE).collect());
+        }
+        self.partial.clear();
+    }
+
+    fn finish(mut self) -> Option<String> {
+        if !self.partial.is_empty() {
+            self.check_line();
+        }
+        self.matched
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Feeds `chunks` through a sink with `cap` and returns the file's final content.
+    fn through_sink(cap: u64, chunks: &[&[u8]]) -> (String, u64, u64) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("stdout");
+        let mut sink = Sink::create(&path, cap).expect("create");
+        for chunk in chunks {
+            sink.write(chunk).expect("write");
+        }
+        let (written, dropped) = sink.finish().expect("finish");
+        assert!(
+            !path.with_extension("tail").exists(),
+            "the ring file is removed"
+        );
+        (
+            std::fs::read_to_string(&path).expect("read"),
+            written,
+            dropped,
+        )
+    }
+
+    #[test]
+    fn keeps_everything_up_to_the_cap() {
+        assert_eq!(
+            through_sink(10, &[b"01234", b"56789"]),
+            ("0123456789".to_owned(), 10, 0)
+        );
+        assert_eq!(
+            through_sink(0, &[b"no cap at all"]),
+            ("no cap at all".to_owned(), 13, 0)
+        );
+    }
+
+    #[test]
+    fn keeps_head_and_tail_with_a_marker_past_the_cap() {
+        let marker = "\n[... speedrack dropped 16 bytes here: output_max_bytes is 10 ...]\n";
+        let cases: &[&[&[u8]]] = &[
+            &[b"abcdefghijklmnopqrstuvwxyz"],
+            &[b"abcdefghij", b"klmnopqrstuvwxyz"],
+            &[b"abc", b"defghijklm", b"nop", b"qrstuvw", b"xyz"],
+            &[
+                b"a",
+                b"b",
+                b"c",
+                b"d",
+                b"e",
+                b"f",
+                b"g",
+                b"h",
+                b"i",
+                b"j",
+                b"k",
+                b"l",
+                b"m",
+                b"nopqrstuvwxyz",
+            ],
+        ];
+        for chunks in cases {
+            let (content, written, dropped) = through_sink(10, chunks);
+            assert_eq!(content, format!("abcde{marker}vwxyz"), "{chunks:?}");
+            assert_eq!((written, dropped), (26, 16));
+        }
+    }
+
+    #[test]
+    fn matches_lines_across_chunks() {
+        let pattern = Regex::new("ERR(OR)?:").expect("regex");
+        let mut matcher = LineMatcher::new(&pattern);
+        matcher.feed(b"all good\nan ER");
+        matcher.feed(b"ROR: disk full\nlater ERR: again\n");
+        assert_eq!(matcher.finish().as_deref(), Some("an ERROR: disk full"));
+        let mut unterminated = LineMatcher::new(&pattern);
+        unterminated.feed(b"fine\nERR: no newline at the end");
+        assert_eq!(
+            unterminated.finish().as_deref(),
+            Some("ERR: no newline at the end")
+        );
+        let mut clean = LineMatcher::new(&pattern);
+        clean.feed(b"fine\nE\nRR:\n");
+        assert_eq!(clean.finish(), None);
+    }
+}

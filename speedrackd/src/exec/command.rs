@@ -1,0 +1,132 @@
+//! Turning a launch into a process: shell or sudo, environment, working dir, own process group,
+//! and the reasons it may fail to start, in words an admin can act on.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// How a task's command is started.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    pub shell: PathBuf,
+    pub command: String,
+    /// Run as this user through `sudo -n -u USER`.
+    pub sudo: Option<String>,
+    pub working_dir: Option<PathBuf>,
+    pub env: BTreeMap<String, String>,
+}
+
+/// A started process with its output pipes.
+pub struct Spawned {
+    pub pid: i32,
+    pub stdout: std::process::ChildStdout,
+    pub stderr: std::process::ChildStderr,
+}
+
+/// Starts the command in a new process group. An error is an execution error: the text says
+/// what could not be started and why.
+pub fn spawn(invocation: &Invocation) -> Result<Spawned, String> {
+    if let Some(dir) = &invocation.working_dir
+        && !dir.is_dir()
+    {
+        return Err(format!(
+            "working_dir {} is not a directory that exists",
+            dir.display()
+        ));
+    }
+    let mut command = build(invocation);
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // A group of its own, so a timeout or kill reaches the whole tree the command starts.
+        .process_group(0);
+    let program = PathBuf::from(command.get_program());
+    let mut child = command
+        .spawn()
+        .map_err(|error| start_error(&program, invocation, &error))?;
+    let pid = i32::try_from(child.id()).map_err(|_| format!("pid {} out of range", child.id()))?;
+    let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
+        return Err("the output pipes were not created".to_owned());
+    };
+    // The std handle is dropped without waiting: the run's supervisor reaps the pid itself.
+    Ok(Spawned {
+        pid,
+        stdout,
+        stderr,
+    })
+}
+
+fn build(invocation: &Invocation) -> Command {
+    let mut command = match &invocation.sudo {
+        None => {
+            let mut command = Command::new(&invocation.shell);
+            command
+                .arg("-c")
+                .arg(&invocation.command)
+                .env_clear()
+                .envs(&invocation.env);
+            command
+        }
+        Some(user) => {
+            // sudo resets the environment by policy; `env` re-applies the task's own on the
+            // other side. -n: a missing sudoers rule fails at once instead of asking for a password.
+            let mut command = Command::new("sudo");
+            command.args(["-n", "-u", user, "--", "env"]);
+            command.args(
+                invocation
+                    .env
+                    .iter()
+                    .map(|(name, value)| format!("{name}={value}")),
+            );
+            command
+                .arg(&invocation.shell)
+                .arg("-c")
+                .arg(&invocation.command);
+            command.env_clear().envs(
+                invocation
+                    .env
+                    .iter()
+                    .filter(|(name, _)| name.as_str() == "PATH"),
+            );
+            command
+        }
+    };
+    if let Some(dir) = &invocation.working_dir {
+        command.current_dir(dir);
+    }
+    command
+}
+
+fn start_error(program: &Path, invocation: &Invocation, error: &io::Error) -> String {
+    match (error.kind(), &invocation.sudo) {
+        (io::ErrorKind::NotFound, Some(user)) => {
+            format!(
+                "cannot run as {user}: sudo is not installed (install it, or remove `sudo:` from the task)"
+            )
+        }
+        (io::ErrorKind::NotFound, None) => {
+            format!(
+                "the shell {} does not exist (check the `shell` setting)",
+                program.display()
+            )
+        }
+        _ => format!("cannot start {}: {error}", program.display()),
+    }
+}
+
+/// A sudo refusal (no rule, a password needed) is an execution error, not a task failure:
+/// the command never ran. sudo says so on stderr, prefixed `sudo:`, with exit status 1.
+pub fn sudo_refusal(
+    invocation: &Invocation,
+    exit_code: Option<i32>,
+    stderr_head: &[u8],
+) -> Option<String> {
+    invocation.sudo.as_ref()?;
+    let text = String::from_utf8_lossy(stderr_head);
+    let first = text.lines().next().unwrap_or_default();
+    (exit_code == Some(1) && first.starts_with("sudo:"))
+        .then(|| format!("sudo refused to run the command: {first}"))
+}

@@ -1,0 +1,182 @@
+//! Requests from RPC handlers: snapshots, run-now, kill, suspend/resume, upcoming fires, and
+//! switching to a reloaded configuration.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::command::{Command, ControlError, LiveState, RunNowOutcome, Snapshot};
+use super::{Pending, Runtime};
+use crate::config::{Settings, TaskDef, TaskName, TaskSet};
+use crate::events::Event;
+use crate::overlap::{Decision, decide};
+use crate::reload::{ReloadDiff, diff};
+use crate::run::{RunId, Trigger};
+
+impl Runtime {
+    pub(super) fn handle(&mut self, command: Command) {
+        match command {
+            Command::Snapshot { reply } => {
+                let _ = reply.send(self.snapshot());
+            }
+            Command::RunNow { task, by, reply } => {
+                let _ = reply.send(self.run_now(&task, by));
+            }
+            Command::Kill { task, by, reply } => {
+                let _ = reply.send(self.kill(&task, &by));
+            }
+            Command::SetSuspended {
+                task,
+                suspended,
+                reply,
+            } => {
+                let _ = reply.send(self.set_suspended(&task, suspended));
+            }
+            Command::NextFires { task, count, reply } => {
+                let _ = reply.send(self.next_fires(&task, count));
+            }
+            Command::Housekeeping => self.housekeeping(),
+            Command::Apply {
+                settings,
+                tasks,
+                reply,
+            } => {
+                let _ = reply.send(self.apply(*settings, tasks));
+            }
+        }
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        let live = self
+            .tasks
+            .valid()
+            .map(|def| {
+                let state = LiveState {
+                    next_fire: self.scheduler.next_fire(&def.name),
+                    suspended: self.is_suspended(def),
+                    running: self.running_of(&def.name),
+                    runs_since_start: self.runs_since_start.get(&def.name).copied().unwrap_or(0),
+                    skipped_fires: self.skipped_fires.get(&def.name).copied().unwrap_or(0),
+                };
+                (def.name.clone(), state)
+            })
+            .collect();
+        Snapshot {
+            started_at: self.started_at,
+            last_reload_at: self.last_reload_at,
+            settings: Arc::new(self.settings.clone()),
+            tasks: Arc::clone(&self.tasks),
+            live,
+        }
+    }
+
+    fn schedulable(&self, task: &TaskName) -> Result<TaskDef, ControlError> {
+        if let Some(def) = self.def(task) {
+            return Ok(def.clone());
+        }
+        if self
+            .tasks
+            .broken()
+            .any(|broken| broken.name.as_ref() == Some(task))
+        {
+            return Err(ControlError::ConfError {
+                task: task.to_string(),
+            });
+        }
+        Err(ControlError::UnknownTask(task.to_string()))
+    }
+
+    /// A manual run, in addition to the schedule (the next fire does not move). It follows the
+    /// task's overlap policy, except that `skip` refuses with an error instead of dropping it
+    /// silently; suspended tasks still run.
+    fn run_now(&mut self, task: &TaskName, by: String) -> Result<RunNowOutcome, ControlError> {
+        let def = self.schedulable(task)?;
+        let running = self.running_of(task);
+        let queued = self
+            .pending
+            .get(task)
+            .is_some_and(|queue| !queue.is_empty());
+        let now = self.clock.now();
+        let trigger = Trigger::Manual { by };
+        match decide(def.overlap, running.len(), queued) {
+            Decision::Skip => Err(ControlError::AlreadyRunning {
+                task: task.clone(),
+                run: running.first().copied().unwrap_or(RunId(0)),
+            }),
+            Decision::Start => Ok(RunNowOutcome::Started(Box::new(
+                self.start(&def, trigger, now)?,
+            ))),
+            decision @ (Decision::Queue | Decision::ReplaceThenStart) => {
+                if decision == Decision::ReplaceThenStart {
+                    self.kill_runs(task, "a manual run (overlap: replace)");
+                }
+                self.pending
+                    .entry(task.clone())
+                    .or_default()
+                    .push_back(Pending { trigger, due: now });
+                Ok(RunNowOutcome::Queued { behind: running })
+            }
+        }
+    }
+
+    /// Ends a task's running runs; a task removed by a reload may still have some.
+    fn kill(&mut self, task: &TaskName, by: &str) -> Result<Vec<RunId>, ControlError> {
+        let killed = self.kill_runs(task, by);
+        if !killed.is_empty() {
+            return Ok(killed);
+        }
+        self.schedulable(task)?;
+        Err(ControlError::NotRunning(task.clone()))
+    }
+
+    fn set_suspended(&mut self, task: &TaskName, suspended: bool) -> Result<(), ControlError> {
+        self.schedulable(task)?;
+        self.history.set_suspended(task, suspended)?;
+        self.scheduler
+            .set_suspended(task, suspended, self.clock.now());
+        self.suspension.insert(task.clone(), suspended);
+        tracing::info!(task = %task, suspended, "task suspension changed");
+        self.emit(Event::TaskChanged(task.clone()));
+        Ok(())
+    }
+
+    fn next_fires(
+        &self,
+        task: &TaskName,
+        count: usize,
+    ) -> Result<Vec<DateTime<Utc>>, ControlError> {
+        self.schedulable(task)?;
+        let fires = self.scheduler.upcoming(task, self.clock.now(), count);
+        fires.ok_or_else(|| ControlError::UnknownTask(task.to_string()))
+    }
+
+    /// Switches to a new, already validated configuration. Unchanged schedules keep their next
+    /// fire and phase; running runs are left alone and finish under their old definition.
+    fn apply(&mut self, settings: Settings, tasks: TaskSet) -> ReloadDiff {
+        let now = self.clock.now();
+        let result = diff(&self.tasks, &tasks);
+        for name in &result.removed {
+            self.scheduler.remove(name);
+            self.pending.remove(name);
+        }
+        for def in tasks.valid() {
+            if self.scheduler.schedule_of(&def.name) != Some(&def.schedule) {
+                let suspended = self.is_suspended(def);
+                self.scheduler
+                    .add(def.name.clone(), def.schedule.clone(), now, now, suspended);
+            }
+        }
+        self.settings = settings;
+        self.tasks = Arc::new(tasks);
+        self.last_reload_at = Some(now);
+        tracing::info!(
+            added = result.added.len(),
+            removed = result.removed.len(),
+            changed = result.changed.len(),
+            conf_errors = result.conf_errors.len(),
+            "configuration reloaded"
+        );
+        self.emit(Event::ConfigReloaded(result.clone()));
+        result
+    }
+}

@@ -1,0 +1,275 @@
+//! Firing, starting and finishing runs: overlap policies, queued and missed fires, and the
+//! shutdown drain.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::launch::{Finished, Request, apply_end, launch};
+use super::{ControlError, Pending, Runtime};
+use crate::config::{OnMissed, TaskDef, TaskName};
+use crate::events::Event;
+use crate::overlap::{Decision, decide};
+use crate::run::{RunRecord, Trigger};
+use crate::scheduler::{Fire, fires_between};
+
+/// How long killed runs get to be reaped at shutdown beyond the kill grace.
+const REAP_WAIT: Duration = Duration::from_secs(5);
+
+impl Runtime {
+    pub(super) fn fire_due(&mut self) {
+        let now = self.clock.now();
+        for Fire { task, due, missed } in self.scheduler.due(now) {
+            let Some(def) = self.def(&task).cloned() else {
+                continue;
+            };
+            if let Err(error) = self.history.set_last_fire(&task, due) {
+                tracing::error!(task = %task, "cannot record the last fire: {error}");
+            }
+            if !missed.is_empty() {
+                tracing::warn!(task = %task, missed = missed.len(), "fires were missed (the clock jumped or the machine stalled)");
+            }
+            if def.on_missed == OnMissed::RunAll {
+                for at in missed {
+                    self.enqueue(
+                        &task,
+                        Pending {
+                            trigger: Trigger::Schedule,
+                            due: at,
+                        },
+                    );
+                }
+            }
+            self.fire(&def, Trigger::Schedule, due);
+        }
+    }
+
+    /// Queues the fires a task missed between its last fire and `now`, per its `on_missed`.
+    pub(super) fn catch_up(&mut self, def: &TaskDef, last_fire: DateTime<Utc>, now: DateTime<Utc>) {
+        let Some(first) = def.schedule.next_after(last_fire, last_fire) else {
+            return;
+        };
+        let deadline = def.missed_deadline.or(self.settings.missed_deadline);
+        let missed: Vec<DateTime<Utc>> = fires_between(&def.schedule, last_fire, first, now)
+            .into_iter()
+            .filter(|at| {
+                deadline.is_none_or(|deadline| {
+                    now - *at
+                        <= chrono::Duration::from_std(deadline).unwrap_or(chrono::Duration::MAX)
+                })
+            })
+            .collect();
+        let make_up: Vec<DateTime<Utc>> = match def.on_missed {
+            OnMissed::Skip => Vec::new(),
+            OnMissed::RunOnce => missed.last().copied().into_iter().collect(),
+            OnMissed::RunAll => missed.clone(),
+        };
+        if !missed.is_empty() {
+            tracing::info!(task = %def.name, missed = missed.len(), making_up = make_up.len(), "fires were missed while speedrackd was down");
+        }
+        for due in make_up {
+            self.enqueue(
+                &def.name,
+                Pending {
+                    trigger: Trigger::Schedule,
+                    due,
+                },
+            );
+        }
+    }
+
+    fn enqueue(&mut self, task: &TaskName, pending: Pending) {
+        self.pending
+            .entry(task.clone())
+            .or_default()
+            .push_back(pending);
+    }
+
+    /// Starts every task's first pending fire where nothing of it runs (used at start).
+    pub(super) fn start_pending_all(&mut self) {
+        let tasks: Vec<TaskName> = self.pending.keys().cloned().collect();
+        for task in tasks {
+            self.start_pending(&task);
+        }
+    }
+
+    /// Applies the task's overlap policy to one fire.
+    pub(super) fn fire(
+        &mut self,
+        def: &TaskDef,
+        trigger: Trigger,
+        due: DateTime<Utc>,
+    ) -> Option<RunRecord> {
+        let running = self.running_of(&def.name);
+        let queued = self
+            .pending
+            .get(&def.name)
+            .is_some_and(|queue| !queue.is_empty());
+        match decide(def.overlap, running.len(), queued) {
+            Decision::Start => self.start_logged(def, trigger, due),
+            Decision::Skip => {
+                *self.skipped_fires.entry(def.name.clone()).or_default() += 1;
+                tracing::info!(task = %def.name, run = ?running.first(), "skipped a fire: the task is still running");
+                None
+            }
+            Decision::Queue => {
+                self.enqueue(&def.name, Pending { trigger, due });
+                None
+            }
+            Decision::ReplaceThenStart => {
+                let by = format!(
+                    "a newer fire (overlap: replace, due {})",
+                    due.format("%H:%M:%S")
+                );
+                self.kill_runs(&def.name, &by);
+                self.enqueue(&def.name, Pending { trigger, due });
+                None
+            }
+        }
+    }
+
+    fn start_logged(
+        &mut self,
+        def: &TaskDef,
+        trigger: Trigger,
+        due: DateTime<Utc>,
+    ) -> Option<RunRecord> {
+        match self.start(def, trigger, due) {
+            Ok(record) => Some(record),
+            Err(error) => {
+                tracing::error!(task = %def.name, "cannot record a run: {error}");
+                None
+            }
+        }
+    }
+
+    pub(super) fn start(
+        &mut self,
+        def: &TaskDef,
+        trigger: Trigger,
+        due: DateTime<Utc>,
+    ) -> Result<RunRecord, ControlError> {
+        let request = Request {
+            def,
+            settings: &self.settings,
+            trigger,
+            due,
+        };
+        let (record, in_flight) = launch(request, &self.history, &self.clock, &self.finished_tx)?;
+        *self.runs_since_start.entry(def.name.clone()).or_default() += 1;
+        match in_flight {
+            Some(in_flight) => {
+                let lateness_ms = (record.started_at - due).num_milliseconds();
+                tracing::info!(task = %def.name, run = %record.id, lateness_ms, "run started");
+                self.in_flight.insert(record.id, in_flight);
+                self.emit(Event::RunStarted(record.clone()));
+            }
+            None => {
+                tracing::warn!(task = %def.name, run = %record.id, "run could not start: {}", record.op_error);
+                self.emit(Event::RunStarted(record.clone()));
+                self.emit(Event::RunFinished(record.clone()));
+            }
+        }
+        self.emit(Event::TaskChanged(def.name.clone()));
+        Ok(record)
+    }
+
+    /// Ends every run of a task early; returns how many were asked to stop.
+    pub(super) fn kill_runs(&mut self, task: &TaskName, by: &str) -> Vec<crate::run::RunId> {
+        let runs = self.running_of(task);
+        for run in &runs {
+            if let Some(in_flight) = self.in_flight.get(run) {
+                tracing::info!(task = %task, run = %run, by, "terminating a run");
+                // A send fails only when the supervisor already finished; nothing to kill then.
+                let _ = in_flight.kill.send(by.to_owned());
+            }
+        }
+        runs
+    }
+
+    pub(super) fn record_finished(&mut self, finished: Finished) {
+        self.in_flight.remove(&finished.run);
+        if let Err(error) = self.history.finish_run(finished.run, &finished.end) {
+            tracing::error!(task = %finished.task, run = %finished.run, "cannot record the end of a run: {error}");
+        }
+        let status = finished.end.status.as_str();
+        let duration_ms = match self.history.get_run(finished.run) {
+            Ok(Some(mut record)) => {
+                apply_end(&mut record, finished.end);
+                let duration = record
+                    .finished_at
+                    .map(|end| (end - record.started_at).num_milliseconds());
+                self.emit(Event::RunFinished(record));
+                duration
+            }
+            Ok(None) | Err(_) => None,
+        };
+        tracing::info!(task = %finished.task, run = %finished.run, status, duration_ms, "run finished");
+        self.prune(&finished.task);
+        self.start_pending(&finished.task);
+        self.emit(Event::TaskChanged(finished.task));
+    }
+
+    /// Starts the next queued fire of a task once nothing of it runs.
+    fn start_pending(&mut self, task: &TaskName) {
+        if !self.running_of(task).is_empty() {
+            return;
+        }
+        let Some(next) = self.pending.get_mut(task).and_then(VecDeque::pop_front) else {
+            return;
+        };
+        if self.pending.get(task).is_some_and(VecDeque::is_empty) {
+            self.pending.remove(task);
+        }
+        match self.def(task).cloned() {
+            Some(def) => {
+                self.start_logged(&def, next.trigger, next.due);
+            }
+            None => {
+                self.pending.remove(task);
+            }
+        }
+    }
+
+    /// Lets running tasks finish for the shutdown grace, then ends what is left as a kill would,
+    /// recorded as killed by shutdown.
+    pub(super) async fn drain(&mut self) {
+        self.pending.clear();
+        let grace = self.settings.shutdown_grace;
+        if !self.in_flight.is_empty() {
+            tracing::info!(
+                running = self.in_flight.len(),
+                ?grace,
+                "waiting for running tasks before exiting"
+            );
+        }
+        self.wait_for_runs(grace).await;
+        let tasks: Vec<TaskName> = self
+            .in_flight
+            .values()
+            .map(|run| run.task.clone())
+            .collect();
+        for task in tasks {
+            self.kill_runs(&task, "shutdown");
+        }
+        // Terminated runs end within the kill grace; whatever does not is closed as interrupted
+        // at the next start.
+        self.wait_for_runs(self.settings.kill_grace + REAP_WAIT)
+            .await;
+    }
+
+    async fn wait_for_runs(&mut self, limit: Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        while !self.in_flight.is_empty() {
+            match tokio::time::timeout_at(deadline, self.finished_rx.recv()).await {
+                Ok(Some(finished)) => {
+                    // Nothing new starts while shutting down.
+                    self.pending.clear();
+                    self.record_finished(finished);
+                }
+                Ok(None) | Err(_) => return,
+            }
+        }
+    }
+}

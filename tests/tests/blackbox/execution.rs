@@ -1,0 +1,351 @@
+//! Execution and lifecycle with real processes: failure rules, timeouts that kill the whole
+//! tree, overlap policies, the output cap, retention, kill, missed fires and sudo.
+
+use nix::sys::signal::Signal;
+use speedrack_proto::v1::Run;
+use speedrack_tests::{Daemon, DaemonBuilder, EventWatch, WAIT, procs};
+
+/// Runs `task` now and waits for that run to finish.
+async fn run_once(daemon: &Daemon, events: &mut EventWatch, task: &str) -> Run {
+    daemon.ctl().ok(&["run-now", task]);
+    events
+        .run_finished(task, WAIT)
+        .await
+        .unwrap_or_else(|| panic!("{task} finishes"))
+}
+
+fn newest(daemon: &Daemon, task: &str) -> serde_json::Value {
+    daemon.ctl().json(&["runs", task])["runs"][0].clone()
+}
+
+#[tokio::test]
+async fn failure_rules_and_their_overrides_say_why() {
+    let daemon = Daemon::start(
+        "tasks:
+  - {name: stderr_ok, command: 'echo note >&2', interval: 400w, fail_by_stderr: false}
+  - {name: code_ok, command: 'exit 3', interval: 400w, ok_exit_codes: [0, 3]}
+  - {name: code_bad, command: 'exit 4', interval: 400w, fail_by_retcode: false, fail_on_exit_codes: [4]}
+  - {name: code_lenient, command: 'exit 5', interval: 400w, fail_by_retcode: false, fail_on_exit_codes: [4]}
+  - {name: matcher, command: 'echo all fine; echo FATAL disk full', interval: 400w, fail_if_output_matches: 'FATAL'}
+",
+    );
+    let mut events = daemon.watch().await;
+    let cases = [
+        ("stderr_ok", "success", ""),
+        ("code_ok", "success", ""),
+        ("code_bad", "failure", "exit status 4"),
+        ("code_lenient", "success", ""),
+        (
+            "matcher",
+            "failure",
+            "output matches fail_if_output_matches: \"FATAL disk full\"",
+        ),
+    ];
+    for (task, status, reason) in cases {
+        run_once(&daemon, &mut events, task).await;
+        let run = newest(&daemon, task);
+        assert_eq!(
+            (run["status"].as_str(), run["reason"].as_str()),
+            (Some(status), Some(reason)),
+            "{task}: {run}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_timeout_kills_the_whole_tree_and_says_so() {
+    let daemon = DaemonBuilder::new(
+        "tasks:
+  - {name: stuck, command: 'sleep 300 & sleep 300', interval: 400w, timeout: 1s}
+",
+    )
+    .settings("kill_grace: 1s\n")
+    .start();
+    let mut events = daemon.watch().await;
+    daemon.ctl().ok(&["run-now", "stuck"]);
+    let started = events.run_started("stuck", WAIT).await.expect("starts");
+    let group = procs::children_of(daemon.pid())
+        .first()
+        .map(|(_, group)| *group)
+        .expect("the run's shell");
+    let finished = events
+        .run_finished("stuck", WAIT)
+        .await
+        .expect("the timeout ends it");
+    assert_eq!(finished.id, started.id);
+    assert_eq!(finished.reason, "timed out (timeout after 1s)");
+    assert_eq!(finished.killed_by, "timeout after 1s");
+    assert_eq!(
+        procs::wait_until_group_gone(group, WAIT),
+        Vec::<i32>::new(),
+        "no survivor of the tree"
+    );
+    assert!(
+        procs::children_of(daemon.pid()).is_empty(),
+        "no zombie left under the daemon"
+    );
+}
+
+#[tokio::test]
+async fn kill_ends_a_run_and_records_who() {
+    let daemon = Daemon::start("tasks:\n  - {name: long, command: 'sleep 300', interval: 400w}\n");
+    let mut events = daemon.watch().await;
+    daemon.ctl().ok(&["run-now", "long"]);
+    events.run_started("long", WAIT).await.expect("starts");
+    let said = daemon.ctl().ok(&["kill", "long"]);
+    assert!(said.starts_with("terminating run"), "{said}");
+    let run = events.run_finished("long", WAIT).await.expect("killed");
+    assert_eq!(run.killed_by, current_user());
+    assert_eq!(run.reason, format!("killed by {}", current_user()));
+    let refused = daemon.ctl().run(&["kill", "long"]);
+    assert_eq!(refused.status.code(), Some(1), "nothing left to kill");
+}
+
+#[tokio::test]
+async fn overlap_policies_queue_run_in_parallel_or_replace() {
+    let daemon = Daemon::start(
+        "tasks:
+  - {name: queued, command: 'sleep 1', interval: 400w, overlap: queue}
+  - {name: parallel, command: 'sleep 1', interval: 400w, overlap: parallel}
+  - {name: replaced, command: 'sleep 300', interval: 400w, overlap: replace}
+",
+    );
+    let mut events = daemon.watch().await;
+
+    daemon.ctl().ok(&["run-now", "queued"]);
+    events
+        .run_started("queued", WAIT)
+        .await
+        .expect("first starts");
+    let said = daemon.ctl().ok(&["run-now", "queued"]);
+    assert!(said.contains("queued"), "{said}");
+    let first = events
+        .run_finished("queued", WAIT)
+        .await
+        .expect("first ends");
+    let second = events
+        .run_started("queued", WAIT)
+        .await
+        .expect("the queued one starts after");
+    assert!(second.started_at.expect("start").seconds >= first.finished_at.expect("end").seconds);
+
+    daemon.ctl().ok(&["run-now", "parallel"]);
+    daemon.ctl().ok(&["run-now", "parallel"]);
+    let task = daemon.ctl().json(&["tasks"])["tasks"][1].clone();
+    assert_eq!(
+        task["running_run_ids"].as_array().map(Vec::len),
+        Some(2),
+        "{task}"
+    );
+
+    daemon.ctl().ok(&["run-now", "replaced"]);
+    let old = events
+        .run_started("replaced", WAIT)
+        .await
+        .expect("old starts");
+    daemon.ctl().ok(&["run-now", "replaced"]);
+    let ended = events
+        .run_finished("replaced", WAIT)
+        .await
+        .expect("old is killed");
+    assert_eq!(ended.id, old.id);
+    assert!(ended.killed_by.contains("replace"), "{}", ended.killed_by);
+    let new = events
+        .run_started("replaced", WAIT)
+        .await
+        .expect("the new one starts");
+    assert_ne!(new.id, old.id);
+    daemon.ctl().ok(&["kill", "replaced"]);
+}
+
+#[tokio::test]
+async fn output_past_the_cap_keeps_head_and_tail_with_a_marker() {
+    let daemon = DaemonBuilder::new(
+        "tasks:
+  - name: loud
+    command: 'i=0; while [ $i -lt 500 ]; do printf \"line %04d\\n\" $i; i=$((i+1)); done'
+    interval: 400w
+",
+    )
+    .settings("output_max_bytes: 1000\n")
+    .start();
+    let mut events = daemon.watch().await;
+    let run = run_once(&daemon, &mut events, "loud").await;
+    assert_eq!(run.stdout_bytes, 5000);
+    assert_eq!(run.output_dropped_bytes, 4000);
+    let output = daemon.ctl().ok(&["output", "loud"]);
+    assert!(
+        output.starts_with("line 0000\nline 0001\n"),
+        "the head is kept"
+    );
+    assert!(
+        output.ends_with("line 0498\nline 0499\n"),
+        "the tail is kept"
+    );
+    assert!(
+        output.contains("[... speedrack dropped 4000 bytes here"),
+        "{output}"
+    );
+}
+
+#[tokio::test]
+async fn retention_keeps_max_keep_runs_and_the_retained_failures() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tasks = format!(
+        "tasks:
+  - name: flaky
+    command: 'if [ -f marker ]; then echo ok; else touch marker; exit 1; fi'
+    working_dir: {}
+    interval: 400w
+    max_keep: 2
+    retain_failures: 1
+",
+        dir.path().display()
+    );
+    let daemon = Daemon::start(&tasks);
+    let mut events = daemon.watch().await;
+    let mut ids = Vec::new();
+    for _ in 0..4 {
+        ids.push(run_once(&daemon, &mut events, "flaky").await.id);
+    }
+    let runs = daemon.ctl().json(&["runs", "flaky"]);
+    let kept: Vec<i64> = runs["runs"]
+        .as_array()
+        .expect("runs")
+        .iter()
+        .filter_map(|run| run["id"].as_i64())
+        .collect();
+    assert_eq!(
+        kept,
+        [ids[3], ids[2], ids[0]],
+        "two newest plus the failure"
+    );
+    let pruned = daemon
+        .data_dir()
+        .join("runs/flaky")
+        .join(ids[1].to_string());
+    assert!(!pruned.exists(), "a pruned run's output is deleted too");
+}
+
+#[tokio::test]
+async fn a_reload_never_touches_a_running_run() {
+    let daemon =
+        Daemon::start("tasks:\n  - {name: slow, command: 'sleep 1; echo old', interval: 400w}\n");
+    let mut events = daemon.watch().await;
+    daemon.ctl().ok(&["run-now", "slow"]);
+    events.run_started("slow", WAIT).await.expect("starts");
+    daemon.write_tasks("tasks:\n  - {name: slow, command: 'echo new', interval: 400w}\n");
+    let said = daemon.ctl().ok(&["reload"]);
+    assert!(said.contains("changed: slow"), "{said}");
+    let run = events.run_finished("slow", WAIT).await.expect("finishes");
+    assert_eq!(run.status, speedrack_proto::v1::RunStatus::Success as i32);
+    assert_eq!(
+        daemon.ctl().ok(&["output", "slow"]),
+        "old\n",
+        "it finished under its old definition"
+    );
+    assert!(run.definition.contains("sleep 1"), "{}", run.definition);
+}
+
+#[tokio::test]
+#[allow(
+    clippy::disallowed_methods,
+    reason = "history is set up relative to the real clock the daemon reads"
+)]
+async fn missed_fires_are_made_up_after_a_restart() {
+    let mut daemon = Daemon::start(
+        "tasks:
+  - {name: all, command: 'true', interval: 10m, on_missed: run_all, missed_deadline: 25m}
+  - {name: once, command: 'true', interval: 10m, on_missed: run_once}
+",
+    );
+    daemon.stop_with(Signal::SIGTERM);
+    // As if both last fired 63 minutes ago and the daemon was down since: fires were due
+    // 53, 43, 33, 23, 13 and 3 minutes ago.
+    let last_fire = chrono::Utc::now().timestamp_micros() - 63 * 60_000_000;
+    let db =
+        rusqlite::Connection::open(daemon.data_dir().join("history.sqlite3")).expect("database");
+    for task in ["all", "once"] {
+        db.execute(
+            "INSERT INTO task_fires (task, last_fire_us) VALUES (?1, ?2)",
+            rusqlite::params![task, last_fire],
+        )
+        .expect("last fire");
+    }
+    drop(db);
+    let daemon = daemon.restart();
+    let mut events = daemon.watch().await;
+    let mut finished = Vec::new();
+    while finished.len() < 4 {
+        let run = events
+            .next_matching(WAIT, |event| match event {
+                speedrack_proto::v1::watch_events_response::Event::RunFinished(run) => Some(run),
+                _ => None,
+            })
+            .await
+            .expect("catch-up runs finish");
+        finished.push(run.task);
+    }
+    let count = |task: &str| daemon.ctl().json(&["runs", task])["total"].as_u64();
+    let dues: Vec<serde_json::Value> = daemon.ctl().json(&["runs", "all"])["runs"]
+        .as_array()
+        .expect("runs")
+        .iter()
+        .map(|run| run["scheduled_at"].clone())
+        .collect();
+    assert_eq!(
+        count("all"),
+        Some(3),
+        "the three fires within missed_deadline (-23, -13, -3 minutes): {dues:?}"
+    );
+    assert_eq!(count("once"), Some(1));
+    let made_up = newest(&daemon, "all");
+    assert_eq!(made_up["trigger"], "schedule");
+    let due = chrono::DateTime::parse_from_rfc3339(made_up["scheduled_at"].as_str().expect("due"))
+        .expect("rfc3339");
+    let age = chrono::Utc::now().signed_duration_since(due);
+    assert!(
+        age > chrono::Duration::minutes(2) && age < chrono::Duration::minutes(4),
+        "the newest made-up fire was due 3 minutes ago: {age}"
+    );
+}
+
+#[tokio::test]
+async fn a_missing_sudo_is_an_execution_error_with_the_reason() {
+    let daemon = Daemon::start(
+        "tasks:
+  - {name: as_nobody, command: 'id', interval: 400w, sudo: nobody, env: {PATH: /nonexistent}}
+  - {name: lost, command: 'true', interval: 400w, working_dir: /nonexistent/dir}
+",
+    );
+    let mut events = daemon.watch().await;
+    run_once(&daemon, &mut events, "as_nobody").await;
+    let run = newest(&daemon, "as_nobody");
+    assert_eq!(run["status"], "execution_error");
+    assert!(
+        run["op_error"]
+            .as_str()
+            .is_some_and(|text| text.contains("sudo is not installed")),
+        "{run}"
+    );
+    run_once(&daemon, &mut events, "lost").await;
+    let run = newest(&daemon, "lost");
+    assert_eq!(run["status"], "execution_error");
+    assert!(
+        run["op_error"]
+            .as_str()
+            .is_some_and(|text| text.contains("/nonexistent/dir")),
+        "{run}"
+    );
+}
+
+fn current_user() -> String {
+    let output = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .expect("id runs");
+    String::from_utf8(output.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned()
+}
