@@ -173,3 +173,33 @@ fn run_ids_are_never_reused_after_deletion() {
         "output directories are named by run id, so ids must not repeat"
     );
 }
+
+#[test]
+fn the_quota_picks_the_oldest_finished_runs_and_deletion_removes_their_files() {
+    let (dir, history) = open();
+    let mut runs = Vec::new();
+    for i in 0..4 {
+        let run = insert(&history, "a", &Trigger::Schedule, i, i);
+        let mut ended = end(RunStatus::Success, Some(Exit::Code(0)));
+        (ended.stdout_bytes, ended.stderr_bytes) = (100, 0);
+        history.finish_run(run, &ended).expect("finish");
+        std::fs::create_dir_all(output::run_dir(dir.path(), &name("a"), run)).expect("output dir");
+        runs.push(run);
+    }
+    let running = insert(&history, "a", &Trigger::Schedule, 9, 9);
+    // 400 bytes in all; a 250-byte quota needs the two oldest gone.
+    let doomed = history.oldest_over_quota(250).expect("quota");
+    assert_eq!(doomed, [(name("a"), runs[0]), (name("a"), runs[1])]);
+    history.delete_runs(&doomed).expect("delete");
+    assert_eq!(history.count_runs(&name("a")).expect("count"), 3);
+    assert!(!output::run_dir(dir.path(), &name("a"), runs[0]).exists());
+    assert!(output::run_dir(dir.path(), &name("a"), runs[2]).exists());
+    history
+        .delete_runs(&[(name("a"), running)])
+        .expect("delete");
+    assert!(
+        history.get_run(running).expect("read").is_some(),
+        "a running run is never deleted"
+    );
+    assert!(history.oldest_over_quota(1000).expect("quota").is_empty());
+}

@@ -1,0 +1,167 @@
+//! The runtime loop on tokio's paused clock: fires happen exactly at their deadlines in virtual
+//! time, with a real history store and real (trivial) processes.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::TimeZone;
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use super::*;
+use crate::clock::TokioClock;
+use crate::config::parse_tasks;
+use crate::events::{self, Event};
+
+struct Harness {
+    events: broadcast::Receiver<Stamped>,
+    commands: mpsc::Sender<Command>,
+    stop: Option<oneshot::Sender<()>>,
+    loop_task: tokio::task::JoinHandle<()>,
+    _dir: tempfile::TempDir,
+}
+
+fn start(tasks_yaml: &str, remembered: Remembered) -> (Harness, DateTime<Utc>) {
+    let start = Utc
+        .with_ymd_and_hms(2026, 3, 29, 0, 0, 0)
+        .single()
+        .expect("instant");
+    let clock: Arc<dyn Clock> = Arc::new(TokioClock::starting_at(start));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let history = Arc::new(History::open(dir.path()).expect("history"));
+    let tasks =
+        parse_tasks(tasks_yaml, Path::new("tasks.yaml"), chrono_tz::Tz::UTC).expect("tasks");
+    let sender = events::channel();
+    let events = sender.subscribe();
+    let runtime = Runtime::new(
+        clock,
+        Settings::default(),
+        tasks,
+        remembered,
+        history,
+        sender,
+    );
+    let (commands, queue) = mpsc::channel(8);
+    let (stop, stopped) = oneshot::channel();
+    let loop_task = tokio::spawn(runtime.run(queue, async move {
+        let _ = stopped.await;
+    }));
+    (
+        Harness {
+            events,
+            commands,
+            stop: Some(stop),
+            loop_task,
+            _dir: dir,
+        },
+        start,
+    )
+}
+
+impl Harness {
+    async fn next_start(&mut self, within: Duration) -> Option<crate::run::RunRecord> {
+        tokio::time::timeout(within, async {
+            loop {
+                if let Ok(Stamped {
+                    event: Event::RunStarted(record),
+                    ..
+                }) = self.events.recv().await
+                {
+                    return record;
+                }
+            }
+        })
+        .await
+        .ok()
+    }
+
+    async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = self.loop_task.await;
+        drop(self.commands);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_interval_fires_exactly_one_period_after_load() {
+    let (mut harness, start) = start(
+        "tasks:\n  - {name: a, command: 'true', interval: 1h}\n",
+        Remembered::default(),
+    );
+    let run = harness
+        .next_start(Duration::from_secs(7200))
+        .await
+        .expect("fires within two virtual hours");
+    assert_eq!(run.scheduled_at, start + chrono::Duration::hours(1));
+    assert_eq!(
+        run.started_at, run.scheduled_at,
+        "no lateness in virtual time: the loop sleeps to the deadline"
+    );
+    harness.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cron_task_fires_on_its_wall_time_across_the_dst_gap() {
+    // 2026-03-29 in Berlin: 02:30 does not exist; the fire comes at 03:00 CEST = 01:00 UTC.
+    let yaml =
+        "tasks:\n  - {name: b, command: 'true', cron: '30 2 * * *', timezone: Europe/Berlin}\n";
+    let (mut harness, start) = start(yaml, Remembered::default());
+    let run = harness
+        .next_start(Duration::from_secs(86_400))
+        .await
+        .expect("fires within a virtual day");
+    assert_eq!(run.scheduled_at, start + chrono::Duration::hours(1));
+    harness.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_suspended_task_does_not_fire_however_long_we_wait() {
+    let remembered = Remembered {
+        suspension: [(TaskName::normalise("a").expect("name"), true)]
+            .into_iter()
+            .collect(),
+        ..Remembered::default()
+    };
+    let (mut harness, _) = start(
+        "tasks:\n  - {name: a, command: 'true', interval: 1m}\n",
+        remembered,
+    );
+    assert!(
+        harness
+            .next_start(Duration::from_secs(86_400))
+            .await
+            .is_none(),
+        "a virtual day passes without a fire"
+    );
+    harness.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_interval_keeps_its_phase_from_the_last_fire_before_a_restart() {
+    let last = Utc
+        .with_ymd_and_hms(2026, 3, 28, 23, 50, 0)
+        .single()
+        .expect("instant");
+    let remembered = Remembered {
+        last_fires: [(TaskName::normalise("a").expect("name"), last)]
+            .into_iter()
+            .collect(),
+        ..Remembered::default()
+    };
+    let (mut harness, start) = start(
+        "tasks:\n  - {name: a, command: 'true', interval: 1h}\n",
+        remembered,
+    );
+    let run = harness
+        .next_start(Duration::from_secs(7200))
+        .await
+        .expect("fires");
+    assert_eq!(
+        run.scheduled_at,
+        start + chrono::Duration::minutes(50),
+        "23:50 + 1h, not load time + 1h"
+    );
+    harness.stop().await;
+}
