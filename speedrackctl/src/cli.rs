@@ -65,6 +65,11 @@ pub enum Command {
     },
     /// Re-read the settings and tasks files and show what changed
     Reload,
+    /// Send a test notification for a task through every configured channel
+    TestNotify {
+        /// The task's name
+        task: String,
+    },
     /// End a task's running runs (SIGTERM to their process groups, SIGKILL after the kill grace)
     Kill {
         /// The task's name

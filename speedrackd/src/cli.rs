@@ -50,6 +50,12 @@ pub struct RunArgs {
     /// $XDG_STATE_HOME/speedrack otherwise].
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Where the web UI listens [default: the settings' `listen`, 127.0.0.1:8118].
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Do not serve the web UI (run `speedrack-web` separately, or not at all).
+    #[arg(long)]
+    pub no_web: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -10,6 +10,7 @@ use chrono_tz::Tz;
 use speedrackd::clock::{Clock, SystemClock};
 use speedrackd::config::{default_time_zone, load_settings, load_tasks};
 use speedrackd::startup::{Overrides, StartupError, prepare};
+use speedrackd::web_host;
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::cli::{CheckArgs, RunArgs, ScheduleArgs};
@@ -17,7 +18,8 @@ use crate::cli::{CheckArgs, RunArgs, ScheduleArgs};
 /// A schedule given on the command line that is not one: a usage error, like clap's own.
 const USAGE: u8 = 2;
 
-/// `speedrackd run`: bind, serve and schedule until SIGTERM or SIGINT.
+/// `speedrackd run`: bind the socket and the web UI's port, then serve and schedule until
+/// SIGTERM or SIGINT.
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let overrides = Overrides {
         settings: args.settings,
@@ -28,40 +30,103 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let prepared = prepare(overrides)?;
     let config = prepared.config;
     let listener = speedrackd::socket::bind(&config.socket_path)?;
+    let web = match args.no_web {
+        true => None,
+        false => Some(web_host::bind(
+            args.listen.unwrap_or(config.settings.listen),
+        )?),
+    };
     if config.demo_mode {
         tracing::info!(dir = %config.data_dir.display(), "demo mode: state is kept in a temporary directory");
     }
     tracing::info!(socket = %config.socket_path.display(), tasks = %config.tasks_path.display(), "starting");
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    runtime.block_on(async {
-        let listener =
-            tokio::net::UnixListener::from_std(listener).context("cannot use the bound socket")?;
-        let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
-        let mut interrupt = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
-        let mut hangup = signal(SignalKind::hangup()).context("cannot watch SIGHUP")?;
-        let (reload, reloads) = tokio::sync::mpsc::unbounded_channel();
-        tokio::spawn(async move {
-            while hangup.recv().await.is_some() {
-                tracing::info!("SIGHUP: reloading the settings and tasks files");
-                if reload.send(()).is_err() {
-                    return;
-                }
-            }
-        });
-        let shutdown = async move {
-            tokio::select! {
-                _ = terminate.recv() => tracing::info!("SIGTERM: shutting down"),
-                _ = interrupt.recv() => tracing::info!("SIGINT: shutting down"),
-            }
-        };
-        let socket_path = config.socket_path.clone();
-        let result =
-            speedrackd::run(config, listener, Arc::new(SystemClock), shutdown, reloads).await;
-        let _ = std::fs::remove_file(&socket_path);
-        result.map_err(anyhow::Error::from)
-    })?;
+    runtime.block_on(serve(config, listener, web))?;
     drop(prepared.demo_dir);
     Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(
+    config: speedrackd::DaemonConfig,
+    listener: std::os::unix::net::UnixListener,
+    web: Option<std::net::TcpListener>,
+) -> anyhow::Result<()> {
+    let listener =
+        tokio::net::UnixListener::from_std(listener).context("cannot use the bound socket")?;
+    let stopping = stop_on_signals()?;
+    let reloads = reload_on_hangup()?;
+    let gateway = match web {
+        Some(web) => Some(host_web(web, &config.socket_path, stopping.clone())?),
+        None => None,
+    };
+    let socket_path = config.socket_path.clone();
+    let mut stop = stopping.clone();
+    let shutdown = async move {
+        let _ = stop.wait_for(|stopping| *stopping).await;
+    };
+    let result = speedrackd::run(config, listener, Arc::new(SystemClock), shutdown, reloads).await;
+    let _ = std::fs::remove_file(&socket_path);
+    if let Some(gateway) = gateway
+        && tokio::time::timeout(std::time::Duration::from_secs(5), gateway)
+            .await
+            .is_err()
+    {
+        tracing::warn!("the web UI did not stop in time; exiting anyway");
+    }
+    result.map_err(anyhow::Error::from)
+}
+
+/// Turns true on SIGTERM or SIGINT.
+fn stop_on_signals() -> anyhow::Result<tokio::sync::watch::Receiver<bool>> {
+    let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = terminate.recv() => tracing::info!("SIGTERM: shutting down"),
+            _ = interrupt.recv() => tracing::info!("SIGINT: shutting down"),
+        }
+        stop.send_replace(true);
+    });
+    Ok(stopping)
+}
+
+/// One message per SIGHUP.
+fn reload_on_hangup() -> anyhow::Result<tokio::sync::mpsc::UnboundedReceiver<()>> {
+    let mut hangup = signal(SignalKind::hangup()).context("cannot watch SIGHUP")?;
+    let (reload, reloads) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while hangup.recv().await.is_some() {
+            tracing::info!("SIGHUP: reloading the settings and tasks files");
+            if reload.send(()).is_err() {
+                return;
+            }
+        }
+    });
+    Ok(reloads)
+}
+
+fn host_web(
+    web: std::net::TcpListener,
+    socket: &std::path::Path,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let web = tokio::net::TcpListener::from_std(web).context("cannot use the web UI's port")?;
+    let address = web
+        .local_addr()
+        .context("cannot read the web UI's address")?;
+    tracing::info!("web UI on http://{address}");
+    let config = speedrack_web::GatewayConfig {
+        socket: socket.to_path_buf(),
+    };
+    Ok(tokio::spawn(async move {
+        let stop = async move {
+            let _ = stopping.wait_for(|stopping| *stopping).await;
+        };
+        if let Err(error) = speedrack_web::serve(config, web, stop).await {
+            tracing::error!("{error}");
+        }
+    }))
 }
 
 /// `speedrackd check`: 0 when both files are valid and no task has conf errors, 1 otherwise.

@@ -14,6 +14,7 @@ mod events;
 mod exec;
 pub mod history;
 mod housekeeping;
+mod notify;
 mod overlap;
 pub mod preview;
 mod recovery;
@@ -27,6 +28,7 @@ mod scheduler;
 pub mod socket;
 pub mod startup;
 mod verdict;
+pub mod web_host;
 
 use std::future::Future;
 use std::path::PathBuf;

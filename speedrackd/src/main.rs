@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use speedrackd::startup::StartupError;
+use speedrackd::web_host::WebHostError;
 
 use crate::cli::{Cli, Command};
 
@@ -21,6 +22,7 @@ fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let outcome = match cli.command {
         Some(Command::Run(args)) => commands::run(args),
@@ -35,6 +37,9 @@ fn main() -> ExitCode {
             let config_error = matches!(
                 error.downcast_ref::<StartupError>(),
                 Some(StartupError::Config(_))
+            ) || matches!(
+                error.downcast_ref::<WebHostError>(),
+                Some(WebHostError::NotLoopback(_))
             );
             ExitCode::from(if config_error { EXIT_CONFIG } else { 1 })
         }

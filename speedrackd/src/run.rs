@@ -99,6 +99,40 @@ pub struct RunRecord {
     pub definition: String,
     pub usage: Usage,
     pub output_dropped_bytes: u64,
+    /// Why notifying about the run failed; empty when it did not.
+    pub notification_error: String,
+}
+
+impl RunRecord {
+    /// A run that has just started: nothing of its end is known yet.
+    pub fn started(
+        id: RunId,
+        task: TaskName,
+        trigger: Trigger,
+        scheduled_at: DateTime<Utc>,
+        started_at: DateTime<Utc>,
+        definition: String,
+    ) -> RunRecord {
+        RunRecord {
+            id,
+            task,
+            trigger,
+            scheduled_at,
+            started_at,
+            finished_at: None,
+            exit: None,
+            status: RunStatus::Running,
+            stdout_bytes: 0,
+            stderr_bytes: 0,
+            op_error: String::new(),
+            reason: String::new(),
+            killed_by: String::new(),
+            definition,
+            usage: Usage::default(),
+            output_dropped_bytes: 0,
+            notification_error: String::new(),
+        }
+    }
 }
 
 /// How a finished run ended, as recorded when it ends.

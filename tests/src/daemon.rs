@@ -18,6 +18,8 @@ use crate::{EventWatch, WAIT, binary};
 
 /// The line speedrackd logs once its socket accepts calls.
 const READY_LINE: &str = "speedrackd is ready";
+/// What precedes the web UI's address in speedrackd's log.
+const WEB_LINE: &str = "web UI on http://";
 
 /// Configures a daemon before starting it.
 pub struct DaemonBuilder {
@@ -31,6 +33,16 @@ pub struct Daemon {
     dir: Arc<TempDir>,
     log: Arc<Mutex<Vec<String>>>,
     settings_path: Option<PathBuf>,
+}
+
+/// The address in a `web UI on http://ADDR` log line.
+fn web_address(line: &str) -> Option<String> {
+    let rest = line.split(WEB_LINE).nth(1)?;
+    Some(
+        rest.chars()
+            .take_while(|c| c.is_ascii_digit() || matches!(c, '.' | ':'))
+            .collect(),
+    )
 }
 
 impl DaemonBuilder {
@@ -114,6 +126,8 @@ impl Daemon {
             .arg(dir.join("speedrackd.sock"))
             .arg("--data-dir")
             .arg(dir.join("data"))
+            // A free port each, so that daemons of parallel tests never compete for 8118.
+            .args(["--listen", "127.0.0.1:0"])
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
@@ -143,6 +157,16 @@ impl Daemon {
     /// Replaces the tasks file (for reload tests).
     pub fn write_tasks(&self, yaml: &str) {
         std::fs::write(self.dir.path().join("tasks.yaml"), yaml).expect("write tasks file");
+    }
+
+    /// The web UI this daemon hosts, like `http://127.0.0.1:40123`.
+    pub fn web_url(&self) -> String {
+        let log = self.log.lock().expect("log lock");
+        let address = log
+            .iter()
+            .find_map(|line| web_address(line))
+            .expect("speedrackd logged where the web UI listens");
+        format!("http://{address}")
     }
 
     /// Everything the daemon logged so far.

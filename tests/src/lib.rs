@@ -5,9 +5,13 @@
 //! an event (a log line, an API event, a process exit) with a timeout, never a bare sleep.
 
 mod binaries;
+pub mod browser;
 mod daemon;
 mod events;
 pub mod procs;
+pub mod receiver;
+pub mod smtp;
+pub mod web;
 
 pub use binaries::{binary, build_binaries};
 pub use daemon::{Ctl, Daemon, DaemonBuilder};

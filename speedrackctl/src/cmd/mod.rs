@@ -13,6 +13,7 @@ mod runs;
 mod status;
 mod suspend;
 mod tasks;
+mod test_notify;
 
 use std::io::Write;
 
@@ -53,6 +54,7 @@ pub async fn run(command: &Command, ctx: &mut Context) -> anyhow::Result<()> {
         Command::Resume { task } => suspend::resume(ctx, task).await,
         Command::Reload => reload::run(ctx).await,
         Command::Kill { task } => kill::run(ctx, task).await,
+        Command::TestNotify { task } => test_notify::run(ctx, task).await,
         Command::Next { task, count } => next::run(ctx, task, *count).await,
     }
 }

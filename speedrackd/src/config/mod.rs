@@ -7,6 +7,7 @@
 
 mod fields;
 mod interval;
+mod notify_settings;
 mod schedule_field;
 mod settings;
 mod task_def;
@@ -19,6 +20,7 @@ use std::path::{Path, PathBuf};
 use chrono_tz::Tz;
 
 pub use interval::{IntervalError, format_interval, parse_interval};
+pub use notify_settings::{EmailSettings, NotifySettings, SmtpTls};
 pub use schedule_field::parse_schedule;
 pub use settings::{Settings, parse_settings};
 pub use task_def::{OnMissed, OutputPattern, Overlap, TaskDef};

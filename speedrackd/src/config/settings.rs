@@ -12,6 +12,8 @@ use std::time::Duration;
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
+use super::notify_settings::{EmailSettings, NotifySettings};
+
 /// Validated settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -68,7 +70,34 @@ pub struct Settings {
     pub email_url_prefix: String,
     /// Where the web UI listens when speedrackd hosts it.
     pub listen: SocketAddr,
+    pub email: EmailSettings,
+    pub notify: NotifySettings,
+    /// Failed runs become Sentry events; the DSN holds a key, so it is shown redacted.
+    pub sentry_dsn: Option<String>,
+    // The seed's flat email settings, folded into `email` after reading.
+    #[serde(rename = "EMAIL_DISABLED", skip_serializing)]
+    seed_email_disabled: Option<bool>,
+    #[serde(rename = "EMAIL_SMTP", skip_serializing)]
+    seed_email_smtp: Option<String>,
+    #[serde(rename = "EMAIL_FROM_ADDRESS", skip_serializing)]
+    seed_email_from: Option<String>,
+    #[serde(
+        rename = "EMAIL_TO_GLOBAL",
+        default,
+        skip_serializing,
+        deserialize_with = "seed_addresses"
+    )]
+    seed_email_to_global: Option<Vec<String>>,
 }
+
+fn seed_addresses<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Vec<String>>, D::Error> {
+    super::notify_settings::address_list(deserializer).map(Some)
+}
+
+/// Settings whose values are secrets: shown as `(redacted)` (webhook URLs carry tokens too).
+const SECRET_KEYS: &[&str] = &["sentry_dsn", "notify"];
 
 impl Default for Settings {
     fn default() -> Self {
@@ -93,6 +122,13 @@ impl Default for Settings {
             fsize_summary: 64 << 10,
             email_url_prefix: String::new(),
             listen: SocketAddr::from(([127, 0, 0, 1], 8118)),
+            email: EmailSettings::default(),
+            notify: NotifySettings::default(),
+            sentry_dsn: None,
+            seed_email_disabled: None,
+            seed_email_smtp: None,
+            seed_email_from: None,
+            seed_email_to_global: None,
         }
     }
 }
@@ -108,11 +144,15 @@ impl Settings {
             .iter()
             .map(|(key, value)| {
                 let name = key.as_str().unwrap_or_default().to_owned();
-                let text = serde_yaml::to_string(value)
-                    .unwrap_or_default()
-                    .trim_end()
-                    .to_owned();
                 let is_default = defaults.get(&name) == Some(value);
+                let text = if SECRET_KEYS.contains(&name.as_str()) && !is_default {
+                    "(redacted)".to_owned()
+                } else {
+                    serde_yaml::to_string(value)
+                        .unwrap_or_default()
+                        .trim_end()
+                        .to_owned()
+                };
                 (name, text, is_default)
             })
             .collect()
@@ -122,7 +162,8 @@ impl Settings {
 /// Parses the settings text; a blank or comment-only file gives the defaults.
 pub fn parse_settings(text: &str) -> Result<Settings, serde_yaml::Error> {
     let settings: Option<Settings> = serde_yaml::from_str(text)?;
-    let settings = settings.unwrap_or_default();
+    let mut settings = settings.unwrap_or_default();
+    fold_seed_email(&mut settings);
     if !settings.script_name.is_empty()
         && (!settings.script_name.starts_with('/') || settings.script_name.ends_with('/'))
     {
@@ -134,8 +175,23 @@ pub fn parse_settings(text: &str) -> Result<Settings, serde_yaml::Error> {
     Ok(settings)
 }
 
+fn fold_seed_email(settings: &mut Settings) {
+    if let Some(disabled) = settings.seed_email_disabled.take() {
+        settings.email.disabled = disabled;
+    }
+    if let Some(host) = settings.seed_email_smtp.take() {
+        settings.email.smtp_host = Some(host);
+    }
+    if let Some(from) = settings.seed_email_from.take() {
+        settings.email.from = Some(from);
+    }
+    if let Some(to) = settings.seed_email_to_global.take() {
+        settings.email.to_global = to;
+    }
+}
+
 /// Durations written like `30s` or `1m 30s`.
-mod duration {
+pub(super) mod duration {
     use std::time::Duration;
 
     use serde::{Deserialize, Deserializer, Serializer, de::Error};
@@ -154,7 +210,7 @@ mod duration {
     }
 }
 
-mod optional_duration {
+pub(super) mod optional_duration {
     use std::time::Duration;
 
     use serde::{Deserialize, Deserializer, Serializer};
@@ -256,6 +312,36 @@ mod tests {
     }
 
     #[test]
+    fn email_settings_take_the_seeds_flat_names_and_secrets_are_redacted() {
+        let text = "EMAIL_SMTP: mail.example.org\nEMAIL_FROM_ADDRESS: cron@example.org\n\
+                    EMAIL_TO_GLOBAL: a@example.org, b@example.org\nsentry_dsn: https://key@sentry.example/1\n";
+        let settings = parse_settings(text).expect("valid");
+        assert_eq!(
+            settings.email.smtp_host.as_deref(),
+            Some("mail.example.org")
+        );
+        assert_eq!(settings.email.from.as_deref(), Some("cron@example.org"));
+        assert_eq!(settings.email.to_global, ["a@example.org", "b@example.org"]);
+        let entries = settings.entries();
+        let dsn = entries
+            .iter()
+            .find(|(name, ..)| name == "sentry_dsn")
+            .expect("listed");
+        assert_eq!(dsn.1, "(redacted)");
+        assert!(
+            !entries.iter().any(|(name, ..)| name.starts_with("EMAIL")),
+            "seed names are folded in"
+        );
+        let nested =
+            parse_settings("email: {smtp_host: h, smtp_tls: starttls, to_global: [x@y.z]}\n")
+                .expect("valid");
+        assert_eq!(
+            nested.email.smtp_tls,
+            super::super::notify_settings::SmtpTls::Starttls
+        );
+    }
+
+    #[test]
     fn entries_list_every_setting_and_mark_defaults() {
         let settings = parse_settings("app_name: Cron Central\n").expect("valid");
         let entries = settings.entries();
@@ -269,6 +355,6 @@ mod tests {
             .find(|(name, ..)| name == "shutdown_grace")
             .expect("listed");
         assert_eq!((grace.1.as_str(), grace.2), ("30s", true));
-        assert_eq!(entries.len(), 20);
+        assert_eq!(entries.len(), 23);
     }
 }

@@ -49,6 +49,11 @@ pub struct TaskDef {
     pub output_max_bytes: Option<u64>,
     /// Per-task override of the settings' `missed_deadline`.
     pub missed_deadline: Option<Duration>,
+    /// Webhook URLs for this task, besides the settings' `notify.webhooks`.
+    pub webhooks: Vec<String>,
+    /// Per-task overrides of `notify.after_failures` and `notify.min_interval`.
+    pub notify_after_failures: Option<u32>,
+    pub notify_min_interval: Option<Duration>,
     /// The task as the file writes it, in YAML: what a run records as its definition.
     pub definition: String,
 }

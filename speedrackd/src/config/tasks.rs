@@ -46,6 +46,9 @@ const KNOWN_KEYS: &[&str] = &[
     "fail_if_output_matches",
     "output_max_bytes",
     "missed_deadline",
+    "webhooks",
+    "notify_after_failures",
+    "notify_min_interval",
 ];
 
 /// One problem that keeps a task from being scheduled.
@@ -262,6 +265,9 @@ struct Options {
     fail_if_output_matches: Option<OutputPattern>,
     output_max_bytes: Option<u64>,
     missed_deadline: Option<std::time::Duration>,
+    webhooks: Vec<String>,
+    notify_after_failures: Option<u32>,
+    notify_min_interval: Option<std::time::Duration>,
     definition: String,
 }
 
@@ -291,6 +297,9 @@ impl Options {
             fail_if_output_matches: output_pattern(fields),
             output_max_bytes: fields.count("output_max_bytes").map(u64::from),
             missed_deadline: fields.duration("missed_deadline"),
+            webhooks: webhooks(fields),
+            notify_after_failures: fields.count("notify_after_failures"),
+            notify_min_interval: fields.duration("notify_min_interval"),
             definition: String::new(),
         }
     }
@@ -328,6 +337,9 @@ impl Options {
             fail_if_output_matches: self.fail_if_output_matches,
             output_max_bytes: self.output_max_bytes,
             missed_deadline: self.missed_deadline,
+            webhooks: self.webhooks,
+            notify_after_failures: self.notify_after_failures,
+            notify_min_interval: self.notify_min_interval,
             definition: self.definition,
         }
     }
@@ -378,6 +390,19 @@ fn output_pattern(fields: &mut Fields<'_>) -> Option<OutputPattern> {
             None
         }
     }
+}
+
+fn webhooks(fields: &mut Fields<'_>) -> Vec<String> {
+    let urls = fields.text_list("webhooks").unwrap_or_default();
+    for url in &urls {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            fields.error(
+                Some("webhooks"),
+                format!("{url:?} is not an http:// or https:// URL"),
+            );
+        }
+    }
+    urls
 }
 
 fn sudo_user(fields: &mut Fields<'_>) -> Option<String> {

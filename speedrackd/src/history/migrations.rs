@@ -43,6 +43,8 @@ const MIGRATIONS: &[&str] = &[
         task TEXT PRIMARY KEY,
         last_fire_us INTEGER NOT NULL
     );",
+    // 3: why notifying about a run failed.
+    "ALTER TABLE runs ADD COLUMN notification_error TEXT NOT NULL DEFAULT '';",
 ];
 
 /// The schema version this build writes.

@@ -71,7 +71,7 @@ pub struct History {
 
 const RUN_COLUMNS: &str = "id, task, trigger, requested_by, scheduled_at_us, started_at_us, finished_at_us, \
      exit_code, signal, status, stdout_bytes, stderr_bytes, op_error, reason, killed_by, definition, \
-     max_rss_bytes, cpu_user_us, cpu_system_us, output_dropped_bytes";
+     max_rss_bytes, cpu_user_us, cpu_system_us, output_dropped_bytes, notification_error";
 
 impl History {
     /// Opens (creating if needed) the database in `data_dir` and migrates it.
@@ -173,6 +173,15 @@ impl History {
                 to_sql_count(end.output_dropped_bytes),
                 run.0
             ],
+        )?;
+        Ok(())
+    }
+
+    /// Records that notifying about a run failed, and why.
+    pub fn set_notification_error(&self, run: RunId, text: &str) -> Result<(), HistoryError> {
+        self.conn().execute(
+            "UPDATE runs SET notification_error = ?1 WHERE id = ?2",
+            params![text, run.0],
         )?;
         Ok(())
     }
@@ -422,6 +431,7 @@ fn read_run(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
             cpu_system: Duration::from_micros(from_sql_count(row.get(18)?)),
         },
         output_dropped_bytes: from_sql_count(row.get(19)?),
+        notification_error: row.get(20)?,
     })
 }
 

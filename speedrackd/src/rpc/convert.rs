@@ -75,6 +75,7 @@ pub fn run(record: &RunRecord) -> pb::Run {
         cpu_user: Some(std_duration(record.usage.cpu_user)),
         cpu_system: Some(std_duration(record.usage.cpu_system)),
         output_dropped_bytes: record.output_dropped_bytes,
+        notification_error: record.notification_error.clone(),
     }
 }
 

@@ -14,6 +14,7 @@ mod runs;
 mod status;
 mod tail;
 mod tasks;
+mod test_notify;
 mod watch_events;
 
 use std::path::PathBuf;
@@ -201,6 +202,15 @@ impl Speedrack for Api {
         request: Request<pb::TailOutputRequest>,
     ) -> Result<Response<tail::TailStream>, Status> {
         Ok(Response::new(tail::tail_output(self, request.into_inner())))
+    }
+
+    async fn test_notify(
+        &self,
+        request: Request<pb::TestNotifyRequest>,
+    ) -> Result<Response<pb::TestNotifyResponse>, Status> {
+        test_notify::test_notify(self, request.into_inner())
+            .await
+            .map(Response::new)
     }
 
     type WatchEventsStream = EventStream;

@@ -2,6 +2,7 @@
 //! shutdown drain.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -197,6 +198,11 @@ impl Runtime {
         let duration_ms = match self.history.get_run(finished.run) {
             Ok(Some(mut record)) => {
                 apply_end(&mut record, finished.end);
+                // Removed tasks (a reload while they ran) notify no one.
+                let tasks = Arc::clone(&self.tasks);
+                if let Some(def) = tasks.valid().find(|def| def.name == record.task) {
+                    self.notifier.run_finished(&self.settings, def, &record);
+                }
                 let duration = record
                     .finished_at
                     .map(|end| (end - record.started_at).num_milliseconds());

@@ -62,24 +62,14 @@ pub fn launch(
         definition: &def.definition,
     };
     let run = history.insert_run(&new_run)?;
-    let mut record = RunRecord {
-        id: run,
-        task: def.name.clone(),
+    let mut record = RunRecord::started(
+        run,
+        def.name.clone(),
         trigger,
-        scheduled_at: due,
+        due,
         started_at,
-        finished_at: None,
-        exit: None,
-        status: RunStatus::Running,
-        stdout_bytes: 0,
-        stderr_bytes: 0,
-        op_error: String::new(),
-        reason: String::new(),
-        killed_by: String::new(),
-        definition: def.definition.clone(),
-        usage: Usage::default(),
-        output_dropped_bytes: 0,
-    };
+        def.definition.clone(),
+    );
     let launch = launch_of(def, settings, &record, history);
     let started = match exec::start(&launch) {
         Ok(started) => started,

@@ -26,6 +26,7 @@ use crate::clock::Clock;
 use crate::config::{Settings, TaskDef, TaskName, TaskSet};
 use crate::events::{Event, Stamped};
 use crate::history::History;
+use crate::notify::{Announcer, Notifier};
 use crate::run::{RunId, Trigger};
 use crate::scheduler::Scheduler;
 
@@ -53,6 +54,7 @@ pub struct Runtime {
     scheduler: Scheduler,
     suspension: HashMap<TaskName, bool>,
     history: Arc<History>,
+    notifier: Notifier,
     in_flight: HashMap<RunId, InFlight>,
     pending: HashMap<TaskName, VecDeque<Pending>>,
     runs_since_start: HashMap<TaskName, u64>,
@@ -78,12 +80,17 @@ impl Runtime {
     ) -> Runtime {
         let now = clock.now();
         let (finished_tx, finished_rx) = mpsc::unbounded_channel();
+        let announcer = Announcer {
+            events: events.clone(),
+            clock: Arc::clone(&clock),
+        };
         let mut runtime = Runtime {
             clock,
             settings,
             tasks: Arc::new(TaskSet::default()),
             scheduler: Scheduler::default(),
             suspension: remembered.suspension,
+            notifier: Notifier::new(Arc::clone(&history), Some(announcer)),
             history,
             in_flight: HashMap::new(),
             pending: HashMap::new(),

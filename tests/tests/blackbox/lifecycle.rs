@@ -134,3 +134,34 @@ fn process_group_of(daemon: &Daemon, run: i64) -> i32 {
     assert_eq!(pid, group, "the run leads its own process group");
     group
 }
+
+#[tokio::test]
+async fn the_daemon_hosts_the_web_ui_on_loopback_only() {
+    let daemon = Daemon::start("tasks:\n  - {name: hosted, command: 'true', interval: 1h}\n");
+    let page = reqwest::get(daemon.web_url())
+        .await
+        .expect("the web UI answers");
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.text().await.expect("body").contains("hosted"),
+        "the tasks page lists the task"
+    );
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("tasks.yaml"), "tasks: []\n").expect("write");
+    let output = std::process::Command::new(speedrack_tests::binary("speedrackd"))
+        .arg("run")
+        .arg("--tasks")
+        .arg(dir.path().join("tasks.yaml"))
+        .arg("--socket")
+        .arg(dir.path().join("d.sock"))
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .args(["--listen", "0.0.0.0:0"])
+        .stderr(Stdio::piped())
+        .output()
+        .expect("speedrackd runs");
+    assert_eq!(output.status.code(), Some(78));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("not a loopback address"), "{stderr}");
+}

@@ -1,10 +1,13 @@
 //! Black-box tests: the real daemon and ctl binaries on temp sockets and data dirs.
 //! One integration binary, one module per area.
 
+mod browser;
 mod ctl;
 mod execution;
 mod lifecycle;
+mod notifications;
 mod reload;
 mod scheduling;
 mod security;
 mod time_engine;
+mod web;

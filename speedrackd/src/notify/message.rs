@@ -1,0 +1,235 @@
+//! What a notification says, in each channel's form: mail subject and bodies, the webhook's
+//! JSON document. Pure functions of the run and a little context.
+
+use chrono::SecondsFormat;
+use serde_json::json;
+
+use super::decision::Alert;
+use crate::run::{Exit, RunRecord};
+
+/// Bytes of output quoted in a notification.
+pub const EXCERPT_BYTES: usize = 2000;
+
+/// Everything a notification is made of.
+#[derive(Debug, Clone)]
+pub struct Notice {
+    pub app_name: String,
+    pub alert: Alert,
+    pub run: RunRecord,
+    /// Link to the run page, when `email_url_prefix` is set.
+    pub link: Option<String>,
+    /// The first bytes of stderr, or of stdout when stderr is empty.
+    pub excerpt: String,
+}
+
+/// `PREFIX + SCRIPT_NAME + /tasks/NAME/runs/ID`, or `None` without a prefix.
+pub fn run_link(url_prefix: &str, script_name: &str, run: &RunRecord) -> Option<String> {
+    (!url_prefix.is_empty()).then(|| {
+        format!(
+            "{url_prefix}{script_name}/tasks/{}/runs/{}",
+            run.task, run.id
+        )
+    })
+}
+
+pub fn subject(notice: &Notice) -> String {
+    format!(
+        "[{}] {} {}",
+        notice.app_name,
+        notice.run.task,
+        notice.alert.word()
+    )
+}
+
+fn exit_text(run: &RunRecord) -> String {
+    match run.exit {
+        Some(Exit::Code(code)) => format!("exit status {code}"),
+        Some(Exit::Signal(signal)) => format!("killed by signal {signal}"),
+        None => "unknown".to_owned(),
+    }
+}
+
+fn duration_text(run: &RunRecord) -> String {
+    run.finished_at.map_or_else(
+        || "-".to_owned(),
+        |end| {
+            humantime::format_duration((end - run.started_at).to_std().unwrap_or_default())
+                .to_string()
+        },
+    )
+}
+
+fn facts(notice: &Notice) -> Vec<(&'static str, String)> {
+    let run = &notice.run;
+    let mut facts = vec![
+        ("Task", run.task.to_string()),
+        ("Status", run.status.as_str().to_owned()),
+        (
+            "Reason",
+            if run.reason.is_empty() {
+                "-".to_owned()
+            } else {
+                run.reason.clone()
+            },
+        ),
+        ("Exit", exit_text(run)),
+        ("Duration", duration_text(run)),
+        (
+            "Started",
+            run.started_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+        ),
+        ("Run", run.id.to_string()),
+    ];
+    if !run.op_error.is_empty() {
+        facts.push(("Speedrack says", run.op_error.clone()));
+    }
+    if let Some(link) = &notice.link {
+        facts.push(("Link", link.clone()));
+    }
+    facts
+}
+
+pub fn text_body(notice: &Notice) -> String {
+    let mut body: String = facts(notice)
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\n"))
+        .collect();
+    if !notice.excerpt.is_empty() {
+        body.push_str("\nOutput:\n");
+        body.push_str(&notice.excerpt);
+        body.push('\n');
+    }
+    body
+}
+
+pub fn html_body(notice: &Notice) -> String {
+    let rows: String = facts(notice)
+        .iter()
+        .map(|(name, value)| {
+            format!(
+                "<tr><th align=\"left\">{name}</th><td>{}</td></tr>",
+                escape(value)
+            )
+        })
+        .collect();
+    let link = notice.link.as_ref().map_or_else(String::new, |link| {
+        format!("<p><a href=\"{}\">Open the run</a></p>", escape(link))
+    });
+    format!(
+        "<table>{rows}</table>{link}<pre>{}</pre>",
+        escape(&notice.excerpt)
+    )
+}
+
+/// The webhook document; `text` makes it a valid Slack message as it is.
+pub fn webhook_json(notice: &Notice) -> serde_json::Value {
+    let run = &notice.run;
+    let (exit_code, signal) = match run.exit {
+        Some(Exit::Code(code)) => (Some(code), None),
+        Some(Exit::Signal(signal)) => (None, Some(signal)),
+        None => (None, None),
+    };
+    let link_part = notice
+        .link
+        .as_ref()
+        .map_or_else(String::new, |link| format!(" <{link}|run {}>", run.id));
+    let reason_part = if run.reason.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", run.reason)
+    };
+    json!({
+        "text": format!("{}{reason_part}{link_part}", subject(notice)),
+        "app": notice.app_name,
+        "task": run.task.as_str(),
+        "state": notice.alert.word(),
+        "status": run.status.as_str(),
+        "reason": run.reason,
+        "run_id": run.id.0,
+        "scheduled_at": run.scheduled_at.to_rfc3339_opts(SecondsFormat::Millis, true),
+        "started_at": run.started_at.to_rfc3339_opts(SecondsFormat::Millis, true),
+        "finished_at": run.finished_at.map(|at| at.to_rfc3339_opts(SecondsFormat::Millis, true)),
+        "exit_code": exit_code,
+        "signal": signal,
+        "link": notice.link,
+        "output_excerpt": notice.excerpt,
+    })
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::config::TaskName;
+    use crate::run::{RunId, RunStatus, Trigger};
+
+    fn notice() -> Notice {
+        let at = Utc
+            .with_ymd_and_hms(2026, 11, 29, 12, 0, 0)
+            .single()
+            .expect("instant");
+        let mut run = RunRecord::started(
+            RunId(7),
+            TaskName::normalise("backup").expect("name"),
+            Trigger::Schedule,
+            at,
+            at,
+            String::new(),
+        );
+        run.finished_at = Some(at + chrono::Duration::seconds(3));
+        run.exit = Some(Exit::Code(2));
+        run.status = RunStatus::Failure;
+        run.stderr_bytes = 9;
+        run.reason = "exit status 2".into();
+        let link = run_link("https://cron.example.org", "/speedrack", &run);
+        Notice {
+            app_name: "Speedrack".into(),
+            alert: Alert::Failed,
+            run,
+            link,
+            excerpt: "<b>disk</b>".into(),
+        }
+    }
+
+    #[test]
+    fn says_what_happened_with_a_prefixed_link() {
+        let notice = notice();
+        assert_eq!(subject(&notice), "[Speedrack] backup failed");
+        assert_eq!(
+            notice.link.as_deref(),
+            Some("https://cron.example.org/speedrack/tasks/backup/runs/7")
+        );
+        let text = text_body(&notice);
+        assert!(
+            text.contains("Reason: exit status 2\n") && text.contains("Duration: 3s\n"),
+            "{text}"
+        );
+        assert!(text.ends_with("Output:\n<b>disk</b>\n"), "{text}");
+        assert!(
+            html_body(&notice).contains("&lt;b&gt;disk&lt;/b&gt;"),
+            "output is escaped in HTML"
+        );
+        let json = webhook_json(&notice);
+        assert_eq!(
+            json["text"],
+            "[Speedrack] backup failed: exit status 2 <https://cron.example.org/speedrack/tasks/backup/runs/7|run 7>"
+        );
+        assert_eq!(
+            (json["exit_code"].as_i64(), json["state"].as_str()),
+            (Some(2), Some("failed"))
+        );
+    }
+
+    #[test]
+    fn no_prefix_no_link() {
+        assert_eq!(run_link("", "/x", &notice().run), None);
+    }
+}

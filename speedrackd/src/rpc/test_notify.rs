@@ -1,0 +1,56 @@
+//! TestNotify: a test message through every channel a task would notify, each outcome reported.
+
+use speedrack_proto::v1 as pb;
+use tonic::Status;
+
+use super::{Api, tasks};
+use crate::config::TaskEntry;
+use crate::notify::Notifier;
+use crate::run::{RunId, RunRecord, RunStatus, Trigger};
+
+pub async fn test_notify(
+    api: &Api,
+    request: pb::TestNotifyRequest,
+) -> Result<pb::TestNotifyResponse, Status> {
+    let task = tasks::known_task(api, &request.task).await?;
+    let snapshot = api.snapshot().await?;
+    let def = snapshot.tasks.entries.iter().find_map(|entry| match entry {
+        TaskEntry::Valid(def) if def.name == task => Some(def.clone()),
+        _ => None,
+    });
+    let def = def.ok_or_else(|| {
+        Status::failed_precondition(format!(
+            "task {task} has conf errors or is no longer in the tasks file"
+        ))
+    })?;
+    // The newest run gives the message real content; a task that never ran gets a blank one.
+    let run = match api.history.list_runs(&task, None, 1)?.pop() {
+        Some(run) => run,
+        None => {
+            let now = snapshot.last_reload_at.unwrap_or(snapshot.started_at);
+            let mut run = RunRecord::started(
+                RunId(0),
+                task.clone(),
+                Trigger::Schedule,
+                now,
+                now,
+                def.definition.clone(),
+            );
+            run.finished_at = Some(now);
+            run.status = RunStatus::Success;
+            run
+        }
+    };
+    let mut notifier = Notifier::new(api.history.clone(), None);
+    let outcomes = notifier.test(&snapshot.settings, &def, run).await;
+    Ok(pb::TestNotifyResponse {
+        outcomes: outcomes
+            .into_iter()
+            .map(|outcome| pb::ChannelOutcome {
+                channel: outcome.channel,
+                ok: outcome.result.is_ok(),
+                error: outcome.result.err().unwrap_or_default(),
+            })
+            .collect(),
+    })
+}

@@ -1,0 +1,60 @@
+//! Hosting the web gateway in-process: bound at start, like the socket, so that a busy port is
+//! a clear error before anything runs. The gateway is an ordinary client of the daemon's socket.
+//!
+//! Until web authentication exists, the UI is served on loopback addresses only: exposing it
+//! would let anyone on the network run, kill and reload tasks.
+
+use std::net::{SocketAddr, TcpListener};
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebHostError {
+    #[error(
+        "refusing to serve the web UI on {0}: it is not a loopback address and this speedrackd has no \
+         web authentication; listen on 127.0.0.1 and put an authenticating reverse proxy in front"
+    )]
+    NotLoopback(SocketAddr),
+    #[error(
+        "cannot listen on {address} for the web UI: {source} (is another speedrackd running? use --listen ADDR or --no-web)"
+    )]
+    Bind {
+        address: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Binds the web UI's listener.
+pub fn bind(address: SocketAddr) -> Result<TcpListener, WebHostError> {
+    if !address.ip().is_loopback() {
+        return Err(WebHostError::NotLoopback(address));
+    }
+    let listener =
+        TcpListener::bind(address).map_err(|source| WebHostError::Bind { address, source })?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|source| WebHostError::Bind { address, source })?;
+    Ok(listener)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_addresses_are_served() {
+        assert!(matches!(
+            bind("0.0.0.0:0".parse().expect("addr")),
+            Err(WebHostError::NotLoopback(_))
+        ));
+        assert!(matches!(
+            bind("192.168.1.2:8118".parse().expect("addr")),
+            Err(WebHostError::NotLoopback(_))
+        ));
+        let listener = bind("127.0.0.1:0".parse().expect("addr")).expect("loopback binds");
+        let taken = listener.local_addr().expect("bound");
+        assert!(
+            matches!(bind(taken), Err(WebHostError::Bind { .. })),
+            "a busy port is a clear error"
+        );
+    }
+}

@@ -1,0 +1,190 @@
+//! The web UI in a real browser (headless Chromium): live updates without reloading, as a person
+//! sees them. Waits are WebDriver waits on elements, never sleeps.
+
+use fantoccini::{Client, Locator};
+use speedrack_tests::browser::Browser;
+use speedrack_tests::web::Gateway;
+use speedrack_tests::{Daemon, WAIT};
+
+const TASKS: &str = "tasks:
+  - name: slow
+    description: takes a moment, so that it is seen running
+    command: sleep 2; echo browser-was-here
+    interval: 400w
+  - name: talker
+    command: echo first line; sleep 2; echo second line
+    interval: 400w
+";
+
+/// Waits until `css` matches an element.
+async fn wait_for(client: &Client, css: &str) -> Result<fantoccini::elements::Element, String> {
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await
+        .map_err(|error| format!("waiting for {css}: {error}"))
+}
+
+/// Opens a live page and waits until it is connected: its live region has been refreshed once
+/// over the event stream, so what happens from now on will show, and nothing is swapped
+/// under the test's clicks before then.
+async fn open_live(client: &Client, url: &str) -> Result<(), String> {
+    client
+        .goto(url)
+        .await
+        .map_err(|e| format!("opening {url}: {e}"))?;
+    wait_for(client, "#live[data-refreshed]").await.map(drop)
+}
+
+/// Whether the page is still the one where `window.srMarker` was set (i.e. not reloaded).
+async fn marker(client: &Client) -> Result<String, String> {
+    let value = client
+        .execute("return String(window.srMarker);", vec![])
+        .await
+        .map_err(|error| format!("reading the marker: {error}"))?;
+    Ok(value.as_str().unwrap_or_default().to_owned())
+}
+
+async fn set_marker(client: &Client) -> Result<(), String> {
+    client
+        .execute("window.srMarker = 'same page';", vec![])
+        .await
+        .map(drop)
+        .map_err(|error| format!("setting the marker: {error}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_now_shows_running_then_success_without_a_reload() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let daemon = Daemon::start(TASKS);
+    let gateway = Gateway::start(&daemon.socket()).await;
+    let home = gateway.url("/");
+    browser
+        .check("run_now", |client| async move {
+            open_live(&client, &home).await?;
+            let button =
+                wait_for(&client, "tr[data-task='slow'] button[data-action='run']").await?;
+            button.click().await.map_err(|e| e.to_string())?;
+            // The form posts, the gateway redirects back to the tasks page with a message.
+            wait_for(&client, "[data-flash]").await?;
+            set_marker(&client).await?;
+            wait_for(&client, "tr[data-task='slow'][data-status='running']").await?;
+            wait_for(&client, "tr[data-task='slow'][data-status='success']").await?;
+            if marker(&client).await? != "same page" {
+                return Err("the page was reloaded instead of updated".to_owned());
+            }
+            let run = wait_for(&client, "tr[data-task='slow'] a[data-last-run]").await?;
+            run.click().await.map_err(|e| e.to_string())?;
+            let stdout = wait_for(&client, "#run-view pre[data-stream='stdout']").await?;
+            let text = stdout.text().await.map_err(|e| e.to_string())?;
+            if !text.contains("browser-was-here") {
+                return Err(format!("the run's output is not shown: {text:?}"));
+            }
+            Ok(())
+        })
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_tasks_output_appears_as_it_is_written() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let daemon = Daemon::start(TASKS);
+    let gateway = Gateway::start(&daemon.socket()).await;
+    let mut events = daemon.watch().await;
+    daemon.ctl().ok(&["run-now", "talker"]);
+    let run = events
+        .run_started("talker", WAIT)
+        .await
+        .expect("talker starts");
+    let page = gateway.url(&format!("/tasks/talker/runs/{}", run.id));
+    browser
+        .check("tail", |client| async move {
+            client.goto(&page).await.map_err(|e| e.to_string())?;
+            wait_for(&client, "#run-view[data-status='running']").await?;
+            set_marker(&client).await?;
+            let stdout = "#run-view pre[data-stream='stdout']";
+            client
+                .wait()
+                .at_most(WAIT)
+                .for_element(Locator::XPath(
+                    "//pre[@data-stream='stdout'][contains(., 'second line')]",
+                ))
+                .await
+                .map_err(|e| format!("waiting for the second line: {e}"))?;
+            wait_for(&client, "#run-view[data-status='success']").await?;
+            let text = wait_for(&client, stdout)
+                .await?
+                .text()
+                .await
+                .map_err(|e| e.to_string())?;
+            if text.matches("first line").count() != 1 || !text.contains("second line") {
+                return Err(format!("each line once, in order: {text:?}"));
+            }
+            if marker(&client).await? != "same page" {
+                return Err("the page was reloaded instead of updated".to_owned());
+            }
+            Ok(())
+        })
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_banner_shows_while_the_daemon_is_away_and_goes_when_it_is_back() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let mut daemon = Daemon::start(TASKS);
+    let gateway = Gateway::start(&daemon.socket()).await;
+    let home = gateway.url("/");
+    browser
+        .check("banner", |client| async move {
+            open_live(&client, &home).await?;
+            set_marker(&client).await?;
+            daemon.stop_with(nix::sys::signal::Signal::SIGTERM);
+            wait_for(&client, "#live [data-unreachable]").await?;
+            let _daemon = daemon.restart();
+            wait_for(
+                &client,
+                "#live:not(:has([data-unreachable])) tr[data-task='slow']",
+            )
+            .await?;
+            if marker(&client).await? != "same page" {
+                return Err("the page was reloaded instead of updated".to_owned());
+            }
+            Ok(())
+        })
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_task_page_follows_the_newest_run_as_it_starts_and_finishes() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let daemon = Daemon::start(TASKS);
+    let gateway = Gateway::start(&daemon.socket()).await;
+    let page = gateway.url("/tasks/talker");
+    browser
+        .check("follow", |client| async move {
+            open_live(&client, &page).await?;
+            set_marker(&client).await?;
+            daemon.ctl().ok(&["run-now", "talker"]);
+            wait_for(&client, "#run-view[data-status='running']").await?;
+            wait_for(&client, "#run-view[data-status='success']").await?;
+            let stdout = wait_for(&client, "#run-view pre[data-stream='stdout']").await?;
+            let text = stdout.text().await.map_err(|e| e.to_string())?;
+            if text != "first line\nsecond line" {
+                return Err(format!("the run's output, once: {text:?}"));
+            }
+            if marker(&client).await? != "same page" {
+                return Err("the page was reloaded instead of updated".to_owned());
+            }
+            Ok(())
+        })
+        .await;
+}

@@ -1,0 +1,266 @@
+//! Notifications against a real SMTP server and real HTTP receivers: who gets mail, when
+//! (the seed's state-change rules, spam, spam_fail), what it says, and what happens when the
+//! mail server is down.
+
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use speedrack_proto::v1::watch_events_response::Event;
+use speedrack_tests::receiver::Receiver;
+use speedrack_tests::smtp::{Mail, SmtpServer};
+use speedrack_tests::{Daemon, DaemonBuilder, EventWatch, WAIT};
+
+/// Fails on runs 1, 2 and 5 (fail, fail, success, success, fail), writing why to stderr.
+const FLIP: &str = "n=$(cat count 2>/dev/null || echo 0); echo $((n+1)) > count; \
+                    case $n in 0|1|4) echo \"broke on run $n\" >&2; exit 1;; esac; echo fine";
+
+fn settings(smtp_port: u16, extra: &str) -> String {
+    format!(
+        "email:
+  smtp_host: 127.0.0.1
+  smtp_port: {smtp_port}
+  from: speedrack@example.org
+  to_global: [ops@example.org]
+email_url_prefix: https://cron.example.org
+script_name: /speedrack
+{extra}"
+    )
+}
+
+async fn run_once(
+    daemon: &Daemon,
+    events: &mut EventWatch,
+    task: &str,
+) -> speedrack_proto::v1::Run {
+    daemon.ctl().ok(&["run-now", task]);
+    events
+        .run_finished(task, WAIT)
+        .await
+        .unwrap_or_else(|| panic!("{task} finishes"))
+}
+
+/// Mails arriving within `quiet` of each other, until none does.
+fn drain(smtp: &SmtpServer, quiet: Duration) -> Vec<Mail> {
+    std::iter::from_fn(|| smtp.next_mail(quiet)).collect()
+}
+
+#[tokio::test]
+async fn mail_goes_out_on_changes_of_state_only_to_task_and_global_recipients() {
+    let smtp = SmtpServer::start();
+    let work = tempfile::tempdir().expect("temp dir");
+    let tasks = format!(
+        "tasks:\n  - {{name: flip, command: '{FLIP}', interval: 400w, email: dev@example.org, working_dir: {}}}\n",
+        work.path().display()
+    );
+    let daemon = DaemonBuilder::new(&tasks)
+        .settings(&settings(smtp.port, ""))
+        .start();
+    let mut events = daemon.watch().await;
+    let mut runs = Vec::new();
+    let mut mails = Vec::new();
+    for expect_mail in [true, false, true, false, true] {
+        runs.push(run_once(&daemon, &mut events, "flip").await);
+        if expect_mail {
+            mails.push(smtp.next_mail(WAIT).expect("a mail for this run"));
+        }
+    }
+    assert!(
+        drain(&smtp, Duration::from_secs(1)).is_empty(),
+        "no mail for runs 2 and 4"
+    );
+    let subjects: Vec<&str> = mails.iter().filter_map(Mail::subject).collect();
+    assert_eq!(
+        subjects,
+        [
+            "[Speedrack] flip failed",
+            "[Speedrack] flip success",
+            "[Speedrack] flip failed"
+        ]
+    );
+    let first = &mails[0];
+    assert_eq!(first.from, "speedrack@example.org");
+    assert_eq!(first.to, ["dev@example.org", "ops@example.org"]);
+    assert!(
+        first.data.contains("broke on run 0"),
+        "the stderr excerpt: {}",
+        first.data
+    );
+    let link = format!(
+        "https://cron.example.org/speedrack/tasks/flip/runs/{}",
+        runs[0].id
+    );
+    assert!(
+        first.data.contains(&link),
+        "the run link with prefix and script_name: {}",
+        first.data
+    );
+    assert!(
+        first.data.contains("Content-Type: text/html"),
+        "an HTML part too"
+    );
+}
+
+#[tokio::test]
+async fn spam_mails_every_run_and_spam_fail_every_failure() {
+    let smtp = SmtpServer::start();
+    let tasks = "tasks:
+  - {name: chatty, command: 'true', interval: 400w, spam: true}
+  - {name: alarmist, command: 'false', interval: 400w, spam_fail: true}
+";
+    let daemon = DaemonBuilder::new(tasks)
+        .settings(&settings(smtp.port, ""))
+        .start();
+    let mut events = daemon.watch().await;
+    for task in ["chatty", "chatty", "alarmist", "alarmist"] {
+        run_once(&daemon, &mut events, task).await;
+        let mail = smtp
+            .next_mail(WAIT)
+            .unwrap_or_else(|| panic!("a mail after each {task} run"));
+        let expected = if task == "chatty" {
+            "[Speedrack] chatty success"
+        } else {
+            "[Speedrack] alarmist failed"
+        };
+        assert_eq!(mail.subject(), Some(expected));
+        assert_eq!(
+            mail.to,
+            ["ops@example.org"],
+            "global recipients only: the task names none"
+        );
+    }
+}
+
+#[tokio::test]
+async fn webhooks_get_the_json_and_the_disabled_switch_stops_only_mail() {
+    let smtp = SmtpServer::start();
+    let mut hook = Receiver::start(StatusCode::OK).await;
+    let extra = format!("notify:\n  webhooks: ['{}/hooks/secret-token']\n", hook.url);
+    let settings =
+        settings(smtp.port, &extra).replace("  smtp_host:", "  disabled: true\n  smtp_host:");
+    let daemon = DaemonBuilder::new(
+        "tasks:\n  - {name: broken, command: 'echo doom >&2; exit 3', interval: 400w}\n",
+    )
+    .settings(&settings)
+    .start();
+    let mut events = daemon.watch().await;
+    let run = run_once(&daemon, &mut events, "broken").await;
+    let received = hook.next(WAIT).await.expect("the webhook is called");
+    assert_eq!(received.path, "/hooks/secret-token");
+    let json: serde_json::Value = serde_json::from_slice(&received.body).expect("JSON");
+    assert_eq!(json["task"], "broken");
+    assert_eq!(json["state"], "failed");
+    assert_eq!(json["exit_code"], 3);
+    assert_eq!(json["run_id"], run.id);
+    assert_eq!(json["output_excerpt"], "doom\n");
+    assert_eq!(
+        json["link"],
+        format!(
+            "https://cron.example.org/speedrack/tasks/broken/runs/{}",
+            run.id
+        )
+    );
+    assert!(
+        json["text"]
+            .as_str()
+            .is_some_and(|text| text.starts_with("[Speedrack] broken failed: exit status 3"))
+    );
+    // Mail goes first in a delivery, so had it been sent it would be here by now.
+    assert!(
+        smtp.next_mail(Duration::from_millis(200)).is_none(),
+        "email.disabled stops mail"
+    );
+}
+
+#[tokio::test]
+async fn a_dead_mail_server_leaves_the_run_alone_and_records_the_failure() {
+    // A port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let extra = "notify:\n  retries: 1\n  retry_backoff: 100ms\n";
+    let daemon =
+        DaemonBuilder::new("tasks:\n  - {name: broken, command: 'exit 1', interval: 400w}\n")
+            .settings(&settings(port, extra))
+            .start();
+    let mut events = daemon.watch().await;
+    let run = run_once(&daemon, &mut events, "broken").await;
+    assert_eq!(run.reason, "exit status 1", "the run is judged as always");
+    events
+        .next_matching(WAIT, |event| match event {
+            Event::TaskChanged(task)
+                if task
+                    .last_run
+                    .as_ref()
+                    .is_some_and(|last| !last.notification_error.is_empty()) =>
+            {
+                Some(())
+            }
+            _ => None,
+        })
+        .await
+        .expect("the failed delivery is recorded and announced");
+    let recorded = &daemon.ctl().json(&["runs", "broken"])["runs"][0];
+    assert_eq!(recorded["status"], "failure");
+    let status = daemon.ctl().json(&["status"]);
+    assert_eq!(status["running_count"], 0);
+    let run = daemon
+        .client()
+        .await
+        .get_run(speedrack_proto::v1::GetRunRequest { run_id: run.id })
+        .await
+        .expect("run");
+    let error = run.into_inner().run.expect("run").notification_error;
+    assert!(
+        error.starts_with("notification failed: email to ops@example.org: 127.0.0.1:"),
+        "{error}"
+    );
+}
+
+// The receivers answer from other worker threads while speedrackctl blocks this one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_runs_become_sentry_events_and_test_notify_reports_each_channel() {
+    let mut sentry = Receiver::start(StatusCode::OK).await;
+    let mut hook = Receiver::start(StatusCode::INTERNAL_SERVER_ERROR).await;
+    let dsn = sentry.url.replace("http://", "http://publickey@") + "/42";
+    let settings = format!(
+        "sentry_dsn: {dsn}\nnotify:\n  webhooks: ['{}/down']\n  retries: 0\n",
+        hook.url
+    );
+    let daemon =
+        DaemonBuilder::new("tasks:\n  - {name: broken, command: 'exit 2', interval: 400w}\n")
+            .settings(&settings)
+            .start();
+    let mut events = daemon.watch().await;
+    run_once(&daemon, &mut events, "broken").await;
+    let envelope = sentry
+        .next(WAIT)
+        .await
+        .expect("an event reaches the Sentry endpoint");
+    assert_eq!(envelope.path, "/api/42/envelope/");
+    let body = String::from_utf8_lossy(&envelope.body);
+    assert!(
+        body.contains("[Speedrack] broken failed: exit status 2"),
+        "{body}"
+    );
+    assert!(body.contains("\"fingerprint\":[\"broken\"]"), "{body}");
+    hook.next(WAIT).await.expect("the webhook was tried too");
+
+    let output = daemon.ctl().run(&["test-notify", "broken"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "a channel failed: {stdout}");
+    assert!(
+        stdout.contains("failed  webhook http://127.0.0.1:"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("/down"),
+        "webhook paths may be secrets and are never shown: {stdout}"
+    );
+    assert!(stdout.contains("ok      sentry"), "{stdout}");
+    sentry
+        .next(WAIT)
+        .await
+        .expect("the test event reached Sentry");
+}

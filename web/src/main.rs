@@ -1,0 +1,75 @@
+//! `speedrack-web`: the web gateway as its own process, for when speedrackd does not host it.
+//!
+//! Parses arguments, binds, logs the address it listens on (tests read that line), and calls
+//! `speedrack_web::serve` until SIGINT or SIGTERM. Exit codes: 0 stopped cleanly, 1 failed,
+//! 2 usage error (clap).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use speedrack_web::GatewayConfig;
+
+/// Serve the speedrack web UI over speedrackd's API.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// speedrackd's socket [default: $SPEEDRACK_SOCKET, else the per-user default path]
+    #[arg(long, env = speedrack_proto::SOCKET_ENV)]
+    socket: Option<PathBuf>,
+    /// Address to listen on (port 0 picks a free one)
+    #[arg(long, default_value = "127.0.0.1:8118")]
+    listen: SocketAddr,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Args::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("speedrack-web: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let socket = args
+        .socket
+        .unwrap_or_else(speedrack_proto::default_socket_path);
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {} (is the port in use?)", args.listen))?;
+    let address = listener
+        .local_addr()
+        .context("the listener has no address")?;
+    tracing::info!(
+        "speedrack-web listening on http://{address} (speedrackd at {})",
+        socket.display()
+    );
+    speedrack_web::serve(GatewayConfig { socket }, listener, stop_signal()).await?;
+    Ok(())
+}
+
+/// Completes on SIGINT or SIGTERM; if the handlers cannot be installed, never.
+async fn stop_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut interrupt), Ok(mut terminate)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = interrupt.recv() => {}
+        _ = terminate.recv() => {}
+    }
+}

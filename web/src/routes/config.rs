@@ -1,0 +1,97 @@
+//! GET /config (the configuration and debug facts) and POST /reload.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use speedrack_proto::v1 as pb;
+
+use super::{api_error, html, see_other};
+use crate::context::Ctx;
+use crate::flash::{Flash, FlashKind};
+use crate::identity::current_user;
+use crate::state::AppState;
+use crate::views;
+use crate::views::config::ConfigPage;
+
+pub async fn page(State(state): State<AppState>, ctx: Ctx) -> Response {
+    let api = state.api();
+    let (status, config, tasks) =
+        tokio::join!(api.get_status(), api.get_config(), api.list_tasks(0));
+    let status = match status {
+        Ok(status) => status,
+        Err(error) => return api_error(&ctx, &error),
+    };
+    let tasks = tasks.unwrap_or_default();
+    let data = ConfigPage {
+        status: Some(&status),
+        config: config.as_ref().map_err(ToString::to_string),
+        tasks: &tasks,
+    };
+    html(StatusCode::OK, views::config::page(&ctx.chrome, &data))
+}
+
+pub async fn reload(State(state): State<AppState>, ctx: Ctx, headers: HeaderMap) -> Response {
+    let who = current_user(&headers).unwrap_or_default();
+    let reloaded = state.api().reload(&who).await;
+    state.forget_display();
+    match reloaded {
+        Ok(diff) => {
+            let kind = if diff.conf_errors.is_empty() {
+                FlashKind::Success
+            } else {
+                FlashKind::Info
+            };
+            see_other(
+                &ctx,
+                "/config",
+                Some(&Flash::new(kind, reload_summary(&diff))),
+            )
+        }
+        Err(error) => api_error(&ctx, &error),
+    }
+}
+
+/// "Reloaded: added a; removed b; changed c; 3 unchanged; 1 conf error."
+pub fn reload_summary(diff: &pb::ReloadResponse) -> String {
+    let mut parts = Vec::new();
+    for (word, names) in [
+        ("added", &diff.added),
+        ("removed", &diff.removed),
+        ("changed", &diff.changed),
+    ] {
+        if !names.is_empty() {
+            parts.push(format!("{word} {}", names.join(", ")));
+        }
+    }
+    parts.push(format!("{} unchanged", diff.unchanged.len()));
+    match diff.conf_errors.len() {
+        0 => {}
+        1 => parts.push("1 conf error".to_owned()),
+        count => parts.push(format!("{count} conf errors")),
+    }
+    format!("Reloaded: {}.", parts.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reload_result_in_one_line() {
+        let diff = pb::ReloadResponse {
+            added: vec!["a".to_owned(), "b".to_owned()],
+            removed: vec![],
+            changed: vec!["c".to_owned()],
+            unchanged: vec!["d".to_owned(); 3],
+            conf_errors: vec![pb::ConfError::default()],
+        };
+        assert_eq!(
+            reload_summary(&diff),
+            "Reloaded: added a, b; changed c; 3 unchanged; 1 conf error."
+        );
+        assert_eq!(
+            reload_summary(&pb::ReloadResponse::default()),
+            "Reloaded: 0 unchanged."
+        );
+    }
+}

@@ -1,0 +1,95 @@
+//! What every handler shares: the API client, the last display settings the daemon gave, and
+//! the signal that the gateway is stopping. Nothing else is kept between requests.
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use crate::api::{Api, ApiError};
+use crate::display::Display;
+use crate::urls::Urls;
+
+/// Cheap to clone; handed to every handler by axum.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+/// How long display settings are used before asking the daemon again. GetConfig reads both
+/// files; live pages refresh often, and settings change only on reload.
+const DISPLAY_FRESH: Duration = Duration::from_secs(5);
+
+struct Inner {
+    api: Api,
+    /// The display settings of the last successful GetConfig and when they came, used while
+    /// fresh, and while the daemon is unreachable so that links keep their prefix.
+    display: RwLock<(Display, Option<Instant>)>,
+    stopping: watch::Receiver<bool>,
+}
+
+impl AppState {
+    pub fn new(socket: std::path::PathBuf, stopping: watch::Receiver<bool>) -> AppState {
+        AppState(Arc::new(Inner {
+            api: Api::new(socket),
+            display: RwLock::new((Display::default(), None)),
+            stopping,
+        }))
+    }
+
+    pub fn api(&self) -> &Api {
+        &self.0.api
+    }
+
+    /// The display settings now: asked of the daemon unless asked recently, or the last known
+    /// ones when it cannot say (unreachable, or too old to serve GetConfig). The error tells why
+    /// it could not.
+    pub async fn display(&self) -> (Display, Option<ApiError>) {
+        if let Ok(cached) = self.0.display.read()
+            && cached.1.is_some_and(|at| at.elapsed() < DISPLAY_FRESH)
+        {
+            return (cached.0.clone(), None);
+        }
+        match self.0.api.get_config().await {
+            Ok(config) => {
+                let display = config
+                    .display
+                    .as_ref()
+                    .map(Display::from_pb)
+                    .unwrap_or_default();
+                if let Ok(mut cached) = self.0.display.write() {
+                    *cached = (display.clone(), Some(Instant::now()));
+                }
+                (display, None)
+            }
+            Err(error) => (self.cached_display(), Some(error)),
+        }
+    }
+
+    /// Makes the next request ask the daemon (after a reload, settings may have changed).
+    pub fn forget_display(&self) {
+        if let Ok(mut cached) = self.0.display.write() {
+            cached.1 = None;
+        }
+    }
+
+    /// The last known display settings, without asking the daemon.
+    pub fn cached_display(&self) -> Display {
+        self.0
+            .display
+            .read()
+            .map(|cached| cached.0.clone())
+            .unwrap_or_default()
+    }
+
+    /// URLs with the last known prefix, for code that must not wait for the daemon.
+    pub fn urls(&self) -> Urls {
+        Urls::new(&self.cached_display().script_name)
+    }
+
+    /// Completes when the gateway is shutting down; live streams end then.
+    pub async fn stopping(&self) {
+        let mut stopping = self.0.stopping.clone();
+        // An error means the sender is gone: the gateway is stopping all the same.
+        let _ = stopping.wait_for(|stop| *stop).await;
+    }
+}

@@ -1,0 +1,214 @@
+//! The config page: the Reload button, the debug facts (versions, protocol, paths, uptime), conf
+//! errors, the settings in effect (secrets redacted), and both files raw and parsed.
+
+use maud::{Markup, html};
+use speedrack_proto::v1 as pb;
+
+use crate::views::forms;
+use crate::views::layout::{Chrome, Nav, Page, render};
+use crate::views::status::{badge, task_status};
+use crate::views::task::conf_error_line;
+use crate::views::time::{exact, instant, moment, relative};
+
+/// Everything the config page shows; either part may be missing when the daemon could not say.
+pub struct ConfigPage<'a> {
+    pub status: Option<&'a pb::GetStatusResponse>,
+    /// GetConfig's answer, or why there is none (e.g. an older daemon without it).
+    pub config: Result<&'a pb::GetConfigResponse, String>,
+    pub tasks: &'a [pb::Task],
+}
+
+/// Names that look like secrets are never shown, whatever the daemon sent.
+pub fn shown_value(setting: &pb::Setting) -> &str {
+    let name = setting.name.to_ascii_lowercase();
+    let secret = ["password", "secret", "token", "credential", "key"]
+        .iter()
+        .any(|word| name.contains(word));
+    if secret && !setting.value.is_empty() {
+        "(redacted)"
+    } else {
+        &setting.value
+    }
+}
+
+pub fn page(chrome: &Chrome, data: &ConfigPage<'_>) -> Markup {
+    render(
+        chrome,
+        Page {
+            nav: Nav::Config,
+            title: "Config",
+            events: None,
+            live: html! {},
+            rest: html! {
+                div.d-flex.align-items-center.gap-3.mb-3 {
+                    h1.h4.mb-0 { "Configuration" }
+                    form method="post" action=(chrome.urls.reload()) {
+                        (forms::hidden(chrome, None))
+                        button.btn.btn-primary.btn-sm type="submit" data-action="reload" { "Reload" }
+                    }
+                    span.small.text-body-secondary {
+                        "Re-reads both files. A broken file changes nothing; running tasks are never touched."
+                    }
+                }
+                (facts(chrome, data.status))
+                (conf_errors(data))
+                @match &data.config {
+                    Ok(config) => (files(config, data.tasks)),
+                    Err(why) => div.alert.alert-warning data-no-config {
+                        "The daemon did not send its configuration: " (why)
+                    },
+                }
+            },
+        },
+    )
+}
+
+fn facts(chrome: &Chrome, status: Option<&pb::GetStatusResponse>) -> Markup {
+    let gateway = env!("CARGO_PKG_VERSION");
+    let ours = speedrack_proto::PROTOCOL_VERSION;
+    html! {
+        h2.h5 { "Debug facts" }
+        table.table.table-sm.w-auto data-facts {
+            tbody {
+                tr { th { "Web gateway version" } td { (gateway) } }
+                @if let Some(status) = status {
+                    tr { th { "speedrackd version" } td data-version { (status.version) } }
+                    tr {
+                        th { "Protocol" }
+                        td {
+                            "daemon " (status.protocol_version) ", gateway " (ours)
+                            @if status.protocol_version != ours {
+                                " " span.badge.text-bg-warning {
+                                    "mismatch: upgrade the older of speedrackd and the gateway"
+                                }
+                            }
+                        }
+                    }
+                    tr { th { "PID" } td { (status.pid) } }
+                    @if let Some(started) = instant(status.started_at.as_ref()) {
+                        tr {
+                            th { "Started" }
+                            td data-uptime { (exact(started)) " (" (relative(chrome.now, started)) ")" }
+                        }
+                    }
+                    tr { th { "Socket" } td { code { (status.socket_path) } } }
+                    tr { th { "Data directory" } td { code { (status.data_dir) } } }
+                    tr { th { "Settings file" } td { code { (or_none(&status.settings_path)) } } }
+                    tr { th { "Tasks file" } td { code { (status.tasks_path) } } }
+                    tr { th { "Demo mode" } td { (if status.demo_mode { "yes" } else { "no" }) } }
+                    tr {
+                        th { "Tasks" }
+                        td {
+                            (status.task_count) " (" (status.running_count) " running, "
+                            (status.suspended_count) " suspended, "
+                            (status.conf_error_count) " with conf errors)"
+                        }
+                    }
+                    tr { th { "Last reload" } td { (moment(chrome.now, status.last_reload_at.as_ref(), "never")) } }
+                }
+            }
+        }
+    }
+}
+
+fn or_none(text: &str) -> &str {
+    if text.is_empty() { "(none)" } else { text }
+}
+
+fn conf_errors(data: &ConfigPage<'_>) -> Markup {
+    let errors: Vec<&pb::ConfError> = match &data.config {
+        Ok(config) => config.conf_errors.iter().collect(),
+        Err(_) => data
+            .tasks
+            .iter()
+            .flat_map(|task| &task.conf_errors)
+            .collect(),
+    };
+    html! {
+        h2.h5 { "Conf errors" }
+        @if errors.is_empty() {
+            p.text-body-secondary { "None." }
+        } @else {
+            ul data-conf-errors {
+                @for error in errors { li { code { (conf_error_line(error)) } } }
+            }
+        }
+    }
+}
+
+fn files(config: &pb::GetConfigResponse, tasks: &[pb::Task]) -> Markup {
+    html! {
+        h2.h5 { "Settings in effect" }
+        table.table.table-sm.w-auto data-settings {
+            thead { tr { th { "Setting" } th { "Value" } th {} } }
+            tbody {
+                @for setting in &config.settings {
+                    tr data-setting=(setting.name) {
+                        td { code { (setting.name) } }
+                        td { code { (shown_value(setting)) } }
+                        td.small.text-body-secondary { @if setting.is_default { "default" } }
+                    }
+                }
+            }
+        }
+        h2.h5 { "Tasks as parsed" }
+        table.table.table-sm.w-auto data-parsed-tasks {
+            thead { tr { th { "Task" } th { "Schedule" } th { "Zone" } th { "Status" } } }
+            tbody {
+                @for task in tasks {
+                    tr {
+                        td { (task.name) } td { code { (task.schedule) } } td { (task.timezone) }
+                        td { (badge(task_status(task.status()))) }
+                    }
+                }
+            }
+        }
+        h2.h5 { "Settings file " small.text-body-secondary { code { (or_none(&config.settings_path)) } } }
+        @if config.settings_text.is_empty() {
+            p.text-body-secondary { "No settings file: every setting has its default." }
+        } @else {
+            pre.sr-output.border.p-2 data-settings-text { (config.settings_text) }
+        }
+        h2.h5 { "Tasks file " small.text-body-secondary { code { (config.tasks_path) } } }
+        pre.sr-output.border.p-2 data-tasks-text { (config.tasks_text) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_stay_redacted() {
+        let setting = |name: &str, value: &str| pb::Setting {
+            name: name.to_owned(),
+            value: value.to_owned(),
+            is_default: false,
+        };
+        assert_eq!(
+            shown_value(&setting("smtp_password", "hunter2")),
+            "(redacted)"
+        );
+        assert_eq!(shown_value(&setting("webhook_token", "abc")), "(redacted)");
+        assert_eq!(shown_value(&setting("app_name", "Cron")), "Cron");
+    }
+
+    #[test]
+    fn files_are_escaped() {
+        let config = pb::GetConfigResponse {
+            tasks_text: "tasks:\n  - name: <script>\n".to_owned(),
+            ..pb::GetConfigResponse::default()
+        };
+        let chrome = crate::views::layout::tests::chrome("");
+        let html = page(
+            &chrome,
+            &ConfigPage {
+                status: None,
+                config: Ok(&config),
+                tasks: &[],
+            },
+        )
+        .into_string();
+        assert!(html.contains("name: &lt;script&gt;"), "{html}");
+    }
+}

@@ -1,0 +1,215 @@
+//! The page shell: head with the vendored assets, navbar with "you are", the flash message, the
+//! unreachable-daemon banner, and the live region that htmx refreshes on server-sent events.
+
+use chrono::{DateTime, Utc};
+use maud::{DOCTYPE, Markup, html};
+
+use crate::flash::Flash;
+use crate::urls::Urls;
+use crate::views::forms;
+
+/// What the shell of every page needs to know about the request.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    pub app_name: String,
+    pub urls: Urls,
+    /// Who the user said they are.
+    pub user: Option<String>,
+    /// This browser's CSRF token, put into every form; empty on pages that offer no forms.
+    pub csrf: String,
+    pub flash: Option<Flash>,
+    /// The daemon's socket, when it could not be reached.
+    pub unreachable: Option<String>,
+    pub now: DateTime<Utc>,
+    /// This request's path and query as routed (without the prefix).
+    pub here: String,
+    /// True when htmx is refreshing the live region (it marks the region `data-refreshed`, so
+    /// tests and scripts can tell that the page is connected and up to date).
+    pub refreshed: bool,
+}
+
+/// Which navbar entry is current.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nav {
+    Tasks,
+    Config,
+    Help,
+    Other,
+}
+
+/// One page's content.
+pub struct Page<'a> {
+    pub nav: Nav,
+    pub title: &'a str,
+    /// Where live events come from (SSE), for pages that update by themselves.
+    pub events: Option<String>,
+    /// The part that is fetched again whenever an event says something changed.
+    pub live: Markup,
+    /// The part that stays as it is (tabs the user opened, forms being typed into).
+    pub rest: Markup,
+}
+
+/// htmx settings: no eval, no injected styles (the CSP forbids both), and a 503 page is swapped
+/// in like a 200, so that the unreachable banner appears when the daemon goes away.
+const HTMX_CONFIG: &str = r#"{"allowEval":false,"includeIndicatorStyles":false,"historyCacheSize":0,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"503","swap":true},{"code":"[45]..","swap":false,"error":true}]}"#;
+
+pub fn render(chrome: &Chrome, page: Page<'_>) -> Markup {
+    let urls = &chrome.urls;
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="htmx-config" content=(HTMX_CONFIG);
+                title { (page.title) " · " (chrome.app_name) }
+                link rel="stylesheet" href=(urls.asset("bootstrap.min.css"));
+                link rel="stylesheet" href=(urls.asset("speedrack.css"));
+                script src=(urls.asset("htmx.min.js")) defer {}
+                script src=(urls.asset("sse.min.js")) defer {}
+                script src=(urls.asset("bootstrap.min.js")) defer {}
+            }
+            body hx-ext="sse" {
+                (navbar(chrome, page.nav))
+                main.container-fluid.py-3 {
+                    @if let Some(flash) = &chrome.flash {
+                        div class={ "alert " (flash.kind.class()) } role="alert" data-flash {
+                            (flash.message)
+                        }
+                    }
+                    (live_region(chrome, page.events.as_deref(), page.live, page.rest))
+                }
+            }
+        }
+    }
+}
+
+fn live_region(chrome: &Chrome, events: Option<&str>, content: Markup, rest: Markup) -> Markup {
+    let inner = html! {
+        @if let Some(socket) = &chrome.unreachable {
+            div.alert.alert-danger role="alert" data-unreachable {
+                "speedrackd is unreachable at " (socket)
+                ". This page shows what it can and updates once the daemon is back."
+            }
+        }
+        (content)
+    };
+    match events {
+        // The source stays connected while the regions inside it are swapped; the rest of the
+        // page may listen to it too (the task page's newest run, for `started`).
+        Some(events) => html! {
+            div sse-connect=(events) {
+                div #live hx-get=(chrome.urls.path(&chrome.here)) hx-select="#live"
+                    hx-swap="outerHTML" hx-trigger="sse:changed delay:150ms"
+                    data-refreshed[chrome.refreshed] {
+                    (inner)
+                }
+                (rest)
+            }
+        },
+        None => html! { div #live { (inner) } (rest) },
+    }
+}
+
+fn navbar(chrome: &Chrome, current: Nav) -> Markup {
+    let urls = &chrome.urls;
+    let entries = [
+        (Nav::Tasks, urls.tasks(), "Tasks"),
+        (Nav::Config, urls.config(), "Config"),
+        (Nav::Help, urls.help(), "Help"),
+    ];
+    html! {
+        nav.navbar.navbar-expand.bg-dark.flex-wrap data-bs-theme="dark" {
+            div.container-fluid.flex-wrap.gap-2 {
+                a.navbar-brand href=(urls.tasks()) { (chrome.app_name) }
+                ul.navbar-nav.me-auto {
+                    @for (nav, href, text) in entries {
+                        li.nav-item {
+                            @if nav == current {
+                                a.nav-link.active aria-current="page" href=(href) { (text) }
+                            } @else {
+                                a.nav-link href=(href) { (text) }
+                            }
+                        }
+                    }
+                }
+                @if !chrome.csrf.is_empty() {
+                    form.d-flex.align-items-center.gap-2 method="post" action=(urls.you()) {
+                        (forms::hidden(chrome, Some(&chrome.here)))
+                        label.navbar-text.small.text-nowrap for="sr-you" { "you are" }
+                        input #sr-you.form-control.form-control-sm.sr-you type="text" name="name"
+                            maxlength=(crate::identity::MAX_NAME_CHARS) placeholder="your name"
+                            value=(chrome.user.as_deref().unwrap_or_default());
+                        button.btn.btn-sm.btn-outline-light type="submit" { "Set" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+pub mod tests {
+    use super::*;
+    use crate::flash::FlashKind;
+
+    /// A chrome for view tests.
+    pub fn chrome(prefix: &str) -> Chrome {
+        Chrome {
+            app_name: "Speedrack".to_owned(),
+            urls: Urls::new(prefix),
+            user: Some("ann".to_owned()),
+            csrf: "t0k3n".to_owned(),
+            flash: None,
+            unreachable: None,
+            now: DateTime::from_timestamp(1_000_000, 0).expect("in range"),
+            here: "/tasks/x".to_owned(),
+            refreshed: false,
+        }
+    }
+
+    fn page(events: Option<String>) -> Page<'static> {
+        Page {
+            nav: Nav::Tasks,
+            title: "Tasks",
+            events,
+            live: html! { p { "live" } },
+            rest: html! { p { "rest" } },
+        }
+    }
+
+    #[test]
+    fn data_in_the_shell_is_escaped() {
+        let mut chrome = chrome("");
+        chrome.app_name = "<script>alert(1)</script>".to_owned();
+        chrome.user = Some("\"><script>".to_owned());
+        chrome.flash = Some(Flash::new(FlashKind::Info, "<b>hi</b>"));
+        let html = render(&chrome, page(None)).into_string();
+        assert!(!html.contains("<script>alert"), "{html}");
+        assert!(!html.contains("\"><script>"), "{html}");
+        assert!(html.contains("&lt;b&gt;hi&lt;/b&gt;"), "{html}");
+    }
+
+    #[test]
+    fn the_banner_names_the_socket() {
+        let mut chrome = chrome("");
+        chrome.unreachable = Some("/run/x.sock".to_owned());
+        let html = render(&chrome, page(None)).into_string();
+        assert!(
+            html.contains("speedrackd is unreachable at /run/x.sock"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn a_live_page_refreshes_itself_from_events() {
+        let chrome = chrome("/sr");
+        let html = render(&chrome, page(Some(chrome.urls.events(None)))).into_string();
+        assert!(html.contains(r#"sse-connect="/sr/events""#), "{html}");
+        assert!(html.contains(r#"hx-get="/sr/tasks/x""#), "{html}");
+        assert!(
+            html.contains(r#"href="/sr/assets/bootstrap.min.css?v="#),
+            "{html}"
+        );
+    }
+}

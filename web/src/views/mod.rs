@@ -1,0 +1,18 @@
+//! HTML views: pure functions from data (API messages, settings, `now`) to maud markup.
+//!
+//! No view calls the API, reads the clock or a cookie; routes gather that and pass it in, so
+//! every view is testable without a server. maud escapes every value interpolated into the
+//! markup; `PreEscaped` is used only for the Help page's Markdown, which is compiled into the
+//! binary (see `help.rs`), never for data.
+
+pub mod config;
+pub mod error;
+pub mod forms;
+pub mod layout;
+pub mod run;
+pub mod runs;
+pub mod sparkline;
+pub mod status;
+pub mod task;
+pub mod tasks;
+pub mod time;

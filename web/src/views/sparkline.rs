@@ -1,0 +1,109 @@
+//! A sparkline of recent run durations: a small inline SVG built from numbers only.
+
+use maud::{Markup, html};
+
+/// One finished run: how long it took, and whether it succeeded.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Point {
+    pub seconds: f64,
+    pub ok: bool,
+}
+
+const WIDTH: f64 = 120.0;
+const HEIGHT: f64 = 24.0;
+const PAD: f64 = 3.0;
+
+/// Points oldest first; empty markup for none. Heights are relative to the longest run.
+pub fn sparkline(points: &[Point]) -> Markup {
+    if points.is_empty() {
+        return html! {};
+    }
+    let longest = points.iter().map(|p| p.seconds).fold(0.0, f64::max);
+    let step = if points.len() > 1 {
+        (WIDTH - 2.0 * PAD) / (points.len() - 1) as f64
+    } else {
+        0.0
+    };
+    let xy: Vec<(f64, f64)> = points
+        .iter()
+        .enumerate()
+        .map(|(index, point)| {
+            let x = if points.len() > 1 {
+                PAD + step * index as f64
+            } else {
+                WIDTH / 2.0
+            };
+            let fraction = if longest > 0.0 {
+                point.seconds / longest
+            } else {
+                0.0
+            };
+            (x, HEIGHT - PAD - fraction * (HEIGHT - 2.0 * PAD))
+        })
+        .collect();
+    let line: Vec<String> = xy.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
+    let title = format!(
+        "durations of the last {} runs, longest {:.2} s",
+        points.len(),
+        longest
+    );
+    html! {
+        svg.sr-sparkline xmlns="http://www.w3.org/2000/svg" width=(WIDTH) height=(HEIGHT)
+            viewBox={ "0 0 " (WIDTH) " " (HEIGHT) } role="img" aria-label=(title) {
+            title { (title) }
+            polyline fill="none" stroke="currentColor" stroke-width="1.5" points=(line.join(" ")) {}
+            @for ((x, y), point) in xy.iter().zip(points) {
+                circle class=(if point.ok { "sr-ok" } else { "sr-fail" })
+                    cx=(format!("{x:.1}")) cy=(format!("{y:.1}")) r="2" {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_runs_no_line() {
+        assert_eq!(sparkline(&[]).into_string(), "");
+    }
+
+    #[test]
+    fn the_longest_run_reaches_the_top() {
+        let points = [
+            Point {
+                seconds: 1.0,
+                ok: true,
+            },
+            Point {
+                seconds: 2.0,
+                ok: false,
+            },
+            Point {
+                seconds: 0.0,
+                ok: true,
+            },
+        ];
+        let svg = sparkline(&points).into_string();
+        assert!(
+            svg.contains(r#"points="3.0,12.0 60.0,3.0 117.0,21.0""#),
+            "{svg}"
+        );
+        assert!(
+            svg.contains(r#"class="sr-fail" cx="60.0" cy="3.0""#),
+            "{svg}"
+        );
+        assert!(svg.contains("durations of the last 3 runs, longest 2.00 s"));
+    }
+
+    #[test]
+    fn one_run_is_a_centred_dot() {
+        let svg = sparkline(&[Point {
+            seconds: 0.0,
+            ok: true,
+        }])
+        .into_string();
+        assert!(svg.contains(r#"points="60.0,21.0""#), "{svg}");
+    }
+}

@@ -1,0 +1,145 @@
+//! Instants, ages, durations and sizes in words. Pure: `now` is always a parameter.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use maud::{Markup, html};
+
+/// A protobuf timestamp as an instant; `None` when absent or out of range.
+pub fn instant(at: Option<&prost_types::Timestamp>) -> Option<DateTime<Utc>> {
+    let at = at?;
+    DateTime::from_timestamp(at.seconds, u32::try_from(at.nanos).ok()?)
+}
+
+/// "12 s ago", "in 3 min", "now".
+pub fn relative(now: DateTime<Utc>, then: DateTime<Utc>) -> String {
+    let delta = then.signed_duration_since(now).num_seconds();
+    let span = delta.unsigned_abs();
+    if span < 1 {
+        return "now".to_owned();
+    }
+    let amount = match span {
+        0..60 => format!("{span} s"),
+        60..3600 => format!("{} min", span / 60),
+        3600..86400 => format!("{} h", span / 3600),
+        _ => format!("{} d", span / 86400),
+    };
+    if delta < 0 {
+        format!("{amount} ago")
+    } else {
+        format!("in {amount}")
+    }
+}
+
+/// The exact instant, as a tooltip and in lists.
+pub fn exact(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+/// A `<time>` showing how long ago (or until), with the exact instant on hover.
+pub fn moment(now: DateTime<Utc>, at: Option<&prost_types::Timestamp>, absent: &str) -> Markup {
+    match instant(at) {
+        Some(at) => html! {
+            time datetime=(at.to_rfc3339_opts(SecondsFormat::Secs, true)) title=(exact(at)) {
+                (relative(now, at))
+            }
+        },
+        None => html! { span.text-body-secondary { (absent) } },
+    }
+}
+
+/// A duration in seconds (negative or absent as zero).
+pub fn seconds(length: Option<&prost_types::Duration>) -> f64 {
+    length.map_or(0.0, |length| {
+        (length.seconds as f64 + f64::from(length.nanos) / 1e9).max(0.0)
+    })
+}
+
+/// "0.25 s", "12.3 s", "5 min 3 s", "2 h 5 min".
+pub fn duration(length: Option<&prost_types::Duration>) -> String {
+    let Some(length) = length else {
+        return String::new();
+    };
+    let total = seconds(Some(length));
+    let whole = total as u64;
+    match whole {
+        0 => format!("{total:.2} s"),
+        1..60 => format!("{total:.1} s"),
+        60..3600 => format!("{} min {} s", whole / 60, whole % 60),
+        _ => format!("{} h {} min", whole / 3600, whole % 3600 / 60),
+    }
+}
+
+/// "512 B", "1.5 KiB", "3.0 MiB".
+pub fn bytes(count: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if count < 1024 {
+        return format!("{count} B");
+    }
+    let mut value = count as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(seconds, 0).expect("in range")
+    }
+
+    #[test]
+    fn ages_in_words() {
+        let now = at(1_000_000);
+        let cases = [
+            (0, "now"),
+            (-5, "5 s ago"),
+            (7, "in 7 s"),
+            (-125, "2 min ago"),
+            (3 * 3600, "in 3 h"),
+            (-2 * 86400 - 5, "2 d ago"),
+        ];
+        for (offset, expected) in cases {
+            assert_eq!(relative(now, at(1_000_000 + offset)), expected, "{offset}");
+        }
+    }
+
+    #[test]
+    fn durations_in_words() {
+        let d = |seconds, nanos| prost_types::Duration { seconds, nanos };
+        let cases = [
+            (d(0, 250_000_000), "0.25 s"),
+            (d(12, 300_000_000), "12.3 s"),
+            (d(303, 0), "5 min 3 s"),
+            (d(7500, 0), "2 h 5 min"),
+        ];
+        for (length, expected) in cases {
+            assert_eq!(duration(Some(&length)), expected);
+        }
+        assert_eq!(duration(None), "");
+    }
+
+    #[test]
+    fn sizes_in_words() {
+        assert_eq!(bytes(512), "512 B");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(bytes(3 << 20), "3.0 MiB");
+    }
+
+    #[test]
+    fn a_moment_has_the_exact_time_on_hover() {
+        let then = prost_types::Timestamp {
+            seconds: 999_990,
+            nanos: 0,
+        };
+        let html = moment(at(1_000_000), Some(&then), "never").into_string();
+        assert_eq!(
+            html,
+            r#"<time datetime="1970-01-12T13:46:30Z" title="1970-01-12 13:46:30 UTC">10 s ago</time>"#
+        );
+        assert!(moment(at(0), None, "never").into_string().contains("never"));
+    }
+}
