@@ -65,6 +65,11 @@ pub enum Command {
     },
     /// Re-read the settings and tasks files and show what changed
     Reload,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
     /// Send a test notification for a task through every configured channel
     TestNotify {
         /// The task's name

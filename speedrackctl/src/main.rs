@@ -5,6 +5,7 @@
 
 mod cli;
 mod cmd;
+mod contrib;
 mod exit;
 mod render;
 
@@ -30,6 +31,9 @@ async fn main() -> ExitCode {
     reason = "the ctl's one clock read, at its entry point"
 )]
 async fn run(cli: &Cli) -> anyhow::Result<()> {
+    if let cli::Command::Completions { shell } = &cli.command {
+        return contrib::print_completions(*shell);
+    }
     let client = speedrack_proto::connect(&cli.socket).await?;
     let mut ctx = cmd::Context {
         client,

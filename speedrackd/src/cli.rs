@@ -32,6 +32,22 @@ pub enum Command {
     Check(CheckArgs),
     /// Print the next fire times of a schedule, one RFC 3339 timestamp per line.
     Schedule(ScheduleArgs),
+    /// Write commented sample settings and tasks files into DIR.
+    Init(InitArgs),
+    /// Read a password on stdin and print its argon2 hash, for web.users in the settings.
+    HashPassword,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct InitArgs {
+    /// Where to write speedrack_settings.yaml and speedrack_tasks.yaml.
+    pub dir: PathBuf,
+    /// Overwrite files that exist.
+    #[arg(long)]
+    pub force: bool,
+    /// Make the files readable by this group (tasks file 0640 instead of 0600).
+    #[arg(long, value_name = "GROUP")]
+    pub group: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Args)]

@@ -8,12 +8,12 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use speedrackd::clock::{Clock, SystemClock};
-use speedrackd::config::{default_time_zone, load_settings, load_tasks};
+use speedrackd::config::{check_tasks_file, default_time_zone, load_settings, load_tasks};
 use speedrackd::startup::{Overrides, StartupError, prepare};
 use speedrackd::web_host;
 use tokio::signal::unix::{SignalKind, signal};
 
-use crate::cli::{CheckArgs, RunArgs, ScheduleArgs};
+use crate::cli::{CheckArgs, InitArgs, RunArgs, ScheduleArgs};
 
 /// A schedule given on the command line that is not one: a usage error, like clap's own.
 const USAGE: u8 = 2;
@@ -29,12 +29,16 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let prepared = prepare(overrides)?;
     let config = prepared.config;
-    let listener = speedrackd::socket::bind(&config.socket_path)?;
+    let listener = speedrackd::socket::bind(&config.socket_path, config.socket_group)?;
     let web = match args.no_web {
         true => None,
-        false => Some(web_host::bind(
-            args.listen.unwrap_or(config.settings.listen),
-        )?),
+        false => {
+            let authenticated = config.settings.web.auth != speedrack_web::auth::AuthMode::None;
+            Some(web_host::bind(
+                args.listen.unwrap_or(config.settings.listen),
+                authenticated,
+            )?)
+        }
     };
     if config.demo_mode {
         tracing::info!(dir = %config.data_dir.display(), "demo mode: state is kept in a temporary directory");
@@ -56,7 +60,10 @@ async fn serve(
     let stopping = stop_on_signals()?;
     let reloads = reload_on_hangup()?;
     let gateway = match web {
-        Some(web) => Some(host_web(web, &config.socket_path, stopping.clone())?),
+        Some(web) => {
+            let auth = config.settings.web.auth().map_err(anyhow::Error::msg)?;
+            Some(host_web(web, &config.socket_path, auth, stopping.clone())?)
+        }
         None => None,
     };
     let socket_path = config.socket_path.clone();
@@ -109,6 +116,7 @@ fn reload_on_hangup() -> anyhow::Result<tokio::sync::mpsc::UnboundedReceiver<()>
 fn host_web(
     web: std::net::TcpListener,
     socket: &std::path::Path,
+    auth: speedrack_web::auth::Auth,
     mut stopping: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let web = tokio::net::TcpListener::from_std(web).context("cannot use the web UI's port")?;
@@ -118,6 +126,7 @@ fn host_web(
     tracing::info!("web UI on http://{address}");
     let config = speedrack_web::GatewayConfig {
         socket: socket.to_path_buf(),
+        auth,
     };
     Ok(tokio::spawn(async move {
         let stop = async move {
@@ -132,6 +141,8 @@ fn host_web(
 /// `speedrackd check`: 0 when both files are valid and no task has conf errors, 1 otherwise.
 pub fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let settings = load_settings(args.settings.as_deref()).map_err(StartupError::from)?;
+    check_tasks_file(&args.tasks, settings.allow_insecure_tasks_file)
+        .map_err(StartupError::from)?;
     let tasks =
         load_tasks(&args.tasks, default_time_zone(&settings)).map_err(StartupError::from)?;
     let (report, clean) = speedrackd::check::report(&tasks, SystemClock.now());
@@ -177,4 +188,39 @@ pub fn schedule(args: ScheduleArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(USAGE))
         }
     }
+}
+
+/// `speedrackd init DIR`: the commented demo configuration, with safe file modes.
+pub fn init(args: InitArgs) -> anyhow::Result<ExitCode> {
+    let written = speedrackd::init::init(&args.dir, args.force, args.group.as_deref())?;
+    for path in &written {
+        println!("wrote {}", path.display());
+    }
+    println!(
+        "check them with: speedrackd check --settings {} --tasks {}",
+        written[0].display(),
+        written[1].display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `speedrackd hash-password`: reads a password from stdin and prints its argon2 hash, for
+/// `web.users` in the settings.
+pub fn hash_password() -> anyhow::Result<ExitCode> {
+    use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
+    let mut password = String::new();
+    std::io::stdin()
+        .read_line(&mut password)
+        .context("cannot read the password from stdin")?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    anyhow::ensure!(
+        !password.is_empty(),
+        "no password on stdin (try: read -rs P; echo \"$P\" | speedrackd hash-password)"
+    );
+    let salt = SaltString::generate(&mut OsRng);
+    let hash = argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|error| anyhow::anyhow!("cannot hash the password: {error}"))?;
+    println!("{hash}");
+    Ok(ExitCode::SUCCESS)
 }

@@ -14,6 +14,8 @@ mod events;
 mod exec;
 pub mod history;
 mod housekeeping;
+pub mod init;
+mod metrics;
 mod notify;
 mod overlap;
 pub mod preview;
@@ -28,6 +30,7 @@ mod scheduler;
 pub mod socket;
 pub mod startup;
 mod verdict;
+mod watchdog;
 pub mod web_host;
 
 use std::future::Future;
@@ -44,6 +47,7 @@ use tonic::transport::Server;
 use crate::clock::Clock;
 use crate::config::{Settings, TaskSet};
 use crate::history::{History, HistoryError};
+use crate::metrics::Metrics;
 use crate::rpc::{Api, DaemonInfo, authorize};
 use crate::runtime::{Remembered, Runtime};
 
@@ -57,6 +61,8 @@ pub struct DaemonConfig {
     pub socket_path: PathBuf,
     pub data_dir: PathBuf,
     pub demo_mode: bool,
+    /// The group of `socket_group`, whose members may use the API too.
+    pub socket_group: Option<u32>,
 }
 
 /// Why the daemon stopped with an error after starting.
@@ -85,6 +91,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
     mut reloads: mpsc::UnboundedReceiver<()>,
 ) -> Result<(), DaemonError> {
+    let socket_group = config.socket_group;
     let history = Arc::new(History::open(&config.data_dir)?);
     recovery::close_orphans(&history, clock.now())?;
     let remembered = Remembered {
@@ -101,12 +108,14 @@ pub async fn run(
         data_dir: config.data_dir,
         demo_mode: config.demo_mode,
     };
+    let metrics = Metrics::new();
     let api = Api::new(
         commands.clone(),
         Arc::clone(&history),
         events.clone(),
         stopping_rx,
         info,
+        metrics.clone(),
     );
     let reload_api = api.clone();
     tokio::spawn(async move {
@@ -132,19 +141,24 @@ pub async fn run(
         remembered,
         history,
         events,
+        metrics,
     );
 
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(speedrack_proto::FILE_DESCRIPTOR_SET)
         .build_v1()?;
     let uid = nix::unistd::getuid().as_raw();
+    let config_group = socket_group;
     let mut server_stop = stopping.subscribe();
     let server = Server::builder()
         .add_service(InterceptedService::new(
             SpeedrackServer::new(api),
-            authorize(uid),
+            authorize(uid, config_group),
         ))
-        .add_service(InterceptedService::new(reflection, authorize(uid)))
+        .add_service(InterceptedService::new(
+            reflection,
+            authorize(uid, config_group),
+        ))
         .serve_with_incoming_shutdown(
             tokio_stream::wrappers::UnixListenerStream::new(listener),
             async move {
@@ -153,9 +167,15 @@ pub async fn run(
         );
     let server = tokio::spawn(server);
     tracing::info!("speedrackd is ready");
+    watchdog::ready();
+    let runtime = match watchdog::interval() {
+        Some(every) => runtime.with_watchdog(every),
+        None => runtime,
+    };
 
     let mut chores = housekeeping::start(commands.clone()).await?;
     runtime.run(command_queue, shutdown).await;
+    watchdog::stopping();
     if let Err(error) = chores.shutdown().await {
         tracing::warn!("cannot stop the housekeeping scheduler: {error}");
     }

@@ -3,6 +3,7 @@
 
 mod cli;
 mod commands;
+mod contrib_files;
 
 use std::process::ExitCode;
 
@@ -17,18 +18,14 @@ const EXIT_CONFIG: u8 = 78;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    init_logging();
     let outcome = match cli.command {
         Some(Command::Run(args)) => commands::run(args),
         None => commands::run(cli.run),
         Some(Command::Check(args)) => commands::check(args),
         Some(Command::Schedule(args)) => commands::schedule(args),
+        Some(Command::Init(args)) => commands::init(args),
+        Some(Command::HashPassword) => commands::hash_password(),
     };
     match outcome {
         Ok(code) => code,
@@ -44,4 +41,26 @@ fn main() -> ExitCode {
             ExitCode::from(if config_error { EXIT_CONFIG } else { 1 })
         }
     }
+}
+
+/// Logs to the journal when systemd connected stderr to it (JOURNAL_STREAM is set), else to
+/// stderr; the filter comes from RUST_LOG, default `info`.
+fn init_logging() {
+    use tracing_subscriber::prelude::*;
+    let filter =
+        || tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    if std::env::var_os("JOURNAL_STREAM").is_some()
+        && let Ok(journald) = tracing_journald::layer()
+    {
+        tracing_subscriber::registry()
+            .with(filter())
+            .with(journald)
+            .init();
+        return;
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(filter())
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
 }

@@ -22,8 +22,8 @@ pub enum BindError {
     },
 }
 
-/// Binds a listening socket at `path`, readable and writable by the owner only.
-pub fn bind(path: &Path) -> Result<UnixListener, BindError> {
+/// Binds a listening socket at `path`: mode 0600, or 0660 owned by `group` when one is given.
+pub fn bind(path: &Path, group: Option<u32>) -> Result<UnixListener, BindError> {
     let io_error = |action, source| BindError::Io {
         action,
         path: path.to_path_buf(),
@@ -52,8 +52,14 @@ pub fn bind(path: &Path) -> Result<UnixListener, BindError> {
         Err(error) => return Err(io_error("inspect", error)),
     }
     let listener = UnixListener::bind(path).map_err(|e| io_error("bind", e))?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+    let mode = if group.is_some() { 0o660 } else { 0o600 };
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
         .map_err(|e| io_error("restrict", e))?;
+    if let Some(gid) = group {
+        nix::unistd::chown(path, None, Some(nix::unistd::Gid::from_raw(gid))).map_err(|errno| {
+            io_error("give the socket to its group", std::io::Error::from(errno))
+        })?;
+    }
     listener
         .set_nonblocking(true)
         .map_err(|e| io_error("configure", e))?;
@@ -68,7 +74,7 @@ mod tests {
     fn binds_with_owner_only_permissions_in_a_new_private_directory() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("sub").join("d.sock");
-        let _listener = bind(&path).expect("bind");
+        let _listener = bind(&path, None).expect("bind");
         let mode = std::fs::metadata(&path)
             .expect("socket")
             .permissions()
@@ -87,11 +93,14 @@ mod tests {
     fn replaces_a_stale_socket_but_refuses_a_live_one() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("d.sock");
-        let live = bind(&path).expect("first bind");
-        assert!(matches!(bind(&path), Err(BindError::AlreadyRunning(_))));
+        let live = bind(&path, None).expect("first bind");
+        assert!(matches!(
+            bind(&path, None),
+            Err(BindError::AlreadyRunning(_))
+        ));
         drop(live); // the file stays behind, like after a crash
         assert!(path.exists());
-        bind(&path).expect("a stale socket is replaced");
+        bind(&path, None).expect("a stale socket is replaced");
     }
 
     #[test]
@@ -99,7 +108,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("precious.txt");
         std::fs::write(&path, "keep me").expect("write");
-        assert!(matches!(bind(&path), Err(BindError::NotASocket(_))));
+        assert!(matches!(bind(&path, None), Err(BindError::NotASocket(_))));
         assert_eq!(
             std::fs::read_to_string(&path).expect("still there"),
             "keep me"

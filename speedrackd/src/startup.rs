@@ -6,7 +6,7 @@ use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use crate::DaemonConfig;
-use crate::config::{ConfigError, default_time_zone, load_settings, load_tasks};
+use crate::config::{ConfigError, check_tasks_file, default_time_zone, load_settings, load_tasks};
 use crate::demo::write_demo_tasks;
 
 /// What the command line said; each `Some` wins over the settings file.
@@ -31,6 +31,8 @@ pub enum StartupError {
     },
     #[error("no data dir given and neither XDG_STATE_HOME nor HOME is set; use --data-dir")]
     NoDataDir,
+    #[error("socket_group {0:?} is not a group on this system")]
+    UnknownGroup(String),
     #[error("cannot prepare the demo directory: {0}")]
     Demo(#[source] std::io::Error),
 }
@@ -60,6 +62,7 @@ pub fn prepare(overrides: Overrides) -> Result<Prepared, StartupError> {
             )
         }
     };
+    check_tasks_file(&tasks_path, settings.allow_insecure_tasks_file)?;
     let tasks = load_tasks(&tasks_path, default_time_zone(&settings))?;
     let data_dir = match (overrides.data_dir, settings.data_dir.clone(), &demo_dir) {
         (Some(dir), _, _) | (None, Some(dir), _) => dir,
@@ -68,6 +71,13 @@ pub fn prepare(overrides: Overrides) -> Result<Prepared, StartupError> {
     };
     let data_dir = absolute(&data_dir)?;
     check_data_dir(&data_dir)?;
+    let socket_group = match &settings.socket_group {
+        Some(name) => match nix::unistd::Group::from_name(name) {
+            Ok(Some(group)) => Some(group.gid.as_raw()),
+            _ => return Err(StartupError::UnknownGroup(name.clone())),
+        },
+        None => None,
+    };
     let socket_path = overrides
         .socket
         .or_else(|| settings.socket.clone())
@@ -80,6 +90,7 @@ pub fn prepare(overrides: Overrides) -> Result<Prepared, StartupError> {
         socket_path,
         data_dir,
         demo_mode: demo_dir.is_some(),
+        socket_group,
     };
     Ok(Prepared { config, demo_dir })
 }

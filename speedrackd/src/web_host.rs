@@ -1,16 +1,16 @@
 //! Hosting the web gateway in-process: bound at start, like the socket, so that a busy port is
 //! a clear error before anything runs. The gateway is an ordinary client of the daemon's socket.
 //!
-//! Until web authentication exists, the UI is served on loopback addresses only: exposing it
-//! would let anyone on the network run, kill and reload tasks.
+//! Without web authentication the UI is served on loopback addresses only: exposing it would
+//! let anyone on the network run, kill and reload tasks.
 
 use std::net::{SocketAddr, TcpListener};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebHostError {
     #[error(
-        "refusing to serve the web UI on {0}: it is not a loopback address and this speedrackd has no \
-         web authentication; listen on 127.0.0.1 and put an authenticating reverse proxy in front"
+        "refusing to serve the web UI on {0}: it is not a loopback address and the settings set no \
+         web.auth; set web.auth (basic or proxy_header), or listen on 127.0.0.1"
     )]
     NotLoopback(SocketAddr),
     #[error(
@@ -23,9 +23,9 @@ pub enum WebHostError {
     },
 }
 
-/// Binds the web UI's listener.
-pub fn bind(address: SocketAddr) -> Result<TcpListener, WebHostError> {
-    if !address.ip().is_loopback() {
+/// Binds the web UI's listener; anything but loopback needs authentication.
+pub fn bind(address: SocketAddr, authenticated: bool) -> Result<TcpListener, WebHostError> {
+    if !address.ip().is_loopback() && !authenticated {
         return Err(WebHostError::NotLoopback(address));
     }
     let listener =
@@ -43,17 +43,21 @@ mod tests {
     #[test]
     fn only_loopback_addresses_are_served() {
         assert!(matches!(
-            bind("0.0.0.0:0".parse().expect("addr")),
+            bind("0.0.0.0:0".parse().expect("addr"), false),
             Err(WebHostError::NotLoopback(_))
         ));
         assert!(matches!(
-            bind("192.168.1.2:8118".parse().expect("addr")),
+            bind("192.168.1.2:8118".parse().expect("addr"), false),
             Err(WebHostError::NotLoopback(_))
         ));
-        let listener = bind("127.0.0.1:0".parse().expect("addr")).expect("loopback binds");
+        let listener = bind("127.0.0.1:0".parse().expect("addr"), false).expect("loopback binds");
+        drop(
+            bind("0.0.0.0:0".parse().expect("addr"), true)
+                .expect("any address, with authentication"),
+        );
         let taken = listener.local_addr().expect("bound");
         assert!(
-            matches!(bind(taken), Err(WebHostError::Bind { .. })),
+            matches!(bind(taken, false), Err(WebHostError::Bind { .. })),
             "a busy port is a clear error"
         );
     }

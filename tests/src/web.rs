@@ -35,6 +35,7 @@ impl Gateway {
         let (stop, stopped) = oneshot::channel::<()>();
         let config = GatewayConfig {
             socket: socket.to_path_buf(),
+            auth: speedrack_web::auth::Auth::None,
         };
         let task = tokio::spawn(speedrack_web::serve(config, listener, async move {
             let _ = stopped.await;
@@ -94,6 +95,12 @@ pub struct WebClient {
 }
 
 impl WebClient {
+    /// A client of the gateway at `base` (e.g. `daemon.web_url()`), sending `http`'s defaults
+    /// (credentials, headers) with every request; it must keep cookies and not follow redirects.
+    pub fn with(base: String, http: reqwest::Client) -> WebClient {
+        WebClient { http, base }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -250,6 +250,14 @@ impl Api {
             .await
     }
 
+    /// The daemon's metrics as Prometheus text, ready to serve.
+    pub async fn get_metrics(&self) -> Result<String, ApiError> {
+        let response = self
+            .call(|mut c| async move { c.get_metrics(pb::GetMetricsRequest {}).await })
+            .await?;
+        Ok(response.text)
+    }
+
     pub async fn watch(&self) -> Result<Streaming<pb::WatchEventsResponse>, ApiError> {
         self.call(|mut c| async move { c.watch_events(pb::WatchEventsRequest {}).await })
             .await

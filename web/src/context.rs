@@ -47,7 +47,7 @@ impl FromRequestParts<AppState> for Ctx {
         let chrome = Chrome {
             app_name: display.app_name.clone(),
             urls: Urls::new(&display.script_name),
-            user: identity::current_user(headers),
+            user: identity::current_user(headers, &parts.extensions),
             csrf: parts
                 .extensions
                 .get::<CsrfToken>()

@@ -5,15 +5,21 @@
 //! name is whatever the browser says in the "you are" box. It is sent to the daemon as
 //! `on_behalf_of` with every action and shows up in history as who asked or who killed.
 
-use axum::http::HeaderMap;
+use axum::http::{Extensions, HeaderMap};
+
+use crate::auth::SignedIn;
 
 use crate::cookies;
 
 /// The longest name accepted, in characters.
 pub const MAX_NAME_CHARS: usize = 64;
 
-/// The user making this request, if they said who they are.
-pub fn current_user(headers: &HeaderMap) -> Option<String> {
+/// The user making this request: the signed-in one when authentication is on, else whoever
+/// the browser says it is.
+pub fn current_user(headers: &HeaderMap, extensions: &Extensions) -> Option<String> {
+    if let Some(SignedIn(user)) = extensions.get::<SignedIn>() {
+        return Some(user.clone());
+    }
     let raw = cookies::get(headers, cookies::USER)?;
     let name = crate::urls::decode(raw, false)?;
     clean_name(&name)
@@ -52,11 +58,14 @@ mod tests {
     #[test]
     fn the_user_comes_from_the_cookie() {
         let mut headers = HeaderMap::new();
-        assert_eq!(current_user(&headers), None);
+        assert_eq!(current_user(&headers, &Extensions::new()), None);
         headers.insert(
             COOKIE,
             HeaderValue::from_static("speedrack_user=Ann%20%3Cb%3E"),
         );
-        assert_eq!(current_user(&headers), Some("Ann <b>".to_owned()));
+        assert_eq!(
+            current_user(&headers, &Extensions::new()),
+            Some("Ann <b>".to_owned())
+        );
     }
 }

@@ -8,6 +8,7 @@
 
 mod api;
 mod assets;
+pub mod auth;
 mod context;
 mod cookies;
 mod csrf;
@@ -36,12 +37,15 @@ pub struct GatewayConfig {
     /// The daemon's socket. The gateway connects lazily and reconnects after the daemon
     /// restarts; while it is unreachable, pages render with a banner saying so.
     pub socket: PathBuf,
+    /// Who may use it; without authentication the gateway must stay on loopback.
+    pub auth: auth::Auth,
 }
 
 impl Default for GatewayConfig {
     fn default() -> Self {
         GatewayConfig {
             socket: speedrack_proto::default_socket_path(),
+            auth: auth::Auth::None,
         }
     }
 }
@@ -64,7 +68,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), GatewayError> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let state = state::AppState::new(config.socket, stop_rx);
+    let state = state::AppState::new(config.socket, stop_rx, config.auth);
     let app = routes::router(state);
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {

@@ -19,9 +19,12 @@ struct Args {
     /// speedrackd's socket [default: $SPEEDRACK_SOCKET, else the per-user default path]
     #[arg(long, env = speedrack_proto::SOCKET_ENV)]
     socket: Option<PathBuf>,
-    /// Address to listen on (port 0 picks a free one)
+    /// Address to listen on (port 0 picks a free one); not loopback only with web.auth set
     #[arg(long, default_value = "127.0.0.1:8118")]
     listen: SocketAddr,
+    /// speedrackd's settings file, for its `web:` section (authentication)
+    #[arg(long, value_name = "FILE")]
+    settings: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -45,6 +48,21 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let socket = args
         .socket
         .unwrap_or_else(speedrack_proto::default_socket_path);
+    let web = match &args.settings {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            speedrack_web::auth::web_settings_from_yaml(&text)
+                .map_err(|error| anyhow::anyhow!("{}: {error}", path.display()))?
+        }
+        None => speedrack_web::auth::WebSettings::default(),
+    };
+    let auth = web.auth().map_err(|error| anyhow::anyhow!(error))?;
+    anyhow::ensure!(
+        args.listen.ip().is_loopback() || !matches!(auth, speedrack_web::auth::Auth::None),
+        "refusing to serve on {}: not a loopback address, and no web.auth in the settings",
+        args.listen
+    );
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {} (is the port in use?)", args.listen))?;
@@ -55,7 +73,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         "speedrack-web listening on http://{address} (speedrackd at {})",
         socket.display()
     );
-    speedrack_web::serve(GatewayConfig { socket }, listener, stop_signal()).await?;
+    speedrack_web::serve(GatewayConfig { socket, auth }, listener, stop_signal()).await?;
     Ok(())
 }
 

@@ -25,14 +25,22 @@ struct Inner {
     /// fresh, and while the daemon is unreachable so that links keep their prefix.
     display: RwLock<(Display, Option<Instant>)>,
     stopping: watch::Receiver<bool>,
+    auth: crate::auth::Auth,
+    verified: crate::auth::Verified,
 }
 
 impl AppState {
-    pub fn new(socket: std::path::PathBuf, stopping: watch::Receiver<bool>) -> AppState {
+    pub fn new(
+        socket: std::path::PathBuf,
+        stopping: watch::Receiver<bool>,
+        auth: crate::auth::Auth,
+    ) -> AppState {
         AppState(Arc::new(Inner {
             api: Api::new(socket),
             display: RwLock::new((Display::default(), None)),
             stopping,
+            auth,
+            verified: crate::auth::Verified::default(),
         }))
     }
 
@@ -87,6 +95,14 @@ impl AppState {
     }
 
     /// Completes when the gateway is shutting down; live streams end then.
+    pub fn auth(&self) -> &crate::auth::Auth {
+        &self.0.auth
+    }
+
+    pub fn verified(&self) -> &crate::auth::Verified {
+        &self.0.verified
+    }
+
     pub async fn stopping(&self) {
         let mut stopping = self.0.stopping.clone();
         // An error means the sender is gone: the gateway is stopping all the same.

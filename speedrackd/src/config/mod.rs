@@ -6,6 +6,7 @@
 //! others. Nothing here touches the scheduler or the history.
 
 mod fields;
+mod file_security;
 mod interval;
 mod notify_settings;
 mod schedule_field;
@@ -19,6 +20,7 @@ use std::path::{Path, PathBuf};
 
 use chrono_tz::Tz;
 
+pub use file_security::check_tasks_file;
 pub use interval::{IntervalError, format_interval, parse_interval};
 pub use notify_settings::{EmailSettings, NotifySettings, SmtpTls};
 pub use schedule_field::parse_schedule;
@@ -42,6 +44,8 @@ pub enum ConfigError {
         line: Option<usize>,
         message: String,
     },
+    #[error("refusing the tasks file {}: {why} (or set allow_insecure_tasks_file: true in the settings)", path.display())]
+    Insecure { path: PathBuf, why: String },
 }
 
 impl ConfigError {

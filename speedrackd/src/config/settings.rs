@@ -22,6 +22,10 @@ pub struct Settings {
     pub socket: Option<PathBuf>,
     /// Where history and output live; `None` means the per-user default.
     pub data_dir: Option<PathBuf>,
+    /// Members of this group may use the API too: the socket becomes mode 0660 for it.
+    pub socket_group: Option<String>,
+    /// Accept a tasks file that others could write (they could run commands as the daemon).
+    pub allow_insecure_tasks_file: bool,
     /// The zone of tasks that name none; `None` means the system's zone.
     #[serde(with = "zone")]
     pub timezone: Option<Tz>,
@@ -70,6 +74,8 @@ pub struct Settings {
     pub email_url_prefix: String,
     /// Where the web UI listens when speedrackd hosts it.
     pub listen: SocketAddr,
+    /// The web UI's authentication (`auth: none | basic | proxy_header`).
+    pub web: speedrack_web::auth::WebSettings,
     pub email: EmailSettings,
     pub notify: NotifySettings,
     /// Failed runs become Sentry events; the DSN holds a key, so it is shown redacted.
@@ -97,13 +103,15 @@ fn seed_addresses<'de, D: serde::Deserializer<'de>>(
 }
 
 /// Settings whose values are secrets: shown as `(redacted)` (webhook URLs carry tokens too).
-const SECRET_KEYS: &[&str] = &["sentry_dsn", "notify"];
+const SECRET_KEYS: &[&str] = &["sentry_dsn", "notify", "web"];
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             socket: None,
             data_dir: None,
+            socket_group: None,
+            allow_insecure_tasks_file: false,
             timezone: None,
             shell: PathBuf::from("/bin/sh"),
             shutdown_grace: Duration::from_secs(30),
@@ -122,6 +130,7 @@ impl Default for Settings {
             fsize_summary: 64 << 10,
             email_url_prefix: String::new(),
             listen: SocketAddr::from(([127, 0, 0, 1], 8118)),
+            web: speedrack_web::auth::WebSettings::default(),
             email: EmailSettings::default(),
             notify: NotifySettings::default(),
             sentry_dsn: None,
@@ -164,6 +173,10 @@ pub fn parse_settings(text: &str) -> Result<Settings, serde_yaml::Error> {
     let settings: Option<Settings> = serde_yaml::from_str(text)?;
     let mut settings = settings.unwrap_or_default();
     fold_seed_email(&mut settings);
+    settings
+        .web
+        .auth()
+        .map_err(<serde_yaml::Error as serde::de::Error>::custom)?;
     if !settings.script_name.is_empty()
         && (!settings.script_name.starts_with('/') || settings.script_name.ends_with('/'))
     {
@@ -355,6 +368,6 @@ mod tests {
             .find(|(name, ..)| name == "shutdown_grace")
             .expect("listed");
         assert_eq!((grace.1.as_str(), grace.2), ("30s", true));
-        assert_eq!(entries.len(), 23);
+        assert_eq!(entries.len(), 26);
     }
 }

@@ -7,6 +7,7 @@
 
 mod migrations;
 pub mod output;
+mod summary;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -17,6 +18,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 pub use migrations::MigrateError;
+pub use summary::TaskSummary;
 
 use crate::config::TaskName;
 use crate::retention::RunMeta;

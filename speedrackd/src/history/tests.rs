@@ -203,3 +203,39 @@ fn the_quota_picks_the_oldest_finished_runs_and_deletion_removes_their_files() {
     );
     assert!(history.oldest_over_quota(1000).expect("quota").is_empty());
 }
+
+#[test]
+fn summaries_count_runs_and_bytes_and_find_the_last_success() {
+    let (_dir, history) = open();
+    let finish = |run, status, finished: i64| {
+        let mut ended = end(status, Some(Exit::Code(0)));
+        ended.finished_at = at(finished);
+        history.finish_run(run, &ended).expect("finish");
+    };
+    let first = insert(&history, "a", &Trigger::Schedule, 0, 0);
+    finish(first, RunStatus::Success, 10);
+    let second = insert(&history, "a", &Trigger::Schedule, 20, 20);
+    finish(second, RunStatus::Success, 30);
+    let third = insert(&history, "a", &Trigger::Schedule, 40, 40);
+    finish(third, RunStatus::Failure, 50);
+    let failed = insert(&history, "b", &Trigger::Schedule, 0, 0);
+    finish(failed, RunStatus::Failure, 5);
+    insert(&history, "b", &Trigger::Schedule, 9, 9);
+
+    let summaries = history.task_summaries().expect("summaries");
+    let expected = [
+        TaskSummary {
+            task: name("a"),
+            runs: 3,
+            output_bytes: 36,
+            last_success: Some(at(30)),
+        },
+        TaskSummary {
+            task: name("b"),
+            runs: 2,
+            output_bytes: 12,
+            last_success: None,
+        },
+    ];
+    assert_eq!(summaries, expected);
+}

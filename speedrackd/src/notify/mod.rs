@@ -22,6 +22,7 @@ use crate::config::{Settings, TaskDef, TaskName};
 use crate::events::{Event, Stamped};
 use crate::history::History;
 use crate::history::output::{Stream, read_slice, stream_path};
+use crate::metrics::Metrics;
 use crate::run::{RunRecord, RunStatus};
 
 /// One way of telling someone.
@@ -49,11 +50,13 @@ pub struct ChannelOutcome {
     pub result: Result<(), String>,
 }
 
-/// Where a delivery announces that it recorded a failure (the run's page changes).
+/// Where a delivery announces that it recorded a failure (the run's page changes) and counts
+/// it. Test notifications have none: their failures are reported to the caller only.
 #[derive(Clone)]
 pub struct Announcer {
     pub events: tokio::sync::broadcast::Sender<Stamped>,
     pub clock: Arc<dyn Clock>,
+    pub metrics: Metrics,
 }
 
 /// Notification state kept by the runtime loop.
@@ -219,6 +222,9 @@ impl Delivery {
             if let Err(error) = self.send_with_retries(channel, &notice).await {
                 tracing::warn!(task = %notice.run.task, run = %notice.run.id, "notification failed: {}: {error}", channel.describe());
                 failures.push(format!("{}: {error}", channel.describe()));
+                if let Some(announcer) = &self.announcer {
+                    announcer.metrics.notification_failed(&notice.run.task);
+                }
             }
         }
         if !failures.is_empty() {

@@ -8,6 +8,7 @@ mod config;
 mod control;
 mod convert;
 mod error;
+mod metrics;
 mod next_fires;
 mod reload;
 mod runs;
@@ -30,6 +31,7 @@ pub use reload::reload as reload_files;
 
 use crate::events::Stamped;
 use crate::history::History;
+use crate::metrics::Metrics;
 use crate::runtime::{Command, Snapshot};
 
 /// Facts about this daemon that never change while it runs.
@@ -51,6 +53,8 @@ pub struct Api {
     /// Turns true when the daemon stops, so that open event streams end.
     stopping: watch::Receiver<bool>,
     info: Arc<DaemonInfo>,
+    /// What the runtime counts since start, rendered by GetMetrics.
+    metrics: Metrics,
 }
 
 impl Api {
@@ -60,6 +64,7 @@ impl Api {
         events: broadcast::Sender<Stamped>,
         stopping: watch::Receiver<bool>,
         info: DaemonInfo,
+        metrics: Metrics,
     ) -> Api {
         Api {
             commands,
@@ -67,6 +72,7 @@ impl Api {
             events,
             stopping,
             info: Arc::new(info),
+            metrics,
         }
     }
 
@@ -220,5 +226,12 @@ impl Speedrack for Api {
         _: Request<pb::WatchEventsRequest>,
     ) -> Result<Response<EventStream>, Status> {
         Ok(Response::new(watch_events::watch_events(self)))
+    }
+
+    async fn get_metrics(
+        &self,
+        _: Request<pb::GetMetricsRequest>,
+    ) -> Result<Response<pb::GetMetricsResponse>, Status> {
+        metrics::get_metrics(self).await.map(Response::new)
     }
 }

@@ -5,13 +5,14 @@ use speedrack_proto::v1 as pb;
 use tonic::Status;
 
 use super::{Api, convert};
-use crate::config::{default_time_zone, load_settings, load_tasks};
+use crate::config::{check_tasks_file, default_time_zone, load_settings, load_tasks};
 use crate::runtime::Command;
 
 pub async fn reload(api: &Api) -> Result<pb::ReloadResponse, Status> {
     let info = api.info.clone();
     let loaded = tokio::task::spawn_blocking(move || {
         let settings = load_settings(info.settings_path.as_deref())?;
+        check_tasks_file(&info.tasks_path, settings.allow_insecure_tasks_file)?;
         let tasks = load_tasks(&info.tasks_path, default_time_zone(&settings))?;
         Ok::<_, crate::config::ConfigError>((settings, tasks))
     })

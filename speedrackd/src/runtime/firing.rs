@@ -159,6 +159,9 @@ impl Runtime {
         };
         let (record, in_flight) = launch(request, &self.history, &self.clock, &self.finished_tx)?;
         *self.runs_since_start.entry(def.name.clone()).or_default() += 1;
+        // Only a scheduled run has a due instant to be late for.
+        let lateness = (record.trigger == Trigger::Schedule).then(|| record.started_at - due);
+        self.metrics.run_started(&def.name, lateness);
         match in_flight {
             Some(in_flight) => {
                 let lateness_ms = (record.started_at - due).num_milliseconds();
@@ -168,6 +171,10 @@ impl Runtime {
             }
             None => {
                 tracing::warn!(task = %def.name, run = %record.id, "run could not start: {}", record.op_error);
+                // It ended here, without a supervisor to report it to `record_finished`.
+                let ended = record.finished_at.unwrap_or(record.started_at);
+                self.metrics
+                    .run_finished(&def.name, record.status, ended - record.started_at);
                 self.emit(Event::RunStarted(record.clone()));
                 self.emit(Event::RunFinished(record.clone()));
             }
@@ -190,7 +197,11 @@ impl Runtime {
     }
 
     pub(super) fn record_finished(&mut self, finished: Finished) {
-        self.in_flight.remove(&finished.run);
+        if let Some(run) = self.in_flight.remove(&finished.run) {
+            let duration = finished.end.finished_at - run.started_at;
+            self.metrics
+                .run_finished(&finished.task, finished.end.status, duration);
+        }
         if let Err(error) = self.history.finish_run(finished.run, &finished.end) {
             tracing::error!(task = %finished.task, run = %finished.run, "cannot record the end of a run: {error}");
         }

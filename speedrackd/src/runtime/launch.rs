@@ -27,6 +27,7 @@ pub struct Finished {
 #[derive(Debug, Clone)]
 pub struct InFlight {
     pub task: TaskName,
+    pub started_at: DateTime<Utc>,
     /// Send who asks, and the run is terminated like a timeout.
     pub kill: mpsc::UnboundedSender<String>,
 }
@@ -87,6 +88,7 @@ pub fn launch(
     let (kill, kills) = mpsc::unbounded_channel();
     let in_flight = InFlight {
         task: def.name.clone(),
+        started_at,
         kill,
     };
     let rules = failure_rules(def, settings);

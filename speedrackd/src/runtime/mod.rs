@@ -26,6 +26,7 @@ use crate::clock::Clock;
 use crate::config::{Settings, TaskDef, TaskName, TaskSet};
 use crate::events::{Event, Stamped};
 use crate::history::History;
+use crate::metrics::Metrics;
 use crate::notify::{Announcer, Notifier};
 use crate::run::{RunId, Trigger};
 use crate::scheduler::Scheduler;
@@ -48,6 +49,8 @@ struct Pending {
 
 /// The loop's state.
 pub struct Runtime {
+    /// How often to ping systemd's watchdog (only under systemd with WatchdogSec).
+    watchdog: Option<Duration>,
     clock: Arc<dyn Clock>,
     settings: Settings,
     tasks: Arc<TaskSet>,
@@ -55,6 +58,7 @@ pub struct Runtime {
     suspension: HashMap<TaskName, bool>,
     history: Arc<History>,
     notifier: Notifier,
+    metrics: Metrics,
     in_flight: HashMap<RunId, InFlight>,
     pending: HashMap<TaskName, VecDeque<Pending>>,
     runs_since_start: HashMap<TaskName, u64>,
@@ -77,14 +81,17 @@ impl Runtime {
         remembered: Remembered,
         history: Arc<History>,
         events: broadcast::Sender<Stamped>,
+        metrics: Metrics,
     ) -> Runtime {
         let now = clock.now();
         let (finished_tx, finished_rx) = mpsc::unbounded_channel();
         let announcer = Announcer {
             events: events.clone(),
             clock: Arc::clone(&clock),
+            metrics: metrics.clone(),
         };
         let mut runtime = Runtime {
+            watchdog: None,
             clock,
             settings,
             tasks: Arc::new(TaskSet::default()),
@@ -92,6 +99,7 @@ impl Runtime {
             suspension: remembered.suspension,
             notifier: Notifier::new(Arc::clone(&history), Some(announcer)),
             history,
+            metrics,
             in_flight: HashMap::new(),
             pending: HashMap::new(),
             runs_since_start: HashMap::new(),
@@ -131,16 +139,29 @@ impl Runtime {
     ) {
         tokio::pin!(shutdown);
         self.start_pending_all();
+        let mut next_ping = self
+            .watchdog
+            .map(|every| tokio::time::Instant::now() + every);
         loop {
             let deadline = self.scheduler.next_wakeup().map(|at| self.instant_of(at));
             tokio::select! {
                 () = sleep_until_opt(deadline) => self.fire_due(),
+                () = sleep_until_opt(next_ping) => {
+                    crate::watchdog::ping();
+                    next_ping = self.watchdog.map(|every| tokio::time::Instant::now() + every);
+                }
                 Some(command) = commands.recv() => self.handle(command),
                 Some(finished) = self.finished_rx.recv() => self.record_finished(finished),
                 () = &mut shutdown => break,
             }
         }
         self.drain().await;
+    }
+
+    /// Pings the systemd watchdog from this loop every `every`, so that a stuck loop is noticed.
+    pub fn with_watchdog(mut self, every: Duration) -> Runtime {
+        self.watchdog = Some(every);
+        self
     }
 
     /// Converts a wall-clock deadline into tokio's monotonic time, now.

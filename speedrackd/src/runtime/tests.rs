@@ -40,6 +40,7 @@ fn start(tasks_yaml: &str, remembered: Remembered) -> (Harness, DateTime<Utc>) {
         remembered,
         history,
         sender,
+        crate::metrics::Metrics::new(),
     );
     let (commands, queue) = mpsc::channel(8);
     let (stop, stopped) = oneshot::channel();

@@ -5,7 +5,6 @@
 use axum::Form;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
 
@@ -13,7 +12,6 @@ use super::{api_error, not_found_page, see_other};
 use crate::api::ApiError;
 use crate::context::Ctx;
 use crate::flash::{Flash, FlashKind};
-use crate::identity::current_user;
 use crate::names::{Action, TaskName};
 use crate::state::AppState;
 use crate::urls::local_path;
@@ -27,7 +25,6 @@ pub struct ActionForm {
 pub async fn act(
     State(state): State<AppState>,
     ctx: Ctx,
-    headers: HeaderMap,
     path: Result<Path<(String, String)>, PathRejection>,
     Form(form): Form<ActionForm>,
 ) -> Response {
@@ -37,7 +34,7 @@ pub async fn act(
     let (Some(task), Some(action)) = (TaskName::parse(&name), Action::parse(&action)) else {
         return not_found_page(&ctx, "There is no such task or action.");
     };
-    let who = current_user(&headers).unwrap_or_default();
+    let who = ctx.chrome.user.clone().unwrap_or_default();
     match perform(&state, &task, action, &who).await {
         Ok(message) => {
             let task_page = format!("/tasks/{}", crate::urls::encode(task.as_str()));

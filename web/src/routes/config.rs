@@ -1,14 +1,13 @@
 //! GET /config (the configuration and debug facts) and POST /reload.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use speedrack_proto::v1 as pb;
 
 use super::{api_error, html, see_other};
 use crate::context::Ctx;
 use crate::flash::{Flash, FlashKind};
-use crate::identity::current_user;
 use crate::state::AppState;
 use crate::views;
 use crate::views::config::ConfigPage;
@@ -30,8 +29,8 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx) -> Response {
     html(StatusCode::OK, views::config::page(&ctx.chrome, &data))
 }
 
-pub async fn reload(State(state): State<AppState>, ctx: Ctx, headers: HeaderMap) -> Response {
-    let who = current_user(&headers).unwrap_or_default();
+pub async fn reload(State(state): State<AppState>, ctx: Ctx) -> Response {
+    let who = ctx.chrome.user.clone().unwrap_or_default();
     let reloaded = state.api().reload(&who).await;
     state.forget_display();
     match reloaded {

@@ -7,6 +7,7 @@
 mod actions;
 mod config;
 mod help;
+mod metrics;
 mod prefs;
 mod run;
 mod task;
@@ -54,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .route("/config", get(config::page))
         .route("/reload", post(config::reload))
         .route("/help", get(help::page))
+        .route("/metrics", get(metrics::scrape))
         .route("/you", post(prefs::set_user))
         .route("/prefs/inactive", post(prefs::set_hide_inactive))
         .route("/assets/{file}", get(crate::assets::serve))
@@ -66,6 +68,7 @@ pub fn router(state: AppState) -> Router {
             crate::flash::clear_after_show,
         ))
         .layer(from_fn_with_state(state.clone(), crate::csrf::protect))
+        .layer(from_fn_with_state(state.clone(), crate::auth::require))
         .layer(from_fn(log_errors));
     for (name, value) in security {
         router = router.layer(SetResponseHeaderLayer::if_not_present(

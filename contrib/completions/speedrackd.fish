@@ -1,0 +1,67 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_speedrackd_global_optspecs
+    string join \n settings= tasks= socket= data-dir= listen= no-web h/help V/version
+end
+
+function __fish_speedrackd_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_speedrackd_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_speedrackd_using_subcommand
+    set -l cmd (__fish_speedrackd_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c speedrackd -n "__fish_speedrackd_needs_command" -l settings -d 'Settings file (YAML); all defaults when absent' -r -F
+complete -c speedrackd -n "__fish_speedrackd_needs_command" -l tasks -d 'Tasks file (YAML); demo mode when absent' -r -F
+complete -c speedrackd -n "__fish_speedrackd_needs_command" -l socket -d 'API socket path [default: /run/speedrack/speedrackd.sock for root, $XDG_RUNTIME_DIR/speedrack/speedrackd.sock otherwise]' -r -F
+complete -c speedrackd -n "__fish_speedrackd_needs_command" -l data-dir -d 'Where history and run output are kept [default: /var/lib/speedrack for root, $XDG_STATE_HOME/speedrack otherwise]' -r -F
+complete -c speedrackd -n "__fish_speedrackd_needs_command" -l listen -d 'Where the web UI listens [default: the settings\' `listen`, 127.0.0.1:8118]' -r
+complete -c speedrackd -n "__fish_speedrackd_needs_command" -l no-web -d 'Do not serve the web UI (run `speedrack-web` separately, or not at all)'
+complete -c speedrackd -n "__fish_speedrackd_needs_command" -s h -l help -d 'Print help'
+complete -c speedrackd -n "__fish_speedrackd_needs_command" -s V -l version -d 'Print version'
+complete -c speedrackd -n "__fish_speedrackd_needs_command" -f -a "run" -d 'Run the daemon (the default)'
+complete -c speedrackd -n "__fish_speedrackd_needs_command" -f -a "check" -d 'Validate the settings and tasks files, show each task\'s next fire, list conf errors'
+complete -c speedrackd -n "__fish_speedrackd_needs_command" -f -a "schedule" -d 'Print the next fire times of a schedule, one RFC 3339 timestamp per line'
+complete -c speedrackd -n "__fish_speedrackd_needs_command" -f -a "init" -d 'Write commented sample settings and tasks files into DIR'
+complete -c speedrackd -n "__fish_speedrackd_needs_command" -f -a "hash-password" -d 'Read a password on stdin and print its argon2 hash, for web.users in the settings'
+complete -c speedrackd -n "__fish_speedrackd_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c speedrackd -n "__fish_speedrackd_using_subcommand run" -l settings -d 'Settings file (YAML); all defaults when absent' -r -F
+complete -c speedrackd -n "__fish_speedrackd_using_subcommand run" -l tasks -d 'Tasks file (YAML); demo mode when absent' -r -F
+complete -c speedrackd -n "__fish_speedrackd_using_subcommand run" -l socket -d 'API socket path [default: /run/speedrack/speedrackd.sock for root, $XDG_RUNTIME_DIR/speedrack/speedrackd.sock otherwise]' -r -F
+complete -c speedrackd -n "__fish_speedrackd_using_subcommand run" -l data-dir -d 'Where history and run output are kept [default: /var/lib/speedrack for root, $XDG_STATE_HOME/speedrack otherwise]' -r -F
+complete -c speedrackd -n "__fish_speedrackd_using_subcommand run" -l listen -d 'Where the web UI listens [default: the settings\' `listen`, 127.0.0.1:8118]' -r
+complete -c speedrackd -n "__fish_speedrackd_using_subcommand run" -l no-web -d 'Do not serve the web UI (run `speedrack-web` separately, or not at all)'
+complete -c speedrackd -n "__fish_speedrackd_using_subcommand run" -s h -l help -d 'Print help'
+complete -c speedrackd -n "__fish_speedrackd_using_subcommand check" -l settings -d 'Settings file (YAML); all defaults when absent' -r -F
+complete -c speedrackd -n "__fish_speedrackd_using_subcommand check" -l tasks -d 'Tasks file (YAML)' -r -F
+complete -c speedrackd -n "__fish_speedrackd_using_subcommand check" -s h -l help -d 'Print help'
+complete -c speedrackd -n "__fish_speedrackd_using_subcommand schedule" -l cron -d 'A cron schedule as YAML: a crontab text (\'*/5 * * * *\') or a mapping (\'{day_of_week: 2, hour: 23}\')' -r
+complete -c speedrackd -n "__fish_speedrackd_using_subcommand schedule" -l interval -d 'An interval like 21s or 1h10m (units M w d h m s)' -r
+complete -c speedrackd -n "__fish_speedrackd_using_subcommand schedule" -l tz -d 'IANA time zone for cron schedules [default: the settings\' `timezone`, else the system\'s]' -r
+complete -c speedrackd -n "__fish_speedrackd_using_subcommand schedule" -l from -d 'Fires strictly after this instant (RFC 3339) [default: now]' -r
+complete -c speedrackd -n "__fish_speedrackd_using_subcommand schedule" -l count -d 'How many fires to print' -r
+complete -c speedrackd -n "__fish_speedrackd_using_subcommand schedule" -l settings -d 'Settings file, for its `timezone`' -r -F
+complete -c speedrackd -n "__fish_speedrackd_using_subcommand schedule" -s h -l help -d 'Print help'
+complete -c speedrackd -n "__fish_speedrackd_using_subcommand init" -l group -d 'Make the files readable by this group (tasks file 0640 instead of 0600)' -r
+complete -c speedrackd -n "__fish_speedrackd_using_subcommand init" -l force -d 'Overwrite files that exist'
+complete -c speedrackd -n "__fish_speedrackd_using_subcommand init" -s h -l help -d 'Print help'
+complete -c speedrackd -n "__fish_speedrackd_using_subcommand hash-password" -s h -l help -d 'Print help'
+complete -c speedrackd -n "__fish_speedrackd_using_subcommand help; and not __fish_seen_subcommand_from run check schedule init hash-password help" -f -a "run" -d 'Run the daemon (the default)'
+complete -c speedrackd -n "__fish_speedrackd_using_subcommand help; and not __fish_seen_subcommand_from run check schedule init hash-password help" -f -a "check" -d 'Validate the settings and tasks files, show each task\'s next fire, list conf errors'
+complete -c speedrackd -n "__fish_speedrackd_using_subcommand help; and not __fish_seen_subcommand_from run check schedule init hash-password help" -f -a "schedule" -d 'Print the next fire times of a schedule, one RFC 3339 timestamp per line'
+complete -c speedrackd -n "__fish_speedrackd_using_subcommand help; and not __fish_seen_subcommand_from run check schedule init hash-password help" -f -a "init" -d 'Write commented sample settings and tasks files into DIR'
+complete -c speedrackd -n "__fish_speedrackd_using_subcommand help; and not __fish_seen_subcommand_from run check schedule init hash-password help" -f -a "hash-password" -d 'Read a password on stdin and print its argon2 hash, for web.users in the settings'
+complete -c speedrackd -n "__fish_speedrackd_using_subcommand help; and not __fish_seen_subcommand_from run check schedule init hash-password help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

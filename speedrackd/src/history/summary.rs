@@ -1,0 +1,54 @@
+//! Per-task totals over all of history in one pass, for the metrics scrape.
+//!
+//! Read-only and aggregate: it answers how much history holds and when each task last
+//! succeeded; single runs are read by the queries in `mod.rs`.
+
+use chrono::{DateTime, Utc};
+
+use super::{History, HistoryError, from_sql_count, instant};
+use crate::config::TaskName;
+
+/// What history holds of one task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskSummary {
+    pub task: TaskName,
+    /// Runs kept, finished or not.
+    pub runs: u64,
+    /// Output (stdout and stderr) of those runs, in bytes.
+    pub output_bytes: u64,
+    /// When the last successful run finished.
+    pub last_success: Option<DateTime<Utc>>,
+}
+
+impl History {
+    /// Every task that has history, with its totals: one `GROUP BY` over the runs table.
+    pub fn task_summaries(&self) -> Result<Vec<TaskSummary>, HistoryError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT task, COUNT(*), COALESCE(SUM(stdout_bytes + stderr_bytes), 0),
+                    MAX(CASE WHEN status = 'success' THEN finished_at_us END)
+             FROM runs GROUP BY task ORDER BY task",
+        )?;
+        let rows = stmt.query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, i64>(2)?,
+                row.get::<_, Option<i64>>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (task, runs, bytes, last_success) = row?;
+            if let Some(task) = TaskName::parse_normalised(&task) {
+                out.push(TaskSummary {
+                    task,
+                    runs: from_sql_count(runs),
+                    output_bytes: from_sql_count(bytes),
+                    last_success: last_success.map(instant),
+                });
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,131 @@
+//! Operations: `speedrackd init`, refusing a tasks file others can write, and the socket group.
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::process::{Command, Stdio};
+
+use speedrack_tests::{Daemon, DaemonBuilder, binary};
+
+#[test]
+fn init_writes_a_private_configuration_that_checks_and_never_overwrites() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let etc = dir.path().join("etc");
+    let run = |args: &[&str]| {
+        Command::new(binary("speedrackd"))
+            .args(args)
+            .output()
+            .expect("speedrackd runs")
+    };
+    let etc_text = etc.to_str().expect("utf-8 path");
+    let output = run(&["init", etc_text]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let tasks = etc.join("speedrack_tasks.yaml");
+    let settings = etc.join("speedrack_settings.yaml");
+    assert_eq!(
+        std::fs::metadata(&tasks).expect("tasks").mode() & 0o777,
+        0o600
+    );
+    assert_eq!(
+        std::fs::metadata(&settings).expect("settings").mode() & 0o777,
+        0o640
+    );
+    let check = run(&[
+        "check",
+        "--settings",
+        settings.to_str().expect("utf-8"),
+        "--tasks",
+        tasks.to_str().expect("utf-8"),
+    ]);
+    let report = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        report.contains("11 tasks, 3 with conf errors"),
+        "the demo set, deliberate conf errors included: {report}"
+    );
+
+    std::fs::write(&tasks, "tasks: []\n").expect("edit");
+    let again = run(&["init", etc_text]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
+    assert_eq!(
+        std::fs::read_to_string(&tasks).expect("kept"),
+        "tasks: []\n",
+        "nothing was overwritten"
+    );
+    assert!(run(&["init", "--force", etc_text]).status.success());
+}
+
+#[test]
+fn a_tasks_file_others_can_write_is_refused_unless_allowed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tasks = dir.path().join("tasks.yaml");
+    std::fs::write(&tasks, "tasks: []\n").expect("write");
+    std::fs::set_permissions(&tasks, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+    let output = Daemon::command(dir.path(), None)
+        .stderr(Stdio::piped())
+        .output()
+        .expect("speedrackd runs");
+    assert_eq!(output.status.code(), Some(78));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("everyone can write it (mode 0666)") && stderr.contains("chmod go-w"),
+        "{stderr}"
+    );
+
+    let daemon = DaemonBuilder::new("tasks: []\n")
+        .settings("allow_insecure_tasks_file: true\n")
+        .start();
+    std::fs::set_permissions(
+        daemon.dir().join("tasks.yaml"),
+        std::fs::Permissions::from_mode(0o666),
+    )
+    .expect("chmod");
+    let reload = daemon.ctl().run(&["reload"]);
+    assert!(
+        reload.status.success(),
+        "allowed by the settings: {}",
+        String::from_utf8_lossy(&reload.stderr)
+    );
+}
+
+#[test]
+fn members_of_the_socket_group_may_call_and_others_may_not() {
+    // nogroup (65534) stands for an operators' group; nobody (65534) is in it.
+    let daemon = DaemonBuilder::new("tasks: []\n")
+        .settings("socket_group: nogroup\n")
+        .start();
+    let meta = std::fs::metadata(daemon.socket()).expect("socket");
+    assert_eq!((meta.mode() & 0o777, meta.gid()), (0o660, 65534));
+    std::fs::set_permissions(daemon.dir(), std::fs::Permissions::from_mode(0o755))
+        .expect("let others reach it");
+    let as_user = |uid: &str, gid: &str| {
+        Command::new("setpriv")
+            .args([
+                &format!("--reuid={uid}"),
+                &format!("--regid={gid}"),
+                "--clear-groups",
+            ])
+            .arg(binary("speedrackctl"))
+            .arg("--socket")
+            .arg(daemon.socket())
+            .arg("status")
+            .output()
+            .expect("setpriv runs")
+    };
+    let member = as_user("65534", "65534");
+    assert!(
+        member.status.success(),
+        "a member is admitted: {}",
+        String::from_utf8_lossy(&member.stderr)
+    );
+    // Outside the group the socket's mode already keeps them out.
+    let stranger = as_user("12345", "12345");
+    assert_eq!(
+        stranger.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&stranger.stderr)
+    );
+}

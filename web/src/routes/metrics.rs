@@ -1,0 +1,52 @@
+//! GET /metrics: the daemon's Prometheus text, relayed as it comes from GetMetrics.
+//!
+//! The gateway neither computes nor rewrites metrics, and serves no HTML here: a scraper gets
+//! the text, or a one-line plain-text error with the status of the API error (503 while the
+//! daemon is unreachable). Like every GET it changes nothing, so the CSRF check lets it through.
+
+use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+
+use crate::state::AppState;
+
+/// The content type of the Prometheus text exposition format, version 0.0.4.
+const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+pub async fn scrape(State(state): State<AppState>) -> Response {
+    match state.api().get_metrics().await {
+        Ok(text) => ([(CONTENT_TYPE, PROMETHEUS_TEXT)], text).into_response(),
+        Err(error) => (
+            error.http_status(),
+            [(CONTENT_TYPE, "text/plain; charset=utf-8")],
+            format!("{error}\n"),
+        )
+            .into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::StatusCode;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn an_unreachable_daemon_is_a_plain_503() {
+        let (_stop, stopping) = tokio::sync::watch::channel(false);
+        let socket = std::env::temp_dir().join("speedrack-web-test-no-daemon-metrics.sock");
+        let state = AppState::new(socket, stopping, crate::auth::Auth::None);
+        let response = scrape(State(state)).await;
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let content_type = response.headers().get(CONTENT_TYPE).cloned();
+        assert_eq!(
+            content_type.as_ref().and_then(|value| value.to_str().ok()),
+            Some("text/plain; charset=utf-8")
+        );
+        let body = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .expect("a short body");
+        let body = String::from_utf8_lossy(&body);
+        assert!(body.starts_with("speedrackd is unreachable at "), "{body}");
+    }
+}
