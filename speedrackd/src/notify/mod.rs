@@ -119,6 +119,9 @@ impl Notifier {
             self.last_notified.insert(run.task.clone(), now);
             channels = self.channels(settings, def);
         }
+        if alert == Some(Alert::Recovered) && settings.sentry_dsn.is_some() {
+            tracing::info!(task = %run.task, run = %run.id, "recovered; its Sentry issue is left to Sentry (speedrack does not resolve issues)");
+        }
         // Every failed run is an event for Sentry, which groups them by task itself.
         if let (true, Some(dsn)) = (failed, &settings.sentry_dsn) {
             channels.push(Channel::Sentry(dsn.clone()));
