@@ -25,6 +25,9 @@ _speedrackctl() {
             speedrackctl,kill)
                 cmd="speedrackctl__subcmd__kill"
                 ;;
+            speedrackctl,man)
+                cmd="speedrackctl__subcmd__man"
+                ;;
             speedrackctl,next)
                 cmd="speedrackctl__subcmd__next"
                 ;;
@@ -64,6 +67,9 @@ _speedrackctl() {
             speedrackctl__subcmd__help,kill)
                 cmd="speedrackctl__subcmd__help__subcmd__kill"
                 ;;
+            speedrackctl__subcmd__help,man)
+                cmd="speedrackctl__subcmd__help__subcmd__man"
+                ;;
             speedrackctl__subcmd__help,next)
                 cmd="speedrackctl__subcmd__help__subcmd__next"
                 ;;
@@ -101,7 +107,7 @@ _speedrackctl() {
 
     case "${cmd}" in
         speedrackctl)
-            opts="-h -V --socket --json --help --version status tasks runs output run-now suspend resume reload completions test-notify kill next help"
+            opts="-h -V --socket --json --help --version status tasks runs output run-now suspend resume reload completions man test-notify kill next help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -137,7 +143,7 @@ _speedrackctl() {
             return 0
             ;;
         speedrackctl__subcmd__help)
-            opts="status tasks runs output run-now suspend resume reload completions test-notify kill next help"
+            opts="status tasks runs output run-now suspend resume reload completions man test-notify kill next help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -179,6 +185,20 @@ _speedrackctl() {
             return 0
             ;;
         speedrackctl__subcmd__help__subcmd__kill)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        speedrackctl__subcmd__help__subcmd__man)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -333,6 +353,24 @@ _speedrackctl() {
             return 0
             ;;
         speedrackctl__subcmd__kill)
+            opts="-h --socket --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        speedrackctl__subcmd__man)
             opts="-h --socket --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

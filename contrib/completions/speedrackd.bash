@@ -19,6 +19,9 @@ _speedrackd() {
             speedrackd,check)
                 cmd="speedrackd__subcmd__check"
                 ;;
+            speedrackd,completions)
+                cmd="speedrackd__subcmd__completions"
+                ;;
             speedrackd,hash-password)
                 cmd="speedrackd__subcmd__hash__subcmd__password"
                 ;;
@@ -27,6 +30,9 @@ _speedrackd() {
                 ;;
             speedrackd,init)
                 cmd="speedrackd__subcmd__init"
+                ;;
+            speedrackd,man)
+                cmd="speedrackd__subcmd__man"
                 ;;
             speedrackd,run)
                 cmd="speedrackd__subcmd__run"
@@ -37,6 +43,9 @@ _speedrackd() {
             speedrackd__subcmd__help,check)
                 cmd="speedrackd__subcmd__help__subcmd__check"
                 ;;
+            speedrackd__subcmd__help,completions)
+                cmd="speedrackd__subcmd__help__subcmd__completions"
+                ;;
             speedrackd__subcmd__help,hash-password)
                 cmd="speedrackd__subcmd__help__subcmd__hash__subcmd__password"
                 ;;
@@ -45,6 +54,9 @@ _speedrackd() {
                 ;;
             speedrackd__subcmd__help,init)
                 cmd="speedrackd__subcmd__help__subcmd__init"
+                ;;
+            speedrackd__subcmd__help,man)
+                cmd="speedrackd__subcmd__help__subcmd__man"
                 ;;
             speedrackd__subcmd__help,run)
                 cmd="speedrackd__subcmd__help__subcmd__run"
@@ -59,7 +71,7 @@ _speedrackd() {
 
     case "${cmd}" in
         speedrackd)
-            opts="-h -V --settings --tasks --socket --data-dir --listen --no-web --help --version run check schedule init hash-password help"
+            opts="-h -V --settings --tasks --socket --data-dir --listen --no-web --help --version run check schedule init hash-password completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -114,6 +126,20 @@ _speedrackd() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        speedrackd__subcmd__completions)
+            opts="-h --help bash elvish fish powershell zsh"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         speedrackd__subcmd__hash__subcmd__password)
             opts="-h --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -129,7 +155,7 @@ _speedrackd() {
             return 0
             ;;
         speedrackd__subcmd__help)
-            opts="run check schedule init hash-password help"
+            opts="run check schedule init hash-password completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -143,6 +169,20 @@ _speedrackd() {
             return 0
             ;;
         speedrackd__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        speedrackd__subcmd__help__subcmd__completions)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -198,6 +238,20 @@ _speedrackd() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        speedrackd__subcmd__help__subcmd__man)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         speedrackd__subcmd__help__subcmd__run)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -237,6 +291,20 @@ _speedrackd() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        speedrackd__subcmd__man)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;

@@ -70,6 +70,8 @@ pub enum Command {
         /// The shell
         shell: clap_complete::Shell,
     },
+    /// Print the man page (roff)
+    Man,
     /// Send a test notification for a task through every configured channel
     TestNotify {
         /// The task's name

@@ -31,8 +31,11 @@ async fn main() -> ExitCode {
     reason = "the ctl's one clock read, at its entry point"
 )]
 async fn run(cli: &Cli) -> anyhow::Result<()> {
-    if let cli::Command::Completions { shell } = &cli.command {
-        return contrib::print_completions(*shell);
+    // Generated documentation needs no daemon.
+    match &cli.command {
+        cli::Command::Completions { shell } => return contrib::print_completions(*shell),
+        cli::Command::Man => return contrib::print_man(),
+        _ => {}
     }
     let client = speedrack_proto::connect(&cli.socket).await?;
     let mut ctx = cmd::Context {

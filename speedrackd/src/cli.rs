@@ -36,6 +36,10 @@ pub enum Command {
     Init(InitArgs),
     /// Read a password on stdin and print its argon2 hash, for web.users in the settings.
     HashPassword,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff).
+    Man,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -26,6 +26,8 @@ fn main() -> ExitCode {
         Some(Command::Schedule(args)) => commands::schedule(args),
         Some(Command::Init(args)) => commands::init(args),
         Some(Command::HashPassword) => commands::hash_password(),
+        Some(Command::Completions { shell }) => contrib_files::print_completions(shell),
+        Some(Command::Man) => contrib_files::print_man(),
     };
     match outcome {
         Ok(code) => code,

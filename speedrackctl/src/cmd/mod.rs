@@ -55,7 +55,7 @@ pub async fn run(command: &Command, ctx: &mut Context) -> anyhow::Result<()> {
         Command::Reload => reload::run(ctx).await,
         Command::Kill { task } => kill::run(ctx, task).await,
         // Answered in main, before connecting: completions need no daemon.
-        Command::Completions { .. } => Ok(()),
+        Command::Completions { .. } | Command::Man => Ok(()),
         Command::TestNotify { task } => test_notify::run(ctx, task).await,
         Command::Next { task, count } => next::run(ctx, task, *count).await,
     }
