@@ -129,3 +129,47 @@ fn members_of_the_socket_group_may_call_and_others_may_not() {
         String::from_utf8_lossy(&stranger.stderr)
     );
 }
+
+#[test]
+fn systemd_hears_ready_then_watchdog_pings_from_the_loop() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("tasks.yaml"), "tasks: []\n").expect("write");
+    let notify = dir.path().join("notify.sock");
+    let listener = std::os::unix::net::UnixDatagram::bind(&notify).expect("notify socket");
+    listener
+        .set_read_timeout(Some(speedrack_tests::WAIT))
+        .expect("timeout");
+    // systemd names the pid the watchdog is for; `exec` keeps the shell's pid for the daemon.
+    let base = Daemon::command(dir.path(), None);
+    let mut daemon = Command::new("sh")
+        .arg("-c")
+        .arg("WATCHDOG_PID=$$ exec \"$0\" \"$@\"")
+        .arg(base.get_program())
+        .args(base.get_args())
+        .env("NOTIFY_SOCKET", &notify)
+        .env("WATCHDOG_USEC", "400000")
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("speedrackd starts");
+    let mut heard = Vec::new();
+    let mut buffer = [0_u8; 512];
+    while !heard
+        .iter()
+        .any(|message: &String| message.contains("WATCHDOG=1"))
+    {
+        let Ok(length) = listener.recv(&mut buffer) else {
+            break;
+        };
+        heard.push(String::from_utf8_lossy(&buffer[..length]).into_owned());
+    }
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+    assert!(
+        heard.first().is_some_and(|first| first.contains("READY=1")),
+        "ready first: {heard:?}"
+    );
+    assert!(
+        heard.iter().any(|message| message.contains("WATCHDOG=1")),
+        "then watchdog pings: {heard:?}"
+    );
+}
