@@ -1,33 +1,51 @@
-//! After a crash: runs the dead daemon left `running` are closed as interrupted, and their
-//! process groups, if still alive, are killed. A group is killed only when its leader is provably
-//! the process the run started (same pid and same start time), never a stranger that reused the
-//! pid.
+//! After a crash: runs the dead daemon left `running` are closed as interrupted, and whatever of
+//! them still runs is killed.
+//!
+//! A run's group is found two ways. Recorded: the group id and its leader's start time, so a
+//! stranger that reused the pid is never hit. Or, when the daemon died between starting the
+//! process and recording its group, by the environment every process of the run inherits
+//! (`SPEEDRACK_RUN_ID`, `SPEEDRACK_TASK`, `SPEEDRACK_DATA_DIR`), which names this run of this
+//! daemon's history and nothing else.
+
+use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use nix::sys::signal::Signal;
 
-use crate::exec::{signal_group, start_ticks};
-use crate::history::{History, HistoryError};
+use crate::exec::{groups_with_environment, signal_group, start_ticks};
+use crate::history::{History, HistoryError, Orphan};
 
 pub fn close_orphans(history: &History, now: DateTime<Utc>) -> Result<(), HistoryError> {
     for orphan in history.close_interrupted(now)? {
-        let alive = match (orphan.process_group, orphan.start_ticks) {
-            (Some(group), Some(ticks)) => start_ticks(group) == Some(ticks),
-            _ => false,
-        };
-        match (alive, orphan.process_group) {
-            (true, Some(group)) => match signal_group(group, Signal::SIGKILL) {
+        let groups = surviving_groups(&orphan, history.data_dir());
+        if groups.is_empty() {
+            tracing::warn!(run = %orphan.run, "closed a run left running by an earlier speedrackd as interrupted");
+        }
+        for group in groups {
+            match signal_group(group, Signal::SIGKILL) {
                 Ok(()) => {
                     tracing::warn!(run = %orphan.run, group, "closed a run left running by an earlier speedrackd as interrupted, and killed its processes")
                 }
                 Err(error) => {
                     tracing::error!(run = %orphan.run, group, "cannot kill the processes of an interrupted run: {error}")
                 }
-            },
-            _ => {
-                tracing::warn!(run = %orphan.run, "closed a run left running by an earlier speedrackd as interrupted")
             }
         }
     }
     Ok(())
+}
+
+fn surviving_groups(orphan: &Orphan, data_dir: &Path) -> Vec<i32> {
+    if let (Some(group), Some(ticks)) = (orphan.process_group, orphan.start_ticks)
+        && start_ticks(group) == Some(ticks)
+    {
+        return vec![group];
+    }
+    let run_id = orphan.run.to_string();
+    let data_dir = data_dir.display().to_string();
+    groups_with_environment(&[
+        ("SPEEDRACK_RUN_ID", &run_id),
+        ("SPEEDRACK_TASK", orphan.task.as_str()),
+        ("SPEEDRACK_DATA_DIR", &data_dir),
+    ])
 }

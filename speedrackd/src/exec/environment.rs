@@ -19,6 +19,8 @@ pub struct RunFacts<'a> {
     pub trigger: &'a str,
     /// RFC 3339.
     pub scheduled_at: String,
+    /// The daemon's data dir: with the run id, it names the run for crash recovery.
+    pub data_dir: &'a str,
 }
 
 /// Builds the run's environment from a lookup into the daemon's own, the run's facts and the
@@ -47,6 +49,7 @@ pub fn run_environment(
         "SPEEDRACK_SCHEDULED_AT".to_owned(),
         facts.scheduled_at.clone(),
     );
+    env.insert("SPEEDRACK_DATA_DIR".to_owned(), facts.data_dir.to_owned());
     env.extend(
         task_env
             .iter()
@@ -71,6 +74,7 @@ mod tests {
             run_id: 7,
             trigger: "manual",
             scheduled_at: "2026-11-29T12:00:00Z".into(),
+            data_dir: "/var/lib/speedrack",
         };
         let task_env = BTreeMap::from([
             ("PATH".to_owned(), "/opt/bin".to_owned()),

@@ -14,6 +14,31 @@ pub fn signal_group(process_group: i32, signal: Signal) -> io::Result<()> {
     }
 }
 
+/// Process groups of the processes whose environment holds every one of `vars` (read from
+/// /proc/PID/environ, which the daemon can read for its own user's processes).
+pub fn groups_with_environment(vars: &[(&str, &str)]) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let wanted: Vec<Vec<u8>> = vars
+        .iter()
+        .map(|(name, value)| format!("{name}={value}").into_bytes())
+        .collect();
+    let mut groups: Vec<i32> = entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+            let entries: Vec<&[u8]> = environ.split(|byte| *byte == 0).collect();
+            wanted.iter().all(|want| entries.contains(&want.as_slice()))
+        })
+        .filter_map(group_of)
+        .collect();
+    groups.sort_unstable();
+    groups.dedup();
+    groups
+}
+
 /// How many processes other than `leader` are in the group now (read from /proc).
 pub fn members_besides(process_group: i32, leader: i32) -> usize {
     let Ok(entries) = std::fs::read_dir("/proc") else {

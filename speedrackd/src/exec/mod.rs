@@ -26,7 +26,7 @@ use tokio::task::JoinHandle;
 
 pub use capture::Captured;
 pub use command::Invocation;
-pub use group::{signal_group, start_ticks};
+pub use group::{groups_with_environment, signal_group, start_ticks};
 
 use crate::run::{Exit, Usage};
 

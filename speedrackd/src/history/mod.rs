@@ -60,6 +60,7 @@ pub struct NewRun<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Orphan {
     pub run: RunId,
+    pub task: TaskName,
     pub process_group: Option<i32>,
     pub start_ticks: Option<u64>,
 }
@@ -193,12 +194,18 @@ impl History {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let orphans = {
-            let mut stmt =
-                tx.prepare("SELECT id, pgid, pgid_start_ticks FROM runs WHERE status = 'running'")?;
+            let mut stmt = tx.prepare(
+                "SELECT id, pgid, pgid_start_ticks, task FROM runs WHERE status = 'running'",
+            )?;
             stmt.query_map([], |row| {
                 let ticks: Option<i64> = row.get(2)?;
                 Ok(Orphan {
                     run: RunId(row.get(0)?),
+                    task: {
+                        let task: String = row.get(3)?;
+                        TaskName::parse_normalised(&task)
+                            .ok_or_else(|| bad_value(3, format!("task name {task:?}")))?
+                    },
                     process_group: row.get(1)?,
                     start_ticks: ticks.and_then(|ticks| u64::try_from(ticks).ok()),
                 })

@@ -122,6 +122,7 @@ fn runs_left_running_are_closed_as_interrupted_with_their_groups() {
         history.close_interrupted(at(60)).expect("close"),
         [Orphan {
             run: lost,
+            task: name("a"),
             process_group: Some(4242),
             start_ticks: Some(99)
         }]

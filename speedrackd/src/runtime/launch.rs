@@ -107,6 +107,7 @@ fn launch_of(def: &TaskDef, settings: &Settings, record: &RunRecord, history: &H
         Trigger::Schedule => "schedule",
         Trigger::Manual { .. } => "manual",
     };
+    let data_dir = history.data_dir().display().to_string();
     let facts = RunFacts {
         task: def.name.as_str(),
         run_id: record.id.0,
@@ -114,6 +115,7 @@ fn launch_of(def: &TaskDef, settings: &Settings, record: &RunRecord, history: &H
         scheduled_at: record
             .scheduled_at
             .to_rfc3339_opts(SecondsFormat::Secs, true),
+        data_dir: &data_dir,
     };
     let shell = settings.shell.display().to_string();
     let env = run_environment(|name| std::env::var(name).ok(), &shell, &facts, &def.env);

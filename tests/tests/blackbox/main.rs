@@ -13,5 +13,6 @@ mod reload;
 mod scheduling;
 mod security;
 mod time_engine;
+mod torture;
 mod web;
 mod web_auth;

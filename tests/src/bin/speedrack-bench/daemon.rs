@@ -1,0 +1,136 @@
+//! A release speedrackd on temp paths for the benchmarks, found next to the bench binary.
+//!
+//! The test harness's `Daemon` panics on failure and looks for binaries the way test binaries
+//! are laid out (`target/PROFILE/deps`); a bench binary lives in `target/PROFILE` itself, so it
+//! starts its daemons here, reporting errors instead of panicking. It does not drive the daemon.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use speedrack_proto::v1::speedrack_client::SpeedrackClient;
+use tempfile::TempDir;
+use tonic::transport::Channel;
+
+const READY_LINE: &str = "speedrackd is ready";
+const WEB_LINE: &str = "web UI on http://";
+
+/// The directory holding `speedrackd` and `speedrackctl`: `SPEEDRACK_BIN_DIR`, else the
+/// directory of this binary (`target/release` under `cargo run --release`).
+pub fn bin_dir() -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("SPEEDRACK_BIN_DIR") {
+        return Ok(PathBuf::from(dir));
+    }
+    let exe = std::env::current_exe().context("cannot find the bench binary's path")?;
+    exe.parent()
+        .map(Path::to_path_buf)
+        .context("the bench binary has no directory")
+}
+
+/// Path of `speedrackd` or `speedrackctl`, which must have been built in the same profile.
+pub fn binary(name: &str) -> Result<PathBuf> {
+    let path = bin_dir()?.join(name);
+    if !path.exists() {
+        bail!(
+            "{} is missing (build it first: cargo build --release -p speedrackd -p speedrackctl)",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+/// A running speedrackd, killed when dropped.
+pub struct BenchDaemon {
+    child: Child,
+    dir: TempDir,
+    web: Option<String>,
+}
+
+impl BenchDaemon {
+    /// Starts a daemon on `tasks_yaml` (and `settings_yaml` if any) and waits until it is ready.
+    pub fn start(tasks_yaml: &str, settings_yaml: Option<&str>) -> Result<BenchDaemon> {
+        let dir = tempfile::tempdir().context("cannot create a temp dir")?;
+        std::fs::write(dir.path().join("tasks.yaml"), tasks_yaml)?;
+        let mut command = Command::new(binary("speedrackd")?);
+        command
+            .arg("run")
+            .arg("--tasks")
+            .arg(dir.path().join("tasks.yaml"))
+            .arg("--socket")
+            .arg(dir.path().join("speedrackd.sock"))
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .args(["--listen", "127.0.0.1:0"])
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if let Some(yaml) = settings_yaml {
+            let path = dir.path().join("settings.yaml");
+            std::fs::write(&path, yaml)?;
+            command.arg("--settings").arg(path);
+        }
+        let mut child = command.spawn().context("cannot start speedrackd")?;
+        let stderr = child
+            .stderr
+            .take()
+            .context("speedrackd has no stderr pipe")?;
+        let (line_tx, line_rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                // Once the bench stops listening, the log is only drained.
+                let _ = line_tx.send(line);
+            }
+        });
+        let mut daemon = BenchDaemon {
+            child,
+            dir,
+            web: None,
+        };
+        loop {
+            let line = line_rx
+                .recv_timeout(Duration::from_secs(30))
+                .context("speedrackd did not become ready within 30 s")?;
+            if let Some(rest) = line.split(WEB_LINE).nth(1) {
+                let address: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_digit() || matches!(c, '.' | ':'))
+                    .collect();
+                daemon.web = Some(format!("http://{address}"));
+            }
+            if line.contains(READY_LINE) {
+                return Ok(daemon);
+            }
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn socket(&self) -> PathBuf {
+        self.dir.path().join("speedrackd.sock")
+    }
+
+    /// The web UI's base URL, if the daemon logged one.
+    pub fn web_url(&self) -> Option<&str> {
+        self.web.as_deref()
+    }
+
+    pub async fn client(&self) -> Result<SpeedrackClient<Channel>> {
+        speedrack_proto::connect(&self.socket())
+            .await
+            .context("cannot connect to speedrackd")
+    }
+}
+
+impl Drop for BenchDaemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

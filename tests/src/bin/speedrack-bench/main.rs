@@ -1,0 +1,57 @@
+//! speedrack-bench: starts the real (release) speedrackd on temp dirs, drives it through one
+//! scenario, prints a table and optionally writes the figures as JSON.
+//!
+//! Run with `cargo run --release -p speedrack-tests --bin speedrack-bench -- SCENARIO`, after
+//! `cargo build --release -p speedrackd -p speedrackctl`; the daemon binaries are taken from
+//! the bench binary's own directory (or `SPEEDRACK_BIN_DIR`). BENCHMARKS.md explains each one.
+//! Targets are checked here, in the report; no test asserts a timing.
+
+mod api;
+mod daemon;
+mod footprint;
+mod lateness;
+mod procfs;
+mod report;
+mod throughput;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Parser, ValueEnum};
+
+/// Benchmarks of speedrackd against the targets of BENCHMARKS.md.
+#[derive(Parser)]
+struct Args {
+    scenario: Scenario,
+    /// Also write the figures as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Length of the measured window, for the scenarios that have one.
+    #[arg(long, default_value_t = 60)]
+    seconds: u64,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Scenario {
+    Lateness,
+    Footprint,
+    Api,
+    Throughput,
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args = Args::parse();
+    let report = match args.scenario {
+        Scenario::Lateness => lateness::run(args.seconds).await?,
+        Scenario::Footprint => footprint::run(args.seconds).await?,
+        Scenario::Api => api::run().await?,
+        Scenario::Throughput => throughput::run(args.seconds.min(30)).await?,
+    };
+    let machine = procfs::machine();
+    report.print(&machine);
+    if let Some(path) = args.json {
+        report.write_json(&machine, &path)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,83 @@
+//! What the kernel knows about the daemon: RSS, CPU time and context switches from /proc.
+//!
+//! Reads only; it does not sample on its own, the scenarios decide when to look.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+/// One look at a process.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    pub rss_kib: u64,
+    /// utime + stime of the process (all threads), in clock ticks.
+    pub cpu_ticks: u64,
+    /// Voluntary context switches summed over every thread: each is a sleep that ended.
+    pub voluntary_switches: u64,
+    pub involuntary_switches: u64,
+}
+
+/// Clock ticks per second (`_SC_CLK_TCK`), the unit of /proc/PID/stat times.
+pub fn ticks_per_second() -> f64 {
+    nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .map_or(100.0, |ticks| ticks as f64)
+}
+
+fn status_field(status: &str, key: &str) -> Option<u64> {
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(key))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// utime + stime from a stat file; fields are counted after the command's closing parenthesis.
+fn stat_cpu_ticks(stat: &str) -> Option<u64> {
+    let fields: Vec<&str> = stat[stat.rfind(')')? + 2..].split(' ').collect();
+    // After ")": state is field 3 of stat(5), utime 14, stime 15.
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some(utime + stime)
+}
+
+/// Reads RSS, CPU time and context switches of `pid`.
+pub fn sample(pid: u32) -> Result<Sample> {
+    let proc_dir = Path::new("/proc").join(pid.to_string());
+    let status = std::fs::read_to_string(proc_dir.join("status"))
+        .with_context(|| format!("cannot read /proc/{pid}/status"))?;
+    let stat = std::fs::read_to_string(proc_dir.join("stat"))?;
+    let mut voluntary = 0;
+    let mut involuntary = 0;
+    for entry in std::fs::read_dir(proc_dir.join("task"))?.filter_map(Result::ok) {
+        // A thread may end between listing and reading: skip it.
+        let Ok(thread) = std::fs::read_to_string(entry.path().join("status")) else {
+            continue;
+        };
+        voluntary += status_field(&thread, "voluntary_ctxt_switches:").unwrap_or(0);
+        involuntary += status_field(&thread, "nonvoluntary_ctxt_switches:").unwrap_or(0);
+    }
+    Ok(Sample {
+        rss_kib: status_field(&status, "VmRSS:").context("no VmRSS")?,
+        cpu_ticks: stat_cpu_ticks(&stat).context("cannot parse /proc/PID/stat")?,
+        voluntary_switches: voluntary,
+        involuntary_switches: involuntary,
+    })
+}
+
+/// The machine: CPU model and count, for the report.
+pub fn machine() -> String {
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|line| line.strip_prefix("model name"))
+                .map(|rest| rest.trim_start_matches([' ', '\t', ':']).to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let cpus = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+    format!("{cpus} × {model}")
+}

@@ -1,0 +1,124 @@
+//! `throughput`: runs of `true` as fast as the daemon starts them, beside the machine's floor.
+//!
+//! The floor is this process spawning `sh -c true` one after another and waiting for each,
+//! measured in the same scenario just before the daemon starts. Then 100 tasks fire every
+//! second while clients ask for run-now bursts without pause; runs are counted from the
+//! daemon's `runs_since_start`, CPU from /proc (the children's CPU is not the daemon's).
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use speedrack_proto::v1 as pb;
+
+use super::daemon::BenchDaemon;
+use super::procfs::{sample, ticks_per_second};
+use super::report::Report;
+
+const TASKS: usize = 100;
+const CLIENTS: usize = 4;
+
+fn tasks_yaml() -> String {
+    let mut yaml = String::from("tasks:\n");
+    for index in 0..TASKS {
+        yaml.push_str(&format!(
+            "  - name: t_{index}\n    command: 'true'\n    cron: '* * * * * *'\n    overlap: parallel\n    max_keep: 20\n"
+        ));
+    }
+    yaml
+}
+
+/// `sh -c true` spawned and waited for, one at a time, for `window`: runs per second.
+fn fork_exec_floor(window: Duration) -> Result<f64> {
+    let start = Instant::now();
+    let mut count = 0u64;
+    while start.elapsed() < window {
+        Command::new("/bin/sh")
+            .args(["-c", "true"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .context("cannot spawn sh -c true")?;
+        count += 1;
+    }
+    Ok(count as f64 / start.elapsed().as_secs_f64())
+}
+
+async fn runs_since_start(daemon: &BenchDaemon) -> Result<u64> {
+    let tasks = daemon
+        .client()
+        .await?
+        .list_tasks(pb::ListTasksRequest { recent_runs: 0 })
+        .await?
+        .into_inner()
+        .tasks;
+    Ok(tasks.iter().map(|task| task.runs_since_start).sum())
+}
+
+/// One client asking for runs until `deadline`; returns (accepted, refused).
+async fn burst(
+    daemon_socket: std::path::PathBuf,
+    offset: usize,
+    deadline: Instant,
+) -> Result<(u64, u64)> {
+    let mut client = speedrack_proto::connect(&daemon_socket).await?;
+    let (mut accepted, mut refused) = (0, 0);
+    let mut index = offset;
+    while Instant::now() < deadline {
+        let request = pb::RunNowRequest {
+            task: format!("t_{}", index % TASKS),
+            on_behalf_of: String::new(),
+        };
+        match client.run_now(request).await {
+            Ok(_) => accepted += 1,
+            Err(_) => refused += 1,
+        }
+        index += CLIENTS;
+    }
+    Ok((accepted, refused))
+}
+
+/// Runs the scenario for `seconds` of load.
+pub async fn run(seconds: u64) -> Result<Report> {
+    let floor = fork_exec_floor(Duration::from_secs(5))?;
+    let daemon = BenchDaemon::start(&tasks_yaml(), None)?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let runs_before = runs_since_start(&daemon).await?;
+    let cpu_before = sample(daemon.pid())?.cpu_ticks;
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(seconds);
+    let workers: Vec<_> = (0..CLIENTS)
+        .map(|offset| tokio::spawn(burst(daemon.socket(), offset, deadline)))
+        .collect();
+    let (mut accepted, mut refused) = (0, 0);
+    for worker in workers {
+        let (ok, no) = worker.await??;
+        accepted += ok;
+        refused += no;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let runs = runs_since_start(&daemon).await? - runs_before;
+    let cpu_seconds = (sample(daemon.pid())?.cpu_ticks - cpu_before) as f64 / ticks_per_second();
+    let rate = runs as f64 / elapsed;
+    let mut report = Report::new("throughput");
+    report.add("machine floor: sh -c true, sequential", floor, "runs/s");
+    report.at_least("daemon sustained runs", rate, "runs/s", floor * 0.5);
+    report.add("daemon share of the floor", rate / floor * 100.0, "%");
+    report.add(
+        "daemon CPU per run",
+        cpu_seconds / runs.max(1) as f64 * 1e3,
+        "ms",
+    );
+    report.add(
+        "daemon CPU over the window",
+        cpu_seconds / elapsed * 100.0,
+        "%",
+    );
+    report.add("run-now accepted", accepted as f64, "calls");
+    report.add("run-now refused", refused as f64, "calls");
+    report.note(format!(
+        "{TASKS} tasks every second (overlap: parallel) + {CLIENTS} clients calling RunNow without pause for {elapsed:.1} s"
+    ));
+    Ok(report)
+}

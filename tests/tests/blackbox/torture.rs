@@ -1,0 +1,297 @@
+//! Torture: kill -9 at random moments with runs in flight, and invalid RPC arguments.
+//!
+//! Bounded in time for the normal test run (20 kill cycles). Only outcomes are asserted
+//! (history consistent, no orphans, no duplicate fires, the right error codes), never timings.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::time::Duration;
+
+use nix::sys::signal::Signal;
+use rusqlite::{Connection, OpenFlags};
+use speedrack_proto::v1 as pb;
+use speedrack_tests::{Daemon, WAIT, procs};
+use tonic::Code;
+
+const CYCLES: usize = 20;
+
+/// Long runs that only a crash recovery can end, and quick ones firing every second.
+const TASKS: &str = "tasks:
+  - name: long_a
+    command: sleep 60
+    cron: '* * * * * *'
+  - name: long_b
+    command: sleep 60 & sleep 60
+    cron: '* * * * * *'
+  - name: quick_a
+    command: 'true'
+    cron: '* * * * * *'
+  - name: quick_b
+    command: echo hi
+    cron: '* * * * * *'
+";
+
+/// A linear congruential generator: reproducible random delays without another crate.
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, bound: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % bound
+    }
+}
+
+fn database(data_dir: &Path) -> Connection {
+    Connection::open_with_flags(
+        data_dir.join("history.sqlite3"),
+        OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .expect("open the history database")
+}
+
+/// Ids of runs still marked running in the database of a dead daemon.
+fn running_ids(conn: &Connection) -> Vec<i64> {
+    let mut statement = conn
+        .prepare("SELECT id FROM runs WHERE status = 'running'")
+        .expect("prepare");
+    statement
+        .query_map([], |row| row.get(0))
+        .expect("query")
+        .map(|id| id.expect("id"))
+        .collect()
+}
+
+fn integrity(conn: &Connection) -> String {
+    conn.query_row("PRAGMA integrity_check", [], |row| row.get(0))
+        .expect("integrity check runs")
+}
+
+fn duplicate_fires(conn: &Connection) -> Vec<(String, i64, i64)> {
+    let mut statement = conn
+        .prepare(
+            "SELECT task, scheduled_at_us, COUNT(*) FROM runs WHERE trigger = 'schedule'
+             GROUP BY task, scheduled_at_us HAVING COUNT(*) > 1",
+        )
+        .expect("prepare");
+    statement
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+        .expect("query")
+        .map(|row| row.expect("row"))
+        .collect()
+}
+
+/// What history and /proc say about a group that outlived its daemon, for the failure message.
+fn describe_group(data_dir: &Path, group: i32, members: &[i32]) -> String {
+    let conn = database(data_dir);
+    let row: Option<(i64, String, String, Option<i64>)> = conn
+        .query_row(
+            "SELECT id, task, status, pgid_start_ticks FROM runs WHERE pgid = ?1",
+            [group],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+        )
+        .ok();
+    let commands: Vec<String> = members
+        .iter()
+        .map(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/cmdline"))
+                .unwrap_or_default()
+                .replace('\0', " ")
+        })
+        .collect();
+    format!("run (id, task, status, start ticks) {row:?}, commands {commands:?}")
+}
+
+#[tokio::test]
+async fn kill_9_at_random_moments_leaves_consistent_history_and_no_orphans() {
+    let mut rng = Lcg(0x5eed_0008);
+    let mut daemon = Daemon::start(TASKS);
+    for cycle in 0..CYCLES {
+        let mut watch = daemon.watch().await;
+        watch
+            .next_matching(WAIT, |event| {
+                matches!(event, pb::watch_events_response::Event::RunStarted(_)).then_some(())
+            })
+            .await
+            .expect("a run starts");
+        // The point of the test: a random moment while runs are in flight.
+        let (_, delay) = std::sync::mpsc::channel::<()>();
+        let _ = delay.recv_timeout(Duration::from_millis(rng.below(1200)));
+        let groups: HashSet<i32> = procs::children_of(daemon.pid())
+            .into_iter()
+            .map(|(_, group)| group)
+            .collect();
+        daemon.stop_with(Signal::SIGKILL);
+
+        let conn = database(&daemon.data_dir());
+        assert_eq!(
+            integrity(&conn),
+            "ok",
+            "cycle {cycle}: database after kill -9"
+        );
+        let interrupted = running_ids(&conn);
+        drop(conn);
+
+        daemon = daemon.restart();
+        let mut client = daemon.client().await;
+        for id in interrupted {
+            let run = client
+                .get_run(pb::GetRunRequest { run_id: id })
+                .await
+                .expect("the run is still in history")
+                .into_inner()
+                .run
+                .expect("a run");
+            assert_ne!(
+                run.status(),
+                pb::RunStatus::Running,
+                "cycle {cycle}: run {id} left running after restart"
+            );
+        }
+        for group in groups {
+            let left = procs::wait_until_group_gone(group, WAIT);
+            assert!(
+                left.is_empty(),
+                "cycle {cycle}: orphans {left:?} of group {group}: {}",
+                describe_group(&daemon.data_dir(), group, &left)
+            );
+        }
+    }
+    daemon.stop_with(Signal::SIGKILL);
+    let conn = database(&daemon.data_dir());
+    assert_eq!(integrity(&conn), "ok");
+    assert_eq!(duplicate_fires(&conn), Vec::new(), "no fire twice");
+}
+
+/// The error code of a call, `None` if it succeeded.
+fn code<T>(result: Result<T, tonic::Status>) -> Option<Code> {
+    result.err().map(|status| status.code())
+}
+
+#[tokio::test]
+async fn invalid_rpc_arguments_are_refused_and_the_daemon_keeps_answering() {
+    let daemon = Daemon::start(TASKS);
+    let mut client = daemon.client().await;
+    let empty = code(
+        client
+            .get_task(pb::GetTaskRequest {
+                name: String::new(),
+            })
+            .await,
+    );
+    assert!(
+        matches!(empty, Some(Code::InvalidArgument | Code::NotFound)),
+        "{empty:?}"
+    );
+    let unknown = code(
+        client
+            .run_now(pb::RunNowRequest {
+                task: "no_such_task".into(),
+                on_behalf_of: String::new(),
+            })
+            .await,
+    );
+    assert_eq!(unknown, Some(Code::NotFound));
+    let empty_run_now = code(
+        client
+            .run_now(pb::RunNowRequest {
+                task: String::new(),
+                on_behalf_of: String::new(),
+            })
+            .await,
+    );
+    assert!(
+        matches!(empty_run_now, Some(Code::InvalidArgument | Code::NotFound)),
+        "{empty_run_now:?}"
+    );
+    let unknown_run = code(client.get_run(pb::GetRunRequest { run_id: -1 }).await);
+    assert!(
+        matches!(unknown_run, Some(Code::InvalidArgument | Code::NotFound)),
+        "{unknown_run:?}"
+    );
+    let missing_run = code(client.get_run(pb::GetRunRequest { run_id: i64::MAX }).await);
+    assert_eq!(missing_run, Some(Code::NotFound));
+    let output = code(
+        client
+            .read_output(pb::ReadOutputRequest {
+                run_id: i64::MAX,
+                stream: pb::OutputStream::Stdout.into(),
+                offset: u64::MAX,
+                length: u64::MAX,
+            })
+            .await,
+    );
+    assert!(
+        matches!(output, Some(Code::InvalidArgument | Code::NotFound)),
+        "{output:?}"
+    );
+    // A huge page is capped or refused, never a crash.
+    let huge = client
+        .list_runs(pb::ListRunsRequest {
+            task: "quick_a".into(),
+            page_size: u32::MAX,
+            page_token: String::new(),
+        })
+        .await;
+    assert!(
+        huge.as_ref()
+            .map_or_else(|status| status.code() == Code::InvalidArgument, |_| true),
+        "{huge:?}"
+    );
+    let bad_token = code(
+        client
+            .list_runs(pb::ListRunsRequest {
+                task: "quick_a".into(),
+                page_size: 10,
+                page_token: "\u{0}not a token".into(),
+            })
+            .await,
+    );
+    assert_eq!(bad_token, Some(Code::InvalidArgument));
+    let fires = code(
+        client
+            .list_next_fires(pb::ListNextFiresRequest {
+                task: String::new(),
+                count: u32::MAX,
+            })
+            .await,
+    );
+    assert!(
+        matches!(fires, Some(Code::InvalidArgument | Code::NotFound)),
+        "{fires:?}"
+    );
+    for task in ["", "no_such_task"] {
+        let suspend = code(
+            client
+                .suspend(pb::SuspendRequest {
+                    task: task.into(),
+                    on_behalf_of: String::new(),
+                })
+                .await,
+        );
+        assert!(
+            matches!(suspend, Some(Code::InvalidArgument | Code::NotFound)),
+            "{suspend:?}"
+        );
+        let kill = code(
+            client
+                .kill(pb::KillRequest {
+                    task: task.into(),
+                    on_behalf_of: String::new(),
+                })
+                .await,
+        );
+        assert!(
+            matches!(kill, Some(Code::InvalidArgument | Code::NotFound)),
+            "{kill:?}"
+        );
+    }
+    let status = client
+        .get_status(pb::GetStatusRequest {})
+        .await
+        .expect("the daemon still answers")
+        .into_inner();
+    assert_eq!(status.task_count, 4);
+}
