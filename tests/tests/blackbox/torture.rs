@@ -119,8 +119,11 @@ async fn kill_9_at_random_moments_leaves_consistent_history_and_no_orphans() {
         // The point of the test: a random moment while runs are in flight.
         let (_, delay) = std::sync::mpsc::channel::<()>();
         let _ = delay.recv_timeout(Duration::from_millis(rng.below(1200)));
+        // A run leads its own group (pid = pgid); a child caught between fork and setpgid still
+        // has the daemon's group, which is this test's own and is no run's.
         let groups: HashSet<i32> = procs::children_of(daemon.pid())
             .into_iter()
+            .filter(|(pid, group)| pid == group)
             .map(|(_, group)| group)
             .collect();
         daemon.stop_with(Signal::SIGKILL);
