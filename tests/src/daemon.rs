@@ -116,7 +116,13 @@ impl Daemon {
     }
 
     /// The command that starts a daemon on `dir`'s files, for tests that want to run it by hand.
+    /// Its web UI listens on a free loopback port, so daemons of parallel tests never compete.
     pub fn command(dir: &Path, settings: Option<&Path>) -> Command {
+        Daemon::command_listening(dir, settings, "127.0.0.1:0")
+    }
+
+    /// [`Daemon::command`] with the web UI on `listen`.
+    pub fn command_listening(dir: &Path, settings: Option<&Path>, listen: &str) -> Command {
         let mut command = Command::new(binary("speedrackd"));
         command
             .arg("run")
@@ -126,8 +132,7 @@ impl Daemon {
             .arg(dir.join("speedrackd.sock"))
             .arg("--data-dir")
             .arg(dir.join("data"))
-            // A free port each, so that daemons of parallel tests never compete for 8118.
-            .args(["--listen", "127.0.0.1:0"])
+            .args(["--listen", listen])
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
@@ -178,6 +183,19 @@ impl Daemon {
         speedrack_proto::connect(&self.socket())
             .await
             .expect("daemon accepts connections")
+    }
+
+    /// Runs `task` now through speedrackctl and waits for that run to finish.
+    pub async fn run_now_and_wait(
+        &self,
+        events: &mut EventWatch,
+        task: &str,
+    ) -> speedrack_proto::v1::Run {
+        self.ctl().ok(&["run-now", task]);
+        events
+            .run_finished(task, WAIT)
+            .await
+            .unwrap_or_else(|| panic!("{task} finishes"))
     }
 
     /// Opens a WatchEvents stream.

@@ -17,5 +17,17 @@ pub use binaries::{binary, build_binaries};
 pub use daemon::{Ctl, Daemon, DaemonBuilder};
 pub use events::EventWatch;
 
+/// The name of the user the tests run as, as the daemon records it.
+pub fn current_user() -> String {
+    let output = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .expect("id runs");
+    String::from_utf8(output.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned()
+}
+
 /// How long any single wait in a test may take before the test fails.
 pub const WAIT: std::time::Duration = std::time::Duration::from_secs(15);

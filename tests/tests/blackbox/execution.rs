@@ -2,17 +2,7 @@
 //! tree, overlap policies, the output cap, retention, kill, missed fires and sudo.
 
 use nix::sys::signal::Signal;
-use speedrack_proto::v1::Run;
-use speedrack_tests::{Daemon, DaemonBuilder, EventWatch, WAIT, procs};
-
-/// Runs `task` now and waits for that run to finish.
-async fn run_once(daemon: &Daemon, events: &mut EventWatch, task: &str) -> Run {
-    daemon.ctl().ok(&["run-now", task]);
-    events
-        .run_finished(task, WAIT)
-        .await
-        .unwrap_or_else(|| panic!("{task} finishes"))
-}
+use speedrack_tests::{Daemon, DaemonBuilder, WAIT, procs};
 
 fn newest(daemon: &Daemon, task: &str) -> serde_json::Value {
     daemon.ctl().json(&["runs", task])["runs"][0].clone()
@@ -42,7 +32,7 @@ async fn failure_rules_and_their_overrides_say_why() {
         ),
     ];
     for (task, status, reason) in cases {
-        run_once(&daemon, &mut events, task).await;
+        daemon.run_now_and_wait(&mut events, task).await;
         let run = newest(&daemon, task);
         assert_eq!(
             (run["status"].as_str(), run["reason"].as_str()),
@@ -95,8 +85,11 @@ async fn kill_ends_a_run_and_records_who() {
     let said = daemon.ctl().ok(&["kill", "long"]);
     assert!(said.starts_with("terminating run"), "{said}");
     let run = events.run_finished("long", WAIT).await.expect("killed");
-    assert_eq!(run.killed_by, current_user());
-    assert_eq!(run.reason, format!("killed by {}", current_user()));
+    assert_eq!(run.killed_by, speedrack_tests::current_user());
+    assert_eq!(
+        run.reason,
+        format!("killed by {}", speedrack_tests::current_user())
+    );
     let refused = daemon.ctl().run(&["kill", "long"]);
     assert_eq!(refused.status.code(), Some(1), "nothing left to kill");
 }
@@ -170,7 +163,7 @@ async fn output_past_the_cap_keeps_head_and_tail_with_a_marker() {
     .settings("output_max_bytes: 1000\n")
     .start();
     let mut events = daemon.watch().await;
-    let run = run_once(&daemon, &mut events, "loud").await;
+    let run = daemon.run_now_and_wait(&mut events, "loud").await;
     assert_eq!(run.stdout_bytes, 5000);
     assert_eq!(run.output_dropped_bytes, 4000);
     let output = daemon.ctl().ok(&["output", "loud"]);
@@ -206,7 +199,7 @@ async fn retention_keeps_max_keep_runs_and_the_retained_failures() {
     let mut events = daemon.watch().await;
     let mut ids = Vec::new();
     for _ in 0..4 {
-        ids.push(run_once(&daemon, &mut events, "flaky").await.id);
+        ids.push(daemon.run_now_and_wait(&mut events, "flaky").await.id);
     }
     let runs = daemon.ctl().json(&["runs", "flaky"]);
     let kept: Vec<i64> = runs["runs"]
@@ -319,7 +312,7 @@ async fn a_missing_sudo_is_an_execution_error_with_the_reason() {
 ",
     );
     let mut events = daemon.watch().await;
-    run_once(&daemon, &mut events, "as_nobody").await;
+    daemon.run_now_and_wait(&mut events, "as_nobody").await;
     let run = newest(&daemon, "as_nobody");
     assert_eq!(run["status"], "execution_error");
     assert!(
@@ -328,7 +321,7 @@ async fn a_missing_sudo_is_an_execution_error_with_the_reason() {
             .is_some_and(|text| text.contains("sudo is not installed")),
         "{run}"
     );
-    run_once(&daemon, &mut events, "lost").await;
+    daemon.run_now_and_wait(&mut events, "lost").await;
     let run = newest(&daemon, "lost");
     assert_eq!(run["status"], "execution_error");
     assert!(
@@ -337,15 +330,4 @@ async fn a_missing_sudo_is_an_execution_error_with_the_reason() {
             .is_some_and(|text| text.contains("/nonexistent/dir")),
         "{run}"
     );
-}
-
-fn current_user() -> String {
-    let output = std::process::Command::new("id")
-        .arg("-un")
-        .output()
-        .expect("id runs");
-    String::from_utf8(output.stdout)
-        .expect("utf-8")
-        .trim()
-        .to_owned()
 }

@@ -149,15 +149,7 @@ async fn the_daemon_hosts_the_web_ui_on_loopback_only() {
 
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("tasks.yaml"), "tasks: []\n").expect("write");
-    let output = std::process::Command::new(speedrack_tests::binary("speedrackd"))
-        .arg("run")
-        .arg("--tasks")
-        .arg(dir.path().join("tasks.yaml"))
-        .arg("--socket")
-        .arg(dir.path().join("d.sock"))
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .args(["--listen", "0.0.0.0:0"])
+    let output = Daemon::command_listening(dir.path(), None, "0.0.0.0:0")
         .stderr(Stdio::piped())
         .output()
         .expect("speedrackd runs");

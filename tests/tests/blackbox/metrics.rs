@@ -5,8 +5,7 @@
 //! `speedrackd::metrics` cover names, buckets and formatting.
 
 use prometheus_parse::{Sample, Scrape, Value};
-use speedrack_proto::v1::Run;
-use speedrack_tests::{Daemon, EventWatch, WAIT};
+use speedrack_tests::{Daemon, WAIT};
 
 const TASKS: &str = "tasks:
   - name: winner
@@ -19,15 +18,6 @@ const TASKS: &str = "tasks:
     command: 'true'
     interval: 1s
 ";
-
-/// Runs `task` now and waits for that run to finish.
-async fn run_once(daemon: &Daemon, events: &mut EventWatch, task: &str) -> Run {
-    daemon.ctl().ok(&["run-now", task]);
-    events
-        .run_finished(task, WAIT)
-        .await
-        .unwrap_or_else(|| panic!("{task} finishes"))
-}
 
 /// A protobuf timestamp's `(seconds, nanos)` in seconds since the epoch, as the gauges give it.
 fn seconds((whole, nanos): (i64, i32)) -> f64 {
@@ -89,9 +79,9 @@ fn observations(scrape: &Scrape, metric: &str, task: &str) -> Option<f64> {
 async fn metrics_scrape_parses_as_prometheus_text() {
     let daemon = Daemon::start(TASKS);
     let mut events = daemon.watch().await;
-    run_once(&daemon, &mut events, "winner").await;
-    let won = run_once(&daemon, &mut events, "winner").await;
-    let lost = run_once(&daemon, &mut events, "loser").await;
+    daemon.run_now_and_wait(&mut events, "winner").await;
+    let won = daemon.run_now_and_wait(&mut events, "winner").await;
+    let lost = daemon.run_now_and_wait(&mut events, "loser").await;
     assert_eq!((won.exit_code, lost.exit_code), (Some(0), Some(3)));
     let ticked = events
         .run_finished("ticker", WAIT)

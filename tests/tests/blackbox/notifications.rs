@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use speedrack_proto::v1::watch_events_response::Event;
 use speedrack_tests::receiver::Receiver;
 use speedrack_tests::smtp::{Mail, SmtpServer};
-use speedrack_tests::{Daemon, DaemonBuilder, EventWatch, WAIT};
+use speedrack_tests::{DaemonBuilder, WAIT};
 
 /// Fails on runs 1, 2 and 5 (fail, fail, success, success, fail), writing why to stderr.
 const FLIP: &str = "n=$(cat count 2>/dev/null || echo 0); echo $((n+1)) > count; \
@@ -25,18 +25,6 @@ email_url_prefix: https://cron.example.org
 script_name: /speedrack
 {extra}"
     )
-}
-
-async fn run_once(
-    daemon: &Daemon,
-    events: &mut EventWatch,
-    task: &str,
-) -> speedrack_proto::v1::Run {
-    daemon.ctl().ok(&["run-now", task]);
-    events
-        .run_finished(task, WAIT)
-        .await
-        .unwrap_or_else(|| panic!("{task} finishes"))
 }
 
 /// Mails arriving within `quiet` of each other, until none does.
@@ -59,7 +47,7 @@ async fn mail_goes_out_on_changes_of_state_only_to_task_and_global_recipients() 
     let mut runs = Vec::new();
     let mut mails = Vec::new();
     for expect_mail in [true, false, true, false, true] {
-        runs.push(run_once(&daemon, &mut events, "flip").await);
+        runs.push(daemon.run_now_and_wait(&mut events, "flip").await);
         if expect_mail {
             mails.push(smtp.next_mail(WAIT).expect("a mail for this run"));
         }
@@ -112,7 +100,7 @@ async fn spam_mails_every_run_and_spam_fail_every_failure() {
         .start();
     let mut events = daemon.watch().await;
     for task in ["chatty", "chatty", "alarmist", "alarmist"] {
-        run_once(&daemon, &mut events, task).await;
+        daemon.run_now_and_wait(&mut events, task).await;
         let mail = smtp
             .next_mail(WAIT)
             .unwrap_or_else(|| panic!("a mail after each {task} run"));
@@ -143,7 +131,7 @@ async fn webhooks_get_the_json_and_the_disabled_switch_stops_only_mail() {
     .settings(&settings)
     .start();
     let mut events = daemon.watch().await;
-    let run = run_once(&daemon, &mut events, "broken").await;
+    let run = daemon.run_now_and_wait(&mut events, "broken").await;
     let received = hook.next(WAIT).await.expect("the webhook is called");
     assert_eq!(received.path, "/hooks/secret-token");
     let json: serde_json::Value = serde_json::from_slice(&received.body).expect("JSON");
@@ -185,7 +173,7 @@ async fn a_dead_mail_server_leaves_the_run_alone_and_records_the_failure() {
             .settings(&settings(port, extra))
             .start();
     let mut events = daemon.watch().await;
-    let run = run_once(&daemon, &mut events, "broken").await;
+    let run = daemon.run_now_and_wait(&mut events, "broken").await;
     assert_eq!(run.reason, "exit status 1", "the run is judged as always");
     events
         .next_matching(WAIT, |event| match event {
@@ -233,7 +221,7 @@ async fn failed_runs_become_sentry_events_and_test_notify_reports_each_channel()
             .settings(&settings)
             .start();
     let mut events = daemon.watch().await;
-    run_once(&daemon, &mut events, "broken").await;
+    daemon.run_now_and_wait(&mut events, "broken").await;
     let envelope = sentry
         .next(WAIT)
         .await

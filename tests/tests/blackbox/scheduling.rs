@@ -70,7 +70,7 @@ async fn run_now_is_recorded_as_manual_with_who_asked() {
 
     let newest = &daemon.ctl().json(&["runs", "patient"])["runs"][0];
     assert_eq!(newest["trigger"], "manual");
-    assert_eq!(newest["requested_by"], current_user());
+    assert_eq!(newest["requested_by"], speedrack_tests::current_user());
     assert_eq!(newest["status"], "success");
     assert_eq!(daemon.ctl().ok(&["output", "patient"]), "manual\n");
     let task = &daemon.ctl().json(&["tasks"])["tasks"][1];
@@ -132,15 +132,4 @@ async fn a_task_never_overlaps_itself() {
         runs["total"], 1,
         "fires during the run were skipped: {runs}"
     );
-}
-
-fn current_user() -> String {
-    let output = std::process::Command::new("id")
-        .arg("-un")
-        .output()
-        .expect("id runs");
-    String::from_utf8(output.stdout)
-        .expect("utf-8")
-        .trim()
-        .to_owned()
 }

@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 
 use reqwest::header::{HeaderMap, HeaderValue};
 use speedrack_tests::web::WebClient;
-use speedrack_tests::{DaemonBuilder, WAIT, binary};
+use speedrack_tests::{Daemon, DaemonBuilder, WAIT, binary};
 
 fn hash_password(password: &str) -> String {
     let mut child = Command::new(binary("speedrackd"))
@@ -119,20 +119,14 @@ fn with_authentication_the_ui_may_listen_beyond_loopback() {
         "web: {auth: proxy_header}\n",
     )
     .expect("write");
-    let mut daemon = Command::new(binary("speedrackd"))
-        .arg("run")
-        .arg("--tasks")
-        .arg(dir.path().join("tasks.yaml"))
-        .arg("--settings")
-        .arg(dir.path().join("settings.yaml"))
-        .arg("--socket")
-        .arg(dir.path().join("d.sock"))
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .args(["--listen", "0.0.0.0:0"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("speedrackd runs");
+    let mut daemon = Daemon::command_listening(
+        dir.path(),
+        Some(&dir.path().join("settings.yaml")),
+        "0.0.0.0:0",
+    )
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("speedrackd runs");
     let stderr = daemon.stderr.take().expect("stderr");
     let ready = std::io::BufRead::lines(std::io::BufReader::new(stderr))
         .map_while(Result::ok)

@@ -84,6 +84,19 @@ pub fn render(chrome: &Chrome, page: Page<'_>) -> Markup {
     }
 }
 
+/// "Tasks › TASK › here", for the pages below a task.
+pub fn task_breadcrumb(urls: &crate::urls::Urls, task: &str, here: Markup) -> Markup {
+    html! {
+        nav aria-label="breadcrumb" {
+            ol.breadcrumb {
+                li.breadcrumb-item { a href=(urls.tasks()) { "Tasks" } }
+                li.breadcrumb-item { a href=(urls.task(task)) { (task) } }
+                li.breadcrumb-item.active aria-current="page" { (here) }
+            }
+        }
+    }
+}
+
 fn live_region(chrome: &Chrome, events: Option<&str>, content: Markup, rest: Markup) -> Markup {
     let inner = html! {
         @if let Some(socket) = &chrome.unreachable {

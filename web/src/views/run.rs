@@ -6,7 +6,7 @@ use maud::{Markup, html};
 use speedrack_proto::v1 as pb;
 
 use crate::names::StreamKind;
-use crate::views::layout::{Chrome, Nav, Page, render};
+use crate::views::layout::{Chrome, Nav, Page, render, task_breadcrumb};
 use crate::views::runs::{exit, trigger};
 use crate::views::status::{badge, run_status};
 use crate::views::time::{bytes, duration, exact, instant, moment};
@@ -58,13 +58,7 @@ pub fn page(chrome: &Chrome, view: &RunView<'_>) -> Markup {
             events: None,
             live: html! {},
             rest: html! {
-                nav aria-label="breadcrumb" {
-                    ol.breadcrumb {
-                        li.breadcrumb-item { a href=(urls.tasks()) { "Tasks" } }
-                        li.breadcrumb-item { a href=(urls.task(&run.task)) { (run.task) } }
-                        li.breadcrumb-item.active aria-current="page" { "run " (run.id) }
-                    }
-                }
+                (task_breadcrumb(urls, &run.task, html! { "run " (run.id) }))
                 (section(chrome, view))
             },
         },

@@ -3,7 +3,7 @@
 use maud::{Markup, html};
 use speedrack_proto::v1 as pb;
 
-use crate::views::layout::{Chrome, Nav, Page, render};
+use crate::views::layout::{Chrome, Nav, Page, render, task_breadcrumb};
 use crate::views::status::{badge, run_status};
 use crate::views::time::{duration, moment};
 
@@ -83,13 +83,7 @@ pub fn history_page(
             events: None,
             live: html! {},
             rest: html! {
-                nav aria-label="breadcrumb" {
-                    ol.breadcrumb {
-                        li.breadcrumb-item { a href=(urls.tasks()) { "Tasks" } }
-                        li.breadcrumb-item { a href=(urls.task(task)) { (task) } }
-                        li.breadcrumb-item.active aria-current="page" { "all runs" }
-                    }
-                }
+                (task_breadcrumb(urls, task, html! { "all runs" }))
                 h1.h4 { "All " (page.total) " runs of " (task) }
                 (table(chrome, task, &page.runs))
                 div.d-flex.gap-3 {
