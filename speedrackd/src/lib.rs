@@ -21,7 +21,7 @@ mod overlap;
 pub mod preview;
 mod recovery;
 mod reload;
-mod retention;
+pub mod retention;
 mod rpc;
 pub mod run;
 mod runtime;

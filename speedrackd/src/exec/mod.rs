@@ -13,6 +13,7 @@ mod command;
 pub mod environment;
 mod group;
 mod reap;
+mod spawner;
 
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
@@ -76,8 +77,15 @@ pub struct Outcome {
     pub notes: Vec<String>,
 }
 
-/// Starts the command. Must be called inside the tokio runtime. An error means it never ran.
-pub fn start(launch: &Launch) -> Result<Started, String> {
+/// A command's process, started but not yet handed to the tokio runtime.
+pub struct Process {
+    spawned: command::Spawned,
+    start_ticks: Option<u64>,
+}
+
+/// Starts the command's process. Plain blocking work that needs no runtime, so a batch can be
+/// started from several threads at once ([`spawn_all`]). An error means it never ran.
+pub fn spawn(launch: &Launch) -> Result<Process, String> {
     for path in [&launch.stdout, &launch.stderr] {
         if let Some(dir) = path.parent() {
             use std::os::unix::fs::DirBuilderExt;
@@ -94,9 +102,30 @@ pub fn start(launch: &Launch) -> Result<Started, String> {
         }
     }
     let spawned = command::spawn(&launch.invocation)?;
+    let start_ticks = start_ticks(spawned.pid);
+    Ok(Process {
+        spawned,
+        start_ticks,
+    })
+}
+
+/// Starts every launch's process, spread over a few threads; one result per launch, in order.
+///
+/// Starting a process costs about as much as the kernel's fork and exec, so fires due at the
+/// same instant would otherwise start one spawn-time apart; see BENCHMARKS.md.
+pub fn spawn_all(launches: &[&Launch]) -> Vec<Result<Process, String>> {
+    spawner::in_parallel(launches, |launch| spawn(launch))
+}
+
+/// Hands a started process to the runtime: its exit and output pipes become things a
+/// supervisor can await. Must be called inside the tokio runtime.
+pub fn watch(process: Process) -> Result<Started, String> {
+    let Process {
+        spawned,
+        start_ticks,
+    } = process;
     let lost =
         |error: std::io::Error| format!("started pid {} but cannot watch it: {error}", spawned.pid);
-    let start_ticks = start_ticks(spawned.pid);
     let child = reap::Child::watch(spawned.pid).map_err(lost)?;
     let stdout = pipe::Receiver::from_owned_fd(OwnedFd::from(spawned.stdout)).map_err(lost)?;
     let stderr = pipe::Receiver::from_owned_fd(OwnedFd::from(spawned.stderr)).map_err(lost)?;

@@ -56,6 +56,15 @@ pub struct NewRun<'a> {
     pub definition: &'a str,
 }
 
+/// Where a running run's processes are: its group, and when the group's leader started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcessGroup {
+    pub run: RunId,
+    pub pgid: i32,
+    /// Identifies the leader across a daemon restart (a reused pid has another start time).
+    pub start_ticks: Option<u64>,
+}
+
 /// A run a dead daemon left `running`, and what identifies its process group.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Orphan {
@@ -114,41 +123,41 @@ impl History {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Records a run as started, before its process exists, and returns its id.
-    pub fn insert_run(&self, run: &NewRun<'_>) -> Result<RunId, HistoryError> {
-        let (trigger_text, requested_by) = match run.trigger {
-            Trigger::Schedule => ("schedule", ""),
-            Trigger::Manual { by } => ("manual", by.as_str()),
-        };
-        let conn = self.conn();
-        conn.execute(
-            "INSERT INTO runs (task, trigger, requested_by, scheduled_at_us, started_at_us, status, definition)
-             VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6)",
-            params![
-                run.task.as_str(),
-                trigger_text,
-                requested_by,
-                run.scheduled_at.timestamp_micros(),
-                run.started_at.timestamp_micros(),
-                run.definition,
-            ],
-        )?;
-        Ok(RunId(conn.last_insert_rowid()))
+    /// Records runs as started, before their processes exist, in one transaction; returns
+    /// their ids in order. Fires due together are written together: each commit rewrites the
+    /// same table and index pages, so one commit per fire was most of a batch's cost.
+    pub fn insert_runs(&self, runs: &[NewRun<'_>]) -> Result<Vec<RunId>, HistoryError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let ids = runs
+            .iter()
+            .map(|run| insert(&tx, run))
+            .collect::<Result<Vec<_>, _>>()?;
+        tx.commit()?;
+        Ok(ids)
     }
 
-    /// Remembers the process group of a running run and when its leader started, so that a
+    /// Records one run as started, before its process exists, and returns its id.
+    pub fn insert_run(&self, run: &NewRun<'_>) -> Result<RunId, HistoryError> {
+        Ok(insert(&self.conn(), run)?)
+    }
+
+    /// Remembers the process group of running runs and when each leader started, so that a
     /// restarted daemon can kill what a crash left behind, and only that.
-    pub fn set_process_group(
-        &self,
-        run: RunId,
-        pgid: i32,
-        start_ticks: Option<u64>,
-    ) -> Result<(), HistoryError> {
-        let ticks = start_ticks.and_then(|ticks| i64::try_from(ticks).ok());
-        self.conn().execute(
-            "UPDATE runs SET pgid = ?1, pgid_start_ticks = ?2 WHERE id = ?3",
-            params![pgid, ticks, run.0],
-        )?;
+    pub fn set_process_groups(&self, groups: &[ProcessGroup]) -> Result<(), HistoryError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut stmt = tx
+                .prepare_cached("UPDATE runs SET pgid = ?1, pgid_start_ticks = ?2 WHERE id = ?3")?;
+            for group in groups {
+                let ticks = group
+                    .start_ticks
+                    .and_then(|ticks| i64::try_from(ticks).ok());
+                stmt.execute(params![group.pgid, ticks, group.run.0])?;
+            }
+        }
+        tx.commit()?;
         Ok(())
     }
 
@@ -249,12 +258,15 @@ impl History {
     }
 
     pub fn count_runs(&self, task: &TaskName) -> Result<u64, HistoryError> {
-        let count: i64 = self.conn().query_row(
-            "SELECT COUNT(*) FROM runs WHERE task = ?1",
-            params![task.as_str()],
-            |row| row.get(0),
-        )?;
-        Ok(u64::try_from(count).unwrap_or(0))
+        let count: Option<i64> = self
+            .conn()
+            .query_row(
+                "SELECT runs FROM task_totals WHERE task = ?1",
+                params![task.as_str()],
+                |row| row.get(0),
+            )
+            .optional()?;
+        Ok(count.map_or(0, from_sql_count))
     }
 
     /// What retention needs of every run of a task, newest first.
@@ -280,7 +292,7 @@ impl History {
     pub fn oldest_over_quota(&self, quota: u64) -> Result<Vec<(TaskName, RunId)>, HistoryError> {
         let conn = self.conn();
         let total: i64 = conn.query_row(
-            "SELECT COALESCE(SUM(stdout_bytes + stderr_bytes), 0) FROM runs",
+            "SELECT COALESCE(SUM(output_bytes), 0) FROM task_totals",
             [],
             |row| row.get(0),
         )?;
@@ -336,7 +348,7 @@ impl History {
     /// Every task name that has history, sorted.
     pub fn task_names(&self) -> Result<Vec<TaskName>, HistoryError> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached("SELECT DISTINCT task FROM runs ORDER BY task")?;
+        let mut stmt = conn.prepare_cached("SELECT task FROM task_totals ORDER BY task")?;
         let names = stmt.query_map([], |row| row.get::<_, String>(0))?;
         let mut out = Vec::new();
         for name in names {
@@ -362,13 +374,21 @@ impl History {
         Ok(out)
     }
 
-    /// Remembers the instant a task last fired by its schedule (for phases and missed fires).
-    pub fn set_last_fire(&self, task: &TaskName, at: DateTime<Utc>) -> Result<(), HistoryError> {
-        self.conn().execute(
-            "INSERT INTO task_fires (task, last_fire_us) VALUES (?1, ?2)
-             ON CONFLICT (task) DO UPDATE SET last_fire_us = excluded.last_fire_us",
-            params![task.as_str(), at.timestamp_micros()],
-        )?;
+    /// Remembers the instant tasks last fired by their schedule (for phases and missed fires),
+    /// in one transaction.
+    pub fn set_last_fires(&self, fires: &[(TaskName, DateTime<Utc>)]) -> Result<(), HistoryError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO task_fires (task, last_fire_us) VALUES (?1, ?2)
+                 ON CONFLICT (task) DO UPDATE SET last_fire_us = excluded.last_fire_us",
+            )?;
+            for (task, at) in fires {
+                stmt.execute(params![task.as_str(), at.timestamp_micros()])?;
+            }
+        }
+        tx.commit()?;
         Ok(())
     }
 
@@ -397,6 +417,26 @@ impl History {
         )?;
         Ok(())
     }
+}
+
+fn insert(conn: &Connection, run: &NewRun<'_>) -> rusqlite::Result<RunId> {
+    let (trigger_text, requested_by) = match run.trigger {
+        Trigger::Schedule => ("schedule", ""),
+        Trigger::Manual { by } => ("manual", by.as_str()),
+    };
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO runs (task, trigger, requested_by, scheduled_at_us, started_at_us, status, definition)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6)",
+    )?;
+    stmt.insert(params![
+        run.task.as_str(),
+        trigger_text,
+        requested_by,
+        run.scheduled_at.timestamp_micros(),
+        run.started_at.timestamp_micros(),
+        run.definition,
+    ])
+    .map(RunId)
 }
 
 fn split_exit(exit: Option<Exit>) -> (Option<i32>, Option<i32>) {

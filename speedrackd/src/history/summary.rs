@@ -1,4 +1,4 @@
-//! Per-task totals over all of history in one pass, for the metrics scrape.
+//! Per-task totals over all of history, for the metrics scrape.
 //!
 //! Read-only and aggregate: it answers how much history holds and when each task last
 //! succeeded; single runs are read by the queries in `mod.rs`.
@@ -21,13 +21,15 @@ pub struct TaskSummary {
 }
 
 impl History {
-    /// Every task that has history, with its totals: one `GROUP BY` over the runs table.
+    /// Every task that has history, with its totals: the trigger-kept totals, and one index
+    /// lookup per task for its last success.
     pub fn task_summaries(&self) -> Result<Vec<TaskSummary>, HistoryError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT task, COUNT(*), COALESCE(SUM(stdout_bytes + stderr_bytes), 0),
-                    MAX(CASE WHEN status = 'success' THEN finished_at_us END)
-             FROM runs GROUP BY task ORDER BY task",
+            "SELECT totals.task, totals.runs, totals.output_bytes,
+                    (SELECT MAX(finished_at_us) FROM runs
+                     WHERE runs.task = totals.task AND runs.status = 'success')
+             FROM task_totals AS totals ORDER BY totals.task",
         )?;
         let rows = stmt.query_map([], |row| {
             Ok((

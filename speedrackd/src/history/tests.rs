@@ -111,7 +111,11 @@ fn runs_left_running_are_closed_as_interrupted_with_their_groups() {
     let (_dir, history) = open();
     let lost = insert(&history, "a", &Trigger::Schedule, 0, 0);
     history
-        .set_process_group(lost, 4242, Some(99))
+        .set_process_groups(&[ProcessGroup {
+            run: lost,
+            pgid: 4242,
+            start_ticks: Some(99),
+        }])
         .expect("pgid");
     let done = insert(&history, "a", &Trigger::Schedule, 1, 1);
     history
@@ -239,4 +243,71 @@ fn summaries_count_runs_and_bytes_and_find_the_last_success() {
         },
     ];
     assert_eq!(summaries, expected);
+}
+
+#[test]
+fn totals_follow_inserts_output_and_deletions() {
+    let (_dir, history) = open();
+    let totals = |history: &History| -> Vec<(TaskName, u64, u64)> {
+        history
+            .task_summaries()
+            .expect("summaries")
+            .into_iter()
+            .map(|summary| (summary.task, summary.runs, summary.output_bytes))
+            .collect()
+    };
+    let first = insert(&history, "a", &Trigger::Schedule, 0, 0);
+    let second = insert(&history, "a", &Trigger::Schedule, 1, 1);
+    assert_eq!(totals(&history), [(name("a"), 2, 0)]);
+    history
+        .finish_run(first, &end(RunStatus::Success, Some(Exit::Code(0))))
+        .expect("finish");
+    assert_eq!(totals(&history), [(name("a"), 2, 12)]);
+    history
+        .finish_run(second, &end(RunStatus::Failure, Some(Exit::Code(1))))
+        .expect("finish");
+    assert_eq!(totals(&history), [(name("a"), 2, 24)]);
+    assert_eq!(history.count_runs(&name("a")).expect("count"), 2);
+
+    history.delete_runs(&[(name("a"), first)]).expect("delete");
+    assert_eq!(totals(&history), [(name("a"), 1, 12)]);
+    history.delete_runs(&[(name("a"), second)]).expect("delete");
+    assert!(totals(&history).is_empty(), "a task without runs drops out");
+    assert!(history.task_names().expect("names").is_empty());
+    assert_eq!(history.count_runs(&name("a")).expect("count"), 0);
+}
+
+#[test]
+fn a_batch_of_runs_and_last_fires_is_written_in_order() {
+    let (_dir, history) = open();
+    let (a, b) = (name("a"), name("b"));
+    let batch: Vec<NewRun<'_>> = [&a, &b, &a]
+        .into_iter()
+        .enumerate()
+        .map(|(index, task)| NewRun {
+            task,
+            trigger: &Trigger::Schedule,
+            scheduled_at: at(index as i64),
+            started_at: at(index as i64),
+            definition: "name: x\n",
+        })
+        .collect();
+    let ids = history.insert_runs(&batch).expect("insert");
+    assert_eq!(ids.len(), 3);
+    assert!(ids.windows(2).all(|pair| pair[0] < pair[1]));
+    let tasks: Vec<TaskName> = ids
+        .iter()
+        .map(|id| history.get_run(*id).expect("read").expect("exists").task)
+        .collect();
+    assert_eq!(tasks, [a.clone(), b.clone(), a.clone()]);
+
+    history
+        .set_last_fires(&[(a.clone(), at(1)), (b.clone(), at(2))])
+        .expect("fires");
+    history
+        .set_last_fires(&[(a.clone(), at(3))])
+        .expect("fires");
+    let fires = history.last_fires().expect("read");
+    assert_eq!(fires.get(&a), Some(&at(3)));
+    assert_eq!(fires.get(&b), Some(&at(2)));
 }

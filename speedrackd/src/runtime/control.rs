@@ -167,7 +167,7 @@ impl Runtime {
             }
         }
         self.settings = settings;
-        self.tasks = Arc::new(tasks);
+        self.set_tasks(tasks);
         self.last_reload_at = Some(now);
         tracing::info!(
             added = result.added.len(),

@@ -7,10 +7,12 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::launch::{Finished, Request, apply_end, launch};
-use super::{ControlError, Pending, Runtime};
+use super::launch::{Finished, Prepared, Request, apply_end, complete, prepare, prepare_all};
+use super::{ControlError, Pending, Runtime, valid_def};
 use crate::config::{OnMissed, TaskDef, TaskName};
 use crate::events::Event;
+use crate::exec::{self, Launch};
+use crate::history::ProcessGroup;
 use crate::overlap::{Decision, decide};
 use crate::run::{RunRecord, Trigger};
 use crate::scheduler::{Fire, fires_between};
@@ -21,13 +23,19 @@ const REAP_WAIT: Duration = Duration::from_secs(5);
 impl Runtime {
     pub(super) fn fire_due(&mut self) {
         let now = self.clock.now();
-        for Fire { task, due, missed } in self.scheduler.due(now) {
+        let fires = self.scheduler.due(now);
+        let last_fires: Vec<(TaskName, DateTime<Utc>)> = fires
+            .iter()
+            .map(|fire| (fire.task.clone(), fire.due))
+            .collect();
+        if let Err(error) = self.history.set_last_fires(&last_fires) {
+            tracing::error!(fires = fires.len(), "cannot record the last fires: {error}");
+        }
+        let mut batch = Vec::new();
+        for Fire { task, due, missed } in fires {
             let Some(def) = self.def(&task).cloned() else {
                 continue;
             };
-            if let Err(error) = self.history.set_last_fire(&task, due) {
-                tracing::error!(task = %task, "cannot record the last fire: {error}");
-            }
             if !missed.is_empty() {
                 tracing::warn!(task = %task, missed = missed.len(), "fires were missed (the clock jumped or the machine stalled)");
             }
@@ -42,8 +50,11 @@ impl Runtime {
                     );
                 }
             }
-            self.fire(&def, Trigger::Schedule, due);
+            if self.admit(&def, Trigger::Schedule, due) {
+                batch.push((def, due));
+            }
         }
+        self.start_batch(&batch);
     }
 
     /// Queues the fires a task missed between its last fire and `now`, per its `on_missed`.
@@ -95,28 +106,24 @@ impl Runtime {
         }
     }
 
-    /// Applies the task's overlap policy to one fire.
-    pub(super) fn fire(
-        &mut self,
-        def: &TaskDef,
-        trigger: Trigger,
-        due: DateTime<Utc>,
-    ) -> Option<RunRecord> {
+    /// Applies the task's overlap policy to one fire: true when it should start now; otherwise
+    /// the fire was skipped, queued, or queued behind the kill of the running run.
+    fn admit(&mut self, def: &TaskDef, trigger: Trigger, due: DateTime<Utc>) -> bool {
         let running = self.running_of(&def.name);
         let queued = self
             .pending
             .get(&def.name)
             .is_some_and(|queue| !queue.is_empty());
         match decide(def.overlap, running.len(), queued) {
-            Decision::Start => self.start_logged(def, trigger, due),
+            Decision::Start => true,
             Decision::Skip => {
                 *self.skipped_fires.entry(def.name.clone()).or_default() += 1;
                 tracing::info!(task = %def.name, run = ?running.first(), "skipped a fire: the task is still running");
-                None
+                false
             }
             Decision::Queue => {
                 self.enqueue(&def.name, Pending { trigger, due });
-                None
+                false
             }
             Decision::ReplaceThenStart => {
                 let by = format!(
@@ -125,7 +132,7 @@ impl Runtime {
                 );
                 self.kill_runs(&def.name, &by);
                 self.enqueue(&def.name, Pending { trigger, due });
-                None
+                false
             }
         }
     }
@@ -151,17 +158,94 @@ impl Runtime {
         trigger: Trigger,
         due: DateTime<Utc>,
     ) -> Result<RunRecord, ControlError> {
-        let request = Request {
+        let prepared = prepare(self.request(def, trigger, due), &self.history, &self.clock)?;
+        let process = exec::spawn(prepared.launch());
+        let (record, group) = self.started(def, due, prepared, process)?;
+        if let Some(group) = group {
+            self.store_groups(&[group]);
+        }
+        Ok(record)
+    }
+
+    /// Starts fires due together: every run's row first, then all their processes at once.
+    fn start_batch(&mut self, batch: &[(TaskDef, DateTime<Utc>)]) {
+        let requests: Vec<Request<'_>> = batch
+            .iter()
+            .map(|(def, due)| Request {
+                def,
+                settings: &self.settings,
+                trigger: Trigger::Schedule,
+                due: *due,
+            })
+            .collect();
+        let prepared = match prepare_all(&requests, &self.history, &self.clock) {
+            Ok(prepared) => prepared,
+            Err(error) => {
+                tracing::error!(
+                    fires = batch.len(),
+                    "cannot record the runs of due fires: {error}"
+                );
+                return;
+            }
+        };
+        let launches: Vec<&Launch> = prepared.iter().map(Prepared::launch).collect();
+        let processes = exec::spawn_all(&launches);
+        let mut groups = Vec::with_capacity(batch.len());
+        for (((def, due), run), process) in batch.iter().zip(prepared).zip(processes) {
+            match self.started(def, *due, run, process) {
+                Ok((_, group)) => groups.extend(group),
+                Err(error) => tracing::error!(task = %def.name, "cannot record a run: {error}"),
+            }
+        }
+        self.store_groups(&groups);
+    }
+
+    /// A crash recovery can still find the runs' processes by their environment, so a failure
+    /// here is logged, not fatal to the runs.
+    fn store_groups(&self, groups: &[ProcessGroup]) {
+        if let Err(error) = self.history.set_process_groups(groups) {
+            tracing::error!(
+                runs = groups.len(),
+                "cannot record the process groups of runs: {error}"
+            );
+        }
+    }
+
+    fn request<'a>(
+        &'a self,
+        def: &'a TaskDef,
+        trigger: Trigger,
+        due: DateTime<Utc>,
+    ) -> Request<'a> {
+        Request {
             def,
             settings: &self.settings,
             trigger,
             due,
-        };
-        let (record, in_flight) = launch(request, &self.history, &self.clock, &self.finished_tx)?;
+        }
+    }
+
+    /// Supervises a run whose process was started (or failed to), and tells everyone. Returns
+    /// the run's process group, for the caller to store.
+    fn started(
+        &mut self,
+        def: &TaskDef,
+        due: DateTime<Utc>,
+        prepared: Prepared,
+        process: Result<exec::Process, String>,
+    ) -> Result<(RunRecord, Option<ProcessGroup>), ControlError> {
+        let (record, in_flight) = complete(
+            prepared,
+            process,
+            &self.history,
+            &self.clock,
+            &self.finished_tx,
+        )?;
         *self.runs_since_start.entry(def.name.clone()).or_default() += 1;
         // Only a scheduled run has a due instant to be late for.
         let lateness = (record.trigger == Trigger::Schedule).then(|| record.started_at - due);
         self.metrics.run_started(&def.name, lateness);
+        let group = in_flight.as_ref().map(|in_flight| in_flight.group);
         match in_flight {
             Some(in_flight) => {
                 let lateness_ms = (record.started_at - due).num_milliseconds();
@@ -180,7 +264,7 @@ impl Runtime {
             }
         }
         self.emit(Event::TaskChanged(def.name.clone()));
-        Ok(record)
+        Ok((record, group))
     }
 
     /// Ends every run of a task early; returns how many were asked to stop.
@@ -210,8 +294,9 @@ impl Runtime {
             Ok(Some(mut record)) => {
                 apply_end(&mut record, finished.end);
                 // Removed tasks (a reload while they ran) notify no one.
+                // The set is shared so that notifying may borrow the notifier mutably.
                 let tasks = Arc::clone(&self.tasks);
-                if let Some(def) = tasks.valid().find(|def| def.name == record.task) {
+                if let Some(def) = valid_def(&tasks, &self.task_index, &record.task) {
                     self.notifier.run_finished(&self.settings, def, &record);
                 }
                 let duration = record

@@ -1,5 +1,6 @@
-//! Starting one run: the history row first, then the process, then a supervisor task that
-//! waits for it, judges it and reports its end. The loop never waits on a child itself.
+//! Starting runs: the history row first (`prepare`), then the process (`exec::spawn`, for a
+//! batch from several threads), then a supervisor task that waits for it, judges it and reports
+//! its end (`complete`). The loop never waits on a child itself.
 
 use std::sync::Arc;
 
@@ -11,7 +12,7 @@ use crate::config::{Settings, TaskDef, TaskName};
 use crate::exec::environment::{RunFacts, run_environment};
 use crate::exec::{self, Invocation, Launch, Outcome};
 use crate::history::output::{Stream, stream_path};
-use crate::history::{History, HistoryError, NewRun};
+use crate::history::{History, HistoryError, NewRun, ProcessGroup};
 use crate::run::{RunEnd, RunId, RunRecord, RunStatus, Trigger, Usage};
 use crate::verdict::{Evidence, FailureRules, judge};
 
@@ -28,6 +29,8 @@ pub struct Finished {
 pub struct InFlight {
     pub task: TaskName,
     pub started_at: DateTime<Utc>,
+    /// For history, so a restarted daemon can find what a crash left behind.
+    pub group: ProcessGroup,
     /// Send who asks, and the run is terminated like a timeout.
     pub kill: mpsc::UnboundedSender<String>,
 }
@@ -40,39 +43,103 @@ pub struct Request<'a> {
     pub due: DateTime<Utc>,
 }
 
-/// Records and starts a run. `Ok((record, None))` means the row exists but the process could not
-/// start; the record then already carries the execution error.
-pub fn launch(
+/// A run recorded in history whose process is not started yet.
+pub struct Prepared {
+    record: RunRecord,
+    launch: Launch,
+    rules: FailureRules,
+}
+
+impl Prepared {
+    pub fn launch(&self) -> &Launch {
+        &self.launch
+    }
+}
+
+/// Records a run as started, before its process exists.
+pub fn prepare(
     request: Request<'_>,
     history: &History,
     clock: &Arc<dyn Clock>,
-    finished: &mpsc::UnboundedSender<Finished>,
-) -> Result<(RunRecord, Option<InFlight>), HistoryError> {
+) -> Result<Prepared, HistoryError> {
+    let started_at = clock.now();
+    let run = history.insert_run(&new_run(&request, started_at))?;
+    Ok(prepared(&request, run, started_at, history))
+}
+
+/// Records runs due together as started, in one transaction.
+pub fn prepare_all(
+    requests: &[Request<'_>],
+    history: &History,
+    clock: &Arc<dyn Clock>,
+) -> Result<Vec<Prepared>, HistoryError> {
+    let started_at = clock.now();
+    let new_runs: Vec<NewRun<'_>> = requests
+        .iter()
+        .map(|request| new_run(request, started_at))
+        .collect();
+    let runs = history.insert_runs(&new_runs)?;
+    Ok(requests
+        .iter()
+        .zip(runs)
+        .map(|(request, run)| prepared(request, run, started_at, history))
+        .collect())
+}
+
+fn new_run<'a>(request: &'a Request<'_>, started_at: DateTime<Utc>) -> NewRun<'a> {
+    NewRun {
+        task: &request.def.name,
+        trigger: &request.trigger,
+        scheduled_at: request.due,
+        started_at,
+        definition: &request.def.definition,
+    }
+}
+
+fn prepared(
+    request: &Request<'_>,
+    run: RunId,
+    started_at: DateTime<Utc>,
+    history: &History,
+) -> Prepared {
     let Request {
         def,
         settings,
         trigger,
         due,
     } = request;
-    let started_at = clock.now();
-    let new_run = NewRun {
-        task: &def.name,
-        trigger: &trigger,
-        scheduled_at: due,
-        started_at,
-        definition: &def.definition,
-    };
-    let run = history.insert_run(&new_run)?;
-    let mut record = RunRecord::started(
+    let record = RunRecord::started(
         run,
         def.name.clone(),
-        trigger,
-        due,
+        trigger.clone(),
+        *due,
         started_at,
         def.definition.clone(),
     );
-    let launch = launch_of(def, settings, &record, history);
-    let started = match exec::start(&launch) {
+    Prepared {
+        launch: launch_of(def, settings, &record, history),
+        rules: failure_rules(def, settings),
+        record,
+    }
+}
+
+/// Hands a prepared run's process (see `exec::spawn`) to a supervisor task that waits for it,
+/// judges it and reports its end. `Ok((record, None))` means the process could not start; the
+/// record then already carries the execution error. The caller stores the run's process group.
+pub fn complete(
+    prepared: Prepared,
+    process: Result<exec::Process, String>,
+    history: &History,
+    clock: &Arc<dyn Clock>,
+    finished: &mpsc::UnboundedSender<Finished>,
+) -> Result<(RunRecord, Option<InFlight>), HistoryError> {
+    let Prepared {
+        mut record,
+        launch,
+        rules,
+    } = prepared;
+    let run = record.id;
+    let started = match process.and_then(exec::watch) {
         Ok(started) => started,
         Err(message) => {
             let end = RunEnd {
@@ -84,15 +151,18 @@ pub fn launch(
             return Ok((record, None));
         }
     };
-    history.set_process_group(run, started.process_group, started.start_ticks)?;
     let (kill, kills) = mpsc::unbounded_channel();
     let in_flight = InFlight {
-        task: def.name.clone(),
-        started_at,
+        task: record.task.clone(),
+        started_at: record.started_at,
+        group: ProcessGroup {
+            run,
+            pgid: started.process_group,
+            start_ticks: started.start_ticks,
+        },
         kill,
     };
-    let rules = failure_rules(def, settings);
-    let (clock, finished, task) = (Arc::clone(clock), finished.clone(), def.name.clone());
+    let (clock, finished, task) = (Arc::clone(clock), finished.clone(), record.task.clone());
     tokio::spawn(async move {
         let outcome = exec::supervise(started, &launch, kills).await;
         let end = end_of(&outcome, &launch, &rules, clock.now());

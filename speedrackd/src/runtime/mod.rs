@@ -23,7 +23,7 @@ pub use command::{Command, ControlError, LiveState, RunNowOutcome, Snapshot};
 use launch::{Finished, InFlight};
 
 use crate::clock::Clock;
-use crate::config::{Settings, TaskDef, TaskName, TaskSet};
+use crate::config::{Settings, TaskDef, TaskEntry, TaskName, TaskSet};
 use crate::events::{Event, Stamped};
 use crate::history::History;
 use crate::metrics::Metrics;
@@ -54,6 +54,9 @@ pub struct Runtime {
     clock: Arc<dyn Clock>,
     settings: Settings,
     tasks: Arc<TaskSet>,
+    /// Where each valid task sits in `tasks.entries`: a fire looks its task up by name, and a
+    /// scan would cost O(tasks) per fire.
+    task_index: HashMap<TaskName, usize>,
     scheduler: Scheduler,
     suspension: HashMap<TaskName, bool>,
     history: Arc<History>,
@@ -95,6 +98,7 @@ impl Runtime {
             clock,
             settings,
             tasks: Arc::new(TaskSet::default()),
+            task_index: HashMap::new(),
             scheduler: Scheduler::default(),
             suspension: remembered.suspension,
             notifier: Notifier::new(Arc::clone(&history), Some(announcer)),
@@ -126,7 +130,7 @@ impl Runtime {
                 runtime.catch_up(def, last_fire, now);
             }
         }
-        runtime.tasks = Arc::new(tasks);
+        runtime.set_tasks(tasks);
         runtime
     }
 
@@ -171,7 +175,20 @@ impl Runtime {
     }
 
     fn def(&self, task: &TaskName) -> Option<&TaskDef> {
-        self.tasks.valid().find(|def| &def.name == task)
+        valid_def(&self.tasks, &self.task_index, task)
+    }
+
+    fn set_tasks(&mut self, tasks: TaskSet) {
+        self.task_index = tasks
+            .entries
+            .iter()
+            .enumerate()
+            .filter_map(|(index, entry)| match entry {
+                TaskEntry::Valid(def) => Some((def.name.clone(), index)),
+                TaskEntry::Broken(_) => None,
+            })
+            .collect();
+        self.tasks = Arc::new(tasks);
     }
 
     fn running_of(&self, task: &TaskName) -> Vec<RunId> {
@@ -199,6 +216,18 @@ impl Runtime {
             at: self.clock.now(),
             event,
         });
+    }
+}
+
+/// The valid task named `task`, found through `index` (see `Runtime::task_index`).
+fn valid_def<'a>(
+    tasks: &'a TaskSet,
+    index: &HashMap<TaskName, usize>,
+    task: &TaskName,
+) -> Option<&'a TaskDef> {
+    match tasks.entries.get(*index.get(task)?)? {
+        TaskEntry::Valid(def) => Some(def),
+        TaskEntry::Broken(_) => None,
     }
 }
 

@@ -53,6 +53,16 @@ impl BenchDaemon {
     /// Starts a daemon on `tasks_yaml` (and `settings_yaml` if any) and waits until it is ready.
     pub fn start(tasks_yaml: &str, settings_yaml: Option<&str>) -> Result<BenchDaemon> {
         let dir = tempfile::tempdir().context("cannot create a temp dir")?;
+        BenchDaemon::start_in(dir, tasks_yaml, settings_yaml)
+    }
+
+    /// Like [`BenchDaemon::start`], in a directory the bench prepared: its `data/` may already
+    /// hold history (see [`BenchDaemon::data_dir_of`]).
+    pub fn start_in(
+        dir: TempDir,
+        tasks_yaml: &str,
+        settings_yaml: Option<&str>,
+    ) -> Result<BenchDaemon> {
         std::fs::write(dir.path().join("tasks.yaml"), tasks_yaml)?;
         let mut command = Command::new(binary("speedrackd")?);
         command
@@ -62,7 +72,7 @@ impl BenchDaemon {
             .arg("--socket")
             .arg(dir.path().join("speedrackd.sock"))
             .arg("--data-dir")
-            .arg(dir.path().join("data"))
+            .arg(BenchDaemon::data_dir_of(dir.path()))
             .args(["--listen", "127.0.0.1:0"])
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
@@ -106,6 +116,15 @@ impl BenchDaemon {
                 return Ok(daemon);
             }
         }
+    }
+
+    /// The data dir a daemon started in `dir` uses.
+    pub fn data_dir_of(dir: &Path) -> PathBuf {
+        dir.join("data")
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        BenchDaemon::data_dir_of(self.dir.path())
     }
 
     pub fn pid(&self) -> u32 {

@@ -2,7 +2,8 @@
 //!
 //! The child is `date +%s%N`, which `sh -c` execs directly, so its stdout is the instant the
 //! command began (after the fork and both execs). Lateness is that instant minus the run's
-//! `scheduled_at`. The daemon's own `started_at` is reported beside it.
+//! `scheduled_at`. The daemon's own `started_at` is reported beside it, and so is the machine's
+//! floor: the same 50 children started at once by this process (`spawn_floor`).
 
 use std::time::Duration;
 
@@ -12,7 +13,8 @@ use speedrack_proto::v1::speedrack_client::SpeedrackClient;
 use tonic::transport::Channel;
 
 use super::daemon::BenchDaemon;
-use super::report::{Report, percentile};
+use super::report::Report;
+use super::spawn_floor::{self, CHILD_COMMAND};
 
 const TASKS: usize = 50;
 
@@ -20,19 +22,19 @@ fn tasks_yaml() -> String {
     let mut yaml = String::from("tasks:\n");
     for index in 0..TASKS {
         yaml.push_str(&format!(
-            "  - name: late_{index}\n    command: date +%s%N\n    cron: '* * * * * *'\n    max_keep: 100000\n"
+            "  - name: late_{index}\n    command: {CHILD_COMMAND}\n    cron: '* * * * * *'\n    max_keep: 100000\n"
         ));
     }
     yaml
 }
 
 /// Nanoseconds since the epoch of a protobuf timestamp.
-pub fn nanos(timestamp: Option<&prost_types::Timestamp>) -> Option<i128> {
+fn nanos(timestamp: Option<&prost_types::Timestamp>) -> Option<i128> {
     timestamp.map(|t| i128::from(t.seconds) * 1_000_000_000 + i128::from(t.nanos))
 }
 
 /// Every scheduled run of `task`, all pages.
-pub async fn all_runs(client: &mut SpeedrackClient<Channel>, task: &str) -> Result<Vec<pb::Run>> {
+async fn all_runs(client: &mut SpeedrackClient<Channel>, task: &str) -> Result<Vec<pb::Run>> {
     let mut runs = Vec::new();
     let mut page_token = String::new();
     loop {
@@ -67,65 +69,70 @@ async fn child_start(client: &mut SpeedrackClient<Channel>, run: i64) -> Result<
     Ok(String::from_utf8_lossy(&output.data).trim().parse().ok())
 }
 
-/// Runs the scenario for `seconds`.
-pub async fn run(seconds: u64) -> Result<Report> {
-    let daemon = BenchDaemon::start(&tasks_yaml(), None)?;
-    tokio::time::sleep(Duration::from_secs(seconds)).await;
-    let mut client = daemon.client().await?;
-    let mut child_late = Vec::new();
-    let mut daemon_late = Vec::new();
-    for index in 0..TASKS {
-        for run in all_runs(&mut client, &format!("late_{index}")).await? {
+/// How late the runs of some tasks began, in ms after their due instants, each sorted.
+pub struct Lateness {
+    /// The child's own start (its stdout).
+    pub child: Vec<f64>,
+    /// The run's `started_at`: when the daemon took the fire up.
+    pub daemon: Vec<f64>,
+}
+
+/// Reads every scheduled run of `tasks` and its output.
+pub async fn measure(
+    client: &mut SpeedrackClient<Channel>,
+    tasks: impl Iterator<Item = String>,
+) -> Result<Lateness> {
+    let mut lateness = Lateness {
+        child: Vec::new(),
+        daemon: Vec::new(),
+    };
+    for task in tasks {
+        for run in all_runs(client, &task).await? {
             let Some(due) = nanos(run.scheduled_at.as_ref()) else {
                 continue;
             };
             if let Some(started) = nanos(run.started_at.as_ref()) {
-                daemon_late.push((started - due) as f64 / 1e6);
+                lateness.daemon.push((started - due) as f64 / 1e6);
             }
-            if let Some(child) = child_start(&mut client, run.id).await? {
-                child_late.push((child - due) as f64 / 1e6);
+            if let Some(child) = child_start(client, run.id).await? {
+                lateness.child.push((child - due) as f64 / 1e6);
             }
         }
     }
+    lateness.child.sort_by(f64::total_cmp);
+    lateness.daemon.sort_by(f64::total_cmp);
+    Ok(lateness)
+}
+
+/// Runs the scenario for `seconds`.
+pub async fn run(seconds: u64) -> Result<Report> {
+    let floor = spawn_floor::measure(TASKS, 10)?;
+    let daemon = BenchDaemon::start(&tasks_yaml(), None)?;
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    let mut client = daemon.client().await?;
+    let Lateness {
+        child: child_late,
+        daemon: daemon_late,
+    } = measure(&mut client, (0..TASKS).map(|index| format!("late_{index}"))).await?;
     drop(daemon);
-    child_late.sort_by(f64::total_cmp);
-    daemon_late.sort_by(f64::total_cmp);
     let mut report = Report::new("lateness");
     report.add("runs measured", child_late.len() as f64, "runs");
-    report.add(
-        "child start lateness p50",
-        percentile(&child_late, 50.0),
+    report.spread(
+        "child start lateness",
+        &child_late,
         "ms",
+        [None, Some(2.0), Some(10.0)],
     );
-    report.at_most(
-        "child start lateness p99",
-        percentile(&child_late, 99.0),
+    report.spread("daemon started_at lateness", &daemon_late, "ms", [None; 3]);
+    report.spread(
+        &format!("machine: start {TASKS} at once, child"),
+        &floor.lateness_ms,
         "ms",
-        2.0,
-    );
-    report.at_most(
-        "child start lateness max",
-        percentile(&child_late, 100.0),
-        "ms",
-        10.0,
-    );
-    report.add(
-        "daemon started_at lateness p50",
-        percentile(&daemon_late, 50.0),
-        "ms",
-    );
-    report.add(
-        "daemon started_at lateness p99",
-        percentile(&daemon_late, 99.0),
-        "ms",
-    );
-    report.add(
-        "daemon started_at lateness max",
-        percentile(&daemon_late, 100.0),
-        "ms",
+        [None; 3],
     );
     report.note(format!(
-        "{TASKS} tasks on cron '* * * * * *' for {seconds} s; child = date +%s%N exec'd by sh -c"
+        "{TASKS} tasks on cron '* * * * * *' for {seconds} s; child = {CHILD_COMMAND} exec'd by sh -c; machine floor from {} spawning threads, 10 batches",
+        floor.threads
     ));
     Ok(report)
 }

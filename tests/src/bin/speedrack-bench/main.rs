@@ -9,9 +9,12 @@
 mod api;
 mod daemon;
 mod footprint;
+mod history;
 mod lateness;
 mod procfs;
 mod report;
+mod scale;
+mod spawn_floor;
 mod throughput;
 
 use std::path::PathBuf;
@@ -37,6 +40,8 @@ enum Scenario {
     Footprint,
     Api,
     Throughput,
+    History,
+    Scale,
 }
 
 #[tokio::main]
@@ -47,6 +52,8 @@ async fn main() -> Result<()> {
         Scenario::Footprint => footprint::run(args.seconds).await?,
         Scenario::Api => api::run().await?,
         Scenario::Throughput => throughput::run(args.seconds.min(30)).await?,
+        Scenario::History => history::run().await?,
+        Scenario::Scale => scale::run(args.seconds).await?,
     };
     let machine = procfs::machine();
     report.print(&machine);

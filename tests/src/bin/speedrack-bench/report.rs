@@ -63,6 +63,27 @@ impl Report {
         });
     }
 
+    /// p50, p99 and max of sorted values, each checked against its limit when one is given.
+    pub fn spread(
+        &mut self,
+        name: &str,
+        sorted: &[f64],
+        unit: &'static str,
+        limits: [Option<f64>; 3],
+    ) {
+        for ((label, p), limit) in [("p50", 50.0), ("p99", 99.0), ("max", 100.0)]
+            .into_iter()
+            .zip(limits)
+        {
+            let name = format!("{name} {label}");
+            let value = percentile(sorted, p);
+            match limit {
+                Some(limit) => self.at_most(&name, value, unit, limit),
+                None => self.add(&name, value, unit),
+            }
+        }
+    }
+
     pub fn note(&mut self, text: impl Into<String>) {
         self.notes.push(text.into());
     }
