@@ -26,7 +26,7 @@ mod rpc;
 pub mod run;
 mod runtime;
 pub mod schedule;
-mod scheduler;
+pub mod scheduler;
 pub mod socket;
 pub mod startup;
 mod verdict;

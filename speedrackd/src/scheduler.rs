@@ -2,6 +2,8 @@
 //!
 //! A state machine over data. It does not read the clock, spawn processes, or know whether a
 //! task is running; the runtime asks it `due(now)` and `next_wakeup()` and acts on the answers.
+//! It is public so benchmarks can drive it directly; the daemon itself uses it only from the
+//! runtime loop.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -13,6 +15,7 @@ use crate::schedule::Schedule;
 /// A task that the schedule says should start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fire {
+    /// The task to start.
     pub task: TaskName,
     /// The instant the schedule named (the run may start a little after it).
     pub due: DateTime<Utc>,
@@ -61,6 +64,7 @@ impl Scheduler {
         self.entries.insert(task, entry);
     }
 
+    /// Forgets a task and its queued fire; unknown tasks are ignored.
     pub fn remove(&mut self, task: &TaskName) {
         if let Some(entry) = self.entries.remove(task)
             && let Some(next) = entry.next

@@ -49,10 +49,15 @@ pub enum ConfigError {
 }
 
 impl ConfigError {
-    fn invalid(path: &Path, error: &serde_yaml::Error) -> ConfigError {
+    /// `text` is the file's content: some errors come without a position and get one from it.
+    fn invalid(path: &Path, text: &str, error: &serde_yaml::Error) -> ConfigError {
+        let line = match error.location() {
+            Some(location) => location.line(),
+            None => yaml_lines::document_line(text),
+        };
         ConfigError::Invalid {
             path: path.to_path_buf(),
-            line: error.location().map(|l| l.line()),
+            line: Some(line),
             message: strip_location(&error.to_string()),
         }
     }
@@ -72,14 +77,14 @@ pub fn load_settings(path: Option<&Path>) -> Result<Settings, ConfigError> {
         return Ok(Settings::default());
     };
     let text = read(path)?;
-    parse_settings(&text).map_err(|error| ConfigError::invalid(path, &error))
+    parse_settings(&text).map_err(|error| ConfigError::invalid(path, &text, &error))
 }
 
 /// Reads and validates the tasks file; `default_tz` is the zone of tasks that name none.
 /// Broken tasks are entries of the set, not errors.
 pub fn load_tasks(path: &Path, default_tz: Tz) -> Result<TaskSet, ConfigError> {
     let text = read(path)?;
-    parse_tasks(&text, path, default_tz).map_err(|error| ConfigError::invalid(path, &error))
+    parse_tasks(&text, path, default_tz).map_err(|error| ConfigError::invalid(path, &text, &error))
 }
 
 /// The zone of tasks that name none: the settings' `timezone`, else the system's own zone, else
@@ -104,4 +109,31 @@ fn read(path: &Path) -> Result<String, ConfigError> {
         path: path.to_path_buf(),
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal_line(error: &serde_yaml::Error, text: &str) -> Option<usize> {
+        match ConfigError::invalid(Path::new("file.yaml"), text, error) {
+            ConfigError::Invalid { line, .. } => line,
+            other => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn whole_file_errors_name_a_line_even_when_serde_yaml_gives_none() {
+        // Found by the property tests: serde_yaml reports these without a position.
+        let tasks = [("{}\u{11280}", 1), ("tasks: []\n---\ntasks: []\n", 2)];
+        for (text, line) in tasks {
+            let error = parse_tasks(text, Path::new("t.yaml"), Tz::UTC).expect_err(text);
+            assert_eq!(refusal_line(&error, text), Some(line), "{text:?}: {error}");
+        }
+        let settings = [("# comment\n- a\n", 2), ("app_name: a\n---\nshell: b\n", 2)];
+        for (text, line) in settings {
+            let error = parse_settings(text).expect_err(text);
+            assert_eq!(refusal_line(&error, text), Some(line), "{text:?}: {error}");
+        }
+    }
 }

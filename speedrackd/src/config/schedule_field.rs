@@ -41,7 +41,12 @@ pub fn schedule_of(fields: &mut Fields<'_>, tz: Tz) -> Option<(Schedule, String)
 }
 
 fn interval(fields: &mut Fields<'_>) -> Option<(Schedule, String)> {
-    let text = fields.text("interval")?;
+    // `interval:` with nothing after it is an empty interval, not a missing one: without this it
+    // would be neither an error nor a schedule.
+    let text = match fields.get("interval") {
+        Some(Value::Null) => String::new(),
+        _ => fields.text("interval")?,
+    };
     match parse_interval(&text) {
         Ok(period) => Some((
             Schedule::Interval(period),

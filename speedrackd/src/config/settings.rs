@@ -5,12 +5,15 @@
 //! One struct is both what the file says and what the daemon uses: every field has a default and
 //! the custom (de)serializers below validate as they read, so no second copy of the keys exists.
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono_tz::Tz;
-use serde::{Deserialize, Serialize};
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use speedrack_web::auth::WebSettings;
 
 use super::notify_settings::{EmailSettings, NotifySettings};
 
@@ -59,7 +62,7 @@ pub struct Settings {
     #[serde(alias = "APP_NAME")]
     pub app_name: String,
     /// Path prefix of every URL the web UI generates (seed SCRIPT_NAME), e.g. `/speedrack`.
-    #[serde(alias = "SCRIPT_NAME")]
+    #[serde(alias = "SCRIPT_NAME", deserialize_with = "script_name")]
     pub script_name: String,
     /// Runs listed on a task page before "show all".
     #[serde(alias = "EXECUTION_DISPLAY")]
@@ -75,7 +78,8 @@ pub struct Settings {
     /// Where the web UI listens when speedrackd hosts it.
     pub listen: SocketAddr,
     /// The web UI's authentication (`auth: none | basic | proxy_header`).
-    pub web: speedrack_web::auth::WebSettings,
+    #[serde(deserialize_with = "web_settings")]
+    pub web: WebSettings,
     pub email: EmailSettings,
     pub notify: NotifySettings,
     /// Failed runs become Sentry events; the DSN holds a key, so it is shown redacted.
@@ -96,7 +100,49 @@ pub struct Settings {
     seed_email_to_global: Option<Vec<String>>,
 }
 
-fn seed_addresses<'de, D: serde::Deserializer<'de>>(
+// The two checks below run inside a visitor: serde_yaml gives an error the position of the value
+// being visited, whereas one raised after reading would carry the enclosing mapping's position.
+
+fn script_name<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    struct ScriptName;
+    impl Visitor<'_> for ScriptName {
+        type Value = String;
+
+        fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+            formatter.write_str("a path prefix like /speedrack")
+        }
+
+        fn visit_str<E: de::Error>(self, name: &str) -> Result<String, E> {
+            if !name.is_empty() && (!name.starts_with('/') || name.ends_with('/')) {
+                return Err(E::custom(format!(
+                    "script_name {name:?} must start with / and not end with one, like /speedrack"
+                )));
+            }
+            Ok(name.to_owned())
+        }
+    }
+    deserializer.deserialize_str(ScriptName)
+}
+
+fn web_settings<'de, D: Deserializer<'de>>(deserializer: D) -> Result<WebSettings, D::Error> {
+    struct Web;
+    impl<'de> Visitor<'de> for Web {
+        type Value = WebSettings;
+
+        fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+            formatter.write_str("the web section, a mapping like {auth: none}")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<WebSettings, A::Error> {
+            let web = WebSettings::deserialize(de::value::MapAccessDeserializer::new(map))?;
+            web.auth().map_err(de::Error::custom)?;
+            Ok(web)
+        }
+    }
+    deserializer.deserialize_map(Web)
+}
+
+fn seed_addresses<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<Vec<String>>, D::Error> {
     super::notify_settings::address_list(deserializer).map(Some)
@@ -130,7 +176,7 @@ impl Default for Settings {
             fsize_summary: 64 << 10,
             email_url_prefix: String::new(),
             listen: SocketAddr::from(([127, 0, 0, 1], 8118)),
-            web: speedrack_web::auth::WebSettings::default(),
+            web: WebSettings::default(),
             email: EmailSettings::default(),
             notify: NotifySettings::default(),
             sentry_dsn: None,
@@ -173,18 +219,6 @@ pub fn parse_settings(text: &str) -> Result<Settings, serde_yaml::Error> {
     let settings: Option<Settings> = serde_yaml::from_str(text)?;
     let mut settings = settings.unwrap_or_default();
     fold_seed_email(&mut settings);
-    settings
-        .web
-        .auth()
-        .map_err(<serde_yaml::Error as serde::de::Error>::custom)?;
-    if !settings.script_name.is_empty()
-        && (!settings.script_name.starts_with('/') || settings.script_name.ends_with('/'))
-    {
-        return Err(serde::de::Error::custom(format!(
-            "script_name {:?} must start with / and not end with one, like /speedrack",
-            settings.script_name
-        )));
-    }
     Ok(settings)
 }
 
@@ -322,6 +356,34 @@ mod tests {
         }
         let error = parse_settings("app_name: x\nsokcet: /tmp/x\n").expect_err("typo");
         assert_eq!(error.location().map(|l| l.line()), Some(2));
+    }
+
+    #[test]
+    fn values_refused_after_their_type_is_read_still_name_their_line() {
+        // Found by the property tests: these checks once ran after reading, without a position.
+        let cases = [
+            ("app_name: x\nscript_name: \" \"\n", 2, "script_name"),
+            ("app_name: x\nSCRIPT_NAME: /a/\n", 2, "script_name"),
+            ("app_name: x\nweb:\n  auth: basic\n", 3, "web.users"),
+            ("web:\n  realm: r\n  colour: blue\n", 3, "colour"),
+            (
+                "web: {auth: proxy_header, proxy_header: 'bad header'}\n",
+                1,
+                "proxy_header",
+            ),
+        ];
+        for (text, line, named) in cases {
+            let error = parse_settings(text).expect_err(text);
+            assert!(error.to_string().contains(named), "{text}: {error}");
+            assert_eq!(error.location().map(|l| l.line()), Some(line), "{text}");
+        }
+        for text in [
+            "web:\n",
+            "web: {}\n",
+            "web: {auth: none}\nscript_name: ''\n",
+        ] {
+            assert_eq!(parse_settings(text).expect(text), Settings::default());
+        }
     }
 
     #[test]

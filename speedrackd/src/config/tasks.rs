@@ -213,8 +213,11 @@ fn parse_task(
 
 fn task_name(fields: &mut Fields<'_>) -> Option<TaskName> {
     let Some(written) = fields.text("name") else {
-        if fields.get("name").is_none() {
-            fields.error(None, "no name: every task needs one");
+        match fields.get("name") {
+            None => fields.error(None, "no name: every task needs one"),
+            Some(Value::Null) => fields.error(Some("name"), "name is empty: every task needs one"),
+            // `text` has said what is wrong with it.
+            Some(_) => {}
         }
         return None;
     };

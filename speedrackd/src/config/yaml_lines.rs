@@ -67,6 +67,45 @@ pub fn positions(text: &str) -> Option<Node> {
     builder.root
 }
 
+/// The line to name for a whole-file error that serde_yaml reports without a position (a second
+/// document, a top-level value of the wrong kind): the start of the second document when there
+/// is one, since serde_yaml refuses any text with two; else where the first document's content
+/// starts; else line 1.
+pub fn document_line(text: &str) -> usize {
+    let mut starts = DocumentStarts::default();
+    // Text yaml-rust2 cannot read to the end still yields the events before the problem, and
+    // those are all this needs.
+    let _ = Parser::new_from_str(text).load(&mut starts, true);
+    starts.second_document.or(starts.first_node).unwrap_or(1)
+}
+
+#[derive(Default)]
+struct DocumentStarts {
+    documents: usize,
+    second_document: Option<usize>,
+    first_node: Option<usize>,
+}
+
+impl MarkedEventReceiver for DocumentStarts {
+    fn on_event(&mut self, event: Event, mark: Marker) {
+        match event {
+            Event::DocumentStart => {
+                self.documents += 1;
+                if self.documents == 2 {
+                    self.second_document = Some(mark.line());
+                }
+            }
+            Event::Scalar(..)
+            | Event::Alias(_)
+            | Event::SequenceStart(..)
+            | Event::MappingStart(..) => {
+                self.first_node.get_or_insert(mark.line());
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Builds the tree from events: a stack of open collections, each waiting for its children.
 #[derive(Default)]
 struct Builder {
@@ -161,6 +200,19 @@ tasks:
         assert_eq!(tasks.items()[0].line_of("cron.minutes"), Some(7));
         assert_eq!(tasks.items()[0].line_of("cron.hour"), None);
         assert_eq!(tasks.items()[1].line(), 8);
+    }
+
+    #[test]
+    fn position_less_errors_point_at_the_second_document_or_the_first_content() {
+        let cases = [
+            ("tasks: []\n---\ntasks: []\n", 2),
+            ("# comment\n\n- a\n- b\n", 3),
+            ("{}\u{11280}", 1),
+            ("", 1),
+        ];
+        for (text, line) in cases {
+            assert_eq!(document_line(text), line, "{text:?}");
+        }
     }
 
     #[test]

@@ -130,6 +130,19 @@ fn each_conf_error_rule_names_its_line_and_key() {
             "no command",
         ),
         ("- {name: a, command: x}", 2, None, "no schedule"),
+        // Found by the property tests: an empty name or interval once broke a task silently.
+        (
+            "- {name: ~, command: x, interval: 1m}",
+            2,
+            Some("name"),
+            "name is empty",
+        ),
+        (
+            "- name: a\n  command: x\n  interval:",
+            4,
+            Some("interval"),
+            "interval is empty",
+        ),
         (
             "- {name: a, command: x, interval: 1m, cron: '* * * * *'}",
             2,
