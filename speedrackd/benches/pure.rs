@@ -5,6 +5,7 @@
 //! daemon's end-to-end lateness is measured by the torture tests, not here.
 
 use std::hint::black_box;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -25,7 +26,7 @@ fn utc(year: i32, month: u32, day: u32, hour: u32, minute: u32, second: u32) -> 
 
 fn crontab(text: &str, tz: Tz) -> Schedule {
     Schedule::Calendar {
-        pattern: Pattern::Crontab(Box::new(Crontab::parse(text).expect("a valid crontab"))),
+        pattern: Pattern::Crontab(Arc::new(Crontab::parse(text).expect("a valid crontab"))),
         tz,
     }
 }

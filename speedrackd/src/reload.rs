@@ -1,6 +1,6 @@
 //! What a reload changes: a pure comparison of the running task set with the new one.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::config::{ConfError, TaskDef, TaskName, TaskSet};
 
@@ -18,7 +18,7 @@ pub struct ReloadDiff {
 /// Compares the schedulable tasks of two sets.
 pub fn diff(old: &TaskSet, new: &TaskSet) -> ReloadDiff {
     let old_defs: HashMap<&TaskName, &TaskDef> = old.valid().map(|def| (&def.name, def)).collect();
-    let new_names: Vec<&TaskName> = new.valid().map(|def| &def.name).collect();
+    let new_names: HashSet<&TaskName> = new.valid().map(|def| &def.name).collect();
     let mut result = ReloadDiff::default();
     for def in new.valid() {
         match old_defs.get(&def.name) {
@@ -29,7 +29,7 @@ pub fn diff(old: &TaskSet, new: &TaskSet) -> ReloadDiff {
     }
     result.removed = old
         .valid()
-        .filter(|def| !new_names.contains(&&def.name))
+        .filter(|def| !new_names.contains(&def.name))
         .map(|def| def.name.clone())
         .collect();
     result.conf_errors = new

@@ -1,6 +1,8 @@
 //! A task's schedule from its `interval` or `cron` key: exactly one of them, parsed into a
 //! [`Schedule`] and the text it is shown by.
 
+use std::sync::Arc;
+
 use chrono_tz::Tz;
 use serde_yaml::Value;
 
@@ -65,7 +67,7 @@ fn crontab(fields: &mut Fields<'_>, text: &str, tz: Tz) -> Option<(Schedule, Str
             let shown = format!("cron '{}'", crontab.text());
             Some((
                 Schedule::Calendar {
-                    pattern: Pattern::Crontab(Box::new(crontab)),
+                    pattern: Pattern::Crontab(Arc::new(crontab)),
                     tz,
                 },
                 shown,

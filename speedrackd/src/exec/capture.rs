@@ -16,6 +16,10 @@ use regex::bytes::Regex;
 use tokio::io::AsyncReadExt;
 use tokio::net::unix::pipe;
 
+/// The first read buffer. Most tasks print little, and every running run holds two buffers for
+/// its whole life: 170 runs in flight held 22 MB of 64 KB buffers in the `scale` benchmark.
+const FIRST_CHUNK: usize = 4 << 10;
+/// The buffer once a read fills the first one: a full pipe (Linux's default pipe capacity).
 const CHUNK: usize = 64 << 10;
 /// Longest partial line kept for matching; a longer line is matched in pieces.
 const MAX_LINE: usize = 64 << 10;
@@ -42,7 +46,7 @@ pub async fn capture(
 ) -> io::Result<Captured> {
     let mut sink = Sink::create(path, cap)?;
     let mut matcher = pattern.map(LineMatcher::new);
-    let mut buffer = vec![0; CHUNK];
+    let mut buffer = vec![0; FIRST_CHUNK];
     loop {
         let read = pipe.read(&mut buffer).await?;
         if read == 0 {
@@ -52,6 +56,9 @@ pub async fn capture(
         sink.write(chunk)?;
         if let Some(matcher) = matcher.as_mut() {
             matcher.feed(chunk);
+        }
+        if read == buffer.len() {
+            buffer.resize(CHUNK, 0);
         }
     }
     let matched = matcher.and_then(LineMatcher::finish);
@@ -307,6 +314,25 @@ mod tests {
             assert_eq!(content, format!("abcde{marker}vwxyz"), "{chunks:?}");
             assert_eq!((written, dropped), (26, 16));
         }
+    }
+
+    #[tokio::test]
+    async fn copies_a_pipe_whole_through_small_and_full_reads() {
+        use tokio::io::AsyncWriteExt;
+
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("stdout");
+        let (mut sender, receiver) = pipe::pipe().expect("pipe");
+        // Several full pipes: the first small buffer fills and the larger one takes over.
+        let data: Vec<u8> = (0..300_000_u32).map(|i| (i % 251) as u8).collect();
+        let writer = tokio::spawn({
+            let data = data.clone();
+            async move { sender.write_all(&data).await.expect("write") }
+        });
+        let captured = capture(receiver, &path, 0, None).await.expect("capture");
+        writer.await.expect("the writer finished");
+        assert_eq!((captured.written, captured.dropped), (300_000, 0));
+        assert_eq!(std::fs::read(&path).expect("read"), data);
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod apscheduler;
 mod crontab;
 mod zoned;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -30,8 +31,9 @@ pub enum Schedule {
 /// A calendar pattern over wall-clock times.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Pattern {
-    // Boxed: croner's pattern is ten times the size of the other variants.
-    Crontab(Box<Crontab>),
+    // Shared: croner keeps a bitfield for every possible year, about 10 KB a pattern, so tasks
+    // with the same crontab share one copy (`config::tasks`) and clones are cheap.
+    Crontab(Arc<Crontab>),
     Aps(apscheduler::ApsCron),
 }
 
@@ -160,7 +162,7 @@ mod tests {
     #[test]
     fn calendars_fire_on_wall_time_in_their_zone() {
         let schedule = Schedule::Calendar {
-            pattern: Pattern::Crontab(Box::new(Crontab::parse("0 9 * * *").expect("crontab"))),
+            pattern: Pattern::Crontab(Arc::new(Crontab::parse("0 9 * * *").expect("crontab"))),
             tz: chrono_tz::America::New_York,
         };
         let after = Utc

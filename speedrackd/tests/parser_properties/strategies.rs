@@ -638,7 +638,7 @@ pub(super) fn valid_schedule(tz: Tz) -> impl Strategy<Value = Schedule> {
         crontab_text().prop_filter_map("not a crontab", move |text| {
             let crontab = Crontab::parse(&text).ok()?;
             Some(Schedule::Calendar {
-                pattern: Pattern::Crontab(Box::new(crontab)),
+                pattern: Pattern::Crontab(std::sync::Arc::new(crontab)),
                 tz,
             })
         }),

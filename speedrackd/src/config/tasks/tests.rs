@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::*;
-use crate::schedule::Schedule;
+use crate::schedule::{Crontab, Pattern, Schedule};
 
 const BERLIN: Tz = chrono_tz::Europe::Berlin;
 
@@ -332,4 +332,28 @@ fn a_file_that_is_not_a_task_list_is_an_error_for_the_whole_file() {
     }
     assert_eq!(parse("").entries.len(), 0);
     assert_eq!(parse("tasks:\n").entries.len(), 0);
+}
+
+#[test]
+fn tasks_with_the_same_crontab_share_one_parsed_pattern() {
+    let set = parse(
+        "tasks:
+  - {name: a, command: x, cron: '*/5 * * * *'}
+  - {name: b, command: x, cron: '*/5 * * * *'}
+  - {name: c, command: x, cron: '0 9 * * *'}
+",
+    );
+    let crontabs: Vec<&Arc<Crontab>> = set
+        .valid()
+        .map(|def| match &def.schedule {
+            Schedule::Calendar {
+                pattern: Pattern::Crontab(crontab),
+                ..
+            } => crontab,
+            other => panic!("not a crontab: {other:?}"),
+        })
+        .collect();
+    assert!(Arc::ptr_eq(crontabs[0], crontabs[1]));
+    assert!(!Arc::ptr_eq(crontabs[0], crontabs[2]));
+    assert_eq!(crontabs[2].text(), "0 9 * * *");
 }
