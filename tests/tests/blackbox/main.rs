@@ -9,6 +9,7 @@ mod lifecycle;
 mod metrics;
 mod notifications;
 mod operations;
+mod output_abuse;
 mod reload;
 mod scheduling;
 mod security;
