@@ -249,11 +249,11 @@ impl History {
     }
 
     pub fn count_runs(&self, task: &TaskName) -> Result<u64, HistoryError> {
-        let count: i64 = self.conn().query_row(
-            "SELECT COUNT(*) FROM runs WHERE task = ?1",
-            params![task.as_str()],
-            |row| row.get(0),
-        )?;
+        // Cached: ListTasks counts every task's runs, a thousand times per call.
+        let count: i64 = self
+            .conn()
+            .prepare_cached("SELECT COUNT(*) FROM runs WHERE task = ?1")?
+            .query_row(params![task.as_str()], |row| row.get(0))?;
         Ok(u64::try_from(count).unwrap_or(0))
     }
 
