@@ -6,6 +6,7 @@ mod contrib_files;
 mod ctl;
 mod execution;
 mod lifecycle;
+mod load;
 mod metrics;
 mod notifications;
 mod operations;
