@@ -126,19 +126,19 @@ impl Sink {
         let head = self.cap - self.cap / 2;
         let size = self.cap / 2;
         let path = self.path.with_extension("tail");
-        let mut ring = Ring {
-            file: create(&path)?,
-            path,
-            size,
-            position: 0,
-        };
-        let mut newest = Vec::new();
+        let mut file = create(&path)?;
+        // File to file, never through a buffer of the half's size: memory must not grow with
+        // the cap. The half fills the ring exactly, so it starts at the ring's offset 0.
         self.file.seek(SeekFrom::Start(head))?;
-        (&self.file).take(size).read_to_end(&mut newest)?;
-        ring.write(&newest)?;
+        let position = io::copy(&mut (&self.file).take(size), &mut file)?;
         self.file.set_len(head)?;
         self.file.seek(SeekFrom::End(0))?;
-        self.ring = Some(ring);
+        self.ring = Some(Ring {
+            file,
+            path,
+            size,
+            position,
+        });
         Ok(())
     }
 
@@ -154,7 +154,8 @@ impl Sink {
             "\n[... speedrack dropped {dropped} bytes here: output_max_bytes is {} ...]\n",
             self.cap
         )?;
-        let start = ring.position % ring.size;
+        // A cap of 1 leaves an empty ring (size 0): nothing to rotate.
+        let start = ring.position.checked_rem(ring.size).unwrap_or(0);
         ring.file.seek(SeekFrom::Start(start))?;
         io::copy(&mut (&ring.file).take(ring.size - start), &mut self.file)?;
         ring.file.seek(SeekFrom::Start(0))?;
@@ -333,6 +334,15 @@ mod tests {
         writer.await.expect("the writer finished");
         assert_eq!((captured.written, captured.dropped), (300_000, 0));
         assert_eq!(std::fs::read(&path).expect("read"), data);
+    }
+
+    #[test]
+    fn a_cap_of_one_byte_keeps_one_byte() {
+        let marker = "\n[... speedrack dropped 2 bytes here: output_max_bytes is 1 ...]\n";
+        assert_eq!(
+            through_sink(1, &[b"ab", b"c"]),
+            (format!("a{marker}"), 3, 2)
+        );
     }
 
     #[test]

@@ -258,13 +258,11 @@ impl History {
     }
 
     pub fn count_runs(&self, task: &TaskName) -> Result<u64, HistoryError> {
+        // Cached: ListTasks counts every task's runs, a thousand times per call.
         let count: Option<i64> = self
             .conn()
-            .query_row(
-                "SELECT runs FROM task_totals WHERE task = ?1",
-                params![task.as_str()],
-                |row| row.get(0),
-            )
+            .prepare_cached("SELECT runs FROM task_totals WHERE task = ?1")?
+            .query_row(params![task.as_str()], |row| row.get(0))
             .optional()?;
         Ok(count.map_or(0, from_sql_count))
     }

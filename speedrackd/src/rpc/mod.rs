@@ -55,6 +55,9 @@ pub struct Api {
     info: Arc<DaemonInfo>,
     /// What the runtime counts since start, rendered by GetMetrics.
     metrics: Metrics,
+    /// Task listings take turns. Each queries history for every task; many at once keep the
+    /// history lock and the CPU from the runtime loop, and fires start late or are missed.
+    listings: Arc<tokio::sync::Semaphore>,
 }
 
 impl Api {
@@ -73,6 +76,7 @@ impl Api {
             stopping,
             info: Arc::new(info),
             metrics,
+            listings: Arc::new(tokio::sync::Semaphore::new(1)),
         }
     }
 

@@ -10,7 +10,9 @@ use crate::run::{RunId, RunRecord};
 const DEFAULT_PAGE: usize = 50;
 const MAX_PAGE: usize = 1000;
 const DEFAULT_READ: u64 = 1 << 20;
-const MAX_READ: u64 = 4 << 20;
+/// Leaves room for the reply's other fields and framing: gRPC clients refuse messages over
+/// 4 MiB by default, so a read of a full 4 MiB would fail in the client.
+const MAX_READ: u64 = (4 << 20) - 1024;
 
 pub async fn list_runs(
     api: &Api,

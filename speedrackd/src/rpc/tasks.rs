@@ -2,6 +2,7 @@
 //! now and what history remembers. Tasks that only history knows are listed as inactive.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use speedrack_proto::v1 as pb;
 use tonic::Status;
@@ -18,24 +19,41 @@ pub async fn list_tasks(
     api: &Api,
     request: pb::ListTasksRequest,
 ) -> Result<pb::ListTasksResponse, Status> {
+    let _turn = api
+        .listings
+        .acquire()
+        .await
+        .map_err(|_| super::error::shutting_down())?;
     let snapshot = api.snapshot().await?;
     let recent = (request.recent_runs as usize).min(MAX_RECENT_RUNS);
+    let history = Arc::clone(&api.history);
+    // A listing queries history a few times per task: with a thousand tasks that is long enough
+    // to stall the runtime loop and the hosted gateway, which share the async worker threads.
+    tokio::task::spawn_blocking(move || task_views(&snapshot, &history, recent))
+        .await
+        .map_err(|error| Status::internal(format!("task listing failed: {error}")))?
+}
+
+fn task_views(
+    snapshot: &Snapshot,
+    history: &History,
+    recent: usize,
+) -> Result<pb::ListTasksResponse, Status> {
     let mut tasks = Vec::new();
     let mut listed = HashSet::new();
     for entry in &snapshot.tasks.entries {
-        tasks.push(entry_view(entry, &snapshot, &api.history)?);
+        tasks.push(entry_view(entry, snapshot, history)?);
         listed.extend(entry_name(entry).cloned());
     }
-    for name in api.history.task_names()? {
+    for name in history.task_names()? {
         if !listed.contains(&name) {
-            tasks.push(inactive_view(&name, &api.history)?);
+            tasks.push(inactive_view(&name, history)?);
         }
     }
     if recent > 0 {
         for task in &mut tasks {
             if let Some(name) = TaskName::parse_normalised(&task.name) {
-                task.recent_runs = api
-                    .history
+                task.recent_runs = history
                     .list_runs(&name, None, recent)?
                     .iter()
                     .map(convert::run)

@@ -1,6 +1,7 @@
 //! Requests from RPC handlers: snapshots, run-now, kill, suspend/resume, upcoming fires, and
 //! switching to a reloaded configuration.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -47,14 +48,22 @@ impl Runtime {
     }
 
     fn snapshot(&self) -> Snapshot {
+        // One pass over the runs in flight, not one per task: under load both number in the
+        // thousands, and every GetStatus, ListTasks and GetTask waits for this in the loop.
+        let mut running: HashMap<&TaskName, Vec<RunId>> = HashMap::new();
+        for (id, run) in &self.in_flight {
+            running.entry(&run.task).or_default().push(*id);
+        }
         let live = self
             .tasks
             .valid()
             .map(|def| {
+                let mut running = running.remove(&def.name).unwrap_or_default();
+                running.sort();
                 let state = LiveState {
                     next_fire: self.scheduler.next_fire(&def.name),
                     suspended: self.is_suspended(def),
-                    running: self.running_of(&def.name),
+                    running,
                     runs_since_start: self.runs_since_start.get(&def.name).copied().unwrap_or(0),
                     skipped_fires: self.skipped_fires.get(&def.name).copied().unwrap_or(0),
                 };

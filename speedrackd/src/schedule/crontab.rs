@@ -13,6 +13,9 @@ use croner::parser::{CronParser, Seconds, Year};
 pub struct Crontab {
     text: String,
     cron: Cron,
+    /// croner's description, made once: making it walks every year the pattern could match,
+    /// which costs far more than the rest of a task's listing (ListTasks lists every task).
+    description: String,
 }
 
 impl Crontab {
@@ -28,6 +31,7 @@ impl Crontab {
             .map_err(|error| format!("invalid crontab {text:?}: {error}"))?;
         Ok(Crontab {
             text: text.trim().to_owned(),
+            description: cron.describe(),
             cron,
         })
     }
@@ -43,7 +47,7 @@ impl Crontab {
 
     /// The pattern in words.
     pub fn describe(&self) -> String {
-        self.cron.describe()
+        self.description.clone()
     }
 }
 

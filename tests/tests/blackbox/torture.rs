@@ -1,6 +1,7 @@
 //! Torture: kill -9 at random moments with runs in flight, and invalid RPC arguments.
 //!
-//! Bounded in time for the normal test run (20 kill cycles). Only outcomes are asserted
+//! Bounded in time for the normal test run (20 kill cycles); the slow set runs 100 cycles with
+//! `cargo test -p speedrack-tests --test blackbox -- --ignored`. Only outcomes are asserted
 //! (history consistent, no orphans, no duplicate fires, the right error codes), never timings.
 
 use std::collections::HashSet;
@@ -13,7 +14,9 @@ use speedrack_proto::v1 as pb;
 use speedrack_tests::{Daemon, WAIT, procs};
 use tonic::Code;
 
+/// Kill cycles in the normal run, and in the slow set (`-- --ignored`).
 const CYCLES: usize = 20;
+const SLOW_CYCLES: usize = 100;
 
 /// Long runs that only a crash recovery can end, and quick ones firing every second.
 const TASKS: &str = "tasks:
@@ -106,9 +109,21 @@ fn describe_group(data_dir: &Path, group: i32, members: &[i32]) -> String {
 
 #[tokio::test]
 async fn kill_9_at_random_moments_leaves_consistent_history_and_no_orphans() {
+    kill_9_cycles(CYCLES).await;
+}
+
+#[tokio::test]
+#[ignore = "slow set: 100 kill -9 cycles; run with -- --ignored"]
+async fn kill_9_a_hundred_times_leaves_consistent_history_and_no_orphans() {
+    kill_9_cycles(SLOW_CYCLES).await;
+}
+
+/// Kills the daemon `cycles` times at random moments with runs in flight, checking after each
+/// restart that nothing is left running or orphaned, and at the end that no fire ran twice.
+async fn kill_9_cycles(cycles: usize) {
     let mut rng = Lcg(0x5eed_0008);
     let mut daemon = Daemon::start(TASKS);
-    for cycle in 0..CYCLES {
+    for cycle in 0..cycles {
         let mut watch = daemon.watch().await;
         watch
             .next_matching(WAIT, |event| {

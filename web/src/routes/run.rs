@@ -16,7 +16,7 @@ use crate::api::{Api, ApiError};
 use crate::context::Ctx;
 use crate::display::Display;
 use crate::names::{RunId, StreamKind, TaskName};
-use crate::sse::complete_utf8_len;
+use crate::sse::{complete_utf8_len, output_text};
 use crate::state::AppState;
 use crate::views;
 use crate::views::run::{Follow, Output, RunView};
@@ -114,7 +114,7 @@ fn shown(kind: StreamKind, mut data: Vec<u8>, size: u64, display: &Display, live
     Output {
         kind,
         size,
-        text: String::from_utf8_lossy(&data).into_owned(),
+        text: output_text(&data),
         truncated,
         tail_from,
     }

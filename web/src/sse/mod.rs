@@ -22,7 +22,7 @@ use tokio_stream::StreamExt;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Status, Streaming};
 
-pub use tail::{complete_utf8_len, tail};
+pub use tail::{complete_utf8_len, output_text, tail};
 
 use crate::names::TaskName;
 use crate::state::AppState;

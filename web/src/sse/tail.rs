@@ -110,7 +110,7 @@ impl Tail {
         if self.capped || bytes.is_empty() {
             return None;
         }
-        let mut text = escape(&String::from_utf8_lossy(&bytes));
+        let mut text = escape(&output_text(&bytes));
         if self.offset.is_some_and(|offset| offset >= limit) {
             self.capped = true;
             text.push_str(&escape("\n[… more output: see the whole file]\n"));
@@ -122,6 +122,17 @@ impl Tail {
 /// HTML-escaped text safe to put in an SSE data field (no raw carriage returns).
 fn escape(text: &str) -> String {
     maud::html! { (text) }.into_string().replace('\r', "&#13;")
+}
+
+/// Output bytes as text for a page: what is not UTF-8 becomes U+FFFD, and so does NUL, which
+/// HTML does not allow in text (browsers drop it, so the page would hide that it was written).
+pub fn output_text(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    if text.contains('\0') {
+        text.replace('\0', "\u{fffd}")
+    } else {
+        text.into_owned()
+    }
 }
 
 /// The length of `bytes` without a UTF-8 sequence cut off at its end.
@@ -238,6 +249,12 @@ async fn relay_tail(
 mod tests {
     use super::*;
     use axum::http::HeaderValue;
+
+    #[test]
+    fn output_text_has_no_nul_and_no_invalid_utf8() {
+        assert_eq!(output_text(b"plain"), "plain");
+        assert_eq!(output_text(b"a\0b\xffc"), "a\u{fffd}b\u{fffd}c");
+    }
 
     #[test]
     fn split_characters_wait_for_their_rest() {
