@@ -2,7 +2,7 @@
 //! holding 10 000 tasks (loading them, taking the fires due at one second, asking when to wake).
 //!
 //! Nothing here touches processes, files or the clock: instants are fixed, so runs compare. The
-//! daemon's end-to-end lateness is measured by the torture tests, not here.
+//! daemon's end-to-end lateness is measured by speedrack-bench (BENCHMARKS.md), not here.
 
 use std::hint::black_box;
 use std::sync::Arc;

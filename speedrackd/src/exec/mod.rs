@@ -86,20 +86,24 @@ pub struct Process {
 /// Starts the command's process. Plain blocking work that needs no runtime, so a batch can be
 /// started from several threads at once ([`spawn_all`]). An error means it never ran.
 pub fn spawn(launch: &Launch) -> Result<Process, String> {
-    for path in [&launch.stdout, &launch.stderr] {
-        if let Some(dir) = path.parent() {
-            use std::os::unix::fs::DirBuilderExt;
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(dir)
-                .map_err(|error| {
-                    format!(
-                        "cannot create the output directory {}: {error}",
-                        dir.display()
-                    )
-                })?;
-        }
+    let mut dirs: Vec<&std::path::Path> = [&launch.stdout, &launch.stderr]
+        .into_iter()
+        .filter_map(|path| path.parent())
+        .collect();
+    // Both streams live in the run's directory: create it once.
+    dirs.dedup();
+    for dir in dirs {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|error| {
+                format!(
+                    "cannot create the output directory {}: {error}",
+                    dir.display()
+                )
+            })?;
     }
     let spawned = command::spawn(&launch.invocation)?;
     let start_ticks = start_ticks(spawned.pid);

@@ -6,6 +6,7 @@
 //! daemon keeps none around.
 
 use std::num::NonZeroUsize;
+use std::sync::OnceLock;
 
 /// Spawning threads per core. Measured on 2 cores: 50 simultaneous `sh -c` starts finished
 /// about twice as soon from 4 threads as from 1, and no sooner from 8 (BENCHMARKS.md).
@@ -14,8 +15,7 @@ const THREADS_PER_CORE: usize = 2;
 /// `work` applied to every item, from up to `THREADS_PER_CORE` threads per core; a single item
 /// is done on the calling thread.
 pub fn in_parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
-    let threads = items.len().min(cores * THREADS_PER_CORE);
+    let threads = items.len().min(cores() * THREADS_PER_CORE);
     if threads <= 1 {
         return items.iter().map(&work).collect();
     }
@@ -44,6 +44,13 @@ pub fn in_parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync)
     let mut results: Vec<(usize, R)> = striped.into_iter().flatten().collect();
     results.sort_by_key(|(index, _)| *index);
     results.into_iter().map(|(_, result)| result).collect()
+}
+
+/// The cores this process may use, read once: the standard library reads the cgroup quota
+/// files on every call, which cost more than the rest of starting a single fire.
+fn cores() -> usize {
+    static CORES: OnceLock<usize> = OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, NonZeroUsize::get))
 }
 
 #[cfg(test)]
@@ -76,7 +83,6 @@ mod tests {
         });
         assert_eq!(*seen.lock().expect("lock"), HashSet::from([me]));
 
-        let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
         let seen = Mutex::new(HashSet::new());
         let items = vec![(); 64];
         in_parallel(&items, |()| {
@@ -85,7 +91,7 @@ mod tests {
                 .insert(std::thread::current().id());
         });
         let threads = seen.lock().expect("lock").len();
-        assert_eq!(threads, (cores * THREADS_PER_CORE).min(64));
+        assert_eq!(threads, (cores() * THREADS_PER_CORE).min(64));
         assert!(!seen.lock().expect("lock").contains(&me));
     }
 }

@@ -123,12 +123,26 @@ impl History {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Records runs as started, before their processes exist, in one transaction; returns
-    /// their ids in order. Fires due together are written together: each commit rewrites the
-    /// same table and index pages, so one commit per fire was most of a batch's cost.
-    pub fn insert_runs(&self, runs: &[NewRun<'_>]) -> Result<Vec<RunId>, HistoryError> {
+    /// Records fires due together, in one transaction: each task's last fire instant (for
+    /// phases and missed fires), and a row for each run they start, before its process exists.
+    /// Returns the runs' ids in order. Each commit rewrites the same table and index pages, so
+    /// one commit per fire was most of a batch's cost.
+    pub fn record_fires(
+        &self,
+        last_fires: &[(TaskName, DateTime<Utc>)],
+        runs: &[NewRun<'_>],
+    ) -> Result<Vec<RunId>, HistoryError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO task_fires (task, last_fire_us) VALUES (?1, ?2)
+                 ON CONFLICT (task) DO UPDATE SET last_fire_us = excluded.last_fire_us",
+            )?;
+            for (task, at) in last_fires {
+                stmt.execute(params![task.as_str(), at.timestamp_micros()])?;
+            }
+        }
         let ids = runs
             .iter()
             .map(|run| insert(&tx, run))
@@ -370,24 +384,6 @@ impl History {
             }
         }
         Ok(out)
-    }
-
-    /// Remembers the instant tasks last fired by their schedule (for phases and missed fires),
-    /// in one transaction.
-    pub fn set_last_fires(&self, fires: &[(TaskName, DateTime<Utc>)]) -> Result<(), HistoryError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        {
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO task_fires (task, last_fire_us) VALUES (?1, ?2)
-                 ON CONFLICT (task) DO UPDATE SET last_fire_us = excluded.last_fire_us",
-            )?;
-            for (task, at) in fires {
-                stmt.execute(params![task.as_str(), at.timestamp_micros()])?;
-            }
-        }
-        tx.commit()?;
-        Ok(())
     }
 
     /// The last scheduled fire of every task that ever fired.

@@ -292,7 +292,9 @@ fn a_batch_of_runs_and_last_fires_is_written_in_order() {
             definition: "name: x\n",
         })
         .collect();
-    let ids = history.insert_runs(&batch).expect("insert");
+    let ids = history
+        .record_fires(&[(a.clone(), at(1)), (b.clone(), at(2))], &batch)
+        .expect("record");
     assert_eq!(ids.len(), 3);
     assert!(ids.windows(2).all(|pair| pair[0] < pair[1]));
     let tasks: Vec<TaskName> = ids
@@ -302,11 +304,8 @@ fn a_batch_of_runs_and_last_fires_is_written_in_order() {
     assert_eq!(tasks, [a.clone(), b.clone(), a.clone()]);
 
     history
-        .set_last_fires(&[(a.clone(), at(1)), (b.clone(), at(2))])
-        .expect("fires");
-    history
-        .set_last_fires(&[(a.clone(), at(3))])
-        .expect("fires");
+        .record_fires(&[(a.clone(), at(3))], &[])
+        .expect("a fire that starts no run");
     let fires = history.last_fires().expect("read");
     assert_eq!(fires.get(&a), Some(&at(3)));
     assert_eq!(fires.get(&b), Some(&at(2)));

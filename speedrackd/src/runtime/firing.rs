@@ -28,9 +28,6 @@ impl Runtime {
             .iter()
             .map(|fire| (fire.task.clone(), fire.due))
             .collect();
-        if let Err(error) = self.history.set_last_fires(&last_fires) {
-            tracing::error!(fires = fires.len(), "cannot record the last fires: {error}");
-        }
         let mut batch = Vec::new();
         for Fire { task, due, missed } in fires {
             let Some(def) = self.def(&task).cloned() else {
@@ -54,7 +51,7 @@ impl Runtime {
                 batch.push((def, due));
             }
         }
-        self.start_batch(&batch);
+        self.start_batch(&last_fires, &batch);
     }
 
     /// Queues the fires a task missed between its last fire and `now`, per its `on_missed`.
@@ -167,8 +164,16 @@ impl Runtime {
         Ok(record)
     }
 
-    /// Starts fires due together: every run's row first, then all their processes at once.
-    fn start_batch(&mut self, batch: &[(TaskDef, DateTime<Utc>)]) {
+    /// Starts fires due together: the fires and every run's row first, then all their
+    /// processes at once.
+    fn start_batch(
+        &mut self,
+        last_fires: &[(TaskName, DateTime<Utc>)],
+        batch: &[(TaskDef, DateTime<Utc>)],
+    ) {
+        if last_fires.is_empty() {
+            return;
+        }
         let requests: Vec<Request<'_>> = batch
             .iter()
             .map(|(def, due)| Request {
@@ -178,18 +183,24 @@ impl Runtime {
                 due: *due,
             })
             .collect();
-        let prepared = match prepare_all(&requests, &self.history, &self.clock) {
+        let prepared = match prepare_all(last_fires, &requests, &self.history, &self.clock) {
             Ok(prepared) => prepared,
             Err(error) => {
                 tracing::error!(
                     fires = batch.len(),
-                    "cannot record the runs of due fires: {error}"
+                    "cannot record due fires and their runs: {error}"
                 );
                 return;
             }
         };
         let launches: Vec<&Launch> = prepared.iter().map(Prepared::launch).collect();
+        let spawning = std::time::Instant::now();
         let processes = exec::spawn_all(&launches);
+        tracing::debug!(
+            fires = batch.len(),
+            spawn_ms = spawning.elapsed().as_secs_f64() * 1e3,
+            "started the processes of fires due together"
+        );
         let mut groups = Vec::with_capacity(batch.len());
         for (((def, due), run), process) in batch.iter().zip(prepared).zip(processes) {
             match self.started(def, *due, run, process) {

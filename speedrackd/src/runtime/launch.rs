@@ -67,8 +67,9 @@ pub fn prepare(
     Ok(prepared(&request, run, started_at, history))
 }
 
-/// Records runs due together as started, in one transaction.
+/// Records fires due together and the runs they start, in one transaction.
 pub fn prepare_all(
+    last_fires: &[(TaskName, DateTime<Utc>)],
     requests: &[Request<'_>],
     history: &History,
     clock: &Arc<dyn Clock>,
@@ -78,7 +79,7 @@ pub fn prepare_all(
         .iter()
         .map(|request| new_run(request, started_at))
         .collect();
-    let runs = history.insert_runs(&new_runs)?;
+    let runs = history.record_fires(last_fires, &new_runs)?;
     Ok(requests
         .iter()
         .zip(runs)

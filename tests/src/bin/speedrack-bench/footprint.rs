@@ -20,6 +20,7 @@ struct Watch {
     first: Sample,
     last: Sample,
     peak_rss_kib: u64,
+    peak_anon_kib: u64,
 }
 
 impl Watch {
@@ -30,12 +31,14 @@ impl Watch {
             first,
             last: first,
             peak_rss_kib: first.rss_kib,
+            peak_anon_kib: first.rss_anon_kib,
         })
     }
 
     fn look(&mut self) -> Result<()> {
         self.last = sample(self.pid)?;
         self.peak_rss_kib = self.peak_rss_kib.max(self.last.rss_kib);
+        self.peak_anon_kib = self.peak_anon_kib.max(self.last.rss_anon_kib);
         Ok(())
     }
 
@@ -52,6 +55,13 @@ impl Watch {
             report.add(&format!("{label}: peak RSS"), rss_mib, "MiB");
             report.add(&format!("{label}: CPU"), cpu_percent, "%");
         }
+        // The rest of RSS is the binary's code and data mapped from its file: shared and
+        // reclaimable, unlike this.
+        report.add(
+            &format!("{label}: peak private (anonymous) RSS"),
+            self.peak_anon_kib as f64 / 1024.0,
+            "MiB",
+        );
         report.add(
             &format!("{label}: wakeups (voluntary switches)"),
             wakeups,

@@ -3,7 +3,8 @@
 //! The child is `date +%s%N`, which `sh -c` execs directly, so its stdout is the instant the
 //! command began (after the fork and both execs). Lateness is that instant minus the run's
 //! `scheduled_at`. The daemon's own `started_at` is reported beside it, and so is the machine's
-//! floor: the same 50 children started at once by this process (`spawn_floor`).
+//! floor: the same 50 children started at once by this process (`spawn_floor`). A second phase
+//! fires one task alone, beside the machine's time to start one child.
 
 use std::time::Duration;
 
@@ -18,9 +19,12 @@ use super::spawn_floor::{self, CHILD_COMMAND};
 
 const TASKS: usize = 50;
 
-fn tasks_yaml() -> String {
+/// How long the single-task phase runs.
+const ALONE_SECONDS: u64 = 20;
+
+fn tasks_yaml(tasks: usize) -> String {
     let mut yaml = String::from("tasks:\n");
-    for index in 0..TASKS {
+    for index in 0..tasks {
         yaml.push_str(&format!(
             "  - name: late_{index}\n    command: {CHILD_COMMAND}\n    cron: '* * * * * *'\n    max_keep: 100000\n"
         ));
@@ -104,17 +108,23 @@ pub async fn measure(
     Ok(lateness)
 }
 
-/// Runs the scenario for `seconds`.
-pub async fn run(seconds: u64) -> Result<Report> {
-    let floor = spawn_floor::measure(TASKS, 10)?;
-    let daemon = BenchDaemon::start(&tasks_yaml(), None)?;
+/// Runs `tasks` tasks every second for `seconds` and measures their runs.
+async fn fire(tasks: usize, seconds: u64) -> Result<Lateness> {
+    let daemon = BenchDaemon::start(&tasks_yaml(tasks), None)?;
     tokio::time::sleep(Duration::from_secs(seconds)).await;
     let mut client = daemon.client().await?;
+    measure(&mut client, (0..tasks).map(|index| format!("late_{index}"))).await
+}
+
+/// Runs the scenario for `seconds`, then one task alone for `ALONE_SECONDS`.
+pub async fn run(seconds: u64) -> Result<Report> {
+    let floor = spawn_floor::measure(TASKS, 10)?;
     let Lateness {
         child: child_late,
         daemon: daemon_late,
-    } = measure(&mut client, (0..TASKS).map(|index| format!("late_{index}"))).await?;
-    drop(daemon);
+    } = fire(TASKS, seconds).await?;
+    let alone_floor = spawn_floor::measure(1, 20)?;
+    let alone = fire(1, ALONE_SECONDS).await?;
     let mut report = Report::new("lateness");
     report.add("runs measured", child_late.len() as f64, "runs");
     report.spread(
@@ -127,6 +137,24 @@ pub async fn run(seconds: u64) -> Result<Report> {
     report.spread(
         &format!("machine: start {TASKS} at once, child"),
         &floor.lateness_ms,
+        "ms",
+        [None; 3],
+    );
+    report.spread(
+        "one task alone: child start lateness",
+        &alone.child,
+        "ms",
+        [None; 3],
+    );
+    report.spread(
+        "one task alone: daemon started_at lateness",
+        &alone.daemon,
+        "ms",
+        [None; 3],
+    );
+    report.spread(
+        "machine: start 1 child, child",
+        &alone_floor.lateness_ms,
         "ms",
         [None; 3],
     );

@@ -10,6 +10,8 @@ use anyhow::{Context, Result};
 #[derive(Debug, Clone, Copy)]
 pub struct Sample {
     pub rss_kib: u64,
+    /// The part of RSS that is private memory (heap, stacks), not pages mapped from files.
+    pub rss_anon_kib: u64,
     /// utime + stime of the process (all threads), in clock ticks.
     pub cpu_ticks: u64,
     /// Voluntary context switches summed over every thread: each is a sleep that ended.
@@ -62,6 +64,7 @@ pub fn sample(pid: u32) -> Result<Sample> {
     }
     Ok(Sample {
         rss_kib: status_field(&status, "VmRSS:").context("no VmRSS")?,
+        rss_anon_kib: status_field(&status, "RssAnon:").context("no RssAnon")?,
         cpu_ticks: stat_cpu_ticks(&stat).context("cannot parse /proc/PID/stat")?,
         voluntary_switches: voluntary,
         involuntary_switches: involuntary,
