@@ -5,6 +5,9 @@
 //! `cargo build --release -p speedrackd -p speedrackctl`; the daemon binaries are taken from
 //! the bench binary's own directory (or `SPEEDRACK_BIN_DIR`). BENCHMARKS.md explains each one.
 //! Targets are checked here, in the report; no test asserts a timing.
+//!
+//! It drives the daemon only through its API, HTTP and /proc, except `history`, which fills
+//! its database through the daemon's store API (the `speedrackd` library) before starting it.
 
 mod api;
 mod daemon;
