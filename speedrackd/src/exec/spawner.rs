@@ -8,8 +8,9 @@
 use std::num::NonZeroUsize;
 use std::sync::OnceLock;
 
-/// Spawning threads per core. Measured on 2 cores: 50 simultaneous `sh -c` starts finished
-/// about twice as soon from 4 threads as from 1, and no sooner from 8 (BENCHMARKS.md).
+/// Spawning threads per core. Measured on 2 cores with the `scale` benchmark (191 fires due
+/// together), two runs each: child start p99 162 and 169 ms from 4 threads, 187 and 204 ms
+/// from 2. `lateness` (50 fires) showed no difference (BENCHMARKS.md).
 const THREADS_PER_CORE: usize = 2;
 
 /// `work` applied to every item, from up to `THREADS_PER_CORE` threads per core; a single item
