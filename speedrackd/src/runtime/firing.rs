@@ -176,12 +176,7 @@ impl Runtime {
         }
         let requests: Vec<Request<'_>> = batch
             .iter()
-            .map(|(def, due)| Request {
-                def,
-                settings: &self.settings,
-                trigger: Trigger::Schedule,
-                due: *due,
-            })
+            .map(|(def, due)| self.request(def, Trigger::Schedule, *due))
             .collect();
         let prepared = match prepare_all(last_fires, &requests, &self.history, &self.clock) {
             Ok(prepared) => prepared,
