@@ -121,6 +121,18 @@ impl Daemon {
         Daemon::command_listening(dir, settings, "127.0.0.1:0")
     }
 
+    /// Runs a daemon command that must refuse to start with exit 78 (a configuration it cannot
+    /// use), and returns what it said on stderr.
+    pub fn refusal(mut command: Command) -> String {
+        let output = command
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .expect("speedrackd runs");
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert_eq!(output.status.code(), Some(78), "{stderr}");
+        stderr
+    }
+
     /// [`Daemon::command`] with the web UI on `listen`.
     pub fn command_listening(dir: &Path, settings: Option<&Path>, listen: &str) -> Command {
         let mut command = Command::new(binary("speedrackd"));

@@ -27,7 +27,7 @@ pub use schedule_field::parse_schedule;
 pub use settings::{Settings, parse_settings};
 pub use task_def::{OnMissed, OutputPattern, Overlap, TaskDef};
 pub use task_name::TaskName;
-pub use tasks::{BrokenTask, ConfError, TaskEntry, TaskSet, parse_tasks};
+pub use tasks::{BrokenTask, ConfError, TASK_KEYS, TaskEntry, TaskSet, parse_tasks};
 
 /// A settings or tasks file that cannot be used at all.
 #[derive(Debug, thiserror::Error)]

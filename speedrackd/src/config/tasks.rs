@@ -21,7 +21,7 @@ use super::yaml_lines::{self, Node};
 use crate::schedule::{Crontab, Pattern, Schedule};
 
 /// Every key a task may have.
-const KNOWN_KEYS: &[&str] = &[
+pub const TASK_KEYS: &[&str] = &[
     "name",
     "description",
     "command",
@@ -199,7 +199,7 @@ fn parse_task(
         });
     };
     let mut fields = Fields::new(map, node, path);
-    fields.check_keys(KNOWN_KEYS);
+    fields.check_keys(TASK_KEYS);
     let name = task_name(&mut fields);
     let description = fields.text("description").unwrap_or_default();
     let command = fields

@@ -12,37 +12,7 @@ use speedrackd::schedule::{Crontab, Pattern, Schedule};
 
 use super::yaml_doc::{Doc, Entry};
 
-pub(super) const TASK_KEYS: &[&str] = &[
-    "name",
-    "description",
-    "command",
-    "interval",
-    "cron",
-    "timezone",
-    "email",
-    "email_recipients",
-    "spam",
-    "spam_fail",
-    "max_keep",
-    "retain_failures",
-    "fail_by_retcode",
-    "fail_by_stderr",
-    "sudo",
-    "timeout",
-    "working_dir",
-    "env",
-    "overlap",
-    "on_missed",
-    "suspended",
-    "ok_exit_codes",
-    "fail_on_exit_codes",
-    "fail_if_output_matches",
-    "output_max_bytes",
-    "missed_deadline",
-    "webhooks",
-    "notify_after_failures",
-    "notify_min_interval",
-];
+pub(super) use speedrackd::config::TASK_KEYS;
 
 pub(super) const CRON_KEYS: &[&str] = &[
     "year",

@@ -1,7 +1,5 @@
 //! Start, stop, crash and restart: configuration errors at start, graceful SIGTERM, kill -9.
 
-use std::process::Stdio;
-
 use nix::sys::signal::Signal;
 use speedrack_tests::{Daemon, DaemonBuilder, WAIT, procs};
 
@@ -13,12 +11,7 @@ fn an_invalid_tasks_file_at_start_exits_78_naming_the_file_and_line() {
         "tasks:\n  - name: a\n    command: [unclosed\n",
     )
     .expect("write");
-    let output = Daemon::command(dir.path(), None)
-        .stderr(Stdio::piped())
-        .output()
-        .expect("speedrackd runs");
-    assert_eq!(output.status.code(), Some(78));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = Daemon::refusal(Daemon::command(dir.path(), None));
     assert!(stderr.contains("tasks.yaml:"), "names the file: {stderr}");
     assert!(
         stderr
@@ -34,12 +27,7 @@ fn an_invalid_settings_file_at_start_exits_78_naming_the_key() {
     std::fs::write(dir.path().join("tasks.yaml"), "tasks: []\n").expect("write");
     let settings = dir.path().join("settings.yaml");
     std::fs::write(&settings, "shutdown_grace: 5s\nsokcet: /tmp/x\n").expect("write");
-    let output = Daemon::command(dir.path(), Some(&settings))
-        .stderr(Stdio::piped())
-        .output()
-        .expect("runs");
-    assert_eq!(output.status.code(), Some(78));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = Daemon::refusal(Daemon::command(dir.path(), Some(&settings)));
     assert!(
         stderr.contains("settings.yaml:2") && stderr.contains("sokcet"),
         "{stderr}"
@@ -149,11 +137,6 @@ async fn the_daemon_hosts_the_web_ui_on_loopback_only() {
 
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("tasks.yaml"), "tasks: []\n").expect("write");
-    let output = Daemon::command_listening(dir.path(), None, "0.0.0.0:0")
-        .stderr(Stdio::piped())
-        .output()
-        .expect("speedrackd runs");
-    assert_eq!(output.status.code(), Some(78));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = Daemon::refusal(Daemon::command_listening(dir.path(), None, "0.0.0.0:0"));
     assert!(stderr.contains("not a loopback address"), "{stderr}");
 }

@@ -63,12 +63,7 @@ fn a_tasks_file_others_can_write_is_refused_unless_allowed() {
     let tasks = dir.path().join("tasks.yaml");
     std::fs::write(&tasks, "tasks: []\n").expect("write");
     std::fs::set_permissions(&tasks, std::fs::Permissions::from_mode(0o666)).expect("chmod");
-    let output = Daemon::command(dir.path(), None)
-        .stderr(Stdio::piped())
-        .output()
-        .expect("speedrackd runs");
-    assert_eq!(output.status.code(), Some(78));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = Daemon::refusal(Daemon::command(dir.path(), None));
     assert!(
         stderr.contains("everyone can write it (mode 0666)") && stderr.contains("chmod go-w"),
         "{stderr}"

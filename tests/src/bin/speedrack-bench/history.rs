@@ -112,18 +112,24 @@ fn add_timed(report: &mut Report, name: &str, sorted: &[f64]) {
 }
 
 /// The page token of the run `depth` runs into a task's history (newest first).
-async fn deep_token(daemon: &BenchDaemon, task: &str, depth: u32) -> Result<String> {
-    let page = daemon
-        .client()
-        .await?
-        .list_runs(pb::ListRunsRequest {
-            task: task.to_owned(),
-            page_size: depth,
-            page_token: String::new(),
-        })
-        .await?
-        .into_inner();
-    Ok(page.next_page_token)
+async fn deep_token(daemon: &BenchDaemon, task: &str, depth: usize) -> Result<String> {
+    // Pages hold at most 1 000 runs (the API's cap), so walk to the depth a page at a time.
+    const PAGE: usize = 1000;
+    let mut client = daemon.client().await?;
+    let mut token = String::new();
+    for _ in 0..depth.div_ceil(PAGE) {
+        token = client
+            .list_runs(pb::ListRunsRequest {
+                task: task.to_owned(),
+                page_size: PAGE as u32,
+                page_token: token,
+            })
+            .await?
+            .into_inner()
+            .next_page_token;
+        anyhow::ensure!(!token.is_empty(), "{task} has fewer than {depth} runs");
+    }
+    Ok(token)
 }
 
 /// Prunes one task through the store API as the daemon does after a run: every run's
