@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde_yaml::{Mapping, Value};
 
+use super::limits::{MAX_DURATION, MAX_TEXT_BYTES, bytes_text, check_duration};
 use super::tasks::ConfError;
 use super::yaml_lines::Node;
 
@@ -68,9 +69,25 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// A text value; numbers are not silently turned into text.
+    /// A text value of at most [`MAX_TEXT_BYTES`]; numbers are not silently turned into text.
     pub fn text(&mut self, key: &str) -> Option<String> {
+        self.text_at_most(key, MAX_TEXT_BYTES)
+    }
+
+    /// A text value of at most `limit` bytes.
+    pub fn text_at_most(&mut self, key: &str, limit: usize) -> Option<String> {
         match self.get(key)? {
+            Value::String(text) if text.len() > limit => {
+                self.error(
+                    Some(key),
+                    format!(
+                        "{key} is {} bytes long: at most {} (move long scripts into a file and run that)",
+                        text.len(),
+                        bytes_text(limit as u64)
+                    ),
+                );
+                None
+            }
             Value::String(text) => Some(text.clone()),
             Value::Null => None,
             other => {
@@ -148,10 +165,15 @@ impl<'a> Fields<'a> {
         })
     }
 
-    /// A positive duration like `30s` or `1h 30m`.
+    /// A positive duration like `30s` or `1h 30m`, at most [`MAX_DURATION`].
     pub fn duration(&mut self, key: &str) -> Option<Duration> {
         let text = self.text(key)?;
         match humantime::parse_duration(&text) {
+            Ok(duration) if duration > MAX_DURATION => {
+                let message = check_duration(key, duration).err().unwrap_or_default();
+                self.error(Some(key), message);
+                None
+            }
             Ok(duration) if !duration.is_zero() => Some(duration),
             Ok(_) => {
                 self.error(Some(key), format!("{key} must be longer than zero"));
@@ -215,6 +237,11 @@ impl<'a> Fields<'a> {
                 return None;
             }
         };
+        if let Some(long) = items.iter().find(|item| item.len() > MAX_TEXT_BYTES) {
+            let message = too_long_item(key, long.len());
+            self.error(Some(key), message);
+            return None;
+        }
         Some(items.into_iter().filter(|item| !item.is_empty()).collect())
     }
 
@@ -243,6 +270,11 @@ impl<'a> Fields<'a> {
                 );
                 return None;
             };
+            if name.len().max(value.len()) > MAX_TEXT_BYTES {
+                let message = too_long_item(key, name.len().max(value.len()));
+                self.error(Some(key), message);
+                return None;
+            }
             out.insert(name.to_owned(), value);
         }
         Some(out)
@@ -260,6 +292,13 @@ impl<'a> Fields<'a> {
             None
         }
     }
+}
+
+fn too_long_item(key: &str, length: usize) -> String {
+    format!(
+        "an entry of {key} is {length} bytes long: at most {}",
+        bytes_text(MAX_TEXT_BYTES as u64)
+    )
 }
 
 /// A scalar as text: strings as they are, numbers and booleans as written.

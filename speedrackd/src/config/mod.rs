@@ -8,7 +8,10 @@
 mod fields;
 mod file_security;
 mod interval;
+pub mod limits;
+mod nesting;
 mod notify_settings;
+mod read;
 mod schedule_field;
 mod settings;
 mod task_def;
@@ -19,6 +22,7 @@ mod yaml_lines;
 use std::path::{Path, PathBuf};
 
 use chrono_tz::Tz;
+use file_security::Role;
 
 pub use file_security::check_tasks_file;
 pub use interval::{IntervalError, format_interval, parse_interval};
@@ -44,8 +48,26 @@ pub enum ConfigError {
         line: Option<usize>,
         message: String,
     },
-    #[error("refusing the tasks file {}: {why} (or set allow_insecure_tasks_file: true in the settings)", path.display())]
-    Insecure { path: PathBuf, why: String },
+    #[error("refusing {what} {}: {why}; fix with: {fix}{hatch}", path.display())]
+    Insecure {
+        /// What the file is to the daemon: "the settings file", "shell (named at FILE:LINE)".
+        what: String,
+        path: PathBuf,
+        why: String,
+        /// The exact command that makes the file safe.
+        fix: String,
+        /// How to accept the file anyway, where anything may.
+        hatch: &'static str,
+    },
+    #[error("cannot check {what} {}: {source} (fix the path in the settings)", path.display())]
+    Named {
+        what: String,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("refusing {}: it is larger than {limit} (split it, or shorten what it holds)", path.display())]
+    TooLarge { path: PathBuf, limit: String },
 }
 
 impl ConfigError {
@@ -71,19 +93,46 @@ fn strip_location(message: &str) -> String {
     }
 }
 
-/// Reads and validates the settings file; `None` means all defaults.
+/// Reads and validates the settings file; `None` means all defaults. The file and every file
+/// it names must be safe from other users (see `file_security`), at start and at each reload.
 pub fn load_settings(path: Option<&Path>) -> Result<Settings, ConfigError> {
     let Some(path) = path else {
         return Ok(Settings::default());
     };
-    let text = read(path)?;
-    parse_settings(&text).map_err(|error| ConfigError::invalid(path, &text, &error))
+    let text = read::read_text(file_security::open_checked(path, Role::Settings)?, path)?;
+    let settings =
+        parse_settings(&text).map_err(|error| ConfigError::invalid(path, &text, &error))?;
+    check_named_files(&settings, path, &text)?;
+    Ok(settings)
+}
+
+/// The shell and password files the settings name: each is guarded like the settings file.
+fn check_named_files(settings: &Settings, path: &Path, text: &str) -> Result<(), ConfigError> {
+    let positions = yaml_lines::positions(text);
+    let named = [
+        ("shell", Some(&settings.shell)),
+        (
+            "email.smtp_password_file",
+            settings.email.smtp_password_file.as_ref(),
+        ),
+    ];
+    for (key, file) in named {
+        let Some(file) = file else { continue };
+        let role = Role::Named {
+            key,
+            settings: path,
+            line: positions.as_ref().and_then(|root| root.line_of(key)),
+        };
+        file_security::check_named_file(file, role)?;
+    }
+    Ok(())
 }
 
 /// Reads and validates the tasks file; `default_tz` is the zone of tasks that name none.
-/// Broken tasks are entries of the set, not errors.
+/// Broken tasks are entries of the set, not errors. Who may write it is checked apart
+/// ([`check_tasks_file`]), since the settings may relax that.
 pub fn load_tasks(path: &Path, default_tz: Tz) -> Result<TaskSet, ConfigError> {
-    let text = read(path)?;
+    let text = read::read_text(read::open(path)?, path)?;
     parse_tasks(&text, path, default_tz).map_err(|error| ConfigError::invalid(path, &text, &error))
 }
 
@@ -102,13 +151,6 @@ pub fn default_time_zone(settings: &Settings) -> Tz {
             Tz::UTC
         }
     }
-}
-
-fn read(path: &Path) -> Result<String, ConfigError> {
-    std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        path: path.to_path_buf(),
-        source,
-    })
 }
 
 #[cfg(test)]

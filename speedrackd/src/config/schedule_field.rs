@@ -8,6 +8,7 @@ use serde_yaml::Value;
 
 use super::fields::{Fields, kind, scalar_text};
 use super::interval::{format_interval, parse_interval};
+use super::limits::check_duration;
 use crate::schedule::apscheduler::ApsCron;
 use crate::schedule::{Crontab, Pattern, Schedule};
 
@@ -49,13 +50,15 @@ fn interval(fields: &mut Fields<'_>) -> Option<(Schedule, String)> {
         Some(Value::Null) => String::new(),
         _ => fields.text("interval")?,
     };
-    match parse_interval(&text) {
+    match parse_interval(&text).map_err(|error| error.to_string()).and_then(|period| {
+        check_duration(&format!("interval {:?}", text.trim()), period)
+    }) {
         Ok(period) => Some((
             Schedule::Interval(period),
             format!("every {}", format_interval(period)),
         )),
         Err(error) => {
-            fields.error(Some("interval"), error.to_string());
+            fields.error(Some("interval"), error);
             None
         }
     }

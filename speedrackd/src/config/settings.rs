@@ -32,7 +32,9 @@ pub struct Settings {
     /// The zone of tasks that name none; `None` means the system's zone.
     #[serde(with = "zone")]
     pub timezone: Option<Tz>,
-    /// The shell that runs task commands, as `SHELL -c COMMAND`.
+    /// The shell that runs task commands, as `SHELL -c COMMAND`: an absolute path, so that no
+    /// search path decides what runs.
+    #[serde(deserialize_with = "shell")]
     pub shell: PathBuf,
     /// How long running tasks may go on after SIGTERM to the daemon before they are killed.
     #[serde(with = "duration")]
@@ -122,6 +124,28 @@ fn script_name<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::
         }
     }
     deserializer.deserialize_str(ScriptName)
+}
+
+fn shell<'de, D: Deserializer<'de>>(deserializer: D) -> Result<PathBuf, D::Error> {
+    struct Shell;
+    impl Visitor<'_> for Shell {
+        type Value = PathBuf;
+
+        fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+            formatter.write_str("an absolute path like /bin/sh")
+        }
+
+        fn visit_str<E: de::Error>(self, shell: &str) -> Result<PathBuf, E> {
+            let path = PathBuf::from(shell);
+            if !path.is_absolute() {
+                return Err(E::custom(format!(
+                    "shell {shell:?} must be an absolute path, like /bin/bash"
+                )));
+            }
+            Ok(path)
+        }
+    }
+    deserializer.deserialize_str(Shell)
 }
 
 fn web_settings<'de, D: Deserializer<'de>>(deserializer: D) -> Result<WebSettings, D::Error> {
@@ -237,11 +261,13 @@ fn fold_seed_email(settings: &mut Settings) {
     }
 }
 
-/// Durations written like `30s` or `1m 30s`.
+/// Durations written like `30s` or `1m 30s`, at most [`MAX_DURATION`](super::super::limits::MAX_DURATION).
 pub(super) mod duration {
     use std::time::Duration;
 
     use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    use super::super::limits::check_duration;
 
     pub fn serialize<S: Serializer>(value: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(&humantime::format_duration(*value).to_string())
@@ -249,11 +275,12 @@ pub(super) mod duration {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
         let text = String::deserialize(deserializer)?;
-        humantime::parse_duration(&text).map_err(|err| {
+        let duration = humantime::parse_duration(&text).map_err(|err| {
             D::Error::custom(format!(
                 "invalid duration {text:?}: {err} (write it like 30s or 1m 30s)"
             ))
-        })
+        })?;
+        check_duration(&format!("duration {text:?}"), duration).map_err(D::Error::custom)
     }
 }
 
@@ -349,6 +376,10 @@ mod tests {
             ("timezone: Mars/Olympus\n", "Mars/Olympus"),
             ("script_name: speedrack/\n", "script_name"),
             ("execution_display: many\n", "execution_display"),
+            ("shell: bash\n", "absolute path"),
+            ("kill_grace: 18446744073709551615s\n", "at most 3650d"),
+            ("shutdown_grace: 3651d\n", "at most 3650d"),
+            ("notify: {retry_backoff: 99999999999h}\n", "at most 3650d"),
         ];
         for (text, named) in cases {
             let error = parse_settings(text).expect_err(text);

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_yaml::Value;
 
 use super::fields::{Fields, kind};
+use super::limits::{MAX_COMMAND_BYTES, MAX_NAME_BYTES};
 use super::schedule_field::schedule_of;
 use super::task_def::{OnMissed, OutputPattern, Overlap, TaskDef};
 use super::task_name::TaskName;
@@ -203,7 +204,7 @@ fn parse_task(
     let name = task_name(&mut fields);
     let description = fields.text("description").unwrap_or_default();
     let command = fields
-        .text("command")
+        .text_at_most("command", MAX_COMMAND_BYTES)
         .filter(|command| !command.trim().is_empty());
     if command.is_none()
         && fields
@@ -234,11 +235,11 @@ fn parse_task(
 }
 
 fn task_name(fields: &mut Fields<'_>) -> Option<TaskName> {
-    let Some(written) = fields.text("name") else {
+    let Some(written) = fields.text_at_most("name", MAX_NAME_BYTES) else {
         match fields.get("name") {
             None => fields.error(None, "no name: every task needs one"),
             Some(Value::Null) => fields.error(Some("name"), "name is empty: every task needs one"),
-            // `text` has said what is wrong with it.
+            // `text_at_most` has said what is wrong with it.
             Some(_) => {}
         }
         return None;
@@ -486,7 +487,7 @@ fn mark_duplicates(entries: &mut [TaskEntry], nodes: &[Node], path: &Path) {
                 .and_then(|node| node.line_of("name"))
                 .or(node.map(Node::line)),
             key: Some("name".into()),
-            message: format!("duplicate task name {name:?}: every task needs its own name"),
+            message: format!("duplicate task name \"{name}\": every task needs its own name"),
         };
         match entry {
             TaskEntry::Broken(broken) => broken.errors.push(error),

@@ -312,6 +312,44 @@ fn duplicate_names_break_both_copies_at_their_lines() {
             ("backup".to_owned(), Some(3), Some("name".to_owned()))
         ]
     );
+    let message = &set.broken().next().expect("broken").errors[0].message;
+    assert_eq!(
+        message,
+        "duplicate task name \"backup\": every task needs its own name"
+    );
+}
+
+#[test]
+fn long_values_and_durations_are_refused_with_the_maximum() {
+    let long = |bytes: usize| "x".repeat(bytes);
+    let cases = [
+        (format!("command: {}", long(64 << 10)), None),
+        (format!("command: {}", long((64 << 10) + 1)), Some(("command", "at most 64 KiB"))),
+        (format!("command: x\n    description: {}", long(4 << 10)), None),
+        (format!("command: x\n    description: {}", long((4 << 10) + 1)), Some(("description", "at most 4 KiB"))),
+        (format!("command: x\n    env: {{A: {}}}", long((4 << 10) + 1)), Some(("env", "at most 4 KiB"))),
+        ("command: x\n    timeout: 3650d".to_owned(), None),
+        ("command: x\n    timeout: 18446744073709551615s".to_owned(), Some(("timeout", "at most 3650d"))),
+        ("command: x\n    missed_deadline: 3651d".to_owned(), Some(("missed_deadline", "at most 3650d"))),
+        ("command: x\n    notify_min_interval: 99999999h".to_owned(), Some(("notify_min_interval", "at most 3650d"))),
+    ];
+    for (keys, expected) in cases {
+        let text = format!("tasks:\n  - name: t\n    interval: 1m\n    {keys}\n");
+        let set = parse(&text);
+        match expected {
+            None => assert_eq!(set.valid().count(), 1, "{keys:.60}: {:?}", errors_of(&set)),
+            Some((key, words)) => {
+                let (line, got_key, message) = one_error(&text);
+                assert_eq!(got_key.as_deref(), Some(key), "{keys:.60}");
+                assert!(line.is_some_and(|line| line >= 4), "{keys:.60}: {line:?}");
+                assert!(message.contains(words), "{keys:.60}: {message}");
+            }
+        }
+    }
+    let name = format!("tasks:\n  - {{name: {}, command: x, interval: 1m}}\n", long(129));
+    assert_eq!(one_error(&name).1.as_deref(), Some("name"));
+    let interval = "tasks:\n  - {name: t, command: x, interval: 522w}\n";
+    assert!(one_error(interval).2.contains("at most 3650d"), "{:?}", one_error(interval));
 }
 
 #[test]
