@@ -164,7 +164,7 @@ pub async fn supervise(
     let mut outcome = Outcome::default();
     let mut terminate_at = launch
         .timeout
-        .map(|timeout| tokio::time::Instant::now() + timeout);
+        .and_then(|timeout| tokio::time::Instant::now().checked_add(timeout));
     let mut kill_at: Option<tokio::time::Instant> = None;
     {
         let exited = child.exited();
@@ -181,11 +181,11 @@ pub async fn supervise(
                     let timeout = launch.timeout.unwrap_or_default();
                     outcome.timed_out = true;
                     outcome.killed_by = Some(format!("timeout after {}", humantime::format_duration(timeout)));
-                    kill_at = Some(terminate(process_group, launch.kill_grace, &mut outcome.notes));
+                    kill_at = terminate(process_group, launch.kill_grace, &mut outcome.notes);
                 }
                 Some(by) = kills.recv(), if outcome.killed_by.is_none() => {
                     outcome.killed_by = Some(by);
-                    kill_at = Some(terminate(process_group, launch.kill_grace, &mut outcome.notes));
+                    kill_at = terminate(process_group, launch.kill_grace, &mut outcome.notes);
                 }
                 () = sleep_until(kill_at) => {
                     kill_at = None;
@@ -221,12 +221,16 @@ pub async fn supervise(
     outcome
 }
 
-/// Asks the group to stop; returns when to insist.
-fn terminate(process_group: i32, grace: Duration, notes: &mut Vec<String>) -> tokio::time::Instant {
+/// Asks the group to stop; returns when to insist (`None`: a grace past the clock's end).
+fn terminate(
+    process_group: i32,
+    grace: Duration,
+    notes: &mut Vec<String>,
+) -> Option<tokio::time::Instant> {
     if let Err(error) = signal_group(process_group, Signal::SIGTERM) {
         notes.push(format!("cannot send SIGTERM to the process group: {error}"));
     }
-    tokio::time::Instant::now() + grace
+    tokio::time::Instant::now().checked_add(grace)
 }
 
 fn kill_leftovers(process_group: i32, notes: &mut Vec<String>) {

@@ -363,14 +363,19 @@ impl Runtime {
         }
         // Terminated runs end within the kill grace; whatever does not is closed as interrupted
         // at the next start.
-        self.wait_for_runs(self.settings.kill_grace + REAP_WAIT)
+        self.wait_for_runs(self.settings.kill_grace.saturating_add(REAP_WAIT))
             .await;
     }
 
     async fn wait_for_runs(&mut self, limit: Duration) {
-        let deadline = tokio::time::Instant::now() + limit;
+        let deadline = tokio::time::Instant::now().checked_add(limit);
         while !self.in_flight.is_empty() {
-            match tokio::time::timeout_at(deadline, self.finished_rx.recv()).await {
+            let finished = self.finished_rx.recv();
+            let finished = match deadline {
+                Some(deadline) => tokio::time::timeout_at(deadline, finished).await,
+                None => Ok(finished.await),
+            };
+            match finished {
                 Ok(Some(finished)) => {
                     // Nothing new starts while shutting down.
                     self.pending.clear();

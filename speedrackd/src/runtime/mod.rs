@@ -145,11 +145,10 @@ impl Runtime {
         self.start_pending_all();
         let mut next_ping = self
             .watchdog
-            .map(|every| tokio::time::Instant::now() + every);
+            .and_then(|every| tokio::time::Instant::now().checked_add(every));
         loop {
             let next = self.scheduler.next_wakeup();
-            let deadline = next.map(|at| {
-                let exact = self.instant_of(at);
+            let deadline = next.and_then(|at| self.instant_of(at)).map(|exact| {
                 exact.checked_sub(self.clock.slack()).unwrap_or(exact)
             });
             // In this order: a due fire must not wait behind the ends of earlier runs, which
@@ -167,7 +166,9 @@ impl Runtime {
                 }
                 () = sleep_until_opt(next_ping) => {
                     crate::watchdog::ping();
-                    next_ping = self.watchdog.map(|every| tokio::time::Instant::now() + every);
+                    next_ping = self
+                        .watchdog
+                        .and_then(|every| tokio::time::Instant::now().checked_add(every));
                 }
                 Some(command) = commands.recv() => self.handle(command),
                 Some(finished) = self.finished_rx.recv() => self.record_finished(finished),
@@ -183,9 +184,10 @@ impl Runtime {
     }
 
     /// Converts a wall-clock deadline into tokio's monotonic time, now.
-    fn instant_of(&self, at: DateTime<Utc>) -> tokio::time::Instant {
+    /// `None` for an instant past what the monotonic clock can hold, which never comes.
+    fn instant_of(&self, at: DateTime<Utc>) -> Option<tokio::time::Instant> {
         let wait = (at - self.clock.now()).to_std().unwrap_or(Duration::ZERO);
-        tokio::time::Instant::now() + wait
+        tokio::time::Instant::now().checked_add(wait)
     }
 
     fn def(&self, task: &TaskName) -> Option<&TaskDef> {
@@ -254,3 +256,5 @@ async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_durations;

@@ -68,7 +68,7 @@ impl Schedule {
                 let elapsed_ns = (after - anchor).num_nanoseconds()?.max(0);
                 let periods_done = elapsed_ns / period_ns;
                 let offset = (periods_done + 1).checked_mul(period_ns)?;
-                Some(anchor + chrono::Duration::nanoseconds(offset))
+                anchor.checked_add_signed(chrono::Duration::nanoseconds(offset))
             }
             Schedule::Calendar { pattern, tz } => {
                 zoned::next_fire(*tz, after, |wall| pattern.next_wall_after(wall))
