@@ -5,6 +5,7 @@ mod browser;
 mod contrib_files;
 mod ctl;
 mod execution;
+mod file_guard;
 mod lifecycle;
 mod load;
 mod metrics;

@@ -65,7 +65,7 @@ fn a_tasks_file_others_can_write_is_refused_unless_allowed() {
     std::fs::set_permissions(&tasks, std::fs::Permissions::from_mode(0o666)).expect("chmod");
     let stderr = Daemon::refusal(Daemon::command(dir.path(), None));
     assert!(
-        stderr.contains("everyone can write it (mode 0666)") && stderr.contains("chmod go-w"),
+        stderr.contains("everyone can write it (mode 0666)") && stderr.contains("chmod o-w"),
         "{stderr}"
     );
 
