@@ -263,9 +263,11 @@ fn fold_seed_email(settings: &mut Settings) {
 
 /// Durations written like `30s` or `1m 30s`, at most [`MAX_DURATION`](super::super::limits::MAX_DURATION).
 pub(super) mod duration {
+    use std::fmt;
     use std::time::Duration;
 
-    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+    use serde::de::{Error, Visitor};
+    use serde::{Deserializer, Serializer};
 
     use super::super::limits::check_duration;
 
@@ -274,14 +276,27 @@ pub(super) mod duration {
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        let duration = humantime::parse_duration(&text).map_err(|err| {
-            D::Error::custom(format!(
-                "invalid duration {text:?}: {err} (write it like 30s or 1m 30s)"
-            ))
-        })?;
-        check_duration(&format!("duration {text:?}"), duration).map_err(D::Error::custom)
+        // A visitor, so that serde_yaml places a refusal on the value's own line.
+        struct Text;
+        impl Visitor<'_> for Text {
+            type Value = Duration;
+
+            fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+                formatter.write_str("a duration like 30s or 1m 30s")
+            }
+
+            fn visit_str<E: Error>(self, text: &str) -> Result<Duration, E> {
+                let duration = humantime::parse_duration(text).map_err(|err| {
+                    E::custom(format!(
+                        "invalid duration {text:?}: {err} (write it like 30s or 1m 30s)"
+                    ))
+                })?;
+                check_duration(&format!("duration {text:?}"), duration).map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_str(Text)
     }
+
 }
 
 pub(super) mod optional_duration {
@@ -395,6 +410,8 @@ mod tests {
         let cases = [
             ("app_name: x\nscript_name: \" \"\n", 2, "script_name"),
             ("app_name: x\nSCRIPT_NAME: /a/\n", 2, "script_name"),
+            ("app_name: x\nkill_grace: 3651d\n", 2, "at most 3650d"),
+            ("app_name: x\nshell: sh\n", 2, "absolute path"),
             ("app_name: x\nweb:\n  auth: basic\n", 3, "web.users"),
             ("web:\n  realm: r\n  colour: blue\n", 3, "colour"),
             (
