@@ -19,11 +19,17 @@ pub fn default_socket_path() -> PathBuf {
     socket_path_for(uid.as_raw(), runtime_dir.as_deref())
 }
 
+/// `/tmp/speedrack-$UID`, the directory of a user without a runtime dir. Anyone can create it
+/// first, so the daemon uses it only when `uid` owns it with mode 0700.
+pub fn fallback_socket_dir(uid: u32) -> PathBuf {
+    PathBuf::from(format!("/tmp/speedrack-{uid}"))
+}
+
 fn socket_path_for(uid: u32, runtime_dir: Option<&Path>) -> PathBuf {
     let dir = match (uid, runtime_dir) {
         (0, _) => PathBuf::from("/run/speedrack"),
         (_, Some(dir)) if dir.is_absolute() => dir.join("speedrack"),
-        (uid, _) => PathBuf::from(format!("/tmp/speedrack-{uid}")),
+        (uid, _) => fallback_socket_dir(uid),
     };
     dir.join(SOCKET_FILE_NAME)
 }

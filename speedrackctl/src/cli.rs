@@ -18,16 +18,17 @@ const GLOBAL: &str = "Global options";
 #[derive(Debug, Parser)]
 #[command(name = "speedrackctl", version, after_help = EXIT_CODES_HELP)]
 pub struct Cli {
-    /// The daemon's Unix socket
+    /// The daemon's Unix socket [default: /run/speedrack/speedrackd.sock for root, else
+    /// $XDG_RUNTIME_DIR/speedrack/speedrackd.sock or /tmp/speedrack-$UID/speedrackd.sock; a
+    /// default socket owned by neither root nor you is refused]
     #[arg(
         long,
         global = true,
         help_heading = GLOBAL,
         value_name = "PATH",
-        env = speedrack_proto::SOCKET_ENV,
-        default_value_os_t = speedrack_proto::default_socket_path()
+        env = speedrack_proto::SOCKET_ENV
     )]
-    pub socket: PathBuf,
+    pub socket: Option<PathBuf>,
 
     /// Print one JSON document instead of text (not with `output`, which writes raw bytes)
     #[arg(long, global = true, help_heading = GLOBAL)]
@@ -180,7 +181,7 @@ mod tests {
     fn global_flags_may_follow_the_subcommand() {
         let cli = parse(&["tasks", "--json", "--socket", "/tmp/s.sock"]).expect("valid");
         assert!(cli.json);
-        assert_eq!(cli.socket, PathBuf::from("/tmp/s.sock"));
+        assert_eq!(cli.socket, Some(PathBuf::from("/tmp/s.sock")));
     }
 
     #[test]

@@ -16,9 +16,13 @@ use cli::Cli;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let cli = Cli::parse_checked();
+    let shown_socket = cli
+        .socket
+        .clone()
+        .unwrap_or_else(speedrack_proto::default_socket_path);
     let outcome = match run(&cli).await {
         Ok(()) => return ExitCode::SUCCESS,
-        Err(err) => exit::classify(&err, &cli.socket),
+        Err(err) => exit::classify(&err, &shown_socket),
     };
     if let Some(message) = outcome.message {
         eprintln!("speedrackctl: {message}");
@@ -37,7 +41,8 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
         cli::Command::Man => return contrib::print_man(),
         _ => {}
     }
-    let client = speedrack_proto::connect(&cli.socket).await?;
+    let socket = speedrack_proto::choose_socket(cli.socket.clone())?;
+    let client = speedrack_proto::connect(&socket).await?;
     let mut ctx = cmd::Context {
         client,
         format: cli.format(),

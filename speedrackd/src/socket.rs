@@ -1,9 +1,11 @@
 //! Binding the API socket safely: a private directory, mode 0600, a stale socket replaced, a
-//! live one (another daemon) refused.
+//! live one (another daemon) refused, and the per-user fallback directory in `/tmp` used only
+//! when it is the daemon user's own (anyone could have created it first). Who owns the
+//! directories of a socket named explicitly is the admin's choice and not checked.
 
 use std::fs::DirBuilder;
 use std::io::ErrorKind;
-use std::os::unix::fs::{DirBuilderExt, FileTypeExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 
@@ -13,6 +15,8 @@ pub enum BindError {
     AlreadyRunning(PathBuf),
     #[error("{} exists and is not a socket; move it away or choose another --socket", .0.display())]
     NotASocket(PathBuf),
+    #[error("refusing the socket directory {}: {why}; fix with: {fix}", dir.display())]
+    UnsafeDir { dir: PathBuf, why: String, fix: String },
     #[error("cannot {action} {}: {source}", path.display())]
     Io {
         action: &'static str,
@@ -39,6 +43,12 @@ pub fn bind(path: &Path, group: Option<u32>) -> Result<UnixListener, BindError> 
             .create(dir)
             .map_err(|e| io_error("create the directory of", e))?;
     }
+    let uid = nix::unistd::getuid().as_raw();
+    if let Some(dir) = path.parent()
+        && dir == speedrack_proto::fallback_socket_dir(uid)
+    {
+        check_private_dir(dir, uid)?;
+    }
     match std::fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_socket() => match UnixStream::connect(path) {
             Ok(_) => return Err(BindError::AlreadyRunning(path.to_path_buf())),
@@ -64,6 +74,47 @@ pub fn bind(path: &Path, group: Option<u32>) -> Result<UnixListener, BindError> 
         .set_nonblocking(true)
         .map_err(|e| io_error("configure", e))?;
     Ok(listener)
+}
+
+/// Refuses a directory that is not `uid`'s own with mode 0700 (a symlink is not a directory).
+fn check_private_dir(dir: &Path, uid: u32) -> Result<(), BindError> {
+    let meta = std::fs::symlink_metadata(dir).map_err(|source| BindError::Io {
+        action: "inspect",
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let shown = dir.display();
+    let refuse = |why: String, fix: String| {
+        Err(BindError::UnsafeDir {
+            dir: dir.to_path_buf(),
+            why,
+            fix,
+        })
+    };
+    if !meta.is_dir() {
+        return refuse(
+            "it is not a directory".to_owned(),
+            format!("rm {shown}, then start again"),
+        );
+    }
+    if meta.uid() != uid {
+        return refuse(
+            format!(
+                "it is owned by uid {}, not by this daemon's uid {uid}; another user may have \
+                 made it to impersonate the daemon",
+                meta.uid()
+            ),
+            format!("rm -r {shown} as root (or set XDG_RUNTIME_DIR, or give --socket)"),
+        );
+    }
+    let mode = meta.mode() & 0o7777;
+    if mode != 0o700 {
+        return refuse(
+            format!("its mode is {mode:04o}, not 0700"),
+            format!("chmod 0700 {shown}"),
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -101,6 +152,28 @@ mod tests {
         drop(live); // the file stays behind, like after a crash
         assert!(path.exists());
         bind(&path, None).expect("a stale socket is replaced");
+    }
+
+    #[test]
+    fn the_private_dir_check_wants_the_owner_and_mode_0700() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let uid = nix::unistd::getuid().as_raw();
+        let set = |mode| {
+            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(mode))
+                .expect("chmod")
+        };
+        set(0o700);
+        assert!(check_private_dir(dir.path(), uid).is_ok());
+        set(0o755);
+        let error = check_private_dir(dir.path(), uid).expect_err("too open");
+        assert!(error.to_string().contains("fix with: chmod 0700"), "{error}");
+        set(0o700);
+        let error = check_private_dir(dir.path(), uid + 1).expect_err("not ours");
+        assert!(error.to_string().contains("impersonate"), "{error}");
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(dir.path(), &link).expect("symlink");
+        let error = check_private_dir(&link, uid).expect_err("a symlink");
+        assert!(error.to_string().contains("not a directory"), "{error}");
     }
 
     #[test]

@@ -45,9 +45,7 @@ async fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
-    let socket = args
-        .socket
-        .unwrap_or_else(speedrack_proto::default_socket_path);
+    let socket = speedrack_proto::choose_socket(args.socket)?;
     let web = match &args.settings {
         Some(path) => {
             let text = std::fs::read_to_string(path)

@@ -16,6 +16,7 @@ mod output_abuse;
 mod reload;
 mod scheduling;
 mod security;
+mod socket_trust;
 mod time_engine;
 mod torture;
 mod web;
