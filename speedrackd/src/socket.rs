@@ -16,7 +16,11 @@ pub enum BindError {
     #[error("{} exists and is not a socket; move it away or choose another --socket", .0.display())]
     NotASocket(PathBuf),
     #[error("refusing the socket directory {}: {why}; fix with: {fix}", dir.display())]
-    UnsafeDir { dir: PathBuf, why: String, fix: String },
+    UnsafeDir {
+        dir: PathBuf,
+        why: String,
+        fix: String,
+    },
     #[error("cannot {action} {}: {source}", path.display())]
     Io {
         action: &'static str,
@@ -166,7 +170,10 @@ mod tests {
         assert!(check_private_dir(dir.path(), uid).is_ok());
         set(0o755);
         let error = check_private_dir(dir.path(), uid).expect_err("too open");
-        assert!(error.to_string().contains("fix with: chmod 0700"), "{error}");
+        assert!(
+            error.to_string().contains("fix with: chmod 0700"),
+            "{error}"
+        );
         set(0o700);
         let error = check_private_dir(dir.path(), uid + 1).expect_err("not ours");
         assert!(error.to_string().contains("impersonate"), "{error}");

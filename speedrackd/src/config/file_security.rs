@@ -187,10 +187,33 @@ mod tests {
             (0o644, 0, 0, None),
             (0o664, 3_999_000, 3_999_000, None),
             (0o664, 0, 0, None),
-            (0o664, 3_999_000, 50, Some(("its group (gid 50) can write it (mode 0664)", "chmod g-w FILE"))),
-            (0o646, 3_999_000, 3_999_000, Some(("everyone can write it (mode 0646)", "chmod o-w FILE"))),
-            (0o666, 3_999_000, 50, Some(("everyone can write it (mode 0666)", "chmod go-w FILE"))),
-            (0o600, 2000, 3_999_000, Some(("owned by uid 2000, another user", "chown 3999000 FILE"))),
+            (
+                0o664,
+                3_999_000,
+                50,
+                Some((
+                    "its group (gid 50) can write it (mode 0664)",
+                    "chmod g-w FILE",
+                )),
+            ),
+            (
+                0o646,
+                3_999_000,
+                3_999_000,
+                Some(("everyone can write it (mode 0646)", "chmod o-w FILE")),
+            ),
+            (
+                0o666,
+                3_999_000,
+                50,
+                Some(("everyone can write it (mode 0666)", "chmod go-w FILE")),
+            ),
+            (
+                0o600,
+                2000,
+                3_999_000,
+                Some(("owned by uid 2000, another user", "chown 3999000 FILE")),
+            ),
             (
                 0o666,
                 2000,
@@ -237,13 +260,21 @@ mod tests {
                  fix with: chmod o-w {shown}"
             )
         );
-        let error = check_named_file(&dir.path().join("none"), Role::Named {
-            key: "shell",
-            settings: &path,
-            line: Some(3),
-        })
+        let error = check_named_file(
+            &dir.path().join("none"),
+            Role::Named {
+                key: "shell",
+                settings: &path,
+                line: Some(3),
+            },
+        )
         .expect_err("missing");
-        assert!(error.to_string().contains(&format!("shell (named at {shown}:3)")), "{error}");
+        assert!(
+            error
+                .to_string()
+                .contains(&format!("shell (named at {shown}:3)")),
+            "{error}"
+        );
         assert!(check_tasks_file(&path, true).is_ok());
     }
 }

@@ -57,8 +57,8 @@ mod tests {
     #[test]
     fn durations_up_to_the_maximum_pass() {
         assert!(check_duration("timeout", MAX_DURATION).is_ok());
-        let error = check_duration("timeout", MAX_DURATION + Duration::from_secs(1))
-            .expect_err("too long");
+        let error =
+            check_duration("timeout", MAX_DURATION + Duration::from_secs(1)).expect_err("too long");
         assert!(error.contains("at most 3650d"), "{error}");
         assert_eq!(
             humantime::parse_duration(MAX_DURATION_TEXT).ok(),

@@ -173,7 +173,9 @@ mod tests {
     fn names_the_line_where_nesting_passes_the_limit() {
         let deep = format!("tasks:\n  - {}{}\n", "[".repeat(100), "]".repeat(100));
         assert_eq!(too_deep(&deep, 64), Some(2));
-        let block: String = (0..80).map(|level| format!("{}k:\n", " ".repeat(level))).collect();
+        let block: String = (0..80)
+            .map(|level| format!("{}k:\n", " ".repeat(level)))
+            .collect();
         assert_eq!(too_deep(&block, 64), Some(65));
         assert_eq!(too_deep("tasks: []\n", 64), None);
     }

@@ -108,14 +108,28 @@ mod tests {
              save the file as UTF-8"
         );
         let error = read_bytes(b"a: \xe2\x82").expect_err("cut short");
-        assert!(error.to_string().starts_with("t.yaml:1: the file ends inside"), "{error}");
+        assert!(
+            error
+                .to_string()
+                .starts_with("t.yaml:1: the file ends inside"),
+            "{error}"
+        );
     }
 
     #[test]
     fn deep_nesting_is_refused_naming_the_limit_and_line() {
-        let deep = format!("tasks:\n  - {}{}\n", "[".repeat(200_000), "]".repeat(200_000));
+        let deep = format!(
+            "tasks:\n  - {}{}\n",
+            "[".repeat(200_000),
+            "]".repeat(200_000)
+        );
         let error = read_bytes(deep.as_bytes()).expect_err("too deep");
-        assert!(error.to_string().starts_with("t.yaml:2: collections nest deeper than 64 levels"), "{error}");
+        assert!(
+            error
+                .to_string()
+                .starts_with("t.yaml:2: collections nest deeper than 64 levels"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -50,9 +50,10 @@ fn interval(fields: &mut Fields<'_>) -> Option<(Schedule, String)> {
         Some(Value::Null) => String::new(),
         _ => fields.text("interval")?,
     };
-    match parse_interval(&text).map_err(|error| error.to_string()).and_then(|period| {
-        check_duration(&format!("interval {:?}", text.trim()), period)
-    }) {
+    match parse_interval(&text)
+        .map_err(|error| error.to_string())
+        .and_then(|period| check_duration(&format!("interval {:?}", text.trim()), period))
+    {
         Ok(period) => Some((
             Schedule::Interval(period),
             format!("every {}", format_interval(period)),

@@ -296,7 +296,6 @@ pub(super) mod duration {
         }
         deserializer.deserialize_str(Text)
     }
-
 }
 
 pub(super) mod optional_duration {

@@ -148,9 +148,9 @@ impl Runtime {
             .and_then(|every| tokio::time::Instant::now().checked_add(every));
         loop {
             let next = self.scheduler.next_wakeup();
-            let deadline = next.and_then(|at| self.instant_of(at)).map(|exact| {
-                exact.checked_sub(self.clock.slack()).unwrap_or(exact)
-            });
+            let deadline = next
+                .and_then(|at| self.instant_of(at))
+                .map(|exact| exact.checked_sub(self.clock.slack()).unwrap_or(exact));
             // In this order: a due fire must not wait behind the ends of earlier runs, which
             // arrive by the hundred when many tasks share a second (the `scale` benchmark).
             tokio::select! {

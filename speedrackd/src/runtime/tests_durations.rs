@@ -74,7 +74,11 @@ async fn exercise(config: Config) -> Result<(), tokio::task::JoinError> {
     run_now(&commands, &task).await;
     let (reply, answer) = oneshot::channel();
     let by = "property".to_owned();
-    let kill = Command::Kill { task: task.clone(), by, reply };
+    let kill = Command::Kill {
+        task: task.clone(),
+        by,
+        reply,
+    };
     if commands.send(kill).await.is_ok() {
         let _ = answer.await;
     }
@@ -88,7 +92,11 @@ async fn exercise(config: Config) -> Result<(), tokio::task::JoinError> {
 async fn run_now(commands: &mpsc::Sender<Command>, task: &TaskName) {
     let (reply, answer) = oneshot::channel();
     let by = "property".to_owned();
-    let command = Command::RunNow { task: task.clone(), by, reply };
+    let command = Command::RunNow {
+        task: task.clone(),
+        by,
+        reply,
+    };
     if commands.send(command).await.is_ok() {
         let _ = answer.await;
     }

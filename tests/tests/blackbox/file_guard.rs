@@ -65,7 +65,10 @@ fn give(path: &Path, mode: u32, uid: u32, gid: u32) {
 fn a_settings_file_another_user_can_write_is_refused_at_start() {
     let setup = Setup::new();
     let evil = setup.path("evil.sh");
-    let text = format!("shell: {}\nallow_insecure_tasks_file: true\n", evil.display());
+    let text = format!(
+        "shell: {}\nallow_insecure_tasks_file: true\n",
+        evil.display()
+    );
     let settings = setup.write("settings.yaml", &text, 0o666, OTHER, OTHER);
     let stderr = Daemon::refusal(setup.command(&settings));
     let shown = settings.display();
@@ -148,7 +151,10 @@ async fn a_reload_with_an_insecure_settings_file_keeps_the_running_configuration
     // What another user does with a settings file they can write.
     give(&settings, 0o666, OTHER, OTHER);
     let evil = setup.path("evil.sh");
-    let text = format!("shell: {}\nallow_insecure_tasks_file: true\n", evil.display());
+    let text = format!(
+        "shell: {}\nallow_insecure_tasks_file: true\n",
+        evil.display()
+    );
     std::fs::write(&settings, text).expect("rewrite");
     daemon.signal(Signal::SIGHUP);
     let refused = daemon.wait_for("reload on SIGHUP refused");

@@ -324,14 +324,35 @@ fn long_values_and_durations_are_refused_with_the_maximum() {
     let long = |bytes: usize| "x".repeat(bytes);
     let cases = [
         (format!("command: {}", long(64 << 10)), None),
-        (format!("command: {}", long((64 << 10) + 1)), Some(("command", "at most 64 KiB"))),
-        (format!("command: x\n    description: {}", long(4 << 10)), None),
-        (format!("command: x\n    description: {}", long((4 << 10) + 1)), Some(("description", "at most 4 KiB"))),
-        (format!("command: x\n    env: {{A: {}}}", long((4 << 10) + 1)), Some(("env", "at most 4 KiB"))),
+        (
+            format!("command: {}", long((64 << 10) + 1)),
+            Some(("command", "at most 64 KiB")),
+        ),
+        (
+            format!("command: x\n    description: {}", long(4 << 10)),
+            None,
+        ),
+        (
+            format!("command: x\n    description: {}", long((4 << 10) + 1)),
+            Some(("description", "at most 4 KiB")),
+        ),
+        (
+            format!("command: x\n    env: {{A: {}}}", long((4 << 10) + 1)),
+            Some(("env", "at most 4 KiB")),
+        ),
         ("command: x\n    timeout: 3650d".to_owned(), None),
-        ("command: x\n    timeout: 18446744073709551615s".to_owned(), Some(("timeout", "at most 3650d"))),
-        ("command: x\n    missed_deadline: 3651d".to_owned(), Some(("missed_deadline", "at most 3650d"))),
-        ("command: x\n    notify_min_interval: 99999999h".to_owned(), Some(("notify_min_interval", "at most 3650d"))),
+        (
+            "command: x\n    timeout: 18446744073709551615s".to_owned(),
+            Some(("timeout", "at most 3650d")),
+        ),
+        (
+            "command: x\n    missed_deadline: 3651d".to_owned(),
+            Some(("missed_deadline", "at most 3650d")),
+        ),
+        (
+            "command: x\n    notify_min_interval: 99999999h".to_owned(),
+            Some(("notify_min_interval", "at most 3650d")),
+        ),
     ];
     for (keys, expected) in cases {
         let text = format!("tasks:\n  - name: t\n    interval: 1m\n    {keys}\n");
@@ -346,10 +367,17 @@ fn long_values_and_durations_are_refused_with_the_maximum() {
             }
         }
     }
-    let name = format!("tasks:\n  - {{name: {}, command: x, interval: 1m}}\n", long(129));
+    let name = format!(
+        "tasks:\n  - {{name: {}, command: x, interval: 1m}}\n",
+        long(129)
+    );
     assert_eq!(one_error(&name).1.as_deref(), Some("name"));
     let interval = "tasks:\n  - {name: t, command: x, interval: 522w}\n";
-    assert!(one_error(interval).2.contains("at most 3650d"), "{:?}", one_error(interval));
+    assert!(
+        one_error(interval).2.contains("at most 3650d"),
+        "{:?}",
+        one_error(interval)
+    );
 }
 
 #[test]
