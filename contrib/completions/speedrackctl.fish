@@ -24,7 +24,7 @@ function __fish_speedrackctl_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c speedrackctl -n "__fish_speedrackctl_needs_command" -l socket -d 'The daemon\'s Unix socket' -r -F
+complete -c speedrackctl -n "__fish_speedrackctl_needs_command" -l socket -d 'The daemon\'s Unix socket [default: /run/speedrack/speedrackd.sock for root, else $XDG_RUNTIME_DIR/speedrack/speedrackd.sock or /tmp/speedrack-$UID/speedrackd.sock; a default socket owned by neither root nor you is refused]' -r -F
 complete -c speedrackctl -n "__fish_speedrackctl_needs_command" -l json -d 'Print one JSON document instead of text (not with `output`, which writes raw bytes)'
 complete -c speedrackctl -n "__fish_speedrackctl_needs_command" -s h -l help -d 'Print help'
 complete -c speedrackctl -n "__fish_speedrackctl_needs_command" -s V -l version -d 'Print version'
@@ -42,48 +42,48 @@ complete -c speedrackctl -n "__fish_speedrackctl_needs_command" -f -a "test-noti
 complete -c speedrackctl -n "__fish_speedrackctl_needs_command" -f -a "kill" -d 'End a task\'s running runs (SIGTERM to their process groups, SIGKILL after the kill grace)'
 complete -c speedrackctl -n "__fish_speedrackctl_needs_command" -f -a "next" -d 'Show the next fire times of a task, one RFC 3339 timestamp per line'
 complete -c speedrackctl -n "__fish_speedrackctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand status" -l socket -d 'The daemon\'s Unix socket' -r -F
+complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand status" -l socket -d 'The daemon\'s Unix socket [default: /run/speedrack/speedrackd.sock for root, else $XDG_RUNTIME_DIR/speedrack/speedrackd.sock or /tmp/speedrack-$UID/speedrackd.sock; a default socket owned by neither root nor you is refused]' -r -F
 complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand status" -l json -d 'Print one JSON document instead of text (not with `output`, which writes raw bytes)'
 complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand status" -s h -l help -d 'Print help'
-complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand tasks" -l socket -d 'The daemon\'s Unix socket' -r -F
+complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand tasks" -l socket -d 'The daemon\'s Unix socket [default: /run/speedrack/speedrackd.sock for root, else $XDG_RUNTIME_DIR/speedrack/speedrackd.sock or /tmp/speedrack-$UID/speedrackd.sock; a default socket owned by neither root nor you is refused]' -r -F
 complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand tasks" -l json -d 'Print one JSON document instead of text (not with `output`, which writes raw bytes)'
 complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand tasks" -s h -l help -d 'Print help'
 complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand runs" -l limit -d 'Show at most this many runs' -r
 complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand runs" -l before-token -d 'Show the runs older than a previous page (the token printed below it)' -r
-complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand runs" -l socket -d 'The daemon\'s Unix socket' -r -F
+complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand runs" -l socket -d 'The daemon\'s Unix socket [default: /run/speedrack/speedrackd.sock for root, else $XDG_RUNTIME_DIR/speedrack/speedrackd.sock or /tmp/speedrack-$UID/speedrackd.sock; a default socket owned by neither root nor you is refused]' -r -F
 complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand runs" -l json -d 'Print one JSON document instead of text (not with `output`, which writes raw bytes)'
 complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand runs" -s h -l help -d 'Print help'
-complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand output" -l socket -d 'The daemon\'s Unix socket' -r -F
+complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand output" -l socket -d 'The daemon\'s Unix socket [default: /run/speedrack/speedrackd.sock for root, else $XDG_RUNTIME_DIR/speedrack/speedrackd.sock or /tmp/speedrack-$UID/speedrackd.sock; a default socket owned by neither root nor you is refused]' -r -F
 complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand output" -l stderr -d 'Write the run\'s stderr instead of its stdout'
 complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand output" -l op-error -d 'Write speedrack\'s own text about the run (why it could not start, what it killed)'
 complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand output" -l json -d 'Print one JSON document instead of text (not with `output`, which writes raw bytes)'
 complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand output" -s h -l help -d 'Print help'
-complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand run-now" -l socket -d 'The daemon\'s Unix socket' -r -F
+complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand run-now" -l socket -d 'The daemon\'s Unix socket [default: /run/speedrack/speedrackd.sock for root, else $XDG_RUNTIME_DIR/speedrack/speedrackd.sock or /tmp/speedrack-$UID/speedrackd.sock; a default socket owned by neither root nor you is refused]' -r -F
 complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand run-now" -l json -d 'Print one JSON document instead of text (not with `output`, which writes raw bytes)'
 complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand run-now" -s h -l help -d 'Print help'
-complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand suspend" -l socket -d 'The daemon\'s Unix socket' -r -F
+complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand suspend" -l socket -d 'The daemon\'s Unix socket [default: /run/speedrack/speedrackd.sock for root, else $XDG_RUNTIME_DIR/speedrack/speedrackd.sock or /tmp/speedrack-$UID/speedrackd.sock; a default socket owned by neither root nor you is refused]' -r -F
 complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand suspend" -l json -d 'Print one JSON document instead of text (not with `output`, which writes raw bytes)'
 complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand suspend" -s h -l help -d 'Print help'
-complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand resume" -l socket -d 'The daemon\'s Unix socket' -r -F
+complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand resume" -l socket -d 'The daemon\'s Unix socket [default: /run/speedrack/speedrackd.sock for root, else $XDG_RUNTIME_DIR/speedrack/speedrackd.sock or /tmp/speedrack-$UID/speedrackd.sock; a default socket owned by neither root nor you is refused]' -r -F
 complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand resume" -l json -d 'Print one JSON document instead of text (not with `output`, which writes raw bytes)'
 complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand resume" -s h -l help -d 'Print help'
-complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand reload" -l socket -d 'The daemon\'s Unix socket' -r -F
+complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand reload" -l socket -d 'The daemon\'s Unix socket [default: /run/speedrack/speedrackd.sock for root, else $XDG_RUNTIME_DIR/speedrack/speedrackd.sock or /tmp/speedrack-$UID/speedrackd.sock; a default socket owned by neither root nor you is refused]' -r -F
 complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand reload" -l json -d 'Print one JSON document instead of text (not with `output`, which writes raw bytes)'
 complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand reload" -s h -l help -d 'Print help'
-complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand completions" -l socket -d 'The daemon\'s Unix socket' -r -F
+complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand completions" -l socket -d 'The daemon\'s Unix socket [default: /run/speedrack/speedrackd.sock for root, else $XDG_RUNTIME_DIR/speedrack/speedrackd.sock or /tmp/speedrack-$UID/speedrackd.sock; a default socket owned by neither root nor you is refused]' -r -F
 complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand completions" -l json -d 'Print one JSON document instead of text (not with `output`, which writes raw bytes)'
 complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand man" -l socket -d 'The daemon\'s Unix socket' -r -F
+complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand man" -l socket -d 'The daemon\'s Unix socket [default: /run/speedrack/speedrackd.sock for root, else $XDG_RUNTIME_DIR/speedrack/speedrackd.sock or /tmp/speedrack-$UID/speedrackd.sock; a default socket owned by neither root nor you is refused]' -r -F
 complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand man" -l json -d 'Print one JSON document instead of text (not with `output`, which writes raw bytes)'
 complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand man" -s h -l help -d 'Print help'
-complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand test-notify" -l socket -d 'The daemon\'s Unix socket' -r -F
+complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand test-notify" -l socket -d 'The daemon\'s Unix socket [default: /run/speedrack/speedrackd.sock for root, else $XDG_RUNTIME_DIR/speedrack/speedrackd.sock or /tmp/speedrack-$UID/speedrackd.sock; a default socket owned by neither root nor you is refused]' -r -F
 complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand test-notify" -l json -d 'Print one JSON document instead of text (not with `output`, which writes raw bytes)'
 complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand test-notify" -s h -l help -d 'Print help'
-complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand kill" -l socket -d 'The daemon\'s Unix socket' -r -F
+complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand kill" -l socket -d 'The daemon\'s Unix socket [default: /run/speedrack/speedrackd.sock for root, else $XDG_RUNTIME_DIR/speedrack/speedrackd.sock or /tmp/speedrack-$UID/speedrackd.sock; a default socket owned by neither root nor you is refused]' -r -F
 complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand kill" -l json -d 'Print one JSON document instead of text (not with `output`, which writes raw bytes)'
 complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand kill" -s h -l help -d 'Print help'
 complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand next" -l count -d 'How many fire times to show' -r
-complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand next" -l socket -d 'The daemon\'s Unix socket' -r -F
+complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand next" -l socket -d 'The daemon\'s Unix socket [default: /run/speedrack/speedrackd.sock for root, else $XDG_RUNTIME_DIR/speedrack/speedrackd.sock or /tmp/speedrack-$UID/speedrackd.sock; a default socket owned by neither root nor you is refused]' -r -F
 complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand next" -l json -d 'Print one JSON document instead of text (not with `output`, which writes raw bytes)'
 complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand next" -s h -l help -d 'Print help'
 complete -c speedrackctl -n "__fish_speedrackctl_using_subcommand help; and not __fish_seen_subcommand_from status tasks runs output run-now suspend resume reload completions man test-notify kill next help" -f -a "status" -d 'Show the daemon\'s version, paths and task counts'
