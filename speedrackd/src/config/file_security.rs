@@ -5,8 +5,10 @@
 //!
 //! Only the tasks file has an escape hatch (`allow_insecure_tasks_file`), set in the settings;
 //! nothing relaxes the settings file or what it names, since a hatch kept in the file it guards
-//! would open to whoever can write that file. Directories are not checked: a replaced settings
-//! or tasks file is checked again when it is read, and a user cannot make a file root's.
+//! would open to whoever can write that file. The directories above a named file are checked
+//! too, since the shell is run later without another look; those of the settings and tasks
+//! files are not: a replaced file is checked again when it is read, and a user cannot make a
+//! file root's.
 
 use std::fs::{File, Metadata};
 use std::os::unix::fs::MetadataExt;
@@ -158,7 +160,39 @@ pub fn check_named_file(path: &Path, role: Role<'_>) -> Result<(), ConfigError> 
         path: path.to_path_buf(),
         source,
     })?;
-    check_metadata(path, &meta, role)
+    check_metadata(path, &meta, role)?;
+    // The file is used later without another check (the shell at every run), so whoever can
+    // replace it in its directory must be trusted too: every directory above it, as written
+    // and after resolving links.
+    let resolved = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    for dir in path.ancestors().skip(1).chain(resolved.ancestors().skip(1)) {
+        check_directory(path, dir, role)?;
+    }
+    Ok(())
+}
+
+/// Refuses a directory that lets others replace what it holds; a sticky one (like `/tmp`) lets
+/// them replace only their own files, which the file's own check already refuses.
+fn check_directory(path: &Path, dir: &Path, role: Role<'_>) -> Result<(), ConfigError> {
+    if dir.as_os_str().is_empty() {
+        return Ok(());
+    }
+    let Ok(meta) = std::fs::metadata(dir) else {
+        return Ok(());
+    };
+    let mode = match meta.mode() & 0o1000 {
+        0 => meta.mode(),
+        _ => meta.mode() & !0o022,
+    };
+    match insecurity(mode, meta.uid(), meta.gid(), Trust::of_daemon()) {
+        None => Ok(()),
+        Some(insecurity) => {
+            let shown = dir.display().to_string();
+            let why = format!("its directory {shown}: {}", insecurity.why);
+            let fix = insecurity.fix.replace("FILE", &shown);
+            Err(refusal(path, role, Insecurity { why, fix }))
+        }
+    }
 }
 
 /// Refuses an unsafe tasks file with a message saying why and how to fix it.
@@ -235,6 +269,37 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_sticky_directory_others_can_write_is_trusted_and_a_plain_one_is_not() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let shell = dir.path().join("sh");
+        std::fs::write(&shell, "").expect("write");
+        let set = |mode| {
+            std::fs::set_permissions(
+                dir.path(),
+                std::os::unix::fs::PermissionsExt::from_mode(mode),
+            )
+            .expect("chmod")
+        };
+        let role = Role::Named {
+            key: "shell",
+            settings: Path::new("s.yaml"),
+            line: None,
+        };
+        set(0o1777);
+        assert!(check_named_file(&shell, role).is_ok());
+        set(0o777);
+        let error = check_named_file(&shell, role).expect_err("replaceable");
+        let shown = dir.path().display();
+        assert!(
+            error.to_string().contains(&format!(
+                "its directory {shown}: everyone can write it (mode 0777); fix with: chmod o-w {shown}"
+            )),
+            "{error}"
+        );
+        set(0o700);
     }
 
     #[test]

@@ -105,6 +105,25 @@ fn files_the_settings_name_are_guarded_like_the_settings_file() {
         "{stderr}"
     );
 
+    // A root-owned shell in a directory another user owns: they could swap it after the check.
+    let bin = setup.path("bin");
+    std::fs::create_dir(&bin).expect("mkdir");
+    let shell = bin.join("sh");
+    std::fs::write(&shell, "#!/bin/sh\nexec /bin/sh \"$@\"\n").expect("shell");
+    give(&shell, 0o755, 0, 0);
+    give(&bin, 0o755, OTHER, OTHER);
+    let text = format!("shell: {}\n", shell.display());
+    setup.write("settings.yaml", &text, 0o644, 0, 0);
+    let stderr = Daemon::refusal(setup.command(&settings));
+    assert!(
+        stderr.contains(&format!(
+            "its directory {}: it is owned by uid 65534, another user; fix with: chown root {}",
+            bin.display(),
+            bin.display()
+        )),
+        "{stderr}"
+    );
+
     let password = setup.write("password", "secret\n", 0o620, 0, OTHER);
     let text = format!(
         "email:\n  smtp_host: localhost\n  smtp_password_file: {}\n",
