@@ -9,6 +9,7 @@
 pub mod check;
 pub mod clock;
 pub mod config;
+pub mod data_dir_lock;
 pub mod demo;
 mod events;
 mod exec;

@@ -3,6 +3,7 @@
 
 mod browser;
 mod contrib_files;
+mod data_dir_lock;
 mod ctl;
 mod execution;
 mod lifecycle;
