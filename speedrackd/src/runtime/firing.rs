@@ -14,7 +14,7 @@ use crate::events::Event;
 use crate::exec::{self, Launch};
 use crate::history::ProcessGroup;
 use crate::overlap::{Decision, decide};
-use crate::run::{RunRecord, Trigger};
+use crate::run::{RunRecord, RunStatus, Trigger};
 use crate::scheduler::{Fire, fires_between};
 
 /// How long killed runs get to be reaped at shutdown beyond the kill grace.
@@ -260,7 +260,7 @@ impl Runtime {
                 self.emit(Event::RunStarted(record.clone()));
             }
             None => {
-                tracing::warn!(task = %def.name, run = %record.id, "run could not start: {}", record.op_error);
+                tracing::error!(task = %def.name, run = %record.id, "run could not start: {}", record.op_error);
                 // It ended here, without a supervisor to report it to `record_finished`.
                 let ended = record.finished_at.unwrap_or(record.started_at);
                 self.metrics
@@ -295,10 +295,9 @@ impl Runtime {
         if let Err(error) = self.history.finish_run(finished.run, &finished.end) {
             tracing::error!(task = %finished.task, run = %finished.run, "cannot record the end of a run: {error}");
         }
-        let status = finished.end.status.as_str();
         let duration_ms = match self.history.get_run(finished.run) {
             Ok(Some(mut record)) => {
-                apply_end(&mut record, finished.end);
+                apply_end(&mut record, finished.end.clone());
                 // Removed tasks (a reload while they ran) notify no one.
                 // The set is shared so that notifying may borrow the notifier mutably.
                 let tasks = Arc::clone(&self.tasks);
@@ -313,7 +312,7 @@ impl Runtime {
             }
             Ok(None) | Err(_) => None,
         };
-        tracing::info!(task = %finished.task, run = %finished.run, status, duration_ms, "run finished");
+        log_finished(&finished, duration_ms);
         self.prune(&finished.task);
         self.start_pending(&finished.task);
         self.emit(Event::TaskChanged(finished.task));
@@ -379,5 +378,22 @@ impl Runtime {
                 Ok(None) | Err(_) => return,
             }
         }
+    }
+}
+
+/// Failures at WARN and execution errors at ERROR, so `journalctl -p warning` lists them.
+fn log_finished(finished: &Finished, duration_ms: Option<i64>) {
+    let (task, run) = (&finished.task, finished.run);
+    let status = finished.end.status.as_str();
+    let why = finished.end.op_error.as_str();
+    match finished.end.status {
+        RunStatus::Failure => {
+            let reason = finished.end.reason.as_str();
+            tracing::warn!(task = %task, run = %run, status, duration_ms, reason, "run failed");
+        }
+        RunStatus::ExecutionError => {
+            tracing::error!(task = %task, run = %run, status, duration_ms, why, "run ended in an execution error");
+        }
+        _ => tracing::info!(task = %task, run = %run, status, duration_ms, "run finished"),
     }
 }

@@ -8,6 +8,7 @@ mod ctl;
 mod execution;
 mod lifecycle;
 mod load;
+mod log_levels;
 mod metrics;
 mod notifications;
 mod operations;
