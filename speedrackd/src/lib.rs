@@ -98,6 +98,7 @@ pub async fn run(
     let remembered = Remembered {
         suspension: history.suspension_states()?,
         last_fires: history.last_fires()?,
+        owed: history.owed_fires()?,
     };
     let events = events::channel();
     let (commands, command_queue) = mpsc::channel(256);

@@ -12,10 +12,18 @@ use super::{ControlError, Pending, Runtime, valid_def};
 use crate::config::{OnMissed, TaskDef, TaskName};
 use crate::events::Event;
 use crate::exec::{self, Launch};
-use crate::history::ProcessGroup;
+use crate::history::{MissedPlan, ProcessGroup};
 use crate::overlap::{Decision, decide};
 use crate::run::{RunRecord, RunStatus, Trigger};
-use crate::scheduler::{Fire, fires_between};
+use crate::scheduler::{Fire, MAX_MISSED, fires_between};
+
+/// What the overlap policy made of a fire.
+enum Admission {
+    Start,
+    /// Queued behind the running run (maybe after killing it): owed until it starts.
+    Queued,
+    Skipped,
+}
 
 /// How long killed runs get to be reaped at shutdown beyond the kill grace.
 const REAP_WAIT: Duration = Duration::from_secs(5);
@@ -29,6 +37,8 @@ impl Runtime {
             .map(|fire| (fire.task.clone(), fire.due))
             .collect();
         let mut batch = Vec::new();
+        // Fires passed now but queued rather than started, recorded with the last fires.
+        let mut owed = Vec::new();
         for Fire { task, due, missed } in fires {
             let Some(def) = self.def(&task).cloned() else {
                 continue;
@@ -45,30 +55,51 @@ impl Runtime {
                             due: at,
                         },
                     );
+                    owed.push((task.clone(), at));
                 }
             }
-            if self.admit(&def, Trigger::Schedule, due) {
-                batch.push((def, due));
+            match self.admit(&def, Trigger::Schedule, due) {
+                Admission::Start => batch.push((def, due)),
+                Admission::Queued => owed.push((task, due)),
+                Admission::Skipped => {}
             }
         }
-        self.start_batch(&last_fires, &batch);
+        self.start_batch(&last_fires, &owed, &batch);
     }
 
-    /// Queues the fires a task missed between its last fire and `now`, per its `on_missed`.
-    pub(super) fn catch_up(&mut self, def: &TaskDef, last_fire: DateTime<Utc>, now: DateTime<Utc>) {
-        let Some(first) = def.schedule.next_after(last_fire, last_fire) else {
-            return;
+    /// Queues the fires a task missed: those still owed from before the stop and those between
+    /// its last fire and `now`, as its `on_missed` and missed deadline say. Returns what to
+    /// persist before any of them starts (see `History::settle_missed`), or nothing when there
+    /// is nothing to decide.
+    pub(super) fn catch_up(
+        &mut self,
+        def: &TaskDef,
+        last_fire: Option<DateTime<Utc>>,
+        owed: Vec<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Option<MissedPlan> {
+        let passed = match last_fire {
+            Some(last) => match def.schedule.next_after(last, last) {
+                Some(first) => fires_between(&def.schedule, last, first, now),
+                None => Vec::new(),
+            },
+            None => Vec::new(),
         };
+        if owed.is_empty() && passed.is_empty() {
+            return None;
+        }
+        let decided_until = passed.last().copied();
+        let mut missed: Vec<DateTime<Utc>> = owed.into_iter().chain(passed).collect();
+        missed.sort();
+        missed.dedup();
+        let excess = missed.len().saturating_sub(MAX_MISSED);
+        missed.drain(..excess);
         let deadline = def.missed_deadline.or(self.settings.missed_deadline);
-        let missed: Vec<DateTime<Utc>> = fires_between(&def.schedule, last_fire, first, now)
-            .into_iter()
-            .filter(|at| {
-                deadline.is_none_or(|deadline| {
-                    now - *at
-                        <= chrono::Duration::from_std(deadline).unwrap_or(chrono::Duration::MAX)
-                })
+        missed.retain(|at| {
+            deadline.is_none_or(|deadline| {
+                now - *at <= chrono::Duration::from_std(deadline).unwrap_or(chrono::Duration::MAX)
             })
-            .collect();
+        });
         let make_up: Vec<DateTime<Utc>> = match def.on_missed {
             OnMissed::Skip => Vec::new(),
             OnMissed::RunOnce => missed.last().copied().into_iter().collect(),
@@ -77,15 +108,20 @@ impl Runtime {
         if !missed.is_empty() {
             tracing::info!(task = %def.name, missed = missed.len(), making_up = make_up.len(), "fires were missed while speedrackd was down");
         }
-        for due in make_up {
+        for due in &make_up {
             self.enqueue(
                 &def.name,
                 Pending {
                     trigger: Trigger::Schedule,
-                    due,
+                    due: *due,
                 },
             );
         }
+        Some(MissedPlan {
+            task: def.name.clone(),
+            decided_until,
+            owed: make_up,
+        })
     }
 
     fn enqueue(&mut self, task: &TaskName, pending: Pending) {
@@ -103,24 +139,24 @@ impl Runtime {
         }
     }
 
-    /// Applies the task's overlap policy to one fire: true when it should start now; otherwise
-    /// the fire was skipped, queued, or queued behind the kill of the running run.
-    fn admit(&mut self, def: &TaskDef, trigger: Trigger, due: DateTime<Utc>) -> bool {
+    /// Applies the task's overlap policy to one fire: start it now, or it was skipped, queued,
+    /// or queued behind the kill of the running run.
+    fn admit(&mut self, def: &TaskDef, trigger: Trigger, due: DateTime<Utc>) -> Admission {
         let running = self.running_of(&def.name);
         let queued = self
             .pending
             .get(&def.name)
             .is_some_and(|queue| !queue.is_empty());
         match decide(def.overlap, running.len(), queued) {
-            Decision::Start => true,
+            Decision::Start => Admission::Start,
             Decision::Skip => {
                 *self.skipped_fires.entry(def.name.clone()).or_default() += 1;
                 tracing::info!(task = %def.name, run = ?running.first(), "skipped a fire: the task is still running");
-                false
+                Admission::Skipped
             }
             Decision::Queue => {
                 self.enqueue(&def.name, Pending { trigger, due });
-                false
+                Admission::Queued
             }
             Decision::ReplaceThenStart => {
                 let by = format!(
@@ -129,7 +165,7 @@ impl Runtime {
                 );
                 self.kill_runs(&def.name, &by);
                 self.enqueue(&def.name, Pending { trigger, due });
-                false
+                Admission::Queued
             }
         }
     }
@@ -169,6 +205,7 @@ impl Runtime {
     fn start_batch(
         &mut self,
         last_fires: &[(TaskName, DateTime<Utc>)],
+        owed: &[(TaskName, DateTime<Utc>)],
         batch: &[(TaskDef, DateTime<Utc>)],
     ) {
         if last_fires.is_empty() {
@@ -178,7 +215,7 @@ impl Runtime {
             .iter()
             .map(|(def, due)| self.request(def, Trigger::Schedule, *due))
             .collect();
-        let prepared = match prepare_all(last_fires, &requests, &self.history, &self.clock) {
+        let prepared = match prepare_all(last_fires, owed, &requests, &self.history, &self.clock) {
             Ok(prepared) => prepared,
             Err(error) => {
                 tracing::error!(

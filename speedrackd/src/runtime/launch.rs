@@ -67,9 +67,11 @@ pub fn prepare(
     Ok(prepared(&request, run, started_at, history))
 }
 
-/// Records fires due together and the runs they start, in one transaction.
+/// Records fires due together, those of them queued, and the runs they start, in one
+/// transaction.
 pub fn prepare_all(
     last_fires: &[(TaskName, DateTime<Utc>)],
+    owed: &[(TaskName, DateTime<Utc>)],
     requests: &[Request<'_>],
     history: &History,
     clock: &Arc<dyn Clock>,
@@ -79,7 +81,7 @@ pub fn prepare_all(
         .iter()
         .map(|request| new_run(request, started_at))
         .collect();
-    let runs = history.record_fires(last_fires, &new_runs)?;
+    let runs = history.record_fires(last_fires, owed, &new_runs)?;
     Ok(requests
         .iter()
         .zip(runs)

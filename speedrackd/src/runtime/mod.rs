@@ -25,7 +25,7 @@ use launch::{Finished, InFlight};
 use crate::clock::Clock;
 use crate::config::{Settings, TaskDef, TaskEntry, TaskName, TaskSet};
 use crate::events::{Event, Stamped};
-use crate::history::History;
+use crate::history::{History, MissedPlan};
 use crate::metrics::Metrics;
 use crate::notify::{Announcer, Notifier};
 use crate::run::{RunId, Trigger};
@@ -38,6 +38,8 @@ pub struct Remembered {
     pub suspension: HashMap<TaskName, bool>,
     /// The last scheduled fire of each task, for phases and missed fires.
     pub last_fires: HashMap<TaskName, DateTime<Utc>>,
+    /// Fires passed but not started when the daemon stopped, oldest first.
+    pub owed: HashMap<TaskName, Vec<DateTime<Utc>>>,
 }
 
 /// A fire waiting for its task's running run to end.
@@ -114,6 +116,8 @@ impl Runtime {
             started_at: now,
             last_reload_at: None,
         };
+        let mut owed = remembered.owed;
+        let mut plans = Vec::new();
         for def in tasks.valid() {
             let last_fire = remembered.last_fires.get(&def.name).copied();
             let anchor = last_fire
@@ -126,9 +130,17 @@ impl Runtime {
                 now,
                 suspended,
             );
-            if let Some(last_fire) = last_fire.filter(|_| !suspended) {
-                runtime.catch_up(def, last_fire, now);
+            let was_owed = owed.remove(&def.name).unwrap_or_default();
+            if !suspended {
+                plans.extend(runtime.catch_up(def, last_fire, was_owed, now));
+            } else if !was_owed.is_empty() {
+                plans.push(MissedPlan::dropped(def.name.clone()));
             }
+        }
+        // Fires owed to tasks no longer in the file (or broken now) are dropped with them.
+        plans.extend(owed.into_keys().map(MissedPlan::dropped));
+        if let Err(error) = runtime.history.settle_missed(&plans) {
+            tracing::error!("cannot record the fires missed while speedrackd was down: {error}");
         }
         runtime.set_tasks(tasks);
         runtime

@@ -1,9 +1,9 @@
 //! One daemon per data dir: a second speedrackd on a data dir in use exits 78 naming the dir
 //! and the holder's pid, and touches nothing of the first one's runs or schedule.
 
-use std::process::Stdio;
 use rusqlite::{Connection, OpenFlags};
 use speedrack_tests::{Daemon, WAIT, binary, procs, wait_with_timeout};
+use std::process::Stdio;
 
 const TASKS: &str = "tasks:
   - name: long

@@ -28,7 +28,10 @@ async fn failures_log_at_warn_and_execution_errors_at_error() {
     assert!(failed.contains(" WARN "), "{failed}");
     let lost = line_about(&daemon, "lost", "could not start");
     assert!(lost.contains(" ERROR "), "{lost}");
-    assert!(lost.contains("/nonexistent/dir"), "the line says why: {lost}");
+    assert!(
+        lost.contains("/nonexistent/dir"),
+        "the line says why: {lost}"
+    );
     let fine = line_about(&daemon, "fine", "run finished");
     assert!(fine.contains(" INFO "), "{fine}");
 }

@@ -2,9 +2,10 @@
 //! One integration binary, one module per area.
 
 mod browser;
+mod catch_up_once;
 mod contrib_files;
-mod data_dir_lock;
 mod ctl;
+mod data_dir_lock;
 mod execution;
 mod lifecycle;
 mod load;
