@@ -11,6 +11,7 @@ pub mod clock;
 pub mod config;
 pub mod data_dir_lock;
 pub mod demo;
+mod disk;
 mod events;
 mod exec;
 pub mod history;
@@ -110,7 +111,7 @@ pub async fn run(
         data_dir: config.data_dir,
         demo_mode: config.demo_mode,
     };
-    let metrics = Metrics::new();
+    let metrics = Metrics::new().with_data_dir(&info.data_dir);
     let api = Api::new(
         commands.clone(),
         Arc::clone(&history),

@@ -58,6 +58,11 @@ impl DaemonBuilder {
         }
     }
 
+    /// The temp dir the daemon will use (its data dir is `data` inside), to prepare before start.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
     pub fn settings(mut self, yaml: &str) -> DaemonBuilder {
         self.settings = Some(yaml.to_owned());
         self

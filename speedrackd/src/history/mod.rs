@@ -5,6 +5,7 @@
 //! are pure functions elsewhere) and never runs anything. Calls are short and synchronous, made
 //! under one mutex: SQLite serialises writers anyway, and WAL lets readers proceed.
 
+mod lost;
 mod migrations;
 pub mod output;
 mod owed;
@@ -18,6 +19,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+pub use lost::LostRun;
 pub use migrations::MigrateError;
 pub use owed::MissedPlan;
 pub use summary::TaskSummary;

@@ -8,6 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::launch::{Finished, Prepared, Request, apply_end, complete, prepare, prepare_all};
+use super::pending_writes::Write;
 use super::{ControlError, Pending, Runtime, valid_def};
 use crate::config::{OnMissed, TaskDef, TaskName};
 use crate::events::Event;
@@ -170,18 +171,15 @@ impl Runtime {
         }
     }
 
-    fn start_logged(
-        &mut self,
-        def: &TaskDef,
-        trigger: Trigger,
-        due: DateTime<Utc>,
-    ) -> Option<RunRecord> {
-        match self.start(def, trigger, due) {
-            Ok(record) => Some(record),
-            Err(error) => {
-                tracing::error!(task = %def.name, "cannot record a run: {error}");
-                None
-            }
+    /// Starts a queued fire; one the database refuses to record is kept to be recorded as an
+    /// execution error once it accepts writes again.
+    fn start_logged(&mut self, def: &TaskDef, trigger: Trigger, due: DateTime<Utc>) {
+        if let Err(error) = self.start(def, trigger.clone(), due) {
+            let lost = self.lost_run(def, trigger, due, &error.to_string());
+            self.queue_write(Write::Lost {
+                last_fires: Vec::new(),
+                runs: vec![lost],
+            });
         }
     }
 
@@ -193,7 +191,7 @@ impl Runtime {
     ) -> Result<RunRecord, ControlError> {
         let prepared = prepare(self.request(def, trigger, due), &self.history, &self.clock)?;
         let process = exec::spawn(prepared.launch());
-        let (record, group) = self.started(def, due, prepared, process)?;
+        let (record, group) = self.started(def, due, prepared, process);
         if let Some(group) = group {
             self.store_groups(&[group]);
         }
@@ -218,10 +216,15 @@ impl Runtime {
         let prepared = match prepare_all(last_fires, owed, &requests, &self.history, &self.clock) {
             Ok(prepared) => prepared,
             Err(error) => {
-                tracing::error!(
-                    fires = batch.len(),
-                    "cannot record due fires and their runs: {error}"
-                );
+                let reason = error.to_string();
+                let runs = batch
+                    .iter()
+                    .map(|(def, due)| self.lost_run(def, Trigger::Schedule, *due, &reason))
+                    .collect();
+                self.queue_write(Write::Lost {
+                    last_fires: last_fires.to_vec(),
+                    runs,
+                });
                 return;
             }
         };
@@ -235,10 +238,8 @@ impl Runtime {
         );
         let mut groups = Vec::with_capacity(batch.len());
         for (((def, due), run), process) in batch.iter().zip(prepared).zip(processes) {
-            match self.started(def, *due, run, process) {
-                Ok((_, group)) => groups.extend(group),
-                Err(error) => tracing::error!(task = %def.name, "cannot record a run: {error}"),
-            }
+            let (_, group) = self.started(def, *due, run, process);
+            groups.extend(group);
         }
         self.store_groups(&groups);
     }
@@ -276,14 +277,15 @@ impl Runtime {
         due: DateTime<Utc>,
         prepared: Prepared,
         process: Result<exec::Process, String>,
-    ) -> Result<(RunRecord, Option<ProcessGroup>), ControlError> {
-        let (record, in_flight) = complete(
-            prepared,
-            process,
-            &self.history,
-            &self.clock,
-            &self.finished_tx,
-        )?;
+    ) -> (RunRecord, Option<ProcessGroup>) {
+        let (record, in_flight) = complete(prepared, process, &self.clock, &self.finished_tx);
+        let in_flight = match in_flight {
+            Ok(in_flight) => Some(in_flight),
+            Err(end) => {
+                self.finish_or_queue(record.id, &def.name, end);
+                None
+            }
+        };
         *self.runs_since_start.entry(def.name.clone()).or_default() += 1;
         // Only a scheduled run has a due instant to be late for.
         let lateness = (record.trigger == Trigger::Schedule).then(|| record.started_at - due);
@@ -307,7 +309,7 @@ impl Runtime {
             }
         }
         self.emit(Event::TaskChanged(def.name.clone()));
-        Ok((record, group))
+        (record, group)
     }
 
     /// Ends every run of a task early; returns how many were asked to stop.
@@ -329,9 +331,7 @@ impl Runtime {
             self.metrics
                 .run_finished(&finished.task, finished.end.status, duration);
         }
-        if let Err(error) = self.history.finish_run(finished.run, &finished.end) {
-            tracing::error!(task = %finished.task, run = %finished.run, "cannot record the end of a run: {error}");
-        }
+        self.finish_or_queue(finished.run, &finished.task, finished.end.clone());
         let duration_ms = match self.history.get_run(finished.run) {
             Ok(Some(mut record)) => {
                 apply_end(&mut record, finished.end.clone());
@@ -401,6 +401,7 @@ impl Runtime {
         // at the next start.
         self.wait_for_runs(self.settings.kill_grace + REAP_WAIT)
             .await;
+        self.flush_writes_at_exit();
     }
 
     async fn wait_for_runs(&mut self, limit: Duration) {

@@ -10,6 +10,8 @@ mod control;
 mod firing;
 mod housekeeping;
 mod launch;
+mod pending_writes;
+mod records;
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
@@ -21,6 +23,7 @@ use tokio::sync::{broadcast, mpsc};
 
 pub use command::{Command, ControlError, LiveState, RunNowOutcome, Snapshot};
 use launch::{Finished, InFlight};
+use pending_writes::PendingWrites;
 
 use crate::clock::Clock;
 use crate::config::{Settings, TaskDef, TaskEntry, TaskName, TaskSet};
@@ -71,6 +74,8 @@ pub struct Runtime {
     events: broadcast::Sender<Stamped>,
     finished_tx: mpsc::UnboundedSender<Finished>,
     finished_rx: mpsc::UnboundedReceiver<Finished>,
+    /// History writes the database refused, retried from the loop.
+    writes: PendingWrites,
     started_at: DateTime<Utc>,
     last_reload_at: Option<DateTime<Utc>>,
 }
@@ -113,6 +118,7 @@ impl Runtime {
             events,
             finished_tx,
             finished_rx,
+            writes: PendingWrites::default(),
             started_at: now,
             last_reload_at: None,
         };
@@ -181,6 +187,7 @@ impl Runtime {
                     crate::watchdog::ping();
                     next_ping = self.watchdog.map(|every| tokio::time::Instant::now() + every);
                 }
+                () = sleep_until_opt(self.writes.retry_at()) => self.retry_writes(),
                 Some(command) = commands.recv() => self.handle(command),
                 Some(finished) = self.finished_rx.recv() => self.record_finished(finished),
             }

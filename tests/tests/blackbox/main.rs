@@ -6,6 +6,7 @@ mod catch_up_once;
 mod contrib_files;
 mod ctl;
 mod data_dir_lock;
+mod disk_full;
 mod execution;
 mod lifecycle;
 mod load;
