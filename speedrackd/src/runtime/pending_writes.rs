@@ -54,9 +54,9 @@ pub struct PendingWrites {
 
 impl PendingWrites {
     /// Keeps a refused write for later; gives it back when the queue is full.
-    pub fn push(&mut self, write: Write, now: Instant) -> Result<(), Write> {
+    pub fn push(&mut self, write: Write, now: Instant) -> Result<(), Box<Write>> {
         if self.queue.len() >= CAPACITY {
-            return Err(write);
+            return Err(Box::new(write));
         }
         self.queue.push_back(write);
         if self.retry_at.is_none() {
