@@ -1,7 +1,7 @@
 //! A full disk costs output, never the job or the record (the database half): with the whole
 //! data dir full, a run's end and the fires due meanwhile are kept and written once space
 //! returns, fires that could not start surface as execution errors saying why, and the low
-//! disk shows in `status`.
+//! disk shows in `status`, on the Configuration page and in `/metrics`.
 //!
 //! The data dir is a small tmpfs (the tests run as root), unmounted when the test ends.
 
@@ -12,6 +12,7 @@ use std::process::Command;
 use nix::sys::signal::Signal;
 use rusqlite::{Connection, OpenFlags};
 use speedrack_proto::v1 as pb;
+use speedrack_tests::web::WebClient;
 use speedrack_tests::{DaemonBuilder, WAIT};
 
 const TASKS: &str = "tasks:
@@ -90,6 +91,18 @@ async fn a_full_data_dir_delays_the_records_and_loses_none() {
     assert!(
         status.contains("(LOW"),
         "status shows the low disk: {status}"
+    );
+    let web = WebClient::with(daemon.web_url(), reqwest::Client::new());
+    let config = web.get("/config").await;
+    assert!(
+        config.body.contains("data-low-disk"),
+        "the web page shows it"
+    );
+    let metrics = web.get("/metrics").await;
+    assert!(
+        metrics.body.contains("speedrack_data_dir_low_disk 1"),
+        "so does /metrics: {}",
+        metrics.body
     );
     events.run_finished("long", WAIT).await.expect("long ends");
     daemon
