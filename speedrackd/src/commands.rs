@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use speedrackd::clock::{Clock, SystemClock};
 use speedrackd::config::{check_tasks_file, default_time_zone, load_settings, load_tasks};
+use speedrackd::data_dir_lock::DataDirLock;
 use speedrackd::startup::{Overrides, StartupError, prepare};
 use speedrackd::web_host;
 use tokio::signal::unix::{SignalKind, signal};
@@ -29,6 +30,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let prepared = prepare(overrides)?;
     let config = prepared.config;
+    // Before anything touches the data dir or the socket: a second daemon must change nothing.
+    let _lock = DataDirLock::acquire(&config.data_dir)?;
     let listener = speedrackd::socket::bind(&config.socket_path, config.socket_group)?;
     let web = match args.no_web {
         true => None,

@@ -9,7 +9,9 @@
 pub mod check;
 pub mod clock;
 pub mod config;
+pub mod data_dir_lock;
 pub mod demo;
+mod disk;
 mod events;
 mod exec;
 pub mod history;
@@ -97,6 +99,7 @@ pub async fn run(
     let remembered = Remembered {
         suspension: history.suspension_states()?,
         last_fires: history.last_fires()?,
+        owed: history.owed_fires()?,
     };
     let events = events::channel();
     let (commands, command_queue) = mpsc::channel(256);
@@ -108,7 +111,7 @@ pub async fn run(
         data_dir: config.data_dir,
         demo_mode: config.demo_mode,
     };
-    let metrics = Metrics::new();
+    let metrics = Metrics::new().with_data_dir(&info.data_dir);
     let api = Api::new(
         commands.clone(),
         Arc::clone(&history),

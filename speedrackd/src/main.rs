@@ -8,6 +8,7 @@ mod contrib_files;
 use std::process::ExitCode;
 
 use clap::Parser;
+use speedrackd::data_dir_lock::LockError;
 use speedrackd::startup::StartupError;
 use speedrackd::web_host::WebHostError;
 
@@ -36,6 +37,9 @@ fn main() -> ExitCode {
             let config_error = matches!(
                 error.downcast_ref::<StartupError>(),
                 Some(StartupError::Config(_))
+            ) || matches!(
+                error.downcast_ref::<LockError>(),
+                Some(LockError::Held { .. })
             ) || matches!(
                 error.downcast_ref::<WebHostError>(),
                 Some(WebHostError::NotLoopback(_))

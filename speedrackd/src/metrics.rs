@@ -5,9 +5,9 @@
 //! Counters and histograms live in memory and count since this daemon started: a restart sets
 //! them back to zero, which Prometheus takes as a counter reset (`rate`, `increase` handle it).
 //! What a scrape reads fresh (last success, next fire, running runs, history size) is handed to
-//! [`Metrics::render`] by the GetMetrics handler, so it survives restarts. This module reads no
-//! clock, no database and serves nothing: the handler gathers the facts, the gateway serves the
-//! text.
+//! [`Metrics::render`] by the GetMetrics handler, so it survives restarts; only the data dir's
+//! free space is read here, at render (one `statvfs`). This module reads no clock, no database
+//! and serves nothing: the handler gathers the facts, the gateway serves the text.
 
 use std::sync::atomic::AtomicU64;
 
@@ -20,6 +20,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
 use crate::config::TaskName;
+use crate::disk::DiskSpace;
 use crate::run::RunStatus;
 
 /// Every metric's name starts with `speedrack_`.
@@ -65,6 +66,10 @@ pub struct Metrics {
     lateness: HistogramFamily,
     duration: HistogramFamily,
     notification_failures: Family<TaskLabel, Counter>,
+    pending_history_writes: Gauge<i64, std::sync::atomic::AtomicI64>,
+    /// Where the data dir is, so a scrape reads its free space fresh; none in tests of the
+    /// counters alone.
+    data_dir: Option<std::sync::Arc<std::path::Path>>,
 }
 
 /// What a scrape knows fresh, gathered by the GetMetrics handler.
@@ -128,7 +133,21 @@ impl Metrics {
             lateness: Family::new_with_constructor(lateness_histogram),
             duration: Family::new_with_constructor(duration_histogram),
             notification_failures: Family::default(),
+            pending_history_writes: Gauge::default(),
+            data_dir: None,
         }
+    }
+
+    /// Scrapes also report the free space of the file system holding `dir`.
+    pub fn with_data_dir(mut self, dir: &std::path::Path) -> Metrics {
+        self.data_dir = Some(dir.into());
+        self
+    }
+
+    /// How many refused history writes wait for a retry.
+    pub fn pending_history_writes(&self, count: usize) {
+        self.pending_history_writes
+            .set(i64::try_from(count).unwrap_or(i64::MAX));
     }
 
     /// A run started. `lateness` (started minus due) is given for scheduled runs only: a manual
@@ -203,7 +222,41 @@ impl Metrics {
             "Notifications (one per channel) not delivered after retries since speedrackd started",
             self.notification_failures.clone(),
         );
+        registry.register(
+            "pending_history_writes",
+            "History writes (run ends, fires) the database refused, kept in memory and retried",
+            self.pending_history_writes.clone(),
+        );
+        if let Some(space) = self.data_dir.as_deref().and_then(disk_space) {
+            register_disk(registry, &space);
+        }
     }
+}
+
+/// The data dir's free space now; a failure to read it leaves the gauges out of this scrape.
+fn disk_space(dir: &std::path::Path) -> Option<DiskSpace> {
+    DiskSpace::of(dir)
+        .inspect_err(|error| {
+            tracing::warn!(dir = %dir.display(), "cannot read the data dir's free space: {error}")
+        })
+        .ok()
+}
+
+fn register_disk(registry: &mut Registry, space: &DiskSpace) {
+    let free = Gauge::<u64, AtomicU64>::default();
+    free.set(space.free_bytes);
+    registry.register(
+        "data_dir_free_bytes",
+        "Free space of the file system holding the data dir, in bytes",
+        free,
+    );
+    let low = Gauge::<u64, AtomicU64>::default();
+    low.set(u64::from(space.is_low()));
+    registry.register(
+        "data_dir_low_disk",
+        "1 when the data dir's free space is below the low-disk threshold (5 % of its file system, at most 1 GiB)",
+        low,
+    );
 }
 
 /// The gauges read at scrape time, registered fresh for each scrape.

@@ -4,7 +4,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use nix::sys::signal::Signal;
@@ -32,6 +32,8 @@ pub struct Daemon {
     child: Option<Child>,
     dir: Arc<TempDir>,
     log: Arc<Mutex<Vec<String>>>,
+    /// Notified after each line added to `log`.
+    logged: Arc<Condvar>,
     settings_path: Option<PathBuf>,
 }
 
@@ -54,6 +56,11 @@ impl DaemonBuilder {
             dir,
             settings: None,
         }
+    }
+
+    /// The temp dir the daemon will use (its data dir is `data` inside), to prepare before start.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
     }
 
     pub fn settings(mut self, yaml: &str) -> DaemonBuilder {
@@ -88,18 +95,22 @@ impl Daemon {
         let (ready_tx, ready_rx) = mpsc::channel();
         let stderr = child.stderr.take().expect("piped stderr");
         let thread_log = Arc::clone(&log);
+        let logged = Arc::new(Condvar::new());
+        let thread_logged = Arc::clone(&logged);
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if line.contains(READY_LINE) {
                     let _ = ready_tx.send(());
                 }
                 thread_log.lock().expect("log lock").push(line);
+                thread_logged.notify_all();
             }
         });
         let mut daemon = Daemon {
             child: Some(child),
             dir,
             log,
+            logged,
             settings_path,
         };
         if ready_rx.recv_timeout(WAIT).is_err() {
@@ -184,6 +195,16 @@ impl Daemon {
             .find_map(|line| web_address(line))
             .expect("speedrackd logged where the web UI listens");
         format!("http://{address}")
+    }
+
+    /// Waits until the daemon logs a line for which `wanted` holds, and returns it.
+    pub fn wait_for_log(&self, timeout: Duration, wanted: impl Fn(&str) -> bool) -> Option<String> {
+        let log = self.log.lock().expect("log lock");
+        let (log, _) = self
+            .logged
+            .wait_timeout_while(log, timeout, |log| !log.iter().any(|line| wanted(line)))
+            .expect("log lock");
+        log.iter().find(|line| wanted(line)).cloned()
     }
 
     /// Everything the daemon logged so far.

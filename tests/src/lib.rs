@@ -14,7 +14,7 @@ pub mod smtp;
 pub mod web;
 
 pub use binaries::{binary, build_binaries};
-pub use daemon::{Ctl, Daemon, DaemonBuilder};
+pub use daemon::{Ctl, Daemon, DaemonBuilder, wait_with_timeout};
 pub use events::EventWatch;
 
 /// The name of the user the tests run as, as the daemon records it.

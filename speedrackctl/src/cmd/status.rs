@@ -1,5 +1,5 @@
-//! `status`: who the daemon is, where its files are, how many tasks it has; warns on stderr
-//! when its protocol version differs from ours.
+//! `status`: who the daemon is, where its files are, how many tasks it has, whether its data
+//! dir runs out of space; warns on stderr when its protocol version differs from ours.
 //!
 //! Rendering is pure; it does not look at tasks (see `tasks`).
 
@@ -68,7 +68,47 @@ where
         ("running", s.running_count.to_string()),
         ("suspended", s.suspended_count.to_string()),
         ("conf errors", s.conf_error_count.to_string()),
+        ("disk free", disk_free(s)),
+        ("db writes", history_writes(s.pending_history_writes)),
     ])
+}
+
+/// "3.0 MiB of 8.0 MiB", flagged when low; "-" when the daemon could not read it.
+fn disk_free(s: &GetStatusResponse) -> String {
+    if s.data_dir_total_bytes == 0 {
+        return "-".to_owned();
+    }
+    let free = format!(
+        "{} of {}",
+        bytes(s.data_dir_free_bytes),
+        bytes(s.data_dir_total_bytes)
+    );
+    match s.low_disk {
+        true => format!("{free} (LOW: history and output writes may fail; free some space)"),
+        false => free,
+    }
+}
+
+fn history_writes(pending: u32) -> String {
+    match pending {
+        0 => "ok".to_owned(),
+        n => format!("{n} refused by the database, retrying (is the disk full?)"),
+    }
+}
+
+/// "512 B", "1.5 KiB", "3.0 MiB".
+fn bytes(count: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if count < 1024 {
+        return format!("{count} B");
+    }
+    let mut value = count as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
 }
 
 /// "2026-11-29 19:40:00 +00:00 (3m ago)", or "-" when absent.
@@ -128,6 +168,10 @@ mod tests {
             suspended_count: 1,
             conf_error_count: 1,
             last_reload_at: None,
+            data_dir_free_bytes: 3 << 20,
+            data_dir_total_bytes: 8 << 30,
+            low_disk: true,
+            pending_history_writes: 2,
         };
         let now = DateTime::from_timestamp(T0 + 192, 0).expect("valid instant");
         assert_eq!(
@@ -147,6 +191,8 @@ tasks        12
 running      2
 suspended    1
 conf errors  1
+disk free    3.0 MiB of 8.0 GiB (LOW: history and output writes may fail; free some space)
+db writes    2 refused by the database, retrying (is the disk full?)
 "
         );
     }

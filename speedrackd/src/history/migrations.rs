@@ -73,6 +73,13 @@ const MIGRATIONS: &[&str] = &[
         DELETE FROM task_totals WHERE task = OLD.task AND runs <= 0;
     END;
     CREATE INDEX runs_last_success ON runs (task, finished_at_us) WHERE status = 'success';",
+    // 5: fires passed but not started yet (catch-up, queued), so a crash neither loses nor
+    // repeats them.
+    "CREATE TABLE owed_fires (
+        task TEXT NOT NULL,
+        due_us INTEGER NOT NULL,
+        PRIMARY KEY (task, due_us)
+    ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build writes.

@@ -5,8 +5,10 @@
 //! are pure functions elsewhere) and never runs anything. Calls are short and synchronous, made
 //! under one mutex: SQLite serialises writers anyway, and WAL lets readers proceed.
 
+mod lost;
 mod migrations;
 pub mod output;
+mod owed;
 mod summary;
 
 use std::collections::HashMap;
@@ -17,7 +19,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+pub use lost::LostRun;
 pub use migrations::MigrateError;
+pub use owed::MissedPlan;
 pub use summary::TaskSummary;
 
 use crate::config::TaskName;
@@ -124,25 +128,22 @@ impl History {
     }
 
     /// Records fires due together, in one transaction: each task's last fire instant (for
-    /// phases and missed fires), and a row for each run they start, before its process exists.
+    /// phases and missed fires), the fires that were queued instead of started (owed, see
+    /// `owed.rs`), and a row for each run they start, before its process exists.
     /// Returns the runs' ids in order. Each commit rewrites the same table and index pages, so
     /// one commit per fire was most of a batch's cost.
     pub fn record_fires(
         &self,
         last_fires: &[(TaskName, DateTime<Utc>)],
+        owed: &[(TaskName, DateTime<Utc>)],
         runs: &[NewRun<'_>],
     ) -> Result<Vec<RunId>, HistoryError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        {
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO task_fires (task, last_fire_us) VALUES (?1, ?2)
-                 ON CONFLICT (task) DO UPDATE SET last_fire_us = excluded.last_fire_us",
-            )?;
-            for (task, at) in last_fires {
-                stmt.execute(params![task.as_str(), at.timestamp_micros()])?;
-            }
+        for (task, at) in last_fires {
+            owed::set_last_fire(&tx, task, *at)?;
         }
+        owed::insert_owed(&tx, owed)?;
         let ids = runs
             .iter()
             .map(|run| insert(&tx, run))
@@ -151,9 +152,18 @@ impl History {
         Ok(ids)
     }
 
-    /// Records one run as started, before its process exists, and returns its id.
+    /// Records one run as started, before its process exists, and returns its id. A scheduled
+    /// run pays the owed fire of its instant in the same transaction, so that fire never runs
+    /// twice, whenever the daemon dies.
     pub fn insert_run(&self, run: &NewRun<'_>) -> Result<RunId, HistoryError> {
-        Ok(insert(&self.conn(), run)?)
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        if *run.trigger == Trigger::Schedule {
+            owed::pay_owed(&tx, run.task, run.scheduled_at)?;
+        }
+        let id = insert(&tx, run)?;
+        tx.commit()?;
+        Ok(id)
     }
 
     /// Remembers the process group of running runs and when each leader started, so that a

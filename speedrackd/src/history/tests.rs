@@ -293,7 +293,7 @@ fn a_batch_of_runs_and_last_fires_is_written_in_order() {
         })
         .collect();
     let ids = history
-        .record_fires(&[(a.clone(), at(1)), (b.clone(), at(2))], &batch)
+        .record_fires(&[(a.clone(), at(1)), (b.clone(), at(2))], &[], &batch)
         .expect("record");
     assert_eq!(ids.len(), 3);
     assert!(ids.windows(2).all(|pair| pair[0] < pair[1]));
@@ -304,7 +304,7 @@ fn a_batch_of_runs_and_last_fires_is_written_in_order() {
     assert_eq!(tasks, [a.clone(), b.clone(), a.clone()]);
 
     history
-        .record_fires(&[(a.clone(), at(3))], &[])
+        .record_fires(&[(a.clone(), at(3))], &[], &[])
         .expect("a fire that starts no run");
     let fires = history.last_fires().expect("read");
     assert_eq!(fires.get(&a), Some(&at(3)));

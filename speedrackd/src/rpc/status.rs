@@ -1,15 +1,22 @@
-//! GetStatus: who this daemon is, what it was started with, and how many tasks are in which state.
+//! GetStatus: who this daemon is, what it was started with, how many tasks are in which state,
+//! and whether its data dir is running out of space.
 
 use speedrack_proto::v1 as pb;
 use tonic::Status;
 
 use super::{Api, convert};
+use crate::disk::DiskSpace;
 
 pub async fn get_status(api: &Api) -> Result<pb::GetStatusResponse, Status> {
     let snapshot = api.snapshot().await?;
     let info = &api.info;
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     let path_text = |path: &std::path::Path| path.display().to_string();
+    let space = DiskSpace::of(&info.data_dir)
+        .inspect_err(|error| {
+            tracing::warn!(dir = %info.data_dir.display(), "cannot read the data dir's free space: {error}")
+        })
+        .ok();
     Ok(pb::GetStatusResponse {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         protocol_version: speedrack_proto::PROTOCOL_VERSION,
@@ -29,5 +36,9 @@ pub async fn get_status(api: &Api) -> Result<pb::GetStatusResponse, Status> {
         suspended_count: count(snapshot.live.values().filter(|live| live.suspended).count()),
         conf_error_count: count(snapshot.tasks.broken().count()),
         last_reload_at: snapshot.last_reload_at.map(convert::timestamp),
+        data_dir_free_bytes: space.map_or(0, |space| space.free_bytes),
+        data_dir_total_bytes: space.map_or(0, |space| space.total_bytes),
+        low_disk: space.is_some_and(|space| space.is_low()),
+        pending_history_writes: count(snapshot.pending_history_writes),
     })
 }

@@ -54,6 +54,8 @@ pub struct Snapshot {
     pub settings: Arc<Settings>,
     pub tasks: Arc<TaskSet>,
     pub live: HashMap<TaskName, LiveState>,
+    /// History writes the database refused, waiting for a retry.
+    pub pending_history_writes: usize,
 }
 
 /// What only the running daemon knows about a task.

@@ -76,6 +76,7 @@ impl Runtime {
             settings: Arc::new(self.settings.clone()),
             tasks: Arc::clone(&self.tasks),
             live,
+            pending_history_writes: self.writes.len(),
         }
     }
 

@@ -8,14 +8,23 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::launch::{Finished, Prepared, Request, apply_end, complete, prepare, prepare_all};
+use super::pending_writes::Write;
 use super::{ControlError, Pending, Runtime, valid_def};
 use crate::config::{OnMissed, TaskDef, TaskName};
 use crate::events::Event;
 use crate::exec::{self, Launch};
-use crate::history::ProcessGroup;
+use crate::history::{MissedPlan, ProcessGroup};
 use crate::overlap::{Decision, decide};
-use crate::run::{RunRecord, Trigger};
-use crate::scheduler::{Fire, fires_between};
+use crate::run::{RunRecord, RunStatus, Trigger};
+use crate::scheduler::{Fire, MAX_MISSED, fires_between};
+
+/// What the overlap policy made of a fire.
+enum Admission {
+    Start,
+    /// Queued behind the running run (maybe after killing it): owed until it starts.
+    Queued,
+    Skipped,
+}
 
 /// How long killed runs get to be reaped at shutdown beyond the kill grace.
 const REAP_WAIT: Duration = Duration::from_secs(5);
@@ -29,6 +38,8 @@ impl Runtime {
             .map(|fire| (fire.task.clone(), fire.due))
             .collect();
         let mut batch = Vec::new();
+        // Fires passed now but queued rather than started, recorded with the last fires.
+        let mut owed = Vec::new();
         for Fire { task, due, missed } in fires {
             let Some(def) = self.def(&task).cloned() else {
                 continue;
@@ -45,30 +56,51 @@ impl Runtime {
                             due: at,
                         },
                     );
+                    owed.push((task.clone(), at));
                 }
             }
-            if self.admit(&def, Trigger::Schedule, due) {
-                batch.push((def, due));
+            match self.admit(&def, Trigger::Schedule, due) {
+                Admission::Start => batch.push((def, due)),
+                Admission::Queued => owed.push((task, due)),
+                Admission::Skipped => {}
             }
         }
-        self.start_batch(&last_fires, &batch);
+        self.start_batch(&last_fires, &owed, &batch);
     }
 
-    /// Queues the fires a task missed between its last fire and `now`, per its `on_missed`.
-    pub(super) fn catch_up(&mut self, def: &TaskDef, last_fire: DateTime<Utc>, now: DateTime<Utc>) {
-        let Some(first) = def.schedule.next_after(last_fire, last_fire) else {
-            return;
+    /// Queues the fires a task missed: those still owed from before the stop and those between
+    /// its last fire and `now`, as its `on_missed` and missed deadline say. Returns what to
+    /// persist before any of them starts (see `History::settle_missed`), or nothing when there
+    /// is nothing to decide.
+    pub(super) fn catch_up(
+        &mut self,
+        def: &TaskDef,
+        last_fire: Option<DateTime<Utc>>,
+        owed: Vec<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Option<MissedPlan> {
+        let passed = match last_fire {
+            Some(last) => match def.schedule.next_after(last, last) {
+                Some(first) => fires_between(&def.schedule, last, first, now),
+                None => Vec::new(),
+            },
+            None => Vec::new(),
         };
+        if owed.is_empty() && passed.is_empty() {
+            return None;
+        }
+        let decided_until = passed.last().copied();
+        let mut missed: Vec<DateTime<Utc>> = owed.into_iter().chain(passed).collect();
+        missed.sort();
+        missed.dedup();
+        let excess = missed.len().saturating_sub(MAX_MISSED);
+        missed.drain(..excess);
         let deadline = def.missed_deadline.or(self.settings.missed_deadline);
-        let missed: Vec<DateTime<Utc>> = fires_between(&def.schedule, last_fire, first, now)
-            .into_iter()
-            .filter(|at| {
-                deadline.is_none_or(|deadline| {
-                    now - *at
-                        <= chrono::Duration::from_std(deadline).unwrap_or(chrono::Duration::MAX)
-                })
+        missed.retain(|at| {
+            deadline.is_none_or(|deadline| {
+                now - *at <= chrono::Duration::from_std(deadline).unwrap_or(chrono::Duration::MAX)
             })
-            .collect();
+        });
         let make_up: Vec<DateTime<Utc>> = match def.on_missed {
             OnMissed::Skip => Vec::new(),
             OnMissed::RunOnce => missed.last().copied().into_iter().collect(),
@@ -77,15 +109,20 @@ impl Runtime {
         if !missed.is_empty() {
             tracing::info!(task = %def.name, missed = missed.len(), making_up = make_up.len(), "fires were missed while speedrackd was down");
         }
-        for due in make_up {
+        for due in &make_up {
             self.enqueue(
                 &def.name,
                 Pending {
                     trigger: Trigger::Schedule,
-                    due,
+                    due: *due,
                 },
             );
         }
+        Some(MissedPlan {
+            task: def.name.clone(),
+            decided_until,
+            owed: make_up,
+        })
     }
 
     fn enqueue(&mut self, task: &TaskName, pending: Pending) {
@@ -103,24 +140,24 @@ impl Runtime {
         }
     }
 
-    /// Applies the task's overlap policy to one fire: true when it should start now; otherwise
-    /// the fire was skipped, queued, or queued behind the kill of the running run.
-    fn admit(&mut self, def: &TaskDef, trigger: Trigger, due: DateTime<Utc>) -> bool {
+    /// Applies the task's overlap policy to one fire: start it now, or it was skipped, queued,
+    /// or queued behind the kill of the running run.
+    fn admit(&mut self, def: &TaskDef, trigger: Trigger, due: DateTime<Utc>) -> Admission {
         let running = self.running_of(&def.name);
         let queued = self
             .pending
             .get(&def.name)
             .is_some_and(|queue| !queue.is_empty());
         match decide(def.overlap, running.len(), queued) {
-            Decision::Start => true,
+            Decision::Start => Admission::Start,
             Decision::Skip => {
                 *self.skipped_fires.entry(def.name.clone()).or_default() += 1;
                 tracing::info!(task = %def.name, run = ?running.first(), "skipped a fire: the task is still running");
-                false
+                Admission::Skipped
             }
             Decision::Queue => {
                 self.enqueue(&def.name, Pending { trigger, due });
-                false
+                Admission::Queued
             }
             Decision::ReplaceThenStart => {
                 let by = format!(
@@ -129,23 +166,20 @@ impl Runtime {
                 );
                 self.kill_runs(&def.name, &by);
                 self.enqueue(&def.name, Pending { trigger, due });
-                false
+                Admission::Queued
             }
         }
     }
 
-    fn start_logged(
-        &mut self,
-        def: &TaskDef,
-        trigger: Trigger,
-        due: DateTime<Utc>,
-    ) -> Option<RunRecord> {
-        match self.start(def, trigger, due) {
-            Ok(record) => Some(record),
-            Err(error) => {
-                tracing::error!(task = %def.name, "cannot record a run: {error}");
-                None
-            }
+    /// Starts a queued fire; one the database refuses to record is kept to be recorded as an
+    /// execution error once it accepts writes again.
+    fn start_logged(&mut self, def: &TaskDef, trigger: Trigger, due: DateTime<Utc>) {
+        if let Err(error) = self.start(def, trigger.clone(), due) {
+            let lost = self.lost_run(def, trigger, due, &error.to_string());
+            self.queue_write(Write::Lost {
+                last_fires: Vec::new(),
+                runs: vec![lost],
+            });
         }
     }
 
@@ -157,7 +191,7 @@ impl Runtime {
     ) -> Result<RunRecord, ControlError> {
         let prepared = prepare(self.request(def, trigger, due), &self.history, &self.clock)?;
         let process = exec::spawn(prepared.launch());
-        let (record, group) = self.started(def, due, prepared, process)?;
+        let (record, group) = self.started(def, due, prepared, process);
         if let Some(group) = group {
             self.store_groups(&[group]);
         }
@@ -169,6 +203,7 @@ impl Runtime {
     fn start_batch(
         &mut self,
         last_fires: &[(TaskName, DateTime<Utc>)],
+        owed: &[(TaskName, DateTime<Utc>)],
         batch: &[(TaskDef, DateTime<Utc>)],
     ) {
         if last_fires.is_empty() {
@@ -178,13 +213,18 @@ impl Runtime {
             .iter()
             .map(|(def, due)| self.request(def, Trigger::Schedule, *due))
             .collect();
-        let prepared = match prepare_all(last_fires, &requests, &self.history, &self.clock) {
+        let prepared = match prepare_all(last_fires, owed, &requests, &self.history, &self.clock) {
             Ok(prepared) => prepared,
             Err(error) => {
-                tracing::error!(
-                    fires = batch.len(),
-                    "cannot record due fires and their runs: {error}"
-                );
+                let reason = error.to_string();
+                let runs = batch
+                    .iter()
+                    .map(|(def, due)| self.lost_run(def, Trigger::Schedule, *due, &reason))
+                    .collect();
+                self.queue_write(Write::Lost {
+                    last_fires: last_fires.to_vec(),
+                    runs,
+                });
                 return;
             }
         };
@@ -198,10 +238,8 @@ impl Runtime {
         );
         let mut groups = Vec::with_capacity(batch.len());
         for (((def, due), run), process) in batch.iter().zip(prepared).zip(processes) {
-            match self.started(def, *due, run, process) {
-                Ok((_, group)) => groups.extend(group),
-                Err(error) => tracing::error!(task = %def.name, "cannot record a run: {error}"),
-            }
+            let (_, group) = self.started(def, *due, run, process);
+            groups.extend(group);
         }
         self.store_groups(&groups);
     }
@@ -239,14 +277,15 @@ impl Runtime {
         due: DateTime<Utc>,
         prepared: Prepared,
         process: Result<exec::Process, String>,
-    ) -> Result<(RunRecord, Option<ProcessGroup>), ControlError> {
-        let (record, in_flight) = complete(
-            prepared,
-            process,
-            &self.history,
-            &self.clock,
-            &self.finished_tx,
-        )?;
+    ) -> (RunRecord, Option<ProcessGroup>) {
+        let (record, in_flight) = complete(prepared, process, &self.clock, &self.finished_tx);
+        let in_flight = match in_flight {
+            Ok(in_flight) => Some(in_flight),
+            Err(end) => {
+                self.finish_or_queue(record.id, &def.name, end);
+                None
+            }
+        };
         *self.runs_since_start.entry(def.name.clone()).or_default() += 1;
         // Only a scheduled run has a due instant to be late for.
         let lateness = (record.trigger == Trigger::Schedule).then(|| record.started_at - due);
@@ -260,7 +299,7 @@ impl Runtime {
                 self.emit(Event::RunStarted(record.clone()));
             }
             None => {
-                tracing::warn!(task = %def.name, run = %record.id, "run could not start: {}", record.op_error);
+                tracing::error!(task = %def.name, run = %record.id, "run could not start: {}", record.op_error);
                 // It ended here, without a supervisor to report it to `record_finished`.
                 let ended = record.finished_at.unwrap_or(record.started_at);
                 self.metrics
@@ -270,7 +309,7 @@ impl Runtime {
             }
         }
         self.emit(Event::TaskChanged(def.name.clone()));
-        Ok((record, group))
+        (record, group)
     }
 
     /// Ends every run of a task early; returns how many were asked to stop.
@@ -292,13 +331,10 @@ impl Runtime {
             self.metrics
                 .run_finished(&finished.task, finished.end.status, duration);
         }
-        if let Err(error) = self.history.finish_run(finished.run, &finished.end) {
-            tracing::error!(task = %finished.task, run = %finished.run, "cannot record the end of a run: {error}");
-        }
-        let status = finished.end.status.as_str();
+        self.finish_or_queue(finished.run, &finished.task, finished.end.clone());
         let duration_ms = match self.history.get_run(finished.run) {
             Ok(Some(mut record)) => {
-                apply_end(&mut record, finished.end);
+                apply_end(&mut record, finished.end.clone());
                 // Removed tasks (a reload while they ran) notify no one.
                 // The set is shared so that notifying may borrow the notifier mutably.
                 let tasks = Arc::clone(&self.tasks);
@@ -313,7 +349,7 @@ impl Runtime {
             }
             Ok(None) | Err(_) => None,
         };
-        tracing::info!(task = %finished.task, run = %finished.run, status, duration_ms, "run finished");
+        log_finished(&finished, duration_ms);
         self.prune(&finished.task);
         self.start_pending(&finished.task);
         self.emit(Event::TaskChanged(finished.task));
@@ -365,6 +401,7 @@ impl Runtime {
         // at the next start.
         self.wait_for_runs(self.settings.kill_grace.saturating_add(REAP_WAIT))
             .await;
+        self.flush_writes_at_exit();
     }
 
     async fn wait_for_runs(&mut self, limit: Duration) {
@@ -384,5 +421,22 @@ impl Runtime {
                 Ok(None) | Err(_) => return,
             }
         }
+    }
+}
+
+/// Failures at WARN and execution errors at ERROR, so `journalctl -p warning` lists them.
+fn log_finished(finished: &Finished, duration_ms: Option<i64>) {
+    let (task, run) = (&finished.task, finished.run);
+    let status = finished.end.status.as_str();
+    let why = finished.end.op_error.as_str();
+    match finished.end.status {
+        RunStatus::Failure => {
+            let reason = finished.end.reason.as_str();
+            tracing::warn!(task = %task, run = %run, status, duration_ms, reason, "run failed");
+        }
+        RunStatus::ExecutionError => {
+            tracing::error!(task = %task, run = %run, status, duration_ms, why, "run ended in an execution error");
+        }
+        _ => tracing::info!(task = %task, run = %run, status, duration_ms, "run finished"),
     }
 }

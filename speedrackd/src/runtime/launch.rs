@@ -67,9 +67,11 @@ pub fn prepare(
     Ok(prepared(&request, run, started_at, history))
 }
 
-/// Records fires due together and the runs they start, in one transaction.
+/// Records fires due together, those of them queued, and the runs they start, in one
+/// transaction.
 pub fn prepare_all(
     last_fires: &[(TaskName, DateTime<Utc>)],
+    owed: &[(TaskName, DateTime<Utc>)],
     requests: &[Request<'_>],
     history: &History,
     clock: &Arc<dyn Clock>,
@@ -79,7 +81,7 @@ pub fn prepare_all(
         .iter()
         .map(|request| new_run(request, started_at))
         .collect();
-    let runs = history.record_fires(last_fires, &new_runs)?;
+    let runs = history.record_fires(last_fires, owed, &new_runs)?;
     Ok(requests
         .iter()
         .zip(runs)
@@ -125,15 +127,15 @@ fn prepared(
 }
 
 /// Hands a prepared run's process (see `exec::spawn`) to a supervisor task that waits for it,
-/// judges it and reports its end. `Ok((record, None))` means the process could not start; the
-/// record then already carries the execution error. The caller stores the run's process group.
+/// judges it and reports its end. `(record, Err(end))` means the process could not start: the
+/// record already carries the execution error, and the caller records `end`. The caller stores
+/// the run's process group.
 pub fn complete(
     prepared: Prepared,
     process: Result<exec::Process, String>,
-    history: &History,
     clock: &Arc<dyn Clock>,
     finished: &mpsc::UnboundedSender<Finished>,
-) -> Result<(RunRecord, Option<InFlight>), HistoryError> {
+) -> (RunRecord, Result<InFlight, RunEnd>) {
     let Prepared {
         mut record,
         launch,
@@ -147,9 +149,8 @@ pub fn complete(
                 op_error: message,
                 ..blank_end(clock.now(), RunStatus::ExecutionError)
             };
-            history.finish_run(run, &end)?;
-            apply_end(&mut record, end);
-            return Ok((record, None));
+            apply_end(&mut record, end.clone());
+            return (record, Err(end));
         }
     };
     let (kill, kills) = mpsc::unbounded_channel();
@@ -170,7 +171,7 @@ pub fn complete(
         // The loop is gone only during shutdown, when nobody is left to record this.
         let _ = finished.send(Finished { run, task, end });
     });
-    Ok((record, Some(in_flight)))
+    (record, Ok(in_flight))
 }
 
 fn launch_of(def: &TaskDef, settings: &Settings, record: &RunRecord, history: &History) -> Launch {

@@ -10,6 +10,8 @@ mod control;
 mod firing;
 mod housekeeping;
 mod launch;
+mod pending_writes;
+mod records;
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
@@ -21,11 +23,12 @@ use tokio::sync::{broadcast, mpsc};
 
 pub use command::{Command, ControlError, LiveState, RunNowOutcome, Snapshot};
 use launch::{Finished, InFlight};
+use pending_writes::PendingWrites;
 
 use crate::clock::Clock;
 use crate::config::{Settings, TaskDef, TaskEntry, TaskName, TaskSet};
 use crate::events::{Event, Stamped};
-use crate::history::History;
+use crate::history::{History, MissedPlan};
 use crate::metrics::Metrics;
 use crate::notify::{Announcer, Notifier};
 use crate::run::{RunId, Trigger};
@@ -38,6 +41,8 @@ pub struct Remembered {
     pub suspension: HashMap<TaskName, bool>,
     /// The last scheduled fire of each task, for phases and missed fires.
     pub last_fires: HashMap<TaskName, DateTime<Utc>>,
+    /// Fires passed but not started when the daemon stopped, oldest first.
+    pub owed: HashMap<TaskName, Vec<DateTime<Utc>>>,
 }
 
 /// A fire waiting for its task's running run to end.
@@ -69,6 +74,8 @@ pub struct Runtime {
     events: broadcast::Sender<Stamped>,
     finished_tx: mpsc::UnboundedSender<Finished>,
     finished_rx: mpsc::UnboundedReceiver<Finished>,
+    /// History writes the database refused, retried from the loop.
+    writes: PendingWrites,
     started_at: DateTime<Utc>,
     last_reload_at: Option<DateTime<Utc>>,
 }
@@ -111,9 +118,12 @@ impl Runtime {
             events,
             finished_tx,
             finished_rx,
+            writes: PendingWrites::default(),
             started_at: now,
             last_reload_at: None,
         };
+        let mut owed = remembered.owed;
+        let mut plans = Vec::new();
         for def in tasks.valid() {
             let last_fire = remembered.last_fires.get(&def.name).copied();
             let anchor = last_fire
@@ -126,9 +136,17 @@ impl Runtime {
                 now,
                 suspended,
             );
-            if let Some(last_fire) = last_fire.filter(|_| !suspended) {
-                runtime.catch_up(def, last_fire, now);
+            let was_owed = owed.remove(&def.name).unwrap_or_default();
+            if !suspended {
+                plans.extend(runtime.catch_up(def, last_fire, was_owed, now));
+            } else if !was_owed.is_empty() {
+                plans.push(MissedPlan::dropped(def.name.clone()));
             }
+        }
+        // Fires owed to tasks no longer in the file (or broken now) are dropped with them.
+        plans.extend(owed.into_keys().map(MissedPlan::dropped));
+        if let Err(error) = runtime.history.settle_missed(&plans) {
+            tracing::error!("cannot record the fires missed while speedrackd was down: {error}");
         }
         runtime.set_tasks(tasks);
         runtime
@@ -170,6 +188,7 @@ impl Runtime {
                         .watchdog
                         .and_then(|every| tokio::time::Instant::now().checked_add(every));
                 }
+                () = sleep_until_opt(self.writes.retry_at()) => self.retry_writes(),
                 Some(command) = commands.recv() => self.handle(command),
                 Some(finished) = self.finished_rx.recv() => self.record_finished(finished),
             }

@@ -2,13 +2,17 @@
 //! One integration binary, one module per area.
 
 mod browser;
+mod catch_up_once;
 mod config_limits;
 mod contrib_files;
 mod ctl;
+mod data_dir_lock;
+mod disk_full;
 mod execution;
 mod file_guard;
 mod lifecycle;
 mod load;
+mod log_levels;
 mod metrics;
 mod notifications;
 mod operations;

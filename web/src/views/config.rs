@@ -93,6 +93,7 @@ fn facts(chrome: &Chrome, status: Option<&pb::GetStatusResponse>) -> Markup {
                     }
                     tr { th { "Socket" } td { code { (status.socket_path) } } }
                     tr { th { "Data directory" } td { code { (status.data_dir) } } }
+                    (crate::views::status::disk_facts(status))
                     tr { th { "Settings file" } td { code { (or_none(&status.settings_path)) } } }
                     tr { th { "Tasks file" } td { code { (status.tasks_path) } } }
                     tr { th { "Demo mode" } td { (if status.demo_mode { "yes" } else { "no" }) } }

@@ -4,6 +4,8 @@
 use maud::{Markup, html};
 use speedrack_proto::v1 as pb;
 
+use crate::views::time::bytes;
+
 /// A status as shown: its words, a slug for selectors, and its Bootstrap colour class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Label {
@@ -54,6 +56,36 @@ pub fn run_status(status: pb::RunStatus) -> Label {
         }
         pb::RunStatus::Interrupted => label("interrupted", "interrupted", "text-bg-dark"),
         pb::RunStatus::Unspecified => label("unknown", "unknown", "text-bg-secondary"),
+    }
+}
+
+/// The data dir's free space as rows of the daemon's facts, flagged when low, and the history
+/// writes the database refused when there are any.
+pub fn disk_facts(status: &pb::GetStatusResponse) -> Markup {
+    html! {
+        tr {
+            th { "Data directory free space" }
+            td data-disk {
+                @if status.data_dir_total_bytes == 0 {
+                    "unknown"
+                } @else {
+                    (bytes(status.data_dir_free_bytes)) " of " (bytes(status.data_dir_total_bytes))
+                    @if status.low_disk {
+                        " " span.badge.text-bg-danger data-low-disk {
+                            "low: history and output writes may fail; free some space"
+                        }
+                    }
+                }
+            }
+        }
+        @if status.pending_history_writes > 0 {
+            tr {
+                th { "History writes" }
+                td data-pending-writes {
+                    (status.pending_history_writes) " refused by the database, retrying"
+                }
+            }
+        }
     }
 }
 

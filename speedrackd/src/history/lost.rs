@@ -1,0 +1,98 @@
+//! Fires whose runs the database refused to record when they were due (a full disk, mostly):
+//! they never started, and are written later, once the database accepts writes again, as
+//! execution errors saying why. Retrying is the runtime's; this module only writes.
+
+use chrono::{DateTime, Utc};
+use rusqlite::params;
+
+use super::{History, HistoryError, NewRun, insert, owed};
+use crate::config::TaskName;
+use crate::run::{RunId, Trigger};
+
+/// A fire that could not be recorded, so its run never started.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LostRun {
+    pub task: TaskName,
+    pub trigger: Trigger,
+    pub due: DateTime<Utc>,
+    /// When it should have started.
+    pub at: DateTime<Utc>,
+    pub definition: String,
+    /// Why it was not recorded, for the run's `op_error`.
+    pub reason: String,
+}
+
+impl History {
+    /// Records lost fires as finished execution errors, with the last fires of their batch, in
+    /// one transaction. A lost scheduled fire pays its owed row: it is settled, not to be run.
+    pub fn record_lost(
+        &self,
+        last_fires: &[(TaskName, DateTime<Utc>)],
+        runs: &[LostRun],
+    ) -> Result<Vec<RunId>, HistoryError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        for (task, at) in last_fires {
+            owed::set_last_fire(&tx, task, *at)?;
+        }
+        let mut ids = Vec::with_capacity(runs.len());
+        for run in runs {
+            if run.trigger == Trigger::Schedule {
+                owed::pay_owed(&tx, &run.task, run.due)?;
+            }
+            let id = insert(
+                &tx,
+                &NewRun {
+                    task: &run.task,
+                    trigger: &run.trigger,
+                    scheduled_at: run.due,
+                    started_at: run.at,
+                    definition: &run.definition,
+                },
+            )?;
+            tx.prepare_cached(
+                "UPDATE runs SET status = 'execution_error', finished_at_us = ?1, op_error = ?2
+                 WHERE id = ?3",
+            )?
+            .execute(params![run.at.timestamp_micros(), run.reason, id.0])?;
+            ids.push(id);
+        }
+        tx.commit()?;
+        Ok(ids)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::run::RunStatus;
+
+    #[test]
+    fn a_lost_fire_is_an_execution_error_with_its_reason() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let history = History::open(dir.path()).expect("open");
+        let task = TaskName::normalise("a").expect("name");
+        let at = Utc
+            .timestamp_opt(1_800_000_000, 0)
+            .single()
+            .expect("instant");
+        let lost = LostRun {
+            task: task.clone(),
+            trigger: Trigger::Schedule,
+            due: at,
+            at,
+            definition: "name: a\n".into(),
+            reason: "not started: disk full".into(),
+        };
+        let ids = history
+            .record_lost(&[(task.clone(), at)], &[lost])
+            .expect("record");
+        let run = history.get_run(ids[0]).expect("read").expect("exists");
+        assert_eq!(run.status, RunStatus::ExecutionError);
+        assert_eq!(run.op_error, "not started: disk full");
+        assert_eq!(run.finished_at, Some(at));
+        assert_eq!(history.last_fires().expect("read").get(&task), Some(&at));
+    }
+}

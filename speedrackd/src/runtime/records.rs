@@ -1,0 +1,119 @@
+//! Writing to history when the database may refuse (a full disk): a refused write is logged
+//! and kept in `pending_writes` to be retried from the loop; a fire that could not be recorded
+//! never starts (a run row exists before its process) and is recorded later as an execution
+//! error saying why.
+//!
+//! It does not decide when a run ends or a fire is due; the loop does, and calls here.
+
+use chrono::{DateTime, Utc};
+
+use super::Runtime;
+use super::pending_writes::{Landed, Write};
+use crate::config::{TaskDef, TaskName};
+use crate::events::Event;
+use crate::history::LostRun;
+use crate::run::{RunEnd, RunId, Trigger};
+
+impl Runtime {
+    /// Records how a run ended, or keeps the write for a retry when the database refuses it.
+    pub(super) fn finish_or_queue(&mut self, run: RunId, task: &TaskName, end: RunEnd) {
+        if let Err(error) = self.history.finish_run(run, &end) {
+            tracing::error!(task = %task, run = %run, "cannot record the end of a run, will retry: {error}");
+            self.queue_write(Write::Finish {
+                run,
+                task: task.clone(),
+                end,
+            });
+        }
+    }
+
+    /// A fire that could not be recorded, as it will be written once the database accepts it.
+    pub(super) fn lost_run(
+        &self,
+        def: &TaskDef,
+        trigger: Trigger,
+        due: DateTime<Utc>,
+        error: &str,
+    ) -> LostRun {
+        let at = self.clock.now();
+        tracing::error!(task = %def.name, due = %due, "a fire could not be recorded and did not start: {error}");
+        LostRun {
+            task: def.name.clone(),
+            trigger,
+            due,
+            at,
+            definition: def.definition.clone(),
+            reason: format!(
+                "not started: the fire due {} could not be recorded ({error}); recorded once the history database accepted writes again",
+                due.format("%Y-%m-%d %H:%M:%S UTC")
+            ),
+        }
+    }
+
+    pub(super) fn queue_write(&mut self, write: Write) {
+        if let Err(dropped) = self.writes.push(write, tokio::time::Instant::now()) {
+            tracing::error!(
+                capacity = super::pending_writes::CAPACITY,
+                "too many history writes refused; dropping one: {dropped:?}"
+            );
+        }
+        self.metrics.pending_history_writes(self.writes.len());
+    }
+
+    /// Replays refused writes; what lands now is announced like a fresh end.
+    pub(super) fn retry_writes(&mut self) {
+        let (landed, error) = self
+            .writes
+            .retry(&self.history, tokio::time::Instant::now());
+        if let Some(error) = error {
+            tracing::warn!(
+                pending = self.writes.len(),
+                "history still refuses writes: {error}"
+            );
+        }
+        if !landed.is_empty() {
+            tracing::info!(
+                written = landed.len(),
+                pending = self.writes.len(),
+                "history accepts writes again; recorded what it had refused"
+            );
+        }
+        for write in landed {
+            self.announce(write);
+        }
+        self.metrics.pending_history_writes(self.writes.len());
+    }
+
+    fn announce(&mut self, landed: Landed) {
+        let runs = match landed {
+            Landed::Finish { run, task } => {
+                tracing::info!(task = %task, run = %run, "recorded the end of a run the database had refused");
+                self.emit(Event::TaskChanged(task));
+                return;
+            }
+            Landed::Lost(runs) => runs,
+        };
+        for (run, task) in runs {
+            if let Ok(Some(record)) = self.history.get_run(run) {
+                tracing::error!(task = %task, run = %run, "recorded a fire that could not start: {}", record.op_error);
+                self.emit(Event::RunFinished(record));
+            }
+            self.emit(Event::TaskChanged(task));
+        }
+    }
+
+    /// One last try at shutdown; what is still refused is lost, and the runs it concerned are
+    /// closed as interrupted at the next start.
+    pub(super) fn flush_writes_at_exit(&mut self) {
+        if self.writes.len() == 0 {
+            return;
+        }
+        self.retry_writes();
+        if self.writes.len() > 0 {
+            tracing::error!(
+                pending = self.writes.len(),
+                "history still refuses writes at exit; their runs will show as interrupted"
+            );
+        }
+    }
+}

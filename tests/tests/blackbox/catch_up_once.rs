@@ -1,0 +1,154 @@
+//! Exactly once, including catch-up: fires missed while the daemon was down are recorded before
+//! they start, so kill -9 in the middle of catching up neither repeats nor loses one.
+//!
+//! The data dir is prepared so the daemon believes it last fired 20 s ago (its `task_fires`
+//! row moved back, its runs removed); each of the 20 missed instants must then appear exactly
+//! once in history, whatever moments the daemon is killed at.
+
+use std::path::Path;
+use std::time::Duration;
+
+use nix::sys::signal::Signal;
+use rusqlite::{Connection, params};
+use speedrack_tests::{Daemon, WAIT};
+use speedrackd::clock::{Clock, SystemClock};
+
+/// How many instants the prepared data dir has missed.
+const MISSED: i64 = 20;
+const SECOND_US: i64 = 1_000_000;
+
+const IDLE: &str = "tasks:\n  - {name: c, command: 'true', interval: 400w, suspended: true}\n";
+const CATCHING_UP: &str = "tasks:
+  - name: c
+    command: sleep 0.2
+    interval: 1s
+    on_missed: run_all
+";
+
+/// A data dir whose daemon last fired `c` MISSED seconds (and a half) ago and kept no runs:
+/// returns that last fire, in microseconds.
+fn stopped_long_ago(data_dir: &Path) -> i64 {
+    let conn = Connection::open(data_dir.join("history.sqlite3")).expect("open the history");
+    let now_us = SystemClock.now().timestamp_micros();
+    let last = now_us - MISSED * SECOND_US - SECOND_US / 2;
+    conn.execute("DELETE FROM runs", []).expect("forget runs");
+    conn.execute("DELETE FROM task_state", [])
+        .expect("forget suspension");
+    conn.execute(
+        "INSERT OR REPLACE INTO task_fires (task, last_fire_us) VALUES ('c', ?1)",
+        params![last],
+    )
+    .expect("move the last fire back");
+    last
+}
+
+/// Scheduled runs of `c` at `last + k s` for k in 1..=MISSED, in order.
+fn counts(data_dir: &Path, last: i64) -> Vec<i64> {
+    let conn = Connection::open(data_dir.join("history.sqlite3")).expect("open the history");
+    (1..=MISSED)
+        .map(|k| {
+            conn.query_row(
+                "SELECT COUNT(*) FROM runs WHERE task = 'c' AND trigger = 'schedule'
+                 AND scheduled_at_us = ?1",
+                params![last + k * SECOND_US],
+                |row| row.get(0),
+            )
+            .expect("count")
+        })
+        .collect()
+}
+
+fn duplicates(data_dir: &Path) -> Vec<(i64, i64)> {
+    let conn = Connection::open(data_dir.join("history.sqlite3")).expect("open the history");
+    let mut statement = conn
+        .prepare(
+            "SELECT scheduled_at_us, COUNT(*) FROM runs WHERE trigger = 'schedule'
+             GROUP BY task, scheduled_at_us HAVING COUNT(*) > 1",
+        )
+        .expect("prepare");
+    statement
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .expect("query")
+        .map(|row| row.expect("row"))
+        .collect()
+}
+
+/// A stopped daemon whose data dir has missed MISSED fires of `c`, and the last fire before.
+fn daemon_stopped_long_ago() -> (Daemon, i64) {
+    let mut daemon = Daemon::start(IDLE);
+    daemon.stop_with(Signal::SIGTERM);
+    let last = stopped_long_ago(&daemon.data_dir());
+    daemon.write_tasks(CATCHING_UP);
+    (daemon, last)
+}
+
+/// Waits until every missed instant has a run, then stops the daemon and checks each once.
+async fn finish_catching_up(mut daemon: Daemon, last: i64) {
+    let mut events = daemon.watch().await;
+    let mut seen = counts(&daemon.data_dir(), last);
+    for _ in 0..MISSED * 3 {
+        if seen.iter().all(|count| *count > 0) {
+            break;
+        }
+        events.run_finished("c", WAIT).await.expect("c runs");
+        seen = counts(&daemon.data_dir(), last);
+    }
+    daemon.stop_with(Signal::SIGKILL);
+    assert_eq!(
+        counts(&daemon.data_dir(), last),
+        vec![1; MISSED as usize],
+        "each missed instant ran exactly once"
+    );
+    assert_eq!(duplicates(&daemon.data_dir()), Vec::new(), "no fire twice");
+}
+
+/// Waits for a run of `c` to start, then for `after`, and kills the daemon with SIGKILL.
+async fn kill_9_while_catching_up(mut daemon: Daemon, after: Duration) -> Daemon {
+    let mut events = daemon.watch().await;
+    events
+        .run_started("c", WAIT)
+        .await
+        .expect("a catch-up run starts");
+    // The point of the test: a moment while catch-up runs are in flight and queued.
+    let (_, pause) = std::sync::mpsc::channel::<()>();
+    let _ = pause.recv_timeout(after);
+    daemon.stop_with(Signal::SIGKILL);
+    daemon
+}
+
+#[tokio::test]
+async fn kill_9_during_catch_up_then_restart_runs_each_missed_fire_once() {
+    let (daemon, last) = daemon_stopped_long_ago();
+    let daemon = daemon.restart();
+    let daemon = kill_9_while_catching_up(daemon, Duration::from_millis(300)).await;
+    let partial = counts(&daemon.data_dir(), last);
+    assert!(
+        partial.contains(&0),
+        "the kill landed during catch-up: {partial:?}"
+    );
+    finish_catching_up(daemon.restart(), last).await;
+}
+
+/// A linear congruential generator: reproducible random delays without another crate.
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, bound: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % bound
+    }
+}
+
+#[tokio::test]
+async fn kill_9_at_random_moments_of_catch_up_runs_each_missed_fire_once() {
+    let mut rng = Lcg(0x000c_47c4_u64);
+    let (mut daemon, last) = daemon_stopped_long_ago();
+    for _ in 0..5 {
+        let delay = Duration::from_millis(rng.below(700));
+        daemon = kill_9_while_catching_up(daemon.restart(), delay).await;
+    }
+    finish_catching_up(daemon.restart(), last).await;
+}
