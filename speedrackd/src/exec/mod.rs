@@ -278,7 +278,15 @@ impl CaptureTask {
             return Captured::default();
         }
         match self.result {
-            Some(Ok(captured)) => captured,
+            Some(Ok(captured)) => {
+                if let Some(why) = &captured.lost_because {
+                    notes.push(format!(
+                        "output incomplete: {why} ({} bytes of {name} lost)",
+                        captured.lost
+                    ));
+                }
+                captured
+            }
             Some(Err(error)) => {
                 notes.push(format!("{name}: {error}"));
                 Captured::default()

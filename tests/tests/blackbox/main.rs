@@ -2,6 +2,7 @@
 //! One integration binary, one module per area.
 
 mod browser;
+mod capture_full_disk;
 mod contrib_files;
 mod ctl;
 mod execution;
