@@ -84,6 +84,8 @@ pub struct Settings {
     pub notify: NotifySettings,
     /// Failed runs become Sentry events; the DSN holds a key, so it is shown redacted.
     pub sentry_dsn: Option<String>,
+    /// Where each run gets a cgroup v2 of its own (`auto`, `off` or a directory); read at start.
+    pub run_cgroup: super::RunCgroup,
     // The seed's flat email settings, folded into `email` after reading.
     #[serde(rename = "EMAIL_DISABLED", skip_serializing)]
     seed_email_disabled: Option<bool>,
@@ -180,6 +182,7 @@ impl Default for Settings {
             email: EmailSettings::default(),
             notify: NotifySettings::default(),
             sentry_dsn: None,
+            run_cgroup: super::RunCgroup::Auto,
             seed_email_disabled: None,
             seed_email_smtp: None,
             seed_email_from: None,

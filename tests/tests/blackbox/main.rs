@@ -3,6 +3,7 @@
 
 mod browser;
 mod capture_full_disk;
+mod containment;
 mod contrib_files;
 mod ctl;
 mod execution;

@@ -143,8 +143,9 @@ fn facts(chrome: &Chrome, run: &pb::Run) -> Markup {
             }
             @if run.finished_at.is_some() && (run.max_rss_bytes > 0 || run.cpu_user.is_some()) {
                 dt.col-sm-2 { "Resources" }
-                dd.col-sm-10 {
-                    "peak memory " (bytes(run.max_rss_bytes))
+                dd.col-sm-10 data-resources {
+                    "peak memory "
+                    @if run.max_rss_bytes > 0 { (bytes(run.max_rss_bytes)) } @else { "not measured" }
                     ", CPU user " (duration(run.cpu_user.as_ref()))
                     ", system " (duration(run.cpu_system.as_ref()))
                 }
