@@ -178,7 +178,10 @@ pub async fn run(
     runtime.run(command_queue, shutdown).await;
     let left = exec::kill_everything_left();
     if left > 0 {
-        tracing::warn!(processes = left, "killed what runs left behind before exiting");
+        tracing::warn!(
+            processes = left,
+            "killed what runs left behind before exiting"
+        );
     }
     watchdog::stopping();
     if let Err(error) = chores.shutdown().await {

@@ -122,10 +122,13 @@ pub fn zombies_of(parent: u32) -> Vec<i32> {
 
 /// Waits until `find` returns nothing, up to `limit`; returns what it found last.
 pub fn wait_until_none(find: impl Fn() -> Vec<i32>, limit: std::time::Duration) -> Vec<i32> {
-    wait_for(|| {
-        let found = find();
-        found.is_empty().then_some(()).ok_or(found)
-    }, limit)
+    wait_for(
+        || {
+            let found = find();
+            found.is_empty().then_some(()).ok_or(found)
+        },
+        limit,
+    )
     .err()
     .unwrap_or_default()
 }
@@ -135,7 +138,11 @@ pub fn wait_until_some(find: impl Fn() -> Vec<i32>, limit: std::time::Duration) 
     wait_for(
         || {
             let found = find();
-            if found.is_empty() { Err(found) } else { Ok(found) }
+            if found.is_empty() {
+                Err(found)
+            } else {
+                Ok(found)
+            }
         },
         limit,
     )

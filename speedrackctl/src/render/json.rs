@@ -210,6 +210,7 @@ mod tests {
             "signal",
             "duration_secs",
             "scheduled_at",
+            "max_rss_bytes",
         ] {
             assert_eq!(value[field], Value::Null, "{field}");
         }

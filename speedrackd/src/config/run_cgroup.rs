@@ -69,7 +69,9 @@ mod tests {
         );
         assert!(read("relative/dir").is_err_and(|e| e.contains("must be auto, off")));
         assert_eq!(
-            serde_yaml::to_string(&RunCgroup::At(PathBuf::from("/c"))).ok().as_deref(),
+            serde_yaml::to_string(&RunCgroup::At(PathBuf::from("/c")))
+                .ok()
+                .as_deref(),
             Some("/c\n")
         );
     }

@@ -457,13 +457,14 @@ mod tests {
 
         // /dev/full fails every write with ENOSPC, like a full disk.
         let (mut sender, receiver) = pipe::pipe().expect("pipe");
-        let writer = tokio::spawn(async move {
-            sender.write_all(&[b'x'; 200_000]).await.expect("write")
-        });
+        let writer =
+            tokio::spawn(async move { sender.write_all(&[b'x'; 200_000]).await.expect("write") });
         let captured = capture(receiver, Path::new("/dev/full"), 0, None)
             .await
             .expect("capture");
-        writer.await.expect("every byte was read: the writer never blocked");
+        writer
+            .await
+            .expect("every byte was read: the writer never blocked");
         assert_eq!((captured.written, captured.lost), (200_000, 200_000));
         assert_eq!(captured.kept(), 0);
         assert_eq!(

@@ -91,7 +91,8 @@ impl Parent {
     /// Turns on the wanted controllers the parent offers; one refused (other processes in the
     /// parent, say) only costs its figures.
     fn enable_controllers(&self) {
-        let offered = std::fs::read_to_string(self.dir.join("cgroup.controllers")).unwrap_or_default();
+        let offered =
+            std::fs::read_to_string(self.dir.join("cgroup.controllers")).unwrap_or_default();
         for controller in offered
             .split_whitespace()
             .filter(|name| WANTED_CONTROLLERS.contains(name))
@@ -296,11 +297,7 @@ mod tests {
         check("4:memory:/x\n", MOUNTINFO, None);
         check("0::/a/b\n", "1 2 0:1 / /proc rw - proc proc rw\n", None);
         let namespaced = "7 1 0:9 /lxc/c1 /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n";
-        check(
-            "0::/lxc/c1/svc\n",
-            namespaced,
-            Some("/sys/fs/cgroup/svc"),
-        );
+        check("0::/lxc/c1/svc\n", namespaced, Some("/sys/fs/cgroup/svc"));
     }
 
     #[test]

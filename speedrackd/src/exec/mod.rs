@@ -116,7 +116,8 @@ pub fn spawn(launch: &Launch) -> Result<Process, String> {
     }
     let scope = contain::Scope::new(&launch.invocation.env);
     let (_, spawned) = orphans::spawn_owned(|| {
-        command::spawn(&launch.invocation, scope.cgroup_procs()).map(|spawned| (spawned.pid, spawned))
+        command::spawn(&launch.invocation, scope.cgroup_procs())
+            .map(|spawned| (spawned.pid, spawned))
     })?;
     let start_ticks = start_ticks(spawned.pid);
     Ok(Process {

@@ -75,7 +75,10 @@ async fn a_full_disk_costs_output_never_the_job() {
     let lost: u64 = run
         .op_error
         .lines()
-        .find_map(|line| line.strip_prefix(prefix)?.strip_suffix(" bytes of stdout lost)"))
+        .find_map(|line| {
+            line.strip_prefix(prefix)?
+                .strip_suffix(" bytes of stdout lost)")
+        })
         .and_then(|count| count.parse().ok())
         .unwrap_or_else(|| panic!("the run says what was lost and why: {:?}", run.op_error));
     assert!(
@@ -83,10 +86,17 @@ async fn a_full_disk_costs_output_never_the_job() {
         "the output that fitted is kept and counted: {}",
         run.stdout_bytes
     );
-    assert_eq!(run.stdout_bytes + lost, total_bytes(), "kept + lost = printed");
+    assert_eq!(
+        run.stdout_bytes + lost,
+        total_bytes(),
+        "kept + lost = printed"
+    );
     let file = daemon
         .data_dir()
         .join(format!("runs/full/{}/stdout", run.id));
     let on_disk = std::fs::metadata(&file).expect("the output file").len();
-    assert_eq!(on_disk, run.stdout_bytes, "stdout_bytes is what the file holds");
+    assert_eq!(
+        on_disk, run.stdout_bytes,
+        "stdout_bytes is what the file holds"
+    );
 }

@@ -91,7 +91,11 @@ async fn end_escapers(
     procs::wait_until_some(|| if ready.exists() { vec![1] } else { vec![] }, WAIT);
     // The shell, `sleep 300` and three marked escapees.
     let before = procs::wait_until_some(
-        || Some(marked()).filter(|found| found.len() >= 5).unwrap_or_default(),
+        || {
+            Some(marked())
+                .filter(|found| found.len() >= 5)
+                .unwrap_or_default()
+        },
         WAIT,
     );
     assert!(before.len() >= 5, "the escapees run: {before:?}");
@@ -157,10 +161,14 @@ async fn escapees_die_with_the_daemon() {
 
 #[tokio::test]
 async fn figures_never_show_the_daemons_own_memory() {
-    let daemon = Daemon::start("tasks:\n  - {name: tiny, command: 'echo; exit 3', interval: 400w}\n");
+    let daemon =
+        Daemon::start("tasks:\n  - {name: tiny, command: 'echo; exit 3', interval: 400w}\n");
     let mut events = daemon.watch().await;
     let run = daemon.run_now_and_wait(&mut events, "tiny").await;
-    assert_eq!(run.max_rss_bytes, 0, "not measured without a cgroup, never the daemon's RSS");
+    assert_eq!(
+        run.max_rss_bytes, 0,
+        "not measured without a cgroup, never the daemon's RSS"
+    );
     let json = daemon.ctl().json(&["runs", "tiny"]);
     assert_eq!(json["runs"][0]["max_rss_bytes"], serde_json::Value::Null);
     let page = reqwest::get(format!("{}/tasks/tiny/runs/{}", daemon.web_url(), run.id))
@@ -221,7 +229,8 @@ impl Drop for TestCgroup {
             let _ = std::fs::write(run.join("cgroup.kill"), "1");
             let empty = procs::wait_until_none(
                 || {
-                    let procs = std::fs::read_to_string(run.join("cgroup.procs")).unwrap_or_default();
+                    let procs =
+                        std::fs::read_to_string(run.join("cgroup.procs")).unwrap_or_default();
                     procs.lines().filter_map(|pid| pid.parse().ok()).collect()
                 },
                 WAIT,
@@ -243,7 +252,9 @@ async fn a_cgroup_per_run_holds_even_what_drops_the_marker() {
     let extra = format!("env -i setsid {unmarked} >/dev/null 2>&1 &");
     let (daemon, run) = end_escapers("cgroup_timeout", &settings, &extra, End::Timeout).await;
     assert!(
-        daemon.log_text().contains("each run gets a cgroup of its own"),
+        daemon
+            .log_text()
+            .contains("each run gets a cgroup of its own"),
         "{}",
         daemon.log_text()
     );
@@ -259,7 +270,11 @@ async fn a_cgroup_per_run_holds_even_what_drops_the_marker() {
         Vec::<i32>::new(),
         "the unmarked escapee died with its cgroup"
     );
-    assert_eq!(cgroup.runs(), Vec::<PathBuf>::new(), "the run's cgroup is removed");
+    assert_eq!(
+        cgroup.runs(),
+        Vec::<PathBuf>::new(),
+        "the run's cgroup is removed"
+    );
 }
 
 #[tokio::test]
@@ -269,7 +284,11 @@ async fn a_cgroup_per_run_survives_a_shutdown_with_nothing_in_it() {
     };
     let settings = format!("run_cgroup: {}\n", cgroup.0.display());
     end_escapers("cgroup_shutdown", &settings, "", End::Shutdown).await;
-    assert_eq!(cgroup.runs(), Vec::<PathBuf>::new(), "no run cgroup is left");
+    assert_eq!(
+        cgroup.runs(),
+        Vec::<PathBuf>::new(),
+        "no run cgroup is left"
+    );
 }
 
 #[tokio::test]
@@ -295,11 +314,17 @@ async fn a_cgroup_per_run_measures_the_whole_run() {
     let run = daemon.run_now_and_wait(&mut events, "burner").await;
     let cpu = |duration: Option<&prost_types::Duration>| {
         duration.map_or(Duration::ZERO, |d| {
-            Duration::new(u64::try_from(d.seconds).unwrap_or(0), u32::try_from(d.nanos).unwrap_or(0))
+            Duration::new(
+                u64::try_from(d.seconds).unwrap_or(0),
+                u32::try_from(d.nanos).unwrap_or(0),
+            )
         })
     };
     let used = cpu(run.cpu_user.as_ref()) + cpu(run.cpu_system.as_ref());
-    assert!(used > Duration::from_millis(150), "the burner's CPU counts: {used:?}");
+    assert!(
+        used > Duration::from_millis(150),
+        "the burner's CPU counts: {used:?}"
+    );
     let memory_controller = std::fs::read_to_string(cgroup.0.join("cgroup.subtree_control"))
         .unwrap_or_default()
         .contains("memory");
@@ -310,6 +335,9 @@ async fn a_cgroup_per_run_measures_the_whole_run() {
             run.max_rss_bytes
         );
     } else {
-        assert_eq!(run.max_rss_bytes, 0, "not measured without the memory controller");
+        assert_eq!(
+            run.max_rss_bytes, 0,
+            "not measured without the memory controller"
+        );
     }
 }

@@ -279,6 +279,23 @@ mod tests {
     }
 
     #[test]
+    fn peak_memory_is_a_figure_or_not_measured_never_zero() {
+        let resources = |max_rss_bytes: u64| {
+            let run = pb::Run {
+                finished_at: Some(prost_types::Timestamp::default()),
+                cpu_user: Some(prost_types::Duration::default()),
+                max_rss_bytes,
+                ..run(pb::RunStatus::Success)
+            };
+            facts(&chrome(""), &run).into_string()
+        };
+        assert!(resources(0).contains("peak memory not measured"));
+        let measured = resources(3 << 20);
+        assert!(measured.contains("peak memory 3"), "{measured}");
+        assert!(!measured.contains("not measured"));
+    }
+
+    #[test]
     fn a_running_run_tails_its_output() {
         let run = run(pb::RunStatus::Running);
         let view = RunView {
