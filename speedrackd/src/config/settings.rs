@@ -433,6 +433,6 @@ mod tests {
             .find(|(name, ..)| name == "shutdown_grace")
             .expect("listed");
         assert_eq!((grace.1.as_str(), grace.2), ("30s", true));
-        assert_eq!(entries.len(), 26);
+        assert_eq!(entries.len(), 27);
     }
 }

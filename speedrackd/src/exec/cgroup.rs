@@ -108,7 +108,7 @@ impl Parent {
     }
 
     /// Creates the cgroup of run `run`. A leftover of that name (a crash) is emptied first.
-    pub fn create_run(&self, run: &str) -> io::Result<Run> {
+    pub fn create_run(&self, run: i64) -> io::Result<Run> {
         let dir = self.dir.join(format!("{RUN_PREFIX}{run}"));
         let left_over = mkdir(&dir)?;
         let procs = OpenOptions::new()

@@ -100,7 +100,8 @@ impl Scope {
             .iter()
             .filter_map(|name| Some(((*name).to_owned(), env.get(*name)?.clone())))
             .collect();
-        if let (Some(parent), Some((_, run))) = (mode, scope.marker.first()) {
+        let run = env.get(MARKER[0]).and_then(|id| id.parse::<i64>().ok());
+        if let (Some(parent), Some(run)) = (mode, run) {
             match parent.create_run(run) {
                 Ok(cgroup) => scope.cgroup = Some(cgroup),
                 Err(error) => scope.notes.push(format!(

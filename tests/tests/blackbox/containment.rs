@@ -278,7 +278,7 @@ async fn a_cgroup_per_run_holds_even_what_drops_the_marker() {
 }
 
 #[tokio::test]
-async fn a_cgroup_per_run_survives_a_shutdown_with_nothing_in_it() {
+async fn a_cgroup_per_run_leaves_nothing_after_a_shutdown() {
     let Some(cgroup) = TestCgroup::make("shutdown") else {
         return;
     };
