@@ -95,6 +95,7 @@ pub async fn run(
 ) -> Result<(), DaemonError> {
     let socket_group = config.socket_group;
     let history = Arc::new(History::open(&config.data_dir)?);
+    exec::contain_runs(&config.settings.run_cgroup);
     recovery::close_orphans(&history, clock.now())?;
     let remembered = Remembered {
         suspension: history.suspension_states()?,
@@ -178,6 +179,13 @@ pub async fn run(
 
     let mut chores = housekeeping::start(commands.clone()).await?;
     runtime.run(command_queue, shutdown).await;
+    let left = exec::kill_everything_left();
+    if left > 0 {
+        tracing::warn!(
+            processes = left,
+            "killed what runs left behind before exiting"
+        );
+    }
     watchdog::stopping();
     if let Err(error) = chores.shutdown().await {
         tracing::warn!("cannot stop the housekeeping scheduler: {error}");

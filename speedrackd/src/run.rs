@@ -28,10 +28,11 @@ pub enum Trigger {
     },
 }
 
-/// What a run's processes used, from `wait4`.
+/// What a run's processes used: from the run's cgroup when it has one, else CPU from `wait4`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Usage {
-    /// Peak resident memory of the largest process of the run.
+    /// Peak memory of all the run's processes (its cgroup's `memory.peak`); 0 when not measured
+    /// (no cgroup with the memory controller: wait4's figure would be the daemon's own).
     pub max_rss_bytes: u64,
     pub cpu_user: Duration,
     pub cpu_system: Duration,

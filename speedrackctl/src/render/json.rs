@@ -97,7 +97,8 @@ pub fn run(r: &Run) -> Value {
         "reason": r.reason,
         "duration_secs": r.duration.as_ref().map(time::seconds),
         "killed_by": r.killed_by,
-        "max_rss_bytes": r.max_rss_bytes,
+        // 0 is "not measured" on the wire; null says so without looking like a figure.
+        "max_rss_bytes": (r.max_rss_bytes > 0).then_some(r.max_rss_bytes),
         "cpu_user_secs": r.cpu_user.as_ref().map(time::seconds),
         "cpu_system_secs": r.cpu_system.as_ref().map(time::seconds),
         "output_dropped_bytes": r.output_dropped_bytes,
@@ -209,6 +210,7 @@ mod tests {
             "signal",
             "duration_secs",
             "scheduled_at",
+            "max_rss_bytes",
         ] {
             assert_eq!(value[field], Value::Null, "{field}");
         }

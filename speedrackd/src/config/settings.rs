@@ -86,6 +86,8 @@ pub struct Settings {
     pub notify: NotifySettings,
     /// Failed runs become Sentry events; the DSN holds a key, so it is shown redacted.
     pub sentry_dsn: Option<String>,
+    /// Where each run gets a cgroup v2 of its own (`auto`, `off` or a directory); read at start.
+    pub run_cgroup: super::RunCgroup,
     // The seed's flat email settings, folded into `email` after reading.
     #[serde(rename = "EMAIL_DISABLED", skip_serializing)]
     seed_email_disabled: Option<bool>,
@@ -204,6 +206,7 @@ impl Default for Settings {
             email: EmailSettings::default(),
             notify: NotifySettings::default(),
             sentry_dsn: None,
+            run_cgroup: super::RunCgroup::Auto,
             seed_email_disabled: None,
             seed_email_smtp: None,
             seed_email_from: None,
@@ -477,6 +480,6 @@ mod tests {
             .find(|(name, ..)| name == "shutdown_grace")
             .expect("listed");
         assert_eq!((grace.1.as_str(), grace.2), ("30s", true));
-        assert_eq!(entries.len(), 26);
+        assert_eq!(entries.len(), 27);
     }
 }

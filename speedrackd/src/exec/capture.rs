@@ -6,6 +6,10 @@
 //! however much a runaway task prints, and memory use is one read buffer.
 //!
 //! It also watches lines for the task's `fail_if_output_matches` pattern.
+//!
+//! The pipe is always read to its end, whatever happens to the file: a full disk or any other
+//! write error costs the rest of the output, never the job (a reader that stopped would leave the
+//! child blocked on a full pipe, or killed by SIGPIPE). What was lost, and why, is reported.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -35,16 +39,28 @@ pub struct Captured {
     pub dropped: u64,
     /// The first line that matched the pattern, shortened.
     pub matched: Option<String>,
+    /// Bytes the child wrote that are not in the file because saving failed.
+    pub lost: u64,
+    /// Why saving failed, e.g. `no space left on device`; set when `lost` is.
+    pub lost_because: Option<String>,
+}
+
+impl Captured {
+    /// Bytes of the stream that reached the file (before the cap's middle drop).
+    pub fn kept(&self) -> u64 {
+        self.written - self.lost
+    }
 }
 
 /// Copies `pipe` into `path` until end of file, keeping at most about `cap` bytes (0: no cap).
+/// Only reading the pipe can fail: a file that cannot be written is reported in the result.
 pub async fn capture(
     mut pipe: pipe::Receiver,
     path: &Path,
     cap: u64,
     pattern: Option<&Regex>,
 ) -> io::Result<Captured> {
-    let mut sink = Sink::create(path, cap)?;
+    let mut saving = Saving::start(path, cap);
     let mut matcher = pattern.map(LineMatcher::new);
     let mut buffer = vec![0; FIRST_CHUNK];
     loop {
@@ -53,7 +69,7 @@ pub async fn capture(
             break;
         }
         let chunk = &buffer[..read];
-        sink.write(chunk)?;
+        saving.write(chunk);
         if let Some(matcher) = matcher.as_mut() {
             matcher.feed(chunk);
         }
@@ -61,12 +77,86 @@ pub async fn capture(
             buffer.resize(CHUNK, 0);
         }
     }
-    let matched = matcher.and_then(LineMatcher::finish);
-    let (written, dropped) = sink.finish()?;
-    Ok(Captured {
-        written,
-        dropped,
-        matched,
+    let mut captured = saving.finish();
+    captured.matched = matcher.and_then(LineMatcher::finish);
+    Ok(captured)
+}
+
+/// The sink while it works; after its first error, only a count of what the child wrote.
+struct Saving {
+    sink: Option<Sink>,
+    written: u64,
+    /// Bytes that reached the file when saving failed.
+    kept: u64,
+    failure: Option<io::Error>,
+}
+
+impl Saving {
+    fn start(path: &Path, cap: u64) -> Saving {
+        let (sink, failure) = match Sink::create(path, cap) {
+            Ok(sink) => (Some(sink), None),
+            Err(error) => (None, Some(error)),
+        };
+        Saving {
+            sink,
+            written: 0,
+            kept: 0,
+            failure,
+        }
+    }
+
+    fn write(&mut self, chunk: &[u8]) {
+        self.written += chunk.len() as u64;
+        let Some(sink) = self.sink.as_mut() else {
+            return;
+        };
+        if let Err(error) = sink.write(chunk) {
+            self.kept = sink.stored();
+            sink.abandon();
+            self.sink = None;
+            self.failure = Some(error);
+        }
+    }
+
+    fn finish(self) -> Captured {
+        let (kept, failure) = match self.sink {
+            Some(sink) => {
+                let head = sink.stored();
+                match sink.finish() {
+                    Ok((written, dropped)) => {
+                        return Captured {
+                            written,
+                            dropped,
+                            ..Captured::default()
+                        };
+                    }
+                    Err(error) => (head, error),
+                }
+            }
+            None => (
+                self.kept,
+                self.failure
+                    .unwrap_or_else(|| io::Error::other("the file was not saved")),
+            ),
+        };
+        Captured {
+            written: self.written,
+            lost: self.written - kept.min(self.written),
+            lost_because: Some(describe(&failure)),
+            ..Captured::default()
+        }
+    }
+}
+
+/// An I/O error in words, lowercase and without the `(os error N)` suffix.
+fn describe(error: &io::Error) -> String {
+    let text = match error.raw_os_error() {
+        Some(code) => nix::errno::Errno::from_raw(code).desc().to_owned(),
+        None => error.to_string(),
+    };
+    let mut chars = text.chars();
+    chars.next().map_or(text.clone(), |first| {
+        first.to_lowercase().chain(chars).collect()
     })
 }
 
@@ -120,6 +210,23 @@ impl Sink {
         Ok(())
     }
 
+    /// Bytes of the stream the file holds now (its length before the ring starts).
+    fn stored(&self) -> u64 {
+        match &self.ring {
+            None => self.file.metadata().map_or(0, |meta| meta.len()),
+            // Past the cap the head is complete; the ring's content is not kept on failure.
+            Some(_) => self.cap - self.cap / 2,
+        }
+    }
+
+    /// Gives up after a write error: the ring (which cannot be appended) is removed.
+    fn abandon(&mut self) {
+        if let Some(ring) = self.ring.take() {
+            // Best effort: a ring file left behind is removed with its run's directory.
+            let _ = std::fs::remove_file(&ring.path);
+        }
+    }
+
     /// The file holds `cap` bytes: its second half becomes the ring's first content, and the
     /// file is cut back to the head.
     fn start_ring(&mut self) -> io::Result<()> {
@@ -144,9 +251,18 @@ impl Sink {
 
     /// Appends the marker and the ring, oldest byte first; returns `(written, dropped)`.
     fn finish(mut self) -> io::Result<(u64, u64)> {
-        let Some(mut ring) = self.ring.take() else {
+        let Some(ring) = self.ring.take() else {
             return Ok((self.written, 0));
         };
+        let appended = self.append_ring(&ring);
+        // Removed whether or not the append worked: it is only ever a temporary file.
+        let removed = std::fs::remove_file(&ring.path);
+        let counts = appended?;
+        removed?;
+        Ok(counts)
+    }
+
+    fn append_ring(&mut self, ring: &Ring) -> io::Result<(u64, u64)> {
         let kept = self.cap - self.cap / 2 + ring.size;
         let dropped = self.written - kept;
         write!(
@@ -156,11 +272,10 @@ impl Sink {
         )?;
         // A cap of 1 leaves an empty ring (size 0): nothing to rotate.
         let start = ring.position.checked_rem(ring.size).unwrap_or(0);
-        ring.file.seek(SeekFrom::Start(start))?;
+        (&ring.file).seek(SeekFrom::Start(start))?;
         io::copy(&mut (&ring.file).take(ring.size - start), &mut self.file)?;
-        ring.file.seek(SeekFrom::Start(0))?;
+        (&ring.file).seek(SeekFrom::Start(0))?;
         io::copy(&mut (&ring.file).take(start), &mut self.file)?;
-        std::fs::remove_file(&ring.path)?;
         Ok((self.written, dropped))
     }
 }
@@ -334,6 +449,28 @@ mod tests {
         writer.await.expect("the writer finished");
         assert_eq!((captured.written, captured.dropped), (300_000, 0));
         assert_eq!(std::fs::read(&path).expect("read"), data);
+    }
+
+    #[tokio::test]
+    async fn a_file_that_cannot_be_written_loses_output_but_the_pipe_is_drained() {
+        use tokio::io::AsyncWriteExt;
+
+        // /dev/full fails every write with ENOSPC, like a full disk.
+        let (mut sender, receiver) = pipe::pipe().expect("pipe");
+        let writer =
+            tokio::spawn(async move { sender.write_all(&[b'x'; 200_000]).await.expect("write") });
+        let captured = capture(receiver, Path::new("/dev/full"), 0, None)
+            .await
+            .expect("capture");
+        writer
+            .await
+            .expect("every byte was read: the writer never blocked");
+        assert_eq!((captured.written, captured.lost), (200_000, 200_000));
+        assert_eq!(captured.kept(), 0);
+        assert_eq!(
+            captured.lost_because.as_deref(),
+            Some("no space left on device")
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -25,9 +26,10 @@ pub struct Spawned {
     pub stderr: std::process::ChildStderr,
 }
 
-/// Starts the command in a new process group. An error is an execution error: the text says
-/// what could not be started and why.
-pub fn spawn(invocation: &Invocation) -> Result<Spawned, String> {
+/// Starts the command in a new process group, and in the cgroup whose `cgroup.procs` is
+/// `cgroup` when there is one. An error is an execution error: the text says what could not be
+/// started and why.
+pub fn spawn(invocation: &Invocation, cgroup: Option<BorrowedFd<'_>>) -> Result<Spawned, String> {
     if let Some(dir) = &invocation.working_dir
         && !dir.is_dir()
     {
@@ -43,6 +45,9 @@ pub fn spawn(invocation: &Invocation) -> Result<Spawned, String> {
         .stderr(Stdio::piped())
         // A group of its own, so a timeout or kill reaches the whole tree the command starts.
         .process_group(0);
+    if let Some(procs) = cgroup {
+        join_before_exec(&mut command, procs.as_raw_fd());
+    }
     let program = PathBuf::from(command.get_program());
     let mut child = command
         .spawn()
@@ -57,6 +62,31 @@ pub fn spawn(invocation: &Invocation) -> Result<Spawned, String> {
         stdout,
         stderr,
     })
+}
+
+/// Makes the child move itself into a cgroup before it execs, so that nothing it runs exists
+/// outside it even for an instant (moving it from the parent after the spawn would race with
+/// its first fork).
+#[allow(
+    unsafe_code,
+    reason = "pre_exec is the only way to run code in the child between fork and exec"
+)]
+fn join_before_exec(command: &mut Command, procs: RawFd) {
+    let join = move || {
+        // SAFETY: write(2) is async-signal-safe, and `procs` stays open in the parent (the
+        // caller's borrow) until spawn returns; the buffer is a static byte string. Writing "0"
+        // to cgroup.procs moves the writing process.
+        let written = unsafe { libc::write(procs, b"0".as_ptr().cast(), 1) };
+        if written == 1 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    };
+    // SAFETY: the closure only calls write(2) and reads errno: no allocation, no lock.
+    unsafe {
+        command.pre_exec(join);
+    }
 }
 
 fn build(invocation: &Invocation) -> Command {

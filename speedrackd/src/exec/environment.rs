@@ -24,7 +24,7 @@ pub struct RunFacts<'a> {
 }
 
 /// Builds the run's environment from a lookup into the daemon's own, the run's facts and the
-/// task's `env`, which wins over everything.
+/// task's `env`, which wins over everything but the run's marker (task, run id, data dir).
 pub fn run_environment(
     daemon_env: impl Fn(&str) -> Option<String>,
     shell: &str,
@@ -55,6 +55,10 @@ pub fn run_environment(
             .iter()
             .map(|(name, value)| (name.clone(), value.clone())),
     );
+    // These three mark the run's processes (containment, crash recovery): never the task's.
+    env.insert("SPEEDRACK_TASK".to_owned(), facts.task.to_owned());
+    env.insert("SPEEDRACK_RUN_ID".to_owned(), facts.run_id.to_string());
+    env.insert("SPEEDRACK_DATA_DIR".to_owned(), facts.data_dir.to_owned());
     env
 }
 
@@ -79,6 +83,7 @@ mod tests {
         let task_env = BTreeMap::from([
             ("PATH".to_owned(), "/opt/bin".to_owned()),
             ("MODE".to_owned(), "full".to_owned()),
+            ("SPEEDRACK_RUN_ID".to_owned(), "1".to_owned()),
         ]);
         let env = run_environment(daemon, "/bin/sh", &facts, &task_env);
         assert_eq!(
@@ -90,7 +95,11 @@ mod tests {
             env.get("HOME").map(String::as_str),
             Some("/var/lib/speedrack")
         );
-        assert_eq!(env.get("SPEEDRACK_RUN_ID").map(String::as_str), Some("7"));
+        assert_eq!(
+            env.get("SPEEDRACK_RUN_ID").map(String::as_str),
+            Some("7"),
+            "the marker is the run's"
+        );
         assert_eq!(env.get("MODE").map(String::as_str), Some("full"));
         assert!(
             !env.contains_key("SECRET_TOKEN"),

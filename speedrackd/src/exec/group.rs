@@ -27,16 +27,19 @@ pub fn groups_with_environment(vars: &[(&str, &str)]) -> Vec<i32> {
     let mut groups: Vec<i32> = entries
         .filter_map(Result::ok)
         .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|pid| {
-            let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
-            let entries: Vec<&[u8]> = environ.split(|byte| *byte == 0).collect();
-            wanted.iter().all(|want| entries.contains(&want.as_slice()))
-        })
+        .filter(|pid| has_environment(*pid, &wanted))
         .filter_map(group_of)
         .collect();
     groups.sort_unstable();
     groups.dedup();
     groups
+}
+
+/// Whether the environment of `pid` holds every `NAME=value` of `wanted`. A zombie's is empty.
+pub(super) fn has_environment(pid: i32, wanted: &[Vec<u8>]) -> bool {
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+    let entries: Vec<&[u8]> = environ.split(|byte| *byte == 0).collect();
+    wanted.iter().all(|want| entries.contains(&want.as_slice()))
 }
 
 /// How many processes other than `leader` are in the group now (read from /proc).
@@ -54,7 +57,7 @@ pub fn members_besides(process_group: i32, leader: i32) -> usize {
 
 /// The process group of `pid`, from /proc/PID/stat (the name field may hold spaces and
 /// parentheses, so fields are counted from the last `)`).
-fn group_of(pid: i32) -> Option<i32> {
+pub(super) fn group_of(pid: i32) -> Option<i32> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     stat[stat.rfind(')')? + 2..].split(' ').nth(2)?.parse().ok()
 }

@@ -1,17 +1,23 @@
 //! Running one task's command from start to reaped exit.
 //!
 //! Each run is `SHELL -c COMMAND` (or through `sudo -n -u USER`) in a process group of its own,
-//! so a timeout or kill reaches the whole tree. Output is copied from pipes into capped files as
-//! fast as the child writes it. A timeout or kill sends SIGTERM to the group, then SIGKILL after
-//! the kill grace; once the command has exited, whatever is left in its group is killed too, and
-//! the run says so. The process is reaped with its resource usage: no zombies.
+//! so a timeout or kill reaches the whole tree, and contained beyond it (`contain.rs`: a cgroup
+//! per run, or the daemon as subreaper and an environment marker) so that nothing escapes by
+//! leaving the group. Output is copied from pipes into capped files as fast as the child writes
+//! it. A timeout or kill sends SIGTERM to the group, then SIGKILL after the kill grace; once the
+//! command has exited, whatever is left of the run, in its group or not, is killed too, and the
+//! run says so. The process is reaped with its resource usage: no zombies.
 //!
 //! This module reports what happened; judging success and recording it happen elsewhere.
 
 mod capture;
+mod cgroup;
 mod command;
+mod contain;
 pub mod environment;
 mod group;
+mod inotify;
+mod orphans;
 mod reap;
 mod spawner;
 
@@ -27,6 +33,7 @@ use tokio::task::JoinHandle;
 
 pub use capture::Captured;
 pub use command::Invocation;
+pub use contain::{end_all as kill_everything_left, init as contain_runs};
 pub use group::{groups_with_environment, signal_group, start_ticks};
 
 use crate::run::{Exit, Usage};
@@ -59,6 +66,7 @@ pub struct Started {
     pub process_group: i32,
     /// Identifies the group leader across a daemon restart (see `group::start_ticks`).
     pub start_ticks: Option<u64>,
+    scope: contain::Scope,
 }
 
 /// How a supervised run ended.
@@ -81,6 +89,7 @@ pub struct Outcome {
 pub struct Process {
     spawned: command::Spawned,
     start_ticks: Option<u64>,
+    scope: contain::Scope,
 }
 
 /// Starts the command's process. Plain blocking work that needs no runtime, so a batch can be
@@ -105,11 +114,16 @@ pub fn spawn(launch: &Launch) -> Result<Process, String> {
                 )
             })?;
     }
-    let spawned = command::spawn(&launch.invocation)?;
+    let scope = contain::Scope::new(&launch.invocation.env);
+    let (_, spawned) = orphans::spawn_owned(|| {
+        command::spawn(&launch.invocation, scope.cgroup_procs())
+            .map(|spawned| (spawned.pid, spawned))
+    })?;
     let start_ticks = start_ticks(spawned.pid);
     Ok(Process {
         spawned,
         start_ticks,
+        scope,
     })
 }
 
@@ -127,9 +141,14 @@ pub fn watch(process: Process) -> Result<Started, String> {
     let Process {
         spawned,
         start_ticks,
+        scope,
     } = process;
-    let lost =
-        |error: std::io::Error| format!("started pid {} but cannot watch it: {error}", spawned.pid);
+    let pid = spawned.pid;
+    let lost = |error: std::io::Error| {
+        // Nobody will reap it now: the reaper may.
+        orphans::disown(pid);
+        format!("started pid {pid} but cannot watch it: {error}")
+    };
     let child = reap::Child::watch(spawned.pid).map_err(lost)?;
     let stdout = pipe::Receiver::from_owned_fd(OwnedFd::from(spawned.stdout)).map_err(lost)?;
     let stderr = pipe::Receiver::from_owned_fd(OwnedFd::from(spawned.stderr)).map_err(lost)?;
@@ -139,6 +158,7 @@ pub fn watch(process: Process) -> Result<Started, String> {
         stdout,
         stderr,
         start_ticks,
+        scope,
     })
 }
 
@@ -154,6 +174,7 @@ pub async fn supervise(
         stdout,
         stderr,
         process_group,
+        scope,
         ..
     } = started;
     let cap = launch.output_max_bytes;
@@ -161,7 +182,10 @@ pub async fn supervise(
         CaptureTask::spawn(stdout, launch.stdout.clone(), cap, launch.pattern.clone());
     let mut stderr_copy =
         CaptureTask::spawn(stderr, launch.stderr.clone(), cap, launch.pattern.clone());
-    let mut outcome = Outcome::default();
+    let mut outcome = Outcome {
+        notes: scope.notes.clone(),
+        ..Outcome::default()
+    };
     let mut terminate_at = launch
         .timeout
         .and_then(|timeout| tokio::time::Instant::now().checked_add(timeout));
@@ -207,15 +231,25 @@ pub async fn supervise(
     if !pipes_closed {
         kill_leftovers(process_group, &mut outcome.notes);
     }
-    match child.reap() {
+    let escaped = scope.kill_escaped(process_group);
+    if escaped > 0 {
+        outcome.notes.push(format!(
+            "killed {escaped} process(es) of the run still running outside its process group after the command exited"
+        ));
+    }
+    let reaped = match child.reap() {
         Ok((exit, usage)) => {
             outcome.exit = Some(exit);
-            outcome.usage = usage;
+            usage
         }
-        Err(error) => outcome
-            .notes
-            .push(format!("cannot reap the process: {error}")),
-    }
+        Err(error) => {
+            outcome
+                .notes
+                .push(format!("cannot reap the process: {error}"));
+            Usage::default()
+        }
+    };
+    outcome.usage = scope.close(reaped, &mut outcome.notes).await;
     outcome.stdout = stdout_copy.finish("stdout", &mut outcome.notes).await;
     outcome.stderr = stderr_copy.finish("stderr", &mut outcome.notes).await;
     outcome
@@ -282,7 +316,15 @@ impl CaptureTask {
             return Captured::default();
         }
         match self.result {
-            Some(Ok(captured)) => captured,
+            Some(Ok(captured)) => {
+                if let Some(why) = &captured.lost_because {
+                    notes.push(format!(
+                        "output incomplete: {why} ({} bytes of {name} lost)",
+                        captured.lost
+                    ));
+                }
+                captured
+            }
             Some(Err(error)) => {
                 notes.push(format!("{name}: {error}"));
                 Captured::default()

@@ -2,8 +2,9 @@
 //!
 //! A pidfd tells us, asynchronously, that the process has exited; until we reap it the pid stays
 //! a zombie, so its number (which is also the run's process group id) cannot be reused while we
-//! clean up the group. Then `wait4` reaps it and reports peak RSS and CPU time, which neither
-//! std nor tokio expose.
+//! clean up the group. Then `wait4` reaps it and reports CPU time, which neither std nor tokio
+//! expose. Its peak RSS is kept in the usage but not trusted: it counts the daemon's own image,
+//! copied at fork (see `contain.rs`).
 
 use std::io;
 use std::os::fd::OwnedFd;
@@ -47,7 +48,7 @@ impl Child {
 
     /// Reaps the exited process, returning how it ended and what it used.
     pub fn reap(self) -> io::Result<(Exit, Usage)> {
-        let (status, usage) = wait4(self.pid)?;
+        let (status, usage) = super::orphans::reap_owned(self.pid, || wait4(self.pid))?;
         let exit = if libc::WIFEXITED(status) {
             Exit::Code(libc::WEXITSTATUS(status))
         } else if libc::WIFSIGNALED(status) {
@@ -62,12 +63,12 @@ impl Child {
     }
 }
 
-/// Registers a pidfd with tokio's reactor.
+/// Registers a descriptor (a pidfd, an inotify) with tokio's reactor, for reading.
 #[allow(
     unsafe_code,
     reason = "tokio's registration is unsafe since it cannot check fd ownership"
 )]
-fn register(fd: OwnedFd) -> io::Result<AsyncFd<OwnedFd>> {
+pub(super) fn register(fd: OwnedFd) -> io::Result<AsyncFd<OwnedFd>> {
     // SAFETY: the AsyncFd takes the OwnedFd, so the descriptor stays open, unshared and the same
     // for the AsyncFd's whole life, and `as_raw_fd` on an OwnedFd always returns it.
     unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE) }.map_err(io::Error::from)

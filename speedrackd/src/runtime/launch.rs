@@ -260,8 +260,8 @@ fn end_of(outcome: &Outcome, launch: &Launch, rules: &FailureRules, now: DateTim
     };
     RunEnd {
         exit: outcome.exit,
-        stdout_bytes: outcome.stdout.written,
-        stderr_bytes: outcome.stderr.written,
+        stdout_bytes: outcome.stdout.kept(),
+        stderr_bytes: outcome.stderr.kept(),
         op_error: notes.join("\n"),
         reason,
         killed_by: outcome.killed_by.clone().unwrap_or_default(),

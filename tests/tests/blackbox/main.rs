@@ -2,8 +2,10 @@
 //! One integration binary, one module per area.
 
 mod browser;
+mod capture_full_disk;
 mod catch_up_once;
 mod config_limits;
+mod containment;
 mod contrib_files;
 mod ctl;
 mod data_dir_lock;

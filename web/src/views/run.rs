@@ -143,8 +143,9 @@ fn facts(chrome: &Chrome, run: &pb::Run) -> Markup {
             }
             @if run.finished_at.is_some() && (run.max_rss_bytes > 0 || run.cpu_user.is_some()) {
                 dt.col-sm-2 { "Resources" }
-                dd.col-sm-10 {
-                    "peak memory " (bytes(run.max_rss_bytes))
+                dd.col-sm-10 data-resources {
+                    "peak memory "
+                    @if run.max_rss_bytes > 0 { (bytes(run.max_rss_bytes)) } @else { "not measured" }
                     ", CPU user " (duration(run.cpu_user.as_ref()))
                     ", system " (duration(run.cpu_system.as_ref()))
                 }
@@ -275,6 +276,23 @@ mod tests {
             !html.contains("sse-connect"),
             "a finished run is not tailed"
         );
+    }
+
+    #[test]
+    fn peak_memory_is_a_figure_or_not_measured_never_zero() {
+        let resources = |max_rss_bytes: u64| {
+            let run = pb::Run {
+                finished_at: Some(prost_types::Timestamp::default()),
+                cpu_user: Some(prost_types::Duration::default()),
+                max_rss_bytes,
+                ..run(pb::RunStatus::Success)
+            };
+            facts(&chrome(""), &run).into_string()
+        };
+        assert!(resources(0).contains("peak memory not measured"));
+        let measured = resources(3 << 20);
+        assert!(measured.contains("peak memory 3"), "{measured}");
+        assert!(!measured.contains("not measured"));
     }
 
     #[test]

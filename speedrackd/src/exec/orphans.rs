@@ -1,0 +1,170 @@
+//! The daemon as a child subreaper: processes that a run left behind (`setsid cmd &`, a double
+//! fork) become the daemon's children instead of init's, so they stay findable under it, and
+//! the daemon reaps them when they exit.
+//!
+//! Reaping must never take the exit status of a run's own process, which its supervisor reaps
+//! with `wait4` on its pid (`reap.rs`). So every child the daemon starts is registered here as
+//! *owned* from its spawn to its reaping, and the reaper reaps only children that are not owned:
+//! the adopted ones. A spawn holds the gate shared, the reaper holds it exclusively, so no child
+//! is ever seen between its fork and its registration. Every process the daemon starts must go
+//! through [`spawn_owned`].
+//!
+//! This module does not decide what to kill or when; `contain` does.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::io;
+use std::sync::{Mutex, MutexGuard, PoisonError, RwLock};
+
+use nix::sys::wait::{WaitPidFlag, waitpid};
+use rustix::process::{Pid, PidfdFlags, Signal, pidfd_open, pidfd_send_signal};
+
+/// Held shared while a child is spawned and registered; exclusively while reaping.
+static GATE: RwLock<()> = RwLock::new(());
+/// Children the daemon started and has not reaped.
+static OWNED: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
+/// Passes over the tree when killing: a process may fork while its siblings are killed.
+const KILL_PASSES: usize = 8;
+
+fn owned() -> MutexGuard<'static, BTreeSet<i32>> {
+    OWNED.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Makes the daemon the subreaper of everything it starts, and reaps the orphans it adopts on
+/// every SIGCHLD. Needs the tokio runtime.
+pub fn adopt_orphans() -> io::Result<()> {
+    rustix::process::set_child_subreaper(Some(rustix::process::getpid()))?;
+    let mut exits = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::child())?;
+    tokio::spawn(async move {
+        while exits.recv().await.is_some() {
+            reap_adopted();
+        }
+    });
+    Ok(())
+}
+
+/// Runs `spawn` (which starts one child and returns its pid with its handles) and registers
+/// the child as owned before any reaper can see it.
+pub fn spawn_owned<T, E>(spawn: impl FnOnce() -> Result<(i32, T), E>) -> Result<(i32, T), E> {
+    let _gate = GATE.read().unwrap_or_else(PoisonError::into_inner);
+    let spawned = spawn()?;
+    owned().insert(spawned.0);
+    Ok(spawned)
+}
+
+/// Reaps an owned child with `reap` (its `wait4`) and forgets it, with the reaper held off.
+pub fn reap_owned<R>(pid: i32, reap: impl FnOnce() -> R) -> R {
+    let mut owned = owned();
+    let result = reap();
+    owned.remove(&pid);
+    result
+}
+
+/// Gives an owned child up to the reaper (its supervisor could not watch it).
+pub fn disown(pid: i32) {
+    owned().remove(&pid);
+}
+
+fn reap_adopted() {
+    let _gate = GATE.write().unwrap_or_else(PoisonError::into_inner);
+    let owned = owned();
+    for pid in children(me()) {
+        if !owned.contains(&pid) {
+            // A child still running answers StillAlive: nothing is taken from anyone.
+            let _ = waitpid(nix::unistd::Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG));
+        }
+    }
+}
+
+/// SIGKILL to every process under the adopted children whose environment holds all of
+/// `marker` (never empty); returns how many of them were outside `process_group`. Once a run's
+/// command has exited, whatever is left of it is there: its children were handed to the daemon
+/// when it died.
+pub fn kill_adopted_with(marker: &[(String, String)], process_group: i32) -> usize {
+    if marker.is_empty() {
+        return 0;
+    }
+    let wanted: Vec<Vec<u8>> = marker
+        .iter()
+        .map(|(name, value)| format!("{name}={value}").into_bytes())
+        .collect();
+    kill_passes(|pid| super::group::has_environment(pid, &wanted))
+        .into_iter()
+        .filter(|group| *group != Some(process_group))
+        .count()
+}
+
+/// SIGKILL to every descendant of the daemon that is not a run's own unreaped process: what is
+/// left when the daemon stops. Returns how many were killed.
+pub fn kill_all_adopted() -> usize {
+    kill_passes(|_| true).len()
+}
+
+/// Kills the chosen processes of the adopted tree until a pass finds none it has not killed
+/// already (a killed process lingers a moment); returns the process group of each one killed.
+fn kill_passes(chosen: impl Fn(i32) -> bool) -> Vec<Option<i32>> {
+    let mut killed: BTreeMap<i32, Option<i32>> = BTreeMap::new();
+    for _ in 0..KILL_PASSES {
+        let before = killed.len();
+        for pid in adopted_tree() {
+            if killed.contains_key(&pid) {
+                continue;
+            }
+            let group = super::group::group_of(pid);
+            if chosen(pid) && kill(pid, &chosen) {
+                killed.insert(pid, group);
+            }
+        }
+        if killed.len() == before {
+            break;
+        }
+    }
+    killed.into_values().collect()
+}
+
+/// Kills through a pidfd, checking `chosen` again once the pidfd pins the process: a pid
+/// reused in between is never hit.
+fn kill(pid: i32, chosen: impl Fn(i32) -> bool) -> bool {
+    let Some(fd) = Pid::from_raw(pid).and_then(|pid| pidfd_open(pid, PidfdFlags::empty()).ok())
+    else {
+        return false;
+    };
+    chosen(pid) && pidfd_send_signal(&fd, Signal::KILL).is_ok()
+}
+
+/// Every live process under the daemon's children that are not owned.
+fn adopted_tree() -> Vec<i32> {
+    let mut queue: VecDeque<i32> = {
+        let owned = owned();
+        children(me())
+            .into_iter()
+            .filter(|pid| !owned.contains(pid))
+            .collect()
+    };
+    let mut tree = Vec::new();
+    while let Some(pid) = queue.pop_front() {
+        queue.extend(children(pid));
+        tree.push(pid);
+    }
+    tree
+}
+
+/// Children of `pid`, from /proc/PID/task/*/children (each thread has its own list).
+fn children(pid: i32) -> Vec<i32> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    tasks
+        .filter_map(Result::ok)
+        .filter_map(|task| std::fs::read_to_string(task.path().join("children")).ok())
+        .flat_map(|list| {
+            list.split_whitespace()
+                .filter_map(|child| child.parse().ok())
+                .collect::<Vec<i32>>()
+        })
+        .collect()
+}
+
+/// The daemon's own pid.
+fn me() -> i32 {
+    rustix::process::getpid().as_raw_nonzero().get()
+}
