@@ -18,3 +18,4 @@ mod time_engine;
 mod torture;
 mod web;
 mod web_auth;
+mod web_hardening;
