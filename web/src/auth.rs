@@ -35,10 +35,7 @@ pub enum Auth {
     },
     /// A reverse proxy authenticates and names the user in this header; only requests from
     /// `trusted` addresses are served.
-    ProxyHeader {
-        header: String,
-        trusted: Vec<IpNet>,
-    },
+    ProxyHeader { header: String, trusted: Vec<IpNet> },
 }
 
 /// The authenticated user of a request, put into its extensions by [`require`].
@@ -50,8 +47,7 @@ pub async fn require(State(state): State<AppState>, mut request: Request, next: 
     let client = client_address(&request);
     let user = match state.auth() {
         Auth::None => return next.run(request).await,
-        Auth::Basic { realm, .. } => match state.sign_in().check(request.headers(), client).await
-        {
+        Auth::Basic { realm, .. } => match state.sign_in().check(request.headers(), client).await {
             Ok(user) => user,
             Err(Refusal::Challenge) => return challenge(realm),
             Err(Refusal::Throttled(wait)) => return throttled(wait),

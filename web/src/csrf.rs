@@ -203,8 +203,14 @@ mod tests {
         let signed = token(&key, &nonce, "alice");
         assert!(genuine(&key, &nonce, "alice", &signed));
         assert!(!genuine(&key, &nonce, "bob", &signed), "another user");
-        assert!(!genuine(&key, &new_nonce(), "alice", &signed), "another browser");
-        assert!(!genuine(&CsrfKey::random(), &nonce, "alice", &signed), "another key");
+        assert!(
+            !genuine(&key, &new_nonce(), "alice", &signed),
+            "another browser"
+        );
+        assert!(
+            !genuine(&CsrfKey::random(), &nonce, "alice", &signed),
+            "another key"
+        );
         assert!(!genuine(&key, &nonce, "alice", &nonce), "the nonce itself");
         assert!(!genuine(&key, &nonce, "alice", "zz"));
     }
@@ -224,7 +230,10 @@ mod tests {
         assert!(with(&[("sec-fetch-site", "cross-site")]).is_some());
         assert!(with(&[("sec-fetch-site", "same-site")]).is_some());
         assert_eq!(
-            with(&[("origin", "http://cron.example:8118"), ("host", "cron.example:8118")]),
+            with(&[
+                ("origin", "http://cron.example:8118"),
+                ("host", "cron.example:8118")
+            ]),
             None
         );
         assert_eq!(

@@ -76,9 +76,7 @@ impl CsrfKey {
                     .map_err(io)?;
                 Ok(CsrfKey::from_bytes(&bytes))
             }
-            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
-                CsrfKey::load(path)
-            }
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => CsrfKey::load(path),
             Err(error) => Err(io(error)),
         }
     }
@@ -160,11 +158,17 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("web_csrf_key");
         let made = CsrfKey::load_or_create(&path).expect("made");
-        let mode = std::fs::metadata(&path).expect("exists").permissions().mode();
+        let mode = std::fs::metadata(&path)
+            .expect("exists")
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
         let read = CsrfKey::load_or_create(&path).expect("read");
         let tag = made.sign(b"message");
-        assert!(read.verify(b"message", &tag), "the same key after a restart");
+        assert!(
+            read.verify(b"message", &tag),
+            "the same key after a restart"
+        );
         assert!(!CsrfKey::random().verify(b"message", &tag));
     }
 

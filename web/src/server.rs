@@ -158,6 +158,9 @@ mod tests {
     fn the_refusal_says_its_length_right() {
         let text = std::str::from_utf8(BUSY).expect("ascii");
         let (head, body) = text.split_once("\r\n\r\n").expect("head and body");
-        assert!(head.contains(&format!("Content-Length: {}", body.len())), "{text}");
+        assert!(
+            head.contains(&format!("Content-Length: {}", body.len())),
+            "{text}"
+        );
     }
 }

@@ -91,10 +91,12 @@ impl WebSettings {
             )
         })?;
         if self.trusted_proxies.is_empty() {
-            return Err("web.auth is proxy_header but web.trusted_proxies is empty: list the \
+            return Err(
+                "web.auth is proxy_header but web.trusted_proxies is empty: list the \
                         addresses of the authenticating proxy (like [127.0.0.1] or [10.0.0.0/8]); \
                         otherwise anyone who reaches the port could name any user"
-                .to_owned());
+                    .to_owned(),
+            );
         }
         let trusted = self
             .trusted_proxies

@@ -205,7 +205,10 @@ mod tests {
         assert_eq!(locked.len(), 1);
         assert_eq!(locked[0].key, Key::client(Ipv4Addr::LOCALHOST.into()));
         assert_eq!(throttle.locked(&keys("someone"), now), Some(WINDOW));
-        let elsewhere = [Key::client(Ipv4Addr::new(10, 0, 0, 1).into()), Key::user("x")];
+        let elsewhere = [
+            Key::client(Ipv4Addr::new(10, 0, 0, 1).into()),
+            Key::user("x"),
+        ];
         assert_eq!(throttle.locked(&elsewhere, now), None);
     }
 
@@ -230,9 +233,6 @@ mod tests {
         assert_eq!(Key::client(one), Key::client(two));
         assert_ne!(Key::client(one), Key::client(other));
         let mapped: IpAddr = "::ffff:127.0.0.1".parse().expect("address");
-        assert_eq!(
-            Key::client(mapped),
-            Key::client(Ipv4Addr::LOCALHOST.into())
-        );
+        assert_eq!(Key::client(mapped), Key::client(Ipv4Addr::LOCALHOST.into()));
     }
 }

@@ -58,15 +58,21 @@ async fn read_to_close(mut stream: TcpStream) -> Option<String> {
     let _ = stream.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").await;
     let mut seen = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut seen)).await;
-    read.ok().map(|_| String::from_utf8_lossy(&seen).into_owned())
+    read.ok()
+        .map(|_| String::from_utf8_lossy(&seen).into_owned())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_connections_are_closed_capped_and_never_starve_runs() {
-    let daemon = DaemonBuilder::new("tasks:\n  - {name: tick, command: 'cat /etc/hostname', interval: 1s}\n")
-        .settings(&format!("web:\n  header_timeout: {}s\n", HEADER_TIMEOUT.as_secs()))
-        .fd_limit(FD_LIMIT)
-        .start();
+    let daemon = DaemonBuilder::new(
+        "tasks:\n  - {name: tick, command: 'cat /etc/hostname', interval: 1s}\n",
+    )
+    .settings(&format!(
+        "web:\n  header_timeout: {}s\n",
+        HEADER_TIMEOUT.as_secs()
+    ))
+    .fd_limit(FD_LIMIT)
+    .start();
     let mut events = daemon.watch().await;
     let cap = speedrack_web::limits::connection_cap(FD_LIMIT, 256).expect("room for the web");
     let address = address(&daemon);
@@ -131,9 +137,7 @@ async fn an_idle_kept_alive_connection_is_closed() {
     let daemon = DaemonBuilder::new("tasks: []\n")
         .settings("web:\n  header_timeout: 2s\n")
         .start();
-    let mut stream = TcpStream::connect(address(&daemon))
-        .await
-        .expect("connect");
+    let mut stream = TcpStream::connect(address(&daemon)).await.expect("connect");
     stream
         .write_all(b"GET /favicon.ico HTTP/1.1\r\nHost: x\r\n\r\n")
         .await
@@ -312,7 +316,9 @@ async fn forged_forms_change_nothing_and_real_ones_work() {
     assert_eq!(suspended(), true);
     let key = daemon.data_dir().join("web_csrf_key");
     let mode = std::os::unix::fs::PermissionsExt::mode(
-        &std::fs::metadata(&key).expect("the key is kept").permissions(),
+        &std::fs::metadata(&key)
+            .expect("the key is kept")
+            .permissions(),
     );
     assert_eq!(mode & 0o777, 0o600, "{}", key.display());
 }
