@@ -68,47 +68,60 @@ impl SignIn {
             return Ok(user);
         }
         let keys = [Key::client(client), Key::user(&user)];
-        if let Some(wait) = lock(&self.0.throttle).locked(&keys, Instant::now()) {
-            return Err(Refusal::Throttled(wait));
+        self.not_locked(&keys)?;
+        let Some(hash) = self.0.users.get(&user).cloned() else {
+            return Err(self.failed(&user, client, &keys));
+        };
+        let _hasher = tokio::time::timeout(HASH_QUEUE_WAIT, self.0.hashers.acquire())
+            .await
+            .map_err(|_| Refusal::Busy)?
+            .map_err(|_| Refusal::Busy)?;
+        // Again: guesses queued behind the hasher may have been locked out meanwhile. The
+        // failure below is counted before the hasher is free, so none slips past the limit.
+        self.not_locked(&keys)?;
+        if !matches(hash, password).await {
+            return Err(self.failed(&user, client, &keys));
         }
-        if self.verify(&user, password).await? {
-            let mut verified = lock(&self.0.verified);
-            if verified.len() >= MAX_REMEMBERED {
-                verified.clear();
-            }
-            verified.insert(remembered);
-            return Ok(user);
+        let mut verified = lock(&self.0.verified);
+        if verified.len() >= MAX_REMEMBERED {
+            verified.clear();
         }
+        verified.insert(remembered);
+        Ok(user)
+    }
+
+    fn not_locked(&self, keys: &[Key]) -> Result<(), Refusal> {
+        match lock(&self.0.throttle).locked(keys, Instant::now()) {
+            Some(wait) => Err(Refusal::Throttled(wait)),
+            None => Ok(()),
+        }
+    }
+
+    /// Counts and logs a failed sign-in.
+    fn failed(&self, user: &str, client: IpAddr, keys: &[Key]) -> Refusal {
         tracing::warn!(client = %client, user = %user.escape_debug(), "web sign-in failed: wrong user or password");
-        for lockout in lock(&self.0.throttle).failed(&keys, Instant::now()) {
+        for lockout in lock(&self.0.throttle).failed(keys, Instant::now()) {
             tracing::warn!(
                 "web sign-in locked for {}s after repeated failures: {:?}",
                 lockout.for_.as_secs(),
                 lockout.key
             );
         }
-        Err(Refusal::Challenge)
+        Refusal::Challenge
     }
+}
 
-    /// Whether `password` is `user`'s, hashed on the blocking pool behind the hasher semaphore.
-    async fn verify(&self, user: &str, password: String) -> Result<bool, Refusal> {
-        let Some(hash) = self.0.users.get(user).cloned() else {
-            return Ok(false);
-        };
-        let _permit = tokio::time::timeout(HASH_QUEUE_WAIT, self.0.hashers.acquire())
-            .await
-            .map_err(|_| Refusal::Busy)?
-            .map_err(|_| Refusal::Busy)?;
-        tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&hash).is_ok_and(|parsed| {
-                argon2::Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
+/// Whether `password` matches the argon2 `hash`, computed on the blocking pool.
+async fn matches(hash: String, password: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash).is_ok_and(|parsed| {
+            argon2::Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
         })
-        .await
-        .map_err(|_| Refusal::Busy)
-    }
+    })
+    .await
+    .unwrap_or(false)
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
