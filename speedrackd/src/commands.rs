@@ -63,10 +63,7 @@ async fn serve(
     let stopping = stop_on_signals()?;
     let reloads = reload_on_hangup()?;
     let gateway = match web {
-        Some(web) => {
-            let auth = config.settings.web.auth().map_err(anyhow::Error::msg)?;
-            Some(host_web(web, &config.socket_path, auth, stopping.clone())?)
-        }
+        Some(web) => Some(host_web(web, &config, stopping.clone())?),
         None => None,
     };
     let socket_path = config.socket_path.clone();
@@ -116,20 +113,30 @@ fn reload_on_hangup() -> anyhow::Result<tokio::sync::mpsc::UnboundedReceiver<()>
     Ok(reloads)
 }
 
+/// Starts the in-process gateway. It raises the open-file limit first, so that the gateway's
+/// share of descriptors (and the reserve it leaves to runs) is counted from the highest limit
+/// the service may have, and checks that limit leaves the gateway any room.
 fn host_web(
     web: std::net::TcpListener,
-    socket: &std::path::Path,
-    auth: speedrack_web::auth::Auth,
+    config: &speedrackd::DaemonConfig,
     mut stopping: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let settings = &config.settings.web;
+    let auth = settings.auth().map_err(anyhow::Error::msg)?;
+    let limits = settings.limits();
+    let nofile = speedrack_web::limits::raise_nofile_limit();
+    speedrack_web::limits::connection_cap(nofile, limits.max_connections)?;
+    let csrf_key = web_host::csrf_key(&config.data_dir)?;
     let web = tokio::net::TcpListener::from_std(web).context("cannot use the web UI's port")?;
     let address = web
         .local_addr()
         .context("cannot read the web UI's address")?;
     tracing::info!("web UI on http://{address}");
     let config = speedrack_web::GatewayConfig {
-        socket: socket.to_path_buf(),
+        socket: config.socket_path.clone(),
         auth,
+        limits,
+        csrf_key,
     };
     Ok(tokio::spawn(async move {
         let stop = async move {

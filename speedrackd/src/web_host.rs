@@ -2,9 +2,22 @@
 //! a clear error before anything runs. The gateway is an ordinary client of the daemon's socket.
 //!
 //! Without web authentication the UI is served on loopback addresses only: exposing it would
-//! let anyone on the network run, kill and reload tasks.
+//! let anyone on the network run, kill and reload tasks. The key that signs the UI's CSRF
+//! tokens is kept in the data dir ([`CSRF_KEY_FILE`], mode 0600), so open pages survive a
+//! restart.
 
 use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+
+use speedrack_web::secret::{CsrfKey, SecretError};
+
+/// The CSRF signing key's file in the data dir.
+pub const CSRF_KEY_FILE: &str = "web_csrf_key";
+
+/// The key that signs the web UI's CSRF tokens, made on first use.
+pub fn csrf_key(data_dir: &Path) -> Result<CsrfKey, SecretError> {
+    CsrfKey::load_or_create(&data_dir.join(CSRF_KEY_FILE))
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebHostError {

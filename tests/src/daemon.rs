@@ -25,6 +25,7 @@ const WEB_LINE: &str = "web UI on http://";
 pub struct DaemonBuilder {
     dir: Arc<TempDir>,
     settings: Option<String>,
+    fd_limit: Option<u64>,
 }
 
 /// A running speedrackd. Killed when dropped; its log is printed if the test panicked.
@@ -35,6 +36,7 @@ pub struct Daemon {
     /// Notified after each line added to `log`.
     logged: Arc<Condvar>,
     settings_path: Option<PathBuf>,
+    fd_limit: Option<u64>,
 }
 
 /// The address in a `web UI on http://ADDR` log line.
@@ -55,12 +57,19 @@ impl DaemonBuilder {
         DaemonBuilder {
             dir,
             settings: None,
+            fd_limit: None,
         }
     }
 
     /// The temp dir the daemon will use (its data dir is `data` inside), to prepare before start.
     pub fn dir(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// Starts the daemon under `prlimit` with this open-file limit (soft and hard).
+    pub fn fd_limit(mut self, limit: u64) -> DaemonBuilder {
+        self.fd_limit = Some(limit);
+        self
     }
 
     pub fn settings(mut self, yaml: &str) -> DaemonBuilder {
@@ -75,7 +84,7 @@ impl DaemonBuilder {
             std::fs::write(&path, yaml).expect("write settings file");
             path
         });
-        Daemon::spawn(self.dir, settings_path)
+        Daemon::spawn(self.dir, settings_path, self.fd_limit)
     }
 }
 
@@ -85,8 +94,11 @@ impl Daemon {
         DaemonBuilder::new(tasks_yaml).start()
     }
 
-    fn spawn(dir: Arc<TempDir>, settings_path: Option<PathBuf>) -> Daemon {
+    fn spawn(dir: Arc<TempDir>, settings_path: Option<PathBuf>, fd_limit: Option<u64>) -> Daemon {
         let mut command = Daemon::command(dir.path(), settings_path.as_deref());
+        if let Some(limit) = fd_limit {
+            command = with_fd_limit(&command, limit);
+        }
         let mut child = command
             .stderr(Stdio::piped())
             .spawn()
@@ -112,6 +124,7 @@ impl Daemon {
             log,
             logged,
             settings_path,
+            fd_limit,
         };
         if ready_rx.recv_timeout(WAIT).is_err() {
             let status = daemon
@@ -260,7 +273,11 @@ impl Daemon {
     /// Starts a new daemon on the same files (after `stop_with`).
     pub fn restart(self) -> Daemon {
         assert!(self.child.is_none(), "stop the daemon before restarting it");
-        Daemon::spawn(Arc::clone(&self.dir), self.settings_path.clone())
+        Daemon::spawn(
+            Arc::clone(&self.dir),
+            self.settings_path.clone(),
+            self.fd_limit,
+        )
     }
 }
 
@@ -277,6 +294,25 @@ impl Drop for Daemon {
             );
         }
     }
+}
+
+/// `command` run through `prlimit`, which sets the open-file limit and then execs it (same pid).
+fn with_fd_limit(command: &Command, limit: u64) -> Command {
+    let mut limited = Command::new("prlimit");
+    limited
+        .arg(format!("--nofile={limit}:{limit}"))
+        .arg("--")
+        .arg(command.get_program())
+        .args(command.get_args())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+    for (name, value) in command.get_envs() {
+        match value {
+            Some(value) => limited.env(name, value),
+            None => limited.env_remove(name),
+        };
+    }
+    limited
 }
 
 /// Waits for a child to exit, without sleeping in a loop: a helper thread does the blocking wait.

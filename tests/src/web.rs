@@ -36,6 +36,7 @@ impl Gateway {
         let config = GatewayConfig {
             socket: socket.to_path_buf(),
             auth: speedrack_web::auth::Auth::None,
+            ..GatewayConfig::default()
         };
         let task = tokio::spawn(speedrack_web::serve(config, listener, async move {
             let _ = stopped.await;

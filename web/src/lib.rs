@@ -3,8 +3,8 @@
 //! The gateway is a client of speedrackd like speedrackctl: it talks to the daemon's socket only
 //! through the gRPC API and keeps no state of its own beyond cookies in the browser. It is used
 //! two ways, identically: hosted in-process by `speedrackd run`, and as the standalone binary
-//! `speedrack-web`. Both call [`serve`]. Authentication is not done here (yet): who the user is
-//! comes from [`identity`] alone.
+//! `speedrack-web`. Both call [`serve`], which serves HTTP/1 itself (`server.rs`) so that no
+//! client can hold more connections, for longer, than `limits.rs` allows.
 
 mod api;
 mod assets;
@@ -16,10 +16,16 @@ mod display;
 mod flash;
 mod help;
 pub mod identity;
+pub mod limits;
 mod names;
 mod routes;
+pub mod secret;
+mod server;
+mod settings;
+mod signin;
 mod sse;
 mod state;
+mod throttle;
 mod urls;
 mod views;
 
@@ -39,6 +45,10 @@ pub struct GatewayConfig {
     pub socket: PathBuf,
     /// Who may use it; without authentication the gateway must stay on loopback.
     pub auth: auth::Auth,
+    /// How many connections it holds, and for how long.
+    pub limits: limits::ConnectionLimits,
+    /// Signs CSRF tokens; kept in a file so that open pages survive a restart.
+    pub csrf_key: secret::CsrfKey,
 }
 
 impl Default for GatewayConfig {
@@ -46,36 +56,51 @@ impl Default for GatewayConfig {
         GatewayConfig {
             socket: speedrack_proto::default_socket_path(),
             auth: auth::Auth::None,
+            limits: limits::ConnectionLimits::default(),
+            csrf_key: secret::CsrfKey::random(),
         }
     }
 }
 
-/// Why the gateway stopped serving.
+/// Why the gateway cannot serve.
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayError {
-    /// Accepting or serving connections failed.
-    #[error("the web gateway stopped serving: {0}")]
-    Serve(#[source] std::io::Error),
+    /// The open-file limit leaves no room for the gateway beside the runs' reserve.
+    #[error(transparent)]
+    Fds(#[from] limits::TooFewFds),
 }
 
 /// Serves the web UI on `listener` until `shutdown` completes.
 ///
-/// On shutdown, open live streams (Server-Sent Events) end so that the graceful shutdown of the
-/// HTTP server finishes without waiting for browsers to go away.
+/// It holds at most as many connections as the configured cap and the open-file limit allow
+/// (see [`limits::connection_cap`]), read when it starts. On shutdown, open live streams
+/// (Server-Sent Events) end so that the graceful shutdown of the HTTP server finishes without
+/// waiting for browsers to go away.
 pub async fn serve(
     config: GatewayConfig,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), GatewayError> {
+    let nofile = limits::nofile_limit();
+    let cap = limits::connection_cap(nofile, config.limits.max_connections)?;
+    tracing::info!(
+        "web UI: at most {cap} connections (open-file limit {nofile}, {} kept for runs), \
+         request headers within {}s",
+        limits::FD_RESERVE,
+        config.limits.header_timeout.as_secs()
+    );
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let state = state::AppState::new(config.socket, stop_rx, config.auth);
+    let state = state::AppState::with_key(config.socket, stop_rx, config.auth, config.csrf_key);
     let app = routes::router(state);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            // Ends every SSE stream; the server then waits only for ordinary requests.
-            let _ = stop_tx.send(true);
-        })
-        .await
-        .map_err(GatewayError::Serve)
+    let server_limits = server::ServerLimits {
+        header_timeout: config.limits.header_timeout,
+        cap,
+    };
+    server::serve(listener, app, server_limits, async move {
+        shutdown.await;
+        // Ends every SSE stream; the server then waits only for ordinary requests.
+        let _ = stop_tx.send(true);
+    })
+    .await;
+    Ok(())
 }

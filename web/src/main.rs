@@ -22,9 +22,13 @@ struct Args {
     /// Address to listen on (port 0 picks a free one); not loopback only with web.auth set
     #[arg(long, default_value = "127.0.0.1:8118")]
     listen: SocketAddr,
-    /// speedrackd's settings file, for its `web:` section (authentication)
+    /// speedrackd's settings file, for its `web:` section (authentication, connection limits)
     #[arg(long, value_name = "FILE")]
     settings: Option<PathBuf>,
+    /// File holding the key that signs CSRF tokens (made, mode 0600, if missing); without it a
+    /// new key is drawn at every start, and forms of pages opened before fail once
+    #[arg(long, value_name = "FILE")]
+    csrf_key: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -61,6 +65,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
         "refusing to serve on {}: not a loopback address, and no web.auth in the settings",
         args.listen
     );
+    let csrf_key = match &args.csrf_key {
+        Some(path) => speedrack_web::secret::CsrfKey::load_or_create(path)?,
+        None => speedrack_web::secret::CsrfKey::random(),
+    };
+    speedrack_web::limits::raise_nofile_limit();
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {} (is the port in use?)", args.listen))?;
@@ -71,7 +80,13 @@ async fn run(args: Args) -> anyhow::Result<()> {
         "speedrack-web listening on http://{address} (speedrackd at {})",
         socket.display()
     );
-    speedrack_web::serve(GatewayConfig { socket, auth }, listener, stop_signal()).await?;
+    let config = GatewayConfig {
+        socket,
+        auth,
+        limits: web.limits(),
+        csrf_key,
+    };
+    speedrack_web::serve(config, listener, stop_signal()).await?;
     Ok(())
 }
 

@@ -26,21 +26,39 @@ struct Inner {
     display: RwLock<(Display, Option<Instant>)>,
     stopping: watch::Receiver<bool>,
     auth: crate::auth::Auth,
-    verified: crate::auth::Verified,
+    sign_in: crate::signin::SignIn,
+    csrf_key: crate::secret::CsrfKey,
 }
 
 impl AppState {
+    /// A state whose CSRF key lives as long as it does (for tests of routes).
+    #[cfg(test)]
     pub fn new(
         socket: std::path::PathBuf,
         stopping: watch::Receiver<bool>,
         auth: crate::auth::Auth,
     ) -> AppState {
+        AppState::with_key(socket, stopping, auth, crate::secret::CsrfKey::random())
+    }
+
+    /// A state that signs CSRF tokens with `csrf_key`.
+    pub fn with_key(
+        socket: std::path::PathBuf,
+        stopping: watch::Receiver<bool>,
+        auth: crate::auth::Auth,
+        csrf_key: crate::secret::CsrfKey,
+    ) -> AppState {
+        let users = match &auth {
+            crate::auth::Auth::Basic { users, .. } => users.clone(),
+            _ => std::collections::HashMap::new(),
+        };
         AppState(Arc::new(Inner {
             api: Api::new(socket),
             display: RwLock::new((Display::default(), None)),
             stopping,
             auth,
-            verified: crate::auth::Verified::default(),
+            sign_in: crate::signin::SignIn::new(users),
+            csrf_key,
         }))
     }
 
@@ -94,15 +112,21 @@ impl AppState {
         Urls::new(&self.cached_display().script_name)
     }
 
-    /// Completes when the gateway is shutting down; live streams end then.
     pub fn auth(&self) -> &crate::auth::Auth {
         &self.0.auth
     }
 
-    pub fn verified(&self) -> &crate::auth::Verified {
-        &self.0.verified
+    /// Checks basic credentials (see `signin.rs`).
+    pub fn sign_in(&self) -> &crate::signin::SignIn {
+        &self.0.sign_in
     }
 
+    /// Signs CSRF tokens (see `csrf.rs`).
+    pub fn csrf_key(&self) -> &crate::secret::CsrfKey {
+        &self.0.csrf_key
+    }
+
+    /// Completes when the gateway is shutting down; live streams end then.
     pub async fn stopping(&self) {
         let mut stopping = self.0.stopping.clone();
         // An error means the sender is gone: the gateway is stopping all the same.

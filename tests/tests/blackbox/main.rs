@@ -27,3 +27,4 @@ mod time_engine;
 mod torture;
 mod web;
 mod web_auth;
+mod web_hardening;

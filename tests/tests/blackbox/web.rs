@@ -432,12 +432,16 @@ async fn every_generated_url_carries_the_script_name() {
         .expect("a CSRF cookie for a new browser");
     assert!(cookie.contains("Path=/speedrack;"), "{cookie}");
     let (action, fields) = page.form("form[action='/speedrack/tasks/winner/run']");
-    let token = &fields[0].1;
+    let nonce = cookie
+        .split(';')
+        .next()
+        .and_then(|pair| pair.strip_prefix("speedrack_csrf="))
+        .expect("the CSRF cookie's value");
     let redirect = gateway
         .client()
         .http
         .post(client.url(action.trim_start_matches("/speedrack")))
-        .header("cookie", format!("speedrack_csrf={token}"))
+        .header("cookie", format!("speedrack_csrf={nonce}"))
         .form(&fields)
         .send()
         .await

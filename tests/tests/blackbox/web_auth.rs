@@ -91,7 +91,9 @@ async fn basic_authentication_admits_known_users_and_records_them() {
 #[tokio::test]
 async fn a_proxy_header_names_the_user_and_its_absence_is_refused() {
     let daemon = DaemonBuilder::new("tasks: []\n")
-        .settings("web:\n  auth: proxy_header\n  proxy_header: X-Remote-User\n")
+        .settings(
+            "web:\n  auth: proxy_header\n  proxy_header: X-Remote-User\n  trusted_proxies: [127.0.0.1]\n",
+        )
         .start();
     assert_eq!(
         reqwest::get(daemon.web_url())
@@ -116,7 +118,7 @@ fn with_authentication_the_ui_may_listen_beyond_loopback() {
     std::fs::write(dir.path().join("tasks.yaml"), "tasks: []\n").expect("write");
     std::fs::write(
         dir.path().join("settings.yaml"),
-        "web: {auth: proxy_header}\n",
+        "web: {auth: proxy_header, trusted_proxies: [127.0.0.1]}\n",
     )
     .expect("write");
     let mut daemon = Daemon::command_listening(
