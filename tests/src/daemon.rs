@@ -25,6 +25,7 @@ const WEB_LINE: &str = "web UI on http://";
 pub struct DaemonBuilder {
     dir: Arc<TempDir>,
     settings: Option<String>,
+    ready_within: Duration,
 }
 
 /// A running speedrackd. Killed when dropped; its log is printed if the test panicked.
@@ -32,6 +33,8 @@ pub struct Daemon {
     child: Option<Child>,
     dir: Arc<TempDir>,
     log: Arc<Mutex<Vec<String>>>,
+    /// How many lines the log holds, for waiting on a line without polling.
+    logged: tokio::sync::watch::Receiver<usize>,
     settings_path: Option<PathBuf>,
 }
 
@@ -53,7 +56,19 @@ impl DaemonBuilder {
         DaemonBuilder {
             dir,
             settings: None,
+            ready_within: WAIT,
         }
+    }
+
+    /// How long the start may take (default `WAIT`): parsing megabytes of tasks takes seconds.
+    pub fn ready_within(mut self, timeout: Duration) -> DaemonBuilder {
+        self.ready_within = timeout;
+        self
+    }
+
+    /// The data dir the daemon will use, for tests that fill it before the start.
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
     }
 
     pub fn settings(mut self, yaml: &str) -> DaemonBuilder {
@@ -68,7 +83,7 @@ impl DaemonBuilder {
             std::fs::write(&path, yaml).expect("write settings file");
             path
         });
-        Daemon::spawn(self.dir, settings_path)
+        Daemon::spawn(self.dir, settings_path, self.ready_within)
     }
 }
 
@@ -78,7 +93,7 @@ impl Daemon {
         DaemonBuilder::new(tasks_yaml).start()
     }
 
-    fn spawn(dir: Arc<TempDir>, settings_path: Option<PathBuf>) -> Daemon {
+    fn spawn(dir: Arc<TempDir>, settings_path: Option<PathBuf>, ready_within: Duration) -> Daemon {
         let mut command = Daemon::command(dir.path(), settings_path.as_deref());
         let mut child = command
             .stderr(Stdio::piped())
@@ -88,21 +103,25 @@ impl Daemon {
         let (ready_tx, ready_rx) = mpsc::channel();
         let stderr = child.stderr.take().expect("piped stderr");
         let thread_log = Arc::clone(&log);
+        let (count, logged) = tokio::sync::watch::channel(0);
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if line.contains(READY_LINE) {
                     let _ = ready_tx.send(());
                 }
-                thread_log.lock().expect("log lock").push(line);
+                let mut log = thread_log.lock().expect("log lock");
+                log.push(line);
+                count.send_replace(log.len());
             }
         });
         let mut daemon = Daemon {
             child: Some(child),
             dir,
             log,
+            logged,
             settings_path,
         };
-        if ready_rx.recv_timeout(WAIT).is_err() {
+        if ready_rx.recv_timeout(ready_within).is_err() {
             let status = daemon
                 .child
                 .as_mut()
@@ -186,6 +205,28 @@ impl Daemon {
         format!("http://{address}")
     }
 
+    /// Waits until the daemon logs a line containing `needle`; false if none does in `timeout`.
+    pub async fn wait_for_log(&self, needle: &str, timeout: Duration) -> bool {
+        let mut logged = self.logged.clone();
+        let seen = |log: &Arc<Mutex<Vec<String>>>| {
+            log.lock()
+                .expect("log lock")
+                .iter()
+                .any(|line| line.contains(needle))
+        };
+        let waited = tokio::time::timeout(timeout, async {
+            loop {
+                if seen(&self.log) {
+                    return true;
+                }
+                if logged.changed().await.is_err() {
+                    return seen(&self.log);
+                }
+            }
+        });
+        waited.await.unwrap_or(false)
+    }
+
     /// Everything the daemon logged so far.
     pub fn log_text(&self) -> String {
         self.log.lock().expect("log lock").join("\n")
@@ -239,7 +280,7 @@ impl Daemon {
     /// Starts a new daemon on the same files (after `stop_with`).
     pub fn restart(self) -> Daemon {
         assert!(self.child.is_none(), "stop the daemon before restarting it");
-        Daemon::spawn(Arc::clone(&self.dir), self.settings_path.clone())
+        Daemon::spawn(Arc::clone(&self.dir), self.settings_path.clone(), WAIT)
     }
 }
 

@@ -1,9 +1,13 @@
 //! ListRuns, GetRun and ReadOutput: history and output files, read without the runtime loop.
+//!
+//! A ListRuns page ends at the count asked for or at the byte budget (`paging`), whichever
+//! comes first; only GetRun carries a run's definition.
 
 use speedrack_proto::v1 as pb;
 use tonic::Status;
 
-use super::{Api, convert, tasks};
+use super::paging::Budget;
+use super::{Api, convert, limits, tasks};
 use crate::history::output::{Stream, read_slice, stream_path};
 use crate::run::{RunId, RunRecord};
 
@@ -18,6 +22,7 @@ pub async fn list_runs(
     api: &Api,
     request: pb::ListRunsRequest,
 ) -> Result<pb::ListRunsResponse, Status> {
+    limits::free_text("page_token", &request.page_token, limits::MAX_NAME)?;
     let task = tasks::known_task(api, &request.task).await?;
     let before = match request.page_token.as_str() {
         "" => None,
@@ -32,26 +37,41 @@ pub async fn list_runs(
         size => size.min(MAX_PAGE),
     };
     // One extra row tells whether an older page exists without a second query.
-    let mut runs = api.history.list_runs(&task, before, page_size + 1)?;
-    let next_page_token = if runs.len() > page_size {
-        runs.truncate(page_size);
-        runs.last()
-            .map(|run| run.id.to_string())
-            .unwrap_or_default()
-    } else {
-        String::new()
-    };
+    let records = api.history.list_runs_brief(&task, before, page_size + 1)?;
+    let (runs, next_page_token) = page_of_runs(&records, page_size, Budget::page());
     Ok(pb::ListRunsResponse {
-        runs: runs.iter().map(convert::run).collect(),
+        runs,
         next_page_token,
         total: api.history.count_runs(&task)?,
     })
 }
 
+/// The first `page_size` of `records` that fit in `budget`, and the token of the next page
+/// (empty when none is left).
+fn page_of_runs(
+    records: &[RunRecord],
+    page_size: usize,
+    mut budget: Budget,
+) -> (Vec<pb::Run>, String) {
+    let mut runs = Vec::new();
+    for record in records {
+        let run = convert::run(record);
+        if runs.len() == page_size || !budget.admit(&run) {
+            let token = runs
+                .last()
+                .map(|run: &pb::Run| run.id.to_string())
+                .unwrap_or_default();
+            return (runs, token);
+        }
+        runs.push(run);
+    }
+    (runs, String::new())
+}
+
 pub fn get_run(api: &Api, request: pb::GetRunRequest) -> Result<pb::GetRunResponse, Status> {
     let record = find_run(api, RunId(request.run_id))?;
     Ok(pb::GetRunResponse {
-        run: Some(convert::run(&record)),
+        run: Some(convert::run_detail(&record)),
     })
 }
 
