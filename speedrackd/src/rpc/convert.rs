@@ -149,7 +149,10 @@ mod tests {
         let long = format!("{}é{}", "a".repeat(MAX_TEXT - 1), "b".repeat(100));
         let cut = bounded_text(&long);
         assert!(cut.starts_with(&"a".repeat(MAX_TEXT - 1)), "kept the head");
-        assert!(!cut.contains('é') && !cut.contains("bb"), "dropped the tail");
+        assert!(
+            !cut.contains('é') && !cut.contains("bb"),
+            "dropped the tail"
+        );
         assert!(
             cut.ends_with(&format!(
                 "(cut: {} bytes in all; the tasks file has the whole text)",
