@@ -19,7 +19,7 @@ impl Budget {
         Budget::of(LIST_PAGE_BYTES)
     }
 
-    fn of(limit: usize) -> Budget {
+    pub(super) fn of(limit: usize) -> Budget {
         Budget { used: 0, limit }
     }
 

@@ -137,3 +137,44 @@ fn op_error_slice(text: &str, offset: u64, length: u64) -> pb::ReadOutputRespons
         eof: end == bytes.len(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
+
+    use super::*;
+    use crate::config::TaskName;
+    use crate::run::Trigger;
+
+    fn records(op_error_bytes: usize) -> Vec<RunRecord> {
+        let task = TaskName::parse_normalised("paged").expect("a valid name");
+        (0..5)
+            .map(|n| RunRecord {
+                op_error: "e".repeat(op_error_bytes),
+                ..RunRecord::started(
+                    RunId(10 - n),
+                    task.clone(),
+                    Trigger::Schedule,
+                    DateTime::<Utc>::UNIX_EPOCH,
+                    DateTime::<Utc>::UNIX_EPOCH,
+                    String::new(),
+                )
+            })
+            .collect()
+    }
+
+    fn ids(runs: &[pb::Run]) -> Vec<i64> {
+        runs.iter().map(|run| run.id).collect()
+    }
+
+    #[test]
+    fn a_page_ends_at_its_size_or_its_byte_budget() {
+        let (runs, token) = page_of_runs(&records(10), 3, Budget::of(1 << 20));
+        assert_eq!((ids(&runs), token.as_str()), (vec![10, 9, 8], "8"));
+        let (runs, token) = page_of_runs(&records(10), 50, Budget::of(1 << 20));
+        assert_eq!((ids(&runs), token.as_str()), (vec![10, 9, 8, 7, 6], ""));
+        // 400 KB each: two fit in 1 MiB, the third would pass it.
+        let (runs, token) = page_of_runs(&records(400_000), 50, Budget::of(1 << 20));
+        assert_eq!((ids(&runs), token.as_str()), (vec![10, 9], "9"));
+    }
+}
