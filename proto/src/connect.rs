@@ -41,7 +41,11 @@ pub async fn connect(socket: &Path) -> Result<SpeedrackClient<Channel>, ConnectE
             path,
             reason: innermost_cause(&err),
         })?;
-    Ok(SpeedrackClient::new(channel))
+    // Said explicitly rather than left to tonic's 4 MiB default, so that both clients accept
+    // the same replies as the daemon sends.
+    Ok(SpeedrackClient::new(channel)
+        .max_decoding_message_size(crate::MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(crate::MAX_MESSAGE_BYTES))
 }
 
 fn innermost_cause(err: &tonic::transport::Error) -> String {

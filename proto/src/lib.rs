@@ -26,4 +26,17 @@ pub const FILE_DESCRIPTOR_SET: &[u8] =
 ///
 /// Raised when a client may need to know that the daemon has something new. Clients compare it
 /// with what the daemon reports and say what to do on a mismatch.
-pub const PROTOCOL_VERSION: u32 = 1;
+///
+/// 2: ListTasks pages (`page_token`), lists leave out definitions, `ScrapeMetrics`,
+/// `WatchEventsResponse.events_dropped`.
+pub const PROTOCOL_VERSION: u32 = 2;
+
+/// The largest message either side of the contract sends or accepts.
+///
+/// Lists are paged well under it (`LIST_PAGE_BYTES`); only one-off replies such as GetConfig
+/// (which carries the tasks file as written) come near it. A reply over it is refused by the
+/// daemon rather than sent, and by the client rather than decoded.
+pub const MAX_MESSAGE_BYTES: usize = 32 << 20;
+
+/// Where the daemon ends a page of a list (ListTasks, ListRuns): one more item would pass it.
+pub const LIST_PAGE_BYTES: usize = 1 << 20;

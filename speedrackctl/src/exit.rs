@@ -96,6 +96,11 @@ fn status_message(status: &tonic::Status, socket: &Path) -> String {
         Code::PermissionDenied => {
             format!("{message} (run speedrackctl as the daemon's user or as root)")
         }
+        // tonic's code for a message over the size limit, on either side of the socket.
+        Code::OutOfRange => format!(
+            "speedrackd's reply was too large to accept ({message}); this is a bug in \
+             speedrackd, please report it"
+        ),
         _ => message.to_owned(),
     }
 }
@@ -127,6 +132,7 @@ mod tests {
             (Code::PermissionDenied, FAILED),
             (Code::Internal, FAILED),
             (Code::Unknown, FAILED),
+            (Code::OutOfRange, FAILED),
             (Code::DeadlineExceeded, FAILED),
         ];
         for (code, expected) in cases {
@@ -155,6 +161,17 @@ mod tests {
             Some("only root may suspend tasks (run speedrackctl as the daemon's user or as root)"),
         );
         check(tonic::Status::internal(""), FAILED, Some("Internal error"));
+        check(
+            tonic::Status::out_of_range(
+                "Error, decoded message length too large: found 40 bytes, the limit is: 4 bytes",
+            ),
+            FAILED,
+            Some(
+                "speedrackd's reply was too large to accept (Error, decoded message length too \
+                 large: found 40 bytes, the limit is: 4 bytes); this is a bug in speedrackd, \
+                 please report it",
+            ),
+        );
         check(
             NotFound("run 7 does not belong to task a".into()),
             NOT_FOUND,

@@ -156,7 +156,7 @@ pub async fn run(
     let mut server_stop = stopping.subscribe();
     let server = Server::builder()
         .add_service(InterceptedService::new(
-            SpeedrackServer::new(api),
+            SpeedrackServer::new(api).max_encoding_message_size(speedrack_proto::MAX_MESSAGE_BYTES),
             authorize(uid, config_group),
         ))
         .add_service(InterceptedService::new(

@@ -26,6 +26,7 @@ pub struct DaemonBuilder {
     dir: Arc<TempDir>,
     settings: Option<String>,
     fd_limit: Option<u64>,
+    ready_within: Duration,
 }
 
 /// A running speedrackd. Killed when dropped; its log is printed if the test panicked.
@@ -58,6 +59,7 @@ impl DaemonBuilder {
             dir,
             settings: None,
             fd_limit: None,
+            ready_within: WAIT,
         }
     }
 
@@ -72,6 +74,17 @@ impl DaemonBuilder {
         self
     }
 
+    /// How long the start may take (default `WAIT`): parsing megabytes of tasks takes seconds.
+    pub fn ready_within(mut self, timeout: Duration) -> DaemonBuilder {
+        self.ready_within = timeout;
+        self
+    }
+
+    /// The data dir the daemon will use, for tests that fill it before the start.
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
     pub fn settings(mut self, yaml: &str) -> DaemonBuilder {
         self.settings = Some(yaml.to_owned());
         self
@@ -84,7 +97,7 @@ impl DaemonBuilder {
             std::fs::write(&path, yaml).expect("write settings file");
             path
         });
-        Daemon::spawn(self.dir, settings_path, self.fd_limit)
+        Daemon::spawn(self.dir, settings_path, self.fd_limit, self.ready_within)
     }
 }
 
@@ -94,7 +107,12 @@ impl Daemon {
         DaemonBuilder::new(tasks_yaml).start()
     }
 
-    fn spawn(dir: Arc<TempDir>, settings_path: Option<PathBuf>, fd_limit: Option<u64>) -> Daemon {
+    fn spawn(
+        dir: Arc<TempDir>,
+        settings_path: Option<PathBuf>,
+        fd_limit: Option<u64>,
+        ready_within: Duration,
+    ) -> Daemon {
         let mut command = Daemon::command(dir.path(), settings_path.as_deref());
         if let Some(limit) = fd_limit {
             command = with_fd_limit(&command, limit);
@@ -126,7 +144,7 @@ impl Daemon {
             settings_path,
             fd_limit,
         };
-        if ready_rx.recv_timeout(WAIT).is_err() {
+        if ready_rx.recv_timeout(ready_within).is_err() {
             let status = daemon
                 .child
                 .as_mut()
@@ -277,6 +295,7 @@ impl Daemon {
             Arc::clone(&self.dir),
             self.settings_path.clone(),
             self.fd_limit,
+            WAIT,
         )
     }
 }

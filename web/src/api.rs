@@ -3,7 +3,8 @@
 //!
 //! It connects on first use and forgets the connection when the daemon becomes unavailable, so
 //! the next request reconnects: the gateway outlives daemon restarts. It does not render
-//! anything, and it does not retry: a failed call is an answer to show.
+//! anything, and it does not retry a failed call: a failed call is an answer to show. It does
+//! follow a list's pages, and starts a list over when a reload came between two pages.
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -19,6 +20,11 @@ type Client = SpeedrackClient<Channel>;
 
 /// How long one unary call may take before the page says the daemon did not answer.
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+/// Pages of one list the gateway reads at most (a page is about `LIST_PAGE_BYTES`), so that a
+/// page token that never ends cannot hold a request forever.
+const MAX_PAGES: usize = 1000;
+/// Times a task list is started over because the daemon reloaded between two of its pages.
+const MAX_RESTARTS: usize = 3;
 
 /// Why a call gave no answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -49,18 +55,30 @@ impl ApiError {
     }
 
     fn status(status: &Status) -> ApiError {
+        let message = match status.code() {
+            // tonic's own code for a message over the size limit, on either side of the socket:
+            // the daemon broke its promise to keep replies small, not the browser's request.
+            Code::OutOfRange => format!(
+                "speedrackd's reply was too large to relay ({}); this is a bug in speedrackd, \
+                 please report it",
+                status.message()
+            ),
+            _ => status.message().to_owned(),
+        };
         ApiError::Status {
             code: status.code(),
-            message: status.message().to_owned(),
+            message,
         }
     }
 }
 
 /// gRPC codes as HTTP statuses. The gateway is a gateway: the daemon's own failures are 502.
+/// OUT_OF_RANGE is what tonic reports for a reply over the size limit, so it is one of them:
+/// no request the gateway makes is out of range of its own.
 pub fn http_status_of(code: Code) -> StatusCode {
     match code {
         Code::Ok => StatusCode::OK,
-        Code::InvalidArgument | Code::OutOfRange => StatusCode::BAD_REQUEST,
+        Code::InvalidArgument => StatusCode::BAD_REQUEST,
         Code::NotFound => StatusCode::NOT_FOUND,
         Code::AlreadyExists | Code::FailedPrecondition | Code::Aborted => StatusCode::CONFLICT,
         Code::PermissionDenied => StatusCode::FORBIDDEN,
@@ -70,7 +88,9 @@ pub fn http_status_of(code: Code) -> StatusCode {
         Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         Code::DeadlineExceeded => StatusCode::GATEWAY_TIMEOUT,
         Code::Cancelled => StatusCode::BAD_GATEWAY,
-        Code::Unknown | Code::Internal | Code::DataLoss => StatusCode::BAD_GATEWAY,
+        Code::Unknown | Code::Internal | Code::DataLoss | Code::OutOfRange => {
+            StatusCode::BAD_GATEWAY
+        }
     }
 }
 
@@ -132,12 +152,45 @@ impl Api {
         }
     }
 
+    /// Every task, all pages read; started over when the daemon reloads midway.
     pub async fn list_tasks(&self, recent_runs: u32) -> Result<Vec<pb::Task>, ApiError> {
-        let request = pb::ListTasksRequest { recent_runs };
-        let response = self
-            .call(|mut c| async move { c.list_tasks(request).await })
-            .await?;
-        Ok(response.tasks)
+        let mut restarts = 0;
+        loop {
+            match self.list_task_pages(recent_runs).await {
+                Err(ApiError::Status {
+                    code: Code::Aborted,
+                    ..
+                }) if restarts < MAX_RESTARTS => restarts += 1,
+                outcome => return outcome,
+            }
+        }
+    }
+
+    async fn list_task_pages(&self, recent_runs: u32) -> Result<Vec<pb::Task>, ApiError> {
+        let mut tasks = Vec::new();
+        let mut page_token = String::new();
+        for _ in 0..MAX_PAGES {
+            let request = pb::ListTasksRequest {
+                recent_runs,
+                page_token,
+                with_command: false,
+            };
+            let response = self
+                .call(|mut c| async move { c.list_tasks(request).await })
+                .await?;
+            tasks.extend(response.tasks);
+            if response.next_page_token.is_empty() {
+                return Ok(tasks);
+            }
+            page_token = response.next_page_token;
+        }
+        Err(ApiError::Status {
+            code: Code::Internal,
+            message: format!(
+                "speedrackd's task list did not end after {MAX_PAGES} pages; this is a bug in \
+                 speedrackd, please report it"
+            ),
+        })
     }
 
     pub async fn get_task(&self, name: &str) -> Result<pb::Task, ApiError> {
@@ -250,12 +303,10 @@ impl Api {
             .await
     }
 
-    /// The daemon's metrics as Prometheus text, ready to serve.
-    pub async fn get_metrics(&self) -> Result<String, ApiError> {
-        let response = self
-            .call(|mut c| async move { c.get_metrics(pb::GetMetricsRequest {}).await })
-            .await?;
-        Ok(response.text)
+    /// The daemon's metrics as Prometheus text, in chunks of whole lines, ready to serve.
+    pub async fn scrape_metrics(&self) -> Result<Streaming<pb::ScrapeMetricsResponse>, ApiError> {
+        self.call(|mut c| async move { c.scrape_metrics(pb::ScrapeMetricsRequest {}).await })
+            .await
     }
 
     pub async fn watch(&self) -> Result<Streaming<pb::WatchEventsResponse>, ApiError> {
@@ -302,6 +353,7 @@ mod tests {
             (Code::DeadlineExceeded, 504),
             (Code::Unimplemented, 501),
             (Code::Internal, 502),
+            (Code::OutOfRange, 502),
         ];
         for (code, http) in cases {
             assert_eq!(http_status_of(code).as_u16(), http, "{code:?}");
@@ -314,6 +366,23 @@ mod tests {
         assert_eq!(
             unreachable.to_string(),
             "speedrackd is unreachable at /s: gone"
+        );
+    }
+
+    #[test]
+    fn an_oversized_reply_is_a_bad_gateway_that_says_so() {
+        // What tonic says when a reply passes the decoding limit.
+        let status = Status::out_of_range(
+            "Error, decoded message length too large: found 5808192 bytes, the limit is: \
+             4194304 bytes",
+        );
+        let error = ApiError::status(&status);
+        assert_eq!(error.http_status(), StatusCode::BAD_GATEWAY);
+        assert_eq!(
+            error.to_string(),
+            "speedrackd's reply was too large to relay (Error, decoded message length too \
+             large: found 5808192 bytes, the limit is: 4194304 bytes); this is a bug in \
+             speedrackd, please report it"
         );
     }
 

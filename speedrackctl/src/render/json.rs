@@ -304,7 +304,7 @@ mod tests {
         assert_eq!(value["next_page_token"], "tok");
         assert_eq!(value["runs"][0]["id"], 42);
 
-        let value = tasks(&ListTasksResponse { tasks: vec![] });
+        let value = tasks(&ListTasksResponse::default());
         assert_eq!(value, json!({ "tasks": [] }));
     }
 

@@ -5,6 +5,7 @@
 //! are pure functions elsewhere) and never runs anything. Calls are short and synchronous, made
 //! under one mutex: SQLite serialises writers anyway, and WAL lets readers proceed.
 
+mod listing;
 mod lost;
 mod migrations;
 pub mod output;

@@ -5,7 +5,7 @@ use speedrack_proto::v1 as pb;
 use tonic::{Request, Status};
 
 use super::auth::Caller;
-use super::{Api, convert, tasks};
+use super::{Api, convert, limits, tasks};
 use crate::config::TaskName;
 use crate::runtime::{Command, ControlError, RunNowOutcome};
 
@@ -13,7 +13,7 @@ pub async fn run_now(
     api: &Api,
     request: Request<pb::RunNowRequest>,
 ) -> Result<pb::RunNowResponse, Status> {
-    let by = who(&request, &request.get_ref().on_behalf_of);
+    let by = who(&request, &request.get_ref().on_behalf_of)?;
     let task = known_name(&request.get_ref().task)?;
     let outcome = api
         .ask(|reply| Command::RunNow { task, by, reply })
@@ -36,7 +36,7 @@ pub async fn kill(
     api: &Api,
     request: Request<pb::KillRequest>,
 ) -> Result<pb::KillResponse, Status> {
-    let by = who(&request, &request.get_ref().on_behalf_of);
+    let by = who(&request, &request.get_ref().on_behalf_of)?;
     let task = known_name(&request.get_ref().task)?;
     let killed = api.ask(|reply| Command::Kill { task, by, reply }).await??;
     Ok(pb::KillResponse {
@@ -55,20 +55,23 @@ pub async fn set_suspended(api: &Api, name: &str, suspended: bool) -> Result<pb:
     tasks::task_by_name(api, name).await
 }
 
-/// Who asked: the person a gateway acts for, else the calling OS user.
-pub fn who<T>(request: &Request<T>, on_behalf_of: &str) -> String {
+/// Who asked: the person a gateway acts for, else the calling OS user. INVALID_ARGUMENT when
+/// `on_behalf_of` is not a plausible name.
+pub fn who<T>(request: &Request<T>, on_behalf_of: &str) -> Result<String, Status> {
+    limits::on_behalf_of(on_behalf_of)?;
     let caller = request
         .extensions()
         .get::<Caller>()
         .map_or_else(|| "unknown".to_owned(), |caller| caller.user_name());
-    match on_behalf_of.trim() {
+    Ok(match on_behalf_of.trim() {
         "" => caller,
         person => format!("{person} (via {caller})"),
-    }
+    })
 }
 
 /// A name from a client must already be in normal form; anything else names no task.
 fn known_name(name: &str) -> Result<TaskName, Status> {
+    limits::task_name(name)?;
     TaskName::parse_normalised(name)
         .ok_or_else(|| ControlError::UnknownTask(name.to_owned()).into())
 }

@@ -40,6 +40,35 @@ pub fn run_status(status: RunStatus) -> pb::RunStatus {
     }
 }
 
+/// Free text from the tasks file (description, command, definition) past this many bytes is cut:
+/// the file is the full record, and one item must stay far below a page (`LIST_PAGE_BYTES`).
+pub const MAX_TEXT: usize = 256 << 10;
+
+/// `text`, or its first `MAX_TEXT` bytes (at a character boundary) and a note saying so.
+pub fn bounded_text(text: &str) -> String {
+    if text.len() <= MAX_TEXT {
+        return text.to_owned();
+    }
+    let mut end = MAX_TEXT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!(
+        "{}\n… (cut: {} bytes in all; the tasks file has the whole text)",
+        &text[..end],
+        text.len()
+    )
+}
+
+/// A run as GetRun shows it: everything, the definition it executed included.
+pub fn run_detail(record: &RunRecord) -> pb::Run {
+    pb::Run {
+        definition: bounded_text(&record.definition),
+        ..run(record)
+    }
+}
+
+/// A run as lists and events show it: everything but the definition, which only GetRun sends.
 pub fn run(record: &RunRecord) -> pb::Run {
     let (trigger, requested_by) = match &record.trigger {
         Trigger::Schedule => (pb::Trigger::Schedule, String::new()),
@@ -70,7 +99,7 @@ pub fn run(record: &RunRecord) -> pb::Run {
             .finished_at
             .map(|end| duration(end - record.started_at)),
         killed_by: record.killed_by.clone(),
-        definition: record.definition.clone(),
+        definition: String::new(),
         max_rss_bytes: record.usage.max_rss_bytes,
         cpu_user: Some(std_duration(record.usage.cpu_user)),
         cpu_system: Some(std_duration(record.usage.cpu_system)),
@@ -104,5 +133,33 @@ pub fn reload_diff(diff: &ReloadDiff) -> pb::ReloadResponse {
             .iter()
             .map(|(task, error)| conf_error(task, error))
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_text_is_cut_at_a_character_boundary_with_a_note() {
+        assert_eq!(bounded_text("short"), "short");
+        let exact = "a".repeat(MAX_TEXT);
+        assert_eq!(bounded_text(&exact), exact);
+        // A two-byte character straddles the limit: the cut falls before it.
+        let long = format!("{}é{}", "a".repeat(MAX_TEXT - 1), "b".repeat(100));
+        let cut = bounded_text(&long);
+        assert!(cut.starts_with(&"a".repeat(MAX_TEXT - 1)), "kept the head");
+        assert!(
+            !cut.contains('é') && !cut.contains("bb"),
+            "dropped the tail"
+        );
+        assert!(
+            cut.ends_with(&format!(
+                "(cut: {} bytes in all; the tasks file has the whole text)",
+                long.len()
+            )),
+            "{}",
+            &cut[MAX_TEXT - 10..]
+        );
     }
 }

@@ -3,6 +3,8 @@
 //!
 //! It gathers the scrape's facts (one snapshot, one history query) and leaves naming, labels
 //! and the format to `crate::metrics`; serving `/metrics` over HTTP is the gateway's job.
+//! GetMetrics answers in one message, ScrapeMetrics in chunks of whole lines: thousands of tasks
+//! make a text larger than one message should be.
 
 use std::collections::HashMap;
 
@@ -13,7 +15,53 @@ use super::Api;
 use crate::config::TaskEntry;
 use crate::metrics::{ScrapeFacts, TaskFacts};
 
+/// Lines are sent in chunks of about this many bytes.
+const CHUNK_BYTES: usize = 64 << 10;
+/// The most text GetMetrics sends in its one message, leaving room for the framing.
+const MAX_ONE_REPLY: usize = speedrack_proto::MAX_MESSAGE_BYTES - 1024;
+
+/// ScrapeMetrics' stream: the chunks of one rendered text.
+pub type MetricsStream =
+    tokio_stream::Iter<std::vec::IntoIter<Result<pb::ScrapeMetricsResponse, Status>>>;
+
 pub async fn get_metrics(api: &Api) -> Result<pb::GetMetricsResponse, Status> {
+    let text = metrics_text(api).await?;
+    if text.len() > MAX_ONE_REPLY {
+        return Err(Status::resource_exhausted(format!(
+            "the metrics text is {} bytes, more than one reply carries; call ScrapeMetrics \
+             (the gateway's /metrics does)",
+            text.len()
+        )));
+    }
+    Ok(pb::GetMetricsResponse { text })
+}
+
+pub async fn scrape_metrics(api: &Api) -> Result<MetricsStream, Status> {
+    let text = metrics_text(api).await?;
+    let chunks = chunks(&text, CHUNK_BYTES)
+        .into_iter()
+        .map(|text| Ok(pb::ScrapeMetricsResponse { text }))
+        .collect::<Vec<_>>();
+    Ok(tokio_stream::iter(chunks))
+}
+
+/// `text` in pieces of whole lines, each at most `size` bytes unless one line alone is longer.
+fn chunks(text: &str, size: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut chunk = String::new();
+    for line in text.split_inclusive('\n') {
+        if !chunk.is_empty() && chunk.len() + line.len() > size {
+            out.push(std::mem::take(&mut chunk));
+        }
+        chunk.push_str(line);
+    }
+    if !chunk.is_empty() {
+        out.push(chunk);
+    }
+    out
+}
+
+async fn metrics_text(api: &Api) -> Result<String, Status> {
     let snapshot = api.snapshot().await?;
     let summaries = api.history.task_summaries()?;
     let last_success: HashMap<_, _> = summaries
@@ -42,9 +90,22 @@ pub async fn get_metrics(api: &Api) -> Result<pb::GetMetricsResponse, Status> {
         history_runs: summaries.iter().map(|summary| summary.runs).sum(),
         history_output_bytes: summaries.iter().map(|summary| summary.output_bytes).sum(),
     };
-    let text = api
-        .metrics
+    api.metrics
         .render(&facts)
-        .map_err(|error| Status::internal(format!("cannot render the metrics: {error}")))?;
-    Ok(pb::GetMetricsResponse { text })
+        .map_err(|error| Status::internal(format!("cannot render the metrics: {error}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chunks;
+
+    #[test]
+    fn chunks_are_whole_lines_that_add_up_to_the_text() {
+        let text = "a 1\nbb 22\nccc 333\n";
+        assert_eq!(chunks(text, 10), ["a 1\nbb 22\n", "ccc 333\n"]);
+        assert_eq!(chunks(text, 3), ["a 1\n", "bb 22\n", "ccc 333\n"]);
+        assert_eq!(chunks(text, 1000), [text]);
+        assert!(chunks("", 10).is_empty());
+        assert_eq!(chunks("no newline", 4), ["no newline"]);
+    }
 }

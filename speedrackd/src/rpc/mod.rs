@@ -8,8 +8,11 @@ mod config;
 mod control;
 mod convert;
 mod error;
+mod limits;
+mod list_pages;
 mod metrics;
 mod next_fires;
+mod paging;
 mod reload;
 mod runs;
 mod status;
@@ -163,7 +166,9 @@ impl Speedrack for Api {
         &self,
         request: Request<pb::SuspendRequest>,
     ) -> Result<Response<pb::SuspendResponse>, Status> {
-        let task = control::set_suspended(self, &request.into_inner().task, true).await?;
+        let request = request.into_inner();
+        limits::on_behalf_of(&request.on_behalf_of)?;
+        let task = control::set_suspended(self, &request.task, true).await?;
         Ok(Response::new(pb::SuspendResponse { task: Some(task) }))
     }
 
@@ -171,14 +176,17 @@ impl Speedrack for Api {
         &self,
         request: Request<pb::ResumeRequest>,
     ) -> Result<Response<pb::ResumeResponse>, Status> {
-        let task = control::set_suspended(self, &request.into_inner().task, false).await?;
+        let request = request.into_inner();
+        limits::on_behalf_of(&request.on_behalf_of)?;
+        let task = control::set_suspended(self, &request.task, false).await?;
         Ok(Response::new(pb::ResumeResponse { task: Some(task) }))
     }
 
     async fn reload(
         &self,
-        _: Request<pb::ReloadRequest>,
+        request: Request<pb::ReloadRequest>,
     ) -> Result<Response<pb::ReloadResponse>, Status> {
+        limits::on_behalf_of(&request.get_ref().on_behalf_of)?;
         reload::reload(self).await.map(Response::new)
     }
 
@@ -237,5 +245,14 @@ impl Speedrack for Api {
         _: Request<pb::GetMetricsRequest>,
     ) -> Result<Response<pb::GetMetricsResponse>, Status> {
         metrics::get_metrics(self).await.map(Response::new)
+    }
+
+    type ScrapeMetricsStream = metrics::MetricsStream;
+
+    async fn scrape_metrics(
+        &self,
+        _: Request<pb::ScrapeMetricsRequest>,
+    ) -> Result<Response<metrics::MetricsStream>, Status> {
+        metrics::scrape_metrics(self).await.map(Response::new)
     }
 }

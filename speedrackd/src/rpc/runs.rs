@@ -1,9 +1,13 @@
 //! ListRuns, GetRun and ReadOutput: history and output files, read without the runtime loop.
+//!
+//! A ListRuns page ends at the count asked for or at the byte budget (`paging`), whichever
+//! comes first; only GetRun carries a run's definition.
 
 use speedrack_proto::v1 as pb;
 use tonic::Status;
 
-use super::{Api, convert, tasks};
+use super::paging::Budget;
+use super::{Api, convert, limits, tasks};
 use crate::history::output::{Stream, read_slice, stream_path};
 use crate::run::{RunId, RunRecord};
 
@@ -18,6 +22,7 @@ pub async fn list_runs(
     api: &Api,
     request: pb::ListRunsRequest,
 ) -> Result<pb::ListRunsResponse, Status> {
+    limits::free_text("page_token", &request.page_token, limits::MAX_NAME)?;
     let task = tasks::known_task(api, &request.task).await?;
     let before = match request.page_token.as_str() {
         "" => None,
@@ -32,26 +37,41 @@ pub async fn list_runs(
         size => size.min(MAX_PAGE),
     };
     // One extra row tells whether an older page exists without a second query.
-    let mut runs = api.history.list_runs(&task, before, page_size + 1)?;
-    let next_page_token = if runs.len() > page_size {
-        runs.truncate(page_size);
-        runs.last()
-            .map(|run| run.id.to_string())
-            .unwrap_or_default()
-    } else {
-        String::new()
-    };
+    let records = api.history.list_runs_brief(&task, before, page_size + 1)?;
+    let (runs, next_page_token) = page_of_runs(&records, page_size, Budget::page());
     Ok(pb::ListRunsResponse {
-        runs: runs.iter().map(convert::run).collect(),
+        runs,
         next_page_token,
         total: api.history.count_runs(&task)?,
     })
 }
 
+/// The first `page_size` of `records` that fit in `budget`, and the token of the next page
+/// (empty when none is left).
+fn page_of_runs(
+    records: &[RunRecord],
+    page_size: usize,
+    mut budget: Budget,
+) -> (Vec<pb::Run>, String) {
+    let mut runs = Vec::new();
+    for record in records {
+        let run = convert::run(record);
+        if runs.len() == page_size || !budget.admit(&run) {
+            let token = runs
+                .last()
+                .map(|run: &pb::Run| run.id.to_string())
+                .unwrap_or_default();
+            return (runs, token);
+        }
+        runs.push(run);
+    }
+    (runs, String::new())
+}
+
 pub fn get_run(api: &Api, request: pb::GetRunRequest) -> Result<pb::GetRunResponse, Status> {
     let record = find_run(api, RunId(request.run_id))?;
     Ok(pb::GetRunResponse {
-        run: Some(convert::run(&record)),
+        run: Some(convert::run_detail(&record)),
     })
 }
 
@@ -115,5 +135,46 @@ fn op_error_slice(text: &str, offset: u64, length: u64) -> pb::ReadOutputRespons
         data: bytes[start..end].to_vec(),
         total_size: bytes.len() as u64,
         eof: end == bytes.len(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
+
+    use super::*;
+    use crate::config::TaskName;
+    use crate::run::Trigger;
+
+    fn records(op_error_bytes: usize) -> Vec<RunRecord> {
+        let task = TaskName::parse_normalised("paged").expect("a valid name");
+        (0..5)
+            .map(|n| RunRecord {
+                op_error: "e".repeat(op_error_bytes),
+                ..RunRecord::started(
+                    RunId(10 - n),
+                    task.clone(),
+                    Trigger::Schedule,
+                    DateTime::<Utc>::UNIX_EPOCH,
+                    DateTime::<Utc>::UNIX_EPOCH,
+                    String::new(),
+                )
+            })
+            .collect()
+    }
+
+    fn ids(runs: &[pb::Run]) -> Vec<i64> {
+        runs.iter().map(|run| run.id).collect()
+    }
+
+    #[test]
+    fn a_page_ends_at_its_size_or_its_byte_budget() {
+        let (runs, token) = page_of_runs(&records(10), 3, Budget::of(1 << 20));
+        assert_eq!((ids(&runs), token.as_str()), (vec![10, 9, 8], "8"));
+        let (runs, token) = page_of_runs(&records(10), 50, Budget::of(1 << 20));
+        assert_eq!((ids(&runs), token.as_str()), (vec![10, 9, 8, 7, 6], ""));
+        // 400 KB each: two fit in 1 MiB, the third would pass it.
+        let (runs, token) = page_of_runs(&records(400_000), 50, Budget::of(1 << 20));
+        assert_eq!((ids(&runs), token.as_str()), (vec![10, 9], "9"));
     }
 }

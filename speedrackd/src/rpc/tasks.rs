@@ -1,5 +1,8 @@
 //! ListTasks and GetTask: each task as the file defines it, joined with what the runtime knows
 //! now and what history remembers. Tasks that only history knows are listed as inactive.
+//!
+//! ListTasks is paged by encoded size (`paging`); a page token says where the next page starts
+//! and which configuration it belongs to. Reading pages is `list_pages`' business.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -7,7 +10,9 @@ use std::sync::Arc;
 use speedrack_proto::v1 as pb;
 use tonic::Status;
 
-use super::{Api, convert};
+use super::list_pages::{Cursor, generation};
+use super::paging::Budget;
+use super::{Api, convert, limits};
 use crate::config::{TaskEntry, TaskName};
 use crate::history::History;
 use crate::runtime::{LiveState, Snapshot};
@@ -15,53 +20,119 @@ use crate::runtime::{LiveState, Snapshot};
 /// Most recent runs a ListTasks call may ask for per task.
 const MAX_RECENT_RUNS: usize = 100;
 
+/// What a view of a task carries besides what every list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fields {
+    /// What a list or an event shows: no command.
+    Summary,
+    /// The command too: GetTask, or a list whose client asked for it.
+    WithCommand,
+}
+
 pub async fn list_tasks(
     api: &Api,
     request: pb::ListTasksRequest,
 ) -> Result<pb::ListTasksResponse, Status> {
+    limits::free_text("page_token", &request.page_token, limits::MAX_NAME)?;
     let _turn = api
         .listings
         .acquire()
         .await
         .map_err(|_| super::error::shutting_down())?;
     let snapshot = api.snapshot().await?;
-    let recent = (request.recent_runs as usize).min(MAX_RECENT_RUNS);
+    let cursor = Cursor::parse(&request.page_token, generation(&snapshot))?;
+    let page = PageRequest {
+        recent: (request.recent_runs as usize).min(MAX_RECENT_RUNS),
+        fields: if request.with_command {
+            Fields::WithCommand
+        } else {
+            Fields::Summary
+        },
+    };
     let history = Arc::clone(&api.history);
     // A listing queries history a few times per task: with a thousand tasks that is long enough
     // to stall the runtime loop and the hosted gateway, which share the async worker threads.
-    tokio::task::spawn_blocking(move || task_views(&snapshot, &history, recent))
+    tokio::task::spawn_blocking(move || task_page(&snapshot, &history, cursor, page))
         .await
         .map_err(|error| Status::internal(format!("task listing failed: {error}")))?
 }
 
-fn task_views(
+/// What every task on a ListTasks page carries.
+#[derive(Debug, Clone, Copy)]
+struct PageRequest {
+    recent: usize,
+    fields: Fields,
+}
+
+/// One page from `cursor` on: the file's tasks in file order, then history's others by name.
+fn task_page(
     snapshot: &Snapshot,
     history: &History,
-    recent: usize,
+    cursor: Cursor,
+    page: PageRequest,
 ) -> Result<pb::ListTasksResponse, Status> {
+    let generation = generation(snapshot);
+    let mut budget = Budget::page();
     let mut tasks = Vec::new();
-    let mut listed = HashSet::new();
-    for entry in &snapshot.tasks.entries {
-        tasks.push(entry_view(entry, snapshot, history)?);
-        listed.extend(entry_name(entry).cloned());
-    }
-    for name in history.task_names()? {
-        if !listed.contains(&name) {
-            tasks.push(inactive_view(&name, history)?);
-        }
-    }
-    if recent > 0 {
-        for task in &mut tasks {
-            if let Some(name) = TaskName::parse_normalised(&task.name) {
-                task.recent_runs = history
-                    .list_runs(&name, None, recent)?
-                    .iter()
-                    .map(convert::run)
-                    .collect();
+    let mut after_name = match cursor {
+        Cursor::File(from) => {
+            for (index, entry) in snapshot.tasks.entries.iter().enumerate().skip(from) {
+                let mut task = entry_view(entry, snapshot, history, page.fields)?;
+                add_recent(&mut task, entry_name(entry), history, page.recent)?;
+                if !budget.admit(&task) {
+                    return Ok(page_of(tasks, Cursor::File(index), generation));
+                }
+                tasks.push(task);
             }
+            None
         }
+        Cursor::History(after) => after,
+    };
+    let listed: HashSet<&TaskName> = snapshot
+        .tasks
+        .entries
+        .iter()
+        .filter_map(entry_name)
+        .collect();
+    for name in history.task_names()? {
+        if listed.contains(&name) || after_name.as_ref().is_some_and(|after| &name <= after) {
+            continue;
+        }
+        let mut task = inactive_view(&name, history)?;
+        add_recent(&mut task, Some(&name), history, page.recent)?;
+        if !budget.admit(&task) {
+            return Ok(page_of(tasks, Cursor::History(after_name), generation));
+        }
+        tasks.push(task);
+        after_name = Some(name);
     }
-    Ok(pb::ListTasksResponse { tasks })
+    Ok(pb::ListTasksResponse {
+        tasks,
+        next_page_token: String::new(),
+    })
+}
+
+fn page_of(tasks: Vec<pb::Task>, next: Cursor, generation: i64) -> pb::ListTasksResponse {
+    pb::ListTasksResponse {
+        tasks,
+        next_page_token: next.token(generation),
+    }
+}
+
+fn add_recent(
+    task: &mut pb::Task,
+    name: Option<&TaskName>,
+    history: &History,
+    recent: usize,
+) -> Result<(), Status> {
+    if let (Some(name), true) = (name, recent > 0) {
+        task.recent_runs = history
+            .list_runs_brief(name, None, recent)?
+            .iter()
+            .map(convert::run)
+            .collect();
+    }
+    Ok(())
 }
 
 pub async fn get_task(
@@ -72,8 +143,18 @@ pub async fn get_task(
     Ok(pb::GetTaskResponse { task: Some(task) })
 }
 
-/// The view of one task by name, whether configured, broken or only in history.
+/// The whole view of one task by name, whether configured, broken or only in history.
 pub async fn task_by_name(api: &Api, name: &str) -> Result<pb::Task, Status> {
+    task_view(api, name, Fields::WithCommand).await
+}
+
+/// One task by name as lists show it (no command), for events.
+pub async fn task_summary(api: &Api, name: &str) -> Result<pb::Task, Status> {
+    task_view(api, name, Fields::Summary).await
+}
+
+async fn task_view(api: &Api, name: &str, fields: Fields) -> Result<pb::Task, Status> {
+    limits::task_name(name)?;
     let not_found =
         || Status::not_found(format!("no task named {name:?} (see speedrackctl tasks)"));
     let task = TaskName::parse_normalised(name).ok_or_else(not_found)?;
@@ -84,7 +165,7 @@ pub async fn task_by_name(api: &Api, name: &str) -> Result<pb::Task, Status> {
         .iter()
         .find(|entry| entry_name(entry) == Some(&task))
     {
-        return entry_view(entry, &snapshot, &api.history);
+        return entry_view(entry, &snapshot, &api.history, fields);
     }
     if api.history.count_runs(&task)? > 0 {
         return inactive_view(&task, &api.history);
@@ -94,6 +175,7 @@ pub async fn task_by_name(api: &Api, name: &str) -> Result<pb::Task, Status> {
 
 /// A task that the tasks file lists (valid or not) or that history remembers.
 pub async fn known_task(api: &Api, name: &str) -> Result<TaskName, Status> {
+    limits::task_name(name)?;
     let not_found =
         || Status::not_found(format!("no task named {name:?} (see speedrackctl tasks)"));
     let task = TaskName::parse_normalised(name).ok_or_else(not_found)?;
@@ -121,14 +203,19 @@ fn entry_view(
     entry: &TaskEntry,
     snapshot: &Snapshot,
     history: &History,
+    fields: Fields,
 ) -> Result<pb::Task, Status> {
+    let command = |text: &str| match fields {
+        Fields::WithCommand => convert::bounded_text(text),
+        Fields::Summary => String::new(),
+    };
     let task = match entry {
         TaskEntry::Valid(def) => {
             let live = snapshot.live.get(&def.name).cloned().unwrap_or_default();
             let mut task = pb::Task {
                 name: def.name.to_string(),
-                description: def.description.clone(),
-                command: def.command.clone(),
+                description: convert::bounded_text(&def.description),
+                command: command(&def.command),
                 schedule: def.schedule_text.clone(),
                 schedule_description: def.schedule.describe(),
                 timezone: def.schedule.time_zone().to_string(),
@@ -149,8 +236,8 @@ fn entry_view(
                     .name
                     .as_ref()
                     .map_or_else(|| broken.label.clone(), ToString::to_string),
-                description: broken.description.clone(),
-                command: broken.command.clone(),
+                description: convert::bounded_text(&broken.description),
+                command: command(&broken.command),
                 status: pb::TaskStatus::ConfError.into(),
                 conf_errors: broken
                     .errors
@@ -180,7 +267,10 @@ fn inactive_view(name: &TaskName, history: &History) -> Result<pb::Task, Status>
 
 fn add_history(task: &mut pb::Task, name: &TaskName, history: &History) -> Result<(), Status> {
     task.runs_retained = history.count_runs(name)?;
-    task.last_run = history.list_runs(name, None, 1)?.first().map(convert::run);
+    task.last_run = history
+        .list_runs_brief(name, None, 1)?
+        .first()
+        .map(convert::run);
     Ok(())
 }
 

@@ -1,4 +1,7 @@
 //! WatchEvents: forwards the daemon's event channel to one client as a gRPC stream.
+//!
+//! A client that reads too slowly falls behind the channel and loses events; it is told how
+//! many (`events_dropped`), never left to show a stale picture unawares.
 
 use speedrack_proto::v1 as pb;
 use speedrack_proto::v1::watch_events_response::Event as PbEvent;
@@ -23,15 +26,15 @@ pub fn watch_events(api: &Api) -> EventStream {
                 received = events.recv() => received,
                 _ = stopping.wait_for(|stopping| *stopping) => return,
             };
-            let stamped = match received {
-                Ok(stamped) => stamped,
+            let message = match received {
+                Ok(stamped) => to_message(&api, stamped).await,
                 Err(RecvError::Lagged(missed)) => {
                     tracing::warn!(missed, "an event watcher fell behind and missed events");
-                    continue;
+                    Ok(dropped(missed))
                 }
                 Err(RecvError::Closed) => return,
             };
-            if sender.send(to_message(&api, stamped).await).await.is_err() {
+            if sender.send(message).await.is_err() {
                 return; // the client went away
             }
         }
@@ -39,12 +42,20 @@ pub fn watch_events(api: &Api) -> EventStream {
     EventStream::new(receiver)
 }
 
+/// Tells a watcher that `count` events passed it by.
+fn dropped(count: u64) -> pb::WatchEventsResponse {
+    pb::WatchEventsResponse {
+        at: None,
+        event: Some(PbEvent::EventsDropped(pb::EventsDropped { count })),
+    }
+}
+
 async fn to_message(api: &Api, stamped: Stamped) -> Result<pb::WatchEventsResponse, Status> {
     let event = match stamped.event {
         Event::RunStarted(record) => PbEvent::RunStarted(convert::run(&record)),
         Event::RunFinished(record) => PbEvent::RunFinished(convert::run(&record)),
         Event::TaskChanged(name) => {
-            PbEvent::TaskChanged(tasks::task_by_name(api, name.as_str()).await?)
+            PbEvent::TaskChanged(tasks::task_summary(api, name.as_str()).await?)
         }
         Event::ConfigReloaded(diff) => PbEvent::ConfigReloaded(convert::reload_diff(&diff)),
     };

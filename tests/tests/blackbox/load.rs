@@ -166,7 +166,10 @@ async fn grpc_client(socket: PathBuf, seed: usize, until: Instant) -> Tally {
         let began = Instant::now();
         let result = match (listing, turn % 3) {
             (true, _) => client
-                .list_tasks(pb::ListTasksRequest { recent_runs: 0 })
+                .list_tasks(pb::ListTasksRequest {
+                    recent_runs: 0,
+                    ..pb::ListTasksRequest::default()
+                })
                 .await
                 .map(|_| ()),
             (false, 0) => client.get_status(pb::GetStatusRequest {}).await.map(|_| ()),
@@ -260,7 +263,10 @@ async fn next_fires(daemon: &Daemon) -> HashMap<String, i64> {
     let tasks = daemon
         .client()
         .await
-        .list_tasks(pb::ListTasksRequest { recent_runs: 0 })
+        .list_tasks(pb::ListTasksRequest {
+            recent_runs: 0,
+            ..pb::ListTasksRequest::default()
+        })
         .await
         .expect("ListTasks")
         .into_inner()

@@ -1,6 +1,7 @@
 //! Black-box tests: the real daemon and ctl binaries on temp sockets and data dirs.
 //! One integration binary, one module per area.
 
+mod bounded_replies;
 mod browser;
 mod capture_full_disk;
 mod catch_up_once;

@@ -1,12 +1,16 @@
-//! GET /metrics: the daemon's Prometheus text, relayed as it comes from GetMetrics.
+//! GET /metrics: the daemon's Prometheus text, streamed into the body as ScrapeMetrics sends it.
 //!
-//! The gateway neither computes nor rewrites metrics, and serves no HTML here: a scraper gets
-//! the text, or a one-line plain-text error with the status of the API error (503 while the
-//! daemon is unreachable). Like every GET it changes nothing, so the CSRF check lets it through.
+//! The gateway neither computes nor rewrites metrics, holds no more than a chunk of them, and
+//! serves no HTML here: a scraper gets the text, or a one-line plain-text error with the status
+//! of the API error (503 while the daemon is unreachable). A stream that fails midway aborts
+//! the response, so a scraper never takes a cut text for the whole. Like every GET it changes
+//! nothing, so the CSRF check lets it through.
 
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
+use tokio_stream::StreamExt;
 
 use crate::state::AppState;
 
@@ -14,8 +18,16 @@ use crate::state::AppState;
 const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 pub async fn scrape(State(state): State<AppState>) -> Response {
-    match state.api().get_metrics().await {
-        Ok(text) => ([(CONTENT_TYPE, PROMETHEUS_TEXT)], text).into_response(),
+    match state.api().scrape_metrics().await {
+        Ok(chunks) => {
+            let body = chunks.map(|chunk| {
+                chunk.map(|chunk| chunk.text).map_err(|status| {
+                    tracing::warn!("/metrics: the scrape broke off: {}", status.message());
+                    std::io::Error::other(status.message().to_owned())
+                })
+            });
+            ([(CONTENT_TYPE, PROMETHEUS_TEXT)], Body::from_stream(body)).into_response()
+        }
         Err(error) => (
             error.http_status(),
             [(CONTENT_TYPE, "text/plain; charset=utf-8")],

@@ -56,7 +56,8 @@ pub struct EventsQuery {
 }
 
 /// GET /events[?task=NAME]: a `changed` event (data: the task's name, or `*`) whenever runs
-/// start or finish, tasks change or the configuration is reloaded, and a `started` event
+/// start or finish, tasks change or the configuration is reloaded (and `*` when the daemon
+/// dropped events this relay was too slow to take), and a `started` event
 /// (data: the task's name) when a run starts.
 pub async fn events(State(state): State<AppState>, Query(query): Query<EventsQuery>) -> Response {
     let task = match query.task.as_deref().map(TaskName::parse) {
@@ -82,7 +83,8 @@ fn concerns(message: &pb::WatchEventsResponse, only: Option<&TaskName>) -> Optio
     let name = match message.event.as_ref()? {
         Watched::RunStarted(run) | Watched::RunFinished(run) => &run.task,
         Watched::TaskChanged(task) => &task.name,
-        Watched::ConfigReloaded(_) => return Some("*".to_owned()),
+        // Dropped events may have concerned anything: every listener refreshes all it shows.
+        Watched::ConfigReloaded(_) | Watched::EventsDropped(_) => return Some("*".to_owned()),
     };
     match only {
         Some(only) if only.as_str() != name => None,
@@ -154,5 +156,10 @@ mod tests {
             event: Some(Watched::ConfigReloaded(pb::ReloadResponse::default())),
         };
         assert_eq!(concerns(&reload, winner.as_ref()).as_deref(), Some("*"));
+        let dropped = pb::WatchEventsResponse {
+            at: None,
+            event: Some(Watched::EventsDropped(pb::EventsDropped { count: 3 })),
+        };
+        assert_eq!(concerns(&dropped, winner.as_ref()).as_deref(), Some("*"));
     }
 }

@@ -170,7 +170,10 @@ pub async fn run() -> Result<Report> {
         async move {
             // As many recent runs per task as the task list page asks for by default.
             client
-                .list_tasks(pb::ListTasksRequest { recent_runs: 10 })
+                .list_tasks(pb::ListTasksRequest {
+                    recent_runs: 10,
+                    ..pb::ListTasksRequest::default()
+                })
                 .await?;
             Ok(())
         }

@@ -6,8 +6,9 @@
 //! the bench binary's own directory (or `SPEEDRACK_BIN_DIR`). BENCHMARKS.md explains each one.
 //! Targets are checked here, in the report; no test asserts a timing.
 //!
-//! It drives the daemon only through its API, HTTP and /proc, except `history`, which fills
-//! its database through the daemon's store API (the `speedrackd` library) before starting it.
+//! It drives the daemon only through its API, HTTP and /proc, except `history` and `wide`,
+//! which fill its database through the daemon's store API (the `speedrackd` library) before
+//! starting it.
 
 mod api;
 mod daemon;
@@ -19,6 +20,7 @@ mod report;
 mod scale;
 mod spawn_floor;
 mod throughput;
+mod wide;
 
 use std::path::PathBuf;
 
@@ -45,6 +47,7 @@ enum Scenario {
     Throughput,
     History,
     Scale,
+    Wide,
 }
 
 #[tokio::main]
@@ -57,6 +60,7 @@ async fn main() -> Result<()> {
         Scenario::Throughput => throughput::run(args.seconds.min(30)).await?,
         Scenario::History => history::run().await?,
         Scenario::Scale => scale::run(args.seconds).await?,
+        Scenario::Wide => wide::run().await?,
     };
     let machine = procfs::machine();
     report.print(&machine);

@@ -49,7 +49,10 @@ async fn runs_since_start(daemon: &BenchDaemon) -> Result<u64> {
     let tasks = daemon
         .client()
         .await?
-        .list_tasks(pb::ListTasksRequest { recent_runs: 0 })
+        .list_tasks(pb::ListTasksRequest {
+            recent_runs: 0,
+            ..pb::ListTasksRequest::default()
+        })
         .await?
         .into_inner()
         .tasks;
