@@ -237,7 +237,17 @@ async fn a_reload_never_touches_a_running_run() {
         "old\n",
         "it finished under its old definition"
     );
-    assert!(run.definition.contains("sleep 1"), "{}", run.definition);
+    let definition = daemon
+        .client()
+        .await
+        .get_run(speedrack_proto::v1::GetRunRequest { run_id: run.id })
+        .await
+        .expect("GetRun")
+        .into_inner()
+        .run
+        .expect("the run")
+        .definition;
+    assert!(definition.contains("sleep 1"), "{definition}");
 }
 
 #[tokio::test]
