@@ -6,7 +6,6 @@
 //! once in history, whatever moments the daemon is killed at.
 
 use std::path::Path;
-use std::time::Duration;
 
 use nix::sys::signal::Signal;
 use rusqlite::{Connection, params};
@@ -102,16 +101,35 @@ async fn finish_catching_up(mut daemon: Daemon, last: i64) {
     assert_eq!(duplicates(&daemon.data_dir()), Vec::new(), "no fire twice");
 }
 
-/// Waits for a run of `c` to start, then for `after`, and kills the daemon with SIGKILL.
-async fn kill_9_while_catching_up(mut daemon: Daemon, after: Duration) -> Daemon {
+/// The moment of catch-up a kill lands on: just after the Nth run starts (its row written,
+/// the fires behind it still owed), or just after the Nth run finishes.
+#[derive(Debug, Clone, Copy)]
+enum Moment {
+    Started(u64),
+    Finished(u64),
+}
+
+/// Waits for `moment` among the runs of `c`, then kills the daemon with SIGKILL.
+async fn kill_9_at(mut daemon: Daemon, moment: Moment) -> Daemon {
     let mut events = daemon.watch().await;
-    events
-        .run_started("c", WAIT)
-        .await
-        .expect("a catch-up run starts");
-    // The point of the test: a moment while catch-up runs are in flight and queued.
-    let (_, pause) = std::sync::mpsc::channel::<()>();
-    let _ = pause.recv_timeout(after);
+    match moment {
+        Moment::Started(n) => {
+            for _ in 0..n {
+                events
+                    .run_started("c", WAIT)
+                    .await
+                    .expect("a catch-up run starts");
+            }
+        }
+        Moment::Finished(n) => {
+            for _ in 0..n {
+                events
+                    .run_finished("c", WAIT)
+                    .await
+                    .expect("a catch-up run ends");
+            }
+        }
+    }
     daemon.stop_with(Signal::SIGKILL);
     daemon
 }
@@ -119,8 +137,7 @@ async fn kill_9_while_catching_up(mut daemon: Daemon, after: Duration) -> Daemon
 #[tokio::test]
 async fn kill_9_during_catch_up_then_restart_runs_each_missed_fire_once() {
     let (daemon, last) = daemon_stopped_long_ago();
-    let daemon = daemon.restart();
-    let daemon = kill_9_while_catching_up(daemon, Duration::from_millis(300)).await;
+    let daemon = kill_9_at(daemon.restart(), Moment::Started(2)).await;
     let partial = counts(&daemon.data_dir(), last);
     assert!(
         partial.contains(&0),
@@ -147,8 +164,12 @@ async fn kill_9_at_random_moments_of_catch_up_runs_each_missed_fire_once() {
     let mut rng = Lcg(0x000c_47c4_u64);
     let (mut daemon, last) = daemon_stopped_long_ago();
     for _ in 0..5 {
-        let delay = Duration::from_millis(rng.below(700));
-        daemon = kill_9_while_catching_up(daemon.restart(), delay).await;
+        let nth = 1 + rng.below(3);
+        let moment = match rng.below(2) {
+            0 => Moment::Started(nth),
+            _ => Moment::Finished(nth),
+        };
+        daemon = kill_9_at(daemon.restart(), moment).await;
     }
     finish_catching_up(daemon.restart(), last).await;
 }
