@@ -53,6 +53,8 @@ impl DataDirLock {
             .create(true)
             .truncate(false)
             .mode(0o600)
+            // A link planted in the data dir must not make the daemon truncate its target.
+            .custom_flags(libc::O_NOFOLLOW)
             .open(&path)
             .map_err(io)?;
         match file.try_lock() {
@@ -98,5 +100,18 @@ mod tests {
         }
         drop(first);
         DataDirLock::acquire(dir.path()).expect("free again once the holder is gone");
+    }
+
+    #[test]
+    fn a_link_in_place_of_the_lock_file_is_refused_and_its_target_untouched() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let target = dir.path().join("precious");
+        std::fs::write(&target, "keep me").expect("write target");
+        std::os::unix::fs::symlink(&target, dir.path().join(LOCK_FILE)).expect("plant link");
+        assert!(matches!(
+            DataDirLock::acquire(dir.path()),
+            Err(LockError::Io { .. })
+        ));
+        assert_eq!(std::fs::read_to_string(&target).expect("read"), "keep me");
     }
 }

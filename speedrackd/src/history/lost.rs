@@ -23,15 +23,18 @@ pub struct LostRun {
 }
 
 impl History {
-    /// Records lost fires as finished execution errors, with the last fires of their batch, in
-    /// one transaction. A lost scheduled fire pays its owed row: it is settled, not to be run.
+    /// Records lost fires as finished execution errors, with the last fires and the owed fires
+    /// of their batch, in one transaction. A lost scheduled fire pays its owed row: it is
+    /// settled, not to be run.
     pub fn record_lost(
         &self,
         last_fires: &[(TaskName, DateTime<Utc>)],
+        owed: &[(TaskName, DateTime<Utc>)],
         runs: &[LostRun],
     ) -> Result<Vec<RunId>, HistoryError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
+        owed::insert_owed(&tx, owed)?;
         for (task, at) in last_fires {
             owed::set_last_fire(&tx, task, *at)?;
         }
@@ -87,12 +90,32 @@ mod tests {
             reason: "not started: disk full".into(),
         };
         let ids = history
-            .record_lost(&[(task.clone(), at)], &[lost])
+            .record_lost(&[(task.clone(), at)], &[], &[lost])
             .expect("record");
         let run = history.get_run(ids[0]).expect("read").expect("exists");
         assert_eq!(run.status, RunStatus::ExecutionError);
         assert_eq!(run.op_error, "not started: disk full");
         assert_eq!(run.finished_at, Some(at));
         assert_eq!(history.last_fires().expect("read").get(&task), Some(&at));
+    }
+
+    #[test]
+    fn fires_queued_behind_a_lost_batch_stay_owed() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let history = History::open(dir.path()).expect("open");
+        let task = TaskName::normalise("a").expect("name");
+        let at = |secs| Utc.timestamp_opt(secs, 0).single().expect("instant");
+        history
+            .record_lost(
+                &[(task.clone(), at(1_800_000_002))],
+                &[(task.clone(), at(1_800_000_001))],
+                &[],
+            )
+            .expect("record");
+        assert_eq!(
+            history.owed_fires().expect("read").get(&task),
+            Some(&vec![at(1_800_000_001)]),
+            "the queued fire survives the last fire moving past it"
+        );
     }
 }

@@ -178,6 +178,7 @@ impl Runtime {
             let lost = self.lost_run(def, trigger, due, &error.to_string());
             self.queue_write(Write::Lost {
                 last_fires: Vec::new(),
+                owed: Vec::new(),
                 runs: vec![lost],
             });
         }
@@ -223,6 +224,7 @@ impl Runtime {
                     .collect();
                 self.queue_write(Write::Lost {
                     last_fires: last_fires.to_vec(),
+                    owed: owed.to_vec(),
                     runs,
                 });
                 return;

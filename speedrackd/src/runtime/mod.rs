@@ -147,6 +147,7 @@ impl Runtime {
         plans.extend(owed.into_keys().map(MissedPlan::dropped));
         if let Err(error) = runtime.history.settle_missed(&plans) {
             tracing::error!("cannot record the fires missed while speedrackd was down: {error}");
+            runtime.lose_catch_up(&tasks, &plans, &error.to_string());
         }
         runtime.set_tasks(tasks);
         runtime

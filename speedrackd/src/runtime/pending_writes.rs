@@ -34,6 +34,9 @@ pub enum Write {
     /// Fires whose runs never started because they could not be recorded.
     Lost {
         last_fires: Vec<(TaskName, DateTime<Utc>)>,
+        /// Fires of the same batch queued to start later: owed, so that moving the last fires
+        /// does not lose them.
+        owed: Vec<(TaskName, DateTime<Utc>)>,
         runs: Vec<LostRun>,
     },
 }
@@ -108,8 +111,12 @@ pub fn apply(history: &History, write: &Write) -> Result<Landed, HistoryError> {
                 task: task.clone(),
             })
         }
-        Write::Lost { last_fires, runs } => {
-            let ids = history.record_lost(last_fires, runs)?;
+        Write::Lost {
+            last_fires,
+            owed,
+            runs,
+        } => {
+            let ids = history.record_lost(last_fires, owed, runs)?;
             Ok(Landed::Lost(
                 ids.into_iter()
                     .zip(runs.iter().map(|run| run.task.clone()))
@@ -131,6 +138,7 @@ mod tests {
         let mut writes = PendingWrites::default();
         let lost = || Write::Lost {
             last_fires: Vec::new(),
+            owed: Vec::new(),
             runs: Vec::new(),
         };
         for _ in 0..CAPACITY {

@@ -9,9 +9,9 @@ use chrono::{DateTime, Utc};
 
 use super::Runtime;
 use super::pending_writes::{Landed, Write};
-use crate::config::{TaskDef, TaskName};
+use crate::config::{TaskDef, TaskName, TaskSet};
 use crate::events::Event;
-use crate::history::LostRun;
+use crate::history::{LostRun, MissedPlan};
 use crate::run::{RunEnd, RunId, Trigger};
 
 impl Runtime {
@@ -48,6 +48,30 @@ impl Runtime {
                 due.format("%Y-%m-%d %H:%M:%S UTC")
             ),
         }
+    }
+
+    /// Catch-up fires whose decision the database refused at start do not start (after a
+    /// crash they would run again); they are recorded as execution errors saying why, with
+    /// the decided last fires, once the database accepts writes.
+    pub(super) fn lose_catch_up(&mut self, tasks: &TaskSet, plans: &[MissedPlan], error: &str) {
+        let mut last_fires = Vec::new();
+        let mut runs = Vec::new();
+        for plan in plans {
+            self.pending.remove(&plan.task);
+            if let Some(until) = plan.decided_until {
+                last_fires.push((plan.task.clone(), until));
+            }
+            if let Some(def) = tasks.valid().find(|def| def.name == plan.task) {
+                for due in &plan.owed {
+                    runs.push(self.lost_run(def, Trigger::Schedule, *due, error));
+                }
+            }
+        }
+        self.queue_write(Write::Lost {
+            last_fires,
+            owed: Vec::new(),
+            runs,
+        });
     }
 
     pub(super) fn queue_write(&mut self, write: Write) {
