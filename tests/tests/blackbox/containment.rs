@@ -438,7 +438,12 @@ async fn daemons_sharing_a_run_cgroup_leave_each_others_runs_alone() {
         "both databases number their runs from the same start"
     );
     assert!(second.stop_with(Signal::SIGTERM).success());
-    first.ctl().ok(&["kill", "long"]);
+    let kill = first.ctl().run(&["kill", "long"]);
+    assert!(
+        kill.status.success(),
+        "the first daemon's run still runs once the second one stopped: {}",
+        String::from_utf8_lossy(&kill.stderr)
+    );
     let run = first_events.run_finished("long", WAIT).await.expect("ends");
     assert!(
         !run.killed_by.is_empty(),
