@@ -95,7 +95,7 @@ pub async fn run(
 ) -> Result<(), DaemonError> {
     let socket_group = config.socket_group;
     let history = Arc::new(History::open(&config.data_dir)?);
-    exec::contain_runs(&config.settings.run_cgroup);
+    exec::contain_runs(&config.settings.run_cgroup, &config.data_dir);
     recovery::close_orphans(&history, clock.now())?;
     let remembered = Remembered {
         suspension: history.suspension_states()?,

@@ -162,3 +162,14 @@ fn wait_for<T, E>(check: impl Fn() -> Result<T, E>, limit: std::time::Duration) 
         let _ = waited.recv_timeout(std::time::Duration::from_millis(10));
     }
 }
+
+/// What the open descriptors of `pid` point to (paths, `pipe:[…]`, `socket:[…]`).
+pub fn open_files(pid: u32) -> Vec<std::path::PathBuf> {
+    let Ok(entries) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| std::fs::read_link(entry.path()).ok())
+        .collect()
+}

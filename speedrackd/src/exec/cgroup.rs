@@ -7,14 +7,15 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read};
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Where the daemon moves itself when the parent is its own cgroup: cgroup v2 lets a cgroup
 /// with processes in it enable no controller for its children ("no internal processes").
 const DAEMON_LEAF: &str = "speedrackd";
-/// Prefix of the runs' cgroups, `run-ID`.
+/// Prefix of the runs' cgroups, `run-OWNER-ID` (see [`run_prefix`]).
 const RUN_PREFIX: &str = "run-";
 /// Controllers worth having per run: `memory` gives `memory.peak`.
 const WANTED_CONTROLLERS: &[&str] = &["memory", "pids"];
@@ -23,6 +24,8 @@ const WANTED_CONTROLLERS: &[&str] = &["memory", "pids"];
 #[derive(Debug, Clone)]
 pub struct Parent {
     dir: PathBuf,
+    /// This daemon's runs' cgroups are named with it; others sharing `dir` have their own.
+    prefix: String,
 }
 
 /// One run's cgroup.
@@ -30,7 +33,8 @@ pub struct Parent {
 pub struct Run {
     dir: PathBuf,
     /// `cgroup.procs`, opened before the spawn: the child writes `0` into it before exec.
-    procs: OwnedFd,
+    /// Closed once the child is spawned ([`Run::joined`]).
+    procs: Option<OwnedFd>,
 }
 
 /// What a run's cgroup used, read once it is empty.
@@ -44,7 +48,8 @@ pub struct Figures {
 
 impl Parent {
     /// The daemon's own cgroup if systemd delegated it to the daemon; `Ok(None)` otherwise.
-    pub fn delegated() -> io::Result<Option<Parent>> {
+    /// `data_dir` is the daemon's, which names its runs' cgroups.
+    pub fn delegated(data_dir: &Path) -> io::Result<Option<Parent>> {
         let cgroup = std::fs::read_to_string("/proc/self/cgroup")?;
         let mountinfo = std::fs::read_to_string("/proc/self/mountinfo")?;
         let Some(dir) = own_cgroup_dir(&cgroup, &mountinfo) else {
@@ -53,12 +58,13 @@ impl Parent {
         if !is_delegated(&dir) {
             return Ok(None);
         }
-        Parent::at(&dir).map(Some)
+        Parent::at(&dir, data_dir).map(Some)
     }
 
     /// Runs' cgroups under `dir`, which must be a cgroup v2 directory with `cgroup.kill`
     /// (Linux 5.14). When the daemon itself is in `dir`, it moves into a leaf of its own first.
-    pub fn at(dir: &Path) -> io::Result<Parent> {
+    /// `data_dir` is the daemon's, which names its runs' cgroups.
+    pub fn at(dir: &Path, data_dir: &Path) -> io::Result<Parent> {
         for file in ["cgroup.procs", "cgroup.kill", "cgroup.subtree_control"] {
             if !dir.join(file).exists() {
                 return Err(io::Error::new(
@@ -79,6 +85,7 @@ impl Parent {
         }
         let parent = Parent {
             dir: dir.to_path_buf(),
+            prefix: run_prefix(data_dir),
         };
         parent.enable_controllers();
         Ok(parent)
@@ -109,14 +116,14 @@ impl Parent {
 
     /// Creates the cgroup of run `run`. A leftover of that name (a crash) is emptied first.
     pub fn create_run(&self, run: i64) -> io::Result<Run> {
-        let dir = self.dir.join(format!("{RUN_PREFIX}{run}"));
+        let dir = self.dir.join(format!("{}{run}", self.prefix));
         let left_over = mkdir(&dir)?;
         let procs = OpenOptions::new()
             .write(true)
             .open(dir.join("cgroup.procs"))?;
         let cgroup = Run {
             dir,
-            procs: procs.into(),
+            procs: Some(procs.into()),
         };
         if left_over {
             cgroup.kill()?;
@@ -124,15 +131,20 @@ impl Parent {
         Ok(cgroup)
     }
 
-    /// Kills what is left in every run cgroup (at shutdown, or after a crash) and removes the
-    /// empty ones; returns how many held processes.
+    /// Kills what is left in every cgroup of this daemon's runs (at shutdown, or after a crash)
+    /// and removes the empty ones; returns how many held processes. Other daemons' runs sharing
+    /// the parent are left alone.
     pub fn kill_all_runs(&self) -> usize {
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
             return 0;
         };
         let mut killed = 0;
         for entry in entries.filter_map(Result::ok) {
-            if !entry.file_name().to_string_lossy().starts_with(RUN_PREFIX) {
+            if !entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with(&self.prefix)
+            {
                 continue;
             }
             let dir = entry.path();
@@ -149,9 +161,15 @@ impl Parent {
 }
 
 impl Run {
-    /// The descriptor a child writes `0` into to join the cgroup.
-    pub fn procs(&self) -> std::os::fd::BorrowedFd<'_> {
-        self.procs.as_fd()
+    /// The descriptor a child writes `0` into to join the cgroup; `None` once [`Run::joined`].
+    pub fn procs(&self) -> Option<BorrowedFd<'_>> {
+        self.procs.as_ref().map(AsFd::as_fd)
+    }
+
+    /// The child is spawned (it joined before exec, or failed to start): the descriptor is
+    /// not needed any more, and a run should hold no more descriptors than its pipes.
+    pub fn joined(&mut self) {
+        self.procs = None;
     }
 
     /// The processes in the cgroup now.
@@ -198,14 +216,43 @@ impl Run {
         }
     }
 
-    /// Removes the emptied cgroup.
-    pub fn remove(self) -> io::Result<()> {
-        std::fs::remove_dir(&self.dir)
-    }
-
     pub fn dir(&self) -> &Path {
         &self.dir
     }
+}
+
+impl Drop for Run {
+    /// However the run ends (its spawn failed, it could not be watched, it finished), its
+    /// cgroup goes with it: whatever is left in it is killed and the directory removed, best
+    /// effort. One still busy is removed at the next start ([`Parent::kill_all_runs`]).
+    fn drop(&mut self) {
+        if populated(&self.dir) {
+            let _ = self.kill();
+        }
+        if let Err(error) = std::fs::remove_dir(&self.dir) {
+            tracing::warn!(
+                "cannot remove the cgroup {} of a finished run: {error}; it is removed at the next start",
+                self.dir.display()
+            );
+        }
+    }
+}
+
+/// The prefix of the runs' cgroups of the daemon whose data dir is `data_dir`. Run ids start
+/// at 1 in every database: daemons sharing a parent must never take each other's runs for
+/// their own leftovers.
+fn run_prefix(data_dir: &Path) -> String {
+    let path = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
+    // FNV-1a: stable across builds and Rust versions (std's hasher is not), so a restarted
+    // daemon finds its own leftovers.
+    let hash = path
+        .as_os_str()
+        .as_bytes()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+        });
+    format!("{RUN_PREFIX}{hash:016x}-")
 }
 
 /// Creates `dir`; true when it was there already.
@@ -298,6 +345,16 @@ mod tests {
         check("0::/a/b\n", "1 2 0:1 / /proc rw - proc proc rw\n", None);
         let namespaced = "7 1 0:9 /lxc/c1 /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n";
         check("0::/lxc/c1/svc\n", namespaced, Some("/sys/fs/cgroup/svc"));
+    }
+
+    #[test]
+    fn each_data_dir_names_its_runs_cgroups_apart_and_always_the_same() {
+        let one = run_prefix(Path::new("/nonexistent/speedrack/one"));
+        let two = run_prefix(Path::new("/nonexistent/speedrack/two"));
+        assert_ne!(one, two);
+        assert_eq!(one, run_prefix(Path::new("/nonexistent/speedrack/one")));
+        assert_eq!(run_prefix(Path::new("")), "run-cbf29ce484222325-");
+        assert!(!two.starts_with(&one) && !one.starts_with(&two));
     }
 
     #[test]

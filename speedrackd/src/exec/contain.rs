@@ -16,6 +16,7 @@
 //! the process, and the daemon moves itself out of its delegated cgroup.
 
 use std::os::fd::BorrowedFd;
+use std::path::Path;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -33,8 +34,9 @@ const MARKER: [&str; 3] = ["SPEEDRACK_RUN_ID", "SPEEDRACK_TASK", "SPEEDRACK_DATA
 static MODE: OnceLock<Option<Parent>> = OnceLock::new();
 
 /// Sets containment up for the life of the daemon; says in the log what it chose and why.
-/// Needs the tokio runtime. Only the daemon calls it, once.
-pub fn init(choice: &RunCgroup) {
+/// Needs the tokio runtime. Only the daemon calls it, once; `data_dir` is its own, which names
+/// its runs' cgroups apart from those of another daemon sharing the parent.
+pub fn init(choice: &RunCgroup, data_dir: &Path) {
     if let Err(error) = orphans::adopt_orphans() {
         tracing::error!(
             "cannot become the child subreaper of runs: {error}; a process that leaves its run's process group outlives the run"
@@ -42,11 +44,11 @@ pub fn init(choice: &RunCgroup) {
     }
     let parent = match choice {
         RunCgroup::Off => None,
-        RunCgroup::Auto => Parent::delegated().unwrap_or_else(|error| {
+        RunCgroup::Auto => Parent::delegated(data_dir).unwrap_or_else(|error| {
             tracing::warn!("cannot read the daemon's own cgroup: {error}");
             None
         }),
-        RunCgroup::At(dir) => Parent::at(dir)
+        RunCgroup::At(dir) => Parent::at(dir, data_dir)
             .map_err(|error| {
                 tracing::error!(
                     "run_cgroup {} cannot hold runs: {error}; runs are contained by their environment marker instead",
@@ -115,7 +117,14 @@ impl Scope {
 
     /// What the child writes `0` into before exec to join the run's cgroup.
     pub fn cgroup_procs(&self) -> Option<BorrowedFd<'_>> {
-        self.cgroup.as_ref().map(cgroup::Run::procs)
+        self.cgroup.as_ref().and_then(cgroup::Run::procs)
+    }
+
+    /// The child is spawned, or failed to: `cgroup_procs` is not needed any more.
+    pub fn spawned(&mut self) {
+        if let Some(cgroup) = &mut self.cgroup {
+            cgroup.joined();
+        }
     }
 
     /// Once the command has exited: kills every process of the run outside its process group,
@@ -160,10 +169,8 @@ impl Scope {
             ));
             return without_memory;
         }
+        // Dropping the cgroup removes it.
         let figures = cgroup.figures();
-        if let Err(error) = cgroup.remove() {
-            tracing::warn!("cannot remove a finished run's cgroup: {error}");
-        }
         Usage {
             max_rss_bytes: figures.memory_peak.unwrap_or(0),
             cpu_user: figures.cpu_user,

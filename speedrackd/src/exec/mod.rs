@@ -114,11 +114,14 @@ pub fn spawn(launch: &Launch) -> Result<Process, String> {
                 )
             })?;
     }
-    let scope = contain::Scope::new(&launch.invocation.env);
-    let (_, spawned) = orphans::spawn_owned(|| {
+    // On any error below the scope is dropped, which removes the run's cgroup.
+    let mut scope = contain::Scope::new(&launch.invocation.env);
+    let spawned = orphans::spawn_owned(|| {
         command::spawn(&launch.invocation, scope.cgroup_procs())
             .map(|spawned| (spawned.pid, spawned))
-    })?;
+    });
+    scope.spawned();
+    let (_, spawned) = spawned?;
     let start_ticks = start_ticks(spawned.pid);
     Ok(Process {
         spawned,
@@ -145,7 +148,9 @@ pub fn watch(process: Process) -> Result<Started, String> {
     } = process;
     let pid = spawned.pid;
     let lost = |error: std::io::Error| {
-        // Nobody will reap it now: the reaper may.
+        // Nobody will supervise it: it must not run on unseen. Its cgroup, if any, is killed
+        // and removed as the scope is dropped; the reaper reaps it.
+        let _ = signal_group(pid, Signal::SIGKILL);
         orphans::disown(pid);
         format!("started pid {pid} but cannot watch it: {error}")
     };

@@ -33,13 +33,43 @@ fn owned() -> MutexGuard<'static, BTreeSet<i32>> {
 /// every SIGCHLD. Needs the tokio runtime.
 pub fn adopt_orphans() -> io::Result<()> {
     rustix::process::set_child_subreaper(Some(rustix::process::getpid()))?;
+    warn_if_children_unlisted();
     let mut exits = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::child())?;
+    // Reaping waits for the gate, which spawning threads hold through fork and exec: it runs
+    // on a thread of its own, never on a runtime worker. One pending wake-up is enough: a reap
+    // not yet begun sees every child that exited before it.
+    let (wake, woken) = std::sync::mpsc::sync_channel::<()>(1);
+    std::thread::Builder::new()
+        .name("orphan-reaper".to_owned())
+        .spawn(move || {
+            while woken.recv().is_ok() {
+                reap_adopted();
+            }
+        })?;
     tokio::spawn(async move {
         while exits.recv().await.is_some() {
-            reap_adopted();
+            if let Err(std::sync::mpsc::TrySendError::Disconnected(())) = wake.try_send(()) {
+                tracing::error!(
+                    "the orphan reaper thread is gone; adopted processes are no longer reaped"
+                );
+                return;
+            }
         }
     });
     Ok(())
+}
+
+/// Says once, at start, when the kernel does not list a process's children
+/// (`CONFIG_PROC_CHILDREN`): adopted processes are then neither reaped nor killed by the
+/// environment marker, and only a cgroup per run contains a run.
+fn warn_if_children_unlisted() {
+    let tid = rustix::thread::gettid().as_raw_nonzero().get();
+    let list = format!("/proc/{}/task/{tid}/children", me());
+    if let Err(error) = std::fs::metadata(&list) {
+        tracing::warn!(
+            "cannot read {list}: {error}; this kernel does not list children (CONFIG_PROC_CHILDREN), so processes that leave a run's process group are neither reaped nor killed unless runs get a cgroup (run_cgroup)"
+        );
+    }
 }
 
 /// Runs `spawn` (which starts one child and returns its pid with its handles) and registers

@@ -11,17 +11,23 @@ use std::time::Duration;
 use nix::sys::signal::Signal;
 use speedrack_tests::{Daemon, DaemonBuilder, WAIT, procs};
 
-/// Four ways out of the run's process group or parent chain, then a wait for the ender.
-/// `env -i` drops the marker: only a cgroup holds that one.
-fn escaping(ready: &Path, extra: &str) -> String {
+/// Five ways out of the run's process group or parent chain (one keeps the output pipes open,
+/// so the run's end waits for them and kills what is left), then a wait for the ender. `env -i`
+/// drops the marker: only a cgroup holds that one. A process the daemon adopts that exits at
+/// once writes its pid into `adopted`.
+fn escaping(ready: &Path, adopted: &Path, extra: &str) -> String {
     format!(
         "setsid sleep 1000 >/dev/null 2>&1 &
       sh -c 'setsid sleep 1000 >/dev/null 2>&1 &'
       (trap '' TERM; sleep 1000 >/dev/null 2>&1 &)
+      setsid sleep 1000 &
+      (sh -c 'echo $$ > {adopted}' &)
       {extra}
-      touch {}
+      while [ ! -s {adopted} ]; do sleep 0.01; done
+      touch {ready}
       sleep 300",
-        ready.display()
+        adopted = adopted.display(),
+        ready = ready.display()
     )
 }
 
@@ -57,6 +63,7 @@ async fn end_escapers(
 ) -> (Daemon, Option<speedrack_proto::v1::Run>) {
     let ready_dir = tempfile::tempdir().expect("temp dir");
     let ready = ready_dir.path().join("ready");
+    let adopted = ready_dir.path().join("adopted");
     let timeout = match end {
         End::Timeout => "timeout: 1s",
         End::Kill | End::Shutdown => "timeout: 1h",
@@ -69,7 +76,7 @@ async fn end_escapers(
     command: |
       {}
 ",
-        escaping(&ready, extra)
+        escaping(&ready, &adopted, extra)
     ))
     .settings(&format!("kill_grace: 1s\nshutdown_grace: 1s\n{settings}"))
     .start();
@@ -89,17 +96,45 @@ async fn end_escapers(
         procs::with_environment(&marker)
     };
     procs::wait_until_some(|| if ready.exists() { vec![1] } else { vec![] }, WAIT);
-    // The shell, `sleep 300` and three marked escapees.
+    // The shell, `sleep 300` and four marked escapees.
     let before = procs::wait_until_some(
         || {
             Some(marked())
-                .filter(|found| found.len() >= 5)
+                .filter(|found| found.len() >= 6)
                 .unwrap_or_default()
         },
         WAIT,
     );
-    assert!(before.len() >= 5, "the escapees run: {before:?}");
+    assert!(before.len() >= 6, "the escapees run: {before:?}");
     let daemon_pid = daemon.pid();
+    let adopted: i32 = std::fs::read_to_string(&adopted)
+        .expect("the adopted process wrote its pid")
+        .trim()
+        .parse()
+        .expect("a pid");
+    assert_eq!(
+        procs::wait_until_none(
+            || {
+                Some(adopted)
+                    .filter(|pid| Path::new(&format!("/proc/{pid}")).exists())
+                    .into_iter()
+                    .collect()
+            },
+            WAIT
+        ),
+        Vec::<i32>::new(),
+        "the daemon reaped the adopted process once it exited"
+    );
+    let cgroup_procs: Vec<PathBuf> = procs::open_files(daemon_pid)
+        .into_iter()
+        .filter(|path| path.ends_with("cgroup.procs"))
+        .collect();
+    assert_eq!(
+        cgroup_procs,
+        Vec::<PathBuf>::new(),
+        "a running run holds no cgroup.procs open in the daemon"
+    );
+    let shutdown = matches!(end, End::Shutdown);
     let finished = match end {
         End::Timeout => Some(events.run_finished(task, WAIT).await.expect("times out")),
         End::Kill => {
@@ -116,18 +151,22 @@ async fn end_escapers(
         Vec::<i32>::new(),
         "nothing of the run is left"
     );
-    assert_eq!(
-        procs::wait_until_none(|| procs::zombies_of(daemon_pid), WAIT),
-        Vec::<i32>::new(),
-        "the daemon reaped every process it adopted"
-    );
+    if !shutdown {
+        // After a shutdown the daemon is gone and its zombies with it: the reaping of the
+        // adopted process above is what counts there.
+        assert_eq!(
+            procs::wait_until_none(|| procs::zombies_of(daemon_pid), WAIT),
+            Vec::<i32>::new(),
+            "the daemon reaped every process it adopted"
+        );
+    }
     (daemon, finished)
 }
 
 fn assert_escapees_named(run: &speedrack_proto::v1::Run) {
     assert!(
         run.op_error.contains(
-            "killed 2 process(es) of the run still running outside its process group after the command exited"
+            "killed 3 process(es) of the run still running outside its process group after the command exited"
         ),
         "{}",
         run.op_error
@@ -261,7 +300,7 @@ async fn a_cgroup_per_run_holds_even_what_drops_the_marker() {
     let run = run.expect("finished");
     assert!(
         run.op_error
-            .contains("killed 3 process(es) of the run still running outside its process group"),
+            .contains("killed 4 process(es) of the run still running outside its process group"),
         "{}",
         run.op_error
     );
@@ -340,4 +379,74 @@ async fn a_cgroup_per_run_measures_the_whole_run() {
             "not measured without the memory controller"
         );
     }
+}
+
+#[tokio::test]
+async fn a_run_that_cannot_start_leaves_no_cgroup() {
+    let Some(cgroup) = TestCgroup::make("unstarted") else {
+        return;
+    };
+    let daemon = DaemonBuilder::new(
+        "tasks:\n  - {name: lost, command: 'true', interval: 400w, working_dir: /nonexistent/dir}\n",
+    )
+    .settings(&format!("run_cgroup: {}\n", cgroup.0.display()))
+    .start();
+    let mut events = daemon.watch().await;
+    let run = daemon.run_now_and_wait(&mut events, "lost").await;
+    assert!(
+        run.op_error.contains("/nonexistent/dir"),
+        "{}",
+        run.op_error
+    );
+    assert_eq!(
+        cgroup.runs(),
+        Vec::<PathBuf>::new(),
+        "the cgroup made for the run is removed when its spawn fails"
+    );
+}
+
+#[tokio::test]
+async fn daemons_sharing_a_run_cgroup_leave_each_others_runs_alone() {
+    let Some(cgroup) = TestCgroup::make("shared") else {
+        return;
+    };
+    let settings = format!("run_cgroup: {}\n", cgroup.0.display());
+    let first =
+        DaemonBuilder::new("tasks:\n  - {name: long, command: 'sleep 300', interval: 400w}\n")
+            .settings(&settings)
+            .start();
+    let mut first_events = first.watch().await;
+    first.ctl().ok(&["run-now", "long"]);
+    let long = first_events
+        .run_started("long", WAIT)
+        .await
+        .expect("starts");
+    let _survivors = Survivors(vec![
+        ("SPEEDRACK_RUN_ID".to_owned(), long.id.to_string()),
+        ("SPEEDRACK_TASK".to_owned(), "long".to_owned()),
+    ]);
+    // The second daemon starts (killing its own leftovers), runs a run of the same id, and
+    // stops (killing what is left of its runs), all while the first one's run goes on.
+    let mut second =
+        DaemonBuilder::new("tasks:\n  - {name: short, command: 'true', interval: 400w}\n")
+            .settings(&settings)
+            .start();
+    let mut second_events = second.watch().await;
+    let short = second.run_now_and_wait(&mut second_events, "short").await;
+    assert_eq!(
+        short.id, long.id,
+        "both databases number their runs from the same start"
+    );
+    assert!(second.stop_with(Signal::SIGTERM).success());
+    let kill = first.ctl().run(&["kill", "long"]);
+    assert!(
+        kill.status.success(),
+        "the first daemon's run still runs once the second one stopped: {}",
+        String::from_utf8_lossy(&kill.stderr)
+    );
+    let run = first_events.run_finished("long", WAIT).await.expect("ends");
+    assert!(
+        !run.killed_by.is_empty(),
+        "the run lived until its own daemon killed it, not ended by the other daemon: {run:?}"
+    );
 }
