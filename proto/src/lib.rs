@@ -1,14 +1,16 @@
 //! The speedrack.v1 contract, shared by speedrackd and every client.
 //!
 //! Owns the generated protobuf/gRPC code, the protocol version, the helper that connects a
-//! client to the daemon's Unix socket, and whether a client may trust the default one. It holds no behaviour of the daemon: clients depend on
+//! client to the daemon's Unix socket, reading a whole task list, and whether a client may trust the default one. It holds no behaviour of the daemon: clients depend on
 //! this crate, never on `speedrackd`.
 
 mod connect;
+mod list_tasks;
 mod socket_path;
 mod socket_trust;
 
 pub use connect::{ConnectError, connect};
+pub use list_tasks::{ListTasksError, MAX_PAGES, MAX_RESTARTS, list_all_tasks};
 pub use socket_path::{SOCKET_ENV, SOCKET_FILE_NAME, default_socket_path, fallback_socket_dir};
 pub use socket_trust::{UntrustedSocket, choose_socket};
 

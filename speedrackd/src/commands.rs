@@ -115,7 +115,10 @@ fn reload_on_hangup() -> anyhow::Result<tokio::sync::mpsc::UnboundedReceiver<()>
 
 /// Starts the in-process gateway. It raises the open-file limit first, so that the gateway's
 /// share of descriptors (and the reserve it leaves to runs) is counted from the highest limit
-/// the service may have, and checks that limit leaves the gateway any room.
+/// the service may have; the gateway derives its connection cap from it.
+///
+/// A CSRF key file that cannot be read or made never stops the scheduler: the UI then signs
+/// with a key held in memory. A key file others may know refuses the web UI only.
 fn host_web(
     web: std::net::TcpListener,
     config: &speedrackd::DaemonConfig,
@@ -124,9 +127,21 @@ fn host_web(
     let settings = &config.settings.web;
     let auth = settings.auth().map_err(anyhow::Error::msg)?;
     let limits = settings.limits();
-    let nofile = speedrack_web::limits::raise_nofile_limit();
-    speedrack_web::limits::connection_cap(nofile, limits.max_connections)?;
-    let csrf_key = web_host::csrf_key(&config.data_dir)?;
+    speedrack_web::limits::raise_nofile_limit();
+    let csrf_key = match web_host::csrf_key(&config.data_dir) {
+        Ok(key) => key,
+        Err(error) if speedrack_web::secret::CsrfKey::is_insecure(&error) => {
+            tracing::error!("{error}; the web UI stays off until it is fixed, the scheduler runs");
+            return Ok(tokio::spawn(async {}));
+        }
+        Err(error) => {
+            tracing::error!(
+                "{error}; until it is fixed, the web UI signs its forms with a key held in memory, so \
+                 forms from pages opened earlier fail once"
+            );
+            speedrack_web::secret::CsrfKey::random()
+        }
+    };
     let web = tokio::net::TcpListener::from_std(web).context("cannot use the web UI's port")?;
     let address = web
         .local_addr()

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use axum::http::StatusCode;
+use speedrack_proto::ListTasksError;
 use speedrack_proto::v1 as pb;
 use speedrack_proto::v1::speedrack_client::SpeedrackClient;
 use tonic::transport::Channel;
@@ -20,11 +21,8 @@ type Client = SpeedrackClient<Channel>;
 
 /// How long one unary call may take before the page says the daemon did not answer.
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
-/// Pages of one list the gateway reads at most (a page is about `LIST_PAGE_BYTES`), so that a
-/// page token that never ends cannot hold a request forever.
-const MAX_PAGES: usize = 1000;
-/// Times a task list is started over because the daemon reloaded between two of its pages.
-const MAX_RESTARTS: usize = 3;
+/// How long reading a whole task list (all its pages, restarts included) may take.
+const LIST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Why a call gave no answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -127,6 +125,27 @@ impl Api {
         Ok(client)
     }
 
+    /// The error a failed call shows; an unavailable daemon drops the connection, so the next
+    /// call reconnects.
+    async fn failed(&self, status: &Status) -> ApiError {
+        if status.code() == Code::Unavailable {
+            *self.client.lock().await = None;
+            return self.unreachable(status.message());
+        }
+        ApiError::status(status)
+    }
+
+    fn no_answer(&self, waited: Duration) -> ApiError {
+        ApiError::Status {
+            code: Code::DeadlineExceeded,
+            message: format!(
+                "speedrackd at {} did not answer within {} s",
+                self.socket.display(),
+                waited.as_secs()
+            ),
+        }
+    }
+
     /// Makes one call. An unavailable daemon drops the connection, so the next call reconnects.
     pub async fn call<T, F, Fut>(&self, call: F) -> Result<T, ApiError>
     where
@@ -136,61 +155,29 @@ impl Api {
         let client = self.client().await?;
         match tokio::time::timeout(CALL_TIMEOUT, call(client)).await {
             Ok(Ok(response)) => Ok(response.into_inner()),
-            Ok(Err(status)) if status.code() == Code::Unavailable => {
-                *self.client.lock().await = None;
-                Err(self.unreachable(status.message()))
-            }
-            Ok(Err(status)) => Err(ApiError::status(&status)),
-            Err(_) => Err(ApiError::Status {
-                code: Code::DeadlineExceeded,
-                message: format!(
-                    "speedrackd at {} did not answer within {} s",
-                    self.socket.display(),
-                    CALL_TIMEOUT.as_secs()
-                ),
-            }),
+            Ok(Err(status)) => Err(self.failed(&status).await),
+            Err(_) => Err(self.no_answer(CALL_TIMEOUT)),
         }
     }
 
     /// Every task, all pages read; started over when the daemon reloads midway.
     pub async fn list_tasks(&self, recent_runs: u32) -> Result<Vec<pb::Task>, ApiError> {
-        let mut restarts = 0;
-        loop {
-            match self.list_task_pages(recent_runs).await {
-                Err(ApiError::Status {
-                    code: Code::Aborted,
-                    ..
-                }) if restarts < MAX_RESTARTS => restarts += 1,
-                outcome => return outcome,
-            }
+        let template = pb::ListTasksRequest {
+            recent_runs,
+            page_token: String::new(),
+            with_command: false,
+        };
+        let mut client = self.client().await?;
+        let listed = speedrack_proto::list_all_tasks(&mut client, template);
+        match tokio::time::timeout(LIST_TIMEOUT, listed).await {
+            Ok(Ok(tasks)) => Ok(tasks),
+            Ok(Err(ListTasksError::Status(status))) => Err(self.failed(&status).await),
+            Ok(Err(endless @ ListTasksError::Endless)) => Err(ApiError::Status {
+                code: Code::Internal,
+                message: endless.to_string(),
+            }),
+            Err(_) => Err(self.no_answer(LIST_TIMEOUT)),
         }
-    }
-
-    async fn list_task_pages(&self, recent_runs: u32) -> Result<Vec<pb::Task>, ApiError> {
-        let mut tasks = Vec::new();
-        let mut page_token = String::new();
-        for _ in 0..MAX_PAGES {
-            let request = pb::ListTasksRequest {
-                recent_runs,
-                page_token,
-                with_command: false,
-            };
-            let response = self
-                .call(|mut c| async move { c.list_tasks(request).await })
-                .await?;
-            tasks.extend(response.tasks);
-            if response.next_page_token.is_empty() {
-                return Ok(tasks);
-            }
-            page_token = response.next_page_token;
-        }
-        Err(ApiError::Status {
-            code: Code::Internal,
-            message: format!(
-                "speedrackd's task list did not end after {MAX_PAGES} pages; this is a bug in \
-                 speedrackd, please report it"
-            ),
-        })
     }
 
     pub async fn get_task(&self, name: &str) -> Result<pb::Task, ApiError> {

@@ -58,27 +58,33 @@ impl CsrfKey {
     }
 
     /// The key in `path`, made first (mode 0600) if there is none.
+    ///
+    /// A new key is written to a temporary file beside `path`, synced, then linked into place,
+    /// so a crash or a full disk never leaves a partial key file behind.
     pub fn load_or_create(path: &Path) -> Result<CsrfKey, SecretError> {
-        let io = |source| SecretError::Io {
-            path: path.to_owned(),
-            source,
-        };
-        let bytes = rand::rng().random::<[u8; KEY_BYTES]>();
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
-        {
-            Ok(mut file) => {
-                file.write_all(format!("{}\n", hex(&bytes)).as_bytes())
-                    .and_then(|()| file.sync_all())
-                    .map_err(io)?;
-                Ok(CsrfKey::from_bytes(&bytes))
-            }
-            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => CsrfKey::load(path),
-            Err(error) => Err(io(error)),
+        match CsrfKey::load(path) {
+            Err(SecretError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound => {}
+            loaded => return loaded,
         }
+        let bytes = rand::rng().random::<[u8; KEY_BYTES]>();
+        let text = format!("{}\n", hex(&bytes));
+        install(path, |file| file.write_all(text.as_bytes())).map_err(|source| {
+            SecretError::Io {
+                path: path.to_owned(),
+                source,
+            }
+        })?;
+        Ok(CsrfKey::from_bytes(&bytes))
+    }
+
+    /// Whether the refusal is about a key file others may know, rather than one that is
+    /// missing, unreadable or broken.
+    pub fn is_insecure(error: &SecretError) -> bool {
+        matches!(
+            error,
+            SecretError::Exposed { .. } | SecretError::Foreign { .. }
+        )
     }
 
     fn load(path: &Path) -> Result<CsrfKey, SecretError> {
@@ -128,6 +134,41 @@ impl CsrfKey {
     pub fn verify(&self, message: &[u8], tag: &[u8]) -> bool {
         hmac::verify(&self.0, message, tag).is_ok()
     }
+}
+
+/// A fresh temporary name beside `path`, in the same directory so that linking it is atomic.
+fn temp_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".tmp{:016x}", rand::rng().random::<u64>()));
+    path.with_file_name(name)
+}
+
+/// Makes `path` a private file (mode 0600) filled by `write`, all or nothing: `write` fills a
+/// new temporary file beside it (never through a symlink), which is synced then renamed into
+/// place; on any failure the temporary file is removed and `path` is left as it was.
+fn install(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let temp = temp_path(path);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(&temp)?;
+    let installed = write(&mut file)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| std::fs::rename(&temp, path));
+    if installed.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    installed?;
+    // The rename itself survives a crash only once the directory is synced.
+    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
 }
 
 /// Lowercase hex.
@@ -186,6 +227,36 @@ mod tests {
             CsrfKey::load_or_create(&path),
             Err(SecretError::Malformed { .. })
         ));
+    }
+
+    #[test]
+    fn a_failed_write_leaves_no_key_file_behind() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("web_csrf_key");
+        let failed = install(&path, |file| {
+            file.write_all(b"0123")?;
+            Err(std::io::ErrorKind::StorageFull.into())
+        });
+        assert_eq!(
+            failed.expect_err("disk full").kind(),
+            std::io::ErrorKind::StorageFull
+        );
+        let left: Vec<_> = std::fs::read_dir(dir.path()).expect("list").collect();
+        assert!(left.is_empty(), "no partial key, no temp file: {left:?}");
+        CsrfKey::load_or_create(&path).expect("the next start makes a key");
+    }
+
+    #[test]
+    fn only_a_key_others_may_know_is_insecure() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("web_csrf_key");
+        std::fs::write(&path, "short\n").expect("write");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        let malformed = CsrfKey::load_or_create(&path).expect_err("malformed");
+        assert!(!CsrfKey::is_insecure(&malformed));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+        let exposed = CsrfKey::load_or_create(&path).expect_err("exposed");
+        assert!(CsrfKey::is_insecure(&exposed));
     }
 
     #[test]

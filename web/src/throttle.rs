@@ -3,8 +3,10 @@
 //!
 //! Each key (an address, or a user name) counts failures in a fixed window; a key with its
 //! limit of failures in the current window is locked until that window ends. The table holds
-//! at most [`CAPACITY`] keys: when full, expired windows go first, then the oldest. It neither
-//! checks passwords nor answers requests (`signin.rs` does).
+//! at most [`CAPACITY`] keys: when full, expired windows go first, then the oldest unlocked
+//! one. A locked key is never evicted, else a spray of throwaway keys would clear a lockout;
+//! when every key is locked, a key not in the table counts as locked until the first lock ends.
+//! It neither checks passwords nor answers requests (`signin.rs` does).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -69,6 +71,12 @@ impl Window {
     fn live(&self, now: Instant) -> bool {
         now.saturating_duration_since(self.start) < WINDOW
     }
+
+    /// How long this window stays locked for a key with `limit`, if it is locked now.
+    fn lock_left(&self, limit: u32, now: Instant) -> Option<Duration> {
+        (self.live(now) && self.failures >= limit)
+            .then(|| WINDOW.saturating_sub(now.saturating_duration_since(self.start)))
+    }
 }
 
 /// The failure table.
@@ -86,22 +94,33 @@ pub struct Lockout {
 
 impl Throttle {
     /// How long until the first of `keys` that is locked may try again, if any is.
+    /// A key the table has no room for counts as locked: its failures could not be counted.
     pub fn locked(&self, keys: &[Key], now: Instant) -> Option<Duration> {
         keys.iter()
-            .filter_map(|key| {
-                let window = self.windows.get(key)?;
-                (window.live(now) && window.failures >= key.limit())
-                    .then(|| WINDOW.saturating_sub(now.saturating_duration_since(window.start)))
+            .filter_map(|key| match self.windows.get(key) {
+                Some(window) => window.lock_left(key.limit(), now),
+                None => self.full_of_locks(now),
             })
             .max()
+    }
+
+    /// When the table is full and every key in it is locked: how long until the first lock ends.
+    fn full_of_locks(&self, now: Instant) -> Option<Duration> {
+        if self.windows.len() < CAPACITY {
+            return None;
+        }
+        self.windows
+            .iter()
+            .map(|(key, window)| window.lock_left(key.limit(), now))
+            .try_fold(WINDOW, |first, left| Some(first.min(left?)))
     }
 
     /// Counts a failure against each of `keys`; returns the keys this failure locked.
     pub fn failed(&mut self, keys: &[Key], now: Instant) -> Vec<Lockout> {
         let mut locked = Vec::new();
         for key in keys {
-            if !self.windows.contains_key(key) {
-                self.make_room(now);
+            if !self.windows.contains_key(key) && !self.make_room(now) {
+                continue;
             }
             let window = self.windows.entry(key.clone()).or_insert(Window {
                 start: now,
@@ -130,21 +149,27 @@ impl Throttle {
         self.windows.len()
     }
 
-    fn make_room(&mut self, now: Instant) {
+    /// Whether there is room for one more key, evicting the oldest unlocked one if needed.
+    fn make_room(&mut self, now: Instant) -> bool {
         if self.windows.len() < CAPACITY {
-            return;
+            return true;
         }
         self.windows.retain(|_, window| window.live(now));
         if self.windows.len() < CAPACITY {
-            return;
+            return true;
         }
         let oldest = self
             .windows
             .iter()
+            .filter(|(key, window)| window.lock_left(key.limit(), now).is_none())
             .min_by_key(|(_, window)| window.start)
             .map(|(key, _)| key.clone());
-        if let Some(oldest) = oldest {
-            self.windows.remove(&oldest);
+        match oldest {
+            Some(oldest) => {
+                self.windows.remove(&oldest);
+                true
+            }
+            None => false,
         }
     }
 }
@@ -223,6 +248,50 @@ mod tests {
         tokio::time::advance(WINDOW).await;
         throttle.failed(&[Key::user("late")], Instant::now());
         assert_eq!(throttle.len(), 1, "expired windows go first");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_spray_of_new_keys_never_evicts_a_lockout() {
+        let mut throttle = Throttle::default();
+        let start = Instant::now();
+        let admin = [Key::user("admin")];
+        for _ in 0..USER_FAILURES {
+            throttle.failed(&admin, start);
+        }
+        tokio::time::advance(Duration::from_secs(1)).await;
+        for n in 0..(CAPACITY * 2) {
+            let now = Instant::now();
+            throttle.failed(&[Key::user(&format!("spray{n}"))], now);
+            assert!(throttle.len() <= CAPACITY);
+        }
+        assert_eq!(
+            throttle.locked(&admin, Instant::now()),
+            Some(WINDOW - Duration::from_secs(1)),
+            "the oldest key was locked, and stays so"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_table_full_of_lockouts_refuses_new_keys() {
+        let mut throttle = Throttle::default();
+        let now = Instant::now();
+        for n in 0..CAPACITY {
+            let key = [Key::user(&format!("locked{n}"))];
+            for _ in 0..USER_FAILURES {
+                throttle.failed(&key, now);
+            }
+        }
+        assert_eq!(throttle.len(), CAPACITY);
+        let newcomer = [Key::user("newcomer")];
+        assert_eq!(throttle.locked(&newcomer, now), Some(WINDOW));
+        throttle.failed(&newcomer, now);
+        assert_eq!(
+            throttle.locked(&[Key::user("locked0")], now),
+            Some(WINDOW),
+            "no lockout made room for the newcomer"
+        );
+        tokio::time::advance(WINDOW).await;
+        assert_eq!(throttle.locked(&newcomer, Instant::now()), None);
     }
 
     #[test]

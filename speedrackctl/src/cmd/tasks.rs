@@ -5,30 +5,20 @@
 
 use chrono::{DateTime, Utc};
 use speedrack_proto::v1::{ListTasksRequest, ListTasksResponse, Run, Task};
-use tonic::Code;
 
 use super::{Context, Format, print_json, print_text};
 use crate::render::{conf_errors, json, names, table::Table, time};
-
-/// Pages read at most (each about `LIST_PAGE_BYTES`): a daemon whose list never ends is a bug
-/// to report, not a reason to loop forever.
-const MAX_PAGES: usize = 1000;
-/// Times the list is started over because the daemon reloaded between two pages.
-const MAX_RESTARTS: usize = 3;
 
 /// Lists the tasks and prints them.
 pub async fn run(ctx: &mut Context) -> anyhow::Result<()> {
     // Only the JSON document shows commands; the table has no room for them.
     let with_command = ctx.format == Format::Json;
-    let mut restarts = 0;
-    let tasks = loop {
-        match all_pages(ctx, with_command).await {
-            Err(status) if status.code() == Code::Aborted && restarts < MAX_RESTARTS => {
-                restarts += 1;
-            }
-            outcome => break outcome?,
-        }
+    let template = ListTasksRequest {
+        recent_runs: 0,
+        page_token: String::new(),
+        with_command,
     };
+    let tasks = speedrack_proto::list_all_tasks(&mut ctx.client, template).await?;
     let response = ListTasksResponse {
         tasks,
         next_page_token: String::new(),
@@ -37,31 +27,6 @@ pub async fn run(ctx: &mut Context) -> anyhow::Result<()> {
         Format::Json => print_json(&json::tasks(&response)),
         Format::Text => print_text(&render(&response.tasks, ctx.now)),
     }
-}
-
-async fn all_pages(ctx: &mut Context, with_command: bool) -> Result<Vec<Task>, tonic::Status> {
-    let mut tasks = Vec::new();
-    let mut page_token = String::new();
-    for _ in 0..MAX_PAGES {
-        let page = ctx
-            .client
-            .list_tasks(ListTasksRequest {
-                recent_runs: 0,
-                page_token,
-                with_command,
-            })
-            .await?
-            .into_inner();
-        tasks.extend(page.tasks);
-        if page.next_page_token.is_empty() {
-            return Ok(tasks);
-        }
-        page_token = page.next_page_token;
-    }
-    Err(tonic::Status::internal(format!(
-        "speedrackd's task list did not end after {MAX_PAGES} pages; this is a bug in \
-         speedrackd, please report it"
-    )))
 }
 
 /// The task table, followed by a conf errors section when any task has one.

@@ -322,3 +322,43 @@ async fn forged_forms_change_nothing_and_real_ones_work() {
     );
     assert_eq!(mode & 0o777, 0o600, "{}", key.display());
 }
+
+/// The daemon started with `key` as its CSRF key file (mode `mode`): the scheduler runs.
+fn start_with_key_file(key: &str, mode: u32) -> Daemon {
+    let builder = DaemonBuilder::new("tasks:\n  - {name: tick, command: 'true', interval: 1h}\n");
+    std::fs::create_dir_all(builder.data_dir()).expect("data dir");
+    let path = builder.data_dir().join("web_csrf_key");
+    std::fs::write(&path, key).expect("write key");
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(mode))
+        .expect("chmod");
+    let daemon = builder.start();
+    assert_eq!(
+        daemon.ctl().json(&["tasks"])["tasks"][0]["name"],
+        "tick",
+        "the scheduler serves its socket"
+    );
+    daemon
+}
+
+#[tokio::test]
+async fn a_broken_csrf_key_file_leaves_the_scheduler_and_the_ui_running() {
+    let daemon = start_with_key_file("", 0o600);
+    assert!(
+        daemon.log_text().contains("key held in memory"),
+        "{}",
+        daemon.log_text()
+    );
+    let page = WebClient::with(daemon.web_url(), reqwest::Client::new())
+        .get("/")
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+}
+
+#[tokio::test]
+async fn a_csrf_key_file_others_may_read_turns_off_the_ui_only() {
+    let daemon = start_with_key_file(&"ab".repeat(32), 0o644);
+    let log = daemon.log_text();
+    assert!(log.contains("chmod 600"), "{log}");
+    assert!(log.contains("the web UI stays off"), "{log}");
+    assert!(!log.contains("web UI on http://"), "{log}");
+}

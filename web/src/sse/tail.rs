@@ -162,10 +162,29 @@ fn position_id(tails: &[Tail; 2]) -> String {
     format!("{}:{}", part(&tails[0]), part(&tails[1]))
 }
 
+/// What a watched event says about one run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum News {
+    Ended,
+    Unrelated,
+    /// Events were dropped, maybe this run's end among them: ask the daemon.
+    Lost,
+}
+
+impl News {
+    fn of(event: Option<&Watched>, run: i64) -> News {
+        match event {
+            Some(Watched::RunFinished(done)) if done.id == run => News::Ended,
+            Some(Watched::EventsDropped(_)) => News::Lost,
+            _ => News::Unrelated,
+        }
+    }
+}
+
 enum Step {
     Tail(usize, Option<Result<pb::TailOutputResponse, Status>>),
-    /// Only whether the run is over matters, and whether the stream still works.
-    Watch(Option<bool>),
+    /// Only what the event says about the run matters, and whether the stream still works.
+    Watch(Option<News>),
     Stop,
 }
 
@@ -182,15 +201,21 @@ async fn next_step(
         message = next_of(&mut out.stream) => Step::Tail(0, message),
         message = next_of(&mut err.stream) => Step::Tail(1, message),
         message = next_of(watch) => Step::Watch(match message {
-            Some(Ok(message)) => Some(matches!(
-                &message.event,
-                Some(Watched::RunFinished(done)) if done.id == run
-            )),
+            Some(Ok(message)) => Some(News::of(message.event.as_ref(), run)),
             _ => None,
         }),
         () = sender.closed() => Step::Stop,
         () = state.stopping() => Step::Stop,
     }
+}
+
+/// Whether the run is no longer running (or cannot be read: nothing more would be learnt).
+async fn ended(state: &AppState, run: i64) -> bool {
+    state
+        .api()
+        .get_run(run)
+        .await
+        .map_or(true, |found| found.status() != pb::RunStatus::Running)
 }
 
 /// Relays both streams until the run is over and everything was sent.
@@ -203,11 +228,7 @@ async fn relay_tail(
 ) {
     // Watching first: if TailOutput is unavailable, the end of the run still shows.
     let mut watch = state.api().watch().await.ok();
-    let mut run_over = state
-        .api()
-        .get_run(run)
-        .await
-        .map_or(true, |found| found.status() != pb::RunStatus::Running);
+    let mut run_over = ended(&state, run).await;
     let mut tails = [
         Tail::open(&state, run, StreamKind::Stdout, from[0]).await,
         Tail::open(&state, run, StreamKind::Stderr, from[1]).await,
@@ -239,7 +260,9 @@ async fn relay_tail(
                 }
             }
             Step::Tail(index, _) => tails[index].stream = None,
-            Step::Watch(Some(over)) => run_over |= over,
+            Step::Watch(Some(News::Ended)) => run_over = true,
+            Step::Watch(Some(News::Lost)) => run_over |= ended(&state, run).await,
+            Step::Watch(Some(News::Unrelated)) => {}
             Step::Watch(None) => watch = None,
         }
     }
@@ -311,6 +334,21 @@ mod tests {
         let text = tail.take(chunk(0), 5).expect("first chunk is sent");
         assert!(text.contains("see the whole file"), "{text}");
         assert_eq!(tail.take(chunk(10), 5), None);
+    }
+
+    #[test]
+    fn dropped_events_send_the_relay_to_ask_whether_the_run_ended() {
+        let finished = |id| {
+            Watched::RunFinished(pb::Run {
+                id,
+                ..Default::default()
+            })
+        };
+        assert_eq!(News::of(Some(&finished(7)), 7), News::Ended);
+        assert_eq!(News::of(Some(&finished(8)), 7), News::Unrelated);
+        assert_eq!(News::of(None, 7), News::Unrelated);
+        let dropped = Watched::EventsDropped(pb::EventsDropped { count: 3 });
+        assert_eq!(News::of(Some(&dropped), 7), News::Lost);
     }
 
     #[test]
