@@ -12,6 +12,7 @@ pub mod procs;
 pub mod receiver;
 pub mod smtp;
 pub mod web;
+pub mod wide;
 
 pub use binaries::{binary, build_binaries};
 pub use daemon::{Ctl, Daemon, DaemonBuilder, wait_with_timeout};

@@ -12,10 +12,9 @@ use std::time::Duration;
 use chrono::TimeZone;
 use speedrack_proto::v1 as pb;
 use speedrack_proto::v1::watch_events_response::Event;
+use speedrack_tests::wide::WideTasks;
 use speedrack_tests::{Daemon, DaemonBuilder, WAIT};
-use speedrackd::config::TaskName;
-use speedrackd::history::{History, NewRun};
-use speedrackd::run::{Exit, RunEnd, RunStatus, Trigger, Usage};
+use speedrackd::history::History;
 use tonic::Code;
 
 const TASKS: usize = 2000;
@@ -26,85 +25,23 @@ const RUNS_PER_TASK: usize = 10;
 /// Parsing a few MiB of YAML in a debug build on a busy machine.
 const SLOW_START: Duration = Duration::from_secs(60);
 
-fn name(index: usize) -> String {
-    format!("big_{index:04}")
-}
+const WIDE: WideTasks = WideTasks {
+    prefix: "big",
+    tasks: TASKS,
+    script_bytes: SCRIPT_BYTES,
+};
 
-/// A `command: |` script of about `SCRIPT_BYTES`, indented for a task entry.
-fn script() -> String {
-    let mut script = String::new();
-    let mut line = 0;
-    while script.len() < SCRIPT_BYTES {
-        script.push_str(&format!(
-            "      echo \"step {line}: rotate, compress and ship the logs of the night\"\n"
-        ));
-        line += 1;
-    }
-    script
-}
-
-/// One task entry; it never fires during the test (New Year only).
-fn task_yaml(index: usize, script: &str) -> String {
-    format!(
-        "  - name: {}\n    cron: '0 0 1 1 *'\n    command: |\n{script}",
-        name(index)
-    )
-}
-
-fn tasks_yaml() -> String {
-    let script = script();
-    let mut yaml = String::from("tasks:\n");
-    for index in 0..TASKS {
-        yaml.push_str(&task_yaml(index, &script));
-    }
-    yaml
-}
-
-/// `RUNS_PER_TASK` finished runs of every task, each recording the task's whole definition as
-/// a real run does, one transaction per task.
+/// `RUNS_PER_TASK` finished runs of every task, written before the daemon starts.
 fn fill_history(builder: &DaemonBuilder) {
     let data_dir = builder.data_dir();
     std::fs::create_dir_all(&data_dir).expect("data dir");
     let history = History::open(&data_dir).expect("history opens");
-    let script = script();
-    let start = chrono::Utc
+    let now = chrono::Utc
         .timestamp_opt(1_800_000_000, 0)
         .single()
         .expect("valid instant");
-    for index in 0..TASKS {
-        let task = TaskName::parse_normalised(&name(index)).expect("valid name");
-        let definition = task_yaml(index, &script);
-        let runs: Vec<NewRun<'_>> = (0..RUNS_PER_TASK)
-            .map(|n| {
-                let at = start + chrono::Duration::minutes(n as i64);
-                NewRun {
-                    task: &task,
-                    trigger: &Trigger::Schedule,
-                    scheduled_at: at,
-                    started_at: at,
-                    definition: &definition,
-                }
-            })
-            .collect();
-        let ids = history.record_fires(&[], &[], &runs).expect("record runs");
-        for (n, id) in ids.into_iter().enumerate() {
-            let end = RunEnd {
-                finished_at: start
-                    + chrono::Duration::minutes(n as i64)
-                    + chrono::Duration::seconds(1),
-                exit: Some(Exit::Code(0)),
-                status: RunStatus::Success,
-                stdout_bytes: 0,
-                stderr_bytes: 0,
-                op_error: String::new(),
-                reason: String::new(),
-                killed_by: String::new(),
-                usage: Usage::default(),
-                output_dropped_bytes: 0,
-            };
-            history.finish_run(id, &end).expect("finish run");
-        }
-    }
+    WIDE.fill_history(&history, RUNS_PER_TASK, now)
+        .expect("fill history");
 }
 
 async fn get(url: &str) -> (u16, String) {
@@ -115,10 +52,10 @@ async fn get(url: &str) -> (u16, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thousands_of_tasks_with_long_scripts_list_everywhere() {
-    let builder = DaemonBuilder::new(&tasks_yaml());
+    let builder = DaemonBuilder::new(&WIDE.tasks_yaml());
     fill_history(&builder);
     let daemon = builder.ready_within(SLOW_START).start();
-    let last = name(TASKS - 1);
+    let last = WIDE.name(TASKS - 1);
 
     let (status, page) = get(&daemon.web_url()).await;
     assert_eq!(
@@ -162,7 +99,7 @@ async fn thousands_of_tasks_with_long_scripts_list_everywhere() {
     assert!(
         first["command"]
             .as_str()
-            .is_some_and(|command| command.lines().count() == script().lines().count()),
+            .is_some_and(|command| command.lines().count() == WIDE.script().lines().count()),
         "--json shows whole commands"
     );
 

@@ -12,10 +12,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use speedrack_proto::v1 as pb;
+use speedrack_tests::wide::WideTasks;
 use speedrackd::clock::{Clock, SystemClock};
-use speedrackd::config::TaskName;
-use speedrackd::history::{History, NewRun};
-use speedrackd::run::{Exit, RunEnd, RunStatus, Trigger, Usage};
+use speedrackd::history::History;
 
 use super::daemon::{BenchDaemon, binary};
 use super::report::{Report, percentile, sorted_ms};
@@ -27,78 +26,18 @@ const REPEATS: usize = 5;
 /// Each view of the whole list must answer within this (median).
 const TARGET_MS: f64 = 2000.0;
 
-fn name(index: usize) -> String {
-    format!("wide_{index:04}")
-}
-
-fn script() -> String {
-    let mut script = String::new();
-    let mut line = 0;
-    while script.len() < SCRIPT_BYTES {
-        script.push_str(&format!(
-            "      echo \"step {line}: rotate, compress and ship the logs of the night\"\n"
-        ));
-        line += 1;
-    }
-    script
-}
-
-fn task_yaml(index: usize, script: &str) -> String {
-    format!(
-        "  - name: {}\n    cron: '0 0 1 1 *'\n    command: |\n{script}",
-        name(index)
-    )
-}
-
-fn tasks_yaml() -> String {
-    let script = script();
-    let mut yaml = String::from("tasks:\n");
-    for index in 0..TASKS {
-        yaml.push_str(&task_yaml(index, &script));
-    }
-    yaml
-}
-
-fn finished(at: chrono::DateTime<chrono::Utc>) -> RunEnd {
-    RunEnd {
-        finished_at: at + chrono::Duration::milliseconds(40),
-        exit: Some(Exit::Code(0)),
-        status: RunStatus::Success,
-        stdout_bytes: 120,
-        stderr_bytes: 0,
-        op_error: String::new(),
-        reason: String::new(),
-        killed_by: String::new(),
-        usage: Usage::default(),
-        output_dropped_bytes: 0,
-    }
-}
+const WIDE: WideTasks = WideTasks {
+    prefix: "wide",
+    tasks: TASKS,
+    script_bytes: SCRIPT_BYTES,
+};
 
 /// `RUNS_PER_TASK` finished runs per task, a minute apart, each with the task's definition.
 fn fill(data_dir: &Path) -> Result<Duration> {
     std::fs::create_dir_all(data_dir)?;
     let history = History::open(data_dir)?;
-    let script = script();
-    let now = SystemClock.now();
     let start = Instant::now();
-    for index in 0..TASKS {
-        let task = TaskName::parse_normalised(&name(index)).context("a bench name is invalid")?;
-        let definition = task_yaml(index, &script);
-        let due = |n: usize| now - chrono::Duration::minutes((RUNS_PER_TASK - n) as i64);
-        let runs: Vec<NewRun<'_>> = (0..RUNS_PER_TASK)
-            .map(|n| NewRun {
-                task: &task,
-                trigger: &Trigger::Schedule,
-                scheduled_at: due(n),
-                started_at: due(n),
-                definition: &definition,
-            })
-            .collect();
-        let ids = history.record_fires(&[], &[], &runs)?;
-        for (n, id) in ids.into_iter().enumerate() {
-            history.finish_run(id, &finished(due(n)))?;
-        }
-    }
+    WIDE.fill_history(&history, RUNS_PER_TASK, SystemClock.now())?;
     Ok(start.elapsed())
 }
 
@@ -186,7 +125,7 @@ pub async fn run() -> Result<Report> {
     let dir = tempfile::tempdir().context("cannot create a temp dir")?;
     let fill_time = fill(&BenchDaemon::data_dir_of(dir.path()))?;
     let boot = Instant::now();
-    let daemon = BenchDaemon::start_in(dir, &tasks_yaml(), None)?;
+    let daemon = BenchDaemon::start_in(dir, &WIDE.tasks_yaml(), None)?;
     let boot_time = boot.elapsed();
     let web = daemon
         .web_url()
