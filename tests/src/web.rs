@@ -5,7 +5,7 @@
 //! the test of the binary itself. The client keeps cookies, never follows redirects (tests look
 //! at them), and hands back pages whose HTML tests query with CSS selectors.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -333,4 +333,26 @@ impl Drop for Standalone {
             let _ = child.wait();
         }
     }
+}
+
+/// The argon2 hash `speedrackd hash-password` prints for `password`, for `web.users`.
+pub fn hash_password(password: &str) -> String {
+    let mut child = Command::new(crate::binary("speedrackd"))
+        .arg("hash-password")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("speedrackd runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{password}\n").as_bytes())
+        .expect("write");
+    let output = child.wait_with_output().expect("hash-password ends");
+    assert!(output.status.success());
+    String::from_utf8(output.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned()
 }

@@ -1,33 +1,11 @@
 //! Web authentication: basic with argon2 hashes, or a trusted proxy header; the signed-in user
 //! is who the daemon records; without authentication, loopback only.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use reqwest::header::{HeaderMap, HeaderValue};
-use speedrack_tests::web::WebClient;
-use speedrack_tests::{Daemon, DaemonBuilder, WAIT, binary};
-
-fn hash_password(password: &str) -> String {
-    let mut child = Command::new(binary("speedrackd"))
-        .arg("hash-password")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("speedrackd runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(format!("{password}\n").as_bytes())
-        .expect("write");
-    let output = child.wait_with_output().expect("hash-password ends");
-    assert!(output.status.success());
-    String::from_utf8(output.stdout)
-        .expect("utf-8")
-        .trim()
-        .to_owned()
-}
+use speedrack_tests::web::{WebClient, hash_password};
+use speedrack_tests::{Daemon, DaemonBuilder, WAIT};
 
 fn client(base: String, headers: HeaderMap) -> WebClient {
     let http = reqwest::Client::builder()

@@ -2,14 +2,12 @@
 //! connections are closed and capped within an fd budget, password guessing is throttled,
 //! a proxy header is believed only from trusted proxies, and forged forms change nothing.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue};
 use speedrack_proto::v1::RunStatus;
-use speedrack_tests::web::WebClient;
-use speedrack_tests::{Daemon, DaemonBuilder, WAIT, binary};
+use speedrack_tests::web::{WebClient, hash_password};
+use speedrack_tests::{Daemon, DaemonBuilder, WAIT};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
@@ -151,27 +149,6 @@ async fn an_idle_kept_alive_connection_is_closed() {
         .expect("the idle connection is closed within the wait");
     assert!(matches!(rest, Ok(0) | Err(_)), "{rest:?}");
     assert!(answered.elapsed() >= Duration::from_millis(1500));
-}
-
-fn hash_password(password: &str) -> String {
-    let mut child = Command::new(binary("speedrackd"))
-        .arg("hash-password")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("speedrackd runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(format!("{password}\n").as_bytes())
-        .expect("write");
-    let output = child.wait_with_output().expect("hash-password ends");
-    assert!(output.status.success());
-    String::from_utf8(output.stdout)
-        .expect("utf-8")
-        .trim()
-        .to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
