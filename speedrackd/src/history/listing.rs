@@ -20,6 +20,17 @@ impl History {
         limit: usize,
     ) -> Result<Vec<RunRecord>, HistoryError> {
         let columns = RUN_COLUMNS.replace(", definition,", ", '' AS definition,");
+        self.runs_of(&columns, task, before, limit)
+    }
+
+    /// `columns` of a task's runs, newest first, older than `before` when given.
+    pub(super) fn runs_of(
+        &self,
+        columns: &str,
+        task: &TaskName,
+        before: Option<RunId>,
+        limit: usize,
+    ) -> Result<Vec<RunRecord>, HistoryError> {
         let sql = format!(
             "SELECT {columns} FROM runs WHERE task = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3"
         );

@@ -271,15 +271,7 @@ impl History {
         before: Option<RunId>,
         limit: usize,
     ) -> Result<Vec<RunRecord>, HistoryError> {
-        let sql = format!(
-            "SELECT {RUN_COLUMNS} FROM runs WHERE task = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3"
-        );
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let before = before.map_or(i64::MAX, |id| id.0);
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let runs = stmt.query_map(params![task.as_str(), before, limit], read_run)?;
-        Ok(runs.collect::<Result<_, _>>()?)
+        self.runs_of(RUN_COLUMNS, task, before, limit)
     }
 
     pub fn count_runs(&self, task: &TaskName) -> Result<u64, HistoryError> {
