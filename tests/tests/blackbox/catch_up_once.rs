@@ -9,6 +9,7 @@ use std::path::Path;
 
 use nix::sys::signal::Signal;
 use rusqlite::{Connection, params};
+use speedrack_tests::history_db::{Lcg, duplicate_fires, open_history};
 use speedrack_tests::{Daemon, WAIT};
 use speedrackd::clock::{Clock, SystemClock};
 
@@ -57,21 +58,6 @@ fn counts(data_dir: &Path, last: i64) -> Vec<i64> {
         .collect()
 }
 
-fn duplicates(data_dir: &Path) -> Vec<(i64, i64)> {
-    let conn = Connection::open(data_dir.join("history.sqlite3")).expect("open the history");
-    let mut statement = conn
-        .prepare(
-            "SELECT scheduled_at_us, COUNT(*) FROM runs WHERE trigger = 'schedule'
-             GROUP BY task, scheduled_at_us HAVING COUNT(*) > 1",
-        )
-        .expect("prepare");
-    statement
-        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
-        .expect("query")
-        .map(|row| row.expect("row"))
-        .collect()
-}
-
 /// A stopped daemon whose data dir has missed MISSED fires of `c`, and the last fire before.
 fn daemon_stopped_long_ago() -> (Daemon, i64) {
     let mut daemon = Daemon::start(IDLE);
@@ -98,7 +84,11 @@ async fn finish_catching_up(mut daemon: Daemon, last: i64) {
         vec![1; MISSED as usize],
         "each missed instant ran exactly once"
     );
-    assert_eq!(duplicates(&daemon.data_dir()), Vec::new(), "no fire twice");
+    assert_eq!(
+        duplicate_fires(&open_history(&daemon.data_dir())),
+        Vec::new(),
+        "no fire twice"
+    );
 }
 
 /// The moment of catch-up a kill lands on: just after the Nth run starts (its row written,
@@ -144,19 +134,6 @@ async fn kill_9_during_catch_up_then_restart_runs_each_missed_fire_once() {
         "the kill landed during catch-up: {partial:?}"
     );
     finish_catching_up(daemon.restart(), last).await;
-}
-
-/// A linear congruential generator: reproducible random delays without another crate.
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, bound: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 33) % bound
-    }
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! One daemon per data dir: a second speedrackd on a data dir in use exits 78 naming the dir
 //! and the holder's pid, and touches nothing of the first one's runs or schedule.
 
-use rusqlite::{Connection, OpenFlags};
+use speedrack_tests::history_db::{duplicate_fires, open_history};
 use speedrack_tests::{Daemon, WAIT, binary, procs, wait_with_timeout};
 use std::process::Stdio;
 
@@ -14,26 +14,6 @@ const TASKS: &str = "tasks:
     command: 'true'
     interval: 1s
 ";
-
-/// (task, scheduled instant) pairs of scheduled runs that appear more than once.
-fn duplicate_fires(daemon: &Daemon) -> Vec<(String, i64)> {
-    let conn = Connection::open_with_flags(
-        daemon.data_dir().join("history.sqlite3"),
-        OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .expect("open the history database");
-    let mut statement = conn
-        .prepare(
-            "SELECT task, scheduled_at_us FROM runs WHERE trigger = 'schedule'
-             GROUP BY task, scheduled_at_us HAVING COUNT(*) > 1",
-        )
-        .expect("prepare");
-    statement
-        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
-        .expect("query")
-        .map(|row| row.expect("row"))
-        .collect()
-}
 
 #[tokio::test]
 async fn a_second_daemon_on_the_same_data_dir_exits_78_and_kills_nothing() {
@@ -93,5 +73,9 @@ async fn a_second_daemon_on_the_same_data_dir_exits_78_and_kills_nothing() {
     for _ in 0..2 {
         events.run_finished("tick", WAIT).await.expect("tick fires");
     }
-    assert_eq!(duplicate_fires(&daemon), Vec::new(), "no fire twice");
+    assert_eq!(
+        duplicate_fires(&open_history(&daemon.data_dir())),
+        Vec::new(),
+        "no fire twice"
+    );
 }

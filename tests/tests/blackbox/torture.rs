@@ -9,8 +9,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use nix::sys::signal::Signal;
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 use speedrack_proto::v1 as pb;
+use speedrack_tests::history_db::{Lcg, duplicate_fires, open_history};
 use speedrack_tests::{Daemon, WAIT, procs};
 use tonic::Code;
 
@@ -34,27 +35,6 @@ const TASKS: &str = "tasks:
     cron: '* * * * * *'
 ";
 
-/// A linear congruential generator: reproducible random delays without another crate.
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, bound: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 33) % bound
-    }
-}
-
-fn database(data_dir: &Path) -> Connection {
-    Connection::open_with_flags(
-        data_dir.join("history.sqlite3"),
-        OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .expect("open the history database")
-}
-
 /// Ids of runs still marked running in the database of a dead daemon.
 fn running_ids(conn: &Connection) -> Vec<i64> {
     let mut statement = conn
@@ -72,23 +52,9 @@ fn integrity(conn: &Connection) -> String {
         .expect("integrity check runs")
 }
 
-fn duplicate_fires(conn: &Connection) -> Vec<(String, i64, i64)> {
-    let mut statement = conn
-        .prepare(
-            "SELECT task, scheduled_at_us, COUNT(*) FROM runs WHERE trigger = 'schedule'
-             GROUP BY task, scheduled_at_us HAVING COUNT(*) > 1",
-        )
-        .expect("prepare");
-    statement
-        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
-        .expect("query")
-        .map(|row| row.expect("row"))
-        .collect()
-}
-
 /// What history and /proc say about a group that outlived its daemon, for the failure message.
 fn describe_group(data_dir: &Path, group: i32, members: &[i32]) -> String {
-    let conn = database(data_dir);
+    let conn = open_history(data_dir);
     let row: Option<(i64, String, String, Option<i64>)> = conn
         .query_row(
             "SELECT id, task, status, pgid_start_ticks FROM runs WHERE pgid = ?1",
@@ -143,7 +109,7 @@ async fn kill_9_cycles(cycles: usize) {
             .collect();
         daemon.stop_with(Signal::SIGKILL);
 
-        let conn = database(&daemon.data_dir());
+        let conn = open_history(&daemon.data_dir());
         assert_eq!(
             integrity(&conn),
             "ok",
@@ -178,7 +144,7 @@ async fn kill_9_cycles(cycles: usize) {
         }
     }
     daemon.stop_with(Signal::SIGKILL);
-    let conn = database(&daemon.data_dir());
+    let conn = open_history(&daemon.data_dir());
     assert_eq!(integrity(&conn), "ok");
     assert_eq!(duplicate_fires(&conn), Vec::new(), "no fire twice");
 }
