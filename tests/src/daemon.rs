@@ -267,7 +267,7 @@ impl Daemon {
         let stream = self
             .client()
             .await
-            .watch_events(WatchEventsRequest {})
+            .watch_events(WatchEventsRequest::default())
             .await
             .expect("watch events");
         EventWatch::new(stream.into_inner())

@@ -297,7 +297,7 @@ impl Api {
     }
 
     pub async fn watch(&self) -> Result<Streaming<pb::WatchEventsResponse>, ApiError> {
-        self.call(|mut c| async move { c.watch_events(pb::WatchEventsRequest {}).await })
+        self.call(|mut c| async move { c.watch_events(pb::WatchEventsRequest::default()).await })
             .await
     }
 

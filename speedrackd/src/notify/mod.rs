@@ -17,9 +17,7 @@ use chrono::{DateTime, Utc};
 use decision::{Alert, Rules, Situation, decide};
 use message::{EXCERPT_BYTES, Notice, run_link};
 
-use crate::clock::Clock;
 use crate::config::{Settings, TaskDef, TaskName};
-use crate::events::{Event, Stamped};
 use crate::history::History;
 use crate::history::output::{Stream, read_slice, stream_path};
 use crate::metrics::Metrics;
@@ -54,8 +52,6 @@ pub struct ChannelOutcome {
 /// it. Test notifications have none: their failures are reported to the caller only.
 #[derive(Clone)]
 pub struct Announcer {
-    pub events: tokio::sync::broadcast::Sender<Stamped>,
-    pub clock: Arc<dyn Clock>,
     pub metrics: Metrics,
 }
 
@@ -234,13 +230,6 @@ impl Delivery {
             let text = format!("notification failed: {}", failures.join("; "));
             if let Err(error) = self.history.set_notification_error(notice.run.id, &text) {
                 tracing::error!(run = %notice.run.id, "cannot record a notification failure: {error}");
-            }
-            if let Some(announcer) = &self.announcer {
-                let event = Event::TaskChanged(notice.run.task.clone());
-                let _ = announcer.events.send(Stamped {
-                    at: announcer.clock.now(),
-                    event,
-                });
             }
         }
     }

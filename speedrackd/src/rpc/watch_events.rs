@@ -45,8 +45,8 @@ pub fn watch_events(api: &Api) -> EventStream {
 /// Tells a watcher that `count` events passed it by.
 fn dropped(count: u64) -> pb::WatchEventsResponse {
     pb::WatchEventsResponse {
-        at: None,
         event: Some(PbEvent::EventsDropped(pb::EventsDropped { count })),
+        ..pb::WatchEventsResponse::default()
     }
 }
 
@@ -54,13 +54,14 @@ async fn to_message(api: &Api, stamped: Stamped) -> Result<pb::WatchEventsRespon
     let event = match stamped.event {
         Event::RunStarted(record) => PbEvent::RunStarted(convert::run(&record)),
         Event::RunFinished(record) => PbEvent::RunFinished(convert::run(&record)),
-        Event::TaskChanged(name) => {
-            PbEvent::TaskChanged(tasks::task_summary(api, name.as_str()).await?)
+        Event::TaskChanged(change) => {
+            PbEvent::TaskChanged(tasks::task_summary(api, change.task.as_str()).await?)
         }
         Event::ConfigReloaded(diff) => PbEvent::ConfigReloaded(convert::reload_diff(&diff)),
     };
     Ok(pb::WatchEventsResponse {
         at: Some(convert::timestamp(stamped.at)),
         event: Some(event),
+        ..pb::WatchEventsResponse::default()
     })
 }

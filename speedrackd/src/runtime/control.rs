@@ -61,11 +61,8 @@ impl Runtime {
                 let mut running = running.remove(&def.name).unwrap_or_default();
                 running.sort();
                 let state = LiveState {
-                    next_fire: self.scheduler.next_fire(&def.name),
-                    suspended: self.is_suspended(def),
                     running,
-                    runs_since_start: self.runs_since_start.get(&def.name).copied().unwrap_or(0),
-                    skipped_fires: self.skipped_fires.get(&def.name).copied().unwrap_or(0),
+                    ..self.idle_state(def)
                 };
                 (def.name.clone(), state)
             })
@@ -146,7 +143,7 @@ impl Runtime {
             .set_suspended(task, suspended, self.clock.now());
         self.suspension.insert(task.clone(), suspended);
         tracing::info!(task = %task, suspended, "task suspension changed");
-        self.emit(Event::TaskChanged(task.clone()));
+        self.task_changed(task);
         Ok(())
     }
 

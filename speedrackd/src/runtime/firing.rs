@@ -310,7 +310,7 @@ impl Runtime {
                 self.emit(Event::RunFinished(record.clone()));
             }
         }
-        self.emit(Event::TaskChanged(def.name.clone()));
+        self.task_changed(&def.name);
         (record, group)
     }
 
@@ -354,7 +354,7 @@ impl Runtime {
         log_finished(&finished, duration_ms);
         self.prune(&finished.task);
         self.start_pending(&finished.task);
-        self.emit(Event::TaskChanged(finished.task));
+        self.task_changed(&finished.task);
     }
 
     /// Starts the next queued fire of a task once nothing of it runs.

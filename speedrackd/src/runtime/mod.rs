@@ -27,7 +27,7 @@ use pending_writes::PendingWrites;
 
 use crate::clock::Clock;
 use crate::config::{Settings, TaskDef, TaskEntry, TaskName, TaskSet};
-use crate::events::{Event, Stamped};
+use crate::events::{Event, Stamped, TaskChange};
 use crate::history::{History, MissedPlan};
 use crate::metrics::Metrics;
 use crate::notify::{Announcer, Notifier};
@@ -96,8 +96,6 @@ impl Runtime {
         let now = clock.now();
         let (finished_tx, finished_rx) = mpsc::unbounded_channel();
         let announcer = Announcer {
-            events: events.clone(),
-            clock: Arc::clone(&clock),
             metrics: metrics.clone(),
         };
         let mut runtime = Runtime {
@@ -244,6 +242,37 @@ impl Runtime {
             .get(&def.name)
             .copied()
             .unwrap_or(def.suspended)
+    }
+
+    /// Announces that a task's row changed, with what the loop knows of it.
+    fn task_changed(&self, task: &TaskName) {
+        let index = self.task_index.get(task).copied().or_else(|| {
+            self.tasks.entries.iter().position(|entry| match entry {
+                TaskEntry::Broken(broken) => broken.name.as_ref() == Some(task),
+                TaskEntry::Valid(_) => false,
+            })
+        });
+        let live = self.def(task).map(|def| LiveState {
+            running: self.running_of(task),
+            ..self.idle_state(def)
+        });
+        self.emit(Event::TaskChanged(TaskChange {
+            task: task.clone(),
+            tasks: Arc::clone(&self.tasks),
+            index,
+            live,
+        }));
+    }
+
+    /// A task's live state, but for its runs in flight (left empty for the caller).
+    fn idle_state(&self, def: &TaskDef) -> LiveState {
+        LiveState {
+            next_fire: self.scheduler.next_fire(&def.name),
+            suspended: self.is_suspended(def),
+            running: Vec::new(),
+            runs_since_start: self.runs_since_start.get(&def.name).copied().unwrap_or(0),
+            skipped_fires: self.skipped_fires.get(&def.name).copied().unwrap_or(0),
+        }
     }
 
     fn emit(&self, event: Event) {

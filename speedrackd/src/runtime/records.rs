@@ -112,7 +112,7 @@ impl Runtime {
         let runs = match landed {
             Landed::Finish { run, task } => {
                 tracing::info!(task = %task, run = %run, "recorded the end of a run the database had refused");
-                self.emit(Event::TaskChanged(task));
+                self.task_changed(&task);
                 return;
             }
             Landed::Lost(runs) => runs,
@@ -122,7 +122,7 @@ impl Runtime {
                 tracing::error!(task = %task, run = %run, "recorded a fire that could not start: {}", record.op_error);
                 self.emit(Event::RunFinished(record));
             }
-            self.emit(Event::TaskChanged(task));
+            self.task_changed(&task);
         }
     }
 

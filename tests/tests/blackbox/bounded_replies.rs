@@ -226,7 +226,7 @@ async fn a_slow_watcher_is_told_how_many_events_it_missed() {
     let mut slow = daemon
         .client()
         .await
-        .watch_events(pb::WatchEventsRequest {})
+        .watch_events(pb::WatchEventsRequest::default())
         .await
         .expect("WatchEvents")
         .into_inner();

@@ -188,7 +188,7 @@ async fn a_reload_with_an_insecure_settings_file_keeps_the_running_configuration
     let socket = setup.path("speedrackd.sock");
     let mut client = speedrack_proto::connect(&socket).await.expect("connect");
     let stream = client
-        .watch_events(WatchEventsRequest {})
+        .watch_events(WatchEventsRequest::default())
         .await
         .expect("watch");
     let mut events = EventWatch::new(stream.into_inner());

@@ -138,11 +138,11 @@ mod tests {
     #[test]
     fn listeners_hear_about_their_task_only() {
         let finished = |task: &str| pb::WatchEventsResponse {
-            at: None,
             event: Some(Watched::RunFinished(pb::Run {
                 task: task.to_owned(),
                 ..pb::Run::default()
             })),
+            ..pb::WatchEventsResponse::default()
         };
         let winner = TaskName::parse("winner");
         assert_eq!(
@@ -152,13 +152,13 @@ mod tests {
         assert_eq!(concerns(&finished("other"), winner.as_ref()), None);
         assert_eq!(concerns(&finished("other"), None).as_deref(), Some("other"));
         let reload = pb::WatchEventsResponse {
-            at: None,
             event: Some(Watched::ConfigReloaded(pb::ReloadResponse::default())),
+            ..pb::WatchEventsResponse::default()
         };
         assert_eq!(concerns(&reload, winner.as_ref()).as_deref(), Some("*"));
         let dropped = pb::WatchEventsResponse {
-            at: None,
             event: Some(Watched::EventsDropped(pb::EventsDropped { count: 3 })),
+            ..pb::WatchEventsResponse::default()
         };
         assert_eq!(concerns(&dropped, winner.as_ref()).as_deref(), Some("*"));
     }
