@@ -16,7 +16,7 @@ pub async fn start(commands: mpsc::Sender<Command>) -> Result<JobScheduler, JobS
         let commands = commands.clone();
         Box::pin(async move {
             // Full queue or stopped loop: the next hour sweeps again.
-            let _ = commands.try_send(Command::Housekeeping);
+            let _ = commands.try_send(Command::Sweep);
         })
     })?;
     scheduler.add(job).await?;

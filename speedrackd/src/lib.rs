@@ -48,10 +48,10 @@ use tonic::transport::Server;
 
 use crate::clock::Clock;
 use crate::config::{Settings, TaskSet};
-use crate::history::{History, HistoryError};
+use crate::history::{HistoryError, SqliteStore, Store};
 use crate::metrics::Metrics;
 use crate::rpc::{Api, DaemonInfo, authorize};
-use crate::runtime::{Remembered, Runtime};
+use crate::runtime::{Restored, Runtime};
 
 /// Everything the daemon starts from, already validated.
 #[derive(Debug, Clone)]
@@ -94,13 +94,14 @@ pub async fn run(
     mut reloads: mpsc::UnboundedReceiver<()>,
 ) -> Result<(), DaemonError> {
     let socket_group = config.socket_group;
-    let history = Arc::new(History::open(&config.data_dir)?);
+    let history: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data_dir)?);
     exec::contain_runs(&config.settings.run_cgroup, &config.data_dir);
-    recovery::close_orphans(&history, clock.now())?;
-    let remembered = Remembered {
+    recovery::close_orphans(history.as_ref(), clock.now())?;
+    let restored = Restored {
         suspension: history.suspension_states()?,
         last_fires: history.last_fires()?,
         owed: history.owed_fires()?,
+        failure_streaks: history.failure_streaks()?,
     };
     let events = events::channel();
     let (commands, command_queue) = mpsc::channel(256);
@@ -142,7 +143,7 @@ pub async fn run(
         clock,
         config.settings,
         config.tasks,
-        remembered,
+        restored,
         history,
         events,
         metrics,

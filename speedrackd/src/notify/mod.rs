@@ -18,10 +18,10 @@ use decision::{Alert, Rules, Situation, decide};
 use message::{EXCERPT_BYTES, Notice, run_link};
 
 use crate::config::{Settings, TaskDef, TaskName};
-use crate::history::History;
+use crate::history::Store;
 use crate::history::output::{Stream, read_slice, stream_path};
 use crate::metrics::Metrics;
-use crate::run::{RunRecord, RunStatus};
+use crate::run::{RunEnd, RunRecord, RunStatus};
 
 /// One way of telling someone.
 #[derive(Debug, Clone)]
@@ -57,7 +57,7 @@ pub struct Announcer {
 
 /// Notification state kept by the runtime loop.
 pub struct Notifier {
-    history: Arc<History>,
+    history: Arc<dyn Store>,
     announcer: Option<Announcer>,
     http: reqwest::Client,
     last_notified: HashMap<TaskName, DateTime<Utc>>,
@@ -66,7 +66,7 @@ pub struct Notifier {
 }
 
 impl Notifier {
-    pub fn new(history: Arc<History>, announcer: Option<Announcer>) -> Notifier {
+    pub fn new(history: Arc<dyn Store>, announcer: Option<Announcer>) -> Notifier {
         Notifier {
             history,
             announcer,
@@ -78,7 +78,10 @@ impl Notifier {
 
     /// Decides about a finished run and, if it is worth it, sends in the background.
     pub fn run_finished(&mut self, settings: &Settings, def: &TaskDef, run: &RunRecord) {
-        let failed = run.status != RunStatus::Success;
+        let Some(end) = run.end.clone() else {
+            return;
+        };
+        let failed = end.status != RunStatus::Success;
         let rules = Rules {
             spam: def.spam,
             spam_fail: def.spam_fail,
@@ -95,14 +98,14 @@ impl Notifier {
         ) {
             Ok(previous) => previous
                 .iter()
-                .take_while(|earlier| earlier.status != RunStatus::Success)
+                .take_while(|earlier| earlier.status() != RunStatus::Success)
                 .count(),
             Err(error) => {
                 tracing::error!(task = %run.task, "cannot read history to decide on notifying: {error}");
                 return;
             }
         };
-        let now = run.finished_at.unwrap_or(run.started_at);
+        let now = end.finished_at;
         let situation = Situation {
             failed,
             failures_before: u32::try_from(failures_before).unwrap_or(u32::MAX),
@@ -129,6 +132,7 @@ impl Notifier {
             app_name: settings.app_name.clone(),
             alert: alert.unwrap_or(Alert::Failed),
             run: run.clone(),
+            end,
             link: run_link(&settings.email_url_prefix, &settings.script_name, run),
             excerpt: String::new(),
         };
@@ -171,6 +175,7 @@ impl Notifier {
         settings: &Settings,
         def: &TaskDef,
         run: RunRecord,
+        end: RunEnd,
     ) -> Vec<ChannelOutcome> {
         let mut channels = self.channels(settings, def);
         if let Some(dsn) = &settings.sentry_dsn {
@@ -181,6 +186,7 @@ impl Notifier {
             alert: Alert::Succeeded,
             link: run_link(&settings.email_url_prefix, &settings.script_name, &run),
             run,
+            end,
             excerpt: "This is a test notification from speedrackctl test-notify.".to_owned(),
         };
         let delivery = Delivery {
@@ -205,7 +211,7 @@ impl Notifier {
 
 /// One notice on its way, owned by its own task.
 struct Delivery {
-    history: Arc<History>,
+    history: Arc<dyn Store>,
     announcer: Option<Announcer>,
     http: reqwest::Client,
     settings: Settings,
@@ -215,7 +221,7 @@ struct Delivery {
 
 impl Delivery {
     async fn deliver(self, channels: Vec<Channel>, mut notice: Notice) {
-        notice.excerpt = excerpt(self.history.data_dir(), &notice.run);
+        notice.excerpt = excerpt(self.history.data_dir(), &notice.run, &notice.end);
         let mut failures = Vec::new();
         for channel in &channels {
             if let Err(error) = self.send_with_retries(channel, &notice).await {
@@ -260,8 +266,8 @@ impl Delivery {
 }
 
 /// The first bytes of stderr, or of stdout when stderr is empty, as text.
-fn excerpt(data_dir: &std::path::Path, run: &RunRecord) -> String {
-    let stream = if run.stderr_bytes > 0 {
+fn excerpt(data_dir: &std::path::Path, run: &RunRecord, end: &RunEnd) -> String {
+    let stream = if end.stderr_bytes > 0 {
         Stream::Stderr
     } else {
         Stream::Stdout

@@ -47,19 +47,19 @@ fn bounded_transport(options: &sentry::ClientOptions) -> Arc<dyn sentry::Transpo
 }
 
 fn event(notice: &Notice) -> Event<'static> {
-    let run = &notice.run;
+    let (run, end) = (&notice.run, &notice.end);
     let mut tags = BTreeMap::new();
     tags.insert("task".to_owned(), run.task.to_string());
-    tags.insert("status".to_owned(), run.status.as_str().to_owned());
+    tags.insert("status".to_owned(), end.status.as_str().to_owned());
     let mut extra = BTreeMap::new();
-    extra.insert("reason".to_owned(), run.reason.clone().into());
+    extra.insert("reason".to_owned(), end.reason.clone().into());
     extra.insert("run_id".to_owned(), run.id.0.into());
     extra.insert("output_excerpt".to_owned(), notice.excerpt.clone().into());
     if let Some(link) = &notice.link {
         extra.insert("link".to_owned(), link.clone().into());
     }
     Event {
-        message: Some(format!("{}: {}", subject(notice), run.reason)),
+        message: Some(format!("{}: {}", subject(notice), end.reason)),
         level: Level::Error,
         fingerprint: vec![run.task.to_string().into()].into(),
         tags,

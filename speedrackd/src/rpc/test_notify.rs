@@ -6,7 +6,7 @@ use tonic::Status;
 use super::{Api, tasks};
 use crate::config::TaskEntry;
 use crate::notify::Notifier;
-use crate::run::{RunId, RunRecord, RunStatus, Trigger};
+use crate::run::{RunEnd, RunId, RunRecord, RunStatus, Trigger};
 
 pub async fn test_notify(
     api: &Api,
@@ -24,25 +24,24 @@ pub async fn test_notify(
         ))
     })?;
     // The newest run gives the message real content; a task that never ran gets a blank one.
+    let now = snapshot.last_reload_at.unwrap_or(snapshot.started_at);
+    let blank_end = RunEnd::bare(now, RunStatus::Success, String::new());
     let run = match api.history.list_runs(&task, None, 1)?.pop() {
         Some(run) => run,
-        None => {
-            let now = snapshot.last_reload_at.unwrap_or(snapshot.started_at);
-            let mut run = RunRecord::started(
-                RunId(0),
-                task.clone(),
-                Trigger::Schedule,
-                now,
-                now,
-                def.definition.clone(),
-            );
-            run.finished_at = Some(now);
-            run.status = RunStatus::Success;
-            run
-        }
+        None => RunRecord {
+            id: RunId(0),
+            task: task.clone(),
+            trigger: Trigger::Schedule,
+            scheduled_at: now,
+            started_at: now,
+            definition: def.definition.clone(),
+            notification_error: String::new(),
+            end: None,
+        },
     };
+    let end = run.end.clone().unwrap_or(blank_end);
     let mut notifier = Notifier::new(api.history.clone(), None);
-    let outcomes = notifier.test(&snapshot.settings, &def, run).await;
+    let outcomes = notifier.test(&snapshot.settings, &def, run, end).await;
     Ok(pb::TestNotifyResponse {
         outcomes: outcomes
             .into_iter()
