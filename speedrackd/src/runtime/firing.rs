@@ -278,7 +278,7 @@ impl Runtime {
         def: &TaskDef,
         due: DateTime<Utc>,
         prepared: Prepared,
-        process: Result<exec::Process, String>,
+        process: Result<exec::Process, exec::StartError>,
     ) -> (RunRecord, Option<ProcessGroup>) {
         let (record, in_flight) = complete(prepared, process, &self.clock, &self.finished_tx);
         let in_flight = match in_flight {

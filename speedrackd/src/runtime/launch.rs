@@ -132,7 +132,7 @@ fn prepared(
 /// the run's process group.
 pub fn complete(
     prepared: Prepared,
-    process: Result<exec::Process, String>,
+    process: Result<exec::Process, exec::StartError>,
     clock: &Arc<dyn Clock>,
     finished: &mpsc::UnboundedSender<Finished>,
 ) -> (RunRecord, Result<InFlight, RunEnd>) {
@@ -146,7 +146,7 @@ pub fn complete(
         Ok(started) => started,
         Err(message) => {
             let end = RunEnd {
-                op_error: message,
+                op_error: message.to_string(),
                 ..blank_end(clock.now(), RunStatus::ExecutionError)
             };
             apply_end(&mut record, end.clone());
