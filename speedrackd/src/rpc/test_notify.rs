@@ -5,7 +5,7 @@ use tonic::Status;
 
 use super::{Api, tasks};
 use crate::config::TaskEntry;
-use crate::notify::Notifier;
+use crate::notify;
 use crate::run::{RunId, RunRecord, RunStatus, Trigger};
 
 pub async fn test_notify(
@@ -41,15 +41,18 @@ pub async fn test_notify(
             run
         }
     };
-    let mut notifier = Notifier::new(api.history.clone(), None);
-    let outcomes = notifier.test(&snapshot.settings, &def, run).await;
+    let outcomes = notify::send_test(&snapshot.settings, &def, run).await;
     Ok(pb::TestNotifyResponse {
         outcomes: outcomes
             .into_iter()
             .map(|outcome| pb::ChannelOutcome {
                 channel: outcome.channel,
                 ok: outcome.result.is_ok(),
-                error: outcome.result.err().unwrap_or_default(),
+                error: outcome
+                    .result
+                    .err()
+                    .map(|error| error.to_string())
+                    .unwrap_or_default(),
             })
             .collect(),
     })

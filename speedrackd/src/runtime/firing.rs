@@ -341,7 +341,24 @@ impl Runtime {
                 // The set is shared so that notifying may borrow the notifier mutably.
                 let tasks = Arc::clone(&self.tasks);
                 if let Some(def) = valid_def(&tasks, &self.task_index, &record.task) {
-                    self.notifier.run_finished(&self.settings, def, &record);
+                    // The streak over the last `after_failures` runs: all the rules look at.
+                    let window = def.notify_after_failures;
+                    let window = window.unwrap_or(self.settings.notify.after_failures).max(1);
+                    match self
+                        .history
+                        .list_runs(&record.task, Some(record.id), window as usize)
+                    {
+                        Ok(previous) => {
+                            let streak = previous.iter().rev().fold(0, |streak, earlier| {
+                                crate::notify::failure_streak(streak, earlier.status)
+                            });
+                            self.notifier
+                                .run_finished(&self.settings, def, &record, streak);
+                        }
+                        Err(error) => {
+                            tracing::error!(task = %record.task, "cannot read history to decide on notifying: {error}")
+                        }
+                    }
                 }
                 let duration = record
                     .finished_at

@@ -30,9 +30,12 @@ use crate::config::{Settings, TaskDef, TaskEntry, TaskName, TaskSet};
 use crate::events::{Event, Stamped};
 use crate::history::{History, MissedPlan};
 use crate::metrics::Metrics;
-use crate::notify::{Announcer, Notifier};
+use crate::notify::{NotificationFailure, Notifier};
 use crate::run::{RunId, Trigger};
 use crate::scheduler::Scheduler;
+
+/// Notification failures waiting for the loop to record them; more are logged and dropped.
+const NOTIFICATION_FAILURES_QUEUE: usize = 256;
 
 /// What the daemon remembers from before it started.
 #[derive(Debug, Default)]
@@ -74,6 +77,7 @@ pub struct Runtime {
     events: broadcast::Sender<Stamped>,
     finished_tx: mpsc::UnboundedSender<Finished>,
     finished_rx: mpsc::UnboundedReceiver<Finished>,
+    notification_failures: mpsc::Receiver<NotificationFailure>,
     /// History writes the database refused, retried from the loop.
     writes: PendingWrites,
     started_at: DateTime<Utc>,
@@ -95,11 +99,7 @@ impl Runtime {
     ) -> Runtime {
         let now = clock.now();
         let (finished_tx, finished_rx) = mpsc::unbounded_channel();
-        let announcer = Announcer {
-            events: events.clone(),
-            clock: Arc::clone(&clock),
-            metrics: metrics.clone(),
-        };
+        let (failures_tx, notification_failures) = mpsc::channel(NOTIFICATION_FAILURES_QUEUE);
         let mut runtime = Runtime {
             watchdog: None,
             clock,
@@ -108,7 +108,11 @@ impl Runtime {
             task_index: HashMap::new(),
             scheduler: Scheduler::default(),
             suspension: remembered.suspension,
-            notifier: Notifier::new(Arc::clone(&history), Some(announcer)),
+            notifier: Notifier::new(
+                history.data_dir().to_owned(),
+                Some(failures_tx),
+                Some(metrics.clone()),
+            ),
             history,
             metrics,
             in_flight: HashMap::new(),
@@ -118,6 +122,7 @@ impl Runtime {
             events,
             finished_tx,
             finished_rx,
+            notification_failures,
             writes: PendingWrites::default(),
             started_at: now,
             last_reload_at: None,
@@ -192,6 +197,12 @@ impl Runtime {
                 () = sleep_until_opt(self.writes.retry_at()) => self.retry_writes(),
                 Some(command) = commands.recv() => self.handle(command),
                 Some(finished) = self.finished_rx.recv() => self.record_finished(finished),
+                Some(failure) = self.notification_failures.recv() => {
+                    if let Err(error) = self.history.set_notification_error(failure.run, &failure.text) {
+                        tracing::error!(run = %failure.run, "cannot record a notification failure: {error}");
+                    }
+                    self.emit(Event::TaskChanged(failure.task));
+                }
             }
         }
         self.drain().await;
