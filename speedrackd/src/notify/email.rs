@@ -41,7 +41,8 @@ pub enum EmailError {
         source: std::io::Error,
     },
     #[error(
-        "smtp_password_env names {name}, which is not set in the daemon's environment: {source}"
+        "cannot read {name}, which smtp_password_env names: {source} (set it in the daemon's \
+         environment)"
     )]
     PasswordEnv {
         name: String,
@@ -130,4 +131,40 @@ fn password(settings: &EmailSettings) -> Result<String, EmailError> {
         });
     }
     Err(EmailError::NoPassword)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_password_says_where_it_should_come_from() {
+        let mut settings = EmailSettings {
+            smtp_username: Some("mailer".to_owned()),
+            ..EmailSettings::default()
+        };
+        let error = password(&settings).expect_err("no password source");
+        assert_eq!(
+            error.to_string(),
+            "smtp_username is set but neither smtp_password_file nor smtp_password_env (set one)"
+        );
+        settings.smtp_password_env = Some("SPEEDRACK_TEST_NEVER_SET".to_owned());
+        let error = password(&settings).expect_err("an unset variable");
+        assert!(
+            matches!(
+                &error,
+                EmailError::PasswordEnv {
+                    source: std::env::VarError::NotPresent,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        assert!(
+            error
+                .to_string()
+                .starts_with("cannot read SPEEDRACK_TEST_NEVER_SET, which smtp_password_env names"),
+            "{error}"
+        );
+    }
 }
