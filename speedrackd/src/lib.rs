@@ -15,7 +15,6 @@ mod disk;
 mod events;
 mod exec;
 pub mod history;
-mod housekeeping;
 pub mod init;
 mod metrics;
 mod notify;
@@ -31,6 +30,7 @@ pub mod schedule;
 pub mod scheduler;
 pub mod socket;
 pub mod startup;
+mod sweep_clock;
 mod verdict;
 mod watchdog;
 pub mod web_host;
@@ -74,8 +74,8 @@ pub enum DaemonError {
     History(#[from] HistoryError),
     #[error("cannot build the reflection service: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
-    #[error("cannot start the housekeeping scheduler: {0}")]
-    Housekeeping(#[from] tokio_cron_scheduler::JobSchedulerError),
+    #[error("cannot start the clock of the hourly history sweep: {0}")]
+    SweepClock(#[from] tokio_cron_scheduler::JobSchedulerError),
     #[error("the API server failed: {0}")]
     Server(#[from] tonic::transport::Error),
 }
@@ -178,7 +178,7 @@ pub async fn run(
         None => runtime,
     };
 
-    let mut chores = housekeeping::start(commands.clone()).await?;
+    let mut sweep_clock = sweep_clock::start(commands.clone()).await?;
     runtime.run(command_queue, shutdown).await;
     let left = exec::kill_everything_left();
     if left > 0 {
@@ -188,8 +188,8 @@ pub async fn run(
         );
     }
     watchdog::stopping();
-    if let Err(error) = chores.shutdown().await {
-        tracing::warn!("cannot stop the housekeeping scheduler: {error}");
+    if let Err(error) = sweep_clock.shutdown().await {
+        tracing::warn!("cannot stop the clock of the hourly history sweep: {error}");
     }
     stopping.send_replace(true);
     match tokio::time::timeout(SERVER_STOP_GRACE, server).await {

@@ -5,7 +5,7 @@ use tonic::Status;
 
 use super::{Api, tasks};
 use crate::config::TaskEntry;
-use crate::notify::Notifier;
+use crate::notify;
 use crate::run::{RunEnd, RunId, RunRecord, RunStatus, Trigger};
 
 pub async fn test_notify(
@@ -25,7 +25,6 @@ pub async fn test_notify(
     })?;
     // The newest run gives the message real content; a task that never ran gets a blank one.
     let now = snapshot.last_reload_at.unwrap_or(snapshot.started_at);
-    let blank_end = RunEnd::bare(now, RunStatus::Success, String::new());
     let run = match api.history.list_runs(&task, None, 1)?.pop() {
         Some(run) => run,
         None => RunRecord {
@@ -39,16 +38,22 @@ pub async fn test_notify(
             end: None,
         },
     };
-    let end = run.end.clone().unwrap_or(blank_end);
-    let mut notifier = Notifier::new(api.history.clone(), None);
-    let outcomes = notifier.test(&snapshot.settings, &def, run, end).await;
+    let end = run
+        .end
+        .clone()
+        .unwrap_or_else(|| RunEnd::bare(now, RunStatus::Success, String::new()));
+    let outcomes = notify::send_test(&snapshot.settings, &def, run, end).await;
     Ok(pb::TestNotifyResponse {
         outcomes: outcomes
             .into_iter()
             .map(|outcome| pb::ChannelOutcome {
                 channel: outcome.channel,
                 ok: outcome.result.is_ok(),
-                error: outcome.result.err().unwrap_or_default(),
+                error: outcome
+                    .result
+                    .err()
+                    .map(|error| error.to_string())
+                    .unwrap_or_default(),
             })
             .collect(),
     })

@@ -42,10 +42,13 @@ impl Runtime {
         // Removed tasks (a reload while they ran) notify no one.
         // The set is shared so that notifying may borrow the notifier mutably.
         let tasks = Arc::clone(&self.tasks);
+        let state = self.state_mut(&task);
+        let failures_before = state.failure_streak;
+        state.count_end(status);
         if let Some(def) = super::valid_def(&tasks, &self.task_index, &task) {
-            self.notifier.run_finished(&self.settings, def, &record);
+            self.notifier
+                .run_finished(&self.settings, def, &record, failures_before);
         }
-        self.state_mut(&task).count_end(status);
         self.emit(Event::RunFinished(record));
         self.request_prune(&task);
         self.start_queued(&task);

@@ -36,9 +36,12 @@ use crate::config::{Settings, TaskDef, TaskEntry, TaskName, TaskSet};
 use crate::events::{Event, Stamped, TaskChange};
 use crate::history::{MissedPlan, Store};
 use crate::metrics::Metrics;
-use crate::notify::{Announcer, Notifier};
+use crate::notify::{NotificationFailure, Notifier};
 use crate::run::RunId;
 use crate::scheduler::Scheduler;
+
+/// Notification failures waiting for the loop to record them; more are logged and dropped.
+const NOTIFICATION_FAILURES_QUEUE: usize = 256;
 
 /// What history says of the time before this start, read once at start.
 #[derive(Debug, Default)]
@@ -73,6 +76,7 @@ pub struct Runtime {
     events: broadcast::Sender<Stamped>,
     finished_tx: mpsc::UnboundedSender<Finished>,
     finished_rx: mpsc::UnboundedReceiver<Finished>,
+    notification_failures: mpsc::Receiver<NotificationFailure>,
     /// History writes the database refused, retried from the loop.
     writes: PendingWrites,
     /// Retention work for the pruner, which runs off the loop (`pruner.rs`).
@@ -108,9 +112,7 @@ impl Runtime {
         for (task, streak) in restored.failure_streaks {
             states.entry(task).or_default().failure_streak = streak;
         }
-        let announcer = Announcer {
-            metrics: metrics.clone(),
-        };
+        let (failures_tx, notification_failures) = mpsc::channel(NOTIFICATION_FAILURES_QUEUE);
         let mut runtime = Runtime {
             watchdog: None,
             clock,
@@ -119,12 +121,17 @@ impl Runtime {
             task_index: HashMap::new(),
             scheduler: Scheduler::default(),
             states,
-            notifier: Notifier::new(Arc::clone(&history), Some(announcer)),
+            notifier: Notifier::new(
+                history.data_dir().to_owned(),
+                Some(failures_tx),
+                Some(metrics.clone()),
+            ),
             history,
             metrics,
             events,
             finished_tx,
             finished_rx,
+            notification_failures,
             writes: PendingWrites::default(),
             prune_jobs,
             pruner: Some((jobs, deletions_tx)),
@@ -206,6 +213,7 @@ impl Runtime {
                 Some(command) = commands.recv() => self.handle(command),
                 Some(finished) = self.finished_rx.recv() => self.record_finished(finished),
                 Some(deletion) = self.deletions.recv() => self.delete(deletion),
+                Some(failure) = self.notification_failures.recv() => self.record_notification_failure(failure),
             }
         }
         self.drain().await;
@@ -287,6 +295,17 @@ impl Runtime {
             runs_since_start: state.map_or(0, |state| state.runs_since_start),
             skipped_fires: state.map_or(0, |state| state.skipped_fires),
         }
+    }
+
+    /// Writes a failed notification on its run and shows it on the task's row.
+    fn record_notification_failure(&mut self, failure: NotificationFailure) {
+        if let Err(error) = self
+            .history
+            .set_notification_error(failure.run, &failure.text)
+        {
+            tracing::error!(run = %failure.run, "cannot record a notification failure: {error}");
+        }
+        self.task_changed(&failure.task);
     }
 
     fn emit(&self, event: Event) {

@@ -138,7 +138,7 @@ impl Runtime {
                     self.track(record.clone(), kill);
                     record
                 }
-                Err(message) => self.not_started(record, message),
+                Err(error) => self.not_started(record, error.to_string()),
             };
             out.push(record);
         }

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, VecDeque};
 use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 
+use crate::notify::failure_streak;
 use crate::run::{RunId, RunRecord, RunStatus, Trigger};
 
 /// A run in flight, and the way to end it early.
@@ -47,27 +48,6 @@ impl TaskState {
 
     /// Counts a finished run into the failure streak.
     pub fn count_end(&mut self, status: RunStatus) {
-        self.failure_streak = next_streak(self.failure_streak, status);
-    }
-}
-
-/// The failure streak after a run that ended with `status`.
-pub fn next_streak(before: u32, status: RunStatus) -> u32 {
-    match status {
-        RunStatus::Success => 0,
-        _ => before.saturating_add(1),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_success_ends_the_streak_and_anything_else_extends_it() {
-        assert_eq!(next_streak(3, RunStatus::Success), 0);
-        assert_eq!(next_streak(3, RunStatus::Failure), 4);
-        assert_eq!(next_streak(0, RunStatus::ExecutionError), 1);
-        assert_eq!(next_streak(u32::MAX, RunStatus::Interrupted), u32::MAX);
+        self.failure_streak = failure_streak(self.failure_streak, status);
     }
 }
