@@ -1,11 +1,65 @@
 //! Waiting for a file to appear, through inotify on its directory, so no test looks for it
-//! on a timer. It only waits: what the file must hold is each test's own business.
+//! on a timer; and gates, fifos that hold a run until the test lets it go, so no test needs
+//! its commands to finish inside a run's `sleep`. It only waits: what the file must hold, and
+//! when to open a gate, is each test's own business.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rustix::event::{PollFd, PollFlags, Timespec};
 use rustix::fs::inotify;
+
+use crate::WAIT;
+
+/// A fifo that a run's command waits on ([`Gate::wait`]) until the test opens it.
+pub struct Gate {
+    dir: tempfile::TempDir,
+}
+
+impl Gate {
+    pub fn new() -> Gate {
+        let dir = tempfile::tempdir().expect("temp dir");
+        nix::unistd::mkfifo(&dir.path().join("gate"), nix::sys::stat::Mode::S_IRWXU)
+            .expect("make the gate's fifo");
+        Gate { dir }
+    }
+
+    fn path(&self) -> PathBuf {
+        self.dir.path().join("gate")
+    }
+
+    /// A shell command that waits until the gate opens. A test that fails before opening it
+    /// leaves the run waiting a minute at most.
+    pub fn wait(&self) -> String {
+        // `--foreground` keeps it in the run's process group, where a kill of the run reaches it.
+        format!(
+            "timeout --foreground 60 cat {} >/dev/null",
+            self.path().display()
+        )
+    }
+
+    /// Lets every run waiting on the gate go: they read an end of file once it is closed.
+    /// Waits, up to `WAIT`, for a run to be waiting, so a run that has started but not yet
+    /// reached its wait is let go as well.
+    pub fn open(&self) {
+        let path = self.path();
+        let (done, opened) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let opening = std::fs::OpenOptions::new().write(true).open(&path);
+            let _ = done.send(opening.map(drop));
+        });
+        opened
+            .recv_timeout(WAIT)
+            .expect("a run waits on the gate")
+            .expect("open the gate's fifo");
+    }
+}
+
+impl Default for Gate {
+    fn default() -> Gate {
+        Gate::new()
+    }
+}
 
 /// Waits until `path` exists, up to `limit`; whether it does.
 pub fn wait_for_file(path: &Path, limit: Duration) -> bool {
