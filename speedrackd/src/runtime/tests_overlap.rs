@@ -75,8 +75,10 @@ fn start(overlap: &str) -> Harness {
     let fifo = dir.path().join("release");
     nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).expect("make the fifo");
     let history = Arc::new(History::open(dir.path()).expect("history"));
+    // A minute at most, should a failing test never release it; `--foreground` keeps it in
+    // the run's process group, where a kill of the run reaches it.
     let yaml = format!(
-        "tasks:\n  - {{name: t, command: 'cat {}', interval: 1h, overlap: {overlap}}}\n",
+        "tasks:\n  - {{name: t, command: 'timeout --foreground 60 cat {}', interval: 1h, overlap: {overlap}}}\n",
         fifo.display()
     );
     let tasks = parse_tasks(&yaml, Path::new("tasks.yaml"), chrono_tz::Tz::UTC).expect("tasks");
@@ -208,7 +210,19 @@ impl Harness {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        let _ = self.loop_task.await;
+        let _ = (&mut self.loop_task).await;
+    }
+}
+
+/// Lets go whatever run still reads the fifo when a test fails: opening without blocking
+/// fails when nothing reads it, which is fine here.
+impl Drop for Harness {
+    fn drop(&mut self) {
+        use std::os::unix::fs::OpenOptionsExt;
+        let _ = std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&self.fifo);
     }
 }
 
