@@ -42,16 +42,30 @@ impl Gate {
     /// Waits, up to `WAIT`, for a run to be waiting, so a run that has started but not yet
     /// reached its wait is let go as well.
     pub fn open(&self) {
+        drop(self.hold());
+    }
+
+    /// Waits, up to `WAIT`, until a run waits on the gate, and keeps it waiting until the
+    /// returned handle is dropped.
+    pub fn hold(&self) -> std::fs::File {
         let path = self.path();
         let (done, opened) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let opening = std::fs::OpenOptions::new().write(true).open(&path);
-            let _ = done.send(opening.map(drop));
+            let _ = done.send(std::fs::OpenOptions::new().write(true).open(&path));
         });
         opened
             .recv_timeout(WAIT)
             .expect("a run waits on the gate")
-            .expect("open the gate's fifo");
+            .expect("open the gate's fifo")
+    }
+}
+
+/// Lets go whatever run waits on the gate when the test ends, so none is left waiting its
+/// minute: opening without blocking fails when no run waits, which is fine here.
+impl Drop for Gate {
+    fn drop(&mut self) {
+        let flags = rustix::fs::OFlags::WRONLY | rustix::fs::OFlags::NONBLOCK;
+        let _ = rustix::fs::open(self.path(), flags, rustix::fs::Mode::empty());
     }
 }
 
