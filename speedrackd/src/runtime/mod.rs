@@ -340,3 +340,5 @@ async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
 mod tests;
 #[cfg(test)]
 mod tests_durations;
+#[cfg(test)]
+mod tests_overlap;
