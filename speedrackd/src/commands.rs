@@ -71,7 +71,8 @@ async fn serve(
     let shutdown = async move {
         let _ = stop.wait_for(|stopping| *stopping).await;
     };
-    let result = speedrackd::run(config, listener, Arc::new(SystemClock), shutdown, reloads).await;
+    let result =
+        speedrackd::serve(config, listener, Arc::new(SystemClock), shutdown, reloads).await;
     let _ = std::fs::remove_file(&socket_path);
     if let Some(gateway) = gateway
         && tokio::time::timeout(std::time::Duration::from_secs(5), gateway)

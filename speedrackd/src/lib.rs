@@ -86,7 +86,7 @@ const SERVER_STOP_GRACE: Duration = Duration::from_secs(5);
 /// Runs the daemon on an already bound socket until `shutdown` completes, then stops firing,
 /// lets running tasks finish for the shutdown grace, and returns. Each message on `reloads`
 /// (SIGHUP, in the binary) re-reads the files as the Reload RPC does.
-pub async fn run(
+pub async fn serve(
     config: DaemonConfig,
     listener: UnixListener,
     clock: Arc<dyn Clock>,

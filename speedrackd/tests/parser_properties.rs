@@ -91,6 +91,17 @@ fn check_loaded(
             );
             prop_assert!(!message.is_empty());
         }
+        // A value that names a file the daemon will not trust (e.g. `shell: /`): refused
+        // with where it was named, `FILE:LINE`.
+        Err(ConfigError::Insecure { what, .. } | ConfigError::Named { what, .. }) => {
+            let named_at = format!("named at {}:", path.display());
+            prop_assert!(
+                what.contains(&named_at),
+                "{} does not say {}",
+                what,
+                named_at
+            );
+        }
         Err(other) => prop_assert!(false, "unexpected error: {}", other),
     }
     Ok(())
