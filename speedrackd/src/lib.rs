@@ -111,6 +111,7 @@ pub async fn run(
         socket_path: config.socket_path,
         data_dir: config.data_dir,
         demo_mode: config.demo_mode,
+        epoch: u64::try_from(clock.now().timestamp_micros()).unwrap_or(0),
     };
     let metrics = Metrics::new().with_data_dir(&info.data_dir);
     let api = Api::new(

@@ -8,6 +8,7 @@ mod config;
 mod control;
 mod convert;
 mod error;
+mod event_feed;
 mod limits;
 mod list_pages;
 mod metrics;
@@ -45,6 +46,9 @@ pub struct DaemonInfo {
     pub socket_path: PathBuf,
     pub data_dir: PathBuf,
     pub demo_mode: bool,
+    /// Names this run of the daemon in WatchEvents: its start instant in microseconds since the
+    /// Unix epoch.
+    pub epoch: u64,
 }
 
 /// The service implementation handed to tonic.
@@ -53,6 +57,8 @@ pub struct Api {
     commands: mpsc::Sender<Command>,
     history: Arc<History>,
     events: broadcast::Sender<Stamped>,
+    /// The events numbered and converted once for every WatchEvents stream.
+    feed: event_feed::EventFeed,
     /// Turns true when the daemon stops, so that open event streams end.
     stopping: watch::Receiver<bool>,
     info: Arc<DaemonInfo>,
@@ -72,10 +78,17 @@ impl Api {
         info: DaemonInfo,
         metrics: Metrics,
     ) -> Api {
+        let feed = event_feed::EventFeed::start(
+            &events,
+            Arc::clone(&history),
+            info.epoch,
+            stopping.clone(),
+        );
         Api {
             commands,
             history,
             events,
+            feed,
             stopping,
             info: Arc::new(info),
             metrics,
@@ -235,9 +248,12 @@ impl Speedrack for Api {
 
     async fn watch_events(
         &self,
-        _: Request<pb::WatchEventsRequest>,
+        request: Request<pb::WatchEventsRequest>,
     ) -> Result<Response<EventStream>, Status> {
-        Ok(Response::new(watch_events::watch_events(self)))
+        Ok(Response::new(watch_events::watch_events(
+            self,
+            request.get_ref(),
+        )))
     }
 
     async fn get_metrics(
