@@ -26,6 +26,7 @@ mod security;
 mod socket_trust;
 mod time_engine;
 mod torture;
+mod watch_resume;
 mod web;
 mod web_auth;
 mod web_hardening;
