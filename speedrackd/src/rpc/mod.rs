@@ -59,6 +59,8 @@ pub struct Api {
     events: broadcast::Sender<Stamped>,
     /// The events numbered and converted once for every WatchEvents stream.
     feed: event_feed::EventFeed,
+    /// Output files of running runs as they are written, for TailOutput.
+    live_output: crate::exec::LiveOutput,
     /// Turns true when the daemon stops, so that open event streams end.
     stopping: watch::Receiver<bool>,
     info: Arc<DaemonInfo>,
@@ -89,6 +91,7 @@ impl Api {
             history,
             events,
             feed,
+            live_output: crate::exec::LiveOutput::shared(),
             stopping,
             info: Arc::new(info),
             metrics,

@@ -208,6 +208,7 @@ fn launch_of(def: &TaskDef, settings: &Settings, record: &RunRecord, history: &H
             .fail_if_output_matches
             .as_ref()
             .map(|pattern| pattern.0.clone()),
+        live: Some(exec::LiveOutput::shared()),
     }
 }
 

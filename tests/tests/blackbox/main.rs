@@ -24,6 +24,7 @@ mod reload;
 mod scheduling;
 mod security;
 mod socket_trust;
+mod tail_live;
 mod time_engine;
 mod torture;
 mod watch_resume;
