@@ -19,6 +19,8 @@ mod runs;
 mod status;
 mod tail;
 mod tasks;
+#[cfg(test)]
+mod test_api;
 mod test_notify;
 mod watch_events;
 

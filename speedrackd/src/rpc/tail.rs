@@ -222,3 +222,74 @@ impl Tailer<'_> {
 fn shutting_down() -> Stop {
     Stop::Failed(Status::unavailable("speedrackd is shutting down"))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use chrono::{TimeZone, Utc};
+    use tokio_stream::StreamExt;
+
+    use super::*;
+    use crate::config::TaskName;
+    use crate::exec::LiveOutput;
+    use crate::history::NewRun;
+    use crate::rpc::test_api;
+    use crate::run::Trigger;
+
+    async fn next(tail: &mut TailStream) -> pb::TailOutputResponse {
+        tail.next()
+            .await
+            .expect("the stream is open")
+            .expect("the tail works")
+    }
+
+    /// On tokio's paused clock time moves only when every task waits on a timer: a tailer that
+    /// polled would make it move before a write reached it.
+    #[tokio::test(start_paused = true)]
+    async fn a_write_reaches_the_tailer_with_no_timer_and_the_capture_end_ends_the_tail() {
+        let test = test_api::start();
+        let task = TaskName::normalise("talker").expect("name");
+        let at = Utc
+            .with_ymd_and_hms(2026, 3, 29, 0, 0, 0)
+            .single()
+            .expect("instant");
+        let run = test
+            .history
+            .insert_run(&NewRun {
+                task: &task,
+                trigger: &Trigger::Schedule,
+                scheduled_at: at,
+                started_at: at,
+                definition: "",
+            })
+            .expect("a running run");
+        let path = stream_path(test.dir.path(), &task, run, Stream::Stdout);
+        std::fs::create_dir_all(path.parent().expect("a run directory")).expect("run dir");
+        let mut file = std::fs::File::create(&path).expect("output file");
+        file.write_all(b"first\n").expect("write");
+        let publisher = LiveOutput::shared().publish(&path, 0);
+        let request = pb::TailOutputRequest {
+            run_id: run.0,
+            stream: pb::OutputStream::Stdout.into(),
+            offset: 0,
+        };
+        let mut tail = tail_output(&test.api, request);
+        assert_eq!(next(&mut tail).await.data, b"first\n");
+
+        let before = tokio::time::Instant::now();
+        file.write_all(b"second\n").expect("write");
+        publisher.written(6, b"second\n");
+        let second = next(&mut tail).await;
+        assert_eq!((second.offset, &second.data[..]), (6, &b"second\n"[..]));
+        assert_eq!(
+            tokio::time::Instant::now(),
+            before,
+            "nothing waited for a timer"
+        );
+
+        drop(publisher);
+        let last = next(&mut tail).await;
+        assert_eq!((last.offset, last.data.len(), last.finished), (13, 0, true));
+    }
+}

@@ -92,42 +92,19 @@ mod tests {
     use std::time::Duration;
 
     use chrono::{TimeZone, Utc};
-    use tokio::sync::{mpsc, watch};
     use tokio_stream::StreamExt;
 
     use super::*;
     use crate::config::{TaskName, parse_tasks};
-    use crate::events::{self, Event, Stamped, TaskChange};
-    use crate::history::History;
-    use crate::rpc::DaemonInfo;
+    use crate::events::{Event, Stamped, TaskChange};
+    use crate::rpc::test_api;
     use crate::runtime::LiveState;
 
     #[tokio::test]
     async fn watchers_get_a_changed_row_without_asking_the_runtime_loop() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let history = Arc::new(History::open(dir.path()).expect("history"));
-        let events = events::channel();
-        // Nothing answers the loop's commands: a watcher that asked would wait forever.
-        let (commands, mut loop_queue) = mpsc::channel(8);
-        let (_stop, stopping) = watch::channel(false);
-        let info = DaemonInfo {
-            settings_path: None,
-            tasks_path: dir.path().join("tasks.yaml"),
-            socket_path: dir.path().join("socket"),
-            data_dir: dir.path().to_path_buf(),
-            demo_mode: false,
-            epoch: 42,
-        };
-        let api = Api::new(
-            commands,
-            history,
-            events.clone(),
-            stopping,
-            info,
-            crate::metrics::Metrics::new(),
-        );
+        let mut test = test_api::start();
         let mut watchers: Vec<_> = (0..3)
-            .map(|_| watch_events(&api, &pb::WatchEventsRequest::default()))
+            .map(|_| watch_events(&test.api, &pb::WatchEventsRequest::default()))
             .collect();
         let yaml = "tasks:\n  - {name: tick, command: 'true', interval: 1h}\n";
         let tasks = parse_tasks(yaml, Path::new("tasks.yaml"), chrono_tz::Tz::UTC).expect("tasks");
@@ -144,7 +121,7 @@ mod tests {
             .with_ymd_and_hms(2026, 3, 29, 0, 0, 0)
             .single()
             .expect("instant");
-        events
+        test.events
             .send(Stamped {
                 at,
                 event: Event::TaskChanged(change),
@@ -156,7 +133,7 @@ mod tests {
                 .expect("the row arrives without the loop")
                 .expect("the stream is open")
                 .expect("the row was built");
-            assert_eq!((message.sequence, message.epoch), (1, 42));
+            assert_eq!((message.sequence, message.epoch), (1, test_api::EPOCH));
             let Some(PbEvent::TaskChanged(task)) = message.event else {
                 panic!("a task_changed event, got {message:?}");
             };
@@ -165,7 +142,7 @@ mod tests {
             assert_eq!(task.schedule, "every 1h");
         }
         assert!(
-            loop_queue.try_recv().is_err(),
+            test.loop_queue.try_recv().is_err(),
             "no watcher asked the runtime loop for anything"
         );
     }
