@@ -42,7 +42,8 @@ pub struct Slot {
 }
 
 enum State {
-    Raw(Stamped),
+    /// Boxed: once converted, a held slot takes a pointer's room.
+    Raw(Box<Stamped>),
     Ready(Result<Arc<pb::WatchEventsResponse>, Status>),
 }
 
@@ -54,7 +55,7 @@ impl Slot {
         }
         Slot {
             sequence,
-            state: Mutex::new(State::Raw(stamped)),
+            state: Mutex::new(State::Raw(Box::new(stamped))),
         }
     }
 
