@@ -62,8 +62,25 @@ pub fn watch_events(api: &Api, request: &pb::WatchEventsRequest) -> EventStream 
 async fn replay(feed: &EventFeed, resume: Resume<Arc<Slot>>, sender: &Sender) -> Option<u64> {
     match resume {
         Resume::Replay { held, last } => {
-            for (_, slot) in held {
-                sender.send(message(feed, &slot)).await.ok()?;
+            // Off the async workers: thousands of rows read from history would stall the
+            // runtime loop that shares them (as a task listing would, see `tasks`).
+            for batch in held.chunks(CLIENT_BUFFER) {
+                let (feed, batch) = (feed.clone(), batch.to_vec());
+                let messages = tokio::task::spawn_blocking(move || {
+                    batch
+                        .iter()
+                        .map(|(_, slot)| message(&feed, slot))
+                        .collect::<Vec<_>>()
+                })
+                .await
+                .unwrap_or_else(|error| {
+                    vec![Err(Status::internal(format!(
+                        "replaying events failed: {error}"
+                    )))]
+                });
+                for message in messages {
+                    sender.send(message).await.ok()?;
+                }
             }
             Some(last)
         }
