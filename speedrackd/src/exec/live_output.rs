@@ -31,9 +31,16 @@ impl Chunk {
 }
 
 /// The output files being written now, by path, each with the channel of what is appended.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct LiveOutput {
     files: Arc<Mutex<HashMap<PathBuf, Channel>>>,
+}
+
+impl std::fmt::Debug for LiveOutput {
+    /// Short: every run's `Launch` holds the registry, and its files are other runs' business.
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("LiveOutput")
+    }
 }
 
 #[derive(Debug, Clone)]
