@@ -48,6 +48,7 @@ use tonic::transport::Server;
 
 use crate::clock::Clock;
 use crate::config::{Settings, TaskSet};
+use crate::exec::LiveOutput;
 use crate::history::{HistoryError, SqliteStore, Store};
 use crate::metrics::Metrics;
 use crate::rpc::{Api, DaemonInfo, authorize};
@@ -112,8 +113,10 @@ pub async fn serve(
         socket_path: config.socket_path,
         data_dir: config.data_dir,
         demo_mode: config.demo_mode,
+        epoch: u64::try_from(clock.now().timestamp_micros()).unwrap_or(0),
     };
     let metrics = Metrics::new().with_data_dir(&info.data_dir);
+    let live_output = LiveOutput::default();
     let api = Api::new(
         commands.clone(),
         Arc::clone(&history),
@@ -121,6 +124,7 @@ pub async fn serve(
         stopping_rx,
         info,
         metrics.clone(),
+        live_output.clone(),
     );
     let reload_api = api.clone();
     tokio::spawn(async move {
@@ -147,7 +151,8 @@ pub async fn serve(
         history,
         events,
         metrics,
-    );
+    )
+    .with_live_output(live_output);
 
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(speedrack_proto::FILE_DESCRIPTOR_SET)

@@ -5,7 +5,8 @@
 //! ring is appended in order after a marker saying how much was dropped. Disk use stays bounded
 //! however much a runaway task prints, and memory use is one read buffer.
 //!
-//! It also watches lines for the task's `fail_if_output_matches` pattern.
+//! It also watches lines for the task's `fail_if_output_matches` pattern, and announces what it
+//! writes to tailers (`live_output`) without ever waiting for them.
 //!
 //! The pipe is always read to its end, whatever happens to the file: a full disk or any other
 //! write error costs the rest of the output, never the job (a reader that stopped would leave the
@@ -19,6 +20,8 @@ use std::path::{Path, PathBuf};
 use regex::bytes::Regex;
 use tokio::io::AsyncReadExt;
 use tokio::net::unix::pipe;
+
+use super::live_output::Publisher;
 
 /// The first read buffer. Most tasks print little, and every running run holds two buffers for
 /// its whole life: 170 runs in flight held 22 MB of 64 KB buffers in the `scale` benchmark.
@@ -54,11 +57,14 @@ impl Captured {
 
 /// Copies `pipe` into `path` until end of file, keeping at most about `cap` bytes (0: no cap).
 /// Only reading the pipe can fail: a file that cannot be written is reported in the result.
+/// `live` hears of every write; dropped at the end, once the file is final, it tells tailers
+/// the file is complete.
 pub async fn capture(
     mut pipe: pipe::Receiver,
     path: &Path,
     cap: u64,
     pattern: Option<&Regex>,
+    live: Option<Publisher>,
 ) -> io::Result<Captured> {
     let mut saving = Saving::start(path, cap);
     let mut matcher = pattern.map(LineMatcher::new);
@@ -69,7 +75,11 @@ pub async fn capture(
             break;
         }
         let chunk = &buffer[..read];
+        let offset = saving.written;
         saving.write(chunk);
+        if let (Some(live), true) = (&live, saving.sink.is_some()) {
+            live.written(offset, chunk);
+        }
         if let Some(matcher) = matcher.as_mut() {
             matcher.feed(chunk);
         }
@@ -445,7 +455,9 @@ mod tests {
             let data = data.clone();
             async move { sender.write_all(&data).await.expect("write") }
         });
-        let captured = capture(receiver, &path, 0, None).await.expect("capture");
+        let captured = capture(receiver, &path, 0, None, None)
+            .await
+            .expect("capture");
         writer.await.expect("the writer finished");
         assert_eq!((captured.written, captured.dropped), (300_000, 0));
         assert_eq!(std::fs::read(&path).expect("read"), data);
@@ -459,7 +471,7 @@ mod tests {
         let (mut sender, receiver) = pipe::pipe().expect("pipe");
         let writer =
             tokio::spawn(async move { sender.write_all(&[b'x'; 200_000]).await.expect("write") });
-        let captured = capture(receiver, Path::new("/dev/full"), 0, None)
+        let captured = capture(receiver, Path::new("/dev/full"), 0, None, None)
             .await
             .expect("capture");
         writer

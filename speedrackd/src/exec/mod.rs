@@ -17,6 +17,7 @@ mod contain;
 pub mod environment;
 mod group;
 mod inotify;
+mod live_output;
 mod orphans;
 mod reap;
 mod spawner;
@@ -35,6 +36,7 @@ pub use capture::Captured;
 pub use command::{Invocation, StartError};
 pub use contain::{end_all as kill_everything_left, init as contain_runs};
 pub use group::{groups_with_environment, signal_group, start_ticks};
+pub use live_output::{Chunk, LiveOutput, Subscription};
 
 use crate::run::{Exit, Usage};
 
@@ -55,6 +57,8 @@ pub struct Launch {
     pub kill_grace: Duration,
     pub output_max_bytes: u64,
     pub pattern: Option<Regex>,
+    /// Where tailers follow the output as it is written; `None`: nobody can.
+    pub live: Option<LiveOutput>,
 }
 
 /// A started command, not yet supervised.
@@ -62,6 +66,7 @@ pub struct Started {
     child: reap::Child,
     stdout: pipe::Receiver,
     stderr: pipe::Receiver,
+    live: Tailed,
     /// The group id, which is the command's pid.
     pub process_group: i32,
     /// Identifies the group leader across a daemon restart (see `group::start_ticks`).
@@ -90,6 +95,27 @@ pub struct Process {
     spawned: command::Spawned,
     start_ticks: Option<u64>,
     scope: contain::Scope,
+    live: Tailed,
+}
+
+/// The run's output files as tailers see them, registered before the run is announced, so
+/// that a tailer told of the run finds them.
+#[derive(Default)]
+struct Tailed {
+    stdout: Option<live_output::Publisher>,
+    stderr: Option<live_output::Publisher>,
+}
+
+impl Tailed {
+    fn of(launch: &Launch) -> Tailed {
+        let Some(live) = &launch.live else {
+            return Tailed::default();
+        };
+        Tailed {
+            stdout: Some(live.publish(&launch.stdout, launch.output_max_bytes)),
+            stderr: Some(live.publish(&launch.stderr, launch.output_max_bytes)),
+        }
+    }
 }
 
 /// Starts the command's process. Plain blocking work that needs no runtime, so a batch can be
@@ -125,6 +151,7 @@ pub fn spawn(launch: &Launch) -> Result<Process, StartError> {
         spawned,
         start_ticks,
         scope,
+        live: Tailed::of(launch),
     })
 }
 
@@ -143,6 +170,7 @@ pub fn watch(process: Process) -> Result<Started, StartError> {
         spawned,
         start_ticks,
         scope,
+        live,
     } = process;
     let pid = spawned.pid;
     let lost = |source: std::io::Error| {
@@ -160,6 +188,7 @@ pub fn watch(process: Process) -> Result<Started, StartError> {
         child,
         stdout,
         stderr,
+        live,
         start_ticks,
         scope,
     })
@@ -176,15 +205,14 @@ pub async fn supervise(
         child,
         stdout,
         stderr,
+        live,
         process_group,
         scope,
         ..
     } = started;
-    let cap = launch.output_max_bytes;
-    let mut stdout_copy =
-        CaptureTask::spawn(stdout, launch.stdout.clone(), cap, launch.pattern.clone());
-    let mut stderr_copy =
-        CaptureTask::spawn(stderr, launch.stderr.clone(), cap, launch.pattern.clone());
+    let copy = |pipe, path: &PathBuf, live| CaptureTask::spawn(pipe, path.clone(), launch, live);
+    let mut stdout_copy = copy(stdout, &launch.stdout, live.stdout);
+    let mut stderr_copy = copy(stderr, &launch.stderr, live.stderr);
     let mut outcome = Outcome {
         notes: scope.notes.clone(),
         ..Outcome::default()
@@ -298,9 +326,16 @@ enum CaptureError {
 }
 
 impl CaptureTask {
-    fn spawn(pipe: pipe::Receiver, path: PathBuf, cap: u64, pattern: Option<Regex>) -> CaptureTask {
-        let handle =
-            tokio::spawn(async move { capture::capture(pipe, &path, cap, pattern.as_ref()).await });
+    fn spawn(
+        pipe: pipe::Receiver,
+        path: PathBuf,
+        launch: &Launch,
+        live: Option<live_output::Publisher>,
+    ) -> CaptureTask {
+        let (cap, pattern) = (launch.output_max_bytes, launch.pattern.clone());
+        let handle = tokio::spawn(async move {
+            capture::capture(pipe, &path, cap, pattern.as_ref(), live).await
+        });
         CaptureTask {
             handle,
             result: None,

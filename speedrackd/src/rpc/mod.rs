@@ -8,6 +8,7 @@ mod config;
 mod control;
 mod convert;
 mod error;
+mod event_feed;
 mod limits;
 mod list_pages;
 mod metrics;
@@ -18,6 +19,8 @@ mod runs;
 mod status;
 mod tail;
 mod tasks;
+#[cfg(test)]
+mod test_api;
 mod test_notify;
 mod watch_events;
 
@@ -45,6 +48,9 @@ pub struct DaemonInfo {
     pub socket_path: PathBuf,
     pub data_dir: PathBuf,
     pub demo_mode: bool,
+    /// Names this run of the daemon in WatchEvents: its start instant in microseconds since the
+    /// Unix epoch.
+    pub epoch: u64,
 }
 
 /// The service implementation handed to tonic.
@@ -53,6 +59,10 @@ pub struct Api {
     commands: mpsc::Sender<Command>,
     history: Arc<dyn Store>,
     events: broadcast::Sender<Stamped>,
+    /// The events numbered and converted once for every WatchEvents stream.
+    feed: event_feed::EventFeed,
+    /// Output files of running runs as they are written, for TailOutput.
+    live_output: crate::exec::LiveOutput,
     /// Turns true when the daemon stops, so that open event streams end.
     stopping: watch::Receiver<bool>,
     info: Arc<DaemonInfo>,
@@ -71,11 +81,20 @@ impl Api {
         stopping: watch::Receiver<bool>,
         info: DaemonInfo,
         metrics: Metrics,
+        live_output: crate::exec::LiveOutput,
     ) -> Api {
+        let feed = event_feed::EventFeed::start(
+            &events,
+            Arc::clone(&history),
+            info.epoch,
+            stopping.clone(),
+        );
         Api {
             commands,
             history,
             events,
+            feed,
+            live_output,
             stopping,
             info: Arc::new(info),
             metrics,
@@ -235,9 +254,12 @@ impl Speedrack for Api {
 
     async fn watch_events(
         &self,
-        _: Request<pb::WatchEventsRequest>,
+        request: Request<pb::WatchEventsRequest>,
     ) -> Result<Response<EventStream>, Status> {
-        Ok(Response::new(watch_events::watch_events(self)))
+        Ok(Response::new(watch_events::watch_events(
+            self,
+            request.get_ref(),
+        )))
     }
 
     async fn get_metrics(

@@ -1,26 +1,28 @@
 //! TailOutput: a run's output as it grows, until the run has finished and all was sent.
 //!
-//! While the run is in flight the file is re-read every [`POLL`] for as long as a client watches
-//! (nothing runs when nobody tails); the run's end, announced on the event channel, ends the
-//! wait at once.
-
-use std::time::Duration;
+//! What the file holds is read first; then the capture's broadcast (`exec::LiveOutput`) brings
+//! each write as it happens, and its closing says the file is complete. A tailer that fell
+//! behind the broadcast reads what it missed from the file. Nothing polls: between writes a
+//! tailer only waits. Where the file is and how it is capped is `history::output`'s and
+//! `exec`'s business.
 
 use speedrack_proto::v1 as pb;
 use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc, watch};
 use tonic::Status;
 
 use super::Api;
-use crate::events::Event;
+use crate::events::{Event, Stamped};
+use crate::exec::{Chunk, Subscription};
 use crate::history::output::{Stream, read_slice, stream_path};
-use crate::run::{RunId, RunStatus};
+use crate::run::{RunId, RunRecord, RunStatus};
 
-const POLL: Duration = Duration::from_millis(250);
 const CHUNK: usize = 64 << 10;
 
 pub type TailStream =
     tokio_stream::wrappers::ReceiverStream<Result<pb::TailOutputResponse, Status>>;
+
+type Sender = mpsc::Sender<Result<pb::TailOutputResponse, Status>>;
 
 pub fn tail_output(api: &Api, request: pb::TailOutputRequest) -> TailStream {
     let (sender, receiver) = mpsc::channel(4);
@@ -33,105 +35,261 @@ pub fn tail_output(api: &Api, request: pb::TailOutputRequest) -> TailStream {
     TailStream::new(receiver)
 }
 
-async fn tail(
-    api: &Api,
-    request: &pb::TailOutputRequest,
-    sender: &mpsc::Sender<Result<pb::TailOutputResponse, Status>>,
-) -> Result<(), Status> {
-    let run = RunId(request.run_id);
-    let mut events = api.events.subscribe();
-    let mut stopping = api.stopping.clone();
-    let mut offset = request.offset;
-    loop {
-        let record = api
+/// Why a tail stopped early.
+enum Stop {
+    /// The client went away: nothing more to say.
+    Gone,
+    Failed(Status),
+}
+
+impl From<Status> for Stop {
+    fn from(status: Status) -> Stop {
+        Stop::Failed(status)
+    }
+}
+
+async fn tail(api: &Api, request: &pb::TailOutputRequest, sender: &Sender) -> Result<(), Status> {
+    let mut tailer = Tailer {
+        api,
+        run: RunId(request.run_id),
+        // Before the run is read, so that its start or end cannot slip by unseen.
+        events: api.events.subscribe(),
+        stopping: api.stopping.clone(),
+        offset: request.offset,
+        sender,
+    };
+    let outcome = match request.stream() {
+        pb::OutputStream::Stdout => tailer.file(Stream::Stdout).await,
+        pb::OutputStream::Stderr => tailer.file(Stream::Stderr).await,
+        pb::OutputStream::OpError => tailer.op_error().await,
+        pb::OutputStream::Unspecified => {
+            return Err(Status::invalid_argument(
+                "say which output to tail: stdout, stderr or op_error",
+            ));
+        }
+    };
+    match outcome {
+        Ok(()) | Err(Stop::Gone) => Ok(()),
+        Err(Stop::Failed(status)) => Err(status),
+    }
+}
+
+struct Tailer<'a> {
+    api: &'a Api,
+    run: RunId,
+    events: broadcast::Receiver<Stamped>,
+    stopping: watch::Receiver<bool>,
+    /// Where the next byte to send starts.
+    offset: u64,
+    sender: &'a Sender,
+}
+
+impl Tailer<'_> {
+    fn record(&self) -> Result<RunRecord, Status> {
+        self.api
             .history
-            .get_run(run)?
-            .ok_or_else(|| Status::not_found(format!("no run with id {run}")))?;
-        let finished = record.status() != RunStatus::Running;
-        let stream = match request.stream() {
-            pb::OutputStream::Stdout => Stream::Stdout,
-            pb::OutputStream::Stderr => Stream::Stderr,
-            pb::OutputStream::OpError => {
-                if finished {
-                    let mut data = record.op_error().as_bytes().to_vec();
-                    let start = usize::try_from(offset)
-                        .unwrap_or(usize::MAX)
-                        .min(data.len());
-                    let data = data.split_off(start);
-                    let _ = sender
-                        .send(Ok(pb::TailOutputResponse {
-                            data,
-                            offset,
-                            finished: true,
-                        }))
-                        .await;
-                    return Ok(());
-                }
-                wait_for_change(&mut events, &mut stopping, run).await;
-                continue;
-            }
-            pb::OutputStream::Unspecified => {
-                return Err(Status::invalid_argument(
-                    "say which output to tail: stdout, stderr or op_error",
-                ));
-            }
-        };
-        let path = stream_path(api.history.data_dir(), &record.task, record.id, stream);
+            .get_run(self.run)?
+            .ok_or_else(|| Status::not_found(format!("no run with id {}", self.run)))
+    }
+
+    /// The run's op_error text once the run has finished: it is written only then.
+    async fn op_error(&mut self) -> Result<(), Stop> {
         loop {
-            let slice = read_slice(&path, offset, CHUNK).map_err(|error| {
-                Status::internal(format!("cannot read the output of run {run}: {error}"))
+            let record = self.record()?;
+            if record.status() != RunStatus::Running {
+                let mut data = record.op_error().as_bytes().to_vec();
+                let start = usize::try_from(self.offset)
+                    .unwrap_or(usize::MAX)
+                    .min(data.len());
+                return self.send(data.split_off(start), true).await;
+            }
+            self.run_news().await?;
+        }
+    }
+
+    /// A stdout or stderr file: what it holds, then each write as it happens, to its end.
+    async fn file(&mut self, stream: Stream) -> Result<(), Stop> {
+        loop {
+            let record = self.record()?;
+            let path = stream_path(self.api.history.data_dir(), &record.task, self.run, stream);
+            if record.status() == RunStatus::Running
+                && let Some(live) = self.api.live_output.subscribe(&path)
+            {
+                self.follow(&path, live).await?;
+                return self.send(Vec::new(), true).await;
+            }
+            if record.status() != RunStatus::Running {
+                self.send_file(&path, u64::MAX).await?;
+                return self.send(Vec::new(), true).await;
+            }
+            // Running, but its output is not being written: not yet, or no more.
+            self.run_news().await?;
+        }
+    }
+
+    /// Sends the file as the capture writes it, until the capture ends.
+    async fn follow(&mut self, path: &std::path::Path, live: Subscription) -> Result<(), Stop> {
+        let Subscription {
+            mut chunks,
+            settled,
+        } = live;
+        self.send_file(path, settled).await?;
+        loop {
+            let received = tokio::select! {
+                received = chunks.recv() => received,
+                _ = self.stopping.wait_for(|stopping| *stopping) => return Err(shutting_down()),
+            };
+            match received {
+                Ok(chunk) => self.send_chunk(path, settled, &chunk).await?,
+                Err(RecvError::Lagged(_)) => self.send_file(path, settled).await?,
+                // The capture ended: the file is complete, cap marker and all.
+                Err(RecvError::Closed) => return self.send_file(path, u64::MAX).await,
+            }
+        }
+    }
+
+    /// Sends what of `chunk` was not sent yet.
+    async fn send_chunk(
+        &mut self,
+        path: &std::path::Path,
+        settled: u64,
+        chunk: &Chunk,
+    ) -> Result<(), Stop> {
+        if chunk.offset > self.offset {
+            // Written before this tailer listened, yet not read: the file has it.
+            self.send_file(path, chunk.offset.min(settled)).await?;
+        }
+        if chunk.end() <= self.offset || chunk.offset > self.offset {
+            return Ok(());
+        }
+        let start = usize::try_from(self.offset - chunk.offset).unwrap_or(usize::MAX);
+        self.send(chunk.data[start..].to_vec(), false).await
+    }
+
+    /// Sends the file from the offset up to `until` or its end.
+    async fn send_file(&mut self, path: &std::path::Path, until: u64) -> Result<(), Stop> {
+        while self.offset < until {
+            let room = usize::try_from(until - self.offset).unwrap_or(usize::MAX);
+            let slice = read_slice(path, self.offset, room.min(CHUNK)).map_err(|error| {
+                Status::internal(format!(
+                    "cannot read the output of run {}: {error}",
+                    self.run
+                ))
             })?;
             if slice.data.is_empty() {
                 break;
             }
-            let length = slice.data.len() as u64;
-            let message = pb::TailOutputResponse {
-                data: slice.data,
-                offset,
-                finished: false,
+            self.send(slice.data, false).await?;
+        }
+        Ok(())
+    }
+
+    async fn send(&mut self, data: Vec<u8>, finished: bool) -> Result<(), Stop> {
+        let length = data.len() as u64;
+        let message = pb::TailOutputResponse {
+            data,
+            offset: self.offset,
+            finished,
+        };
+        self.sender
+            .send(Ok(message))
+            .await
+            .map_err(|_| Stop::Gone)?;
+        self.offset += length;
+        Ok(())
+    }
+
+    /// Waits until the run starts or ends (or events were missed, which may have said so).
+    async fn run_news(&mut self) -> Result<(), Stop> {
+        loop {
+            let received = tokio::select! {
+                received = self.events.recv() => received,
+                _ = self.stopping.wait_for(|stopping| *stopping) => return Err(shutting_down()),
             };
-            if sender.send(Ok(message)).await.is_err() {
-                return Ok(()); // the client went away
+            match received {
+                Ok(Stamped {
+                    event: Event::RunStarted(record) | Event::RunFinished(record),
+                    ..
+                }) if record.id == self.run => return Ok(()),
+                Ok(_) => {}
+                Err(RecvError::Lagged(_)) => return Ok(()),
+                Err(RecvError::Closed) => return Err(shutting_down()),
             }
-            offset += length;
-        }
-        if finished {
-            let _ = sender
-                .send(Ok(pb::TailOutputResponse {
-                    data: Vec::new(),
-                    offset,
-                    finished: true,
-                }))
-                .await;
-            return Ok(());
-        }
-        if !wait_for_change(&mut events, &mut stopping, run).await {
-            return Err(Status::unavailable("speedrackd is shutting down"));
         }
     }
 }
 
-/// Waits for the poll interval or the run's end; false when the daemon is stopping.
-async fn wait_for_change(
-    events: &mut tokio::sync::broadcast::Receiver<crate::events::Stamped>,
-    stopping: &mut tokio::sync::watch::Receiver<bool>,
-    run: RunId,
-) -> bool {
-    let deadline = tokio::time::sleep(POLL);
-    tokio::pin!(deadline);
-    loop {
-        tokio::select! {
-            () = &mut deadline => return true,
-            _ = stopping.wait_for(|stopping| *stopping) => return false,
-            received = events.recv() => match received {
-                Ok(stamped) => {
-                    if let Event::RunFinished(record) = stamped.event && record.id == run {
-                        return true;
-                    }
-                }
-                Err(RecvError::Lagged(_)) => return true,
-                Err(RecvError::Closed) => return false,
-            },
-        }
+fn shutting_down() -> Stop {
+    Stop::Failed(Status::unavailable("speedrackd is shutting down"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use chrono::{TimeZone, Utc};
+    use tokio_stream::StreamExt;
+
+    use super::*;
+    use crate::config::TaskName;
+    use crate::history::NewRun;
+    use crate::rpc::test_api;
+    use crate::run::Trigger;
+
+    async fn next(tail: &mut TailStream) -> pb::TailOutputResponse {
+        tail.next()
+            .await
+            .expect("the stream is open")
+            .expect("the tail works")
+    }
+
+    /// On tokio's paused clock time moves only when every task waits on a timer: a tailer that
+    /// polled would make it move before a write reached it.
+    #[tokio::test(start_paused = true)]
+    async fn a_write_reaches_the_tailer_with_no_timer_and_the_capture_end_ends_the_tail() {
+        let test = test_api::start();
+        let task = TaskName::normalise("talker").expect("name");
+        let at = Utc
+            .with_ymd_and_hms(2026, 3, 29, 0, 0, 0)
+            .single()
+            .expect("instant");
+        let run = test
+            .history
+            .insert_run(&NewRun {
+                task: &task,
+                trigger: &Trigger::Schedule,
+                scheduled_at: at,
+                started_at: at,
+                definition: "",
+                pays_owed: false,
+            })
+            .expect("a running run");
+        let path = stream_path(test.dir.path(), &task, run, Stream::Stdout);
+        std::fs::create_dir_all(path.parent().expect("a run directory")).expect("run dir");
+        let mut file = std::fs::File::create(&path).expect("output file");
+        file.write_all(b"first\n").expect("write");
+        let publisher = test.live_output.publish(&path, 0);
+        let request = pb::TailOutputRequest {
+            run_id: run.0,
+            stream: pb::OutputStream::Stdout.into(),
+            offset: 0,
+        };
+        let mut tail = tail_output(&test.api, request);
+        assert_eq!(next(&mut tail).await.data, b"first\n");
+
+        let before = tokio::time::Instant::now();
+        file.write_all(b"second\n").expect("write");
+        publisher.written(6, b"second\n");
+        let second = next(&mut tail).await;
+        assert_eq!((second.offset, &second.data[..]), (6, &b"second\n"[..]));
+        assert_eq!(
+            tokio::time::Instant::now(),
+            before,
+            "nothing waited for a timer"
+        );
+
+        drop(publisher);
+        let last = next(&mut tail).await;
+        assert_eq!((last.offset, last.data.len(), last.finished), (13, 0, true));
     }
 }

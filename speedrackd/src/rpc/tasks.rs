@@ -14,6 +14,7 @@ use super::list_pages::{Cursor, generation};
 use super::paging::Budget;
 use super::{Api, convert, limits};
 use crate::config::{TaskEntry, TaskName};
+use crate::events::TaskChange;
 use crate::history::Store;
 use crate::runtime::{LiveState, Snapshot};
 
@@ -77,7 +78,7 @@ fn task_page(
     let mut after_name = match cursor {
         Cursor::File(from) => {
             for (index, entry) in snapshot.tasks.entries.iter().enumerate().skip(from) {
-                let mut task = entry_view(entry, snapshot, history, page.fields)?;
+                let mut task = entry_view(entry, live_of(snapshot, entry), history, page.fields)?;
                 add_recent(&mut task, entry_name(entry), history, page.recent)?;
                 if !budget.admit(&task) {
                     return Ok(page_of(tasks, Cursor::File(index), generation));
@@ -148,9 +149,13 @@ pub async fn task_by_name(api: &Api, name: &str) -> Result<pb::Task, Status> {
     task_view(api, name, Fields::WithCommand).await
 }
 
-/// One task by name as lists show it (no command), for events.
-pub async fn task_summary(api: &Api, name: &str) -> Result<pb::Task, Status> {
-    task_view(api, name, Fields::Summary).await
+/// The row of a task that changed, exactly as ListTasks shows it, from what the runtime loop
+/// announced and what history holds: the loop is not asked again.
+pub fn changed_row(change: &TaskChange, history: &dyn Store) -> Result<pb::Task, Status> {
+    match change.entry() {
+        Some(entry) => entry_view(entry, change.live.as_ref(), history, Fields::Summary),
+        None => inactive_view(&change.task, history),
+    }
 }
 
 async fn task_view(api: &Api, name: &str, fields: Fields) -> Result<pb::Task, Status> {
@@ -165,7 +170,12 @@ async fn task_view(api: &Api, name: &str, fields: Fields) -> Result<pb::Task, St
         .iter()
         .find(|entry| entry_name(entry) == Some(&task))
     {
-        return entry_view(entry, &snapshot, api.history.as_ref(), fields);
+        return entry_view(
+            entry,
+            live_of(&snapshot, entry),
+            api.history.as_ref(),
+            fields,
+        );
     }
     if api.history.count_runs(&task)? > 0 {
         return inactive_view(&task, api.history.as_ref());
@@ -199,9 +209,15 @@ fn entry_name(entry: &TaskEntry) -> Option<&TaskName> {
     }
 }
 
+/// What the runtime knows of a listed task now; `None` for one it does not schedule.
+fn live_of<'a>(snapshot: &'a Snapshot, entry: &TaskEntry) -> Option<&'a LiveState> {
+    snapshot.live.get(entry_name(entry)?)
+}
+
+/// A task the file lists, joined with its live state and history: the one place a row is built.
 fn entry_view(
     entry: &TaskEntry,
-    snapshot: &Snapshot,
+    live: Option<&LiveState>,
     history: &dyn Store,
     fields: Fields,
 ) -> Result<pb::Task, Status> {
@@ -211,7 +227,7 @@ fn entry_view(
     };
     let task = match entry {
         TaskEntry::Valid(def) => {
-            let live = snapshot.live.get(&def.name).cloned().unwrap_or_default();
+            let live = live.cloned().unwrap_or_default();
             let mut task = pb::Task {
                 name: def.name.to_string(),
                 description: convert::bounded_text(&def.description),

@@ -1,7 +1,11 @@
-//! WatchEvents: forwards the daemon's event channel to one client as a gRPC stream.
+//! WatchEvents: forwards the event feed (`event_feed`) to one client as a gRPC stream, from
+//! where the client resumes (held events first, then live ones, no gap and no repeat).
 //!
-//! A client that reads too slowly falls behind the channel and loses events; it is told how
-//! many (`events_dropped`), never left to show a stale picture unawares.
+//! A client that reads too slowly falls behind the feed and loses events; it is told how
+//! many (`events_dropped`), never left to show a stale picture unawares. Converting events is
+//! the feed's business, once for all watchers.
+
+use std::sync::Arc;
 
 use speedrack_proto::v1 as pb;
 use speedrack_proto::v1::watch_events_response::Event as PbEvent;
@@ -9,25 +13,36 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 use tonic::Status;
 
-use super::{Api, EventStream, convert, tasks};
-use crate::events::{Event, Stamped};
+use super::event_feed::{EventFeed, Item, Resume, Slot};
+use super::{Api, EventStream};
 
 /// Events buffered per client before the forwarder waits for it.
 const CLIENT_BUFFER: usize = 64;
 
-pub fn watch_events(api: &Api) -> EventStream {
-    let mut events = api.events.subscribe();
+type Sender = mpsc::Sender<Result<pb::WatchEventsResponse, Status>>;
+
+pub fn watch_events(api: &Api, request: &pb::WatchEventsRequest) -> EventStream {
+    let (mut live, resume) = api.feed.watch(request.after_sequence, request.epoch);
     let (sender, receiver) = mpsc::channel(CLIENT_BUFFER);
-    let api = api.clone();
+    let feed = api.feed.clone();
     let mut stopping = api.stopping.clone();
     tokio::spawn(async move {
+        let Some(mut last) = replay(&feed, resume, &sender).await else {
+            return;
+        };
         loop {
             let received = tokio::select! {
-                received = events.recv() => received,
+                received = live.recv() => received,
                 _ = stopping.wait_for(|stopping| *stopping) => return,
             };
             let message = match received {
-                Ok(stamped) => to_message(&api, stamped).await,
+                // Already replayed.
+                Ok(Item::Event(slot)) if slot.sequence() <= last => continue,
+                Ok(Item::Event(slot)) => {
+                    last = slot.sequence();
+                    message(&feed, &slot)
+                }
+                Ok(Item::Lost(missed)) => Ok(dropped(missed)),
                 Err(RecvError::Lagged(missed)) => {
                     tracing::warn!(missed, "an event watcher fell behind and missed events");
                     Ok(dropped(missed))
@@ -42,6 +57,44 @@ pub fn watch_events(api: &Api) -> EventStream {
     EventStream::new(receiver)
 }
 
+/// Sends what the client missed, or says it cannot; returns the last number it was sent or
+/// skipped, `None` when the client went away.
+async fn replay(feed: &EventFeed, resume: Resume<Arc<Slot>>, sender: &Sender) -> Option<u64> {
+    match resume {
+        Resume::Replay { held, last } => {
+            // Off the async workers: thousands of rows read from history would stall the
+            // runtime loop that shares them (as a task listing would, see `tasks`).
+            for batch in held.chunks(CLIENT_BUFFER) {
+                let (feed, batch) = (feed.clone(), batch.to_vec());
+                let messages = tokio::task::spawn_blocking(move || {
+                    batch
+                        .iter()
+                        .map(|(_, slot)| message(&feed, slot))
+                        .collect::<Vec<_>>()
+                })
+                .await
+                .unwrap_or_else(|error| {
+                    vec![Err(Status::internal(format!(
+                        "replaying events failed: {error}"
+                    )))]
+                });
+                for message in messages {
+                    sender.send(message).await.ok()?;
+                }
+            }
+            Some(last)
+        }
+        Resume::Dropped(count) => {
+            sender.send(Ok(dropped(count))).await.ok()?;
+            Some(0)
+        }
+    }
+}
+
+fn message(feed: &EventFeed, slot: &Slot) -> Result<pb::WatchEventsResponse, Status> {
+    feed.message(slot).map(Arc::unwrap_or_clone)
+}
+
 /// Tells a watcher that `count` events passed it by.
 fn dropped(count: u64) -> pb::WatchEventsResponse {
     pb::WatchEventsResponse {
@@ -50,18 +103,64 @@ fn dropped(count: u64) -> pb::WatchEventsResponse {
     }
 }
 
-async fn to_message(api: &Api, stamped: Stamped) -> Result<pb::WatchEventsResponse, Status> {
-    let event = match stamped.event {
-        Event::RunStarted(record) => PbEvent::RunStarted(convert::run(&record)),
-        Event::RunFinished(record) => PbEvent::RunFinished(convert::run(&record)),
-        Event::TaskChanged(change) => {
-            PbEvent::TaskChanged(tasks::task_summary(api, change.task.as_str()).await?)
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::time::Duration;
+
+    use chrono::{TimeZone, Utc};
+    use tokio_stream::StreamExt;
+
+    use super::*;
+    use crate::config::{TaskName, parse_tasks};
+    use crate::events::{Event, Stamped, TaskChange};
+    use crate::rpc::test_api;
+    use crate::runtime::LiveState;
+
+    #[tokio::test]
+    async fn watchers_get_a_changed_row_without_asking_the_runtime_loop() {
+        let mut test = test_api::start();
+        let mut watchers: Vec<_> = (0..3)
+            .map(|_| watch_events(&test.api, &pb::WatchEventsRequest::default()))
+            .collect();
+        let yaml = "tasks:\n  - {name: tick, command: 'true', interval: 1h}\n";
+        let tasks = parse_tasks(yaml, Path::new("tasks.yaml"), chrono_tz::Tz::UTC).expect("tasks");
+        let change = TaskChange {
+            task: TaskName::normalise("tick").expect("name"),
+            tasks: Arc::new(tasks),
+            index: Some(0),
+            live: Some(LiveState {
+                suspended: true,
+                ..LiveState::default()
+            }),
+        };
+        let at = Utc
+            .with_ymd_and_hms(2026, 3, 29, 0, 0, 0)
+            .single()
+            .expect("instant");
+        test.events
+            .send(Stamped {
+                at,
+                event: Event::TaskChanged(change),
+            })
+            .expect("the feed listens");
+        for watcher in &mut watchers {
+            let message = tokio::time::timeout(Duration::from_secs(10), watcher.next())
+                .await
+                .expect("the row arrives without the loop")
+                .expect("the stream is open")
+                .expect("the row was built");
+            assert_eq!((message.sequence, message.epoch), (1, test_api::EPOCH));
+            let Some(PbEvent::TaskChanged(task)) = message.event else {
+                panic!("a task_changed event, got {message:?}");
+            };
+            assert_eq!(task.name, "tick");
+            assert_eq!(task.status(), pb::TaskStatus::Suspended);
+            assert_eq!(task.schedule, "every 1h");
         }
-        Event::ConfigReloaded(diff) => PbEvent::ConfigReloaded(convert::reload_diff(&diff)),
-    };
-    Ok(pb::WatchEventsResponse {
-        at: Some(convert::timestamp(stamped.at)),
-        event: Some(event),
-        ..pb::WatchEventsResponse::default()
-    })
+        assert!(
+            test.loop_queue.try_recv().is_err(),
+            "no watcher asked the runtime loop for anything"
+        );
+    }
 }

@@ -8,7 +8,7 @@ use chrono::SecondsFormat;
 
 use crate::config::{Settings, TaskDef};
 use crate::exec::environment::{RunFacts, run_environment};
-use crate::exec::{Invocation, Launch};
+use crate::exec::{Invocation, Launch, LiveOutput};
 use crate::history::output::{Stream, stream_path};
 use crate::run::{RunRecord, Trigger};
 
@@ -18,6 +18,7 @@ pub fn launch_of(
     settings: &Settings,
     record: &RunRecord,
     data_dir: &Path,
+    live: &LiveOutput,
 ) -> Launch {
     let trigger = match record.trigger {
         Trigger::Schedule => "schedule",
@@ -52,5 +53,6 @@ pub fn launch_of(
             .fail_if_output_matches
             .as_ref()
             .map(|pattern| pattern.0.clone()),
+        live: Some(live.clone()),
     }
 }

@@ -34,6 +34,7 @@ use task_state::TaskState;
 use crate::clock::Clock;
 use crate::config::{Settings, TaskDef, TaskEntry, TaskName, TaskSet};
 use crate::events::{Event, Stamped, TaskChange};
+use crate::exec::LiveOutput;
 use crate::history::{MissedPlan, Store};
 use crate::metrics::Metrics;
 use crate::notify::{NotificationFailure, Notifier};
@@ -60,6 +61,8 @@ pub struct Restored {
 pub struct Runtime {
     /// How often to ping systemd's watchdog (only under systemd with WatchdogSec).
     watchdog: Option<Duration>,
+    /// Where runs' output is published as it is written, for TailOutput.
+    live_output: LiveOutput,
     clock: Arc<dyn Clock>,
     settings: Settings,
     tasks: Arc<TaskSet>,
@@ -115,6 +118,7 @@ impl Runtime {
         let (failures_tx, notification_failures) = mpsc::channel(NOTIFICATION_FAILURES_QUEUE);
         let mut runtime = Runtime {
             watchdog: None,
+            live_output: LiveOutput::default(),
             clock,
             settings,
             tasks: Arc::new(TaskSet::default()),
@@ -217,6 +221,12 @@ impl Runtime {
             }
         }
         self.drain().await;
+    }
+
+    /// Publishes runs' output as it is written in `live_output`, which TailOutput follows.
+    pub fn with_live_output(mut self, live_output: LiveOutput) -> Runtime {
+        self.live_output = live_output;
+        self
     }
 
     /// Pings the systemd watchdog from this loop every `every`, so that a stuck loop is noticed.

@@ -103,6 +103,7 @@ impl Runtime {
                     &self.settings,
                     record,
                     self.history.data_dir(),
+                    &self.live_output,
                 )
             })
             .collect();

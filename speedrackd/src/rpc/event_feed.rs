@@ -1,0 +1,327 @@
+//! The daemon's one event feed: it reads the runtime's event channel once for all watchers,
+//! numbers each event, keeps the newest [`HELD`] for watchers that resume, and re-broadcasts
+//! them. WatchEvents handlers only forward what it holds and sends (`watch_events`).
+//!
+//! An event becomes a `WatchEventsResponse` once, on the first demand (a watcher forwarding it
+//! or replaying it), and every other watcher shares that message: nobody converts events that
+//! nobody watches, and a task's row costs history two reads however many watch. The row comes
+//! from what the runtime loop put in the event; the loop is never asked again.
+//!
+//! It does not decide what a watcher that fell behind is told; `watch_events` does.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use speedrack_proto::v1 as pb;
+use speedrack_proto::v1::watch_events_response::Event as PbEvent;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::{broadcast, watch};
+use tonic::Status;
+
+use super::{convert, tasks};
+use crate::events::{Event, Stamped};
+use crate::history::Store;
+
+/// Events held for watchers that resume: at 100 runs a second (four events each), ten seconds.
+const HELD: usize = 4096;
+/// How many events a slow watcher may lag behind the feed before it misses some.
+const LAG: usize = 1024;
+
+/// What the feed sends each watcher.
+#[derive(Clone)]
+pub enum Item {
+    Event(Arc<Slot>),
+    /// The feed itself fell behind the runtime's channel and this many events were lost.
+    Lost(u64),
+}
+
+/// One numbered event, converted on first demand and then shared.
+pub struct Slot {
+    sequence: u64,
+    state: Mutex<State>,
+}
+
+enum State {
+    /// Boxed: once converted, a held slot takes a pointer's room.
+    Raw(Box<Stamped>),
+    Ready(Result<Arc<pb::WatchEventsResponse>, Status>),
+}
+
+impl Slot {
+    fn new(sequence: u64, mut stamped: Stamped) -> Slot {
+        // Events never carry a run's definition; held, it would only take memory.
+        if let Event::RunStarted(record) | Event::RunFinished(record) = &mut stamped.event {
+            record.definition = String::new();
+        }
+        Slot {
+            sequence,
+            state: Mutex::new(State::Raw(Box::new(stamped))),
+        }
+    }
+
+    pub fn sequence(&self) -> u64 {
+        self.sequence
+    }
+
+    /// The event as a message; the first caller converts it, the others wait for that.
+    fn message(
+        &self,
+        history: &dyn Store,
+        epoch: u64,
+    ) -> Result<Arc<pb::WatchEventsResponse>, Status> {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if let State::Raw(stamped) = &*state {
+            let converted = to_message(history, stamped).map(|mut message| {
+                message.sequence = self.sequence;
+                message.epoch = epoch;
+                Arc::new(message)
+            });
+            *state = State::Ready(converted);
+        }
+        match &*state {
+            State::Ready(converted) => converted.clone(),
+            State::Raw(_) => Err(Status::internal("an event was not converted")),
+        }
+    }
+}
+
+fn to_message(history: &dyn Store, stamped: &Stamped) -> Result<pb::WatchEventsResponse, Status> {
+    let event = match &stamped.event {
+        Event::RunStarted(record) => PbEvent::RunStarted(convert::run(record)),
+        Event::RunFinished(record) => PbEvent::RunFinished(convert::run(record)),
+        Event::TaskChanged(change) => PbEvent::TaskChanged(tasks::changed_row(change, history)?),
+        Event::ConfigReloaded(diff) => PbEvent::ConfigReloaded(convert::reload_diff(diff)),
+    };
+    Ok(pb::WatchEventsResponse {
+        at: Some(convert::timestamp(stamped.at)),
+        event: Some(event),
+        ..pb::WatchEventsResponse::default()
+    })
+}
+
+/// The newest events by sequence number, for watchers that resume. Pure bookkeeping.
+#[derive(Debug)]
+pub struct Ring<T> {
+    held: VecDeque<(u64, T)>,
+    /// The number the next event gets; events are numbered from 1.
+    next: u64,
+    capacity: usize,
+}
+
+/// Where a watcher starts.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Resume<T> {
+    /// Send these first (possibly none), then live events numbered after `last`.
+    Replay { held: Vec<(u64, T)>, last: u64 },
+    /// Events after the watcher's point are gone or unknown (0: how many is unknown): it opens
+    /// with EventsDropped and continues with live events.
+    Dropped(u64),
+}
+
+impl<T: Clone> Ring<T> {
+    pub fn new(capacity: usize) -> Ring<T> {
+        Ring {
+            held: VecDeque::with_capacity(capacity.min(64)),
+            next: 1,
+            capacity,
+        }
+    }
+
+    /// The number the next event will get.
+    pub fn next_sequence(&self) -> u64 {
+        self.next
+    }
+
+    /// Holds the next event, forgetting the oldest when full; returns its number.
+    pub fn push(&mut self, item: T) -> u64 {
+        let sequence = self.next;
+        if self.held.len() == self.capacity {
+            self.held.pop_front();
+        }
+        if self.capacity > 0 {
+            self.held.push_back((sequence, item));
+        }
+        self.next += 1;
+        sequence
+    }
+
+    /// `count` events were lost before they were held: no watcher may resume across them.
+    pub fn lose(&mut self, count: u64) {
+        self.held.clear();
+        self.next = self.next.saturating_add(count);
+    }
+
+    /// Where a watcher that saw everything up to `after` (0: nothing yet) in `epoch` starts.
+    pub fn resume(&self, after: u64, same_epoch: bool) -> Resume<T> {
+        let last = self.next - 1;
+        if after == 0 {
+            return Resume::Replay {
+                held: Vec::new(),
+                last,
+            };
+        }
+        if !same_epoch || after > last {
+            return Resume::Dropped(0);
+        }
+        let first = self
+            .held
+            .front()
+            .map_or(self.next, |(sequence, _)| *sequence);
+        if after + 1 < first {
+            return Resume::Dropped(last - after);
+        }
+        let held = self
+            .held
+            .iter()
+            .filter(|(sequence, _)| *sequence > after)
+            .cloned()
+            .collect();
+        Resume::Replay { held, last }
+    }
+}
+
+/// The feed, shared by every WatchEvents handler.
+#[derive(Clone)]
+pub struct EventFeed {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    epoch: u64,
+    history: Arc<dyn Store>,
+    ring: Mutex<Ring<Arc<Slot>>>,
+    live: broadcast::Sender<Item>,
+}
+
+impl EventFeed {
+    /// Starts the feed on the runtime's channel; it ends when `stopping` turns true.
+    pub fn start(
+        events: &broadcast::Sender<Stamped>,
+        history: Arc<dyn Store>,
+        epoch: u64,
+        stopping: watch::Receiver<bool>,
+    ) -> EventFeed {
+        let feed = EventFeed {
+            shared: Arc::new(Shared {
+                epoch,
+                history,
+                ring: Mutex::new(Ring::new(HELD)),
+                live: broadcast::channel(LAG).0,
+            }),
+        };
+        tokio::spawn(feed.clone().run(events.subscribe(), stopping));
+        feed
+    }
+
+    async fn run(
+        self,
+        mut events: broadcast::Receiver<Stamped>,
+        mut stopping: watch::Receiver<bool>,
+    ) {
+        loop {
+            let received = tokio::select! {
+                received = events.recv() => received,
+                _ = stopping.wait_for(|stopping| *stopping) => return,
+            };
+            let item = match received {
+                Ok(stamped) => {
+                    let mut ring = self.ring();
+                    let slot = Arc::new(Slot::new(ring.next_sequence(), stamped));
+                    ring.push(Arc::clone(&slot));
+                    Item::Event(slot)
+                }
+                Err(RecvError::Lagged(lost)) => {
+                    tracing::warn!(lost, "the event feed fell behind and lost events");
+                    self.ring().lose(lost);
+                    Item::Lost(lost)
+                }
+                Err(RecvError::Closed) => return,
+            };
+            // No watcher is not an error.
+            let _ = self.shared.live.send(item);
+        }
+    }
+
+    fn ring(&self) -> MutexGuard<'_, Ring<Arc<Slot>>> {
+        self.shared
+            .ring
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Subscribes a watcher, then finds where it resumes: live events it also gets replayed
+    /// are numbered at most `Resume::Replay.last` and are for the caller to skip.
+    pub fn watch(&self, after: u64, epoch: u64) -> (broadcast::Receiver<Item>, Resume<Arc<Slot>>) {
+        let live = self.shared.live.subscribe();
+        let resume = self.ring().resume(after, epoch == self.shared.epoch);
+        (live, resume)
+    }
+
+    /// A slot's message, converted once for every watcher.
+    pub fn message(&self, slot: &Slot) -> Result<Arc<pb::WatchEventsResponse>, Status> {
+        slot.message(self.shared.history.as_ref(), self.shared.epoch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filled(capacity: usize, count: u64) -> Ring<char> {
+        let mut ring = Ring::new(capacity);
+        for n in 0..count {
+            ring.push(char::from(b'a' + u8::try_from(n).expect("few events")));
+        }
+        ring
+    }
+
+    fn replay(held: &[(u64, char)], last: u64) -> Resume<char> {
+        Resume::Replay {
+            held: held.to_vec(),
+            last,
+        }
+    }
+
+    #[test]
+    fn numbers_events_from_one_and_holds_the_newest() {
+        let mut ring = Ring::new(3);
+        assert_eq!((ring.push('a'), ring.push('b')), (1, 2));
+        let ring = filled(3, 5);
+        assert_eq!(ring.next_sequence(), 6);
+        assert_eq!(
+            ring.resume(2, true),
+            replay(&[(3, 'c'), (4, 'd'), (5, 'e')], 5)
+        );
+    }
+
+    #[test]
+    fn resumes_after_a_held_event_or_says_what_was_dropped() {
+        let ring = filled(3, 5); // holds 3, 4, 5
+        let cases = [
+            (0, true, replay(&[], 5)),
+            (5, true, replay(&[], 5)),
+            (4, true, replay(&[(5, 'e')], 5)),
+            (2, true, replay(&[(3, 'c'), (4, 'd'), (5, 'e')], 5)),
+            // Event 2 is no longer held: the watcher missed 2 to 5 and none can be sent.
+            (1, true, Resume::Dropped(4)),
+            (3, false, Resume::Dropped(0)),
+            (0, false, replay(&[], 5)),
+            // A number this daemon never gave.
+            (6, true, Resume::Dropped(0)),
+        ];
+        for (after, same_epoch, expected) in cases {
+            assert_eq!(ring.resume(after, same_epoch), expected, "after {after}");
+        }
+    }
+
+    #[test]
+    fn nobody_resumes_across_lost_events() {
+        let mut ring = filled(8, 3);
+        ring.lose(2);
+        assert_eq!(ring.push('x'), 6);
+        assert_eq!(ring.resume(3, true), Resume::Dropped(3));
+        assert_eq!(ring.resume(5, true), replay(&[(6, 'x')], 6));
+        let empty: Ring<char> = Ring::new(8);
+        assert_eq!(empty.resume(1, true), Resume::Dropped(0));
+    }
+}

@@ -1,0 +1,62 @@
+//! An `Api` for handler tests: real history in a temp dir, an event channel the test sends
+//! into, and a runtime-loop queue that nothing answers (a handler that asks the loop waits).
+//! It runs no runtime loop and serves no socket.
+
+use std::sync::Arc;
+
+use tokio::sync::{broadcast, mpsc, watch};
+
+use super::{Api, DaemonInfo};
+use crate::events::{self, Stamped};
+use crate::exec::LiveOutput;
+use crate::history::{SqliteStore, Store};
+use crate::runtime::Command;
+
+pub struct TestApi {
+    pub api: Api,
+    pub events: broadcast::Sender<Stamped>,
+    /// What handlers asked the runtime loop.
+    pub loop_queue: mpsc::Receiver<Command>,
+    pub history: Arc<dyn Store>,
+    pub live_output: LiveOutput,
+    _stop: watch::Sender<bool>,
+    pub dir: tempfile::TempDir,
+}
+
+/// The epoch the test daemon's events carry.
+pub const EPOCH: u64 = 42;
+
+pub fn start() -> TestApi {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let history: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).expect("history"));
+    let live_output = LiveOutput::default();
+    let events = events::channel();
+    let (commands, loop_queue) = mpsc::channel(8);
+    let (stop, stopping) = watch::channel(false);
+    let info = DaemonInfo {
+        settings_path: None,
+        tasks_path: dir.path().join("tasks.yaml"),
+        socket_path: dir.path().join("socket"),
+        data_dir: dir.path().to_path_buf(),
+        demo_mode: false,
+        epoch: EPOCH,
+    };
+    let api = Api::new(
+        commands,
+        Arc::clone(&history),
+        events.clone(),
+        stopping,
+        info,
+        crate::metrics::Metrics::new(),
+        live_output.clone(),
+    );
+    TestApi {
+        api,
+        events,
+        loop_queue,
+        history,
+        live_output,
+        _stop: stop,
+        dir,
+    }
+}
