@@ -9,6 +9,7 @@
 mod api;
 mod assets;
 pub mod auth;
+mod config_watch;
 mod context;
 mod cookies;
 mod csrf;
@@ -91,6 +92,7 @@ pub async fn serve(
     );
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let state = state::AppState::with_key(config.socket, stop_rx, config.auth, config.csrf_key);
+    tokio::spawn(config_watch::watch_reloads(state.clone()));
     let app = routes::router(state);
     let server_limits = server::ServerLimits {
         header_timeout: config.limits.header_timeout,

@@ -1,11 +1,14 @@
 //! What every handler shares: the API client, the last display settings the daemon gave, and
 //! the signal that the gateway is stopping. Nothing else is kept between requests.
+//!
+//! Display settings change only when the daemon reloads its configuration. They are kept
+//! (`DisplayCache`) for as long as `config_watch.rs` holds a WatchEvents subscription that would
+//! have seen a reload; without one (daemon unreachable, or not yet connected), every request
+//! asks GetConfig, which also tells pages that the daemon is away.
 
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
 
 use tokio::sync::watch;
-use tokio::time::Instant;
 
 use crate::api::{Api, ApiError};
 use crate::display::Display;
@@ -15,15 +18,9 @@ use crate::urls::Urls;
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
 
-/// How long display settings are used before asking the daemon again. GetConfig reads both
-/// files; live pages refresh often, and settings change only on reload.
-const DISPLAY_FRESH: Duration = Duration::from_secs(5);
-
 struct Inner {
     api: Api,
-    /// The display settings of the last successful GetConfig and when they came, used while
-    /// fresh, and while the daemon is unreachable so that links keep their prefix.
-    display: RwLock<(Display, Option<Instant>)>,
+    display: RwLock<DisplayCache>,
     stopping: watch::Receiver<bool>,
     auth: crate::auth::Auth,
     sign_in: crate::signin::SignIn,
@@ -54,7 +51,7 @@ impl AppState {
         };
         AppState(Arc::new(Inner {
             api: Api::new(socket),
-            display: RwLock::new((Display::default(), None)),
+            display: RwLock::new(DisplayCache::default()),
             stopping,
             auth,
             sign_in: crate::signin::SignIn::new(users),
@@ -66,15 +63,14 @@ impl AppState {
         &self.0.api
     }
 
-    /// The display settings now: asked of the daemon unless asked recently, or the last known
-    /// ones when it cannot say (unreachable, or too old to serve GetConfig). The error tells why
-    /// it could not.
+    /// The display settings now: the kept ones while they are known to be current, else asked
+    /// of the daemon; the last known ones when it cannot say, with the error that tells why.
     pub async fn display(&self) -> (Display, Option<ApiError>) {
-        if let Ok(cached) = self.0.display.read()
-            && cached.1.is_some_and(|at| at.elapsed() < DISPLAY_FRESH)
-        {
-            return (cached.0.clone(), None);
-        }
+        let generation = match self.0.display.read() {
+            Ok(cache) if cache.current => return (cache.last.clone(), None),
+            Ok(cache) => cache.generation,
+            Err(_) => 0,
+        };
         match self.0.api.get_config().await {
             Ok(config) => {
                 let display = config
@@ -82,8 +78,8 @@ impl AppState {
                     .as_ref()
                     .map(Display::from_pb)
                     .unwrap_or_default();
-                if let Ok(mut cached) = self.0.display.write() {
-                    *cached = (display.clone(), Some(Instant::now()));
+                if let Ok(mut cache) = self.0.display.write() {
+                    cache.answered(display.clone(), generation);
                 }
                 (display, None)
             }
@@ -93,8 +89,16 @@ impl AppState {
 
     /// Makes the next request ask the daemon (after a reload, settings may have changed).
     pub fn forget_display(&self) {
-        if let Ok(mut cached) = self.0.display.write() {
-            cached.1 = None;
+        if let Ok(mut cache) = self.0.display.write() {
+            cache.forget();
+        }
+    }
+
+    /// Says whether a subscription that sees every reload is open; settings are kept only then.
+    pub fn set_watching(&self, watching: bool) {
+        if let Ok(mut cache) = self.0.display.write() {
+            cache.watching = watching;
+            cache.forget();
         }
     }
 
@@ -103,7 +107,7 @@ impl AppState {
         self.0
             .display
             .read()
-            .map(|cached| cached.0.clone())
+            .map(|cache| cache.last.clone())
             .unwrap_or_default()
     }
 
@@ -131,5 +135,70 @@ impl AppState {
         let mut stopping = self.0.stopping.clone();
         // An error means the sender is gone: the gateway is stopping all the same.
         let _ = stopping.wait_for(|stop| *stop).await;
+    }
+}
+
+/// The last display settings the daemon gave, and whether they can be used without asking.
+#[derive(Debug, Default)]
+struct DisplayCache {
+    /// Used while the daemon is unreachable too, so that links keep their prefix.
+    last: Display,
+    /// True from an answer given while watching until the next reload or change of watching.
+    current: bool,
+    /// Reload subscription open (see `config_watch.rs`).
+    watching: bool,
+    /// Counts `forget`s, so that an answer asked for before a reload does not count as current.
+    generation: u64,
+}
+
+impl DisplayCache {
+    /// Keeps `display`, asked for at `generation`.
+    fn answered(&mut self, display: Display, generation: u64) {
+        self.last = display;
+        self.current = self.watching && generation == self.generation;
+    }
+
+    fn forget(&mut self) {
+        self.current = false;
+        self.generation += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named(app_name: &str) -> Display {
+        Display {
+            app_name: app_name.to_owned(),
+            ..Display::default()
+        }
+    }
+
+    #[test]
+    fn settings_are_kept_only_while_watching_and_until_a_reload() {
+        let mut cache = DisplayCache::default();
+        cache.answered(named("a"), cache.generation);
+        assert!(!cache.current, "nothing would tell of a reload");
+        cache.watching = true;
+        cache.forget();
+        cache.answered(named("b"), cache.generation);
+        assert!(cache.current);
+        cache.forget();
+        assert!(!cache.current, "a reload makes the next request ask");
+        assert_eq!(cache.last, named("b"), "still shown while the daemon is away");
+    }
+
+    #[test]
+    fn an_answer_asked_for_before_a_reload_is_not_current() {
+        let mut cache = DisplayCache {
+            watching: true,
+            ..DisplayCache::default()
+        };
+        let asked_at = cache.generation;
+        cache.forget();
+        cache.answered(named("old"), asked_at);
+        assert!(!cache.current);
+        assert_eq!(cache.last, named("old"));
     }
 }
