@@ -1,0 +1,383 @@
+//! One browser's `/events` stream: the daemon's WatchEvents, turned into what its page needs.
+//!
+//! Task pages (and the error page) get `changed` nudges and fetch their live part again. The
+//! tasks page gets the changed rows themselves (`rows`, rendered here with the same view as the
+//! page, coalesced per task over `coalesce::WINDOW`); only what changes the table's membership or
+//! order (a reload, dropped events) makes it fetch everything again.
+//!
+//! Every event sent carries, as its `id:`, the newest daemon event whose effect the browser has
+//! been sent (none while rows are held): a browser that reconnects resumes after it, and the
+//! daemon sends what was missed or says it cannot (EventsDropped: refresh everything).
+//! Nothing here is kept beyond one stream; the held rows are bounded by `coalesce::MAX_ROWS`.
+
+use std::time::Duration;
+
+use axum::response::sse::Event;
+use speedrack_proto::v1 as pb;
+use speedrack_proto::v1::watch_events_response::Event as Watched;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_stream::StreamExt;
+use tonic::{Status, Streaming};
+
+use super::coalesce::{Added, PendingRows};
+use super::event_id::EventId;
+use crate::names::TaskName;
+use crate::state::AppState;
+use crate::urls::Urls;
+use crate::views;
+use crate::views::layout::Chrome;
+use crate::views::tasks::ROWS_EVENT;
+
+/// How long a browser waits before reconnecting a stream that ended (e.g. daemon restarting).
+const RETRY: Duration = Duration::from_secs(2);
+
+/// Who listens, and so what they are sent.
+pub enum Listener {
+    /// Every task, as nudges (the error page, while the daemon is away).
+    All,
+    /// One task's page: nudges about it only.
+    Task(TaskName),
+    /// The tasks page: changed rows, rendered.
+    TaskRows(RowPage),
+}
+
+/// What rendering the tasks page's rows needs from the request that opened the stream.
+pub struct RowPage {
+    /// The request's chrome, for the rows' links and forms; its clock and prefix are renewed
+    /// for each render.
+    pub chrome: Chrome,
+    /// Rows of inactive tasks are not on the page then.
+    pub hide_inactive: bool,
+}
+
+/// What one daemon event asks of a listener.
+#[derive(Debug, PartialEq)]
+enum Reaction {
+    Nothing,
+    /// Fetch the live part again; the data names the task, or is `*` for everything.
+    Refresh(String),
+    /// As `Refresh`, and a run started: the task page moves on to it.
+    Started(String),
+    /// Render this row.
+    Row(Box<pb::Task>),
+}
+
+const ALL: &str = "*";
+
+fn react(message: &pb::WatchEventsResponse, listener: &Listener) -> Reaction {
+    let Some(event) = message.event.as_ref() else {
+        return Reaction::Nothing;
+    };
+    let name = match event {
+        Watched::RunStarted(run) | Watched::RunFinished(run) => &run.task,
+        Watched::TaskChanged(task) => &task.name,
+        // Dropped events may have concerned anything: every listener refreshes all it shows.
+        Watched::ConfigReloaded(_) | Watched::EventsDropped(_) => {
+            return Reaction::Refresh(ALL.to_owned());
+        }
+    };
+    match (listener, event) {
+        // A task's own TaskChanged follows each of its runs' starts and ends, with the row.
+        (Listener::TaskRows(_), Watched::RunStarted(_) | Watched::RunFinished(_)) => {
+            Reaction::Nothing
+        }
+        (Listener::TaskRows(page), Watched::TaskChanged(task)) => {
+            if views::tasks::row_id(name).is_none() {
+                Reaction::Refresh(ALL.to_owned())
+            } else if page.hide_inactive && task.status() == pb::TaskStatus::Inactive {
+                Reaction::Nothing
+            } else {
+                Reaction::Row(Box::new(task.clone()))
+            }
+        }
+        (Listener::Task(only), _) if only.as_str() != name => Reaction::Nothing,
+        (_, Watched::RunStarted(_)) => Reaction::Started(name.clone()),
+        _ => Reaction::Refresh(name.clone()),
+    }
+}
+
+fn changed(what: &str) -> Event {
+    Event::default().event("changed").data(what)
+}
+
+fn started(task: &str) -> Event {
+    Event::default().event("started").data(task)
+}
+
+/// Relays events to `sender` until the browser or the daemon goes away, or the gateway stops.
+/// `resume` is the id the browser last received (its `Last-Event-ID`).
+pub async fn relay(
+    state: AppState,
+    listener: Listener,
+    resume: Option<EventId>,
+    sender: mpsc::Sender<Event>,
+) {
+    let (epoch, after) = resume.map_or((0, 0), |id| (id.epoch, id.sequence));
+    let upstream = state.api().watch(epoch, after).await;
+    let mut relay = Relay {
+        state,
+        listener,
+        sender,
+        pending: PendingRows::default(),
+        seen: resume,
+    };
+    let opening = match (&upstream, resume) {
+        // The daemon sends what this browser missed, or opens with EventsDropped.
+        (Ok(_), Some(_)) => vec![Event::default().retry(RETRY)],
+        // The page may have been rendered before this subscription: one refresh now closes the
+        // gap (`started` too, for a view waiting for the next run). When the daemon is
+        // unreachable this is all, and the browser retries after RETRY.
+        _ => vec![changed(ALL).retry(RETRY), started(ALL)],
+    };
+    if !relay.send(opening).await {
+        return;
+    }
+    if let Ok(upstream) = upstream {
+        relay.run(upstream).await;
+    }
+}
+
+/// What woke the relay.
+enum Step {
+    Message(Option<Result<pb::WatchEventsResponse, Status>>),
+    RowsDue,
+    Stop,
+}
+
+struct Relay {
+    state: AppState,
+    listener: Listener,
+    sender: mpsc::Sender<Event>,
+    pending: PendingRows,
+    /// The newest numbered daemon event received.
+    seen: Option<EventId>,
+}
+
+impl Relay {
+    async fn run(&mut self, mut upstream: Streaming<pb::WatchEventsResponse>) {
+        loop {
+            let step = tokio::select! {
+                message = upstream.next() => Step::Message(message),
+                () = until(self.pending.due()) => Step::RowsDue,
+                () = self.sender.closed() => Step::Stop,
+                () = self.state.stopping() => Step::Stop,
+            };
+            let going_on = match step {
+                Step::Message(Some(Ok(message))) => self.take(&message).await,
+                Step::RowsDue => self.flush().await,
+                Step::Stop => false,
+                Step::Message(_) => {
+                    // The daemon went away: one last refresh shows the banner.
+                    self.pending.clear();
+                    self.send(vec![changed(ALL)]).await;
+                    false
+                }
+            };
+            if !going_on {
+                return;
+            }
+        }
+    }
+
+    /// Acts on one daemon event; false when the browser went away.
+    async fn take(&mut self, message: &pb::WatchEventsResponse) -> bool {
+        if let Some(id) = EventId::of(message) {
+            self.seen = Some(id);
+        }
+        if matches!(message.event, Some(Watched::ConfigReloaded(_))) {
+            // Rows rendered from now on use the new settings, even before `config_watch` hears.
+            self.state.forget_display();
+        }
+        match react(message, &self.listener) {
+            Reaction::Nothing => true,
+            Reaction::Row(task) => match self.pending.add(*task, Instant::now()) {
+                Added::Held => true,
+                Added::Overflow => self.send(vec![changed(ALL)]).await,
+            },
+            Reaction::Refresh(what) => {
+                if what == ALL {
+                    // The refresh shows the held rows too.
+                    self.pending.clear();
+                }
+                self.send(vec![changed(&what)]).await
+            }
+            Reaction::Started(task) => self.send(vec![changed(&task), started(&task)]).await,
+        }
+    }
+
+    /// Sends the held rows; a refresh of everything instead when the daemon cannot give their
+    /// runs (it went away: the refresh shows the banner).
+    async fn flush(&mut self) -> bool {
+        let rows = self.pending.take();
+        let Listener::TaskRows(page) = &self.listener else {
+            return true;
+        };
+        let event = match render_rows(&self.state, page, rows).await {
+            Some(rows) => Event::default().event(ROWS_EVENT).data(rows),
+            None => changed(ALL),
+        };
+        self.send(vec![event]).await
+    }
+
+    /// Sends `events`, the last one with the id of the newest event the browser now has the
+    /// effect of; false when the browser went away.
+    async fn send(&mut self, mut events: Vec<Event>) -> bool {
+        if self.pending.is_empty()
+            && let Some(id) = self.seen
+            && let Some(last) = events.pop()
+        {
+            events.push(last.id(id.to_string()));
+        }
+        for event in events {
+            if self.sender.send(event).await.is_err() {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// Completes at `due`; never when nothing is due.
+async fn until(due: Option<Instant>) {
+    match due {
+        Some(due) => tokio::time::sleep_until(due).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The rows of `tasks` as the tasks page shows them, each with its recent runs (one ListRuns per
+/// row: the event carries the task's row without them); `None` if the daemon cannot say.
+async fn render_rows(state: &AppState, page: &RowPage, mut tasks: Vec<pb::Task>) -> Option<String> {
+    let (display, _) = state.display().await;
+    for task in tasks.iter_mut().filter(|task| task.runs_retained > 0) {
+        let runs = state
+            .api()
+            .list_runs(&task.name, display.row_runs(), "")
+            .await
+            .ok()?;
+        task.recent_runs = runs.runs;
+    }
+    let chrome = Chrome {
+        urls: Urls::new(&display.script_name),
+        now: crate::context::now(),
+        ..page.chrome.clone()
+    };
+    Some(views::tasks::rows_patch(&chrome, &tasks).into_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::views::layout::tests::chrome;
+
+    fn message(event: Watched) -> pb::WatchEventsResponse {
+        pb::WatchEventsResponse {
+            event: Some(event),
+            ..pb::WatchEventsResponse::default()
+        }
+    }
+
+    fn run(task: &str) -> pb::Run {
+        pb::Run {
+            task: task.to_owned(),
+            ..pb::Run::default()
+        }
+    }
+
+    fn task(name: &str, status: pb::TaskStatus) -> pb::Task {
+        pb::Task {
+            name: name.to_owned(),
+            status: status.into(),
+            ..pb::Task::default()
+        }
+    }
+
+    fn rows(hide_inactive: bool) -> Listener {
+        Listener::TaskRows(RowPage {
+            chrome: chrome(""),
+            hide_inactive,
+        })
+    }
+
+    fn refresh(what: &str) -> Reaction {
+        Reaction::Refresh(what.to_owned())
+    }
+
+    #[test]
+    fn listeners_hear_about_their_task_only() {
+        let finished = |name: &str| message(Watched::RunFinished(run(name)));
+        let winner = Listener::Task(TaskName::parse("winner").expect("a task name"));
+        assert_eq!(react(&finished("winner"), &winner), refresh("winner"));
+        assert_eq!(react(&finished("other"), &winner), Reaction::Nothing);
+        assert_eq!(react(&finished("other"), &Listener::All), refresh("other"));
+        assert_eq!(
+            react(&message(Watched::RunStarted(run("winner"))), &winner),
+            Reaction::Started("winner".to_owned())
+        );
+        let reload = message(Watched::ConfigReloaded(pb::ReloadResponse::default()));
+        assert_eq!(react(&reload, &winner), refresh(ALL));
+        let dropped = message(Watched::EventsDropped(pb::EventsDropped { count: 3 }));
+        assert_eq!(react(&dropped, &winner), refresh(ALL));
+    }
+
+    #[test]
+    fn the_tasks_page_gets_rows_and_refreshes_only_what_moves_rows() {
+        let changed = |name: &str, status| message(Watched::TaskChanged(task(name, status)));
+        let ok = pb::TaskStatus::Success;
+        assert_eq!(
+            react(&changed("a", ok), &rows(false)),
+            Reaction::Row(Box::new(task("a", ok)))
+        );
+        assert_eq!(
+            react(&message(Watched::RunFinished(run("a"))), &rows(false)),
+            Reaction::Nothing,
+            "the TaskChanged that follows carries the row"
+        );
+        let inactive = changed("gone", pb::TaskStatus::Inactive);
+        assert_eq!(react(&inactive, &rows(true)), Reaction::Nothing, "hidden");
+        assert!(matches!(react(&inactive, &rows(false)), Reaction::Row(_)));
+        assert_eq!(
+            react(&changed("Not A Name", ok), &rows(false)),
+            refresh(ALL),
+            "a row without an id cannot be swapped"
+        );
+        let reload = message(Watched::ConfigReloaded(pb::ReloadResponse::default()));
+        assert_eq!(react(&reload, &rows(false)), refresh(ALL));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn ids_promise_only_what_was_sent_and_bursts_become_one_row() {
+        let (stopper, stopping) = tokio::sync::watch::channel(false);
+        let state = AppState::new(
+            std::path::PathBuf::from("/nonexistent/speedrack.sock"),
+            stopping,
+            crate::auth::Auth::None,
+        );
+        let (sender, mut received) = mpsc::channel(16);
+        let mut relay = Relay {
+            state,
+            listener: rows(false),
+            sender,
+            pending: PendingRows::default(),
+            seen: None,
+        };
+        let numbered = |sequence, event| pb::WatchEventsResponse {
+            sequence,
+            epoch: 9,
+            ..message(event)
+        };
+        let ok = pb::TaskStatus::Success;
+        for sequence in 1..=3 {
+            let change = numbered(sequence, Watched::TaskChanged(task("a", ok)));
+            assert!(relay.take(&change).await);
+        }
+        assert!(received.try_recv().is_err(), "held for the window");
+        let reload = numbered(4, Watched::ConfigReloaded(pb::ReloadResponse::default()));
+        assert!(relay.take(&reload).await);
+        assert!(relay.pending.is_empty(), "the refresh shows the held row");
+        let sent = format!("{:?}", received.try_recv().expect("a refresh"));
+        assert!(sent.contains("id: 9-4"), "{sent}");
+        drop(stopper);
+    }
+}
