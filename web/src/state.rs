@@ -186,7 +186,11 @@ mod tests {
         assert!(cache.current);
         cache.forget();
         assert!(!cache.current, "a reload makes the next request ask");
-        assert_eq!(cache.last, named("b"), "still shown while the daemon is away");
+        assert_eq!(
+            cache.last,
+            named("b"),
+            "still shown while the daemon is away"
+        );
     }
 
     #[test]

@@ -29,3 +29,4 @@ mod torture;
 mod web;
 mod web_auth;
 mod web_hardening;
+mod web_live;

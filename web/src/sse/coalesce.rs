@@ -114,11 +114,7 @@ mod tests {
         for n in 0..MAX_ROWS {
             assert_eq!(pending.add(task(&format!("t{n}"), 1), now), Added::Held);
         }
-        assert_eq!(
-            pending.add(task("t0", 2), now),
-            Added::Held,
-            "a held task"
-        );
+        assert_eq!(pending.add(task("t0", 2), now), Added::Held, "a held task");
         assert_eq!(pending.add(task("one_more", 1), now), Added::Overflow);
         assert!(pending.is_empty());
         assert_eq!(pending.due(), None);

@@ -60,14 +60,30 @@ mod tests {
         assert_eq!(id.to_string(), "1764539000123456-42");
         assert_eq!(EventId::parse(&id.to_string()), Some(id));
         let largest = format!("{}-{}", u64::MAX, u64::MAX);
-        assert_eq!(EventId::parse(&largest).map(|id| id.sequence), Some(u64::MAX));
+        assert_eq!(
+            EventId::parse(&largest).map(|id| id.sequence),
+            Some(u64::MAX)
+        );
     }
 
     #[test]
     fn anything_else_is_no_id() {
         for text in [
-            "", "-", "1", "1-", "-1", "1-0", "1-2-3", "a-1", "1-a", "+1-2", "1-+2", " 1-2", "1-2 ",
-            "18446744073709551616-1", "1-18446744073709551616",
+            "",
+            "-",
+            "1",
+            "1-",
+            "-1",
+            "1-0",
+            "1-2-3",
+            "a-1",
+            "1-a",
+            "+1-2",
+            "1-+2",
+            " 1-2",
+            "1-2 ",
+            "18446744073709551616-1",
+            "1-18446744073709551616",
         ] {
             assert_eq!(EventId::parse(text), None, "{text:?}");
         }

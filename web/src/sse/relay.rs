@@ -122,12 +122,13 @@ pub async fn relay(
         pending: PendingRows::default(),
         seen: resume,
     };
-    let opening = match (&upstream, resume) {
+    let opening = match (&upstream, resume, &relay.listener) {
         // The daemon sends what this browser missed, or opens with EventsDropped.
-        (Ok(_), Some(_)) => vec![Event::default().retry(RETRY)],
+        (Ok(_), Some(_), _) => vec![Event::default().retry(RETRY)],
         // The page may have been rendered before this subscription: one refresh now closes the
-        // gap (`started` too, for a view waiting for the next run). When the daemon is
+        // gap (`started` too, for a task page waiting for the next run). When the daemon is
         // unreachable this is all, and the browser retries after RETRY.
+        (_, _, Listener::TaskRows(_)) => vec![changed(ALL).retry(RETRY)],
         _ => vec![changed(ALL).retry(RETRY), started(ALL)],
     };
     if !relay.send(opening).await {

@@ -251,9 +251,18 @@ mod tests {
         );
         assert!(!patch.contains("Broken Label"), "no id to find: {patch}");
         let shown = page(&chrome(""), &tasks, false).into_string();
-        assert!(shown.contains(r#"<tr id="task-row-winner" data-task="winner""#), "{shown}");
+        assert!(
+            shown.contains(r#"<tr id="task-row-winner" data-task="winner""#),
+            "{shown}"
+        );
         assert!(!shown.contains("hx-swap-oob"), "{shown}");
-        assert!(shown.contains(r#"sse-connect="/events?rows=tasks""#), "{shown}");
-        assert!(shown.contains(r#"sse-swap="rows" hx-swap="none""#), "{shown}");
+        assert!(
+            shown.contains(r#"sse-connect="/events?rows=tasks""#),
+            "{shown}"
+        );
+        assert!(
+            shown.contains(r#"sse-swap="rows" hx-swap="none""#),
+            "{shown}"
+        );
     }
 }
