@@ -14,6 +14,7 @@ mod context;
 mod cookies;
 mod csrf;
 mod display;
+mod display_cache;
 mod flash;
 mod help;
 pub mod identity;
@@ -92,7 +93,6 @@ pub async fn serve(
     );
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let state = state::AppState::with_key(config.socket, stop_rx, config.auth, config.csrf_key);
-    tokio::spawn(config_watch::watch_reloads(state.clone()));
     let app = routes::router(state);
     let server_limits = server::ServerLimits {
         header_timeout: config.limits.header_timeout,

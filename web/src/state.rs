@@ -1,17 +1,17 @@
 //! What every handler shares: the API client, the last display settings the daemon gave, and
 //! the signal that the gateway is stopping. Nothing else is kept between requests.
 //!
-//! Display settings change only when the daemon reloads its configuration. They are kept
-//! (`DisplayCache`) for as long as `config_watch.rs` holds a WatchEvents subscription that would
-//! have seen a reload; without one (daemon unreachable, or not yet connected), every request
-//! asks GetConfig, which also tells pages that the daemon is away.
+//! Display settings are kept as `display_cache.rs` says; when they are not current, requests
+//! ask GetConfig, whose failure also tells pages that the daemon is away.
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::watch;
+use tokio::time::Instant;
 
 use crate::api::{Api, ApiError};
 use crate::display::Display;
+use crate::display_cache::DisplayCache;
 use crate::urls::Urls;
 
 /// Cheap to clone; handed to every handler by axum.
@@ -20,7 +20,7 @@ pub struct AppState(Arc<Inner>);
 
 struct Inner {
     api: Api,
-    display: RwLock<DisplayCache>,
+    display: Mutex<DisplayCache>,
     stopping: watch::Receiver<bool>,
     auth: crate::auth::Auth,
     sign_in: crate::signin::SignIn,
@@ -51,7 +51,7 @@ impl AppState {
         };
         AppState(Arc::new(Inner {
             api: Api::new(socket),
-            display: RwLock::new(DisplayCache::default()),
+            display: Mutex::new(DisplayCache::default()),
             stopping,
             auth,
             sign_in: crate::signin::SignIn::new(users),
@@ -63,14 +63,16 @@ impl AppState {
         &self.0.api
     }
 
-    /// The display settings now: the kept ones while they are known to be current, else asked
-    /// of the daemon; the last known ones when it cannot say, with the error that tells why.
+    /// The display settings now: the kept ones while they are current, else asked of the
+    /// daemon; the last known ones when it cannot say, with the error that tells why.
     pub async fn display(&self) -> (Display, Option<ApiError>) {
-        let generation = match self.0.display.read() {
-            Ok(cache) if cache.current => return (cache.last.clone(), None),
-            Ok(cache) => cache.generation,
-            Err(_) => 0,
-        };
+        let lookup = self.display_cache().look_up(Instant::now());
+        if lookup.start_watch {
+            tokio::spawn(crate::config_watch::watch_reloads(self.clone()));
+        }
+        if let Some(display) = lookup.current {
+            return (display, None);
+        }
         match self.0.api.get_config().await {
             Ok(config) => {
                 let display = config
@@ -78,37 +80,30 @@ impl AppState {
                     .as_ref()
                     .map(Display::from_pb)
                     .unwrap_or_default();
-                if let Ok(mut cache) = self.0.display.write() {
-                    cache.answered(display.clone(), generation);
-                }
+                self.display_cache()
+                    .answered(display.clone(), lookup.generation);
                 (display, None)
             }
             Err(error) => (self.cached_display(), Some(error)),
         }
     }
 
-    /// Makes the next request ask the daemon (after a reload, settings may have changed).
-    pub fn forget_display(&self) {
-        if let Ok(mut cache) = self.0.display.write() {
-            cache.forget();
-        }
+    /// The settings' cache; a panic elsewhere while holding it leaves plain data, still usable.
+    pub fn display_cache(&self) -> MutexGuard<'_, DisplayCache> {
+        self.0
+            .display
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Says whether a subscription that sees every reload is open; settings are kept only then.
-    pub fn set_watching(&self, watching: bool) {
-        if let Ok(mut cache) = self.0.display.write() {
-            cache.watching = watching;
-            cache.forget();
-        }
+    /// Makes the next request ask the daemon (after a reload, settings may have changed).
+    pub fn forget_display(&self) {
+        self.display_cache().forget();
     }
 
     /// The last known display settings, without asking the daemon.
     pub fn cached_display(&self) -> Display {
-        self.0
-            .display
-            .read()
-            .map(|cache| cache.last.clone())
-            .unwrap_or_default()
+        self.display_cache().last().clone()
     }
 
     /// URLs with the last known prefix, for code that must not wait for the daemon.
@@ -135,74 +130,5 @@ impl AppState {
         let mut stopping = self.0.stopping.clone();
         // An error means the sender is gone: the gateway is stopping all the same.
         let _ = stopping.wait_for(|stop| *stop).await;
-    }
-}
-
-/// The last display settings the daemon gave, and whether they can be used without asking.
-#[derive(Debug, Default)]
-struct DisplayCache {
-    /// Used while the daemon is unreachable too, so that links keep their prefix.
-    last: Display,
-    /// True from an answer given while watching until the next reload or change of watching.
-    current: bool,
-    /// Reload subscription open (see `config_watch.rs`).
-    watching: bool,
-    /// Counts `forget`s, so that an answer asked for before a reload does not count as current.
-    generation: u64,
-}
-
-impl DisplayCache {
-    /// Keeps `display`, asked for at `generation`.
-    fn answered(&mut self, display: Display, generation: u64) {
-        self.last = display;
-        self.current = self.watching && generation == self.generation;
-    }
-
-    fn forget(&mut self) {
-        self.current = false;
-        self.generation += 1;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn named(app_name: &str) -> Display {
-        Display {
-            app_name: app_name.to_owned(),
-            ..Display::default()
-        }
-    }
-
-    #[test]
-    fn settings_are_kept_only_while_watching_and_until_a_reload() {
-        let mut cache = DisplayCache::default();
-        cache.answered(named("a"), cache.generation);
-        assert!(!cache.current, "nothing would tell of a reload");
-        cache.watching = true;
-        cache.forget();
-        cache.answered(named("b"), cache.generation);
-        assert!(cache.current);
-        cache.forget();
-        assert!(!cache.current, "a reload makes the next request ask");
-        assert_eq!(
-            cache.last,
-            named("b"),
-            "still shown while the daemon is away"
-        );
-    }
-
-    #[test]
-    fn an_answer_asked_for_before_a_reload_is_not_current() {
-        let mut cache = DisplayCache {
-            watching: true,
-            ..DisplayCache::default()
-        };
-        let asked_at = cache.generation;
-        cache.forget();
-        cache.answered(named("old"), asked_at);
-        assert!(!cache.current);
-        assert_eq!(cache.last, named("old"));
     }
 }

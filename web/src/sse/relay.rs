@@ -141,7 +141,7 @@ pub async fn relay(
 
 /// What woke the relay.
 enum Step {
-    Message(Option<Result<pb::WatchEventsResponse, Status>>),
+    Message(Option<Result<Box<pb::WatchEventsResponse>, Status>>),
     RowsDue,
     Stop,
 }
@@ -159,7 +159,7 @@ impl Relay {
     async fn run(&mut self, mut upstream: Streaming<pb::WatchEventsResponse>) {
         loop {
             let step = tokio::select! {
-                message = upstream.next() => Step::Message(message),
+                message = upstream.next() => Step::Message(message.map(|got| got.map(Box::new))),
                 () = until(self.pending.due()) => Step::RowsDue,
                 () = self.sender.closed() => Step::Stop,
                 () = self.state.stopping() => Step::Stop,
