@@ -347,38 +347,71 @@ mod tests {
         assert_eq!(react(&reload, &rows(false)), refresh(ALL));
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn ids_promise_only_what_was_sent_and_bursts_become_one_row() {
-        let (stopper, stopping) = tokio::sync::watch::channel(false);
+    /// A relay of the tasks page's rows, for a daemon that is not there (rows of tasks without
+    /// runs render without asking it).
+    fn rows_relay() -> (Relay, mpsc::Receiver<Event>) {
+        let (_, stopping) = tokio::sync::watch::channel(false);
         let state = AppState::new(
             std::path::PathBuf::from("/nonexistent/speedrack.sock"),
             stopping,
             crate::auth::Auth::None,
         );
-        let (sender, mut received) = mpsc::channel(16);
-        let mut relay = Relay {
+        let (sender, received) = mpsc::channel(16);
+        let relay = Relay {
             state,
             listener: rows(false),
             sender,
             pending: PendingRows::default(),
             seen: None,
         };
-        let numbered = |sequence, event| pb::WatchEventsResponse {
+        (relay, received)
+    }
+
+    fn numbered(sequence: u64, event: Watched) -> pb::WatchEventsResponse {
+        pb::WatchEventsResponse {
             sequence,
             epoch: 9,
             ..message(event)
-        };
+        }
+    }
+
+    /// What the browser receives, as written on the wire.
+    fn wire(event: Option<Event>) -> String {
+        format!("{:?}", event.expect("an event was sent"))
+    }
+
+    #[tokio::test]
+    async fn held_rows_go_out_together_with_the_newest_id() {
+        let (mut relay, mut received) = rows_relay();
         let ok = pb::TaskStatus::Success;
-        for sequence in 1..=3 {
-            let change = numbered(sequence, Watched::TaskChanged(task("a", ok)));
+        for (sequence, name) in [(1, "a"), (2, "a"), (3, "b"), (4, "a")] {
+            let change = numbered(sequence, Watched::TaskChanged(task(name, ok)));
             assert!(relay.take(&change).await);
         }
         assert!(received.try_recv().is_err(), "held for the window");
-        let reload = numbered(4, Watched::ConfigReloaded(pb::ReloadResponse::default()));
-        assert!(relay.take(&reload).await);
-        assert!(relay.pending.is_empty(), "the refresh shows the held row");
-        let sent = format!("{:?}", received.try_recv().expect("a refresh"));
+        assert!(relay.pending.due().is_some());
+        assert!(relay.flush().await);
+        let sent = wire(received.try_recv().ok());
+        assert!(sent.contains("event: rows"), "{sent}");
         assert!(sent.contains("id: 9-4"), "{sent}");
-        drop(stopper);
+        assert_eq!(sent.matches("id=\\\"task-row-a\\\"").count(), 1, "{sent}");
+        assert_eq!(sent.matches("id=\\\"task-row-b\\\"").count(), 1, "{sent}");
+        assert!(received.try_recv().is_err(), "one event");
+    }
+
+    #[tokio::test]
+    async fn a_refresh_of_everything_drops_held_rows_and_carries_the_newest_id() {
+        let (mut relay, mut received) = rows_relay();
+        let change = numbered(1, Watched::TaskChanged(task("a", pb::TaskStatus::Success)));
+        assert!(relay.take(&change).await);
+        let unnamed = numbered(
+            2,
+            Watched::TaskChanged(task("No Id", pb::TaskStatus::Success)),
+        );
+        assert!(relay.take(&unnamed).await);
+        assert!(relay.pending.is_empty(), "the refresh shows the held row");
+        let sent = wire(received.try_recv().ok());
+        assert!(sent.contains("event: changed"), "{sent}");
+        assert!(sent.contains("id: 9-2"), "{sent}");
     }
 }
