@@ -8,6 +8,7 @@
 
 mod coalesce;
 mod event_id;
+mod react;
 mod relay;
 mod tail;
 
@@ -30,7 +31,7 @@ use crate::names::TaskName;
 use crate::state::AppState;
 use crate::views::layout::Chrome;
 use event_id::EventId;
-use relay::{Listener, RowPage};
+use react::{Listener, RowPage};
 
 fn sse_response(events: mpsc::Receiver<Event>) -> Response {
     let stream = ReceiverStream::new(events).map(Ok::<Event, Infallible>);
