@@ -33,7 +33,9 @@ fn is_row(event: &SseEvent, task: &str, status: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_finished_run_is_sent_as_its_row_alone() {
-    let daemon = Daemon::start(TASKS);
+    let daemon = DaemonBuilder::new(TASKS)
+        .settings("script_name: /sr\n")
+        .start();
     let gateway = Gateway::start(&daemon.socket()).await;
     let mut stream = rows_stream(&gateway, None).await;
     let opening = stream
@@ -63,6 +65,7 @@ async fn a_finished_run_is_sent_as_its_row_alone() {
     // The rate comes from the task's runs, fetched for the row.
     assert!(row.contains("100 %"), "{row}");
     assert!(row.contains("data-last-run="), "{row}");
+    assert!(row.contains(r#"href="/sr/tasks/quick""#), "links carry the prefix: {row}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
