@@ -65,7 +65,10 @@ async fn a_finished_run_is_sent_as_its_row_alone() {
     // The rate comes from the task's runs, fetched for the row.
     assert!(row.contains("100 %"), "{row}");
     assert!(row.contains("data-last-run="), "{row}");
-    assert!(row.contains(r#"href="/sr/tasks/quick""#), "links carry the prefix: {row}");
+    assert!(
+        row.contains(r#"href="/sr/tasks/quick""#),
+        "links carry the prefix: {row}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
