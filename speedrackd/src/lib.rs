@@ -15,7 +15,6 @@ mod disk;
 mod events;
 mod exec;
 pub mod history;
-mod housekeeping;
 pub mod init;
 mod metrics;
 mod notify;
@@ -31,6 +30,7 @@ pub mod schedule;
 pub mod scheduler;
 pub mod socket;
 pub mod startup;
+mod sweep_clock;
 mod verdict;
 mod watchdog;
 pub mod web_host;
@@ -48,10 +48,10 @@ use tonic::transport::Server;
 
 use crate::clock::Clock;
 use crate::config::{Settings, TaskSet};
-use crate::history::{History, HistoryError};
+use crate::history::{HistoryError, SqliteStore, Store};
 use crate::metrics::Metrics;
 use crate::rpc::{Api, DaemonInfo, authorize};
-use crate::runtime::{Remembered, Runtime};
+use crate::runtime::{Restored, Runtime};
 
 /// Everything the daemon starts from, already validated.
 #[derive(Debug, Clone)]
@@ -74,8 +74,8 @@ pub enum DaemonError {
     History(#[from] HistoryError),
     #[error("cannot build the reflection service: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
-    #[error("cannot start the housekeeping scheduler: {0}")]
-    Housekeeping(#[from] tokio_cron_scheduler::JobSchedulerError),
+    #[error("cannot start the clock of the hourly history sweep: {0}")]
+    SweepClock(#[from] tokio_cron_scheduler::JobSchedulerError),
     #[error("the API server failed: {0}")]
     Server(#[from] tonic::transport::Error),
 }
@@ -94,13 +94,14 @@ pub async fn run(
     mut reloads: mpsc::UnboundedReceiver<()>,
 ) -> Result<(), DaemonError> {
     let socket_group = config.socket_group;
-    let history = Arc::new(History::open(&config.data_dir)?);
+    let history: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data_dir)?);
     exec::contain_runs(&config.settings.run_cgroup, &config.data_dir);
-    recovery::close_orphans(&history, clock.now())?;
-    let remembered = Remembered {
+    recovery::close_orphans(history.as_ref(), clock.now())?;
+    let restored = Restored {
         suspension: history.suspension_states()?,
         last_fires: history.last_fires()?,
         owed: history.owed_fires()?,
+        failure_streaks: history.failure_streaks()?,
     };
     let events = events::channel();
     let (commands, command_queue) = mpsc::channel(256);
@@ -142,7 +143,7 @@ pub async fn run(
         clock,
         config.settings,
         config.tasks,
-        remembered,
+        restored,
         history,
         events,
         metrics,
@@ -177,7 +178,7 @@ pub async fn run(
         None => runtime,
     };
 
-    let mut chores = housekeeping::start(commands.clone()).await?;
+    let mut sweep_clock = sweep_clock::start(commands.clone()).await?;
     runtime.run(command_queue, shutdown).await;
     let left = exec::kill_everything_left();
     if left > 0 {
@@ -187,8 +188,8 @@ pub async fn run(
         );
     }
     watchdog::stopping();
-    if let Err(error) = chores.shutdown().await {
-        tracing::warn!("cannot stop the housekeeping scheduler: {error}");
+    if let Err(error) = sweep_clock.shutdown().await {
+        tracing::warn!("cannot stop the clock of the hourly history sweep: {error}");
     }
     stopping.send_replace(true);
     match tokio::time::timeout(SERVER_STOP_GRACE, server).await {

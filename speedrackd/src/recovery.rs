@@ -13,9 +13,9 @@ use chrono::{DateTime, Utc};
 use nix::sys::signal::Signal;
 
 use crate::exec::{groups_with_environment, signal_group, start_ticks};
-use crate::history::{History, HistoryError, Orphan};
+use crate::history::{HistoryError, Orphan, Store};
 
-pub fn close_orphans(history: &History, now: DateTime<Utc>) -> Result<(), HistoryError> {
+pub fn close_orphans(history: &dyn Store, now: DateTime<Utc>) -> Result<(), HistoryError> {
     for orphan in history.close_interrupted(now)? {
         let groups = surviving_groups(&orphan, history.data_dir());
         if groups.is_empty() {

@@ -45,8 +45,9 @@ pub enum Exit {
     Signal(i32),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RunStatus {
+    #[default]
     Running,
     Success,
     Failure,
@@ -80,7 +81,8 @@ impl RunStatus {
     }
 }
 
-/// A run as history keeps it.
+/// A run as history keeps it, through its whole life: what is known when it starts, and its
+/// end once it has one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunRecord {
     pub id: RunId,
@@ -88,65 +90,58 @@ pub struct RunRecord {
     pub trigger: Trigger,
     pub scheduled_at: DateTime<Utc>,
     pub started_at: DateTime<Utc>,
-    pub finished_at: Option<DateTime<Utc>>,
-    pub exit: Option<Exit>,
-    pub status: RunStatus,
-    pub stdout_bytes: u64,
-    pub stderr_bytes: u64,
-    pub op_error: String,
-    pub reason: String,
-    pub killed_by: String,
     /// The task definition the run executed, as YAML.
     pub definition: String,
-    pub usage: Usage,
-    pub output_dropped_bytes: u64,
     /// Why notifying about the run failed; empty when it did not.
     pub notification_error: String,
+    /// `None` while the run is in flight.
+    pub end: Option<RunEnd>,
 }
 
 impl RunRecord {
-    /// A run that has just started: nothing of its end is known yet.
-    pub fn started(
-        id: RunId,
-        task: TaskName,
-        trigger: Trigger,
-        scheduled_at: DateTime<Utc>,
-        started_at: DateTime<Utc>,
-        definition: String,
-    ) -> RunRecord {
-        RunRecord {
-            id,
-            task,
-            trigger,
-            scheduled_at,
-            started_at,
-            finished_at: None,
-            exit: None,
-            status: RunStatus::Running,
-            stdout_bytes: 0,
-            stderr_bytes: 0,
-            op_error: String::new(),
-            reason: String::new(),
-            killed_by: String::new(),
-            definition,
-            usage: Usage::default(),
-            output_dropped_bytes: 0,
-            notification_error: String::new(),
-        }
+    /// `Running` until the run has an end.
+    pub fn status(&self) -> RunStatus {
+        self.end
+            .as_ref()
+            .map_or(RunStatus::Running, |end| end.status)
+    }
+
+    pub fn finished_at(&self) -> Option<DateTime<Utc>> {
+        self.end.as_ref().map(|end| end.finished_at)
+    }
+
+    /// Why speedrack could not run or track it; empty when nothing went wrong (or still running).
+    pub fn op_error(&self) -> &str {
+        self.end.as_ref().map_or("", |end| end.op_error.as_str())
     }
 }
 
-/// How a finished run ended, as recorded when it ends.
-#[derive(Debug, Clone, PartialEq)]
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RunEnd {
     pub finished_at: DateTime<Utc>,
     pub exit: Option<Exit>,
     pub status: RunStatus,
     pub stdout_bytes: u64,
     pub stderr_bytes: u64,
+    /// What went wrong in speedrack's own handling (spawning, tracking, capturing).
     pub op_error: String,
+    /// Why the run counts as failed, in words; empty for a success.
     pub reason: String,
+    /// Who or what ended the run early; empty when it ended by itself.
     pub killed_by: String,
     pub usage: Usage,
     pub output_dropped_bytes: u64,
+}
+
+impl RunEnd {
+    /// An end that says only when and how it ended, e.g. a process that never started.
+    pub fn bare(finished_at: DateTime<Utc>, status: RunStatus, op_error: String) -> RunEnd {
+        RunEnd {
+            finished_at,
+            status,
+            op_error,
+            ..RunEnd::default()
+        }
+    }
 }

@@ -8,6 +8,7 @@ mod binaries;
 pub mod browser;
 mod daemon;
 mod events;
+pub mod files;
 pub mod history_db;
 pub mod procs;
 pub mod receiver;

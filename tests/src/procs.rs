@@ -1,6 +1,11 @@
-//! Looking at processes through /proc, so tests need no procps on the machine.
+//! Looking at processes through /proc, so tests need no procps on the machine, and waiting
+//! for them to go through pidfds, so no test polls /proc on a timer.
 
 use std::path::Path;
+use std::time::{Duration, Instant};
+
+use rustix::event::{PollFd, PollFlags, Timespec};
+use rustix::process::PidfdFlags;
 
 /// `(pid, parent pid, process group)` of every live process (zombies are dead: left out).
 fn processes() -> Vec<(i32, i32, i32)> {
@@ -51,17 +56,8 @@ pub fn group_members(group: i32) -> Vec<i32> {
 
 /// Waits until no live process is left in a group, up to `limit`; returns who is still there.
 /// Killed processes take a moment to die, so a check right after a kill would race.
-pub fn wait_until_group_gone(group: i32, limit: std::time::Duration) -> Vec<i32> {
-    let deadline = std::time::Instant::now() + limit;
-    loop {
-        let members = group_members(group);
-        if members.is_empty() || std::time::Instant::now() >= deadline {
-            return members;
-        }
-        // A short wait between reads of /proc, bounded by the deadline above.
-        let (_, waited) = std::sync::mpsc::channel::<()>();
-        let _ = waited.recv_timeout(std::time::Duration::from_millis(10));
-    }
+pub fn wait_until_group_gone(group: i32, limit: Duration) -> Vec<i32> {
+    wait_until_none(|| group_members(group), limit)
 }
 
 /// Live processes whose environment holds every `NAME=value` of `vars` (the way the daemon
@@ -120,46 +116,62 @@ pub fn zombies_of(parent: u32) -> Vec<i32> {
         .collect()
 }
 
-/// Waits until `find` returns nothing, up to `limit`; returns what it found last.
-pub fn wait_until_none(find: impl Fn() -> Vec<i32>, limit: std::time::Duration) -> Vec<i32> {
-    wait_for(
-        || {
-            let found = find();
-            found.is_empty().then_some(()).ok_or(found)
-        },
-        limit,
-    )
-    .err()
-    .unwrap_or_default()
+/// Waits until `find` (live processes) returns nothing, up to `limit`; returns what it found
+/// last. Between two looks it blocks until one of the processes found exits.
+pub fn wait_until_none(find: impl Fn() -> Vec<i32>, limit: Duration) -> Vec<i32> {
+    wait_until_gone(find, Gone::Exited, limit)
 }
 
-/// Waits until `find` returns something, up to `limit`.
-pub fn wait_until_some(find: impl Fn() -> Vec<i32>, limit: std::time::Duration) -> Vec<i32> {
-    wait_for(
-        || {
-            let found = find();
-            if found.is_empty() {
-                Err(found)
-            } else {
-                Ok(found)
-            }
-        },
-        limit,
-    )
-    .unwrap_or_default()
+/// Waits until `find` (zombies) returns nothing, up to `limit`; returns what it found last.
+/// Between two looks it blocks until one of the zombies found is reaped by its parent.
+pub fn wait_until_reaped(find: impl Fn() -> Vec<i32>, limit: Duration) -> Vec<i32> {
+    wait_until_gone(find, Gone::Reaped, limit)
 }
 
-/// Polls `check` every 10 ms until it is `Ok`, up to `limit`; the last `Err` on timeout.
-fn wait_for<T, E>(check: impl Fn() -> Result<T, E>, limit: std::time::Duration) -> Result<T, E> {
-    let deadline = std::time::Instant::now() + limit;
+/// When a process no longer counts: once it exited (a live set), or once its parent reaped it
+/// (a set of zombies, which have already exited).
+#[derive(Clone, Copy)]
+enum Gone {
+    Exited,
+    Reaped,
+}
+
+fn wait_until_gone(find: impl Fn() -> Vec<i32>, gone: Gone, limit: Duration) -> Vec<i32> {
+    let deadline = Instant::now() + limit;
     loop {
-        let result = check();
-        if result.is_ok() || std::time::Instant::now() >= deadline {
-            return result;
+        let found = find();
+        let left = deadline.saturating_duration_since(Instant::now());
+        if found.is_empty() || left.is_zero() {
+            return found;
         }
-        // A short wait between reads of /proc, bounded by the deadline above.
-        let (_, waited) = std::sync::mpsc::channel::<()>();
-        let _ = waited.recv_timeout(std::time::Duration::from_millis(10));
+        wait_for_any(&found, gone, left);
+    }
+}
+
+/// Blocks until one of `pids` is gone, or `limit` passes. A pidfd is readable once its process
+/// exited and reports a hang-up once it was reaped, so nothing here wakes up to look again.
+fn wait_for_any(pids: &[i32], gone: Gone, limit: Duration) {
+    let mut pidfds = Vec::with_capacity(pids.len());
+    for pid in pids {
+        let pidfd = rustix::process::Pid::from_raw(*pid)
+            .and_then(|pid| rustix::process::pidfd_open(pid, PidfdFlags::empty()).ok());
+        // No pidfd: the process is gone already, so the caller should look again now.
+        let Some(pidfd) = pidfd else { return };
+        pidfds.push(pidfd);
+    }
+    // A hang-up is reported whatever is asked for; readable is asked only for an exit.
+    let wanted = match gone {
+        Gone::Exited => PollFlags::IN,
+        Gone::Reaped => PollFlags::empty(),
+    };
+    let mut polled: Vec<PollFd<'_>> = pidfds
+        .iter()
+        .map(|pidfd| PollFd::new(pidfd, wanted))
+        .collect();
+    let timeout = Timespec::try_from(limit).expect("a test's wait fits in a timespec");
+    match rustix::event::poll(&mut polled, Some(&timeout)) {
+        Ok(_) | Err(rustix::io::Errno::INTR) => {}
+        Err(error) => panic!("poll the pidfds of {pids:?}: {error}"),
     }
 }
 

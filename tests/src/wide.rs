@@ -7,7 +7,7 @@
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use speedrackd::config::TaskName;
-use speedrackd::history::{History, NewRun};
+use speedrackd::history::{NewRun, Store};
 use speedrackd::run::{Exit, RunEnd, RunStatus, Trigger, Usage};
 
 /// `tasks` tasks, each a `command: |` script of about `script_bytes`, named `PREFIX_NNNN`. None
@@ -39,7 +39,7 @@ impl WideTasks {
     /// each recording the task's whole definition as a real run does.
     pub fn fill_history(
         &self,
-        history: &History,
+        history: &dyn Store,
         runs_per_task: usize,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
@@ -56,9 +56,10 @@ impl WideTasks {
                     scheduled_at: due(n),
                     started_at: due(n),
                     definition: &definition,
+                    pays_owed: false,
                 })
                 .collect();
-            let ids = history.record_fires(&[], &[], &runs)?;
+            let ids = history.record_starts(&[], &[], &runs)?;
             for (n, id) in ids.into_iter().enumerate() {
                 history.finish_run(id, &succeeded(due(n)))?;
             }

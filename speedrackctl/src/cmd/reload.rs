@@ -47,6 +47,8 @@ fn render(r: &ReloadResponse) -> String {
 
 #[cfg(test)]
 mod tests {
+    use expect_test::expect;
+
     use super::*;
     use speedrack_proto::v1::ConfError;
 
@@ -55,7 +57,7 @@ mod tests {
     }
 
     #[test]
-    fn diffs() {
+    fn no_changes_are_counted() {
         let cases = [
             (ReloadResponse::default(), "unchanged: 0 tasks\n"),
             (
@@ -65,32 +67,35 @@ mod tests {
                 },
                 "unchanged: 1 task\n",
             ),
-            (
-                ReloadResponse {
-                    added: names(&["a", "b"]),
-                    removed: names(&["c"]),
-                    changed: names(&["d"]),
-                    unchanged: names(&["e", "f"]),
-                    conf_errors: vec![ConfError {
-                        file: "tasks.yaml".into(),
-                        line: 7,
-                        key: "command".into(),
-                        message: "missing".into(),
-                        task: "b".into(),
-                    }],
-                },
-                "\
-added: a, b
-removed: c
-changed: d
-unchanged: 2 tasks
-conf errors:
-  tasks.yaml:7: b: command: missing
-",
-            ),
         ];
         for (response, expected) in cases {
             assert_eq!(render(&response), expected);
         }
+    }
+
+    #[test]
+    fn every_kind_of_change_and_conf_errors() {
+        let response = ReloadResponse {
+            added: names(&["a", "b"]),
+            removed: names(&["c"]),
+            changed: names(&["d"]),
+            unchanged: names(&["e", "f"]),
+            conf_errors: vec![ConfError {
+                file: "tasks.yaml".into(),
+                line: 7,
+                key: "command".into(),
+                message: "missing".into(),
+                task: "b".into(),
+            }],
+        };
+        expect![[r#"
+            added: a, b
+            removed: c
+            changed: d
+            unchanged: 2 tasks
+            conf errors:
+              tasks.yaml:7: b: command: missing
+        "#]]
+        .assert_eq(&render(&response));
     }
 }

@@ -107,6 +107,8 @@ fn reason(run: &Run) -> String {
 
 #[cfg(test)]
 mod tests {
+    use expect_test::expect;
+
     use super::*;
 
     const T0: i64 = 1_795_981_200;
@@ -172,17 +174,15 @@ mod tests {
             next_page_token: "abc".into(),
             total: 135,
         };
-        assert_eq!(
-            render("backup", &response, now()),
-            "\
-ID  TRIGGER          STATUS           STARTED    DURATION  EXIT      REASON
-12  schedule         running          3s ago     running   -
-11  manual by alice  failure          2m 5s ago  1.2s      3         exit status 3
-10  schedule         execution error  1h ago     30.0s     signal 9  killed after timeout of 30s
-9   manual           interrupted      2h ago     -         -
-4 of 135 runs shown; see more with --limit 135 or older ones with --before-token abc
-"
-        );
+        expect![[r#"
+            ID  TRIGGER          STATUS           STARTED    DURATION  EXIT      REASON
+            12  schedule         running          3s ago     running   -
+            11  manual by alice  failure          2m 5s ago  1.2s      3         exit status 3
+            10  schedule         execution error  1h ago     30.0s     signal 9  killed after timeout of 30s
+            9   manual           interrupted      2h ago     -         -
+            4 of 135 runs shown; see more with --limit 135 or older ones with --before-token abc
+        "#]]
+        .assert_eq(&render("backup", &response, now()));
     }
 
     #[test]
@@ -207,11 +207,11 @@ ID  TRIGGER          STATUS           STARTED    DURATION  EXIT      REASON
             next_page_token: String::new(),
             total: 4,
         };
-        assert_eq!(
-            render("backup", &response, now()),
-            "ID  TRIGGER  STATUS       STARTED  DURATION  EXIT  REASON\n\
-             9   manual   interrupted  2h ago   -         -\n"
-        );
+        expect![[r#"
+            ID  TRIGGER  STATUS       STARTED  DURATION  EXIT  REASON
+            9   manual   interrupted  2h ago   -         -
+        "#]]
+        .assert_eq(&render("backup", &response, now()));
     }
 
     #[test]

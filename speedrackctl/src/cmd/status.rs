@@ -142,6 +142,8 @@ fn config_path(path: &str, demo_mode: bool) -> String {
 
 #[cfg(test)]
 mod tests {
+    use expect_test::expect;
+
     use super::*;
 
     // 2026-11-29T19:40:00Z
@@ -174,27 +176,25 @@ mod tests {
             pending_history_writes: 2,
         };
         let now = DateTime::from_timestamp(T0 + 192, 0).expect("valid instant");
-        assert_eq!(
-            render(&status, now, &Utc),
-            "\
-version      0.7.0
-protocol     1
-pid          4242
-started      2026-11-29 19:40:00 +00:00 (3m 12s ago)
-uptime       3m 12s
-settings     (none)
-tasks file   /etc/speedrack/tasks.yaml
-socket       /run/speedrack/speedrackd.sock
-data dir     /var/lib/speedrack
-last reload  -
-tasks        12
-running      2
-suspended    1
-conf errors  1
-disk free    3.0 MiB of 8.0 GiB (LOW: history and output writes may fail; free some space)
-db writes    2 refused by the database, retrying (is the disk full?)
-"
-        );
+        expect![[r#"
+            version      0.7.0
+            protocol     1
+            pid          4242
+            started      2026-11-29 19:40:00 +00:00 (3m 12s ago)
+            uptime       3m 12s
+            settings     (none)
+            tasks file   /etc/speedrack/tasks.yaml
+            socket       /run/speedrack/speedrackd.sock
+            data dir     /var/lib/speedrack
+            last reload  -
+            tasks        12
+            running      2
+            suspended    1
+            conf errors  1
+            disk free    3.0 MiB of 8.0 GiB (LOW: history and output writes may fail; free some space)
+            db writes    2 refused by the database, retrying (is the disk full?)
+        "#]]
+        .assert_eq(&render(&status, now, &Utc));
     }
 
     #[test]

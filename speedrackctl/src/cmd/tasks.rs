@@ -69,6 +69,8 @@ fn last_run(run: Option<&Run>, now: DateTime<Utc>) -> String {
 
 #[cfg(test)]
 mod tests {
+    use expect_test::expect;
+
     use super::*;
     use speedrack_proto::v1::{ConfError, RunStatus, TaskStatus};
 
@@ -115,18 +117,16 @@ mod tests {
             },
         ];
         let now = DateTime::from_timestamp(T0, 0).expect("valid instant");
-        assert_eq!(
-            render(&tasks, now),
-            "\
-NAME    STATUS      SCHEDULE        NEXT    LAST RUN
-backup  success     every 21s       in 12s  2m ago (success)
-new     never run   cron 0 3 * * *  in 1h   -
-broken  conf error  every 5x        -       -
+        expect![[r#"
+            NAME    STATUS      SCHEDULE        NEXT    LAST RUN
+            backup  success     every 21s       in 12s  2m ago (success)
+            new     never run   cron 0 3 * * *  in 1h   -
+            broken  conf error  every 5x        -       -
 
-conf errors:
-  tasks.yaml:14: schedule: unknown unit \"x\"
-"
-        );
+            conf errors:
+              tasks.yaml:14: schedule: unknown unit "x"
+        "#]]
+        .assert_eq(&render(&tasks, now));
         assert_eq!(render(&[], now), "no tasks\n");
     }
 }

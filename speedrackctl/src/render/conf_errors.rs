@@ -48,6 +48,8 @@ fn join(parts: &[&str]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use expect_test::{Expect, expect};
+
     use super::*;
 
     fn conf_error(file: &str, line: u32, task: &str, key: &str, message: &str) -> ConfError {
@@ -60,41 +62,56 @@ mod tests {
         }
     }
 
+    /// Both forms of one error's line, the one without the task first.
+    fn check_line(error: &ConfError, expect: Expect) {
+        expect.assert_eq(&format!("{}\n{}\n", without_task(error), with_task(error)));
+    }
+
     #[test]
-    fn lines() {
-        let cases = [
-            (
-                conf_error("tasks.yaml", 12, "b", "schedule", "bad unit"),
-                "tasks.yaml:12: schedule: bad unit",
-                "tasks.yaml:12: b: schedule: bad unit",
-            ),
-            (
-                conf_error("tasks.yaml", 0, "b", "", "duplicate name"),
-                "tasks.yaml: duplicate name",
-                "tasks.yaml: b: duplicate name",
-            ),
-            (
-                conf_error("tasks.yaml", 3, "", "", "not a mapping"),
-                "tasks.yaml:3: not a mapping",
-                "tasks.yaml:3: not a mapping",
-            ),
-        ];
-        for (e, without, with) in cases {
-            assert_eq!(without_task(&e), without);
-            assert_eq!(with_task(&e), with);
-        }
+    fn a_full_line_names_file_line_task_and_key() {
+        check_line(
+            &conf_error("tasks.yaml", 12, "b", "schedule", "bad unit"),
+            expect![[r#"
+                tasks.yaml:12: schedule: bad unit
+                tasks.yaml:12: b: schedule: bad unit
+            "#]],
+        );
+    }
+
+    #[test]
+    fn an_unknown_line_and_no_key_are_left_out() {
+        check_line(
+            &conf_error("tasks.yaml", 0, "b", "", "duplicate name"),
+            expect![[r#"
+                tasks.yaml: duplicate name
+                tasks.yaml: b: duplicate name
+            "#]],
+        );
+    }
+
+    #[test]
+    fn an_error_outside_any_task_reads_the_same_both_ways() {
+        check_line(
+            &conf_error("tasks.yaml", 3, "", "", "not a mapping"),
+            expect![[r#"
+                tasks.yaml:3: not a mapping
+                tasks.yaml:3: not a mapping
+            "#]],
+        );
     }
 
     #[test]
     fn sections() {
-        assert_eq!(section(&[], with_task), "");
+        assert_eq!(section(&[], with_task), "", "no errors, no heading");
         let errors = [
             conf_error("t.yaml", 1, "a", "command", "missing"),
             conf_error("t.yaml", 9, "b", "", "duplicate name"),
         ];
-        assert_eq!(
-            section(&errors, with_task),
-            "conf errors:\n  t.yaml:1: a: command: missing\n  t.yaml:9: b: duplicate name\n"
-        );
+        expect![[r#"
+            conf errors:
+              t.yaml:1: a: command: missing
+              t.yaml:9: b: duplicate name
+        "#]]
+        .assert_eq(&section(&errors, with_task));
     }
 }

@@ -124,8 +124,16 @@ fn timestamp(ts: Option<&prost_types::Timestamp>) -> Value {
 
 #[cfg(test)]
 mod tests {
+    use expect_test::{Expect, expect};
+
     use super::*;
     use speedrack_proto::v1::{RunStatus, TaskStatus, Trigger};
+
+    /// The document as `--json` prints it (pretty, as `cmd::print_json` does).
+    fn check(value: &Value, expect: Expect) {
+        let pretty = serde_json::to_string_pretty(value).expect("a JSON value serialises");
+        expect.assert_eq(&pretty);
+    }
 
     fn ts(seconds: i64, nanos: i32) -> Option<prost_types::Timestamp> {
         Some(prost_types::Timestamp { seconds, nanos })
@@ -166,30 +174,31 @@ mod tests {
 
     #[test]
     fn finished_run_object() {
-        assert_eq!(
-            run(&finished_run()),
-            json!({
-                "id": 42,
-                "task": "backup",
-                "trigger": "manual",
-                "requested_by": "alice",
-                "scheduled_at": "2026-11-29T19:40:00.000Z",
-                "started_at": "2026-11-29T19:40:00.123Z",
-                "finished_at": "2026-11-29T19:40:01.323Z",
-                "exit_code": 3,
-                "signal": null,
-                "status": "failure",
-                "stdout_bytes": 10,
-                "stderr_bytes": 0,
-                "op_error": "",
-                "reason": "exit status 3",
-                "duration_secs": 1.2,
-                "killed_by": "bob",
-                "max_rss_bytes": 2048,
-                "cpu_user_secs": 0.5,
-                "cpu_system_secs": null,
-                "output_dropped_bytes": 0,
-            })
+        check(
+            &run(&finished_run()),
+            expect![[r#"
+                {
+                  "cpu_system_secs": null,
+                  "cpu_user_secs": 0.5,
+                  "duration_secs": 1.2,
+                  "exit_code": 3,
+                  "finished_at": "2026-11-29T19:40:01.323Z",
+                  "id": 42,
+                  "killed_by": "bob",
+                  "max_rss_bytes": 2048,
+                  "op_error": "",
+                  "output_dropped_bytes": 0,
+                  "reason": "exit status 3",
+                  "requested_by": "alice",
+                  "scheduled_at": "2026-11-29T19:40:00.000Z",
+                  "signal": null,
+                  "started_at": "2026-11-29T19:40:00.123Z",
+                  "status": "failure",
+                  "stderr_bytes": 0,
+                  "stdout_bytes": 10,
+                  "task": "backup",
+                  "trigger": "manual"
+                }"#]],
         );
     }
 
@@ -241,24 +250,25 @@ mod tests {
             next_fire: ts(T0 + 21, 0),
             ..Task::default()
         };
-        assert_eq!(
-            task(&never_run),
-            json!({
-                "name": "a",
-                "description": "",
-                "command": "",
-                "schedule": "every 21s",
-                "schedule_description": "",
-                "timezone": "",
-                "status": "never_run",
-                "conf_errors": [],
-                "next_fire": "2026-11-29T19:40:21.000Z",
-                "runs_since_start": 0,
-                "runs_retained": 0,
-                "last_run": null,
-                "suspended": false,
-                "running_run_ids": [],
-            })
+        check(
+            &task(&never_run),
+            expect![[r#"
+                {
+                  "command": "",
+                  "conf_errors": [],
+                  "description": "",
+                  "last_run": null,
+                  "name": "a",
+                  "next_fire": "2026-11-29T19:40:21.000Z",
+                  "running_run_ids": [],
+                  "runs_retained": 0,
+                  "runs_since_start": 0,
+                  "schedule": "every 21s",
+                  "schedule_description": "",
+                  "status": "never_run",
+                  "suspended": false,
+                  "timezone": ""
+                }"#]],
         );
 
         let broken = Task {
@@ -278,15 +288,18 @@ mod tests {
         let value = task(&broken);
         assert_eq!(value["status"], "conf_error");
         assert_eq!(value["next_fire"], Value::Null);
-        assert_eq!(
-            value["conf_errors"],
-            json!([{
-                "file": "tasks.yaml",
-                "line": 12,
-                "key": "schedule",
-                "message": "unknown unit \"x\"",
-                "task": "b",
-            }])
+        check(
+            &value["conf_errors"],
+            expect![[r#"
+                [
+                  {
+                    "file": "tasks.yaml",
+                    "key": "schedule",
+                    "line": 12,
+                    "message": "unknown unit \"x\"",
+                    "task": "b"
+                  }
+                ]"#]],
         );
         assert_eq!(value["last_run"]["id"], 42);
         assert_eq!(value["running_run_ids"], json!([43, 44]));
@@ -334,15 +347,21 @@ mod tests {
             unchanged: vec!["b".into(), "c".into()],
             ..ReloadResponse::default()
         });
-        assert_eq!(
-            value,
-            json!({
-                "added": ["a"],
-                "removed": [],
-                "changed": [],
-                "unchanged": ["b", "c"],
-                "conf_errors": [],
-            })
+        check(
+            &value,
+            expect![[r#"
+                {
+                  "added": [
+                    "a"
+                  ],
+                  "changed": [],
+                  "conf_errors": [],
+                  "removed": [],
+                  "unchanged": [
+                    "b",
+                    "c"
+                  ]
+                }"#]],
         );
     }
 }

@@ -63,48 +63,87 @@ pub fn key_values(pairs: &[(&str, String)]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use expect_test::{Expect, expect};
+
     use super::*;
 
-    fn table(rows: &[[&str; 3]]) -> String {
+    /// Snapshots hide trailing blanks, and `UPDATE_EXPECT=1` would accept them: check apart.
+    fn check_rendered(rendered: &str, expect: Expect) {
+        assert!(
+            !rendered.lines().any(|line| line.ends_with(' ')),
+            "a line ends in a blank:\n{rendered}"
+        );
+        expect.assert_eq(rendered);
+    }
+
+    fn check_table(rows: &[[&str; 3]], expect: Expect) {
         let mut table = Table::new(["NAME", "STATUS", "NEXT"]);
         for row in rows {
             table.push(row.map(str::to_owned));
         }
-        table.render()
+        check_rendered(&table.render(), expect);
     }
 
     #[test]
-    fn tables() {
-        let cases: [(&[[&str; 3]], &str); 4] = [
-            (&[], "NAME  STATUS  NEXT\n"),
-            (
-                &[["backup", "success", "in 12s"], ["a", "never run", "-"]],
-                "NAME    STATUS     NEXT\n\
-                 backup  success    in 12s\n\
-                 a       never run  -\n",
-            ),
-            (
-                // An empty last cell leaves no trailing blanks.
-                &[["x", "conf error", ""]],
-                "NAME  STATUS      NEXT\nx     conf error\n",
-            ),
-            (
-                // Width counts characters, not bytes.
-                &[["café", "ok", "-"]],
-                "NAME  STATUS  NEXT\ncafé  ok      -\n",
-            ),
-        ];
-        for (rows, expected) in cases {
-            assert_eq!(table(rows), expected, "{rows:?}");
-        }
+    fn an_empty_table_is_its_header() {
+        check_table(
+            &[],
+            expect![[r#"
+                NAME  STATUS  NEXT
+            "#]],
+        );
+    }
+
+    #[test]
+    fn columns_are_as_wide_as_their_widest_cell() {
+        check_table(
+            &[["backup", "success", "in 12s"], ["a", "never run", "-"]],
+            expect![[r#"
+                NAME    STATUS     NEXT
+                backup  success    in 12s
+                a       never run  -
+            "#]],
+        );
+    }
+
+    #[test]
+    fn an_empty_last_cell_leaves_no_trailing_blanks() {
+        check_table(
+            &[["x", "conf error", ""]],
+            expect![[r#"
+                NAME  STATUS      NEXT
+                x     conf error
+            "#]],
+        );
+    }
+
+    #[test]
+    fn width_counts_characters_not_bytes() {
+        check_table(
+            &[["café", "ok", "-"]],
+            expect![[r#"
+                NAME  STATUS  NEXT
+                café  ok      -
+            "#]],
+        );
     }
 
     #[test]
     fn key_value_lines() {
         let pairs = [("pid", "42".to_owned()), ("data dir", "/var".to_owned())];
-        assert_eq!(key_values(&pairs), "pid       42\ndata dir  /var\n");
-        assert_eq!(key_values(&[]), "");
-        // An empty value leaves no trailing blanks.
-        assert_eq!(key_values(&[("a", String::new())]), "a\n");
+        check_rendered(
+            &key_values(&pairs),
+            expect![[r#"
+                pid       42
+                data dir  /var
+            "#]],
+        );
+        check_rendered(&key_values(&[]), expect![""]);
+        check_rendered(
+            &key_values(&[("a", String::new())]),
+            expect![[r#"
+                a
+            "#]],
+        );
     }
 }

@@ -77,8 +77,8 @@ fn crontab(fields: &mut Fields<'_>, text: &str, tz: Tz) -> Option<(Schedule, Str
                 shown,
             ))
         }
-        Err(message) => {
-            fields.error(Some("cron"), message);
+        Err(error) => {
+            fields.error(Some("cron"), error.to_string());
             None
         }
     }
@@ -120,9 +120,9 @@ fn mapping(
         Err(errors) => {
             for error in errors {
                 let key = error
-                    .key
+                    .key()
                     .map_or_else(|| "cron".to_owned(), |key| format!("cron.{key}"));
-                fields.error(Some(&key), error.message);
+                fields.error(Some(&key), error.to_string());
             }
             None
         }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 /// How a task's command is started.
@@ -19,6 +19,50 @@ pub struct Invocation {
     pub env: BTreeMap<String, String>,
 }
 
+/// Why a run's command did not start, or started but could not be supervised (then it was
+/// killed at once). Each is an execution error of the run: the command never ran as asked.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot create the output directory {}: {source} (check the data dir's free space and permissions)", dir.display())]
+    OutputDir {
+        dir: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("working_dir {} is not a directory that exists (create it, or fix the task's working_dir)", dir.display())]
+    NoWorkingDir { dir: PathBuf },
+    #[error(
+        "cannot run as {user}: sudo is not installed (install it, or remove `sudo:` from the task)"
+    )]
+    NoSudo {
+        user: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("the shell {} does not exist (check the `shell` setting)", shell.display())]
+    NoShell {
+        shell: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("cannot start {}: {source}", program.display())]
+    Start {
+        program: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("the kernel gave the command pid {0}, which is no valid process id (a bug: report it)")]
+    PidOutOfRange(u32),
+    #[error("the command started without its output pipes (a bug: report it)")]
+    NoPipes,
+    #[error("started pid {pid} but cannot watch it, so it was killed: {source}")]
+    Watch {
+        pid: i32,
+        #[source]
+        source: io::Error,
+    },
+}
+
 /// A started process with its output pipes.
 pub struct Spawned {
     pub pid: i32,
@@ -29,14 +73,14 @@ pub struct Spawned {
 /// Starts the command in a new process group, and in the cgroup whose `cgroup.procs` is
 /// `cgroup` when there is one. An error is an execution error: the text says what could not be
 /// started and why.
-pub fn spawn(invocation: &Invocation, cgroup: Option<BorrowedFd<'_>>) -> Result<Spawned, String> {
+pub fn spawn(
+    invocation: &Invocation,
+    cgroup: Option<BorrowedFd<'_>>,
+) -> Result<Spawned, StartError> {
     if let Some(dir) = &invocation.working_dir
         && !dir.is_dir()
     {
-        return Err(format!(
-            "working_dir {} is not a directory that exists",
-            dir.display()
-        ));
+        return Err(StartError::NoWorkingDir { dir: dir.clone() });
     }
     let mut command = build(invocation);
     command
@@ -51,10 +95,10 @@ pub fn spawn(invocation: &Invocation, cgroup: Option<BorrowedFd<'_>>) -> Result<
     let program = PathBuf::from(command.get_program());
     let mut child = command
         .spawn()
-        .map_err(|error| start_error(&program, invocation, &error))?;
-    let pid = i32::try_from(child.id()).map_err(|_| format!("pid {} out of range", child.id()))?;
+        .map_err(|error| start_error(program, invocation, error))?;
+    let pid = i32::try_from(child.id()).map_err(|_| StartError::PidOutOfRange(child.id()))?;
     let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
-        return Err("the output pipes were not created".to_owned());
+        return Err(StartError::NoPipes);
     };
     // The std handle is dropped without waiting: the run's supervisor reaps the pid itself.
     Ok(Spawned {
@@ -130,20 +174,17 @@ fn build(invocation: &Invocation) -> Command {
     command
 }
 
-fn start_error(program: &Path, invocation: &Invocation, error: &io::Error) -> String {
-    match (error.kind(), &invocation.sudo) {
-        (io::ErrorKind::NotFound, Some(user)) => {
-            format!(
-                "cannot run as {user}: sudo is not installed (install it, or remove `sudo:` from the task)"
-            )
-        }
-        (io::ErrorKind::NotFound, None) => {
-            format!(
-                "the shell {} does not exist (check the `shell` setting)",
-                program.display()
-            )
-        }
-        _ => format!("cannot start {}: {error}", program.display()),
+fn start_error(program: PathBuf, invocation: &Invocation, source: io::Error) -> StartError {
+    match (source.kind(), &invocation.sudo) {
+        (io::ErrorKind::NotFound, Some(user)) => StartError::NoSudo {
+            user: user.clone(),
+            source,
+        },
+        (io::ErrorKind::NotFound, None) => StartError::NoShell {
+            shell: program,
+            source,
+        },
+        _ => StartError::Start { program, source },
     }
 }
 
@@ -159,4 +200,49 @@ pub fn sudo_refusal(
     let first = text.lines().next().unwrap_or_default();
     (exit_code == Some(1) && first.starts_with("sudo:"))
         .then(|| format!("sudo refused to run the command: {first}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error;
+
+    use super::*;
+
+    fn invocation(shell: &str, working_dir: Option<&str>) -> Invocation {
+        Invocation {
+            shell: PathBuf::from(shell),
+            command: "true".to_owned(),
+            sudo: None,
+            working_dir: working_dir.map(PathBuf::from),
+            env: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn a_missing_shell_is_named_with_what_to_check_and_the_os_error_kept() {
+        let error = spawn(&invocation("/nonexistent/sh", None), None)
+            .err()
+            .expect("no such shell");
+        assert_eq!(
+            error.to_string(),
+            "the shell /nonexistent/sh does not exist (check the `shell` setting)"
+        );
+        let source = error
+            .source()
+            .and_then(|source| source.downcast_ref::<io::Error>())
+            .expect("the OS error as the source");
+        assert_eq!(source.kind(), io::ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn a_missing_working_dir_is_named_with_what_to_do() {
+        let error = spawn(&invocation("/bin/sh", Some("/nonexistent/dir")), None)
+            .err()
+            .expect("no such dir");
+        assert_eq!(
+            error.to_string(),
+            "working_dir /nonexistent/dir is not a directory that exists \
+             (create it, or fix the task's working_dir)"
+        );
+    }
 }

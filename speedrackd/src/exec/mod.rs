@@ -32,7 +32,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 pub use capture::Captured;
-pub use command::Invocation;
+pub use command::{Invocation, StartError};
 pub use contain::{end_all as kill_everything_left, init as contain_runs};
 pub use group::{groups_with_environment, signal_group, start_ticks};
 
@@ -94,7 +94,7 @@ pub struct Process {
 
 /// Starts the command's process. Plain blocking work that needs no runtime, so a batch can be
 /// started from several threads at once ([`spawn_all`]). An error means it never ran.
-pub fn spawn(launch: &Launch) -> Result<Process, String> {
+pub fn spawn(launch: &Launch) -> Result<Process, StartError> {
     let mut dirs: Vec<&std::path::Path> = [&launch.stdout, &launch.stderr]
         .into_iter()
         .filter_map(|path| path.parent())
@@ -107,11 +107,9 @@ pub fn spawn(launch: &Launch) -> Result<Process, String> {
             .recursive(true)
             .mode(0o700)
             .create(dir)
-            .map_err(|error| {
-                format!(
-                    "cannot create the output directory {}: {error}",
-                    dir.display()
-                )
+            .map_err(|source| StartError::OutputDir {
+                dir: dir.to_owned(),
+                source,
             })?;
     }
     // On any error below the scope is dropped, which removes the run's cgroup.
@@ -134,25 +132,25 @@ pub fn spawn(launch: &Launch) -> Result<Process, String> {
 ///
 /// Starting a process costs about as much as the kernel's fork and exec, so fires due at the
 /// same instant would otherwise start one spawn-time apart; see BENCHMARKS.md.
-pub fn spawn_all(launches: &[&Launch]) -> Vec<Result<Process, String>> {
+pub fn spawn_all(launches: &[&Launch]) -> Vec<Result<Process, StartError>> {
     spawner::in_parallel(launches, |launch| spawn(launch))
 }
 
 /// Hands a started process to the runtime: its exit and output pipes become things a
 /// supervisor can await. Must be called inside the tokio runtime.
-pub fn watch(process: Process) -> Result<Started, String> {
+pub fn watch(process: Process) -> Result<Started, StartError> {
     let Process {
         spawned,
         start_ticks,
         scope,
     } = process;
     let pid = spawned.pid;
-    let lost = |error: std::io::Error| {
+    let lost = |source: std::io::Error| {
         // Nobody will supervise it: it must not run on unseen. Its cgroup, if any, is killed
         // and removed as the scope is dropped; the reaper reaps it.
         let _ = signal_group(pid, Signal::SIGKILL);
         orphans::disown(pid);
-        format!("started pid {pid} but cannot watch it: {error}")
+        StartError::Watch { pid, source }
     };
     let child = reap::Child::watch(spawned.pid).map_err(lost)?;
     let stdout = pipe::Receiver::from_owned_fd(OwnedFd::from(spawned.stdout)).map_err(lost)?;
@@ -287,7 +285,16 @@ fn kill_leftovers(process_group: i32, notes: &mut Vec<String>) {
 /// for it again (after a timed-out wait) never polls a finished task.
 struct CaptureTask {
     handle: JoinHandle<std::io::Result<Captured>>,
-    result: Option<Result<Captured, String>>,
+    result: Option<Result<Captured, CaptureError>>,
+}
+
+/// Why a stream's output was not saved; the run's notes say it after the stream's name.
+#[derive(Debug, thiserror::Error)]
+enum CaptureError {
+    #[error("cannot save it: {0}")]
+    Save(#[source] std::io::Error),
+    #[error("its capture failed: {0}")]
+    Task(#[source] tokio::task::JoinError),
 }
 
 impl CaptureTask {
@@ -305,8 +312,8 @@ impl CaptureTask {
         if self.result.is_none() {
             let result = match (&mut self.handle).await {
                 Ok(Ok(captured)) => Ok(captured),
-                Ok(Err(error)) => Err(format!("cannot save it: {error}")),
-                Err(join_error) => Err(format!("its capture failed: {join_error}")),
+                Ok(Err(error)) => Err(CaptureError::Save(error)),
+                Err(join_error) => Err(CaptureError::Task(join_error)),
             };
             self.result = Some(result);
         }

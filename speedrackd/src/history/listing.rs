@@ -1,19 +1,19 @@
 //! Runs as lists show them: every column but the task definition, which only the page of one
-//! run needs (`History::get_run` reads it).
+//! run needs (`SqliteStore::get_run` reads it).
 //!
 //! Read-only. Pages of runs are cut by the RPC layer; this only reads rows in order.
 
 use rusqlite::params;
 
-use super::{History, HistoryError, RUN_COLUMNS, read_run};
+use super::{HistoryError, RUN_COLUMNS, SqliteStore, read_run};
 use crate::config::TaskName;
 use crate::run::{RunId, RunRecord};
 
-impl History {
+impl SqliteStore {
     /// Runs of a task, newest first, older than `before` when given, each with an empty
     /// `definition`: a definition is a few KiB of YAML per run, and a list of a thousand
     /// tasks' recent runs would read (and send) it a hundred thousand times.
-    pub fn list_runs_brief(
+    pub(super) fn list_runs_brief(
         &self,
         task: &TaskName,
         before: Option<RunId>,
@@ -34,7 +34,7 @@ impl History {
         let sql = format!(
             "SELECT {columns} FROM runs WHERE task = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3"
         );
-        let conn = self.conn();
+        let conn = self.reader()?;
         let mut stmt = conn.prepare_cached(&sql)?;
         let before = before.map_or(i64::MAX, |id| id.0);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
@@ -54,7 +54,7 @@ mod tests {
     #[test]
     fn brief_runs_leave_the_definition_out_and_keep_the_rest() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let history = History::open(dir.path()).expect("history opens");
+        let history = super::super::tests::open_store(dir.path());
         let task = TaskName::parse_normalised("brief").expect("a valid name");
         let now = Utc
             .timestamp_opt(1_800_000_000, 0)
@@ -70,6 +70,7 @@ mod tests {
                         scheduled_at: now,
                         started_at: now,
                         definition: "command: echo hi\n",
+                        pays_owed: false,
                     })
                     .expect("insert"),
             );

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 
-use super::{History, HistoryError, NewRun, insert, owed};
+use super::{HistoryError, NewRun, SqliteStore, insert, owed};
 use crate::config::TaskName;
 use crate::run::{RunId, Trigger};
 
@@ -22,11 +22,11 @@ pub struct LostRun {
     pub reason: String,
 }
 
-impl History {
+impl SqliteStore {
     /// Records lost fires as finished execution errors, with the last fires and the owed fires
     /// of their batch, in one transaction. A lost scheduled fire pays its owed row: it is
     /// settled, not to be run.
-    pub fn record_lost(
+    pub(super) fn record_lost(
         &self,
         last_fires: &[(TaskName, DateTime<Utc>)],
         owed: &[(TaskName, DateTime<Utc>)],
@@ -51,6 +51,8 @@ impl History {
                     scheduled_at: run.due,
                     started_at: run.at,
                     definition: &run.definition,
+                    // Paid above, whatever its trigger says.
+                    pays_owed: false,
                 },
             )?;
             tx.prepare_cached(
@@ -75,7 +77,7 @@ mod tests {
     #[test]
     fn a_lost_fire_is_an_execution_error_with_its_reason() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let history = History::open(dir.path()).expect("open");
+        let history = super::super::tests::open_store(dir.path());
         let task = TaskName::normalise("a").expect("name");
         let at = Utc
             .timestamp_opt(1_800_000_000, 0)
@@ -93,16 +95,16 @@ mod tests {
             .record_lost(&[(task.clone(), at)], &[], &[lost])
             .expect("record");
         let run = history.get_run(ids[0]).expect("read").expect("exists");
-        assert_eq!(run.status, RunStatus::ExecutionError);
-        assert_eq!(run.op_error, "not started: disk full");
-        assert_eq!(run.finished_at, Some(at));
+        assert_eq!(run.status(), RunStatus::ExecutionError);
+        assert_eq!(run.op_error(), "not started: disk full");
+        assert_eq!(run.finished_at(), Some(at));
         assert_eq!(history.last_fires().expect("read").get(&task), Some(&at));
     }
 
     #[test]
     fn fires_queued_behind_a_lost_batch_stay_owed() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let history = History::open(dir.path()).expect("open");
+        let history = super::super::tests::open_store(dir.path());
         let task = TaskName::normalise("a").expect("name");
         let at = |secs| Utc.timestamp_opt(secs, 0).single().expect("instant");
         history

@@ -1,15 +1,18 @@
-//! Run history: a SQLite database (WAL) under the data dir, plus one directory of output files
-//! per run.
+//! Run history: the `Store` interface (`store.rs`), its embedded SQLite backend (this file and
+//! the files named for each concern), and one directory of output files per run (`output.rs`).
 //!
 //! This module stores and answers questions; it does not decide what to keep (retention rules
-//! are pure functions elsewhere) and never runs anything. Calls are short and synchronous, made
-//! under one mutex: SQLite serialises writers anyway, and WAL lets readers proceed.
+//! are pure functions elsewhere) and never runs anything. Calls are short and synchronous: the
+//! one writer's under a mutex, reads on read-only connections of their own (`readers.rs`), so
+//! WAL lets them proceed while the writer writes.
 
 mod listing;
 mod lost;
 mod migrations;
 pub mod output;
 mod owed;
+mod readers;
+mod store;
 mod summary;
 
 use std::collections::HashMap;
@@ -23,6 +26,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 pub use lost::LostRun;
 pub use migrations::MigrateError;
 pub use owed::MissedPlan;
+use readers::{Reader, Readers};
+pub use store::Store;
 pub use summary::TaskSummary;
 
 use crate::config::TaskName;
@@ -48,6 +53,8 @@ pub enum HistoryError {
     },
     #[error("history database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("cannot open a read-only connection to the history database: {0}")]
+    Read(#[source] rusqlite::Error),
 }
 
 /// A run to record as started.
@@ -59,6 +66,8 @@ pub struct NewRun<'a> {
     pub started_at: DateTime<Utc>,
     /// The task definition the run executes, as YAML.
     pub definition: &'a str,
+    /// The run settles an owed fire of its instant (a queued or caught-up scheduled fire).
+    pub pays_owed: bool,
 }
 
 /// Where a running run's processes are: its group, and when the group's leader started.
@@ -79,10 +88,13 @@ pub struct Orphan {
     pub start_ticks: Option<u64>,
 }
 
-/// The history store.
+/// The embedded history backend: one SQLite database in WAL mode, one writer connection
+/// (the runtime loop's, under a mutex only for the recovery that precedes it) and a pool of
+/// read-only connections for everyone else.
 #[derive(Debug)]
-pub struct History {
-    conn: Mutex<Connection>,
+pub struct SqliteStore {
+    writer: Mutex<Connection>,
+    readers: Readers,
     data_dir: PathBuf,
 }
 
@@ -90,9 +102,9 @@ const RUN_COLUMNS: &str = "id, task, trigger, requested_by, scheduled_at_us, sta
      exit_code, signal, status, stdout_bytes, stderr_bytes, op_error, reason, killed_by, definition, \
      max_rss_bytes, cpu_user_us, cpu_system_us, output_dropped_bytes, notification_error";
 
-impl History {
+impl SqliteStore {
     /// Opens (creating if needed) the database in `data_dir` and migrates it.
-    pub fn open(data_dir: &Path) -> Result<History, HistoryError> {
+    pub fn open(data_dir: &Path) -> Result<SqliteStore, HistoryError> {
         let path = data_dir.join(DATABASE_FILE);
         let open_error = |source| HistoryError::Open {
             path: path.clone(),
@@ -110,8 +122,9 @@ impl History {
             path: path.clone(),
             source,
         })?;
-        Ok(History {
-            conn: Mutex::new(conn),
+        Ok(SqliteStore {
+            writer: Mutex::new(conn),
+            readers: Readers::new(&path),
             data_dir: data_dir.to_path_buf(),
         })
     }
@@ -123,17 +136,22 @@ impl History {
     fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave SQLite inconsistent (each call is one
         // statement or one transaction), so a poisoned lock is still safe to use.
-        self.conn
+        self.writer
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Records fires due together, in one transaction: each task's last fire instant (for
-    /// phases and missed fires), the fires that were queued instead of started (owed, see
-    /// `owed.rs`), and a row for each run they start, before its process exists.
+    fn reader(&self) -> Result<Reader<'_>, HistoryError> {
+        self.readers.get().map_err(HistoryError::Read)
+    }
+
+    /// Records what starts runs, in one transaction: each firing task's last fire instant (for
+    /// phases and missed fires), the fires queued instead of started (owed, see `owed.rs`), and
+    /// a row for each run, before its process exists. A run that settles an owed fire deletes
+    /// it in the same transaction, so that fire never runs twice, whenever the daemon dies.
     /// Returns the runs' ids in order. Each commit rewrites the same table and index pages, so
-    /// one commit per fire was most of a batch's cost.
-    pub fn record_fires(
+    /// one commit per run was most of a batch's cost.
+    pub(super) fn record_starts(
         &self,
         last_fires: &[(TaskName, DateTime<Utc>)],
         owed: &[(TaskName, DateTime<Utc>)],
@@ -145,31 +163,20 @@ impl History {
             owed::set_last_fire(&tx, task, *at)?;
         }
         owed::insert_owed(&tx, owed)?;
-        let ids = runs
-            .iter()
-            .map(|run| insert(&tx, run))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut ids = Vec::with_capacity(runs.len());
+        for run in runs {
+            if run.pays_owed {
+                owed::pay_owed(&tx, run.task, run.scheduled_at)?;
+            }
+            ids.push(insert(&tx, run)?);
+        }
         tx.commit()?;
         Ok(ids)
     }
 
-    /// Records one run as started, before its process exists, and returns its id. A scheduled
-    /// run pays the owed fire of its instant in the same transaction, so that fire never runs
-    /// twice, whenever the daemon dies.
-    pub fn insert_run(&self, run: &NewRun<'_>) -> Result<RunId, HistoryError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        if *run.trigger == Trigger::Schedule {
-            owed::pay_owed(&tx, run.task, run.scheduled_at)?;
-        }
-        let id = insert(&tx, run)?;
-        tx.commit()?;
-        Ok(id)
-    }
-
     /// Remembers the process group of running runs and when each leader started, so that a
     /// restarted daemon can kill what a crash left behind, and only that.
-    pub fn set_process_groups(&self, groups: &[ProcessGroup]) -> Result<(), HistoryError> {
+    pub(super) fn set_process_groups(&self, groups: &[ProcessGroup]) -> Result<(), HistoryError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         {
@@ -187,7 +194,7 @@ impl History {
     }
 
     /// Records how a run ended.
-    pub fn finish_run(&self, run: RunId, end: &RunEnd) -> Result<(), HistoryError> {
+    pub(super) fn finish_run(&self, run: RunId, end: &RunEnd) -> Result<(), HistoryError> {
         let (exit_code, signal) = split_exit(end.exit);
         self.conn().execute(
             "UPDATE runs SET finished_at_us = ?1, exit_code = ?2, signal = ?3, status = ?4,
@@ -215,7 +222,11 @@ impl History {
     }
 
     /// Records that notifying about a run failed, and why.
-    pub fn set_notification_error(&self, run: RunId, text: &str) -> Result<(), HistoryError> {
+    pub(super) fn set_notification_error(
+        &self,
+        run: RunId,
+        text: &str,
+    ) -> Result<(), HistoryError> {
         self.conn().execute(
             "UPDATE runs SET notification_error = ?1 WHERE id = ?2",
             params![text, run.0],
@@ -224,7 +235,10 @@ impl History {
     }
 
     /// Closes runs left `running` by a daemon that died, and returns their process groups.
-    pub fn close_interrupted(&self, now: DateTime<Utc>) -> Result<Vec<Orphan>, HistoryError> {
+    pub(super) fn close_interrupted(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Orphan>, HistoryError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let orphans = {
@@ -256,16 +270,16 @@ impl History {
         Ok(orphans)
     }
 
-    pub fn get_run(&self, run: RunId) -> Result<Option<RunRecord>, HistoryError> {
+    pub(super) fn get_run(&self, run: RunId) -> Result<Option<RunRecord>, HistoryError> {
         let sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = ?1");
         Ok(self
-            .conn()
+            .reader()?
             .query_row(&sql, params![run.0], read_run)
             .optional()?)
     }
 
     /// Runs of a task, newest first, older than `before` when given.
-    pub fn list_runs(
+    pub(super) fn list_runs(
         &self,
         task: &TaskName,
         before: Option<RunId>,
@@ -274,10 +288,10 @@ impl History {
         self.runs_of(RUN_COLUMNS, task, before, limit)
     }
 
-    pub fn count_runs(&self, task: &TaskName) -> Result<u64, HistoryError> {
+    pub(super) fn count_runs(&self, task: &TaskName) -> Result<u64, HistoryError> {
         // Cached: ListTasks counts every task's runs, a thousand times per call.
         let count: Option<i64> = self
-            .conn()
+            .reader()?
             .prepare_cached("SELECT runs FROM task_totals WHERE task = ?1")?
             .query_row(params![task.as_str()], |row| row.get(0))
             .optional()?;
@@ -285,8 +299,8 @@ impl History {
     }
 
     /// What retention needs of every run of a task, newest first.
-    pub fn run_metas(&self, task: &TaskName) -> Result<Vec<RunMeta>, HistoryError> {
-        let conn = self.conn();
+    pub(super) fn run_metas(&self, task: &TaskName) -> Result<Vec<RunMeta>, HistoryError> {
+        let conn = self.reader()?;
         let mut stmt = conn.prepare_cached(
             "SELECT id, status, started_at_us FROM runs WHERE task = ?1 ORDER BY id DESC",
         )?;
@@ -304,8 +318,11 @@ impl History {
 
     /// Finished runs, oldest first, with their output size, while their sizes add up to more
     /// than `quota` bytes: the ones to prune to get under it.
-    pub fn oldest_over_quota(&self, quota: u64) -> Result<Vec<(TaskName, RunId)>, HistoryError> {
-        let conn = self.conn();
+    pub(super) fn oldest_over_quota(
+        &self,
+        quota: u64,
+    ) -> Result<Vec<(TaskName, RunId)>, HistoryError> {
+        let conn = self.reader()?;
         let total: i64 = conn.query_row(
             "SELECT COALESCE(SUM(output_bytes), 0) FROM task_totals",
             [],
@@ -328,41 +345,58 @@ impl History {
         Ok(out)
     }
 
-    /// Forgets runs: their rows, then their output directories.
-    pub fn delete_runs(&self, runs: &[(TaskName, RunId)]) -> Result<(), HistoryError> {
+    /// Forgets runs' rows (never a running one's). Their output directories are the caller's
+    /// to remove (`output::remove_run_dirs`), once the rows are gone.
+    pub(super) fn delete_runs(&self, runs: &[(TaskName, RunId)]) -> Result<(), HistoryError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
         {
-            let mut conn = self.conn();
-            let tx = conn.transaction()?;
-            {
-                let mut stmt =
-                    tx.prepare_cached("DELETE FROM runs WHERE id = ?1 AND status != 'running'")?;
-                for (_, run) in runs {
-                    stmt.execute(params![run.0])?;
-                }
-            }
-            tx.commit()?;
-        }
-        for (task, run) in runs {
-            let dir = output::run_dir(&self.data_dir, task, *run);
-            if let Err(error) = std::fs::remove_dir_all(&dir)
-                && error.kind() != std::io::ErrorKind::NotFound
-            {
-                tracing::warn!(dir = %dir.display(), "cannot remove the output of a pruned run: {error}");
+            let mut stmt =
+                tx.prepare_cached("DELETE FROM runs WHERE id = ?1 AND status != 'running'")?;
+            for (_, run) in runs {
+                stmt.execute(params![run.0])?;
             }
         }
+        tx.commit()?;
         Ok(())
     }
 
+    /// For every task with history, how many runs did not succeed since its last success:
+    /// the failure streaks the runtime keeps from then on without reading history.
+    pub(super) fn failure_streaks(&self) -> Result<HashMap<TaskName, u32>, HistoryError> {
+        let conn = self.reader()?;
+        let mut stmt = conn.prepare(
+            "SELECT totals.task,
+                    (SELECT COUNT(*) FROM runs
+                     WHERE runs.task = totals.task AND runs.status != 'running'
+                       AND runs.id > COALESCE((SELECT MAX(id) FROM runs AS ok
+                                               WHERE ok.task = totals.task
+                                                 AND ok.status = 'success'), 0))
+             FROM task_totals AS totals",
+        )?;
+        let rows = stmt.query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+        })?;
+        let mut out = HashMap::new();
+        for row in rows {
+            let (name, streak) = row?;
+            if let Some(name) = TaskName::parse_normalised(&name) {
+                out.insert(name, u32::try_from(streak).unwrap_or(u32::MAX));
+            }
+        }
+        Ok(out)
+    }
+
     /// Moves the write-ahead log into the database file, so it does not grow without bound.
-    pub fn checkpoint(&self) -> Result<(), HistoryError> {
+    pub(super) fn checkpoint(&self) -> Result<(), HistoryError> {
         self.conn()
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         Ok(())
     }
 
     /// Every task name that has history, sorted.
-    pub fn task_names(&self) -> Result<Vec<TaskName>, HistoryError> {
-        let conn = self.conn();
+    pub(super) fn task_names(&self) -> Result<Vec<TaskName>, HistoryError> {
+        let conn = self.reader()?;
         let mut stmt = conn.prepare_cached("SELECT task FROM task_totals ORDER BY task")?;
         let names = stmt.query_map([], |row| row.get::<_, String>(0))?;
         let mut out = Vec::new();
@@ -373,8 +407,8 @@ impl History {
     }
 
     /// Suspended or not, for every task that was ever suspended or resumed explicitly.
-    pub fn suspension_states(&self) -> Result<HashMap<TaskName, bool>, HistoryError> {
-        let conn = self.conn();
+    pub(super) fn suspension_states(&self) -> Result<HashMap<TaskName, bool>, HistoryError> {
+        let conn = self.reader()?;
         let mut stmt = conn.prepare_cached("SELECT task, suspended FROM task_state")?;
         let rows = stmt.query_map([], |row| {
             Ok((row.get::<_, String>(0)?, row.get::<_, bool>(1)?))
@@ -390,8 +424,8 @@ impl History {
     }
 
     /// The last scheduled fire of every task that ever fired.
-    pub fn last_fires(&self) -> Result<HashMap<TaskName, DateTime<Utc>>, HistoryError> {
-        let conn = self.conn();
+    pub(super) fn last_fires(&self) -> Result<HashMap<TaskName, DateTime<Utc>>, HistoryError> {
+        let conn = self.reader()?;
         let mut stmt = conn.prepare_cached("SELECT task, last_fire_us FROM task_fires")?;
         let rows = stmt.query_map([], |row| {
             Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
@@ -406,7 +440,11 @@ impl History {
         Ok(out)
     }
 
-    pub fn set_suspended(&self, task: &TaskName, suspended: bool) -> Result<(), HistoryError> {
+    pub(super) fn set_suspended(
+        &self,
+        task: &TaskName,
+        suspended: bool,
+    ) -> Result<(), HistoryError> {
         self.conn().execute(
             "INSERT INTO task_state (task, suspended) VALUES (?1, ?2)
              ON CONFLICT (task) DO UPDATE SET suspended = excluded.suspended",
@@ -451,6 +489,28 @@ fn read_run(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
     let exit_code: Option<i32> = row.get(7)?;
     let signal: Option<i32> = row.get(8)?;
     let status: String = row.get(9)?;
+    let status =
+        RunStatus::parse(&status).ok_or_else(|| bad_value(9, format!("run status {status:?}")))?;
+    let finished_at: Option<i64> = row.get(6)?;
+    let end = match (status, finished_at) {
+        (RunStatus::Running, _) | (_, None) => None,
+        (status, Some(finished_at)) => Some(RunEnd {
+            finished_at: instant(finished_at),
+            exit: exit_code.map(Exit::Code).or(signal.map(Exit::Signal)),
+            status,
+            stdout_bytes: from_sql_count(row.get(10)?),
+            stderr_bytes: from_sql_count(row.get(11)?),
+            op_error: row.get(12)?,
+            reason: row.get(13)?,
+            killed_by: row.get(14)?,
+            usage: Usage {
+                max_rss_bytes: from_sql_count(row.get(16)?),
+                cpu_user: Duration::from_micros(from_sql_count(row.get(17)?)),
+                cpu_system: Duration::from_micros(from_sql_count(row.get(18)?)),
+            },
+            output_dropped_bytes: from_sql_count(row.get(19)?),
+        }),
+    };
     Ok(RunRecord {
         id: RunId(row.get(0)?),
         task: TaskName::parse_normalised(&task)
@@ -461,23 +521,9 @@ fn read_run(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
         },
         scheduled_at: instant(row.get(4)?),
         started_at: instant(row.get(5)?),
-        finished_at: row.get::<_, Option<i64>>(6)?.map(instant),
-        exit: exit_code.map(Exit::Code).or(signal.map(Exit::Signal)),
-        status: RunStatus::parse(&status)
-            .ok_or_else(|| bad_value(9, format!("run status {status:?}")))?,
-        stdout_bytes: from_sql_count(row.get(10)?),
-        stderr_bytes: from_sql_count(row.get(11)?),
-        op_error: row.get(12)?,
-        reason: row.get(13)?,
-        killed_by: row.get(14)?,
         definition: row.get(15)?,
-        usage: Usage {
-            max_rss_bytes: from_sql_count(row.get(16)?),
-            cpu_user: Duration::from_micros(from_sql_count(row.get(17)?)),
-            cpu_system: Duration::from_micros(from_sql_count(row.get(18)?)),
-        },
-        output_dropped_bytes: from_sql_count(row.get(19)?),
         notification_error: row.get(20)?,
+        end,
     })
 }
 

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 
-use super::{History, HistoryError, instant};
+use super::{HistoryError, SqliteStore, instant};
 use crate::config::TaskName;
 
 /// What to persist for one task at start, once its missed fires are decided.
@@ -24,10 +24,10 @@ pub struct MissedPlan {
     pub owed: Vec<DateTime<Utc>>,
 }
 
-impl History {
+impl SqliteStore {
     /// Every owed fire, per task, oldest first.
-    pub fn owed_fires(&self) -> Result<HashMap<TaskName, Vec<DateTime<Utc>>>, HistoryError> {
-        let conn = self.conn();
+    pub(super) fn owed_fires(&self) -> Result<HashMap<TaskName, Vec<DateTime<Utc>>>, HistoryError> {
+        let conn = self.reader()?;
         let mut stmt =
             conn.prepare_cached("SELECT task, due_us FROM owed_fires ORDER BY due_us")?;
         let rows = stmt.query_map([], |row| {
@@ -46,7 +46,7 @@ impl History {
     /// Persists the start's decisions about missed fires, in one transaction, before any of
     /// them starts: a crash after this runs each owed fire once at the next start, and never a
     /// fire decided here again.
-    pub fn settle_missed(&self, plans: &[MissedPlan]) -> Result<(), HistoryError> {
+    pub(super) fn settle_missed(&self, plans: &[MissedPlan]) -> Result<(), HistoryError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         for plan in plans {
@@ -135,7 +135,7 @@ mod tests {
     #[test]
     fn owed_fires_are_paid_by_their_scheduled_run_and_the_last_fire_never_goes_back() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let history = History::open(dir.path()).expect("open");
+        let history = super::super::tests::open_store(dir.path());
         let task = TaskName::normalise("a").expect("name");
         let plan = MissedPlan {
             task: task.clone(),
@@ -149,6 +149,7 @@ mod tests {
             scheduled_at: due,
             started_at: at(31),
             definition: "",
+            pays_owed: *trigger == Trigger::Schedule,
         };
         history
             .insert_run(&run(at(10), &Trigger::Schedule))
@@ -160,7 +161,7 @@ mod tests {
         let owed = history.owed_fires().expect("read");
         assert_eq!(owed.get(&task), Some(&vec![at(20), at(30)]));
         history
-            .record_fires(&[(task.clone(), at(5))], &[(task.clone(), at(40))], &[])
+            .record_starts(&[(task.clone(), at(5))], &[(task.clone(), at(40))], &[])
             .expect("a late fire");
         assert_eq!(
             history.last_fires().expect("read").get(&task),

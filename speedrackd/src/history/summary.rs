@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{History, HistoryError, from_sql_count, instant};
+use super::{HistoryError, SqliteStore, from_sql_count, instant};
 use crate::config::TaskName;
 
 /// What history holds of one task.
@@ -20,11 +20,11 @@ pub struct TaskSummary {
     pub last_success: Option<DateTime<Utc>>,
 }
 
-impl History {
+impl SqliteStore {
     /// Every task that has history, with its totals: the trigger-kept totals, and one index
     /// lookup per task for its last success.
-    pub fn task_summaries(&self) -> Result<Vec<TaskSummary>, HistoryError> {
-        let conn = self.conn();
+    pub(super) fn task_summaries(&self) -> Result<Vec<TaskSummary>, HistoryError> {
+        let conn = self.reader()?;
         let mut stmt = conn.prepare_cached(
             "SELECT totals.task, totals.runs, totals.output_bytes,
                     (SELECT MAX(finished_at_us) FROM runs

@@ -1,4 +1,6 @@
-//! The history store against a real SQLite file in a temp dir.
+//! The history interface (`Store`), tested through `&dyn Store` against its SQLite backend on
+//! a real file in a temp dir: a second backend runs the same tests by opening itself in
+//! `open_store`.
 
 use chrono::{DateTime, TimeZone, Utc};
 
@@ -14,7 +16,13 @@ fn name(text: &str) -> TaskName {
     TaskName::normalise(text).expect("valid name")
 }
 
-fn insert(history: &History, task: &str, trigger: &Trigger, scheduled: i64, started: i64) -> RunId {
+fn insert(
+    history: &dyn Store,
+    task: &str,
+    trigger: &Trigger,
+    scheduled: i64,
+    started: i64,
+) -> RunId {
     let task = name(task);
     let run = NewRun {
         task: &task,
@@ -22,13 +30,19 @@ fn insert(history: &History, task: &str, trigger: &Trigger, scheduled: i64, star
         scheduled_at: at(scheduled),
         started_at: at(started),
         definition: "name: x\n",
+        pays_owed: false,
     };
     history.insert_run(&run).expect("insert")
 }
 
-fn open() -> (tempfile::TempDir, History) {
+/// The backend under test, in `dir`.
+pub fn open_store(dir: &std::path::Path) -> Box<dyn Store> {
+    Box::new(SqliteStore::open(dir).expect("open history"))
+}
+
+fn open() -> (tempfile::TempDir, Box<dyn Store>) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let history = History::open(dir.path()).expect("open history");
+    let history = open_store(dir.path());
     (dir, history)
 }
 
@@ -55,26 +69,41 @@ fn end(status: RunStatus, exit: Option<Exit>) -> RunEnd {
 fn a_run_round_trips_from_start_to_end() {
     let (_dir, history) = open();
     let trigger = Trigger::Manual { by: "alice".into() };
-    let run = insert(&history, "a", &trigger, 0, 1);
+    let run = insert(history.as_ref(), "a", &trigger, 0, 1);
     let started = history.get_run(run).expect("read").expect("exists");
-    assert_eq!(started.status, RunStatus::Running);
+    assert_eq!(started.status(), RunStatus::Running);
     assert_eq!(started.trigger, trigger);
     assert_eq!(started.started_at, at(1), "microsecond precision survives");
-    assert_eq!(started.finished_at, None);
+    assert_eq!(started.finished_at(), None);
 
     history
         .finish_run(run, &end(RunStatus::Failure, Some(Exit::Signal(9))))
         .expect("finish");
     let finished = history.get_run(run).expect("read").expect("exists");
-    assert_eq!(finished.status, RunStatus::Failure);
-    assert_eq!(finished.exit, Some(Exit::Signal(9)));
-    assert_eq!((finished.stdout_bytes, finished.stderr_bytes), (10, 2));
-    assert_eq!(finished.finished_at, Some(at(5)));
-    assert_eq!(finished.killed_by, "alice");
-    assert_eq!(finished.definition, "name: x\n");
-    assert_eq!(finished.usage.cpu_system, Duration::from_micros(2500));
+    assert_eq!(finished.status(), RunStatus::Failure);
     assert_eq!(
-        (finished.usage.max_rss_bytes, finished.output_dropped_bytes),
+        finished.end.as_ref().expect("an end").exit,
+        Some(Exit::Signal(9))
+    );
+    assert_eq!(
+        (
+            finished.end.as_ref().expect("an end").stdout_bytes,
+            finished.end.as_ref().expect("an end").stderr_bytes
+        ),
+        (10, 2)
+    );
+    assert_eq!(finished.finished_at(), Some(at(5)));
+    assert_eq!(finished.end.as_ref().expect("an end").killed_by, "alice");
+    assert_eq!(finished.definition, "name: x\n");
+    assert_eq!(
+        finished.end.as_ref().expect("an end").usage.cpu_system,
+        Duration::from_micros(2500)
+    );
+    assert_eq!(
+        (
+            finished.end.as_ref().expect("an end").usage.max_rss_bytes,
+            finished.end.as_ref().expect("an end").output_dropped_bytes
+        ),
         (4096, 7)
     );
     assert_eq!(history.get_run(RunId(run.0 + 1)).expect("read"), None);
@@ -84,9 +113,9 @@ fn a_run_round_trips_from_start_to_end() {
 fn runs_list_newest_first_in_pages_per_task() {
     let (_dir, history) = open();
     let ids: Vec<RunId> = (0..5)
-        .map(|i| insert(&history, "a", &Trigger::Schedule, i, i))
+        .map(|i| insert(history.as_ref(), "a", &Trigger::Schedule, i, i))
         .collect();
-    insert(&history, "b", &Trigger::Schedule, 9, 9);
+    insert(history.as_ref(), "b", &Trigger::Schedule, 9, 9);
 
     let page: Vec<RunId> = history
         .list_runs(&name("a"), None, 2)
@@ -109,7 +138,7 @@ fn runs_list_newest_first_in_pages_per_task() {
 #[test]
 fn runs_left_running_are_closed_as_interrupted_with_their_groups() {
     let (_dir, history) = open();
-    let lost = insert(&history, "a", &Trigger::Schedule, 0, 0);
+    let lost = insert(history.as_ref(), "a", &Trigger::Schedule, 0, 0);
     history
         .set_process_groups(&[ProcessGroup {
             run: lost,
@@ -117,7 +146,7 @@ fn runs_left_running_are_closed_as_interrupted_with_their_groups() {
             start_ticks: Some(99),
         }])
         .expect("pgid");
-    let done = insert(&history, "a", &Trigger::Schedule, 1, 1);
+    let done = insert(history.as_ref(), "a", &Trigger::Schedule, 1, 1);
     history
         .finish_run(done, &end(RunStatus::Success, Some(Exit::Code(0))))
         .expect("finish");
@@ -132,11 +161,15 @@ fn runs_left_running_are_closed_as_interrupted_with_their_groups() {
         }]
     );
     let closed = history.get_run(lost).expect("read").expect("exists");
-    assert_eq!(closed.status, RunStatus::Interrupted);
-    assert_eq!(closed.finished_at, Some(at(60)));
-    assert!(!closed.op_error.is_empty());
+    assert_eq!(closed.status(), RunStatus::Interrupted);
+    assert_eq!(closed.finished_at(), Some(at(60)));
+    assert!(!closed.op_error().is_empty());
     assert_eq!(
-        history.get_run(done).expect("read").expect("exists").status,
+        history
+            .get_run(done)
+            .expect("read")
+            .expect("exists")
+            .status(),
         RunStatus::Success
     );
     assert!(
@@ -154,7 +187,7 @@ fn suspension_is_persisted_and_reopened() {
     history.set_suspended(&name("b"), true).expect("suspend");
     history.set_suspended(&name("b"), false).expect("resume");
     drop(history);
-    let reopened = History::open(dir.path()).expect("reopen");
+    let reopened = open_store(dir.path());
     let states = reopened.suspension_states().expect("read");
     assert_eq!(
         states,
@@ -167,12 +200,12 @@ fn suspension_is_persisted_and_reopened() {
 #[test]
 fn run_ids_are_never_reused_after_deletion() {
     let (_dir, history) = open();
-    let first = insert(&history, "a", &Trigger::Schedule, 0, 0);
+    let first = insert(history.as_ref(), "a", &Trigger::Schedule, 0, 0);
     history
-        .conn()
-        .execute("DELETE FROM runs", [])
-        .expect("delete");
-    let second = insert(&history, "a", &Trigger::Schedule, 1, 1);
+        .finish_run(first, &end(RunStatus::Success, Some(Exit::Code(0))))
+        .expect("finish");
+    history.delete_runs(&[(name("a"), first)]).expect("delete");
+    let second = insert(history.as_ref(), "a", &Trigger::Schedule, 1, 1);
     assert!(
         second > first,
         "output directories are named by run id, so ids must not repeat"
@@ -184,18 +217,19 @@ fn the_quota_picks_the_oldest_finished_runs_and_deletion_removes_their_files() {
     let (dir, history) = open();
     let mut runs = Vec::new();
     for i in 0..4 {
-        let run = insert(&history, "a", &Trigger::Schedule, i, i);
+        let run = insert(history.as_ref(), "a", &Trigger::Schedule, i, i);
         let mut ended = end(RunStatus::Success, Some(Exit::Code(0)));
         (ended.stdout_bytes, ended.stderr_bytes) = (100, 0);
         history.finish_run(run, &ended).expect("finish");
         std::fs::create_dir_all(output::run_dir(dir.path(), &name("a"), run)).expect("output dir");
         runs.push(run);
     }
-    let running = insert(&history, "a", &Trigger::Schedule, 9, 9);
+    let running = insert(history.as_ref(), "a", &Trigger::Schedule, 9, 9);
     // 400 bytes in all; a 250-byte quota needs the two oldest gone.
     let doomed = history.oldest_over_quota(250).expect("quota");
     assert_eq!(doomed, [(name("a"), runs[0]), (name("a"), runs[1])]);
     history.delete_runs(&doomed).expect("delete");
+    output::remove_run_dirs(dir.path(), &doomed);
     assert_eq!(history.count_runs(&name("a")).expect("count"), 3);
     assert!(!output::run_dir(dir.path(), &name("a"), runs[0]).exists());
     assert!(output::run_dir(dir.path(), &name("a"), runs[2]).exists());
@@ -217,15 +251,15 @@ fn summaries_count_runs_and_bytes_and_find_the_last_success() {
         ended.finished_at = at(finished);
         history.finish_run(run, &ended).expect("finish");
     };
-    let first = insert(&history, "a", &Trigger::Schedule, 0, 0);
+    let first = insert(history.as_ref(), "a", &Trigger::Schedule, 0, 0);
     finish(first, RunStatus::Success, 10);
-    let second = insert(&history, "a", &Trigger::Schedule, 20, 20);
+    let second = insert(history.as_ref(), "a", &Trigger::Schedule, 20, 20);
     finish(second, RunStatus::Success, 30);
-    let third = insert(&history, "a", &Trigger::Schedule, 40, 40);
+    let third = insert(history.as_ref(), "a", &Trigger::Schedule, 40, 40);
     finish(third, RunStatus::Failure, 50);
-    let failed = insert(&history, "b", &Trigger::Schedule, 0, 0);
+    let failed = insert(history.as_ref(), "b", &Trigger::Schedule, 0, 0);
     finish(failed, RunStatus::Failure, 5);
-    insert(&history, "b", &Trigger::Schedule, 9, 9);
+    insert(history.as_ref(), "b", &Trigger::Schedule, 9, 9);
 
     let summaries = history.task_summaries().expect("summaries");
     let expected = [
@@ -248,7 +282,7 @@ fn summaries_count_runs_and_bytes_and_find_the_last_success() {
 #[test]
 fn totals_follow_inserts_output_and_deletions() {
     let (_dir, history) = open();
-    let totals = |history: &History| -> Vec<(TaskName, u64, u64)> {
+    let totals = |history: &dyn Store| -> Vec<(TaskName, u64, u64)> {
         history
             .task_summaries()
             .expect("summaries")
@@ -256,23 +290,26 @@ fn totals_follow_inserts_output_and_deletions() {
             .map(|summary| (summary.task, summary.runs, summary.output_bytes))
             .collect()
     };
-    let first = insert(&history, "a", &Trigger::Schedule, 0, 0);
-    let second = insert(&history, "a", &Trigger::Schedule, 1, 1);
-    assert_eq!(totals(&history), [(name("a"), 2, 0)]);
+    let first = insert(history.as_ref(), "a", &Trigger::Schedule, 0, 0);
+    let second = insert(history.as_ref(), "a", &Trigger::Schedule, 1, 1);
+    assert_eq!(totals(history.as_ref()), [(name("a"), 2, 0)]);
     history
         .finish_run(first, &end(RunStatus::Success, Some(Exit::Code(0))))
         .expect("finish");
-    assert_eq!(totals(&history), [(name("a"), 2, 12)]);
+    assert_eq!(totals(history.as_ref()), [(name("a"), 2, 12)]);
     history
         .finish_run(second, &end(RunStatus::Failure, Some(Exit::Code(1))))
         .expect("finish");
-    assert_eq!(totals(&history), [(name("a"), 2, 24)]);
+    assert_eq!(totals(history.as_ref()), [(name("a"), 2, 24)]);
     assert_eq!(history.count_runs(&name("a")).expect("count"), 2);
 
     history.delete_runs(&[(name("a"), first)]).expect("delete");
-    assert_eq!(totals(&history), [(name("a"), 1, 12)]);
+    assert_eq!(totals(history.as_ref()), [(name("a"), 1, 12)]);
     history.delete_runs(&[(name("a"), second)]).expect("delete");
-    assert!(totals(&history).is_empty(), "a task without runs drops out");
+    assert!(
+        totals(history.as_ref()).is_empty(),
+        "a task without runs drops out"
+    );
     assert!(history.task_names().expect("names").is_empty());
     assert_eq!(history.count_runs(&name("a")).expect("count"), 0);
 }
@@ -290,10 +327,11 @@ fn a_batch_of_runs_and_last_fires_is_written_in_order() {
             scheduled_at: at(index as i64),
             started_at: at(index as i64),
             definition: "name: x\n",
+            pays_owed: false,
         })
         .collect();
     let ids = history
-        .record_fires(&[(a.clone(), at(1)), (b.clone(), at(2))], &[], &batch)
+        .record_starts(&[(a.clone(), at(1)), (b.clone(), at(2))], &[], &batch)
         .expect("record");
     assert_eq!(ids.len(), 3);
     assert!(ids.windows(2).all(|pair| pair[0] < pair[1]));
@@ -304,9 +342,19 @@ fn a_batch_of_runs_and_last_fires_is_written_in_order() {
     assert_eq!(tasks, [a.clone(), b.clone(), a.clone()]);
 
     history
-        .record_fires(&[(a.clone(), at(3))], &[], &[])
+        .record_starts(&[(a.clone(), at(3))], &[], &[])
         .expect("a fire that starts no run");
     let fires = history.last_fires().expect("read");
     assert_eq!(fires.get(&a), Some(&at(3)));
     assert_eq!(fires.get(&b), Some(&at(2)));
+}
+
+impl dyn Store + '_ {
+    /// One run recorded as started, as `record_starts` does for a batch of one.
+    pub fn insert_run(&self, run: &NewRun<'_>) -> Result<RunId, HistoryError> {
+        let ids = self.record_starts(&[], &[], std::slice::from_ref(run))?;
+        ids.first()
+            .copied()
+            .ok_or_else(|| HistoryError::Sqlite(rusqlite::Error::QueryReturnedNoRows))
+    }
 }

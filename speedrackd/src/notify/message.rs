@@ -5,7 +5,7 @@ use chrono::SecondsFormat;
 use serde_json::json;
 
 use super::decision::Alert;
-use crate::run::{Exit, RunRecord};
+use crate::run::{Exit, RunEnd, RunRecord};
 
 /// Bytes of output quoted in a notification.
 pub const EXCERPT_BYTES: usize = 2000;
@@ -16,6 +16,8 @@ pub struct Notice {
     pub app_name: String,
     pub alert: Alert,
     pub run: RunRecord,
+    /// How the run ended.
+    pub end: RunEnd,
     /// Link to the run page, when `email_url_prefix` is set.
     pub link: Option<String>,
     /// The first bytes of stderr, or of stdout when stderr is empty.
@@ -41,47 +43,46 @@ pub fn subject(notice: &Notice) -> String {
     )
 }
 
-fn exit_text(run: &RunRecord) -> String {
-    match run.exit {
+fn exit_text(end: &RunEnd) -> String {
+    match end.exit {
         Some(Exit::Code(code)) => format!("exit status {code}"),
         Some(Exit::Signal(signal)) => format!("killed by signal {signal}"),
         None => "unknown".to_owned(),
     }
 }
 
-fn duration_text(run: &RunRecord) -> String {
-    run.finished_at.map_or_else(
-        || "-".to_owned(),
-        |end| {
-            humantime::format_duration((end - run.started_at).to_std().unwrap_or_default())
-                .to_string()
-        },
+fn duration_text(run: &RunRecord, end: &RunEnd) -> String {
+    humantime::format_duration(
+        (end.finished_at - run.started_at)
+            .to_std()
+            .unwrap_or_default(),
     )
+    .to_string()
 }
 
 fn facts(notice: &Notice) -> Vec<(&'static str, String)> {
-    let run = &notice.run;
+    let (run, end) = (&notice.run, &notice.end);
     let mut facts = vec![
         ("Task", run.task.to_string()),
-        ("Status", run.status.as_str().to_owned()),
+        ("Status", end.status.as_str().to_owned()),
         (
             "Reason",
-            if run.reason.is_empty() {
+            if end.reason.is_empty() {
                 "-".to_owned()
             } else {
-                run.reason.clone()
+                end.reason.clone()
             },
         ),
-        ("Exit", exit_text(run)),
-        ("Duration", duration_text(run)),
+        ("Exit", exit_text(end)),
+        ("Duration", duration_text(run, end)),
         (
             "Started",
             run.started_at.to_rfc3339_opts(SecondsFormat::Secs, true),
         ),
         ("Run", run.id.to_string()),
     ];
-    if !run.op_error.is_empty() {
-        facts.push(("Speedrack says", run.op_error.clone()));
+    if !end.op_error.is_empty() {
+        facts.push(("Speedrack says", end.op_error.clone()));
     }
     if let Some(link) = &notice.link {
         facts.push(("Link", link.clone()));
@@ -123,8 +124,8 @@ pub fn html_body(notice: &Notice) -> String {
 
 /// The webhook document; `text` makes it a valid Slack message as it is.
 pub fn webhook_json(notice: &Notice) -> serde_json::Value {
-    let run = &notice.run;
-    let (exit_code, signal) = match run.exit {
+    let (run, end) = (&notice.run, &notice.end);
+    let (exit_code, signal) = match end.exit {
         Some(Exit::Code(code)) => (Some(code), None),
         Some(Exit::Signal(signal)) => (None, Some(signal)),
         None => (None, None),
@@ -133,22 +134,22 @@ pub fn webhook_json(notice: &Notice) -> serde_json::Value {
         .link
         .as_ref()
         .map_or_else(String::new, |link| format!(" <{link}|run {}>", run.id));
-    let reason_part = if run.reason.is_empty() {
+    let reason_part = if end.reason.is_empty() {
         String::new()
     } else {
-        format!(": {}", run.reason)
+        format!(": {}", end.reason)
     };
     json!({
         "text": format!("{}{reason_part}{link_part}", subject(notice)),
         "app": notice.app_name,
         "task": run.task.as_str(),
         "state": notice.alert.word(),
-        "status": run.status.as_str(),
-        "reason": run.reason,
+        "status": end.status.as_str(),
+        "reason": end.reason,
         "run_id": run.id.0,
         "scheduled_at": run.scheduled_at.to_rfc3339_opts(SecondsFormat::Millis, true),
         "started_at": run.started_at.to_rfc3339_opts(SecondsFormat::Millis, true),
-        "finished_at": run.finished_at.map(|at| at.to_rfc3339_opts(SecondsFormat::Millis, true)),
+        "finished_at": end.finished_at.to_rfc3339_opts(SecondsFormat::Millis, true),
         "exit_code": exit_code,
         "signal": signal,
         "link": notice.link,
@@ -176,24 +177,30 @@ mod tests {
             .with_ymd_and_hms(2026, 11, 29, 12, 0, 0)
             .single()
             .expect("instant");
-        let mut run = RunRecord::started(
-            RunId(7),
-            TaskName::normalise("backup").expect("name"),
-            Trigger::Schedule,
-            at,
-            at,
-            String::new(),
-        );
-        run.finished_at = Some(at + chrono::Duration::seconds(3));
-        run.exit = Some(Exit::Code(2));
-        run.status = RunStatus::Failure;
-        run.stderr_bytes = 9;
-        run.reason = "exit status 2".into();
+        let end = RunEnd {
+            finished_at: at + chrono::Duration::seconds(3),
+            exit: Some(Exit::Code(2)),
+            status: RunStatus::Failure,
+            stderr_bytes: 9,
+            reason: "exit status 2".into(),
+            ..RunEnd::default()
+        };
+        let run = RunRecord {
+            id: RunId(7),
+            task: TaskName::normalise("backup").expect("name"),
+            trigger: Trigger::Schedule,
+            scheduled_at: at,
+            started_at: at,
+            definition: String::new(),
+            notification_error: String::new(),
+            end: Some(end.clone()),
+        };
         let link = run_link("https://cron.example.org", "/speedrack", &run);
         Notice {
             app_name: "Speedrack".into(),
             alert: Alert::Failed,
             run,
+            end,
             link,
             excerpt: "<b>disk</b>".into(),
         }

@@ -12,10 +12,19 @@ use super::message::{Notice, subject};
 
 const FLUSH: Duration = Duration::from_secs(10);
 
-pub async fn send(dsn: &str, notice: &Notice) -> Result<(), String> {
-    let dsn: sentry::types::Dsn = dsn
-        .parse()
-        .map_err(|error| format!("sentry_dsn is not a DSN: {error}"))?;
+/// Why an event did not reach Sentry.
+#[derive(Debug, thiserror::Error)]
+pub enum SentryError {
+    #[error("sentry_dsn is not a DSN: {0} (copy it from the Sentry project's settings)")]
+    Dsn(#[source] sentry::types::ParseDsnError),
+    #[error("the event was not sent within {}s (is Sentry reachable?)", FLUSH.as_secs())]
+    NotInTime,
+    #[error("the sentry sender failed: {0}")]
+    Sender(#[source] tokio::task::JoinError),
+}
+
+pub async fn send(dsn: &str, notice: &Notice) -> Result<(), SentryError> {
+    let dsn: sentry::types::Dsn = dsn.parse().map_err(SentryError::Dsn)?;
     let event = event(notice);
     tokio::task::spawn_blocking(move || {
         let options = sentry::apply_defaults(sentry::ClientOptions {
@@ -29,11 +38,11 @@ pub async fn send(dsn: &str, notice: &Notice) -> Result<(), String> {
         if client.flush(Some(FLUSH)) {
             Ok(())
         } else {
-            Err("the event was not sent in time".to_owned())
+            Err(SentryError::NotInTime)
         }
     })
     .await
-    .map_err(|error| format!("the sentry sender failed: {error}"))?
+    .map_err(SentryError::Sender)?
 }
 
 /// Sentry's HTTP transport with a request timeout: dropping the client waits for the transport's
@@ -47,19 +56,19 @@ fn bounded_transport(options: &sentry::ClientOptions) -> Arc<dyn sentry::Transpo
 }
 
 fn event(notice: &Notice) -> Event<'static> {
-    let run = &notice.run;
+    let (run, end) = (&notice.run, &notice.end);
     let mut tags = BTreeMap::new();
     tags.insert("task".to_owned(), run.task.to_string());
-    tags.insert("status".to_owned(), run.status.as_str().to_owned());
+    tags.insert("status".to_owned(), end.status.as_str().to_owned());
     let mut extra = BTreeMap::new();
-    extra.insert("reason".to_owned(), run.reason.clone().into());
+    extra.insert("reason".to_owned(), end.reason.clone().into());
     extra.insert("run_id".to_owned(), run.id.0.into());
     extra.insert("output_excerpt".to_owned(), notice.excerpt.clone().into());
     if let Some(link) = &notice.link {
         extra.insert("link".to_owned(), link.clone().into());
     }
     Event {
-        message: Some(format!("{}: {}", subject(notice), run.reason)),
+        message: Some(format!("{}: {}", subject(notice), end.reason)),
         level: Level::Error,
         fingerprint: vec![run.task.to_string().into()].into(),
         tags,

@@ -6,19 +6,28 @@ use super::message::{Notice, webhook_json};
 
 const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(15);
 
-pub async fn send(http: &reqwest::Client, url: &str, notice: &Notice) -> Result<(), String> {
-    // reqwest's errors name the URL; its path may be the secret, so it is cut out.
+/// Why a webhook did not take a notice. reqwest's errors name the URL, whose path may be the
+/// secret: it is cut out before an error is kept.
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    #[error("{0} (is the receiver up and the URL right?)")]
+    Post(#[source] reqwest::Error),
+    #[error("{0} (the receiver refused the notice: see its logs)")]
+    Refused(#[source] reqwest::Error),
+}
+
+pub async fn send(http: &reqwest::Client, url: &str, notice: &Notice) -> Result<(), WebhookError> {
     let response = http
         .post(url)
         .timeout(WEBHOOK_TIMEOUT)
         .json(&webhook_json(notice))
         .send()
         .await
-        .map_err(|error| error.without_url().to_string())?;
+        .map_err(|error| WebhookError::Post(error.without_url()))?;
     response
         .error_for_status()
         .map(|_| ())
-        .map_err(|error| error.without_url().to_string())
+        .map_err(|error| WebhookError::Refused(error.without_url()))
 }
 
 /// A webhook URL's path often is its secret token: only scheme and host are ever shown.

@@ -6,7 +6,7 @@ use speedrack_proto::v1 as pb;
 
 use crate::config::ConfError;
 use crate::reload::ReloadDiff;
-use crate::run::{Exit, RunRecord, RunStatus, Trigger};
+use crate::run::{Exit, RunEnd, RunRecord, RunStatus, Trigger};
 
 pub fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
     prost_types::Timestamp {
@@ -74,37 +74,45 @@ pub fn run(record: &RunRecord) -> pb::Run {
         Trigger::Schedule => (pb::Trigger::Schedule, String::new()),
         Trigger::Manual { by } => (pb::Trigger::Manual, by.clone()),
     };
-    pb::Run {
+    let run = pb::Run {
         id: record.id.0,
         task: record.task.to_string(),
         trigger: trigger.into(),
         requested_by,
         scheduled_at: Some(timestamp(record.scheduled_at)),
         started_at: Some(timestamp(record.started_at)),
-        finished_at: record.finished_at.map(timestamp),
-        exit_code: match record.exit {
+        status: run_status(record.status()).into(),
+        notification_error: record.notification_error.clone(),
+        ..pb::Run::default()
+    };
+    match &record.end {
+        Some(end) => with_end(run, end, record.started_at),
+        None => run,
+    }
+}
+
+fn with_end(run: pb::Run, end: &RunEnd, started_at: DateTime<Utc>) -> pb::Run {
+    pb::Run {
+        finished_at: Some(timestamp(end.finished_at)),
+        exit_code: match end.exit {
             Some(Exit::Code(code)) => Some(code),
             _ => None,
         },
-        signal: match record.exit {
+        signal: match end.exit {
             Some(Exit::Signal(signal)) => Some(signal),
             _ => None,
         },
-        status: run_status(record.status).into(),
-        stdout_bytes: record.stdout_bytes,
-        stderr_bytes: record.stderr_bytes,
-        op_error: record.op_error.clone(),
-        reason: record.reason.clone(),
-        duration: record
-            .finished_at
-            .map(|end| duration(end - record.started_at)),
-        killed_by: record.killed_by.clone(),
-        definition: String::new(),
-        max_rss_bytes: record.usage.max_rss_bytes,
-        cpu_user: Some(std_duration(record.usage.cpu_user)),
-        cpu_system: Some(std_duration(record.usage.cpu_system)),
-        output_dropped_bytes: record.output_dropped_bytes,
-        notification_error: record.notification_error.clone(),
+        stdout_bytes: end.stdout_bytes,
+        stderr_bytes: end.stderr_bytes,
+        op_error: end.op_error.clone(),
+        reason: end.reason.clone(),
+        duration: Some(duration(end.finished_at - started_at)),
+        killed_by: end.killed_by.clone(),
+        max_rss_bytes: end.usage.max_rss_bytes,
+        cpu_user: Some(std_duration(end.usage.cpu_user)),
+        cpu_system: Some(std_duration(end.usage.cpu_system)),
+        output_dropped_bytes: end.output_dropped_bytes,
+        ..run
     }
 }
 

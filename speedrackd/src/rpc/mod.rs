@@ -33,7 +33,7 @@ pub use auth::authorize;
 pub use reload::reload as reload_files;
 
 use crate::events::Stamped;
-use crate::history::History;
+use crate::history::Store;
 use crate::metrics::Metrics;
 use crate::runtime::{Command, Snapshot};
 
@@ -51,7 +51,7 @@ pub struct DaemonInfo {
 #[derive(Clone)]
 pub struct Api {
     commands: mpsc::Sender<Command>,
-    history: Arc<History>,
+    history: Arc<dyn Store>,
     events: broadcast::Sender<Stamped>,
     /// Turns true when the daemon stops, so that open event streams end.
     stopping: watch::Receiver<bool>,
@@ -66,7 +66,7 @@ pub struct Api {
 impl Api {
     pub fn new(
         commands: mpsc::Sender<Command>,
-        history: Arc<History>,
+        history: Arc<dyn Store>,
         events: broadcast::Sender<Stamped>,
         stopping: watch::Receiver<bool>,
         info: DaemonInfo,

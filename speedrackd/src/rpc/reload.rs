@@ -23,7 +23,7 @@ pub async fn reload(api: &Api) -> Result<pb::ReloadResponse, Status> {
         Status::failed_precondition(error.to_string())
     })?;
     let diff = api
-        .ask(|reply| Command::Apply {
+        .ask(|reply| Command::Reload {
             settings: Box::new(settings),
             tasks,
             reply,

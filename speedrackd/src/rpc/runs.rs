@@ -94,7 +94,7 @@ pub async fn read_output(
         pb::OutputStream::Stdout => Stream::Stdout,
         pb::OutputStream::Stderr => Stream::Stderr,
         pb::OutputStream::OpError => {
-            return Ok(op_error_slice(&record.op_error, request.offset, length));
+            return Ok(op_error_slice(record.op_error(), request.offset, length));
         }
         pb::OutputStream::Unspecified => {
             return Err(Status::invalid_argument(
@@ -144,21 +144,24 @@ mod tests {
 
     use super::*;
     use crate::config::TaskName;
-    use crate::run::Trigger;
+    use crate::run::{RunEnd, RunStatus, Trigger};
 
     fn records(op_error_bytes: usize) -> Vec<RunRecord> {
         let task = TaskName::parse_normalised("paged").expect("a valid name");
         (0..5)
             .map(|n| RunRecord {
-                op_error: "e".repeat(op_error_bytes),
-                ..RunRecord::started(
-                    RunId(10 - n),
-                    task.clone(),
-                    Trigger::Schedule,
+                id: RunId(10 - n),
+                task: task.clone(),
+                trigger: Trigger::Schedule,
+                scheduled_at: DateTime::<Utc>::UNIX_EPOCH,
+                started_at: DateTime::<Utc>::UNIX_EPOCH,
+                definition: String::new(),
+                notification_error: String::new(),
+                end: Some(RunEnd::bare(
                     DateTime::<Utc>::UNIX_EPOCH,
-                    DateTime::<Utc>::UNIX_EPOCH,
-                    String::new(),
-                )
+                    RunStatus::ExecutionError,
+                    "e".repeat(op_error_bytes),
+                )),
             })
             .collect()
     }

@@ -47,13 +47,13 @@ async fn tail(
             .history
             .get_run(run)?
             .ok_or_else(|| Status::not_found(format!("no run with id {run}")))?;
-        let finished = record.status != RunStatus::Running;
+        let finished = record.status() != RunStatus::Running;
         let stream = match request.stream() {
             pb::OutputStream::Stdout => Stream::Stdout,
             pb::OutputStream::Stderr => Stream::Stderr,
             pb::OutputStream::OpError => {
                 if finished {
-                    let mut data = record.op_error.into_bytes();
+                    let mut data = record.op_error().as_bytes().to_vec();
                     let start = usize::try_from(offset)
                         .unwrap_or(usize::MAX)
                         .min(data.len());

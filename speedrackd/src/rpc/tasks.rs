@@ -14,7 +14,7 @@ use super::list_pages::{Cursor, generation};
 use super::paging::Budget;
 use super::{Api, convert, limits};
 use crate::config::{TaskEntry, TaskName};
-use crate::history::History;
+use crate::history::Store;
 use crate::runtime::{LiveState, Snapshot};
 
 /// Most recent runs a ListTasks call may ask for per task.
@@ -52,7 +52,7 @@ pub async fn list_tasks(
     let history = Arc::clone(&api.history);
     // A listing queries history a few times per task: with a thousand tasks that is long enough
     // to stall the runtime loop and the hosted gateway, which share the async worker threads.
-    tokio::task::spawn_blocking(move || task_page(&snapshot, &history, cursor, page))
+    tokio::task::spawn_blocking(move || task_page(&snapshot, history.as_ref(), cursor, page))
         .await
         .map_err(|error| Status::internal(format!("task listing failed: {error}")))?
 }
@@ -67,7 +67,7 @@ struct PageRequest {
 /// One page from `cursor` on: the file's tasks in file order, then history's others by name.
 fn task_page(
     snapshot: &Snapshot,
-    history: &History,
+    history: &dyn Store,
     cursor: Cursor,
     page: PageRequest,
 ) -> Result<pb::ListTasksResponse, Status> {
@@ -122,7 +122,7 @@ fn page_of(tasks: Vec<pb::Task>, next: Cursor, generation: i64) -> pb::ListTasks
 fn add_recent(
     task: &mut pb::Task,
     name: Option<&TaskName>,
-    history: &History,
+    history: &dyn Store,
     recent: usize,
 ) -> Result<(), Status> {
     if let (Some(name), true) = (name, recent > 0) {
@@ -165,10 +165,10 @@ async fn task_view(api: &Api, name: &str, fields: Fields) -> Result<pb::Task, St
         .iter()
         .find(|entry| entry_name(entry) == Some(&task))
     {
-        return entry_view(entry, &snapshot, &api.history, fields);
+        return entry_view(entry, &snapshot, api.history.as_ref(), fields);
     }
     if api.history.count_runs(&task)? > 0 {
-        return inactive_view(&task, &api.history);
+        return inactive_view(&task, api.history.as_ref());
     }
     Err(not_found())
 }
@@ -202,7 +202,7 @@ fn entry_name(entry: &TaskEntry) -> Option<&TaskName> {
 fn entry_view(
     entry: &TaskEntry,
     snapshot: &Snapshot,
-    history: &History,
+    history: &dyn Store,
     fields: Fields,
 ) -> Result<pb::Task, Status> {
     let command = |text: &str| match fields {
@@ -255,7 +255,7 @@ fn entry_view(
     Ok(task)
 }
 
-fn inactive_view(name: &TaskName, history: &History) -> Result<pb::Task, Status> {
+fn inactive_view(name: &TaskName, history: &dyn Store) -> Result<pb::Task, Status> {
     let mut task = pb::Task {
         name: name.to_string(),
         status: pb::TaskStatus::Inactive.into(),
@@ -265,7 +265,7 @@ fn inactive_view(name: &TaskName, history: &History) -> Result<pb::Task, Status>
     Ok(task)
 }
 
-fn add_history(task: &mut pb::Task, name: &TaskName, history: &History) -> Result<(), Status> {
+fn add_history(task: &mut pb::Task, name: &TaskName, history: &dyn Store) -> Result<(), Status> {
     task.runs_retained = history.count_runs(name)?;
     task.last_run = history
         .list_runs_brief(name, None, 1)?

@@ -5,8 +5,8 @@ use tonic::Status;
 
 use super::{Api, tasks};
 use crate::config::TaskEntry;
-use crate::notify::Notifier;
-use crate::run::{RunId, RunRecord, RunStatus, Trigger};
+use crate::notify;
+use crate::run::{RunEnd, RunId, RunRecord, RunStatus, Trigger};
 
 pub async fn test_notify(
     api: &Api,
@@ -24,32 +24,36 @@ pub async fn test_notify(
         ))
     })?;
     // The newest run gives the message real content; a task that never ran gets a blank one.
+    let now = snapshot.last_reload_at.unwrap_or(snapshot.started_at);
     let run = match api.history.list_runs(&task, None, 1)?.pop() {
         Some(run) => run,
-        None => {
-            let now = snapshot.last_reload_at.unwrap_or(snapshot.started_at);
-            let mut run = RunRecord::started(
-                RunId(0),
-                task.clone(),
-                Trigger::Schedule,
-                now,
-                now,
-                def.definition.clone(),
-            );
-            run.finished_at = Some(now);
-            run.status = RunStatus::Success;
-            run
-        }
+        None => RunRecord {
+            id: RunId(0),
+            task: task.clone(),
+            trigger: Trigger::Schedule,
+            scheduled_at: now,
+            started_at: now,
+            definition: def.definition.clone(),
+            notification_error: String::new(),
+            end: None,
+        },
     };
-    let mut notifier = Notifier::new(api.history.clone(), None);
-    let outcomes = notifier.test(&snapshot.settings, &def, run).await;
+    let end = run
+        .end
+        .clone()
+        .unwrap_or_else(|| RunEnd::bare(now, RunStatus::Success, String::new()));
+    let outcomes = notify::send_test(&snapshot.settings, &def, run, end).await;
     Ok(pb::TestNotifyResponse {
         outcomes: outcomes
             .into_iter()
             .map(|outcome| pb::ChannelOutcome {
                 channel: outcome.channel,
                 ok: outcome.result.is_ok(),
-                error: outcome.result.err().unwrap_or_default(),
+                error: outcome
+                    .result
+                    .err()
+                    .map(|error| error.to_string())
+                    .unwrap_or_default(),
             })
             .collect(),
     })

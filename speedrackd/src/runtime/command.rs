@@ -37,8 +37,9 @@ pub enum Command {
         reply: oneshot::Sender<Result<Vec<DateTime<Utc>>, ControlError>>,
     },
     /// Prune every task's history by age and the global quota, and checkpoint the WAL.
-    Housekeeping,
-    Apply {
+    Sweep,
+    /// Switch to a reloaded configuration, already validated.
+    Reload {
         settings: Box<Settings>,
         tasks: TaskSet,
         reply: oneshot::Sender<ReloadDiff>,

@@ -1,13 +1,13 @@
 //! Requests from RPC handlers: snapshots, run-now, kill, suspend/resume, upcoming fires, and
 //! switching to a reloaded configuration.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::command::{Command, ControlError, LiveState, RunNowOutcome, Snapshot};
-use super::{Pending, Runtime};
+use super::Runtime;
+use super::command::{Command, ControlError, RunNowOutcome, Snapshot};
+use super::start::{Fires, StartRequest};
 use crate::config::{Settings, TaskDef, TaskName, TaskSet};
 use crate::events::Event;
 use crate::overlap::{Decision, decide};
@@ -36,36 +36,22 @@ impl Runtime {
             Command::NextFires { task, count, reply } => {
                 let _ = reply.send(self.next_fires(&task, count));
             }
-            Command::Housekeeping => self.housekeeping(),
-            Command::Apply {
+            Command::Sweep => self.sweep(),
+            Command::Reload {
                 settings,
                 tasks,
                 reply,
             } => {
-                let _ = reply.send(self.apply(*settings, tasks));
+                let _ = reply.send(self.switch_config(*settings, tasks));
             }
         }
     }
 
     fn snapshot(&self) -> Snapshot {
-        // One pass over the runs in flight, not one per task: under load both number in the
-        // thousands, and every GetStatus, ListTasks and GetTask waits for this in the loop.
-        let mut running: HashMap<&TaskName, Vec<RunId>> = HashMap::new();
-        for (id, run) in &self.in_flight {
-            running.entry(&run.task).or_default().push(*id);
-        }
         let live = self
             .tasks
             .valid()
-            .map(|def| {
-                let mut running = running.remove(&def.name).unwrap_or_default();
-                running.sort();
-                let state = LiveState {
-                    running,
-                    ..self.idle_state(def)
-                };
-                (def.name.clone(), state)
-            })
+            .map(|def| (def.name.clone(), self.live_state(def)))
             .collect();
         Snapshot {
             started_at: self.started_at,
@@ -100,9 +86,9 @@ impl Runtime {
         let def = self.schedulable(task)?;
         let running = self.running_of(task);
         let queued = self
-            .pending
+            .states
             .get(task)
-            .is_some_and(|queue| !queue.is_empty());
+            .is_some_and(|state| !state.queued.is_empty());
         let now = self.clock.now();
         let trigger = Trigger::Manual { by };
         match decide(def.overlap, running.len(), queued) {
@@ -110,17 +96,24 @@ impl Runtime {
                 task: task.clone(),
                 run: running.first().copied().unwrap_or(RunId(0)),
             }),
-            Decision::Start => Ok(RunNowOutcome::Started(Box::new(
-                self.start(&def, trigger, now)?,
-            ))),
+            Decision::Start => {
+                let request = StartRequest {
+                    def,
+                    trigger,
+                    due: now,
+                    pays_owed: false,
+                };
+                let mut started = self.start_runs(Fires::default(), vec![request])?;
+                let record = started
+                    .pop()
+                    .ok_or_else(|| ControlError::NotRunning(task.clone()))?;
+                Ok(RunNowOutcome::Started(Box::new(record)))
+            }
             decision @ (Decision::Queue | Decision::ReplaceThenStart) => {
                 if decision == Decision::ReplaceThenStart {
                     self.kill_runs(task, "a manual run (overlap: replace)");
                 }
-                self.pending
-                    .entry(task.clone())
-                    .or_default()
-                    .push_back(Pending { trigger, due: now });
+                self.enqueue(task, trigger, now);
                 Ok(RunNowOutcome::Queued { behind: running })
             }
         }
@@ -141,7 +134,7 @@ impl Runtime {
         self.history.set_suspended(task, suspended)?;
         self.scheduler
             .set_suspended(task, suspended, self.clock.now());
-        self.suspension.insert(task.clone(), suspended);
+        self.state_mut(task).suspended = Some(suspended);
         tracing::info!(task = %task, suspended, "task suspension changed");
         self.task_changed(task);
         Ok(())
@@ -159,12 +152,14 @@ impl Runtime {
 
     /// Switches to a new, already validated configuration. Unchanged schedules keep their next
     /// fire and phase; running runs are left alone and finish under their old definition.
-    fn apply(&mut self, settings: Settings, tasks: TaskSet) -> ReloadDiff {
+    fn switch_config(&mut self, settings: Settings, tasks: TaskSet) -> ReloadDiff {
         let now = self.clock.now();
         let result = diff(&self.tasks, &tasks);
         for name in &result.removed {
             self.scheduler.remove(name);
-            self.pending.remove(name);
+            if let Some(state) = self.states.get_mut(name) {
+                state.queued.clear();
+            }
         }
         for def in tasks.valid() {
             if self.scheduler.schedule_of(&def.name) != Some(&def.schedule) {

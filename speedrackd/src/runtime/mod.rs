@@ -7,13 +7,18 @@
 
 mod command;
 mod control;
+mod finish;
 mod firing;
-mod housekeeping;
 mod launch;
 mod pending_writes;
+mod prune;
+mod pruner;
 mod records;
+mod start;
+mod supervise;
+mod task_state;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,34 +27,33 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{broadcast, mpsc};
 
 pub use command::{Command, ControlError, LiveState, RunNowOutcome, Snapshot};
-use launch::{Finished, InFlight};
 use pending_writes::PendingWrites;
+use supervise::Finished;
+use task_state::TaskState;
 
 use crate::clock::Clock;
 use crate::config::{Settings, TaskDef, TaskEntry, TaskName, TaskSet};
 use crate::events::{Event, Stamped, TaskChange};
-use crate::history::{History, MissedPlan};
+use crate::history::{MissedPlan, Store};
 use crate::metrics::Metrics;
-use crate::notify::{Announcer, Notifier};
-use crate::run::{RunId, Trigger};
+use crate::notify::{NotificationFailure, Notifier};
+use crate::run::RunId;
 use crate::scheduler::Scheduler;
 
-/// What the daemon remembers from before it started.
+/// Notification failures waiting for the loop to record them; more are logged and dropped.
+const NOTIFICATION_FAILURES_QUEUE: usize = 256;
+
+/// What history says of the time before this start, read once at start.
 #[derive(Debug, Default)]
-pub struct Remembered {
+pub struct Restored {
     /// Explicit suspend/resume decisions; they win over the file's `suspended`.
     pub suspension: HashMap<TaskName, bool>,
     /// The last scheduled fire of each task, for phases and missed fires.
     pub last_fires: HashMap<TaskName, DateTime<Utc>>,
     /// Fires passed but not started when the daemon stopped, oldest first.
     pub owed: HashMap<TaskName, Vec<DateTime<Utc>>>,
-}
-
-/// A fire waiting for its task's running run to end.
-#[derive(Debug, Clone)]
-struct Pending {
-    trigger: Trigger,
-    due: DateTime<Utc>,
+    /// Runs that did not succeed since each task's last success.
+    pub failure_streaks: HashMap<TaskName, u32>,
 }
 
 /// The loop's state.
@@ -63,19 +67,23 @@ pub struct Runtime {
     /// scan would cost O(tasks) per fire.
     task_index: HashMap<TaskName, usize>,
     scheduler: Scheduler,
-    suspension: HashMap<TaskName, bool>,
-    history: Arc<History>,
+    /// Everything kept per task, for every task with something to keep (runs in flight may
+    /// belong to tasks a reload removed).
+    states: HashMap<TaskName, TaskState>,
+    history: Arc<dyn Store>,
     notifier: Notifier,
     metrics: Metrics,
-    in_flight: HashMap<RunId, InFlight>,
-    pending: HashMap<TaskName, VecDeque<Pending>>,
-    runs_since_start: HashMap<TaskName, u64>,
-    skipped_fires: HashMap<TaskName, u64>,
     events: broadcast::Sender<Stamped>,
     finished_tx: mpsc::UnboundedSender<Finished>,
     finished_rx: mpsc::UnboundedReceiver<Finished>,
+    notification_failures: mpsc::Receiver<NotificationFailure>,
     /// History writes the database refused, retried from the loop.
     writes: PendingWrites,
+    /// Retention work for the pruner, which runs off the loop (`pruner.rs`).
+    prune_jobs: mpsc::Sender<pruner::Job>,
+    /// The pruner's side, until `run` starts it.
+    pruner: Option<(mpsc::Receiver<pruner::Job>, mpsc::Sender<pruner::Deletion>)>,
+    deletions: mpsc::Receiver<pruner::Deletion>,
     started_at: DateTime<Utc>,
     last_reload_at: Option<DateTime<Utc>>,
 }
@@ -88,16 +96,23 @@ impl Runtime {
         clock: Arc<dyn Clock>,
         settings: Settings,
         tasks: TaskSet,
-        remembered: Remembered,
-        history: Arc<History>,
+        restored: Restored,
+        history: Arc<dyn Store>,
         events: broadcast::Sender<Stamped>,
         metrics: Metrics,
     ) -> Runtime {
         let now = clock.now();
         let (finished_tx, finished_rx) = mpsc::unbounded_channel();
-        let announcer = Announcer {
-            metrics: metrics.clone(),
-        };
+        let (prune_jobs, jobs) = mpsc::channel(pruner::JOBS);
+        let (deletions_tx, deletions) = mpsc::channel(1);
+        let mut states: HashMap<TaskName, TaskState> = HashMap::new();
+        for (task, suspended) in restored.suspension {
+            states.entry(task).or_default().suspended = Some(suspended);
+        }
+        for (task, streak) in restored.failure_streaks {
+            states.entry(task).or_default().failure_streak = streak;
+        }
+        let (failures_tx, notification_failures) = mpsc::channel(NOTIFICATION_FAILURES_QUEUE);
         let mut runtime = Runtime {
             watchdog: None,
             clock,
@@ -105,25 +120,29 @@ impl Runtime {
             tasks: Arc::new(TaskSet::default()),
             task_index: HashMap::new(),
             scheduler: Scheduler::default(),
-            suspension: remembered.suspension,
-            notifier: Notifier::new(Arc::clone(&history), Some(announcer)),
+            states,
+            notifier: Notifier::new(
+                history.data_dir().to_owned(),
+                Some(failures_tx),
+                Some(metrics.clone()),
+            ),
             history,
             metrics,
-            in_flight: HashMap::new(),
-            pending: HashMap::new(),
-            runs_since_start: HashMap::new(),
-            skipped_fires: HashMap::new(),
             events,
             finished_tx,
             finished_rx,
+            notification_failures,
             writes: PendingWrites::default(),
+            prune_jobs,
+            pruner: Some((jobs, deletions_tx)),
+            deletions,
             started_at: now,
             last_reload_at: None,
         };
-        let mut owed = remembered.owed;
+        let mut owed = restored.owed;
         let mut plans = Vec::new();
         for def in tasks.valid() {
-            let last_fire = remembered.last_fires.get(&def.name).copied();
+            let last_fire = restored.last_fires.get(&def.name).copied();
             let anchor = last_fire
                 .filter(|_| matches!(def.schedule, crate::schedule::Schedule::Interval(_)));
             let suspended = runtime.is_suspended(def);
@@ -159,7 +178,10 @@ impl Runtime {
         shutdown: impl Future<Output = ()>,
     ) {
         tokio::pin!(shutdown);
-        self.start_pending_all();
+        if let Some((jobs, deletions)) = self.pruner.take() {
+            tokio::spawn(pruner::serve(Arc::clone(&self.history), jobs, deletions));
+        }
+        self.start_queued_all();
         let mut next_ping = self
             .watchdog
             .and_then(|every| tokio::time::Instant::now().checked_add(every));
@@ -190,6 +212,8 @@ impl Runtime {
                 () = sleep_until_opt(self.writes.retry_at()) => self.retry_writes(),
                 Some(command) = commands.recv() => self.handle(command),
                 Some(finished) = self.finished_rx.recv() => self.record_finished(finished),
+                Some(deletion) = self.deletions.recv() => self.delete(deletion),
+                Some(failure) = self.notification_failures.recv() => self.record_notification_failure(failure),
             }
         }
         self.drain().await;
@@ -225,22 +249,22 @@ impl Runtime {
         self.tasks = Arc::new(tasks);
     }
 
+    fn state_mut(&mut self, task: &TaskName) -> &mut TaskState {
+        self.states.entry(task.clone()).or_default()
+    }
+
     fn running_of(&self, task: &TaskName) -> Vec<RunId> {
-        let mut runs: Vec<RunId> = self
-            .in_flight
-            .iter()
-            .filter(|(_, run)| &run.task == task)
-            .map(|(id, _)| *id)
-            .collect();
-        runs.sort();
-        runs
+        self.states
+            .get(task)
+            .map(TaskState::running_ids)
+            .unwrap_or_default()
     }
 
     /// A task is suspended when someone said so, else when the file starts it suspended.
     fn is_suspended(&self, def: &TaskDef) -> bool {
-        self.suspension
+        self.states
             .get(&def.name)
-            .copied()
+            .and_then(|state| state.suspended)
             .unwrap_or(def.suspended)
     }
 
@@ -252,10 +276,7 @@ impl Runtime {
                 TaskEntry::Valid(_) => false,
             })
         });
-        let live = self.def(task).map(|def| LiveState {
-            running: self.running_of(task),
-            ..self.idle_state(def)
-        });
+        let live = self.def(task).map(|def| self.live_state(def));
         self.emit(Event::TaskChanged(TaskChange {
             task: task.clone(),
             tasks: Arc::clone(&self.tasks),
@@ -264,15 +285,27 @@ impl Runtime {
         }));
     }
 
-    /// A task's live state, but for its runs in flight (left empty for the caller).
-    fn idle_state(&self, def: &TaskDef) -> LiveState {
+    /// What only the running daemon knows about a task.
+    fn live_state(&self, def: &TaskDef) -> LiveState {
+        let state = self.states.get(&def.name);
         LiveState {
             next_fire: self.scheduler.next_fire(&def.name),
             suspended: self.is_suspended(def),
-            running: Vec::new(),
-            runs_since_start: self.runs_since_start.get(&def.name).copied().unwrap_or(0),
-            skipped_fires: self.skipped_fires.get(&def.name).copied().unwrap_or(0),
+            running: state.map(TaskState::running_ids).unwrap_or_default(),
+            runs_since_start: state.map_or(0, |state| state.runs_since_start),
+            skipped_fires: state.map_or(0, |state| state.skipped_fires),
         }
+    }
+
+    /// Writes a failed notification on its run and shows it on the task's row.
+    fn record_notification_failure(&mut self, failure: NotificationFailure) {
+        if let Err(error) = self
+            .history
+            .set_notification_error(failure.run, &failure.text)
+        {
+            tracing::error!(run = %failure.run, "cannot record a notification failure: {error}");
+        }
+        self.task_changed(&failure.task);
     }
 
     fn emit(&self, event: Event) {
@@ -307,3 +340,5 @@ async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
 mod tests;
 #[cfg(test)]
 mod tests_durations;
+#[cfg(test)]
+mod tests_overlap;

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use tokio::time::Instant;
 
 use crate::config::TaskName;
-use crate::history::{History, HistoryError, LostRun};
+use crate::history::{HistoryError, LostRun, Store};
 use crate::run::{RunEnd, RunId};
 
 /// Writes kept at most; beyond, new ones are dropped (and logged) rather than grow memory.
@@ -81,7 +81,7 @@ impl PendingWrites {
     /// Replays writes in order until one is refused again (then backs off) or none is left.
     pub fn retry(
         &mut self,
-        history: &History,
+        history: &dyn Store,
         now: Instant,
     ) -> (Vec<Landed>, Option<HistoryError>) {
         let mut landed = Vec::new();
@@ -102,7 +102,7 @@ impl PendingWrites {
 }
 
 /// Performs one write.
-pub fn apply(history: &History, write: &Write) -> Result<Landed, HistoryError> {
+pub fn apply(history: &dyn Store, write: &Write) -> Result<Landed, HistoryError> {
     match write {
         Write::Finish { run, task, end } => {
             history.finish_run(*run, end)?;
@@ -133,7 +133,7 @@ mod tests {
     #[test]
     fn the_queue_is_bounded_and_backs_off_up_to_its_cap() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let history = History::open(dir.path()).expect("open");
+        let history = crate::history::SqliteStore::open(dir.path()).expect("open");
         let now = Instant::now();
         let mut writes = PendingWrites::default();
         let lost = || Write::Lost {

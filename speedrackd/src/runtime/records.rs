@@ -16,13 +16,13 @@ use crate::run::{RunEnd, RunId, Trigger};
 
 impl Runtime {
     /// Records how a run ended, or keeps the write for a retry when the database refuses it.
-    pub(super) fn finish_or_queue(&mut self, run: RunId, task: &TaskName, end: RunEnd) {
-        if let Err(error) = self.history.finish_run(run, &end) {
+    pub(super) fn finish_or_queue(&mut self, run: RunId, task: &TaskName, end: &RunEnd) {
+        if let Err(error) = self.history.finish_run(run, end) {
             tracing::error!(task = %task, run = %run, "cannot record the end of a run, will retry: {error}");
             self.queue_write(Write::Finish {
                 run,
                 task: task.clone(),
-                end,
+                end: end.clone(),
             });
         }
     }
@@ -57,7 +57,9 @@ impl Runtime {
         let mut last_fires = Vec::new();
         let mut runs = Vec::new();
         for plan in plans {
-            self.pending.remove(&plan.task);
+            if let Some(state) = self.states.get_mut(&plan.task) {
+                state.queued.clear();
+            }
             if let Some(until) = plan.decided_until {
                 last_fires.push((plan.task.clone(), until));
             }
@@ -88,7 +90,7 @@ impl Runtime {
     pub(super) fn retry_writes(&mut self) {
         let (landed, error) = self
             .writes
-            .retry(&self.history, tokio::time::Instant::now());
+            .retry(self.history.as_ref(), tokio::time::Instant::now());
         if let Some(error) = error {
             tracing::warn!(
                 pending = self.writes.len(),
@@ -119,7 +121,7 @@ impl Runtime {
         };
         for (run, task) in runs {
             if let Ok(Some(record)) = self.history.get_run(run) {
-                tracing::error!(task = %task, run = %run, "recorded a fire that could not start: {}", record.op_error);
+                tracing::error!(task = %task, run = %run, "recorded a fire that could not start: {}", record.op_error());
                 self.emit(Event::RunFinished(record));
             }
             self.task_changed(&task);

@@ -21,14 +21,15 @@ struct Harness {
     _dir: tempfile::TempDir,
 }
 
-fn start(tasks_yaml: &str, remembered: Remembered) -> (Harness, DateTime<Utc>) {
+fn start(tasks_yaml: &str, restored: Restored) -> (Harness, DateTime<Utc>) {
     let start = Utc
         .with_ymd_and_hms(2026, 3, 29, 0, 0, 0)
         .single()
         .expect("instant");
     let clock: Arc<dyn Clock> = Arc::new(TokioClock::starting_at(start));
     let dir = tempfile::tempdir().expect("temp dir");
-    let history = Arc::new(History::open(dir.path()).expect("history"));
+    let history: Arc<dyn Store> =
+        Arc::new(crate::history::SqliteStore::open(dir.path()).expect("history"));
     let tasks =
         parse_tasks(tasks_yaml, Path::new("tasks.yaml"), chrono_tz::Tz::UTC).expect("tasks");
     let sender = events::channel();
@@ -37,7 +38,7 @@ fn start(tasks_yaml: &str, remembered: Remembered) -> (Harness, DateTime<Utc>) {
         clock,
         Settings::default(),
         tasks,
-        remembered,
+        restored,
         history,
         sender,
         crate::metrics::Metrics::new(),
@@ -89,7 +90,7 @@ impl Harness {
 async fn an_interval_fires_exactly_one_period_after_load() {
     let (mut harness, start) = start(
         "tasks:\n  - {name: a, command: 'true', interval: 1h}\n",
-        Remembered::default(),
+        Restored::default(),
     );
     let run = harness
         .next_start(Duration::from_secs(7200))
@@ -108,7 +109,7 @@ async fn a_cron_task_fires_on_its_wall_time_across_the_dst_gap() {
     // 2026-03-29 in Berlin: 02:30 does not exist; the fire comes at 03:00 CEST = 01:00 UTC.
     let yaml =
         "tasks:\n  - {name: b, command: 'true', cron: '30 2 * * *', timezone: Europe/Berlin}\n";
-    let (mut harness, start) = start(yaml, Remembered::default());
+    let (mut harness, start) = start(yaml, Restored::default());
     let run = harness
         .next_start(Duration::from_secs(86_400))
         .await
@@ -119,15 +120,15 @@ async fn a_cron_task_fires_on_its_wall_time_across_the_dst_gap() {
 
 #[tokio::test(start_paused = true)]
 async fn a_suspended_task_does_not_fire_however_long_we_wait() {
-    let remembered = Remembered {
+    let restored = Restored {
         suspension: [(TaskName::normalise("a").expect("name"), true)]
             .into_iter()
             .collect(),
-        ..Remembered::default()
+        ..Restored::default()
     };
     let (mut harness, _) = start(
         "tasks:\n  - {name: a, command: 'true', interval: 1m}\n",
-        remembered,
+        restored,
     );
     assert!(
         harness
@@ -145,15 +146,15 @@ async fn an_interval_keeps_its_phase_from_the_last_fire_before_a_restart() {
         .with_ymd_and_hms(2026, 3, 28, 23, 50, 0)
         .single()
         .expect("instant");
-    let remembered = Remembered {
+    let restored = Restored {
         last_fires: [(TaskName::normalise("a").expect("name"), last)]
             .into_iter()
             .collect(),
-        ..Remembered::default()
+        ..Restored::default()
     };
     let (mut harness, start) = start(
         "tasks:\n  - {name: a, command: 'true', interval: 1h}\n",
-        remembered,
+        restored,
     );
     let run = harness
         .next_start(Duration::from_secs(7200))

@@ -55,12 +55,13 @@ async fn exercise(config: Config) -> Result<(), tokio::task::JoinError> {
         .single()
         .expect("instant");
     let dir = tempfile::tempdir().expect("temp dir");
-    let history = Arc::new(History::open(dir.path()).expect("history"));
+    let history: Arc<dyn Store> =
+        Arc::new(crate::history::SqliteStore::open(dir.path()).expect("history"));
     let runtime = Runtime::new(
         Arc::new(TokioClock::starting_at(start)),
         config.settings,
         config.tasks,
-        Remembered::default(),
+        Restored::default(),
         history,
         events::channel(),
         crate::metrics::Metrics::new(),

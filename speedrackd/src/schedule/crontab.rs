@@ -8,6 +8,18 @@ use chrono::NaiveDateTime;
 use croner::Cron;
 use croner::parser::{CronParser, Seconds, Year};
 
+/// A crontab text croner refuses, with croner's reason.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "invalid crontab {text:?}: {source} (write five fields, minute first, e.g. \"*/5 * * * *\", \
+     six with seconds first, or seven with a year)"
+)]
+pub struct CrontabError {
+    text: String,
+    #[source]
+    source: croner::errors::CronError,
+}
+
 /// A parsed crontab pattern and the text it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Crontab {
@@ -20,15 +32,16 @@ pub struct Crontab {
 
 impl Crontab {
     /// Parses a crontab string; the error says what is wrong in words.
-    pub fn parse(text: &str) -> Result<Crontab, String> {
+    pub fn parse(text: &str) -> Result<Crontab, CrontabError> {
         let parser = CronParser::builder()
             .seconds(Seconds::Optional)
             .year(Year::Optional)
             .dom_and_dow(false)
             .build();
-        let cron = parser
-            .parse(text)
-            .map_err(|error| format!("invalid crontab {text:?}: {error}"))?;
+        let cron = parser.parse(text).map_err(|source| CrontabError {
+            text: text.to_owned(),
+            source,
+        })?;
         Ok(Crontab {
             text: text.trim().to_owned(),
             description: cron.describe(),
@@ -163,5 +176,18 @@ mod tests {
         ] {
             assert!(Crontab::parse(text).is_err(), "{text:?}");
         }
+    }
+
+    #[test]
+    fn a_refusal_names_the_text_keeps_crons_reason_and_says_what_to_write() {
+        let error = Crontab::parse("61 * * * *").expect_err("minute 61");
+        let text = error.to_string();
+        assert!(
+            text.starts_with("invalid crontab \"61 * * * *\": "),
+            "{text}"
+        );
+        assert!(text.contains("e.g. \"*/5 * * * *\""), "{text}");
+        let source = std::error::Error::source(&error).expect("croner's error");
+        assert!(text.contains(&source.to_string()), "{text}");
     }
 }

@@ -15,7 +15,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-pub use crontab::Crontab;
+pub use crontab::{Crontab, CrontabError};
 
 use crate::config::format_interval;
 

@@ -14,7 +14,7 @@ use speedrack_proto::v1 as pb;
 use speedrack_proto::v1::watch_events_response::Event;
 use speedrack_tests::wide::WideTasks;
 use speedrack_tests::{Daemon, DaemonBuilder, WAIT};
-use speedrackd::history::History;
+use speedrackd::history::SqliteStore;
 use tonic::Code;
 
 const TASKS: usize = 2000;
@@ -35,7 +35,7 @@ const WIDE: WideTasks = WideTasks {
 fn fill_history(builder: &DaemonBuilder) {
     let data_dir = builder.data_dir();
     std::fs::create_dir_all(&data_dir).expect("data dir");
-    let history = History::open(&data_dir).expect("history opens");
+    let history = SqliteStore::open(&data_dir).expect("history opens");
     let now = chrono::Utc
         .timestamp_opt(1_800_000_000, 0)
         .single()

@@ -1,20 +1,29 @@
 //! The web UI in a real browser (headless Chromium): live updates without reloading, as a person
-//! sees them. Waits are WebDriver waits on elements, never sleeps.
+//! sees them. Waits are WebDriver waits on elements, never sleeps; runs last until the test
+//! lets them go.
 
 use fantoccini::{Client, Locator};
 use speedrack_tests::browser::Browser;
+use speedrack_tests::files::Gate;
 use speedrack_tests::web::Gateway;
 use speedrack_tests::{Daemon, WAIT};
 
-const TASKS: &str = "tasks:
+/// `slow` and `talker` run until the test opens `gate`, so the browser sees them running
+/// however long it takes to look.
+fn tasks(gate: &Gate) -> String {
+    format!(
+        "tasks:
   - name: slow
-    description: takes a moment, so that it is seen running
-    command: sleep 2; echo browser-was-here
+    description: runs until let go, so that it is seen running
+    command: {wait}; echo browser-was-here
     interval: 400w
   - name: talker
-    command: echo first line; sleep 2; echo second line
+    command: echo first line; {wait}; echo second line
     interval: 400w
-";
+",
+        wait = gate.wait()
+    )
+}
 
 /// Waits until `css` matches an element.
 async fn wait_for(client: &Client, css: &str) -> Result<fantoccini::elements::Element, String> {
@@ -59,7 +68,8 @@ async fn run_now_shows_running_then_success_without_a_reload() {
     let Some(browser) = Browser::start().await else {
         return;
     };
-    let daemon = Daemon::start(TASKS);
+    let gate = Gate::new();
+    let daemon = Daemon::start(&tasks(&gate));
     let gateway = Gateway::start(&daemon.socket()).await;
     let home = gateway.url("/");
     browser
@@ -72,6 +82,7 @@ async fn run_now_shows_running_then_success_without_a_reload() {
             wait_for(&client, "[data-flash]").await?;
             set_marker(&client).await?;
             wait_for(&client, "tr[data-task='slow'][data-status='running']").await?;
+            gate.open();
             wait_for(&client, "tr[data-task='slow'][data-status='success']").await?;
             if marker(&client).await? != "same page" {
                 return Err("the page was reloaded instead of updated".to_owned());
@@ -146,7 +157,8 @@ async fn a_running_tasks_output_appears_as_it_is_written() {
     let Some(browser) = Browser::start().await else {
         return;
     };
-    let daemon = Daemon::start(TASKS);
+    let gate = Gate::new();
+    let daemon = Daemon::start(&tasks(&gate));
     let gateway = Gateway::start(&daemon.socket()).await;
     let mut events = daemon.watch().await;
     daemon.ctl().ok(&["run-now", "talker"]);
@@ -161,6 +173,16 @@ async fn a_running_tasks_output_appears_as_it_is_written() {
             wait_for(&client, "#run-view[data-status='running']").await?;
             set_marker(&client).await?;
             let stdout = "#run-view pre[data-stream='stdout']";
+            client
+                .wait()
+                .at_most(WAIT)
+                .for_element(Locator::XPath(
+                    "//pre[@data-stream='stdout'][contains(., 'first line')]",
+                ))
+                .await
+                .map_err(|e| format!("waiting for the first line: {e}"))?;
+            // The second line is written only now, with the page open: it comes live.
+            gate.open();
             client
                 .wait()
                 .at_most(WAIT)
@@ -191,7 +213,8 @@ async fn a_banner_shows_while_the_daemon_is_away_and_goes_when_it_is_back() {
     let Some(browser) = Browser::start().await else {
         return;
     };
-    let mut daemon = Daemon::start(TASKS);
+    let gate = Gate::new();
+    let mut daemon = Daemon::start(&tasks(&gate));
     let gateway = Gateway::start(&daemon.socket()).await;
     let home = gateway.url("/");
     browser
@@ -219,7 +242,8 @@ async fn the_task_page_follows_the_newest_run_as_it_starts_and_finishes() {
     let Some(browser) = Browser::start().await else {
         return;
     };
-    let daemon = Daemon::start(TASKS);
+    let gate = Gate::new();
+    let daemon = Daemon::start(&tasks(&gate));
     let gateway = Gateway::start(&daemon.socket()).await;
     let page = gateway.url("/tasks/talker");
     browser
@@ -228,6 +252,7 @@ async fn the_task_page_follows_the_newest_run_as_it_starts_and_finishes() {
             set_marker(&client).await?;
             daemon.ctl().ok(&["run-now", "talker"]);
             wait_for(&client, "#run-view[data-status='running']").await?;
+            gate.open();
             wait_for(&client, "#run-view[data-status='success']").await?;
             let stdout = wait_for(&client, "#run-view pre[data-stream='stdout']").await?;
             let text = stdout.text().await.map_err(|e| e.to_string())?;

@@ -9,8 +9,9 @@ use std::path::Path;
 
 use nix::sys::signal::Signal;
 use rusqlite::{Connection, params};
+use speedrack_tests::files::Gate;
 use speedrack_tests::history_db::{Lcg, duplicate_fires, open_history};
-use speedrack_tests::{Daemon, WAIT};
+use speedrack_tests::{Daemon, EventWatch, WAIT};
 use speedrackd::clock::{Clock, SystemClock};
 
 /// How many instants the prepared data dir has missed.
@@ -18,12 +19,19 @@ const MISSED: i64 = 20;
 const SECOND_US: i64 = 1_000_000;
 
 const IDLE: &str = "tasks:\n  - {name: c, command: 'true', interval: 400w, suspended: true}\n";
-const CATCHING_UP: &str = "tasks:
+/// `c` catching up on its missed fires one run at a time, each run waiting on `gate`: the
+/// test lets runs go one by one, so how far catch-up has got at a kill is the test's choice.
+fn catching_up(gate: &Gate) -> String {
+    format!(
+        "tasks:
   - name: c
-    command: sleep 0.2
+    command: {}
     interval: 1s
     on_missed: run_all
-";
+",
+        gate.wait()
+    )
+}
 
 /// A data dir whose daemon last fired `c` MISSED seconds (and a half) ago and kept no runs:
 /// returns that last fire, in microseconds.
@@ -59,23 +67,30 @@ fn counts(data_dir: &Path, last: i64) -> Vec<i64> {
 }
 
 /// A stopped daemon whose data dir has missed MISSED fires of `c`, and the last fire before.
-fn daemon_stopped_long_ago() -> (Daemon, i64) {
+fn daemon_stopped_long_ago(gate: &Gate) -> (Daemon, i64) {
     let mut daemon = Daemon::start(IDLE);
     daemon.stop_with(Signal::SIGTERM);
     let last = stopped_long_ago(&daemon.data_dir());
-    daemon.write_tasks(CATCHING_UP);
+    daemon.write_tasks(&catching_up(gate));
     (daemon, last)
 }
 
+/// Lets the run waiting on `gate` go and waits until it has finished (so the next opening of
+/// the gate cannot reach it again).
+async fn let_one_run_go(gate: &Gate, events: &mut EventWatch) {
+    gate.open();
+    events.run_finished("c", WAIT).await.expect("c runs");
+}
+
 /// Waits until every missed instant has a run, then stops the daemon and checks each once.
-async fn finish_catching_up(mut daemon: Daemon, last: i64) {
+async fn finish_catching_up(mut daemon: Daemon, gate: &Gate, last: i64) {
     let mut events = daemon.watch().await;
     let mut seen = counts(&daemon.data_dir(), last);
     for _ in 0..MISSED * 3 {
         if seen.iter().all(|count| *count > 0) {
             break;
         }
-        events.run_finished("c", WAIT).await.expect("c runs");
+        let_one_run_go(gate, &mut events).await;
         seen = counts(&daemon.data_dir(), last);
     }
     daemon.stop_with(Signal::SIGKILL);
@@ -91,62 +106,61 @@ async fn finish_catching_up(mut daemon: Daemon, last: i64) {
     );
 }
 
-/// The moment of catch-up a kill lands on: just after the Nth run starts (its row written,
-/// the fires behind it still owed), or just after the Nth run finishes.
+/// The moment of catch-up a kill lands on: with the Nth run running (its row written, the
+/// fires behind it still owed), or just after the Nth run finished.
 #[derive(Debug, Clone, Copy)]
 enum Moment {
     Started(u64),
     Finished(u64),
 }
 
-/// Waits for `moment` among the runs of `c`, then kills the daemon with SIGKILL.
-async fn kill_9_at(mut daemon: Daemon, moment: Moment) -> Daemon {
+/// Lets catch-up runs go until `moment`, then kills the daemon with SIGKILL.
+async fn kill_9_at(mut daemon: Daemon, gate: &Gate, moment: Moment) -> Daemon {
     let mut events = daemon.watch().await;
     match moment {
         Moment::Started(n) => {
-            for _ in 0..n {
-                events
-                    .run_started("c", WAIT)
-                    .await
-                    .expect("a catch-up run starts");
+            for _ in 1..n {
+                let_one_run_go(gate, &mut events).await;
             }
+            // The Nth run is kept waiting until the daemon is dead.
+            let _held = gate.hold();
+            daemon.stop_with(Signal::SIGKILL);
         }
         Moment::Finished(n) => {
             for _ in 0..n {
-                events
-                    .run_finished("c", WAIT)
-                    .await
-                    .expect("a catch-up run ends");
+                let_one_run_go(gate, &mut events).await;
             }
+            daemon.stop_with(Signal::SIGKILL);
         }
     }
-    daemon.stop_with(Signal::SIGKILL);
     daemon
 }
 
 #[tokio::test]
 async fn kill_9_during_catch_up_then_restart_runs_each_missed_fire_once() {
-    let (daemon, last) = daemon_stopped_long_ago();
-    let daemon = kill_9_at(daemon.restart(), Moment::Started(2)).await;
+    let gate = Gate::new();
+    let (daemon, last) = daemon_stopped_long_ago(&gate);
+    let daemon = kill_9_at(daemon.restart(), &gate, Moment::Started(2)).await;
     let partial = counts(&daemon.data_dir(), last);
     assert!(
         partial.contains(&0),
         "the kill landed during catch-up: {partial:?}"
     );
-    finish_catching_up(daemon.restart(), last).await;
+    finish_catching_up(daemon.restart(), &gate, last).await;
 }
 
 #[tokio::test]
 async fn kill_9_at_random_moments_of_catch_up_runs_each_missed_fire_once() {
     let mut rng = Lcg(0x000c_47c4_u64);
-    let (mut daemon, last) = daemon_stopped_long_ago();
+    let gate = Gate::new();
+    let (mut daemon, last) = daemon_stopped_long_ago(&gate);
     for _ in 0..5 {
         let nth = 1 + rng.below(3);
         let moment = match rng.below(2) {
             0 => Moment::Started(nth),
             _ => Moment::Finished(nth),
         };
-        daemon = kill_9_at(daemon.restart(), moment).await;
+        daemon = kill_9_at(daemon.restart(), &gate, moment).await;
     }
-    finish_catching_up(daemon.restart(), last).await;
+    finish_catching_up(daemon.restart(), &gate, last).await;
 }

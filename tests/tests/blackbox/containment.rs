@@ -9,10 +9,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use nix::sys::signal::Signal;
-use speedrack_tests::{Daemon, DaemonBuilder, WAIT, procs};
+use speedrack_tests::{Daemon, DaemonBuilder, WAIT, files, procs};
 
 /// Five ways out of the run's process group or parent chain (one keeps the output pipes open,
-/// so the run's end waits for them and kills what is left), then a wait for the ender. `env -i`
+/// so the run's end waits for them and kills what is left), then a wait for the ender, started
+/// before `ready` is made so every process counted exists by then. `env -i`
 /// drops the marker: only a cgroup holds that one. A process the daemon adopts that exits at
 /// once writes its pid into `adopted`.
 fn escaping(ready: &Path, adopted: &Path, extra: &str) -> String {
@@ -24,8 +25,9 @@ fn escaping(ready: &Path, adopted: &Path, extra: &str) -> String {
       (sh -c 'echo $$ > {adopted}' &)
       {extra}
       while [ ! -s {adopted} ]; do sleep 0.01; done
+      sleep 300 &
       touch {ready}
-      sleep 300",
+      wait $!",
         adopted = adopted.display(),
         ready = ready.display()
     )
@@ -95,16 +97,9 @@ async fn end_escapers(
             .collect();
         procs::with_environment(&marker)
     };
-    procs::wait_until_some(|| if ready.exists() { vec![1] } else { vec![] }, WAIT);
-    // The shell, `sleep 300` and four marked escapees.
-    let before = procs::wait_until_some(
-        || {
-            Some(marked())
-                .filter(|found| found.len() >= 6)
-                .unwrap_or_default()
-        },
-        WAIT,
-    );
+    assert!(files::wait_for_file(&ready, WAIT), "the run got ready");
+    // The shell, `sleep 300` and four marked escapees, all forked before `ready` was made.
+    let before = marked();
     assert!(before.len() >= 6, "the escapees run: {before:?}");
     let daemon_pid = daemon.pid();
     let adopted: i32 = std::fs::read_to_string(&adopted)
@@ -113,7 +108,7 @@ async fn end_escapers(
         .parse()
         .expect("a pid");
     assert_eq!(
-        procs::wait_until_none(
+        procs::wait_until_reaped(
             || {
                 Some(adopted)
                     .filter(|pid| Path::new(&format!("/proc/{pid}")).exists())
@@ -155,7 +150,7 @@ async fn end_escapers(
         // After a shutdown the daemon is gone and its zombies with it: the reaping of the
         // adopted process above is what counts there.
         assert_eq!(
-            procs::wait_until_none(|| procs::zombies_of(daemon_pid), WAIT),
+            procs::wait_until_reaped(|| procs::zombies_of(daemon_pid), WAIT),
             Vec::<i32>::new(),
             "the daemon reaped every process it adopted"
         );

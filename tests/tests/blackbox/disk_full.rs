@@ -12,13 +12,21 @@ use std::process::Command;
 use nix::sys::signal::Signal;
 use rusqlite::{Connection, OpenFlags};
 use speedrack_proto::v1 as pb;
+use speedrack_tests::files::Gate;
 use speedrack_tests::web::WebClient;
 use speedrack_tests::{DaemonBuilder, WAIT};
 
-const TASKS: &str = "tasks:
-  - {name: long, command: sleep 2, interval: 400w, suspended: true}
-  - {name: tick, command: 'true', interval: 1s}
-";
+/// `long` runs until the test opens its gate, so it ends while the disk is full however long
+/// filling it and the checks take.
+fn tasks(gate: &Gate) -> String {
+    format!(
+        "tasks:
+  - {{name: long, command: '{}', interval: 400w, suspended: true}}
+  - {{name: tick, command: 'true', interval: 1s}}
+",
+        gate.wait()
+    )
+}
 
 /// A tmpfs mounted for the test's life.
 struct Tmpfs(PathBuf);
@@ -77,7 +85,8 @@ fn statuses(data_dir: &Path, status: &str) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn a_full_data_dir_delays_the_records_and_loses_none() {
-    let builder = DaemonBuilder::new(TASKS);
+    let gate = Gate::new();
+    let builder = DaemonBuilder::new(&tasks(&gate));
     let data_dir = builder.dir().join("data");
     let _tmpfs = Tmpfs::mount(&data_dir, "8m");
     let mut daemon = builder.start();
@@ -104,6 +113,7 @@ async fn a_full_data_dir_delays_the_records_and_loses_none() {
         "so does /metrics: {}",
         metrics.body
     );
+    gate.open();
     events.run_finished("long", WAIT).await.expect("long ends");
     daemon
         .wait_for_log(WAIT, |line| {

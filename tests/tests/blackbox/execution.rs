@@ -2,6 +2,7 @@
 //! tree, overlap policies, the output cap, retention, kill, missed fires and sudo.
 
 use nix::sys::signal::Signal;
+use speedrack_tests::files::Gate;
 use speedrack_tests::{Daemon, DaemonBuilder, WAIT, procs};
 
 fn newest(daemon: &Daemon, task: &str) -> serde_json::Value {
@@ -96,13 +97,17 @@ async fn kill_ends_a_run_and_records_who() {
 
 #[tokio::test]
 async fn overlap_policies_queue_run_in_parallel_or_replace() {
-    let daemon = Daemon::start(
+    // Runs wait on gates the test opens, so the commands between need not beat a timer.
+    let (queue_gate, parallel_gate) = (Gate::new(), Gate::new());
+    let daemon = Daemon::start(&format!(
         "tasks:
-  - {name: queued, command: 'sleep 1', interval: 400w, overlap: queue}
-  - {name: parallel, command: 'sleep 1', interval: 400w, overlap: parallel}
-  - {name: replaced, command: 'sleep 300', interval: 400w, overlap: replace}
+  - {{name: queued, command: '{}', interval: 400w, overlap: queue}}
+  - {{name: parallel, command: '{}', interval: 400w, overlap: parallel}}
+  - {{name: replaced, command: 'sleep 300', interval: 400w, overlap: replace}}
 ",
-    );
+        queue_gate.wait(),
+        parallel_gate.wait()
+    ));
     let mut events = daemon.watch().await;
 
     daemon.ctl().ok(&["run-now", "queued"]);
@@ -112,6 +117,7 @@ async fn overlap_policies_queue_run_in_parallel_or_replace() {
         .expect("first starts");
     let said = daemon.ctl().ok(&["run-now", "queued"]);
     assert!(said.contains("queued"), "{said}");
+    queue_gate.open();
     let first = events
         .run_finished("queued", WAIT)
         .await
@@ -121,6 +127,11 @@ async fn overlap_policies_queue_run_in_parallel_or_replace() {
         .await
         .expect("the queued one starts after");
     assert!(second.started_at.expect("start").seconds >= first.finished_at.expect("end").seconds);
+    queue_gate.open();
+    events
+        .run_finished("queued", WAIT)
+        .await
+        .expect("the queued one ends");
 
     daemon.ctl().ok(&["run-now", "parallel"]);
     daemon.ctl().ok(&["run-now", "parallel"]);
@@ -130,6 +141,7 @@ async fn overlap_policies_queue_run_in_parallel_or_replace() {
         Some(2),
         "{task}"
     );
+    daemon.ctl().ok(&["kill", "parallel"]);
 
     daemon.ctl().ok(&["run-now", "replaced"]);
     let old = events
@@ -222,14 +234,19 @@ async fn retention_keeps_max_keep_runs_and_the_retained_failures() {
 
 #[tokio::test]
 async fn a_reload_never_touches_a_running_run() {
-    let daemon =
-        Daemon::start("tasks:\n  - {name: slow, command: 'sleep 1; echo old', interval: 400w}\n");
+    let gate = Gate::new();
+    let daemon = Daemon::start(&format!(
+        "tasks:\n  - {{name: slow, command: '{}; echo old', interval: 400w}}\n",
+        gate.wait()
+    ));
     let mut events = daemon.watch().await;
     daemon.ctl().ok(&["run-now", "slow"]);
     events.run_started("slow", WAIT).await.expect("starts");
     daemon.write_tasks("tasks:\n  - {name: slow, command: 'echo new', interval: 400w}\n");
     let said = daemon.ctl().ok(&["reload"]);
     assert!(said.contains("changed: slow"), "{said}");
+    // Opened only now: the run was still running when the reload came.
+    gate.open();
     let run = events.run_finished("slow", WAIT).await.expect("finishes");
     assert_eq!(run.status, speedrack_proto::v1::RunStatus::Success as i32);
     assert_eq!(
@@ -247,7 +264,7 @@ async fn a_reload_never_touches_a_running_run() {
         .run
         .expect("the run")
         .definition;
-    assert!(definition.contains("sleep 1"), "{definition}");
+    assert!(definition.contains("echo old"), "{definition}");
 }
 
 #[tokio::test]

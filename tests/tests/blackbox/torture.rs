@@ -6,7 +6,6 @@
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::time::Duration;
 
 use nix::sys::signal::Signal;
 use rusqlite::Connection;
@@ -18,6 +17,10 @@ use tonic::Code;
 /// Kill cycles in the normal run, and in the slow set (`-- --ignored`).
 const CYCLES: usize = 20;
 const SLOW_CYCLES: usize = 100;
+
+/// At most this many events after a run starts before the kill: with four tasks firing every
+/// second, moments spread over about two seconds of the daemon's work.
+const EVENTS_BEFORE_KILL: u64 = 12;
 
 /// Long runs that only a crash recovery can end, and quick ones firing every second.
 const TASKS: &str = "tasks:
@@ -97,9 +100,15 @@ async fn kill_9_cycles(cycles: usize) {
             })
             .await
             .expect("a run starts");
-        // The point of the test: a random moment while runs are in flight.
-        let (_, delay) = std::sync::mpsc::channel::<()>();
-        let _ = delay.recv_timeout(Duration::from_millis(rng.below(1200)));
+        // The point of the test: a random moment while runs are in flight, picked as the
+        // daemon's own progress (a random number of further events: runs starting and ending
+        // every second) rather than a random sleep.
+        for _ in 0..rng.below(EVENTS_BEFORE_KILL) {
+            watch
+                .next_matching(WAIT, Some)
+                .await
+                .expect("the daemon keeps announcing runs");
+        }
         // A run leads its own group (pid = pgid); a child caught between fork and setpgid still
         // has the daemon's group, which is this test's own and is no run's.
         let groups: HashSet<i32> = procs::children_of(daemon.pid())

@@ -1,6 +1,7 @@
 //! The web UI over HTTP: a real daemon, the real gateway (the `serve()` speedrackd hosts), and
 //! every page parsed as HTML. Waits are on WatchEvents, never sleeps.
 
+use speedrack_tests::files::Gate;
 use speedrack_tests::web::{Gateway, Page, Standalone, WebClient};
 use speedrack_tests::{Daemon, DaemonBuilder, WAIT, binary};
 
@@ -549,8 +550,10 @@ async fn read_until(response: &mut reqwest::Response, seen: &mut String, until: 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn live_events_and_output_are_relayed_as_server_sent_events() {
+    let gate = Gate::new();
     let tasks = format!(
-        "{TASKS}  - name: talker\n    command: echo first; sleep 1; echo second\n    interval: 400w\n"
+        "{TASKS}  - name: talker\n    command: echo first; {}; echo second\n    interval: 400w\n",
+        gate.wait()
     );
     let (daemon, gateway, client) = setup(Daemon::start(&tasks)).await;
     let mut events = client
@@ -585,11 +588,12 @@ async fn live_events_and_output_are_relayed_as_server_sent_events() {
         .await
         .expect("GET");
     let mut seen = String::new();
+    read_until(&mut output, &mut seen, "first").await;
+    assert!(seen.contains("event: stdout"), "{seen}");
+    // The second line is written only now, while the tail is open: it is relayed live.
+    gate.open();
     read_until(&mut output, &mut seen, "event: finished").await;
-    assert!(
-        seen.contains("event: stdout") && seen.contains("first") && seen.contains("second"),
-        "{seen}"
-    );
+    assert!(seen.contains("second"), "{seen}");
 
     // Open streams do not hold up a graceful stop.
     gateway.stop().await;

@@ -86,7 +86,10 @@ pub fn action_button(
 
 #[cfg(test)]
 mod tests {
+    use expect_test::expect;
+
     use super::*;
+    use crate::views::snapshot::check;
 
     fn task(status: pb::TaskStatus, suspended: bool, running: &[i64]) -> pb::Task {
         pb::Task {
@@ -140,17 +143,17 @@ mod tests {
     fn a_disabled_button_says_why() {
         let chrome = crate::views::layout::tests::chrome("");
         let running = task(pb::TaskStatus::Running, false, &[4]);
-        let html =
-            action_button(&chrome, &running, Action::RunNow, "/", Reason::Shown).into_string();
-        assert!(html.contains("disabled"), "{html}");
-        assert!(html.contains(r#"title="already running""#), "{html}");
-        assert!(
-            html.contains(
-                "<small class=\"ms-1 text-body-secondary\" data-reason>already running</small>"
-            ),
-            "{html}"
+        let button = action_button(&chrome, &running, Action::RunNow, "/", Reason::Shown);
+        check(
+            &button,
+            expect![[r#"
+                <form class="d-inline-block me-2 mb-1" method="post" action="/tasks/t/run">
+                <input type="hidden" name="csrf" value="t0k3n">
+                <input type="hidden" name="back" value="/">
+                <button type="submit" class="btn btn-sm btn-primary" data-action="run" disabled title="already running">Run Now</button>
+                <small class="ms-1 text-body-secondary" data-reason>already running</small>
+                </form>
+            "#]],
         );
-        assert!(html.contains(r#"name="csrf" value="t0k3n""#), "{html}");
-        assert!(html.contains(r#"action="/tasks/t/run""#), "{html}");
     }
 }

@@ -11,6 +11,8 @@ pub mod forms;
 pub mod layout;
 pub mod run;
 pub mod runs;
+#[cfg(test)]
+mod snapshot;
 pub mod sparkline;
 pub mod status;
 pub mod task;

@@ -62,7 +62,10 @@ pub fn sparkline(points: &[Point]) -> Markup {
 
 #[cfg(test)]
 mod tests {
+    use expect_test::expect;
+
     use super::*;
+    use crate::views::snapshot::check;
 
     #[test]
     fn no_runs_no_line() {
@@ -85,25 +88,41 @@ mod tests {
                 ok: true,
             },
         ];
-        let svg = sparkline(&points).into_string();
-        assert!(
-            svg.contains(r#"points="3.0,12.0 60.0,3.0 117.0,21.0""#),
-            "{svg}"
+        check(
+            &sparkline(&points),
+            expect![[r#"
+                <svg class="sr-sparkline" xmlns="http://www.w3.org/2000/svg" width="120" height="24" viewBox="0 0 120 24" role="img" aria-label="durations of the last 3 runs, longest 2.00 s">
+                <title>durations of the last 3 runs, longest 2.00 s</title>
+                <polyline fill="none" stroke="currentColor" stroke-width="1.5" points="3.0,12.0 60.0,3.0 117.0,21.0">
+                </polyline>
+                <circle class="sr-ok" cx="3.0" cy="12.0" r="2">
+                </circle>
+                <circle class="sr-fail" cx="60.0" cy="3.0" r="2">
+                </circle>
+                <circle class="sr-ok" cx="117.0" cy="21.0" r="2">
+                </circle>
+                </svg>
+            "#]],
         );
-        assert!(
-            svg.contains(r#"class="sr-fail" cx="60.0" cy="3.0""#),
-            "{svg}"
-        );
-        assert!(svg.contains("durations of the last 3 runs, longest 2.00 s"));
     }
 
     #[test]
     fn one_run_is_a_centred_dot() {
-        let svg = sparkline(&[Point {
+        let one = sparkline(&[Point {
             seconds: 0.0,
             ok: true,
-        }])
-        .into_string();
-        assert!(svg.contains(r#"points="60.0,21.0""#), "{svg}");
+        }]);
+        check(
+            &one,
+            expect![[r#"
+                <svg class="sr-sparkline" xmlns="http://www.w3.org/2000/svg" width="120" height="24" viewBox="0 0 120 24" role="img" aria-label="durations of the last 1 runs, longest 0.00 s">
+                <title>durations of the last 1 runs, longest 0.00 s</title>
+                <polyline fill="none" stroke="currentColor" stroke-width="1.5" points="60.0,21.0">
+                </polyline>
+                <circle class="sr-ok" cx="60.0" cy="21.0" r="2">
+                </circle>
+                </svg>
+            "#]],
+        );
     }
 }

@@ -117,7 +117,10 @@ pub fn task_status_meaning(status: pb::TaskStatus) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    use expect_test::expect;
+
     use super::*;
+    use crate::views::snapshot::check;
 
     #[test]
     fn the_seeds_colours() {
@@ -143,10 +146,12 @@ mod tests {
 
     #[test]
     fn a_badge_carries_its_slug() {
-        let html = badge(task_status(pb::TaskStatus::NeverRun)).into_string();
-        assert_eq!(
-            html,
-            r#"<span class="badge sr-status text-bg-secondary" data-status="never-run">never run</span>"#
+        let html = badge(task_status(pb::TaskStatus::NeverRun));
+        check(
+            &html,
+            expect![[r#"
+                <span class="badge sr-status text-bg-secondary" data-status="never-run">never run</span>
+            "#]],
         );
     }
 }

@@ -85,7 +85,10 @@ pub fn bytes(count: u64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use expect_test::expect;
+
     use super::*;
+    use crate::views::snapshot::check;
 
     fn at(seconds: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(seconds, 0).expect("in range")
@@ -135,10 +138,12 @@ mod tests {
             seconds: 999_990,
             nanos: 0,
         };
-        let html = moment(at(1_000_000), Some(&then), "never").into_string();
-        assert_eq!(
-            html,
-            r#"<time datetime="1970-01-12T13:46:30Z" title="1970-01-12 13:46:30 UTC">10 s ago</time>"#
+        let html = moment(at(1_000_000), Some(&then), "never");
+        check(
+            &html,
+            expect![[r#"
+                <time datetime="1970-01-12T13:46:30Z" title="1970-01-12 13:46:30 UTC">10 s ago</time>
+            "#]],
         );
         assert!(moment(at(0), None, "never").into_string().contains("never"));
     }

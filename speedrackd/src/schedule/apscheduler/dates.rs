@@ -7,8 +7,20 @@ use chrono::{NaiveDate, NaiveDateTime};
 
 const FORMS: &str = "write 2026-01-01, 2026-01-01 10:00:00 or 2026-01-01T10:00:00";
 
+/// Why a `start_date` or `end_date` cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DateError {
+    #[error(
+        "cannot read \"{0}\": give a wall-clock time without a zone offset, \
+         the task's time zone applies ({FORMS})"
+    )]
+    Offset(String),
+    #[error("cannot read \"{0}\" as a date ({FORMS})")]
+    Unreadable(String),
+}
+
 /// Reads a date (midnight) or a date and time to the second.
-pub(super) fn parse_wall(text: &str) -> Result<NaiveDateTime, String> {
+pub(super) fn parse_wall(text: &str) -> Result<NaiveDateTime, DateError> {
     let text = text.trim();
     for format in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"] {
         if let Ok(time) = NaiveDateTime::parse_from_str(text, format) {
@@ -20,12 +32,9 @@ pub(super) fn parse_wall(text: &str) -> Result<NaiveDateTime, String> {
     }
     let offset = text.ends_with('Z') || text.get(10..).is_some_and(|t| t.contains(['+', '-']));
     if offset {
-        return Err(format!(
-            "cannot read \"{text}\": give a wall-clock time without a zone offset, \
-             the task's time zone applies ({FORMS})"
-        ));
+        return Err(DateError::Offset(text.to_owned()));
     }
-    Err(format!("cannot read \"{text}\" as a date ({FORMS})"))
+    Err(DateError::Unreadable(text.to_owned()))
 }
 
 /// The usual way this module prints a wall time.

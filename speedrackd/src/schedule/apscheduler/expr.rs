@@ -46,6 +46,45 @@ pub(super) struct Window {
 
 const POSITIONS: [&str; 6] = ["1st", "2nd", "3rd", "4th", "5th", "last"];
 
+/// Why a piece of a field cannot be read; the text names the piece and the form to write.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExprError {
+    #[error("an item of the list is empty ({})", kind.forms())]
+    Empty { kind: FieldKind },
+    #[error("cannot read \"{piece}\" ({})", kind.forms())]
+    Unreadable { kind: FieldKind, piece: String },
+    #[error("\"{piece}\" is a day-of-month form: write it under day, e.g. day: '{piece}'")]
+    DayOfMonthForm { piece: String },
+    #[error("a step cannot follow names in \"{piece}\": use numbers, e.g. {first}-{last}/{step}")]
+    StepAfterNames {
+        piece: String,
+        first: u32,
+        last: u32,
+        step: String,
+    },
+    #[error("the step in \"{piece}\" must be at least 1")]
+    ZeroStep { piece: String },
+    #[error(
+        "the range \"{piece}\" runs backwards: write the smaller value first \
+         (ranges do not wrap around)"
+    )]
+    Backwards { piece: String },
+    #[error("{value} is out of range (valid values: {min}-{max})")]
+    OutOfRange { value: u32, min: u32, max: u32 },
+    #[error("the step in \"{piece}\" is larger than the span it steps over ({lo}-{hi})")]
+    StepTooLarge { piece: String, lo: u32, hi: u32 },
+    #[error(
+        "\"{word}\" in \"{piece}\" is not a position: \
+         use 1st, 2nd, 3rd, 4th, 5th or last, e.g. last sun"
+    )]
+    NotAPosition { word: String, piece: String },
+    #[error(
+        "\"{word}\" in \"{piece}\" is not a day name: \
+         use mon, tue, wed, thu, fri, sat or sun, e.g. last sun"
+    )]
+    NotADayName { word: String, piece: String },
+}
+
 impl Expr {
     pub(super) fn single(value: u32) -> Expr {
         Expr::Range {
@@ -88,9 +127,9 @@ fn weekday_of_month(position: Position, weekday: u32, window: Window) -> Option<
 }
 
 /// Parses one trimmed, lowercased piece of a field; the error explains what is wrong with it.
-pub(super) fn parse(kind: FieldKind, piece: &str) -> Result<Expr, String> {
+pub(super) fn parse(kind: FieldKind, piece: &str) -> Result<Expr, ExprError> {
     if piece.is_empty() {
-        return Err(format!("an item of the list is empty ({})", kind.forms()));
+        return Err(ExprError::Empty { kind });
     }
     if piece == "*" {
         return Ok(Expr::All { step: 1 });
@@ -109,16 +148,16 @@ pub(super) fn parse(kind: FieldKind, piece: &str) -> Result<Expr, String> {
         }
     }
     if kind == FieldKind::DayOfWeek && weekday_of_month_expr(piece).is_ok() {
-        return Err(format!(
-            "\"{piece}\" is a day-of-month form: write it under day, e.g. day: '{piece}'"
-        ));
+        return Err(ExprError::DayOfMonthForm {
+            piece: piece.to_owned(),
+        });
     }
     range(kind, piece)
 }
 
 /// `a`, `a-b`, `a/n`, `a-b/n` in numbers, or `a`, `a-b` in names where the field has them
 /// (APScheduler reads names only as a name or a range of two names, never with a step).
-fn range(kind: FieldKind, piece: &str) -> Result<Expr, String> {
+fn range(kind: FieldKind, piece: &str) -> Result<Expr, ExprError> {
     let (bounds, step_text) = match piece.split_once('/') {
         Some((bounds, step)) => (bounds, Some(step)),
         None => (piece, None),
@@ -133,9 +172,12 @@ fn range(kind: FieldKind, piece: &str) -> Result<Expr, String> {
         let last = last_text
             .and_then(|text| name(kind, text))
             .unwrap_or(kind.max());
-        return Err(format!(
-            "a step cannot follow names in \"{piece}\": use numbers, e.g. {first}-{last}/{step}"
-        ));
+        return Err(ExprError::StepAfterNames {
+            piece: piece.to_owned(),
+            first,
+            last,
+            step: step.to_owned(),
+        });
     }
     let read = |text: &str| {
         if named {
@@ -172,23 +214,24 @@ fn check_range(
     first: u32,
     last: Option<u32>,
     step: Option<u32>,
-) -> Result<(), String> {
+) -> Result<(), ExprError> {
     if step == Some(0) {
-        return Err(format!("the step in \"{piece}\" must be at least 1"));
+        return Err(ExprError::ZeroStep {
+            piece: piece.to_owned(),
+        });
     }
     if last.is_some_and(|last| first > last) {
-        return Err(format!(
-            "the range \"{piece}\" runs backwards: write the smaller value first \
-             (ranges do not wrap around)"
-        ));
+        return Err(ExprError::Backwards {
+            piece: piece.to_owned(),
+        });
     }
     for value in [Some(first), last].into_iter().flatten() {
         if value < kind.min() || value > kind.max() {
-            return Err(format!(
-                "{value} is out of range (valid values: {}-{})",
-                kind.min(),
-                kind.max()
-            ));
+            return Err(ExprError::OutOfRange {
+                value,
+                min: kind.min(),
+                max: kind.max(),
+            });
         }
     }
     match step {
@@ -198,45 +241,40 @@ fn check_range(
 }
 
 /// APScheduler refuses a step larger than the span it steps over (`*/60` for minutes, `5-5/1`).
-fn check_step(piece: &str, step: u32, lo: u32, hi: u32) -> Result<(), String> {
+fn check_step(piece: &str, step: u32, lo: u32, hi: u32) -> Result<(), ExprError> {
+    let piece = piece.to_owned();
     if step == 0 {
-        return Err(format!("the step in \"{piece}\" must be at least 1"));
+        return Err(ExprError::ZeroStep { piece });
     }
     if step > hi - lo {
-        return Err(format!(
-            "the step in \"{piece}\" is larger than the span it steps over ({lo}-{hi})"
-        ));
+        return Err(ExprError::StepTooLarge { piece, lo, hi });
     }
     Ok(())
 }
 
 /// `1st fri` .. `5th fri`, `last fri` (any number of spaces between).
-fn weekday_of_month_expr(piece: &str) -> Result<Expr, String> {
+fn weekday_of_month_expr(piece: &str) -> Result<Expr, ExprError> {
     let mut words = piece.split_whitespace();
     let (Some(position_text), Some(weekday_text), None) =
         (words.next(), words.next(), words.next())
     else {
-        return Err(format!(
-            "cannot read \"{piece}\" ({})",
-            FieldKind::Day.forms()
-        ));
+        return Err(unreadable(FieldKind::Day, piece));
     };
     let position = match POSITIONS.iter().position(|p| *p == position_text) {
         Some(5) => Position::Last,
         Some(index) => Position::Nth(index as u32 + 1),
         None => {
-            return Err(format!(
-                "\"{position_text}\" in \"{piece}\" is not a position: \
-                 use 1st, 2nd, 3rd, 4th, 5th or last, e.g. last sun"
-            ));
+            return Err(ExprError::NotAPosition {
+                word: position_text.to_owned(),
+                piece: piece.to_owned(),
+            });
         }
     };
-    let weekday = name_index(&WEEKDAY_NAMES, weekday_text).ok_or_else(|| {
-        format!(
-            "\"{weekday_text}\" in \"{piece}\" is not a day name: \
-             use mon, tue, wed, thu, fri, sat or sun, e.g. last sun"
-        )
-    })?;
+    let weekday =
+        name_index(&WEEKDAY_NAMES, weekday_text).ok_or_else(|| ExprError::NotADayName {
+            word: weekday_text.to_owned(),
+            piece: piece.to_owned(),
+        })?;
     Ok(Expr::WeekdayOfMonth { position, weekday })
 }
 
@@ -258,6 +296,9 @@ fn number(text: &str) -> Option<u32> {
     Some(text.parse().unwrap_or(u32::MAX))
 }
 
-fn unreadable(kind: FieldKind, text: &str) -> String {
-    format!("cannot read \"{text}\" ({})", kind.forms())
+fn unreadable(kind: FieldKind, piece: &str) -> ExprError {
+    ExprError::Unreadable {
+        kind,
+        piece: piece.to_owned(),
+    }
 }

@@ -5,12 +5,12 @@
 
 use std::ops::Index;
 
-use super::expr::{self, Expr, Window};
+use super::expr::{self, Expr, ExprError, Window};
 
 /// One of APScheduler's fields, in its `FIELD_NAMES` order (coarsest first), which decides the
 /// defaults: see [`Fields::from_given`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum FieldKind {
+pub enum FieldKind {
     Year,
     Month,
     Day,
@@ -137,7 +137,7 @@ impl Field {
     }
 
     /// Parses a field's text; the error names the piece at fault but not the key.
-    pub(super) fn parse(kind: FieldKind, text: &str) -> Result<Field, String> {
+    pub(super) fn parse(kind: FieldKind, text: &str) -> Result<Field, ExprError> {
         let written = text.trim();
         let lower = written.to_ascii_lowercase();
         // APScheduler splits on commas with spaces around them ignored.

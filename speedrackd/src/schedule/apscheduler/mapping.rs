@@ -11,8 +11,8 @@ use super::dates;
 use super::field::{Field, FieldKind};
 
 const START_DATE: &str = "start_date";
-const END_DATE: &str = "end_date";
-const VALID_KEYS: &str =
+pub(super) const END_DATE: &str = "end_date";
+pub(super) const VALID_KEYS: &str =
     "year, month, day, week, day_of_week, hour, minute, second, start_date, end_date";
 
 /// What a valid mapping says.
@@ -39,7 +39,9 @@ impl Mapping {
         let mut reader = Reader::default();
         for (index, (key, value)) in entries.iter().enumerate() {
             if entries[..index].iter().any(|(earlier, _)| earlier == key) {
-                reader.error(key, format!("{key} is given more than once"));
+                reader
+                    .errors
+                    .push(ApsCronError::Repeated { key: key.clone() });
             } else {
                 reader.entry(key, value);
             }
@@ -62,22 +64,27 @@ impl Reader {
             self.field_seen = true;
             match Field::parse(kind, value) {
                 Ok(field) => self.given[kind as usize] = Some(field),
-                Err(why) => self.error(key, format!("{key} \"{}\": {why}", value.trim())),
+                Err(source) => self.errors.push(ApsCronError::Field {
+                    key: key.to_owned(),
+                    value: value.trim().to_owned(),
+                    source,
+                }),
             }
         } else if key == START_DATE || key == END_DATE {
             match dates::parse_wall(value) {
                 Ok(time) if key == START_DATE => self.start = Some(time),
                 Ok(time) => self.end = Some(time),
-                Err(why) => self.error(key, format!("{key}: {why}")),
+                Err(source) => self.errors.push(ApsCronError::Date {
+                    key: key.to_owned(),
+                    source,
+                }),
             }
         } else {
             self.unknown_seen = true;
-            let hint = suggestion(key)
-                .map(|valid| format!(" (did you mean \"{valid}\"?)"))
-                .unwrap_or_default();
-            let message =
-                format!("unknown key \"{key}\" in a cron schedule{hint}; valid keys: {VALID_KEYS}");
-            self.error(key, message);
+            self.errors.push(ApsCronError::UnknownKey {
+                key: key.to_owned(),
+                suggestion: suggestion(key),
+            });
         }
     }
 
@@ -85,30 +92,13 @@ impl Reader {
         if let (Some(start), Some(end)) = (self.start, self.end)
             && end < start
         {
-            let message = format!(
-                "end_date {} is before start_date {}: the schedule could never fire",
-                dates::show(end),
-                dates::show(start)
-            );
-            self.error(END_DATE, message);
+            self.errors
+                .push(ApsCronError::EndBeforeStart { start, end });
         }
         // An unknown key is most likely a misspelt field: its error says enough.
         if !self.field_seen && !self.unknown_seen {
-            self.errors.push(ApsCronError {
-                key: None,
-                message: format!(
-                    "a cron schedule needs at least one of year, month, day, week, day_of_week, \
-                     hour, minute or second (valid keys: {VALID_KEYS})"
-                ),
-            });
+            self.errors.push(ApsCronError::NoField);
         }
-    }
-
-    fn error(&mut self, key: &str, message: String) {
-        self.errors.push(ApsCronError {
-            key: Some(key.to_owned()),
-            message,
-        });
     }
 }
 

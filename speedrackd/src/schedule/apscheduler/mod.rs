@@ -24,8 +24,10 @@ mod tests_vectors;
 
 use chrono::{Datelike, NaiveDateTime, TimeDelta, Timelike};
 
+pub use dates::DateError;
+pub use expr::ExprError;
 use field::Fields;
-use mapping::Mapping;
+use mapping::{Mapping, VALID_KEYS};
 
 /// A parsed APScheduler-style cron schedule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,13 +38,62 @@ pub struct ApsCron {
     end: Option<NaiveDateTime>,
 }
 
-/// A problem with one field (or the mapping as a whole).
+/// A problem with one entry of the mapping, or with the mapping as a whole.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct ApsCronError {
-    /// The offending key as written (e.g. "day_of_week", "minutes"), None for the mapping as a whole.
-    pub key: Option<String>,
-    pub message: String,
+pub enum ApsCronError {
+    #[error("{key} \"{value}\": {source}")]
+    Field {
+        key: String,
+        value: String,
+        #[source]
+        source: ExprError,
+    },
+    #[error("{key}: {source}")]
+    Date {
+        key: String,
+        #[source]
+        source: DateError,
+    },
+    #[error("{key} is given more than once: keep one")]
+    Repeated { key: String },
+    #[error(
+        "unknown key \"{key}\" in a cron schedule{}; valid keys: {VALID_KEYS}",
+        suggestion.map(|valid| format!(" (did you mean \"{valid}\"?)")).unwrap_or_default()
+    )]
+    UnknownKey {
+        key: String,
+        /// The valid key it most likely meant.
+        suggestion: Option<&'static str>,
+    },
+    #[error(
+        "end_date {} is before start_date {}: the schedule could never fire",
+        dates::show(*end),
+        dates::show(*start)
+    )]
+    EndBeforeStart {
+        start: NaiveDateTime,
+        end: NaiveDateTime,
+    },
+    #[error(
+        "a cron schedule needs at least one of year, month, day, week, day_of_week, hour, \
+         minute or second (valid keys: {VALID_KEYS})"
+    )]
+    NoField,
+}
+
+impl ApsCronError {
+    /// The offending key as written (e.g. "day_of_week", "minutes"), None for the mapping as a
+    /// whole.
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            ApsCronError::Field { key, .. }
+            | ApsCronError::Date { key, .. }
+            | ApsCronError::Repeated { key }
+            | ApsCronError::UnknownKey { key, .. } => Some(key),
+            ApsCronError::EndBeforeStart { .. } => Some(mapping::END_DATE),
+            ApsCronError::NoField => None,
+        }
+    }
 }
 
 impl ApsCron {

@@ -1,8 +1,8 @@
 //! Table-driven tests of refused mappings: every bad key is reported, named, and explained.
 //! Mappings are written as in `tests` (`"second=15; minutes=30"`).
 
-use super::ApsCron;
 use super::tests::mapping;
+use super::{ApsCron, ApsCronError};
 
 /// The errors expected, in order: (key, words the message contains).
 type Expected<'a> = &'a [(Option<&'a str>, &'a [&'a str])];
@@ -10,15 +10,14 @@ type Expected<'a> = &'a [(Option<&'a str>, &'a [&'a str])];
 /// Asserts the mapping is refused with exactly the expected errors.
 fn check(spec: &str, expected: Expected) {
     let errors = ApsCron::from_fields(&mapping(spec)).expect_err("an invalid mapping");
-    let keys: Vec<Option<&str>> = errors.iter().map(|e| e.key.as_deref()).collect();
+    let keys: Vec<Option<&str>> = errors.iter().map(ApsCronError::key).collect();
     let want_keys: Vec<Option<&str>> = expected.iter().map(|(key, _)| *key).collect();
     assert_eq!(keys, want_keys, "{spec}: {errors:?}");
     for (error, (_, words)) in errors.iter().zip(expected) {
         for word in *words {
             assert!(
                 error.to_string().contains(word),
-                "{spec}: {:?} should contain {word:?}",
-                error.message
+                "{spec}: \"{error}\" should contain {word:?}"
             );
         }
     }
@@ -158,5 +157,23 @@ fn values_are_case_insensitive_and_spaced_freely() {
             );
             assert_eq!(times.0, times.1, "{written} vs {plain}");
         }
+    }
+}
+
+#[test]
+fn an_entry_error_keeps_what_was_wrong_with_the_value_as_its_source() {
+    let cases = [
+        ("minute=60", "60 is out of range (valid values: 0-59)"),
+        ("hour=1; end_date=soon", "cannot read \"soon\" as a date"),
+    ];
+    for (spec, source) in cases {
+        let errors = ApsCron::from_fields(&mapping(spec)).expect_err("an invalid mapping");
+        let found = std::error::Error::source(&errors[0]).map(ToString::to_string);
+        assert!(
+            found
+                .as_deref()
+                .is_some_and(|text| text.starts_with(source)),
+            "{spec}: {found:?}"
+        );
     }
 }

@@ -91,9 +91,7 @@ fn refuses_what_apscheduler_refuses() {
             case.fields, case.apscheduler
         ));
         assert!(
-            errors
-                .iter()
-                .any(|e| e.key.as_deref() == Some(case.key.as_str())),
+            errors.iter().any(|e| e.key() == Some(case.key.as_str())),
             "{:?}: expected an error for {}, got {errors:?}",
             case.fields,
             case.key

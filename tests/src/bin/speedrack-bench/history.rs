@@ -13,7 +13,7 @@ use anyhow::{Context, Result};
 use speedrack_proto::v1 as pb;
 use speedrackd::clock::{Clock, SystemClock};
 use speedrackd::config::TaskName;
-use speedrackd::history::{History, NewRun};
+use speedrackd::history::{NewRun, SqliteStore, Store};
 use speedrackd::retention::{Policy, prunable};
 use speedrackd::run::{Exit, RunEnd, RunId, RunStatus, Trigger, Usage};
 
@@ -45,7 +45,7 @@ fn tasks_yaml() -> String {
 /// write them, one minute apart. Returns how long it took.
 fn fill(data_dir: &Path) -> Result<Duration> {
     std::fs::create_dir_all(data_dir)?;
-    let history = History::open(data_dir)?;
+    let history = SqliteStore::open(data_dir)?;
     let names: Vec<TaskName> = (0..TASKS).map(task_name).collect::<Result<_>>()?;
     let now = SystemClock.now();
     let definition = "command: 'true'\ncron: '0 0 1 1 *'\n";
@@ -53,13 +53,15 @@ fn fill(data_dir: &Path) -> Result<Duration> {
     for round in 0..RUNS_PER_TASK {
         let due = now - chrono::Duration::minutes((RUNS_PER_TASK - round) as i64);
         for (index, task) in names.iter().enumerate() {
-            let run = history.insert_run(&NewRun {
+            let new_run = NewRun {
                 task,
                 trigger: &Trigger::Schedule,
                 scheduled_at: due,
                 started_at: due + chrono::Duration::milliseconds(2),
                 definition,
-            })?;
+                pays_owed: false,
+            };
+            let run = history.record_starts(&[], &[], &[new_run])?[0];
             // One run in twenty fails, so retention's keep-failures rule has work to do.
             let failed = (round + index) % 20 == 0;
             history.finish_run(
@@ -134,7 +136,7 @@ async fn deep_token(daemon: &BenchDaemon, task: &str, depth: usize) -> Result<St
 
 /// Prunes one task through the store API as the daemon does after a run: every run's
 /// metadata, the pure choice, the deletes. Returns (runs pruned, time taken).
-fn prune(history: &History, task: &TaskName, max_keep: u32) -> Result<(usize, Duration)> {
+fn prune(history: &dyn Store, task: &TaskName, max_keep: u32) -> Result<(usize, Duration)> {
     let policy = Policy {
         max_keep: Some(max_keep),
         retain_failures: Some(10),
@@ -239,7 +241,7 @@ pub async fn run() -> Result<Report> {
     client.get_status(pb::GetStatusRequest {}).await?;
 
     // The store is shared with the live daemon, as it is when a run ends during a page load.
-    let history = History::open(&daemon.data_dir())?;
+    let history = SqliteStore::open(&daemon.data_dir())?;
     let (steady_pruned, steady) = prune(&history, &task_name(7)?, 9_999)?;
     let (bulk_pruned, bulk) = prune(&history, &task_name(8)?, 1_000)?;
     drop(daemon);

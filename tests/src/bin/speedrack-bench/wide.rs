@@ -14,7 +14,7 @@ use anyhow::{Context, Result};
 use speedrack_proto::v1 as pb;
 use speedrack_tests::wide::WideTasks;
 use speedrackd::clock::{Clock, SystemClock};
-use speedrackd::history::History;
+use speedrackd::history::SqliteStore;
 
 use super::daemon::{BenchDaemon, binary};
 use super::report::{Report, percentile, sorted_ms};
@@ -35,7 +35,7 @@ const WIDE: WideTasks = WideTasks {
 /// `RUNS_PER_TASK` finished runs per task, a minute apart, each with the task's definition.
 fn fill(data_dir: &Path) -> Result<Duration> {
     std::fs::create_dir_all(data_dir)?;
-    let history = History::open(data_dir)?;
+    let history = SqliteStore::open(data_dir)?;
     let start = Instant::now();
     WIDE.fill_history(&history, RUNS_PER_TASK, SystemClock.now())?;
     Ok(start.elapsed())

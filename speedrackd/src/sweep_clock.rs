@@ -1,5 +1,6 @@
-//! The daemon's own coarse chores on a clock: the hourly history sweep. tokio-cron-scheduler
-//! drives it (its 500 ms tick is harmless for a job this coarse); task fires never go through it.
+//! The clock of the daemon's hourly history sweep: tokio-cron-scheduler sends the loop a
+//! `Command::Housekeeping` (its 500 ms tick is harmless for a job this coarse). It only says
+//! when; the sweep itself is the loop's. Task fires never go through it.
 
 use tokio::sync::mpsc;
 use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
@@ -16,7 +17,7 @@ pub async fn start(commands: mpsc::Sender<Command>) -> Result<JobScheduler, JobS
         let commands = commands.clone();
         Box::pin(async move {
             // Full queue or stopped loop: the next hour sweeps again.
-            let _ = commands.try_send(Command::Housekeeping);
+            let _ = commands.try_send(Command::Sweep);
         })
     })?;
     scheduler.add(job).await?;

@@ -1,0 +1,182 @@
+//! The history interface: everything the daemon asks of a history backend, and nothing about
+//! how it is kept. `SqliteStore` (this module's parent) is the embedded backend; a backend for
+//! several machines implements the same trait and passes the same tests (`tests.rs` runs them
+//! through `&dyn Store`).
+//!
+//! Writes come from one writer, the runtime loop (and recovery before it starts). Reads come
+//! from anywhere (API handlers, the pruner, the event feed) and must not wait for the writer:
+//! a backend serves them from connections of their own.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+
+use super::{
+    HistoryError, LostRun, MissedPlan, NewRun, Orphan, ProcessGroup, SqliteStore, TaskSummary,
+};
+use crate::config::TaskName;
+use crate::retention::RunMeta;
+use crate::run::{RunEnd, RunId, RunRecord};
+
+pub trait Store: Send + Sync {
+    /// The directory on this machine under which runs' output files live
+    /// (`output::run_dir`); the store keeps their sizes, not their bytes.
+    fn data_dir(&self) -> &Path;
+
+    // Writes, from the runtime loop.
+
+    /// Records, in one transaction, each firing task's last fire, the fires queued instead of
+    /// started (owed), and a `running` row per run; a run with `pays_owed` deletes the owed
+    /// fire of its instant in the same transaction. Returns the runs' ids in order.
+    fn record_starts(
+        &self,
+        last_fires: &[(TaskName, DateTime<Utc>)],
+        owed: &[(TaskName, DateTime<Utc>)],
+        runs: &[NewRun<'_>],
+    ) -> Result<Vec<RunId>, HistoryError>;
+    /// Remembers where running runs' processes are, for crash recovery.
+    fn set_process_groups(&self, groups: &[ProcessGroup]) -> Result<(), HistoryError>;
+    fn finish_run(&self, run: RunId, end: &RunEnd) -> Result<(), HistoryError>;
+    fn set_notification_error(&self, run: RunId, text: &str) -> Result<(), HistoryError>;
+    /// Closes the runs a dead daemon left `running` as interrupted; returns their groups.
+    fn close_interrupted(&self, now: DateTime<Utc>) -> Result<Vec<Orphan>, HistoryError>;
+    /// Records fires that could not be recorded when due as ended execution errors.
+    fn record_lost(
+        &self,
+        last_fires: &[(TaskName, DateTime<Utc>)],
+        owed: &[(TaskName, DateTime<Utc>)],
+        runs: &[LostRun],
+    ) -> Result<Vec<RunId>, HistoryError>;
+    /// Persists the start's decisions about missed fires before any of them starts.
+    fn settle_missed(&self, plans: &[MissedPlan]) -> Result<(), HistoryError>;
+    /// Forgets finished runs' rows; running ones are never deleted.
+    fn delete_runs(&self, runs: &[(TaskName, RunId)]) -> Result<(), HistoryError>;
+    fn set_suspended(&self, task: &TaskName, suspended: bool) -> Result<(), HistoryError>;
+    /// Keeps the backend's own logs bounded (SQLite: the write-ahead log).
+    fn checkpoint(&self) -> Result<(), HistoryError>;
+
+    // Reads, from anywhere.
+
+    fn get_run(&self, run: RunId) -> Result<Option<RunRecord>, HistoryError>;
+    /// A task's runs, newest first, older than `before` when given.
+    fn list_runs(
+        &self,
+        task: &TaskName,
+        before: Option<RunId>,
+        limit: usize,
+    ) -> Result<Vec<RunRecord>, HistoryError>;
+    /// As `list_runs`, with every `definition` left empty.
+    fn list_runs_brief(
+        &self,
+        task: &TaskName,
+        before: Option<RunId>,
+        limit: usize,
+    ) -> Result<Vec<RunRecord>, HistoryError>;
+    fn count_runs(&self, task: &TaskName) -> Result<u64, HistoryError>;
+    /// What retention needs of every run of a task, newest first.
+    fn run_metas(&self, task: &TaskName) -> Result<Vec<RunMeta>, HistoryError>;
+    /// The oldest finished runs to forget to bring all output under `quota` bytes.
+    fn oldest_over_quota(&self, quota: u64) -> Result<Vec<(TaskName, RunId)>, HistoryError>;
+    /// Every task with history, sorted.
+    fn task_names(&self) -> Result<Vec<TaskName>, HistoryError>;
+    fn task_summaries(&self) -> Result<Vec<TaskSummary>, HistoryError>;
+    fn suspension_states(&self) -> Result<HashMap<TaskName, bool>, HistoryError>;
+    fn last_fires(&self) -> Result<HashMap<TaskName, DateTime<Utc>>, HistoryError>;
+    fn owed_fires(&self) -> Result<HashMap<TaskName, Vec<DateTime<Utc>>>, HistoryError>;
+    /// Runs that did not succeed since each task's last success.
+    fn failure_streaks(&self) -> Result<HashMap<TaskName, u32>, HistoryError>;
+}
+
+/// Each method is `SqliteStore`'s own, in the file of its concern.
+impl Store for SqliteStore {
+    fn data_dir(&self) -> &Path {
+        SqliteStore::data_dir(self)
+    }
+    fn record_starts(
+        &self,
+        last_fires: &[(TaskName, DateTime<Utc>)],
+        owed: &[(TaskName, DateTime<Utc>)],
+        runs: &[NewRun<'_>],
+    ) -> Result<Vec<RunId>, HistoryError> {
+        SqliteStore::record_starts(self, last_fires, owed, runs)
+    }
+    fn set_process_groups(&self, groups: &[ProcessGroup]) -> Result<(), HistoryError> {
+        SqliteStore::set_process_groups(self, groups)
+    }
+    fn finish_run(&self, run: RunId, end: &RunEnd) -> Result<(), HistoryError> {
+        SqliteStore::finish_run(self, run, end)
+    }
+    fn set_notification_error(&self, run: RunId, text: &str) -> Result<(), HistoryError> {
+        SqliteStore::set_notification_error(self, run, text)
+    }
+    fn close_interrupted(&self, now: DateTime<Utc>) -> Result<Vec<Orphan>, HistoryError> {
+        SqliteStore::close_interrupted(self, now)
+    }
+    fn record_lost(
+        &self,
+        last_fires: &[(TaskName, DateTime<Utc>)],
+        owed: &[(TaskName, DateTime<Utc>)],
+        runs: &[LostRun],
+    ) -> Result<Vec<RunId>, HistoryError> {
+        SqliteStore::record_lost(self, last_fires, owed, runs)
+    }
+    fn settle_missed(&self, plans: &[MissedPlan]) -> Result<(), HistoryError> {
+        SqliteStore::settle_missed(self, plans)
+    }
+    fn delete_runs(&self, runs: &[(TaskName, RunId)]) -> Result<(), HistoryError> {
+        SqliteStore::delete_runs(self, runs)
+    }
+    fn set_suspended(&self, task: &TaskName, suspended: bool) -> Result<(), HistoryError> {
+        SqliteStore::set_suspended(self, task, suspended)
+    }
+    fn checkpoint(&self) -> Result<(), HistoryError> {
+        SqliteStore::checkpoint(self)
+    }
+    fn get_run(&self, run: RunId) -> Result<Option<RunRecord>, HistoryError> {
+        SqliteStore::get_run(self, run)
+    }
+    fn list_runs(
+        &self,
+        task: &TaskName,
+        before: Option<RunId>,
+        limit: usize,
+    ) -> Result<Vec<RunRecord>, HistoryError> {
+        SqliteStore::list_runs(self, task, before, limit)
+    }
+    fn list_runs_brief(
+        &self,
+        task: &TaskName,
+        before: Option<RunId>,
+        limit: usize,
+    ) -> Result<Vec<RunRecord>, HistoryError> {
+        SqliteStore::list_runs_brief(self, task, before, limit)
+    }
+    fn count_runs(&self, task: &TaskName) -> Result<u64, HistoryError> {
+        SqliteStore::count_runs(self, task)
+    }
+    fn run_metas(&self, task: &TaskName) -> Result<Vec<RunMeta>, HistoryError> {
+        SqliteStore::run_metas(self, task)
+    }
+    fn oldest_over_quota(&self, quota: u64) -> Result<Vec<(TaskName, RunId)>, HistoryError> {
+        SqliteStore::oldest_over_quota(self, quota)
+    }
+    fn task_names(&self) -> Result<Vec<TaskName>, HistoryError> {
+        SqliteStore::task_names(self)
+    }
+    fn task_summaries(&self) -> Result<Vec<TaskSummary>, HistoryError> {
+        SqliteStore::task_summaries(self)
+    }
+    fn suspension_states(&self) -> Result<HashMap<TaskName, bool>, HistoryError> {
+        SqliteStore::suspension_states(self)
+    }
+    fn last_fires(&self) -> Result<HashMap<TaskName, DateTime<Utc>>, HistoryError> {
+        SqliteStore::last_fires(self)
+    }
+    fn owed_fires(&self) -> Result<HashMap<TaskName, Vec<DateTime<Utc>>>, HistoryError> {
+        SqliteStore::owed_fires(self)
+    }
+    fn failure_streaks(&self) -> Result<HashMap<TaskName, u32>, HistoryError> {
+        SqliteStore::failure_streaks(self)
+    }
+}

@@ -1,0 +1,141 @@
+//! Runs ending: what the loop does when a supervisor reports an end (one write, then telling
+//! the notifier, the watchers and retention from what the loop already holds), ending runs
+//! early, and the shutdown drain.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::Runtime;
+use super::supervise::Finished;
+use crate::config::TaskName;
+use crate::events::Event;
+use crate::run::{RunId, RunStatus};
+
+/// How long killed runs get to be reaped at shutdown beyond the kill grace.
+const REAP_WAIT: Duration = Duration::from_secs(5);
+
+impl Runtime {
+    /// Records a run's end and lets what waited for it go on. No read of history: the run's
+    /// record and its task's failure streak are in the task's state.
+    pub(super) fn record_finished(&mut self, finished: Finished) {
+        let Finished { run, task, end } = finished;
+        let Some(in_flight) = self
+            .states
+            .get_mut(&task)
+            .and_then(|state| state.running.remove(&run))
+        else {
+            tracing::error!(task = %task, run = %run, "a run ended that the loop was not tracking");
+            return;
+        };
+        let mut record = in_flight.record;
+        self.metrics
+            .run_finished(&task, end.status, end.finished_at - record.started_at);
+        self.finish_or_queue(run, &task, &end);
+        log_finished(
+            &task,
+            run,
+            &end,
+            (end.finished_at - record.started_at).num_milliseconds(),
+        );
+        let status = end.status;
+        record.end = Some(end);
+        // Removed tasks (a reload while they ran) notify no one.
+        // The set is shared so that notifying may borrow the notifier mutably.
+        let tasks = Arc::clone(&self.tasks);
+        let state = self.state_mut(&task);
+        let failures_before = state.failure_streak;
+        state.count_end(status);
+        if let Some(def) = super::valid_def(&tasks, &self.task_index, &task) {
+            self.notifier
+                .run_finished(&self.settings, def, &record, failures_before);
+        }
+        self.emit(Event::RunFinished(record));
+        self.request_prune(&task);
+        self.start_queued(&task);
+        self.task_changed(&task);
+    }
+
+    /// Ends every run of a task early; returns the ids of the runs asked to stop.
+    pub(super) fn kill_runs(&mut self, task: &TaskName, by: &str) -> Vec<RunId> {
+        let Some(state) = self.states.get(task) else {
+            return Vec::new();
+        };
+        for (run, in_flight) in &state.running {
+            tracing::info!(task = %task, run = %run, by, "terminating a run");
+            // A send fails only when the supervisor already finished; nothing to kill then.
+            let _ = in_flight.kill.send(by.to_owned());
+        }
+        state.running_ids()
+    }
+
+    fn running_total(&self) -> usize {
+        self.states.values().map(|state| state.running.len()).sum()
+    }
+
+    /// Lets running tasks finish for the shutdown grace, then ends what is left as a kill would,
+    /// recorded as killed by shutdown.
+    pub(super) async fn drain(&mut self) {
+        self.clear_queues();
+        let grace = self.settings.shutdown_grace;
+        let running = self.running_total();
+        if running > 0 {
+            tracing::info!(running, ?grace, "waiting for running tasks before exiting");
+        }
+        self.wait_for_runs(grace).await;
+        let tasks: Vec<TaskName> = self
+            .states
+            .iter()
+            .filter(|(_, state)| !state.running.is_empty())
+            .map(|(task, _)| task.clone())
+            .collect();
+        for task in tasks {
+            self.kill_runs(&task, "shutdown");
+        }
+        // Terminated runs end within the kill grace; whatever does not is closed as interrupted
+        // at the next start.
+        self.wait_for_runs(self.settings.kill_grace.saturating_add(REAP_WAIT))
+            .await;
+        self.flush_writes_at_exit();
+    }
+
+    fn clear_queues(&mut self) {
+        for state in self.states.values_mut() {
+            state.queued.clear();
+        }
+    }
+
+    async fn wait_for_runs(&mut self, limit: Duration) {
+        let deadline = tokio::time::Instant::now().checked_add(limit);
+        while self.running_total() > 0 {
+            let finished = self.finished_rx.recv();
+            let finished = match deadline {
+                Some(deadline) => tokio::time::timeout_at(deadline, finished).await,
+                None => Ok(finished.await),
+            };
+            match finished {
+                Ok(Some(finished)) => {
+                    // Nothing new starts while shutting down.
+                    self.clear_queues();
+                    self.record_finished(finished);
+                }
+                Ok(None) | Err(_) => return,
+            }
+        }
+    }
+}
+
+/// Failures at WARN and execution errors at ERROR, so `journalctl -p warning` lists them.
+fn log_finished(task: &TaskName, run: RunId, end: &crate::run::RunEnd, duration_ms: i64) {
+    let status = end.status.as_str();
+    let why = end.op_error.as_str();
+    match end.status {
+        RunStatus::Failure => {
+            let reason = end.reason.as_str();
+            tracing::warn!(task = %task, run = %run, status, duration_ms, reason, "run failed");
+        }
+        RunStatus::ExecutionError => {
+            tracing::error!(task = %task, run = %run, status, duration_ms, why, "run ended in an execution error");
+        }
+        _ => tracing::info!(task = %task, run = %run, status, duration_ms, "run finished"),
+    }
+}

@@ -1,0 +1,218 @@
+//! The one way runs start, whatever asked for them (the schedule, run-now, a fire queued behind
+//! a running run, a catch-up fire): record first, then start, then supervise.
+//!
+//! 1. One transaction records the fires of the instant (each task's last fire, the fires queued
+//!    rather than started) and a row per run, `running`, before any process exists; a run
+//!    that pays an owed fire deletes it in the same transaction, so no fire runs twice.
+//! 2. The processes start side by side (`exec::spawn_all`).
+//! 3. Each started process gets a supervisor task (`supervise.rs`); the process groups are
+//!    stored in one more transaction, for crash recovery.
+//!
+//! A fire the database refuses to record never starts; it is kept to be written as an
+//! execution error once the database accepts writes again (`records.rs`).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::Runtime;
+use super::launch::launch_of;
+use super::pending_writes::Write;
+use super::supervise::{failure_rules, supervise};
+use super::task_state::InFlight;
+use crate::config::{TaskDef, TaskName};
+use crate::events::Event;
+use crate::exec::{self, Launch};
+use crate::history::{HistoryError, NewRun, ProcessGroup};
+use crate::run::{RunEnd, RunRecord, RunStatus, Trigger};
+
+/// One run to start.
+#[derive(Debug, Clone)]
+pub struct StartRequest {
+    pub def: TaskDef,
+    pub trigger: Trigger,
+    pub due: DateTime<Utc>,
+    /// A fire recorded as owed (queued or caught up) that this run settles.
+    pub pays_owed: bool,
+}
+
+/// Fires of one instant, recorded with the runs they start.
+#[derive(Debug, Clone, Default)]
+pub struct Fires {
+    /// Each firing task's newest scheduled instant, for phases and missed fires.
+    pub last: Vec<(TaskName, DateTime<Utc>)>,
+    /// Fires that passed now but wait behind a running run: owed until they start.
+    pub owed: Vec<(TaskName, DateTime<Utc>)>,
+}
+
+impl Runtime {
+    /// Records and starts `requests` with `fires`; returns the runs as recorded (an execution
+    /// error already ended those whose process could not start). When the database refuses
+    /// the record, nothing starts and the error is returned.
+    pub(super) fn start_runs(
+        &mut self,
+        fires: Fires,
+        requests: Vec<StartRequest>,
+    ) -> Result<Vec<RunRecord>, HistoryError> {
+        if fires.last.is_empty() && fires.owed.is_empty() && requests.is_empty() {
+            return Ok(Vec::new());
+        }
+        let started_at = self.clock.now();
+        let recorded = {
+            let new_runs: Vec<NewRun<'_>> = requests
+                .iter()
+                .map(|request| NewRun {
+                    task: &request.def.name,
+                    trigger: &request.trigger,
+                    scheduled_at: request.due,
+                    started_at,
+                    definition: &request.def.definition,
+                    pays_owed: request.pays_owed,
+                })
+                .collect();
+            self.history
+                .record_starts(&fires.last, &fires.owed, &new_runs)
+        };
+        let ids = match recorded {
+            Ok(ids) => ids,
+            Err(error) => {
+                self.lose_fires(fires, &requests, &error.to_string());
+                return Err(error);
+            }
+        };
+        let records: Vec<RunRecord> = requests
+            .iter()
+            .zip(ids)
+            .map(|(request, id)| RunRecord {
+                id,
+                task: request.def.name.clone(),
+                trigger: request.trigger.clone(),
+                scheduled_at: request.due,
+                started_at,
+                definition: request.def.definition.clone(),
+                notification_error: String::new(),
+                end: None,
+            })
+            .collect();
+        let launches: Vec<Launch> = requests
+            .iter()
+            .zip(&records)
+            .map(|(request, record)| {
+                launch_of(
+                    &request.def,
+                    &self.settings,
+                    record,
+                    self.history.data_dir(),
+                )
+            })
+            .collect();
+        let spawning = std::time::Instant::now();
+        let processes = exec::spawn_all(&launches.iter().collect::<Vec<_>>());
+        tracing::debug!(
+            runs = records.len(),
+            spawn_ms = spawning.elapsed().as_secs_f64() * 1e3,
+            "started the processes of runs due together"
+        );
+        let mut groups = Vec::with_capacity(records.len());
+        let mut out = Vec::with_capacity(records.len());
+        for (((request, record), launch), process) in
+            requests.iter().zip(records).zip(launches).zip(processes)
+        {
+            let record = match process.and_then(exec::watch) {
+                Ok(started) => {
+                    let group = ProcessGroup {
+                        run: record.id,
+                        pgid: started.process_group,
+                        start_ticks: started.start_ticks,
+                    };
+                    groups.push(group);
+                    let kill = supervise(
+                        record.id,
+                        record.task.clone(),
+                        started,
+                        launch,
+                        failure_rules(&request.def, &self.settings),
+                        Arc::clone(&self.clock),
+                        self.finished_tx.clone(),
+                    );
+                    self.track(record.clone(), kill);
+                    record
+                }
+                Err(error) => self.not_started(record, error.to_string()),
+            };
+            out.push(record);
+        }
+        self.store_groups(&groups);
+        Ok(out)
+    }
+
+    /// Keeps a started run in its task's state and tells everyone.
+    fn track(&mut self, record: RunRecord, kill: tokio::sync::mpsc::UnboundedSender<String>) {
+        let task = record.task.clone();
+        let lateness_ms = (record.started_at - record.scheduled_at).num_milliseconds();
+        self.metrics.run_started(&task, lateness_of(&record));
+        tracing::info!(task = %task, run = %record.id, lateness_ms, "run started");
+        self.emit(Event::RunStarted(record.clone()));
+        let state = self.state_mut(&task);
+        state.runs_since_start += 1;
+        state.running.insert(record.id, InFlight { record, kill });
+        self.task_changed(&task);
+    }
+
+    /// A run whose process could not start: it ends here as an execution error.
+    fn not_started(&mut self, mut record: RunRecord, message: String) -> RunRecord {
+        let end = RunEnd::bare(self.clock.now(), RunStatus::ExecutionError, message);
+        tracing::error!(task = %record.task, run = %record.id, "run could not start: {}", end.op_error);
+        self.metrics.run_started(&record.task, lateness_of(&record));
+        self.metrics.run_finished(
+            &record.task,
+            end.status,
+            end.finished_at - record.started_at,
+        );
+        self.finish_or_queue(record.id, &record.task, &end);
+        record.end = Some(end);
+        let task = record.task.clone();
+        let state = self.state_mut(&task);
+        state.runs_since_start += 1;
+        state.count_end(RunStatus::ExecutionError);
+        self.emit(Event::RunStarted(record.clone()));
+        self.emit(Event::RunFinished(record.clone()));
+        self.task_changed(&task);
+        record
+    }
+
+    /// A crash recovery can still find the runs' processes by their environment, so a failure
+    /// here is logged, not fatal to the runs.
+    fn store_groups(&self, groups: &[ProcessGroup]) {
+        if groups.is_empty() {
+            return;
+        }
+        if let Err(error) = self.history.set_process_groups(groups) {
+            tracing::error!(
+                runs = groups.len(),
+                "cannot record the process groups of runs: {error}"
+            );
+        }
+    }
+
+    /// Fires the database refused to record: none starts, and all are written as execution
+    /// errors once it accepts writes.
+    fn lose_fires(&mut self, fires: Fires, requests: &[StartRequest], reason: &str) {
+        let runs = requests
+            .iter()
+            .map(|request| {
+                self.lost_run(&request.def, request.trigger.clone(), request.due, reason)
+            })
+            .collect();
+        self.queue_write(Write::Lost {
+            last_fires: fires.last,
+            owed: fires.owed,
+            runs,
+        });
+    }
+}
+
+/// How late a run started; only a scheduled run has a due instant to be late for.
+fn lateness_of(record: &RunRecord) -> Option<chrono::Duration> {
+    (record.trigger == Trigger::Schedule).then(|| record.started_at - record.scheduled_at)
+}
