@@ -130,7 +130,8 @@ async fn a_finished_run_updates_its_row_and_nothing_else() {
     let Some(browser) = Browser::start().await else {
         return;
     };
-    let daemon = Daemon::start(TASKS);
+    let gate = Gate::new();
+    let daemon = Daemon::start(&tasks(&gate));
     let gateway = Gateway::start(&daemon.socket()).await;
     let home = gateway.url("/");
     browser
@@ -139,6 +140,7 @@ async fn a_finished_run_updates_its_row_and_nothing_else() {
             mark_nodes(&client, "talker").await?;
             daemon.ctl().ok(&["run-now", "slow"]);
             wait_for(&client, "tr[data-task='slow'][data-status='running']").await?;
+            gate.open();
             wait_for(
                 &client,
                 "tr[data-task='slow'][data-status='success'] [data-rate]",
