@@ -13,6 +13,7 @@ pub mod history_db;
 pub mod procs;
 pub mod receiver;
 pub mod smtp;
+pub mod sse;
 pub mod web;
 pub mod wide;
 

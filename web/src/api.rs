@@ -296,8 +296,17 @@ impl Api {
             .await
     }
 
-    pub async fn watch(&self) -> Result<Streaming<pb::WatchEventsResponse>, ApiError> {
-        self.call(|mut c| async move { c.watch_events(pb::WatchEventsRequest::default()).await })
+    /// The daemon's events after `after_sequence` of `epoch` (both 0: from the next one).
+    pub async fn watch(
+        &self,
+        epoch: u64,
+        after_sequence: u64,
+    ) -> Result<Streaming<pb::WatchEventsResponse>, ApiError> {
+        let request = pb::WatchEventsRequest {
+            after_sequence,
+            epoch,
+        };
+        self.call(|mut c| async move { c.watch_events(request).await })
             .await
     }
 

@@ -33,6 +33,12 @@ impl Default for Display {
 }
 
 impl Display {
+    /// Runs a tasks page row sums up (its success rate and sparkline); ListTasks gives at most
+    /// 100 per task.
+    pub fn row_runs(&self) -> u32 {
+        self.execution_display.min(100)
+    }
+
     pub fn from_pb(settings: &pb::DisplaySettings) -> Display {
         let defaults = Display::default();
         let or = |value: u64, default: u64| if value == 0 { default } else { value };

@@ -9,10 +9,12 @@
 mod api;
 mod assets;
 pub mod auth;
+mod config_watch;
 mod context;
 mod cookies;
 mod csrf;
 mod display;
+mod display_cache;
 mod flash;
 mod help;
 pub mod identity;

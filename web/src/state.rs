@@ -1,29 +1,26 @@
 //! What every handler shares: the API client, the last display settings the daemon gave, and
 //! the signal that the gateway is stopping. Nothing else is kept between requests.
+//!
+//! Display settings are kept as `display_cache.rs` says; when they are not current, requests
+//! ask GetConfig, whose failure also tells pages that the daemon is away.
 
-use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::api::{Api, ApiError};
 use crate::display::Display;
+use crate::display_cache::DisplayCache;
 use crate::urls::Urls;
 
 /// Cheap to clone; handed to every handler by axum.
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
 
-/// How long display settings are used before asking the daemon again. GetConfig reads both
-/// files; live pages refresh often, and settings change only on reload.
-const DISPLAY_FRESH: Duration = Duration::from_secs(5);
-
 struct Inner {
     api: Api,
-    /// The display settings of the last successful GetConfig and when they came, used while
-    /// fresh, and while the daemon is unreachable so that links keep their prefix.
-    display: RwLock<(Display, Option<Instant>)>,
+    display: Mutex<DisplayCache>,
     stopping: watch::Receiver<bool>,
     auth: crate::auth::Auth,
     sign_in: crate::signin::SignIn,
@@ -54,7 +51,7 @@ impl AppState {
         };
         AppState(Arc::new(Inner {
             api: Api::new(socket),
-            display: RwLock::new((Display::default(), None)),
+            display: Mutex::new(DisplayCache::default()),
             stopping,
             auth,
             sign_in: crate::signin::SignIn::new(users),
@@ -66,14 +63,15 @@ impl AppState {
         &self.0.api
     }
 
-    /// The display settings now: asked of the daemon unless asked recently, or the last known
-    /// ones when it cannot say (unreachable, or too old to serve GetConfig). The error tells why
-    /// it could not.
+    /// The display settings now: the kept ones while they are current, else asked of the
+    /// daemon; the last known ones when it cannot say, with the error that tells why.
     pub async fn display(&self) -> (Display, Option<ApiError>) {
-        if let Ok(cached) = self.0.display.read()
-            && cached.1.is_some_and(|at| at.elapsed() < DISPLAY_FRESH)
-        {
-            return (cached.0.clone(), None);
+        let lookup = self.display_cache().look_up(Instant::now());
+        if lookup.start_watch {
+            tokio::spawn(crate::config_watch::watch_reloads(self.clone()));
+        }
+        if let Some(display) = lookup.current {
+            return (display, None);
         }
         match self.0.api.get_config().await {
             Ok(config) => {
@@ -82,29 +80,30 @@ impl AppState {
                     .as_ref()
                     .map(Display::from_pb)
                     .unwrap_or_default();
-                if let Ok(mut cached) = self.0.display.write() {
-                    *cached = (display.clone(), Some(Instant::now()));
-                }
+                self.display_cache()
+                    .answered(display.clone(), lookup.generation);
                 (display, None)
             }
             Err(error) => (self.cached_display(), Some(error)),
         }
     }
 
+    /// The settings' cache; a panic elsewhere while holding it leaves plain data, still usable.
+    pub fn display_cache(&self) -> MutexGuard<'_, DisplayCache> {
+        self.0
+            .display
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Makes the next request ask the daemon (after a reload, settings may have changed).
     pub fn forget_display(&self) {
-        if let Ok(mut cached) = self.0.display.write() {
-            cached.1 = None;
-        }
+        self.display_cache().forget();
     }
 
     /// The last known display settings, without asking the daemon.
     pub fn cached_display(&self) -> Display {
-        self.0
-            .display
-            .read()
-            .map(|cached| cached.0.clone())
-            .unwrap_or_default()
+        self.display_cache().last().clone()
     }
 
     /// URLs with the last known prefix, for code that must not wait for the daemon.

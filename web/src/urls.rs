@@ -93,6 +93,11 @@ impl Urls {
         }
     }
 
+    /// The tasks page's event stream: changed rows, rendered (see `sse/relay.rs`).
+    pub fn task_rows_events(&self) -> String {
+        self.path("/events?rows=tasks")
+    }
+
     pub fn config(&self) -> String {
         self.path("/config")
     }
@@ -187,6 +192,7 @@ mod tests {
             urls.tail("winner", 3, Some(5), None),
             urls.action("winner", Action::RunNow),
             urls.events(Some("winner")),
+            urls.task_rows_events(),
             urls.config(),
             urls.reload(),
             urls.help(),

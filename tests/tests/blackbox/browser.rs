@@ -99,6 +99,61 @@ async fn run_now_shows_running_then_success_without_a_reload() {
         .await;
 }
 
+/// Whether the live region and `task`'s row are the very elements they were when
+/// `mark_nodes` ran (not re-rendered by a refresh of the page part).
+async fn same_nodes(client: &Client, task: &str) -> Result<bool, String> {
+    let script = format!(
+        "return document.getElementById('live') === window.srLive \
+         && document.querySelector(\"tr[data-task='{task}']\") === window.srRow;"
+    );
+    let same = client
+        .execute(&script, vec![])
+        .await
+        .map_err(|error| format!("comparing nodes: {error}"))?;
+    Ok(same.as_bool() == Some(true))
+}
+
+async fn mark_nodes(client: &Client, task: &str) -> Result<(), String> {
+    let script = format!(
+        "window.srLive = document.getElementById('live'); \
+         window.srRow = document.querySelector(\"tr[data-task='{task}']\");"
+    );
+    client
+        .execute(&script, vec![])
+        .await
+        .map(drop)
+        .map_err(|error| format!("marking nodes: {error}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_finished_run_updates_its_row_and_nothing_else() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let gate = Gate::new();
+    let daemon = Daemon::start(&tasks(&gate));
+    let gateway = Gateway::start(&daemon.socket()).await;
+    let home = gateway.url("/");
+    browser
+        .check("row_patch", |client| async move {
+            open_live(&client, &home).await?;
+            mark_nodes(&client, "talker").await?;
+            daemon.ctl().ok(&["run-now", "slow"]);
+            wait_for(&client, "tr[data-task='slow'][data-status='running']").await?;
+            gate.open();
+            wait_for(
+                &client,
+                "tr[data-task='slow'][data-status='success'] [data-rate]",
+            )
+            .await?;
+            if !same_nodes(&client, "talker").await? {
+                return Err("the page part was refreshed, not the one row patched".to_owned());
+            }
+            Ok(())
+        })
+        .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_running_tasks_output_appears_as_it_is_written() {
     let Some(browser) = Browser::start().await else {

@@ -31,3 +31,4 @@ mod watch_resume;
 mod web;
 mod web_auth;
 mod web_hardening;
+mod web_live;

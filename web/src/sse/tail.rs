@@ -227,7 +227,7 @@ async fn relay_tail(
     sender: mpsc::Sender<Event>,
 ) {
     // Watching first: if TailOutput is unavailable, the end of the run still shows.
-    let mut watch = state.api().watch().await.ok();
+    let mut watch = state.api().watch(0, 0).await.ok();
     let mut run_over = ended(&state, run).await;
     let mut tails = [
         Tail::open(&state, run, StreamKind::Stdout, from[0]).await,

@@ -13,7 +13,7 @@ use crate::views::time::{exact, instant, moment, relative};
 /// Everything the config page shows; either part may be missing when the daemon could not say.
 pub struct ConfigPage<'a> {
     pub status: Option<&'a pb::GetStatusResponse>,
-    /// GetConfig's answer, or why there is none (e.g. an older daemon without it).
+    /// GetConfig's answer, or why there is none (e.g. the daemon did not answer in time).
     pub config: Result<&'a pb::GetConfigResponse, String>,
     pub tasks: &'a [pb::Task],
 }

@@ -1,5 +1,6 @@
 //! The tasks page: every task with its status label, next fire, last run, success rate and a
-//! sparkline of recent durations; inactive tasks can be hidden.
+//! sparkline of recent durations; inactive tasks can be hidden. Rows have ids, so that a changed
+//! task's row alone can be swapped in from the event stream (`rows`, see `sse/relay.rs`).
 
 use maud::{Markup, html};
 use speedrack_proto::v1 as pb;
@@ -17,11 +18,37 @@ pub fn page(chrome: &Chrome, tasks: &[pb::Task], hide_inactive: bool) -> Markup 
         Page {
             nav: Nav::Tasks,
             title: "Tasks",
-            events: Some(chrome.urls.events(None)),
+            events: Some(chrome.urls.task_rows_events()),
             live: live(chrome, tasks, hide_inactive),
-            rest: html! {},
+            // Rows arrive as out-of-band swaps: each finds its own row by id.
+            rest: html! { div hidden sse-swap=(ROWS_EVENT) hx-swap="none" {} },
         },
     )
+}
+
+/// The SSE event that carries changed rows.
+pub const ROWS_EVENT: &str = "rows";
+
+/// Changed rows, each replacing the row of the same id wherever the page shows it; rows of tasks
+/// whose names cannot be ids (see `row_id`) are left out, for a refresh of the page to show.
+pub fn rows_patch(chrome: &Chrome, tasks: &[pb::Task]) -> Markup {
+    html! {
+        @for task in tasks.iter().filter(|task| row_id(&task.name).is_some()) {
+            (row(chrome, task, Placement::OutOfBand))
+        }
+    }
+}
+
+/// The id of a task's row; names that are not task names (a conf error's label) have none.
+pub fn row_id(name: &str) -> Option<String> {
+    TaskName::parse(name).map(|name| format!("task-row-{}", name.as_str()))
+}
+
+/// Where a row goes: into the table as it is rendered, or over its older self by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Placement {
+    InTable,
+    OutOfBand,
 }
 
 /// Successful and finished runs among the recent ones (running runs are not counted).
@@ -85,7 +112,7 @@ fn live(chrome: &Chrome, tasks: &[pb::Task], hide_inactive: bool) -> Markup {
                         }
                     }
                     tbody {
-                        @for task in shown { (row(chrome, task)) }
+                        @for task in shown { (row(chrome, task, Placement::InTable)) }
                     }
                 }
             }
@@ -93,11 +120,12 @@ fn live(chrome: &Chrome, tasks: &[pb::Task], hide_inactive: bool) -> Markup {
     }
 }
 
-fn row(chrome: &Chrome, task: &pb::Task) -> Markup {
+fn row(chrome: &Chrome, task: &pb::Task, placement: Placement) -> Markup {
     let label = task_status(task.status());
     let urls = &chrome.urls;
+    let oob = (placement == Placement::OutOfBand).then_some("true");
     html! {
-        tr data-task=(task.name) data-status=(label.slug) {
+        tr id=[row_id(&task.name)] hx-swap-oob=[oob] data-task=(task.name) data-status=(label.slug) {
             td {
                 @if TaskName::parse(&task.name).is_some() {
                     a.fw-semibold href=(urls.task(&task.name)) { (task.name) }
@@ -200,5 +228,41 @@ mod tests {
         let hidden = page(&chrome(""), &tasks, true).into_string();
         assert!(!hidden.contains(r#"data-task="old""#));
         assert!(hidden.contains("Show inactive tasks (1)"));
+    }
+
+    #[test]
+    fn a_changed_row_replaces_its_older_self_by_id() {
+        let tasks = [
+            pb::Task {
+                name: "winner".to_owned(),
+                status: pb::TaskStatus::Success.into(),
+                ..pb::Task::default()
+            },
+            pb::Task {
+                name: "Broken Label".to_owned(),
+                status: pb::TaskStatus::ConfError.into(),
+                ..pb::Task::default()
+            },
+        ];
+        let patch = rows_patch(&chrome(""), &tasks).into_string();
+        assert!(
+            patch.starts_with(r#"<tr id="task-row-winner" hx-swap-oob="true" data-task="winner""#),
+            "{patch}"
+        );
+        assert!(!patch.contains("Broken Label"), "no id to find: {patch}");
+        let shown = page(&chrome(""), &tasks, false).into_string();
+        assert!(
+            shown.contains(r#"<tr id="task-row-winner" data-task="winner""#),
+            "{shown}"
+        );
+        assert!(!shown.contains("hx-swap-oob"), "{shown}");
+        assert!(
+            shown.contains(r#"sse-connect="/events?rows=tasks""#),
+            "{shown}"
+        );
+        assert!(
+            shown.contains(r#"sse-swap="rows" hx-swap="none""#),
+            "{shown}"
+        );
     }
 }
