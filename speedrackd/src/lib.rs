@@ -51,7 +51,7 @@ use crate::config::{Settings, TaskSet};
 use crate::exec::LiveOutput;
 use crate::history::{HistoryError, SqliteStore, Store};
 use crate::metrics::Metrics;
-use crate::rpc::{Api, DaemonInfo, authorize};
+use crate::rpc::{DaemonInfo, Service, authorize};
 use crate::runtime::{Restored, Runtime};
 
 /// Everything the daemon starts from, already validated.
@@ -117,7 +117,7 @@ pub async fn serve(
     };
     let metrics = Metrics::new().with_data_dir(&info.data_dir);
     let live_output = LiveOutput::default();
-    let api = Api::new(
+    let api = Service::new(
         commands.clone(),
         Arc::clone(&history),
         events.clone(),

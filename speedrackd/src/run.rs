@@ -4,7 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 
 use crate::config::TaskName;
 
@@ -96,6 +96,12 @@ pub struct RunRecord {
     pub notification_error: String,
     /// `None` while the run is in flight.
     pub end: Option<RunEnd>,
+}
+
+/// `at` as history keeps instants (whole microseconds), so that a record announced from memory
+/// and the same record read back later agree to the last digit.
+pub fn as_stored(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.trunc_subsecs(6)
 }
 
 impl RunRecord {

@@ -65,6 +65,19 @@ pub fn read_slice(path: &Path, offset: u64, length: usize) -> std::io::Result<Sl
     Ok(Slice { data, total_size })
 }
 
+/// Removes the output directories of runs whose rows were deleted; one that cannot be removed
+/// is logged and left (the quota sweep does not count it again: its row is gone).
+pub fn remove_run_dirs(data_dir: &Path, runs: &[(TaskName, RunId)]) {
+    for (task, run) in runs {
+        let dir = run_dir(data_dir, task, *run);
+        if let Err(error) = std::fs::remove_dir_all(&dir)
+            && error.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(dir = %dir.display(), "cannot remove the output of a pruned run: {error}");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,18 +124,5 @@ mod tests {
                 total_size: 0
             }
         );
-    }
-}
-
-/// Removes the output directories of runs whose rows were deleted; one that cannot be removed
-/// is logged and left (the quota sweep does not count it again: its row is gone).
-pub fn remove_run_dirs(data_dir: &Path, runs: &[(TaskName, RunId)]) {
-    for (task, run) in runs {
-        let dir = run_dir(data_dir, task, *run);
-        if let Err(error) = std::fs::remove_dir_all(&dir)
-            && error.kind() != std::io::ErrorKind::NotFound
-        {
-            tracing::warn!(dir = %dir.display(), "cannot remove the output of a pruned run: {error}");
-        }
     }
 }

@@ -3,9 +3,9 @@
 use speedrack_proto::v1 as pb;
 use tonic::Status;
 
-use super::{Api, convert};
+use super::{Service, convert};
 
-pub async fn get_config(api: &Api) -> Result<pb::GetConfigResponse, Status> {
+pub async fn get_config(api: &Service) -> Result<pb::GetConfigResponse, Status> {
     let snapshot = api.snapshot().await?;
     let info = api.info.clone();
     // The files as they are on disk now; they may differ from what is in effect until a reload.

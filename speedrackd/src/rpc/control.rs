@@ -5,12 +5,12 @@ use speedrack_proto::v1 as pb;
 use tonic::{Request, Status};
 
 use super::auth::Caller;
-use super::{Api, convert, limits, tasks};
+use super::{Service, convert, limits, tasks};
 use crate::config::TaskName;
 use crate::runtime::{Command, ControlError, RunNowOutcome};
 
 pub async fn run_now(
-    api: &Api,
+    api: &Service,
     request: Request<pb::RunNowRequest>,
 ) -> Result<pb::RunNowResponse, Status> {
     let by = who(&request, &request.get_ref().on_behalf_of)?;
@@ -33,7 +33,7 @@ pub async fn run_now(
 }
 
 pub async fn kill(
-    api: &Api,
+    api: &Service,
     request: Request<pb::KillRequest>,
 ) -> Result<pb::KillResponse, Status> {
     let by = who(&request, &request.get_ref().on_behalf_of)?;
@@ -44,7 +44,7 @@ pub async fn kill(
     })
 }
 
-pub async fn set_suspended(api: &Api, name: &str, suspended: bool) -> Result<pb::Task, Status> {
+pub async fn set_suspended(api: &Service, name: &str, suspended: bool) -> Result<pb::Task, Status> {
     let task = known_name(name)?;
     api.ask(|reply| Command::SetSuspended {
         task,

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use speedrack_proto::v1 as pb;
 use tonic::Status;
 
-use super::Api;
+use super::Service;
 use crate::config::TaskEntry;
 use crate::metrics::{ScrapeFacts, TaskFacts};
 
@@ -24,7 +24,7 @@ const MAX_ONE_REPLY: usize = speedrack_proto::MAX_MESSAGE_BYTES - 1024;
 pub type MetricsStream =
     tokio_stream::Iter<std::vec::IntoIter<Result<pb::ScrapeMetricsResponse, Status>>>;
 
-pub async fn get_metrics(api: &Api) -> Result<pb::GetMetricsResponse, Status> {
+pub async fn get_metrics(api: &Service) -> Result<pb::GetMetricsResponse, Status> {
     let text = metrics_text(api).await?;
     if text.len() > MAX_ONE_REPLY {
         return Err(Status::resource_exhausted(format!(
@@ -36,7 +36,7 @@ pub async fn get_metrics(api: &Api) -> Result<pb::GetMetricsResponse, Status> {
     Ok(pb::GetMetricsResponse { text })
 }
 
-pub async fn scrape_metrics(api: &Api) -> Result<MetricsStream, Status> {
+pub async fn scrape_metrics(api: &Service) -> Result<MetricsStream, Status> {
     let text = metrics_text(api).await?;
     let chunks = chunks(&text, CHUNK_BYTES)
         .into_iter()
@@ -61,7 +61,7 @@ fn chunks(text: &str, size: usize) -> Vec<String> {
     out
 }
 
-async fn metrics_text(api: &Api) -> Result<String, Status> {
+async fn metrics_text(api: &Service) -> Result<String, Status> {
     let snapshot = api.snapshot().await?;
     let summaries = api.history.task_summaries()?;
     let last_success: HashMap<_, _> = summaries

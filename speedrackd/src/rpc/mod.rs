@@ -55,7 +55,7 @@ pub struct DaemonInfo {
 
 /// The service implementation handed to tonic.
 #[derive(Clone)]
-pub struct Api {
+pub struct Service {
     commands: mpsc::Sender<Command>,
     history: Arc<dyn Store>,
     events: broadcast::Sender<Stamped>,
@@ -68,12 +68,9 @@ pub struct Api {
     info: Arc<DaemonInfo>,
     /// What the runtime counts since start, rendered by GetMetrics.
     metrics: Metrics,
-    /// Task listings take turns. Each queries history for every task; many at once keep the
-    /// history lock and the CPU from the runtime loop, and fires start late or are missed.
-    listings: Arc<tokio::sync::Semaphore>,
 }
 
-impl Api {
+impl Service {
     pub fn new(
         commands: mpsc::Sender<Command>,
         history: Arc<dyn Store>,
@@ -82,14 +79,14 @@ impl Api {
         info: DaemonInfo,
         metrics: Metrics,
         live_output: crate::exec::LiveOutput,
-    ) -> Api {
+    ) -> Service {
         let feed = event_feed::EventFeed::start(
             &events,
             Arc::clone(&history),
             info.epoch,
             stopping.clone(),
         );
-        Api {
+        Service {
             commands,
             history,
             events,
@@ -98,7 +95,6 @@ impl Api {
             stopping,
             info: Arc::new(info),
             metrics,
-            listings: Arc::new(tokio::sync::Semaphore::new(1)),
         }
     }
 
@@ -123,7 +119,7 @@ impl Api {
 type EventStream = tokio_stream::wrappers::ReceiverStream<Result<pb::WatchEventsResponse, Status>>;
 
 #[tonic::async_trait]
-impl Speedrack for Api {
+impl Speedrack for Service {
     async fn get_status(
         &self,
         _: Request<pb::GetStatusRequest>,

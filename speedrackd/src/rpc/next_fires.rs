@@ -4,7 +4,7 @@ use chrono::{Offset, TimeZone};
 use speedrack_proto::v1 as pb;
 use tonic::Status;
 
-use super::{Api, convert, tasks};
+use super::{Service, convert, tasks};
 use crate::config::TaskEntry;
 use crate::runtime::Command;
 
@@ -12,7 +12,7 @@ const DEFAULT_COUNT: usize = 5;
 const MAX_COUNT: usize = 1000;
 
 pub async fn list_next_fires(
-    api: &Api,
+    api: &Service,
     request: pb::ListNextFiresRequest,
 ) -> Result<pb::ListNextFiresResponse, Status> {
     let task = tasks::known_task(api, &request.task).await?;

@@ -4,11 +4,11 @@
 use speedrack_proto::v1 as pb;
 use tonic::Status;
 
-use super::{Api, convert};
+use super::{Service, convert};
 use crate::config::{check_tasks_file, default_time_zone, load_settings, load_tasks};
 use crate::runtime::Command;
 
-pub async fn reload(api: &Api) -> Result<pb::ReloadResponse, Status> {
+pub async fn reload(api: &Service) -> Result<pb::ReloadResponse, Status> {
     let info = api.info.clone();
     let loaded = tokio::task::spawn_blocking(move || {
         let settings = load_settings(info.settings_path.as_deref())?;

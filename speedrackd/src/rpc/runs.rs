@@ -7,7 +7,7 @@ use speedrack_proto::v1 as pb;
 use tonic::Status;
 
 use super::paging::Budget;
-use super::{Api, convert, limits, tasks};
+use super::{Service, convert, limits, tasks};
 use crate::history::output::{Stream, read_slice, stream_path};
 use crate::run::{RunId, RunRecord};
 
@@ -19,7 +19,7 @@ const DEFAULT_READ: u64 = 1 << 20;
 const MAX_READ: u64 = (4 << 20) - 1024;
 
 pub async fn list_runs(
-    api: &Api,
+    api: &Service,
     request: pb::ListRunsRequest,
 ) -> Result<pb::ListRunsResponse, Status> {
     limits::free_text("page_token", &request.page_token, limits::MAX_NAME)?;
@@ -68,21 +68,21 @@ fn page_of_runs(
     (runs, String::new())
 }
 
-pub fn get_run(api: &Api, request: pb::GetRunRequest) -> Result<pb::GetRunResponse, Status> {
+pub fn get_run(api: &Service, request: pb::GetRunRequest) -> Result<pb::GetRunResponse, Status> {
     let record = find_run(api, RunId(request.run_id))?;
     Ok(pb::GetRunResponse {
         run: Some(convert::run_detail(&record)),
     })
 }
 
-fn find_run(api: &Api, run: RunId) -> Result<RunRecord, Status> {
+fn find_run(api: &Service, run: RunId) -> Result<RunRecord, Status> {
     api.history
         .get_run(run)?
         .ok_or_else(|| Status::not_found(format!("no run with id {run}")))
 }
 
 pub async fn read_output(
-    api: &Api,
+    api: &Service,
     request: pb::ReadOutputRequest,
 ) -> Result<pb::ReadOutputResponse, Status> {
     let record = find_run(api, RunId(request.run_id))?;

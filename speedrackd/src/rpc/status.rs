@@ -4,10 +4,10 @@
 use speedrack_proto::v1 as pb;
 use tonic::Status;
 
-use super::{Api, convert};
+use super::{Service, convert};
 use crate::disk::DiskSpace;
 
-pub async fn get_status(api: &Api) -> Result<pb::GetStatusResponse, Status> {
+pub async fn get_status(api: &Service) -> Result<pb::GetStatusResponse, Status> {
     let snapshot = api.snapshot().await?;
     let info = &api.info;
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);

@@ -11,7 +11,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{broadcast, mpsc, watch};
 use tonic::Status;
 
-use super::Api;
+use super::Service;
 use crate::events::{Event, Stamped};
 use crate::exec::{Chunk, Subscription};
 use crate::history::output::{Stream, read_slice, stream_path};
@@ -24,7 +24,7 @@ pub type TailStream =
 
 type Sender = mpsc::Sender<Result<pb::TailOutputResponse, Status>>;
 
-pub fn tail_output(api: &Api, request: pb::TailOutputRequest) -> TailStream {
+pub fn tail_output(api: &Service, request: pb::TailOutputRequest) -> TailStream {
     let (sender, receiver) = mpsc::channel(4);
     let api = api.clone();
     tokio::spawn(async move {
@@ -48,7 +48,11 @@ impl From<Status> for Stop {
     }
 }
 
-async fn tail(api: &Api, request: &pb::TailOutputRequest, sender: &Sender) -> Result<(), Status> {
+async fn tail(
+    api: &Service,
+    request: &pb::TailOutputRequest,
+    sender: &Sender,
+) -> Result<(), Status> {
     let mut tailer = Tailer {
         api,
         run: RunId(request.run_id),
@@ -75,7 +79,7 @@ async fn tail(api: &Api, request: &pb::TailOutputRequest, sender: &Sender) -> Re
 }
 
 struct Tailer<'a> {
-    api: &'a Api,
+    api: &'a Service,
     run: RunId,
     events: broadcast::Receiver<Stamped>,
     stopping: watch::Receiver<bool>,

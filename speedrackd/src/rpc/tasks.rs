@@ -12,7 +12,7 @@ use tonic::Status;
 
 use super::list_pages::{Cursor, generation};
 use super::paging::Budget;
-use super::{Api, convert, limits};
+use super::{Service, convert, limits};
 use crate::config::{TaskEntry, TaskName};
 use crate::events::TaskChange;
 use crate::history::Store;
@@ -31,15 +31,10 @@ pub enum Fields {
 }
 
 pub async fn list_tasks(
-    api: &Api,
+    api: &Service,
     request: pb::ListTasksRequest,
 ) -> Result<pb::ListTasksResponse, Status> {
     limits::free_text("page_token", &request.page_token, limits::MAX_NAME)?;
-    let _turn = api
-        .listings
-        .acquire()
-        .await
-        .map_err(|_| super::error::shutting_down())?;
     let snapshot = api.snapshot().await?;
     let cursor = Cursor::parse(&request.page_token, generation(&snapshot))?;
     let page = PageRequest {
@@ -137,7 +132,7 @@ fn add_recent(
 }
 
 pub async fn get_task(
-    api: &Api,
+    api: &Service,
     request: pb::GetTaskRequest,
 ) -> Result<pb::GetTaskResponse, Status> {
     let task = task_by_name(api, &request.name).await?;
@@ -145,7 +140,7 @@ pub async fn get_task(
 }
 
 /// The whole view of one task by name, whether configured, broken or only in history.
-pub async fn task_by_name(api: &Api, name: &str) -> Result<pb::Task, Status> {
+pub async fn task_by_name(api: &Service, name: &str) -> Result<pb::Task, Status> {
     task_view(api, name, Fields::WithCommand).await
 }
 
@@ -158,7 +153,7 @@ pub fn changed_row(change: &TaskChange, history: &dyn Store) -> Result<pb::Task,
     }
 }
 
-async fn task_view(api: &Api, name: &str, fields: Fields) -> Result<pb::Task, Status> {
+async fn task_view(api: &Service, name: &str, fields: Fields) -> Result<pb::Task, Status> {
     limits::task_name(name)?;
     let not_found =
         || Status::not_found(format!("no task named {name:?} (see speedrackctl tasks)"));
@@ -184,7 +179,7 @@ async fn task_view(api: &Api, name: &str, fields: Fields) -> Result<pb::Task, St
 }
 
 /// A task that the tasks file lists (valid or not) or that history remembers.
-pub async fn known_task(api: &Api, name: &str) -> Result<TaskName, Status> {
+pub async fn known_task(api: &Service, name: &str) -> Result<TaskName, Status> {
     limits::task_name(name)?;
     let not_found =
         || Status::not_found(format!("no task named {name:?} (see speedrackctl tasks)"));

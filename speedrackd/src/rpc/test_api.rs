@@ -1,4 +1,4 @@
-//! An `Api` for handler tests: real history in a temp dir, an event channel the test sends
+//! An `Service` for handler tests: real history in a temp dir, an event channel the test sends
 //! into, and a runtime-loop queue that nothing answers (a handler that asks the loop waits).
 //! It runs no runtime loop and serves no socket.
 
@@ -6,14 +6,14 @@ use std::sync::Arc;
 
 use tokio::sync::{broadcast, mpsc, watch};
 
-use super::{Api, DaemonInfo};
+use super::{DaemonInfo, Service};
 use crate::events::{self, Stamped};
 use crate::exec::LiveOutput;
 use crate::history::{SqliteStore, Store};
 use crate::runtime::Command;
 
 pub struct TestApi {
-    pub api: Api,
+    pub api: Service,
     pub events: broadcast::Sender<Stamped>,
     /// What handlers asked the runtime loop.
     pub loop_queue: mpsc::Receiver<Command>,
@@ -41,7 +41,7 @@ pub fn start() -> TestApi {
         demo_mode: false,
         epoch: EPOCH,
     };
-    let api = Api::new(
+    let api = Service::new(
         commands,
         Arc::clone(&history),
         events.clone(),

@@ -3,13 +3,13 @@
 use speedrack_proto::v1 as pb;
 use tonic::Status;
 
-use super::{Api, tasks};
+use super::{Service, tasks};
 use crate::config::TaskEntry;
 use crate::notify;
 use crate::run::{RunEnd, RunId, RunRecord, RunStatus, Trigger};
 
 pub async fn test_notify(
-    api: &Api,
+    api: &Service,
     request: pb::TestNotifyRequest,
 ) -> Result<pb::TestNotifyResponse, Status> {
     let task = tasks::known_task(api, &request.task).await?;

@@ -14,14 +14,14 @@ use tokio::sync::mpsc;
 use tonic::Status;
 
 use super::event_feed::{EventFeed, Item, Resume, Slot};
-use super::{Api, EventStream};
+use super::{EventStream, Service};
 
 /// Events buffered per client before the forwarder waits for it.
 const CLIENT_BUFFER: usize = 64;
 
 type Sender = mpsc::Sender<Result<pb::WatchEventsResponse, Status>>;
 
-pub fn watch_events(api: &Api, request: &pb::WatchEventsRequest) -> EventStream {
+pub fn watch_events(api: &Service, request: &pb::WatchEventsRequest) -> EventStream {
     let (mut live, resume) = api.feed.watch(request.after_sequence, request.epoch);
     let (sender, receiver) = mpsc::channel(CLIENT_BUFFER);
     let feed = api.feed.clone();

@@ -24,7 +24,7 @@ use crate::config::{TaskDef, TaskName};
 use crate::events::Event;
 use crate::exec::{self, Launch};
 use crate::history::{HistoryError, NewRun, ProcessGroup};
-use crate::run::{RunEnd, RunRecord, RunStatus, Trigger};
+use crate::run::{RunEnd, RunRecord, RunStatus, Trigger, as_stored};
 
 /// One run to start.
 #[derive(Debug, Clone)]
@@ -57,7 +57,7 @@ impl Runtime {
         if fires.last.is_empty() && fires.owed.is_empty() && requests.is_empty() {
             return Ok(Vec::new());
         }
-        let started_at = self.clock.now();
+        let started_at = as_stored(self.clock.now());
         let recorded = {
             let new_runs: Vec<NewRun<'_>> = requests
                 .iter()
@@ -87,7 +87,7 @@ impl Runtime {
                 id,
                 task: request.def.name.clone(),
                 trigger: request.trigger.clone(),
-                scheduled_at: request.due,
+                scheduled_at: as_stored(request.due),
                 started_at,
                 definition: request.def.definition.clone(),
                 notification_error: String::new(),
@@ -162,7 +162,11 @@ impl Runtime {
 
     /// A run whose process could not start: it ends here as an execution error.
     fn not_started(&mut self, mut record: RunRecord, message: String) -> RunRecord {
-        let end = RunEnd::bare(self.clock.now(), RunStatus::ExecutionError, message);
+        let end = RunEnd::bare(
+            as_stored(self.clock.now()),
+            RunStatus::ExecutionError,
+            message,
+        );
         tracing::error!(task = %record.task, run = %record.id, "run could not start: {}", end.op_error);
         self.metrics.run_started(&record.task, lateness_of(&record));
         self.metrics.run_finished(

@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use crate::clock::Clock;
 use crate::config::{Settings, TaskDef, TaskName};
 use crate::exec::{self, Launch, Outcome, Started};
-use crate::run::{RunEnd, RunId, RunStatus};
+use crate::run::{RunEnd, RunId, RunStatus, as_stored};
 use crate::verdict::{Evidence, FailureRules, judge};
 
 /// A run whose process ended, with its end ready to record.
@@ -35,7 +35,7 @@ pub fn supervise(
     let (kill, kills) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         let outcome = exec::supervise(started, &launch, kills).await;
-        let end = end_of(&outcome, &launch, &rules, clock.now());
+        let end = end_of(&outcome, &launch, &rules, as_stored(clock.now()));
         // The loop is gone only during shutdown, when nobody is left to record this.
         let _ = finished.send(Finished { run, task, end });
     });
