@@ -1,5 +1,5 @@
 //! The clock of the daemon's hourly history sweep: tokio-cron-scheduler sends the loop a
-//! `Command::Housekeeping` (its 500 ms tick is harmless for a job this coarse). It only says
+//! `Command::Sweep` (its 500 ms tick is harmless for a job this coarse). It only says
 //! when; the sweep itself is the loop's. Task fires never go through it.
 
 use tokio::sync::mpsc;

@@ -7,7 +7,7 @@ use rusqlite::params;
 
 use super::{HistoryError, NewRun, SqliteStore, insert, owed};
 use crate::config::TaskName;
-use crate::run::{RunId, Trigger};
+use crate::run::{RunEnd, RunId, RunRecord, RunStatus, Trigger, as_stored};
 
 /// A fire that could not be recorded, so its run never started.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,6 +20,26 @@ pub struct LostRun {
     pub definition: String,
     /// Why it was not recorded, for the run's `op_error`.
     pub reason: String,
+}
+
+impl LostRun {
+    /// The run as `record_lost` writes it under `id`.
+    pub fn record(&self, id: RunId) -> RunRecord {
+        RunRecord {
+            id,
+            task: self.task.clone(),
+            trigger: self.trigger.clone(),
+            scheduled_at: as_stored(self.due),
+            started_at: as_stored(self.at),
+            definition: self.definition.clone(),
+            notification_error: String::new(),
+            end: Some(RunEnd::bare(
+                as_stored(self.at),
+                RunStatus::ExecutionError,
+                self.reason.clone(),
+            )),
+        }
+    }
 }
 
 impl SqliteStore {

@@ -34,6 +34,9 @@ use crate::config::TaskName;
 use crate::retention::RunMeta;
 use crate::run::{Exit, RunEnd, RunId, RunRecord, RunStatus, Trigger, Usage};
 
+/// Bytes the write-ahead log file keeps once SQLite starts it over after a checkpoint.
+const WAL_SIZE_LIMIT: i64 = 64 << 20;
+
 /// File name of the database inside the data dir.
 pub const DATABASE_FILE: &str = "history.sqlite3";
 
@@ -118,6 +121,8 @@ impl SqliteStore {
             .map_err(open_error)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(open_error)?;
+        conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)
+            .map_err(open_error)?;
         migrations::migrate(&mut conn).map_err(|source| HistoryError::Migrate {
             path: path.clone(),
             source,
@@ -193,31 +198,40 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// Records how a run ended.
-    pub(super) fn finish_run(&self, run: RunId, end: &RunEnd) -> Result<(), HistoryError> {
-        let (exit_code, signal) = split_exit(end.exit);
-        self.conn().execute(
-            "UPDATE runs SET finished_at_us = ?1, exit_code = ?2, signal = ?3, status = ?4,
-                 stdout_bytes = ?5, stderr_bytes = ?6, op_error = ?7, reason = ?8, killed_by = ?9,
-                 max_rss_bytes = ?10, cpu_user_us = ?11, cpu_system_us = ?12, output_dropped_bytes = ?13
-             WHERE id = ?14",
-            params![
-                end.finished_at.timestamp_micros(),
-                exit_code,
-                signal,
-                end.status.as_str(),
-                to_sql_count(end.stdout_bytes),
-                to_sql_count(end.stderr_bytes),
-                end.op_error,
-                end.reason,
-                end.killed_by,
-                to_sql_count(end.usage.max_rss_bytes),
-                micros(end.usage.cpu_user),
-                micros(end.usage.cpu_system),
-                to_sql_count(end.output_dropped_bytes),
-                run.0
-            ],
-        )?;
+    /// Records how runs ended, in one transaction: ends arrive in bursts when many runs share
+    /// a second, and a commit per end was most of their cost.
+    pub(super) fn finish_runs(&self, ends: &[(RunId, &RunEnd)]) -> Result<(), HistoryError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE runs SET finished_at_us = ?1, exit_code = ?2, signal = ?3, status = ?4,
+                     stdout_bytes = ?5, stderr_bytes = ?6, op_error = ?7, reason = ?8,
+                     killed_by = ?9, max_rss_bytes = ?10, cpu_user_us = ?11, cpu_system_us = ?12,
+                     output_dropped_bytes = ?13
+                 WHERE id = ?14",
+            )?;
+            for (run, end) in ends {
+                let (exit_code, signal) = split_exit(end.exit);
+                stmt.execute(params![
+                    end.finished_at.timestamp_micros(),
+                    exit_code,
+                    signal,
+                    end.status.as_str(),
+                    to_sql_count(end.stdout_bytes),
+                    to_sql_count(end.stderr_bytes),
+                    end.op_error,
+                    end.reason,
+                    end.killed_by,
+                    to_sql_count(end.usage.max_rss_bytes),
+                    micros(end.usage.cpu_user),
+                    micros(end.usage.cpu_system),
+                    to_sql_count(end.output_dropped_bytes),
+                    run.0
+                ])?;
+            }
+        }
+        tx.commit()?;
         Ok(())
     }
 
@@ -387,10 +401,12 @@ impl SqliteStore {
         Ok(out)
     }
 
-    /// Moves the write-ahead log into the database file, so it does not grow without bound.
+    /// Copies the write-ahead log into the database without waiting for anyone (PASSIVE): the
+    /// writer is the runtime loop, which must not wait behind readers. The log file itself is
+    /// cut back to `WAL_SIZE_LIMIT` whenever SQLite starts it over.
     pub(super) fn checkpoint(&self) -> Result<(), HistoryError> {
         self.conn()
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
         Ok(())
     }
 

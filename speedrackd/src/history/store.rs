@@ -37,7 +37,11 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<RunId>, HistoryError>;
     /// Remembers where running runs' processes are, for crash recovery.
     fn set_process_groups(&self, groups: &[ProcessGroup]) -> Result<(), HistoryError>;
-    fn finish_run(&self, run: RunId, end: &RunEnd) -> Result<(), HistoryError>;
+    /// Records how runs ended, all or none.
+    fn finish_runs(&self, ends: &[(RunId, &RunEnd)]) -> Result<(), HistoryError>;
+    fn finish_run(&self, run: RunId, end: &RunEnd) -> Result<(), HistoryError> {
+        self.finish_runs(&[(run, end)])
+    }
     fn set_notification_error(&self, run: RunId, text: &str) -> Result<(), HistoryError>;
     /// Closes the runs a dead daemon left `running` as interrupted; returns their groups.
     fn close_interrupted(&self, now: DateTime<Utc>) -> Result<Vec<Orphan>, HistoryError>;
@@ -104,8 +108,8 @@ impl Store for SqliteStore {
     fn set_process_groups(&self, groups: &[ProcessGroup]) -> Result<(), HistoryError> {
         SqliteStore::set_process_groups(self, groups)
     }
-    fn finish_run(&self, run: RunId, end: &RunEnd) -> Result<(), HistoryError> {
-        SqliteStore::finish_run(self, run, end)
+    fn finish_runs(&self, ends: &[(RunId, &RunEnd)]) -> Result<(), HistoryError> {
+        SqliteStore::finish_runs(self, ends)
     }
     fn set_notification_error(&self, run: RunId, text: &str) -> Result<(), HistoryError> {
         SqliteStore::set_notification_error(self, run, text)

@@ -44,7 +44,7 @@ pub struct Slot {
 enum State {
     /// Boxed: once converted, a held slot takes a pointer's room.
     Raw(Box<Stamped>),
-    Ready(Result<Arc<pb::WatchEventsResponse>, Status>),
+    Ready(Arc<pb::WatchEventsResponse>),
 }
 
 impl Slot {
@@ -63,25 +63,26 @@ impl Slot {
         self.sequence
     }
 
-    /// The event as a message; the first caller converts it, the others wait for that.
+    /// The event as a message; the first caller converts it, the others wait for that. A
+    /// conversion that fails (history unreadable for a moment) is not kept: the next caller
+    /// tries again, rather than every watcher failing on this event for good.
     fn message(
         &self,
         history: &dyn Store,
         epoch: u64,
     ) -> Result<Arc<pb::WatchEventsResponse>, Status> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        if let State::Raw(stamped) = &*state {
-            let converted = to_message(history, stamped).map(|mut message| {
-                message.sequence = self.sequence;
-                message.epoch = epoch;
-                Arc::new(message)
-            });
-            *state = State::Ready(converted);
-        }
-        match &*state {
-            State::Ready(converted) => converted.clone(),
-            State::Raw(_) => Err(Status::internal("an event was not converted")),
-        }
+        let message = match &*state {
+            State::Ready(message) => return Ok(Arc::clone(message)),
+            State::Raw(stamped) => to_message(history, stamped)?,
+        };
+        let message = Arc::new(pb::WatchEventsResponse {
+            sequence: self.sequence,
+            epoch,
+            ..message
+        });
+        *state = State::Ready(Arc::clone(&message));
+        Ok(message)
     }
 }
 

@@ -1,4 +1,4 @@
-//! An `Service` for handler tests: real history in a temp dir, an event channel the test sends
+//! A `Service` for handler tests: real history in a temp dir, an event channel the test sends
 //! into, and a runtime-loop queue that nothing answers (a handler that asks the loop waits).
 //! It runs no runtime loop and serves no socket.
 

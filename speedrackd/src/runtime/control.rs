@@ -157,8 +157,12 @@ impl Runtime {
         let result = diff(&self.tasks, &tasks);
         for name in &result.removed {
             self.scheduler.remove(name);
+            // Runs still in flight keep their task's state until they end (`finish.rs`).
             if let Some(state) = self.states.get_mut(name) {
                 state.queued.clear();
+                if state.running.is_empty() {
+                    self.states.remove(name);
+                }
             }
         }
         for def in tasks.valid() {

@@ -9,34 +9,69 @@ use super::Runtime;
 use super::supervise::Finished;
 use crate::config::TaskName;
 use crate::events::Event;
-use crate::run::{RunId, RunStatus};
+use crate::run::{RunEnd, RunId, RunRecord, RunStatus};
+
+/// Ends recorded in one write at most. A due fire waits behind the write, so it stays short:
+/// 64 ends take well under a millisecond.
+const FINISH_BATCH: usize = 64;
 
 /// How long killed runs get to be reaped at shutdown beyond the kill grace.
 const REAP_WAIT: Duration = Duration::from_secs(5);
 
 impl Runtime {
-    /// Records a run's end and lets what waited for it go on. No read of history: the run's
-    /// record and its task's failure streak are in the task's state.
-    pub(super) fn record_finished(&mut self, finished: Finished) {
-        let Finished { run, task, end } = finished;
-        let Some(in_flight) = self
+    /// Records the end of `first` and of every other run that has ended by now (up to
+    /// `FINISH_BATCH`) in one write, then lets what waited for each go on. No read of history:
+    /// each run's record and its task's failure streak are in the task's state.
+    pub(super) fn record_finished(&mut self, first: Finished) {
+        let mut ended = Vec::new();
+        let mut next = Some(first);
+        while let Some(Finished { run, task, end }) = next.take() {
+            match self
+                .states
+                .get_mut(&task)
+                .and_then(|state| state.running.remove(&run))
+            {
+                Some(in_flight) => ended.push((in_flight.record, end)),
+                None => {
+                    tracing::error!(task = %task, run = %run, "a run ended that the loop was not tracking");
+                }
+            }
+            if ended.len() < FINISH_BATCH {
+                next = self.finished_rx.try_recv().ok();
+            }
+        }
+        let recorded = self.record_ends(&ended);
+        let tasks: Vec<TaskName> = ended
+            .iter()
+            .map(|(record, _)| record.task.clone())
+            .collect();
+        for (record, end) in ended {
+            self.after_end(record, end, recorded);
+        }
+        for task in tasks {
+            self.start_queued(&task);
+            self.forget_if_removed(&task);
+        }
+    }
+
+    /// Drops the state of a task a reload removed once its last run has ended.
+    fn forget_if_removed(&mut self, task: &TaskName) {
+        let idle = self
             .states
-            .get_mut(&task)
-            .and_then(|state| state.running.remove(&run))
-        else {
-            tracing::error!(task = %task, run = %run, "a run ended that the loop was not tracking");
-            return;
-        };
-        let mut record = in_flight.record;
-        self.metrics
-            .run_finished(&task, end.status, end.finished_at - record.started_at);
-        self.finish_or_queue(run, &task, &end);
-        log_finished(
-            &task,
-            run,
-            &end,
-            (end.finished_at - record.started_at).num_milliseconds(),
-        );
+            .get(task)
+            .is_some_and(|state| state.running.is_empty() && state.queued.is_empty());
+        if idle && self.def(task).is_none() {
+            self.states.remove(task);
+        }
+    }
+
+    /// Everything a run's end sets off. `RunFinished` says history holds the end: an end the
+    /// database refused is announced when its retried write lands (`records.rs`).
+    pub(super) fn after_end(&mut self, mut record: RunRecord, end: RunEnd, recorded: bool) {
+        let task = record.task.clone();
+        let duration = end.finished_at - record.started_at;
+        self.metrics.run_finished(&task, end.status, duration);
+        log_finished(&task, record.id, &end, duration.num_milliseconds());
         let status = end.status;
         record.end = Some(end);
         // Removed tasks (a reload while they ran) notify no one.
@@ -49,9 +84,10 @@ impl Runtime {
             self.notifier
                 .run_finished(&self.settings, def, &record, failures_before);
         }
-        self.emit(Event::RunFinished(record));
+        if recorded {
+            self.emit(Event::RunFinished(record));
+        }
         self.request_prune(&task);
-        self.start_queued(&task);
         self.task_changed(&task);
     }
 

@@ -53,13 +53,18 @@ impl Runtime {
                 Admission::Skipped => {}
             }
         }
+        let firing: Vec<TaskName> = fires.last.iter().map(|(task, _)| task.clone()).collect();
         // A refusal is recorded and retried by `start_runs`; nothing else to do here.
         let _ = self.start_runs(fires, requests);
+        // A fire queued while nothing of its task runs (behind missed fires, say) starts now.
+        for task in firing {
+            self.start_queued(&task);
+        }
     }
 
     /// Queues the fires a task missed: those still owed from before the stop and those between
     /// its last fire and `now`, as its `on_missed` and missed deadline say. Returns what to
-    /// persist before any of them starts (see `History::settle_missed`), or nothing when there
+    /// persist before any of them starts (see `Store::settle_missed`), or nothing when there
     /// is nothing to decide.
     pub(super) fn catch_up(
         &mut self,
@@ -150,31 +155,35 @@ impl Runtime {
         }
     }
 
-    /// Starts the next queued fire of a task once nothing of it runs.
+    /// Starts the task's queued fires, oldest first, until one of them is running or none is
+    /// left: a queued fire whose process could not start (or whose record the database
+    /// refused) must not leave the rest waiting for an end that never comes.
     pub(super) fn start_queued(&mut self, task: &TaskName) {
-        let Some(state) = self.states.get_mut(task) else {
-            return;
-        };
-        if !state.running.is_empty() {
-            return;
+        loop {
+            let Some(state) = self.states.get_mut(task) else {
+                return;
+            };
+            if !state.running.is_empty() {
+                return;
+            }
+            let Some(next) = state.queued.pop_front() else {
+                return;
+            };
+            let Some(def) = self.def(task).cloned() else {
+                // Removed by a reload: its queued fires go with it.
+                self.state_mut(task).queued.clear();
+                return;
+            };
+            let pays_owed = next.trigger == Trigger::Schedule;
+            let request = StartRequest {
+                def,
+                trigger: next.trigger,
+                due: next.due,
+                pays_owed,
+            };
+            // A refusal is recorded and retried by `start_runs`.
+            let _ = self.start_runs(Fires::default(), vec![request]);
         }
-        let Some(next) = state.queued.pop_front() else {
-            return;
-        };
-        let Some(def) = self.def(task).cloned() else {
-            // Removed by a reload: its queued fires go with it.
-            self.state_mut(task).queued.clear();
-            return;
-        };
-        let pays_owed = next.trigger == Trigger::Schedule;
-        let request = StartRequest {
-            def,
-            trigger: next.trigger,
-            due: next.due,
-            pays_owed,
-        };
-        // A refusal is recorded and retried by `start_runs`.
-        let _ = self.start_runs(Fires::default(), vec![request]);
     }
 
     /// Starts every task's first queued fire where nothing of it runs (used at start).

@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 use crate::config::TaskName;
 use crate::history::{HistoryError, LostRun, Store};
-use crate::run::{RunEnd, RunId};
+use crate::run::RunRecord;
 
 /// Writes kept at most; beyond, new ones are dropped (and logged) rather than grow memory.
 pub const CAPACITY: usize = 10_000;
@@ -25,12 +25,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// One refused write.
 #[derive(Debug, Clone)]
 pub enum Write {
-    /// How a run ended.
-    Finish {
-        run: RunId,
-        task: TaskName,
-        end: RunEnd,
-    },
+    /// How a run ended: the run, with its end.
+    Finish(Box<RunRecord>),
     /// Fires whose runs never started because they could not be recorded.
     Lost {
         last_fires: Vec<(TaskName, DateTime<Utc>)>,
@@ -41,11 +37,11 @@ pub enum Write {
     },
 }
 
-/// A write that landed on a retry, with the ids of lost runs it created.
+/// A write that landed on a retry: the runs it recorded, as history now holds them.
 #[derive(Debug)]
 pub enum Landed {
-    Finish { run: RunId, task: TaskName },
-    Lost(Vec<(RunId, TaskName)>),
+    Finish(Box<RunRecord>),
+    Lost(Vec<RunRecord>),
 }
 
 #[derive(Debug, Default)]
@@ -104,12 +100,11 @@ impl PendingWrites {
 /// Performs one write.
 pub fn apply(history: &dyn Store, write: &Write) -> Result<Landed, HistoryError> {
     match write {
-        Write::Finish { run, task, end } => {
-            history.finish_run(*run, end)?;
-            Ok(Landed::Finish {
-                run: *run,
-                task: task.clone(),
-            })
+        Write::Finish(record) => {
+            if let Some(end) = &record.end {
+                history.finish_run(record.id, end)?;
+            }
+            Ok(Landed::Finish(record.clone()))
         }
         Write::Lost {
             last_fires,
@@ -119,7 +114,8 @@ pub fn apply(history: &dyn Store, write: &Write) -> Result<Landed, HistoryError>
             let ids = history.record_lost(last_fires, owed, runs)?;
             Ok(Landed::Lost(
                 ids.into_iter()
-                    .zip(runs.iter().map(|run| run.task.clone()))
+                    .zip(runs)
+                    .map(|(id, run)| run.record(id))
                     .collect(),
             ))
         }

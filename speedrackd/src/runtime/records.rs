@@ -9,22 +9,30 @@ use chrono::{DateTime, Utc};
 
 use super::Runtime;
 use super::pending_writes::{Landed, Write};
-use crate::config::{TaskDef, TaskName, TaskSet};
+use crate::config::{TaskDef, TaskSet};
 use crate::events::Event;
 use crate::history::{LostRun, MissedPlan};
-use crate::run::{RunEnd, RunId, Trigger};
+use crate::run::{RunEnd, RunId, RunRecord, Trigger};
 
 impl Runtime {
-    /// Records how a run ended, or keeps the write for a retry when the database refuses it.
-    pub(super) fn finish_or_queue(&mut self, run: RunId, task: &TaskName, end: &RunEnd) {
-        if let Err(error) = self.history.finish_run(run, end) {
-            tracing::error!(task = %task, run = %run, "cannot record the end of a run, will retry: {error}");
-            self.queue_write(Write::Finish {
-                run,
-                task: task.clone(),
-                end: end.clone(),
-            });
+    /// Records how runs ended, in one write, or keeps each end for a retry when the database
+    /// refuses it. Returns whether the write landed.
+    pub(super) fn record_ends(&mut self, ended: &[(RunRecord, RunEnd)]) -> bool {
+        if ended.is_empty() {
+            return true;
         }
+        let ends: Vec<(RunId, &RunEnd)> =
+            ended.iter().map(|(record, end)| (record.id, end)).collect();
+        let Err(error) = self.history.finish_runs(&ends) else {
+            return true;
+        };
+        for (record, end) in ended {
+            tracing::error!(task = %record.task, run = %record.id, "cannot record the end of a run, will retry: {error}");
+            let mut record = record.clone();
+            record.end = Some(end.clone());
+            self.queue_write(Write::Finish(Box::new(record)));
+        }
+        false
     }
 
     /// A fire that could not be recorded, as it will be written once the database accepts it.
@@ -112,18 +120,20 @@ impl Runtime {
 
     fn announce(&mut self, landed: Landed) {
         let runs = match landed {
-            Landed::Finish { run, task } => {
-                tracing::info!(task = %task, run = %run, "recorded the end of a run the database had refused");
-                self.task_changed(&task);
-                return;
+            Landed::Finish(record) => {
+                tracing::info!(task = %record.task, run = %record.id, "recorded the end of a run the database had refused");
+                vec![*record]
             }
-            Landed::Lost(runs) => runs,
+            Landed::Lost(runs) => {
+                for record in &runs {
+                    tracing::error!(task = %record.task, run = %record.id, "recorded a fire that could not start: {}", record.op_error());
+                }
+                runs
+            }
         };
-        for (run, task) in runs {
-            if let Ok(Some(record)) = self.history.get_run(run) {
-                tracing::error!(task = %task, run = %run, "recorded a fire that could not start: {}", record.op_error());
-                self.emit(Event::RunFinished(record));
-            }
+        for record in runs {
+            let task = record.task.clone();
+            self.emit(Event::RunFinished(record));
             self.task_changed(&task);
         }
     }

@@ -160,8 +160,9 @@ impl Runtime {
         self.task_changed(&task);
     }
 
-    /// A run whose process could not start: it ends here as an execution error.
-    fn not_started(&mut self, mut record: RunRecord, message: String) -> RunRecord {
+    /// A run whose process could not start: it ends here as an execution error, and is told
+    /// like any other end (notified, pruned, announced).
+    fn not_started(&mut self, record: RunRecord, message: String) -> RunRecord {
         let end = RunEnd::bare(
             as_stored(self.clock.now()),
             RunStatus::ExecutionError,
@@ -169,21 +170,15 @@ impl Runtime {
         );
         tracing::error!(task = %record.task, run = %record.id, "run could not start: {}", end.op_error);
         self.metrics.run_started(&record.task, lateness_of(&record));
-        self.metrics.run_finished(
-            &record.task,
-            end.status,
-            end.finished_at - record.started_at,
-        );
-        self.finish_or_queue(record.id, &record.task, &end);
-        record.end = Some(end);
-        let task = record.task.clone();
-        let state = self.state_mut(&task);
-        state.runs_since_start += 1;
-        state.count_end(RunStatus::ExecutionError);
+        self.state_mut(&record.task).runs_since_start += 1;
         self.emit(Event::RunStarted(record.clone()));
-        self.emit(Event::RunFinished(record.clone()));
-        self.task_changed(&task);
-        record
+        let ended = [(record, end)];
+        let recorded = self.record_ends(&ended);
+        let [(record, end)] = ended;
+        let mut told = record.clone();
+        told.end = Some(end.clone());
+        self.after_end(record, end, recorded);
+        told
     }
 
     /// A crash recovery can still find the runs' processes by their environment, so a failure

@@ -167,3 +167,28 @@ async fn an_interval_keeps_its_phase_from_the_last_fire_before_a_restart() {
     );
     harness.stop().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn fires_missed_while_the_machine_stalled_all_run_in_order_when_nothing_else_runs() {
+    let (mut harness, start) = start(
+        "tasks:\n  - {name: a, command: 'true', interval: 1h, on_missed: run_all}\n",
+        Restored::default(),
+    );
+    // Jumping past three deadlines at once is a stall: the due fire (03:00) finds the two
+    // missed ones queued before it, and nothing of the task running to wait for.
+    tokio::time::advance(Duration::from_secs(3 * 3600 + 60)).await;
+    let mut started = Vec::new();
+    for _ in 0..3 {
+        let run = harness
+            .next_start(Duration::from_secs(600))
+            .await
+            .expect("each queued fire starts once the one before it ends");
+        started.push(run.scheduled_at - start);
+    }
+    assert_eq!(
+        started,
+        [1, 2, 3].map(chrono::Duration::hours),
+        "oldest first, none left waiting"
+    );
+    harness.stop().await;
+}

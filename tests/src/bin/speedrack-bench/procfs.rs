@@ -71,6 +71,42 @@ pub fn sample(pid: u32) -> Result<Sample> {
     })
 }
 
+/// Where a process's resident memory is, in KiB, grouped by what maps it (from
+/// `/proc/PID/smaps`): the program's own file, shared libraries, the main heap, anonymous
+/// mappings (other malloc arenas, thread stacks, large allocations) and other files.
+pub fn rss_breakdown(pid: u32) -> Result<Vec<(&'static str, u64)>> {
+    let smaps = std::fs::read_to_string(format!("/proc/{pid}/smaps"))
+        .with_context(|| format!("cannot read /proc/{pid}/smaps"))?;
+    let exe = std::fs::read_link(format!("/proc/{pid}/exe"))?;
+    let exe = exe.to_string_lossy().into_owned();
+    let groups = [
+        "program file",
+        "shared libraries",
+        "main heap ([heap])",
+        "anonymous (arenas, stacks, large allocations)",
+        "other files and kernel mappings",
+    ];
+    let mut totals = [0u64; 5];
+    let mut group = 4;
+    for line in smaps.lines() {
+        let mut words = line.split_whitespace();
+        let Some(first) = words.next() else { continue };
+        if first.contains('-') && first.chars().next().is_some_and(|c| c.is_ascii_hexdigit()) {
+            let name = words.nth(4).unwrap_or("");
+            group = match name {
+                "" => 3,
+                "[heap]" => 2,
+                name if name == exe => 0,
+                name if name.contains(".so") => 1,
+                _ => 4,
+            };
+        } else if first == "Rss:" {
+            totals[group] += words.next().and_then(|kib| kib.parse().ok()).unwrap_or(0);
+        }
+    }
+    Ok(groups.into_iter().zip(totals).collect())
+}
+
 /// The machine: CPU model and count, for the report.
 pub fn machine() -> String {
     let model = std::fs::read_to_string("/proc/cpuinfo")

@@ -13,7 +13,7 @@ use speedrack_proto::v1 as pb;
 
 use super::daemon::BenchDaemon;
 use super::lateness::{Lateness, measure};
-use super::procfs::{sample, ticks_per_second};
+use super::procfs::{rss_breakdown, sample, ticks_per_second};
 use super::report::{Report, percentile};
 use super::spawn_floor::{self, CHILD_COMMAND};
 
@@ -81,6 +81,7 @@ pub async fn run(window_seconds: u64) -> Result<Report> {
         daemon: daemon_late,
     } = measure(&mut client, (0..TASKS).map(|index| format!("s_{index:05}"))).await?;
     let rss_mib = after.rss_kib as f64 / 1024.0;
+    let breakdown = rss_breakdown(daemon.pid())?;
     drop(daemon);
 
     let mut report = Report::new("scale");
@@ -116,7 +117,10 @@ pub async fn run(window_seconds: u64) -> Result<Report> {
         [None, Some(limit), None],
     );
     report.spread("daemon started_at lateness", &daemon_late, "ms", [None; 3]);
-    report.add("daemon RSS after the window", rss_mib, "MiB");
+    report.at_most("daemon RSS after the window", rss_mib, "MiB", 64.0);
+    for (part, kib) in breakdown {
+        report.add(&format!("  RSS: {part}"), kib as f64 / 1024.0, "MiB");
+    }
     report.add("daemon CPU over the window", cpu_percent, "%");
     report.note(format!(
         "{TASKS} tasks on 'S * * * * *' (S random, seed {SEED:#x}) for {window_seconds} s; the machine floor used {} spawning threads, median of 5 batches",
