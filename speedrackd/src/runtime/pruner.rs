@@ -48,9 +48,22 @@ pub async fn serve(
     mut jobs: mpsc::Receiver<Job>,
     deletions: mpsc::Sender<Deletion>,
 ) {
-    while let Some(job) = jobs.recv().await {
+    while let Some(first) = jobs.recv().await {
+        // Runs end in bursts: everything asked meanwhile is one pass, each task once.
+        let mut waiting = vec![first];
+        while let Ok(job) = jobs.try_recv() {
+            waiting.push(job);
+        }
+        let batch = coalesce(waiting);
         let reader = Arc::clone(&history);
-        let chosen = tokio::task::spawn_blocking(move || choose(reader.as_ref(), &job)).await;
+        let chosen = tokio::task::spawn_blocking(move || {
+            let mut doomed = Vec::new();
+            for job in &batch {
+                doomed.extend(choose(reader.as_ref(), job)?);
+            }
+            Ok::<_, HistoryError>(doomed)
+        })
+        .await;
         let runs = match chosen {
             Ok(Ok(runs)) => runs,
             Ok(Err(error)) => {
@@ -87,6 +100,25 @@ pub async fn serve(
             Ok(Err(error)) => tracing::error!("cannot prune history: {error}"),
             Err(_) => return,
         }
+    }
+}
+
+/// Jobs to do for `jobs`: one sweep at most (it covers every task), else each task once, with
+/// the newest policy asked for it.
+fn coalesce(jobs: Vec<Job>) -> Vec<Job> {
+    let mut sweep = None;
+    let mut tasks: HashMap<TaskName, Job> = HashMap::new();
+    for job in jobs {
+        match job {
+            Job::Sweep { .. } => sweep = Some(job),
+            Job::Task { ref task, .. } => {
+                tasks.insert(task.clone(), job);
+            }
+        }
+    }
+    match sweep {
+        Some(sweep) => vec![sweep],
+        None => tasks.into_values().collect(),
     }
 }
 
@@ -140,4 +172,42 @@ fn of_task(
         tracing::debug!(task = %task, pruned = doomed.len(), "pruning history");
     }
     Ok(doomed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task_job(name: &str, max_keep: u32) -> Job {
+        Job::Task {
+            task: TaskName::normalise(name).expect("name"),
+            policy: Policy {
+                max_keep: Some(max_keep),
+                ..Policy::default()
+            },
+            now: DateTime::<Utc>::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn a_burst_prunes_each_task_once_with_its_newest_policy_and_a_sweep_covers_all() {
+        let jobs = coalesce(vec![task_job("a", 5), task_job("b", 5), task_job("a", 3)]);
+        let mut seen: Vec<(String, Option<u32>)> = jobs
+            .iter()
+            .map(|job| match job {
+                Job::Task { task, policy, .. } => (task.to_string(), policy.max_keep),
+                Job::Sweep { .. } => ("sweep".to_owned(), None),
+            })
+            .collect();
+        seen.sort();
+        assert_eq!(seen, [("a".to_owned(), Some(3)), ("b".to_owned(), Some(5))]);
+        let sweep = Job::Sweep {
+            policies: HashMap::new(),
+            defaults: Policy::default(),
+            quota: None,
+            now: DateTime::<Utc>::UNIX_EPOCH,
+        };
+        let jobs = coalesce(vec![task_job("a", 5), sweep]);
+        assert!(matches!(jobs.as_slice(), [Job::Sweep { .. }]));
+    }
 }

@@ -114,7 +114,6 @@ async fn a_full_data_dir_delays_the_records_and_loses_none() {
         metrics.body
     );
     gate.open();
-    events.run_finished("long", WAIT).await.expect("long ends");
     daemon
         .wait_for_log(WAIT, |line| {
             line.contains("cannot record the end of a run, will retry")
@@ -135,6 +134,12 @@ async fn a_full_data_dir_delays_the_records_and_loses_none() {
     );
 
     std::fs::remove_file(&filler).expect("space returns");
+    // RunFinished says history holds the end, so it comes once the retried write lands.
+    let finished = events
+        .run_finished("long", WAIT)
+        .await
+        .expect("long's end is announced");
+    assert_eq!(finished.id, long.id);
     daemon
         .wait_for_log(WAIT, |line| line.contains("history accepts writes again"))
         .expect("the refused writes land");
