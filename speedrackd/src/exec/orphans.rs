@@ -22,6 +22,8 @@ use rustix::process::{Pid, PidfdFlags, Signal, pidfd_open, pidfd_send_signal};
 static GATE: RwLock<()> = RwLock::new(());
 /// Children the daemon started and has not reaped.
 static OWNED: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
+/// How long after a child's exit adopted orphans are reaped: bounds the passes to ten a second.
+const REAP_DELAY: std::time::Duration = std::time::Duration::from_millis(100);
 /// Passes over the tree when killing: a process may fork while its siblings are killed.
 const KILL_PASSES: usize = 8;
 
@@ -48,6 +50,10 @@ pub fn adopt_orphans() -> io::Result<()> {
         })?;
     tokio::spawn(async move {
         while exits.recv().await.is_some() {
+            // Children end in bursts (a second's runs): one pass a moment later reaps every
+            // orphan among them, instead of a pass over /proc per exit. Signals meanwhile
+            // coalesce into the next wake-up.
+            tokio::time::sleep(REAP_DELAY).await;
             if let Err(std::sync::mpsc::TrySendError::Disconnected(())) = wake.try_send(()) {
                 tracing::error!(
                     "the orphan reaper thread is gone; adopted processes are no longer reaped"
