@@ -7,7 +7,6 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use chrono_tz::Tz;
 use serde::Deserialize;
@@ -15,11 +14,10 @@ use serde_yaml::Value;
 
 use super::fields::{Fields, kind};
 use super::limits::{MAX_COMMAND_BYTES, MAX_NAME_BYTES};
-use super::schedule_field::schedule_of;
+use super::schedule_field::{Crontabs, schedule_of};
 use super::task_def::{OnMissed, OutputPattern, Overlap, TaskDef};
 use super::task_name::TaskName;
 use super::yaml_lines::{self, Node};
-use crate::schedule::{Crontab, Pattern, Schedule};
 
 /// Every key a task may have.
 pub const TASK_KEYS: &[&str] = &[
@@ -138,36 +136,25 @@ pub fn parse_tasks(text: &str, path: &Path, default_tz: Tz) -> Result<TaskSet, s
         .as_ref()
         .and_then(|root| root.entry("tasks"))
         .map_or(&[][..], |entry| entry.value.items());
+    let mut crontabs = Crontabs::default();
     let mut entries: Vec<TaskEntry> = values
         .iter()
         .enumerate()
-        .map(|(index, value)| parse_task(value, index, nodes.get(index), path, default_tz))
+        .map(|(index, value)| {
+            parse_task(
+                value,
+                index,
+                nodes.get(index),
+                path,
+                (default_tz, &mut crontabs),
+            )
+        })
         .collect();
     mark_duplicates(&mut entries, nodes, path);
-    share_crontabs(&mut entries);
     Ok(TaskSet {
         path: path.to_path_buf(),
         entries,
     })
-}
-
-/// Makes tasks with the same crontab text hold one parsed pattern (see `Pattern::Crontab`):
-/// 10 000 tasks on 60 crontabs took 140 MB before.
-fn share_crontabs(entries: &mut [TaskEntry]) {
-    let mut parsed: HashMap<String, Arc<Crontab>> = HashMap::new();
-    for entry in entries {
-        if let TaskEntry::Valid(def) = entry
-            && let Schedule::Calendar {
-                pattern: Pattern::Crontab(crontab),
-                ..
-            } = &mut def.schedule
-        {
-            let shared = parsed
-                .entry(crontab.text().to_owned())
-                .or_insert_with(|| Arc::clone(crontab));
-            *crontab = Arc::clone(shared);
-        }
-    }
 }
 
 fn parse_task(
@@ -175,7 +162,7 @@ fn parse_task(
     index: usize,
     node: Option<&Node>,
     path: &Path,
-    default_tz: Tz,
+    (default_tz, crontabs): (Tz, &mut Crontabs),
 ) -> TaskEntry {
     let label = value
         .get("name")
@@ -215,7 +202,7 @@ fn parse_task(
         fields.error(None, "no command: say what the task runs");
     }
     let tz = time_zone(&mut fields, default_tz);
-    let schedule = schedule_of(&mut fields, tz);
+    let schedule = schedule_of(&mut fields, tz, crontabs);
     let mut options = Options::read(&mut fields);
     options.definition = serde_yaml::to_string(value).unwrap_or_default();
     match (name, command, schedule) {

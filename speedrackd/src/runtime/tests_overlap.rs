@@ -27,12 +27,12 @@ const REAL_LIMIT: Duration = Duration::from_secs(15);
 /// Keeps tokio's paused clock from advancing on its own while it lives: a blocking task
 /// inhibits auto-advance until it returns, which it does once this is dropped or after
 /// [`REAL_LIMIT`] (the test then fails on its next wait instead of hanging).
-struct ClockHold {
+pub(super) struct ClockHold {
     /// Dropping it ends the blocking task's wait.
     _release: std::sync::mpsc::Sender<()>,
 }
 
-fn hold_clock() -> ClockHold {
+pub(super) fn hold_clock() -> ClockHold {
     let (release, released) = std::sync::mpsc::channel::<()>();
     tokio::task::spawn_blocking(move || {
         let _ = released.recv_timeout(REAL_LIMIT);

@@ -1,5 +1,6 @@
 //! Every conf-error rule, with the file, line and key it must name.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::*;
