@@ -30,6 +30,39 @@ fn start(tasks_yaml: &str, restored: Restored) -> (Harness, DateTime<Utc>) {
     let dir = tempfile::tempdir().expect("temp dir");
     let history: Arc<dyn Store> =
         Arc::new(crate::history::SqliteStore::open(dir.path()).expect("history"));
+    let Looping {
+        events,
+        commands,
+        stop,
+        loop_task,
+    } = spawn_loop(clock, tasks_yaml, restored, history);
+    (
+        Harness {
+            events,
+            commands,
+            stop: Some(stop),
+            loop_task,
+            _dir: dir,
+        },
+        start,
+    )
+}
+
+/// A runtime loop running `tasks_yaml` with default settings, and the ends the tests hold.
+pub(super) struct Looping {
+    pub events: broadcast::Receiver<Stamped>,
+    pub commands: mpsc::Sender<Command>,
+    /// Send (or drop) to stop the loop.
+    pub stop: oneshot::Sender<()>,
+    pub loop_task: tokio::task::JoinHandle<()>,
+}
+
+pub(super) fn spawn_loop(
+    clock: Arc<dyn Clock>,
+    tasks_yaml: &str,
+    restored: Restored,
+    history: Arc<dyn Store>,
+) -> Looping {
     let tasks =
         parse_tasks(tasks_yaml, Path::new("tasks.yaml"), chrono_tz::Tz::UTC).expect("tasks");
     let sender = events::channel();
@@ -48,16 +81,12 @@ fn start(tasks_yaml: &str, restored: Restored) -> (Harness, DateTime<Utc>) {
     let loop_task = tokio::spawn(runtime.run(queue, async move {
         let _ = stopped.await;
     }));
-    (
-        Harness {
-            events,
-            commands,
-            stop: Some(stop),
-            loop_task,
-            _dir: dir,
-        },
-        start,
-    )
+    Looping {
+        events,
+        commands,
+        stop,
+        loop_task,
+    }
 }
 
 impl Harness {

@@ -7,17 +7,17 @@
 //! Virtual time moves only when a test says so (`at`): the clock is held still while the test
 //! waits for something real (a process reading a fifo to end), so no fire can slip in between.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::TimeZone;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
+use super::tests::{Looping, spawn_loop};
 use super::*;
 use crate::clock::TokioClock;
-use crate::config::parse_tasks;
-use crate::events::{self, Event};
+use crate::events::Event;
 use crate::run::{RunRecord, Trigger};
 
 /// How long, in real time, a test waits for something real before it fails. Only a failing
@@ -82,23 +82,12 @@ fn start(overlap: &str) -> Harness {
         "tasks:\n  - {{name: t, command: 'timeout --foreground 60 cat {}', interval: 1h, overlap: {overlap}}}\n",
         fifo.display()
     );
-    let tasks = parse_tasks(&yaml, Path::new("tasks.yaml"), chrono_tz::Tz::UTC).expect("tasks");
-    let sender = events::channel();
-    let events = sender.subscribe();
-    let runtime = Runtime::new(
-        clock,
-        Settings::default(),
-        tasks,
-        Restored::default(),
-        history,
-        sender,
-        crate::metrics::Metrics::new(),
-    );
-    let (commands, queue) = mpsc::channel(8);
-    let (stop, stopped) = oneshot::channel();
-    let loop_task = tokio::spawn(runtime.run(queue, async move {
-        let _ = stopped.await;
-    }));
+    let Looping {
+        events,
+        commands,
+        stop,
+        loop_task,
+    } = spawn_loop(clock, &yaml, Restored::default(), history);
     Harness {
         events,
         commands,
