@@ -55,6 +55,16 @@ async fn marker(client: &Client) -> Result<String, String> {
     Ok(value.as_str().unwrap_or_default().to_owned())
 }
 
+/// A browser, a daemon on `tasks` with its gateway, and the gate its runs wait on; `None` when
+/// no browser is installed (then the test is skipped, unless SPEEDRACK_REQUIRE_BROWSER).
+async fn start() -> Option<(Browser, Gate, Daemon, Gateway)> {
+    let browser = Browser::start().await?;
+    let gate = Gate::new();
+    let daemon = Daemon::start(&tasks(&gate));
+    let gateway = Gateway::start(&daemon.socket()).await;
+    Some((browser, gate, daemon, gateway))
+}
+
 async fn set_marker(client: &Client) -> Result<(), String> {
     client
         .execute("window.srMarker = 'same page';", vec![])
@@ -65,12 +75,9 @@ async fn set_marker(client: &Client) -> Result<(), String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_now_shows_running_then_success_without_a_reload() {
-    let Some(browser) = Browser::start().await else {
+    let Some((browser, gate, _daemon, gateway)) = start().await else {
         return;
     };
-    let gate = Gate::new();
-    let daemon = Daemon::start(&tasks(&gate));
-    let gateway = Gateway::start(&daemon.socket()).await;
     let home = gateway.url("/");
     browser
         .check("run_now", |client| async move {
@@ -127,12 +134,9 @@ async fn mark_nodes(client: &Client, task: &str) -> Result<(), String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_finished_run_updates_its_row_and_nothing_else() {
-    let Some(browser) = Browser::start().await else {
+    let Some((browser, gate, daemon, gateway)) = start().await else {
         return;
     };
-    let gate = Gate::new();
-    let daemon = Daemon::start(&tasks(&gate));
-    let gateway = Gateway::start(&daemon.socket()).await;
     let home = gateway.url("/");
     browser
         .check("row_patch", |client| async move {
@@ -156,12 +160,9 @@ async fn a_finished_run_updates_its_row_and_nothing_else() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_running_tasks_output_appears_as_it_is_written() {
-    let Some(browser) = Browser::start().await else {
+    let Some((browser, gate, daemon, gateway)) = start().await else {
         return;
     };
-    let gate = Gate::new();
-    let daemon = Daemon::start(&tasks(&gate));
-    let gateway = Gateway::start(&daemon.socket()).await;
     let mut events = daemon.watch().await;
     daemon.ctl().ok(&["run-now", "talker"]);
     let run = events
@@ -241,12 +242,9 @@ async fn a_banner_shows_while_the_daemon_is_away_and_goes_when_it_is_back() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_task_page_follows_the_newest_run_as_it_starts_and_finishes() {
-    let Some(browser) = Browser::start().await else {
+    let Some((browser, gate, daemon, gateway)) = start().await else {
         return;
     };
-    let gate = Gate::new();
-    let daemon = Daemon::start(&tasks(&gate));
-    let gateway = Gateway::start(&daemon.socket()).await;
     let page = gateway.url("/tasks/talker");
     browser
         .check("follow", |client| async move {
