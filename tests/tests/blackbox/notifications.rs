@@ -255,3 +255,33 @@ async fn failed_runs_become_sentry_events_and_test_notify_reports_each_channel()
         .await
         .expect("the test event reached Sentry");
 }
+
+#[tokio::test]
+async fn a_run_that_cannot_start_is_mailed_like_any_failure() {
+    let smtp = SmtpServer::start();
+    let work = tempfile::tempdir().expect("temp dir");
+    let gone = work.path().join("gone");
+    let tasks = format!(
+        "tasks:\n  - {{name: lost, command: 'true', interval: 400w, email: dev@example.org, working_dir: {}}}\n",
+        gone.display()
+    );
+    let daemon = DaemonBuilder::new(&tasks)
+        .settings(&settings(smtp.port, ""))
+        .start();
+    let mut events = daemon.watch().await;
+    let run = daemon.run_now_and_wait(&mut events, "lost").await;
+    assert_eq!(
+        run.status(),
+        speedrack_proto::v1::RunStatus::ExecutionError,
+        "{run:?}"
+    );
+    let mail = smtp
+        .next_mail(WAIT)
+        .expect("the execution error is mailed, as a failure that ran would be");
+    assert_eq!(mail.subject(), Some("[Speedrack] lost failed"));
+    assert!(
+        mail.data.contains(&format!("/runs/{}", run.id)),
+        "{}",
+        mail.data
+    );
+}
