@@ -29,7 +29,7 @@ impl Runtime {
             match self
                 .states
                 .get_mut(&task)
-                .and_then(|state| state.running.remove(&run))
+                .and_then(|state| state.end_run(run))
             {
                 Some(in_flight) => ended.push((in_flight.record, end)),
                 None => {
