@@ -1,7 +1,9 @@
 //! The speedrack.v1 service: one handler per RPC, each in the file named for what it serves.
 //!
-//! Handlers read history directly and ask the runtime loop for everything live through its
-//! command channel. This module is the only one that sees proto types.
+//! Handlers read history on their own read-only connections (`history::Store`), never through
+//! the loop, and ask the runtime loop for everything live through its command channel; events
+//! reach watchers through one feed (`event_feed.rs`). This module is the only one that sees
+//! proto types.
 
 mod auth;
 mod config;
