@@ -1,9 +1,11 @@
 //! The one async loop that owns the daemon's mutable state.
 //!
 //! It sleeps until the scheduler's next deadline and `select!`s on that, on commands from RPC
-//! handlers, on runs that finished, and on shutdown. There is no polling tick: with nothing due
-//! and nothing happening, it does not wake up. Decisions are delegated to pure modules
-//! (scheduler, overlap, verdict, reload); these files only wire them to I/O.
+//! handlers, on runs that finished, on the pruner's deletions and notification failures (it
+//! owns the one history writer), and on shutdown. There is no polling tick: with nothing due
+//! and nothing happening, it does not wake up. It never reads history after start. Decisions
+//! are delegated to pure modules (scheduler, overlap, verdict, reload, retention); these files
+//! only wire them to I/O.
 
 mod command;
 mod control;
