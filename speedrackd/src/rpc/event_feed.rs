@@ -146,6 +146,12 @@ impl<T: Clone> Ring<T> {
         sequence
     }
 
+    /// Lets go of every held event; numbering goes on. A watcher that resumes from before
+    /// reads everything again, as EventsDropped says.
+    pub fn forget_held(&mut self) {
+        self.held.clear();
+    }
+
     /// `count` events were lost before they were held: no watcher may resume across them.
     pub fn lose(&mut self, count: u64) {
         self.held.clear();
@@ -227,6 +233,12 @@ impl EventFeed {
             let item = match received {
                 Ok(stamped) => {
                     let mut ring = self.ring();
+                    // Held events keep the configuration they were made under until they are
+                    // converted: 10 000 tasks' worth each time. A reload tells every watcher to
+                    // read everything again anyway, so a resume need not reach back past it.
+                    if matches!(stamped.event, Event::ConfigReloaded(_)) {
+                        ring.forget_held();
+                    }
                     let slot = Arc::new(Slot::new(ring.next_sequence(), stamped));
                     ring.push(Arc::clone(&slot));
                     Item::Event(slot)
@@ -324,5 +336,22 @@ mod tests {
         assert_eq!(ring.resume(5, true), replay(&[(6, 'x')], 6));
         let empty: Ring<char> = Ring::new(8);
         assert_eq!(empty.resume(1, true), Resume::Dropped(0));
+    }
+
+    #[test]
+    fn after_a_reload_only_the_reload_and_what_follows_can_be_resumed() {
+        let mut ring = Ring::new(8);
+        ring.push('a');
+        ring.push('b');
+        ring.forget_held();
+        assert_eq!(ring.push('r'), 3);
+        assert_eq!(ring.resume(1, true), Resume::Dropped(2));
+        assert_eq!(
+            ring.resume(2, true),
+            Resume::Replay {
+                held: vec![(3, 'r')],
+                last: 3
+            }
+        );
     }
 }
