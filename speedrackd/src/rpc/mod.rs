@@ -38,7 +38,7 @@ pub use auth::authorize;
 pub use reload::reload as reload_files;
 
 use crate::events::Stamped;
-use crate::history::Store;
+use crate::history::{HistoryError, Store};
 use crate::metrics::Metrics;
 use crate::runtime::{Command, Snapshot};
 
@@ -113,6 +113,19 @@ impl Service {
         answer.await.map_err(|_| error::shutting_down())
     }
 
+    /// Runs `read` on history off the async workers, which the runtime loop shares: a slow
+    /// read (a long page, a busy disk) then delays no fire.
+    async fn read<T: Send + 'static>(
+        &self,
+        read: impl FnOnce(&dyn Store) -> Result<T, HistoryError> + Send + 'static,
+    ) -> Result<T, Status> {
+        let history = Arc::clone(&self.history);
+        tokio::task::spawn_blocking(move || read(history.as_ref()))
+            .await
+            .map_err(|error| Status::internal(format!("a history read failed: {error}")))?
+            .map_err(Status::from)
+    }
+
     async fn snapshot(&self) -> Result<Snapshot, Status> {
         self.ask(|reply| Command::Snapshot { reply }).await
     }
@@ -160,7 +173,9 @@ impl Speedrack for Service {
         &self,
         request: Request<pb::GetRunRequest>,
     ) -> Result<Response<pb::GetRunResponse>, Status> {
-        runs::get_run(self, request.into_inner()).map(Response::new)
+        runs::get_run(self, request.into_inner())
+            .await
+            .map(Response::new)
     }
 
     async fn read_output(

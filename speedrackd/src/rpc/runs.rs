@@ -37,12 +37,17 @@ pub async fn list_runs(
         size => size.min(MAX_PAGE),
     };
     // One extra row tells whether an older page exists without a second query.
-    let records = api.history.list_runs_brief(&task, before, page_size + 1)?;
+    let (records, total) = api
+        .read(move |history| {
+            let records = history.list_runs_brief(&task, before, page_size + 1)?;
+            Ok((records, history.count_runs(&task)?))
+        })
+        .await?;
     let (runs, next_page_token) = page_of_runs(&records, page_size, Budget::page());
     Ok(pb::ListRunsResponse {
         runs,
         next_page_token,
-        total: api.history.count_runs(&task)?,
+        total,
     })
 }
 
@@ -68,16 +73,19 @@ fn page_of_runs(
     (runs, String::new())
 }
 
-pub fn get_run(api: &Service, request: pb::GetRunRequest) -> Result<pb::GetRunResponse, Status> {
-    let record = find_run(api, RunId(request.run_id))?;
+pub async fn get_run(
+    api: &Service,
+    request: pb::GetRunRequest,
+) -> Result<pb::GetRunResponse, Status> {
+    let record = find_run(api, RunId(request.run_id)).await?;
     Ok(pb::GetRunResponse {
         run: Some(convert::run_detail(&record)),
     })
 }
 
-fn find_run(api: &Service, run: RunId) -> Result<RunRecord, Status> {
-    api.history
-        .get_run(run)?
+async fn find_run(api: &Service, run: RunId) -> Result<RunRecord, Status> {
+    api.read(move |history| history.get_run(run))
+        .await?
         .ok_or_else(|| Status::not_found(format!("no run with id {run}")))
 }
 
@@ -85,7 +93,7 @@ pub async fn read_output(
     api: &Service,
     request: pb::ReadOutputRequest,
 ) -> Result<pb::ReadOutputResponse, Status> {
-    let record = find_run(api, RunId(request.run_id))?;
+    let record = find_run(api, RunId(request.run_id)).await?;
     let length = match request.length {
         0 => DEFAULT_READ,
         length => length.min(MAX_READ),
