@@ -14,10 +14,16 @@ use speedrackd::web_host::WebHostError;
 
 use crate::cli::{Cli, Command};
 
+/// glibc's malloc arenas at most. By default it gives up to eight per core to threads that
+/// allocate at once, and each keeps its freed memory: with 10 000 tasks the daemon's resident
+/// memory after a minute was 68 MiB with the default, 54 MiB with two (BENCHMARKS.md).
+const MALLOC_ARENAS: i32 = 2;
+
 /// EX_CONFIG from sysexits.h: systemd's RestartPreventExitStatus stops restart loops on it.
 const EXIT_CONFIG: u8 = 78;
 
 fn main() -> ExitCode {
+    limit_malloc_arenas();
     let cli = Cli::parse();
     init_logging();
     let outcome = match cli.command {
@@ -69,4 +75,18 @@ fn init_logging() {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+}
+
+#[allow(
+    unsafe_code,
+    reason = "mallopt is glibc's only interface to its arena limit"
+)]
+fn limit_malloc_arenas() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: called first thing in main, before any other thread exists; mallopt only sets
+    // a tunable of the allocator and reports failure by its return value, which is harmless
+    // to ignore (the default applies).
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, MALLOC_ARENAS);
+    }
 }

@@ -93,8 +93,15 @@ pub async fn capture(
 }
 
 /// The sink while it works; after its first error, only a count of what the child wrote.
+///
+/// The file (and the run's directory) is created with the first byte: most runs print
+/// nothing on at least one stream, and creating inodes was the largest part of what a run
+/// cost the daemon (BENCHMARKS.md). A stream that stays empty leaves no file, which readers
+/// take as empty output.
 struct Saving {
     sink: Option<Sink>,
+    /// Where the file goes, until the first byte creates it.
+    unopened: Option<(PathBuf, u64)>,
     written: u64,
     /// Bytes that reached the file when saving failed.
     kept: u64,
@@ -103,19 +110,22 @@ struct Saving {
 
 impl Saving {
     fn start(path: &Path, cap: u64) -> Saving {
-        let (sink, failure) = match Sink::create(path, cap) {
-            Ok(sink) => (Some(sink), None),
-            Err(error) => (None, Some(error)),
-        };
         Saving {
-            sink,
+            sink: None,
+            unopened: Some((path.to_path_buf(), cap)),
             written: 0,
             kept: 0,
-            failure,
+            failure: None,
         }
     }
 
     fn write(&mut self, chunk: &[u8]) {
+        if let Some((path, cap)) = self.unopened.take() {
+            match Sink::create(&path, cap) {
+                Ok(sink) => self.sink = Some(sink),
+                Err(error) => self.failure = Some(error),
+            }
+        }
         self.written += chunk.len() as u64;
         let Some(sink) = self.sink.as_mut() else {
             return;
@@ -143,6 +153,7 @@ impl Saving {
                     Err(error) => (head, error),
                 }
             }
+            None if self.written == 0 => return Captured::default(),
             None => (
                 self.kept,
                 self.failure
@@ -188,7 +199,21 @@ struct Ring {
 }
 
 impl Sink {
+    /// Creates the file, and the run's directory the first time one of its streams needs it.
     fn create(path: &Path, cap: u64) -> io::Result<Sink> {
+        if let Some(dir) = path.parent() {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(|error| {
+                    io::Error::new(
+                        error.kind(),
+                        format!("cannot create {}: {error}", dir.display()),
+                    )
+                })?;
+        }
         Ok(Sink {
             file: create(path)?,
             path: path.to_path_buf(),
@@ -461,6 +486,38 @@ mod tests {
         writer.await.expect("the writer finished");
         assert_eq!((captured.written, captured.dropped), (300_000, 0));
         assert_eq!(std::fs::read(&path).expect("read"), data);
+    }
+
+    #[tokio::test]
+    async fn a_stream_that_stays_empty_creates_no_file_nor_directory() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let run_dir = dir.path().join("runs/task/7");
+        let (sender, receiver) = pipe::pipe().expect("pipe");
+        drop(sender);
+        let captured = capture(receiver, &run_dir.join("stdout"), 0, None, None)
+            .await
+            .expect("capture");
+        assert_eq!(captured, Captured::default());
+        assert!(!dir.path().join("runs").exists(), "nothing was created");
+
+        let (mut sender, receiver) = pipe::pipe().expect("pipe");
+        let writer = tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            sender.write_all(b"x").await.expect("write");
+        });
+        capture(receiver, &run_dir.join("stderr"), 0, None, None)
+            .await
+            .expect("capture");
+        writer.await.expect("the writer finished");
+        assert_eq!(std::fs::read(run_dir.join("stderr")).expect("read"), b"x");
+        let mode = std::os::unix::fs::PermissionsExt::mode(
+            &std::fs::metadata(&run_dir).expect("run dir").permissions(),
+        );
+        assert_eq!(
+            mode & 0o777,
+            0o700,
+            "the first byte made the run's private directory"
+        );
     }
 
     #[tokio::test]

@@ -23,12 +23,6 @@ pub struct Invocation {
 /// killed at once). Each is an execution error of the run: the command never ran as asked.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("cannot create the output directory {}: {source} (check the data dir's free space and permissions)", dir.display())]
-    OutputDir {
-        dir: PathBuf,
-        #[source]
-        source: io::Error,
-    },
     #[error("working_dir {} is not a directory that exists (create it, or fix the task's working_dir)", dir.display())]
     NoWorkingDir { dir: PathBuf },
     #[error(

@@ -121,23 +121,6 @@ impl Tailed {
 /// Starts the command's process. Plain blocking work that needs no runtime, so a batch can be
 /// started from several threads at once ([`spawn_all`]). An error means it never ran.
 pub fn spawn(launch: &Launch) -> Result<Process, StartError> {
-    let mut dirs: Vec<&std::path::Path> = [&launch.stdout, &launch.stderr]
-        .into_iter()
-        .filter_map(|path| path.parent())
-        .collect();
-    // Both streams live in the run's directory: create it once.
-    dirs.dedup();
-    for dir in dirs {
-        use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(|source| StartError::OutputDir {
-                dir: dir.to_owned(),
-                source,
-            })?;
-    }
     // On any error below the scope is dropped, which removes the run's cgroup.
     let mut scope = contain::Scope::new(&launch.invocation.env);
     let spawned = orphans::spawn_owned(|| {
@@ -155,12 +138,24 @@ pub fn spawn(launch: &Launch) -> Result<Process, StartError> {
     })
 }
 
-/// Starts every launch's process, spread over a few threads; one result per launch, in order.
+/// Starts every launch's process, spread over a few threads; each launch comes back with its
+/// result, in order.
 ///
 /// Starting a process costs about as much as the kernel's fork and exec, so fires due at the
 /// same instant would otherwise start one spawn-time apart; see BENCHMARKS.md.
-pub fn spawn_all(launches: &[&Launch]) -> Vec<Result<Process, StartError>> {
-    spawner::in_parallel(launches, |launch| spawn(launch))
+pub fn spawn_all(launches: Vec<Launch>) -> Vec<(Launch, Result<Process, StartError>)> {
+    type Spawning = spawner::Pool<Launch, Result<Process, StartError>>;
+    static POOL: std::sync::OnceLock<Option<Spawning>> = std::sync::OnceLock::new();
+    match POOL.get_or_init(|| spawner::Pool::start("spawner", spawn)) {
+        Some(pool) => pool.run(launches),
+        None => launches
+            .into_iter()
+            .map(|launch| {
+                let result = spawn(&launch);
+                (launch, result)
+            })
+            .collect(),
+    }
 }
 
 /// Hands a started process to the runtime: its exit and output pipes become things a

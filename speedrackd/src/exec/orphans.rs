@@ -123,25 +123,28 @@ pub fn kill_adopted_with(marker: &[(String, String)], process_group: i32) -> usi
         .iter()
         .map(|(name, value)| format!("{name}={value}").into_bytes())
         .collect();
-    kill_passes(|pid| super::group::has_environment(pid, &wanted))
-        .into_iter()
-        .filter(|group| *group != Some(process_group))
-        .count()
+    kill_passes(main_thread_children, |pid| {
+        super::group::has_environment(pid, &wanted)
+    })
+    .into_iter()
+    .filter(|group| *group != Some(process_group))
+    .count()
 }
 
 /// SIGKILL to every descendant of the daemon that is not a run's own unreaped process: what is
 /// left when the daemon stops. Returns how many were killed.
 pub fn kill_all_adopted() -> usize {
-    kill_passes(|_| true).len()
+    kill_passes(|| children(me()), |_| true).len()
 }
 
-/// Kills the chosen processes of the adopted tree until a pass finds none it has not killed
-/// already (a killed process lingers a moment); returns the process group of each one killed.
-fn kill_passes(chosen: impl Fn(i32) -> bool) -> Vec<Option<i32>> {
+/// Kills the chosen processes of the adopted tree under `roots` until a pass finds none it has
+/// not killed already (a killed process lingers a moment); returns the process group of each
+/// one killed.
+fn kill_passes(roots: impl Fn() -> Vec<i32>, chosen: impl Fn(i32) -> bool) -> Vec<Option<i32>> {
     let mut killed: BTreeMap<i32, Option<i32>> = BTreeMap::new();
     for _ in 0..KILL_PASSES {
         let before = killed.len();
-        for pid in adopted_tree() {
+        for pid in adopted_tree(roots()) {
             if killed.contains_key(&pid) {
                 continue;
             }
@@ -167,11 +170,11 @@ fn kill(pid: i32, chosen: impl Fn(i32) -> bool) -> bool {
     chosen(pid) && pidfd_send_signal(&fd, Signal::KILL).is_ok()
 }
 
-/// Every live process under the daemon's children that are not owned.
-fn adopted_tree() -> Vec<i32> {
+/// Every live process under those of `children` (the daemon's) that are not owned.
+fn adopted_tree(children_of_daemon: Vec<i32>) -> Vec<i32> {
     let mut queue: VecDeque<i32> = {
         let owned = owned();
-        children(me())
+        children_of_daemon
             .into_iter()
             .filter(|pid| !owned.contains(pid))
             .collect()
@@ -184,6 +187,18 @@ fn adopted_tree() -> Vec<i32> {
     tree
 }
 
+/// The children listed under the daemon's main thread, which is where every orphan it adopts
+/// goes: the kernel hands an orphan to the subreaper's first live thread (`find_alive_thread`,
+/// Linux 3.19 on), and the main thread lives as long as the daemon. Reading one list instead
+/// of one per thread after every run was a fifth of what a run cost the daemon
+/// (BENCHMARKS.md); the reaper and the shutdown still read them all.
+fn main_thread_children() -> Vec<i32> {
+    let pid = me();
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .map(|list| parse_pids(&list))
+        .unwrap_or_default()
+}
+
 /// Children of `pid`, from /proc/PID/task/*/children (each thread has its own list).
 fn children(pid: i32) -> Vec<i32> {
     let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
@@ -192,11 +207,13 @@ fn children(pid: i32) -> Vec<i32> {
     tasks
         .filter_map(Result::ok)
         .filter_map(|task| std::fs::read_to_string(task.path().join("children")).ok())
-        .flat_map(|list| {
-            list.split_whitespace()
-                .filter_map(|child| child.parse().ok())
-                .collect::<Vec<i32>>()
-        })
+        .flat_map(|list| parse_pids(&list))
+        .collect()
+}
+
+fn parse_pids(list: &str) -> Vec<i32> {
+    list.split_whitespace()
+        .filter_map(|child| child.parse().ok())
         .collect()
 }
 

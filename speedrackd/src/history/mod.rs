@@ -312,22 +312,31 @@ impl SqliteStore {
         Ok(count.map_or(0, from_sql_count))
     }
 
-    /// What retention needs of every run of a task, newest first.
-    pub(super) fn run_metas(&self, task: &TaskName) -> Result<Vec<RunMeta>, HistoryError> {
+    /// What retention needs of every run of each task, newest first, read in one transaction:
+    /// the pruner asks for a burst's tasks together.
+    pub(super) fn run_metas(
+        &self,
+        tasks: &[TaskName],
+    ) -> Result<Vec<(TaskName, Vec<RunMeta>)>, HistoryError> {
         let conn = self.reader()?;
-        let mut stmt = conn.prepare_cached(
+        let snapshot = conn.unchecked_transaction()?;
+        let mut stmt = snapshot.prepare_cached(
             "SELECT id, status, started_at_us FROM runs WHERE task = ?1 ORDER BY id DESC",
         )?;
-        let rows = stmt.query_map(params![task.as_str()], |row| {
-            let status: String = row.get(1)?;
-            Ok(RunMeta {
-                id: RunId(row.get(0)?),
-                status: RunStatus::parse(&status)
-                    .ok_or_else(|| bad_value(1, format!("run status {status:?}")))?,
-                started_at: instant(row.get(2)?),
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut metas = Vec::with_capacity(tasks.len());
+        for task in tasks {
+            let rows = stmt.query_map(params![task.as_str()], |row| {
+                let status: String = row.get(1)?;
+                Ok(RunMeta {
+                    id: RunId(row.get(0)?),
+                    status: RunStatus::parse(&status)
+                        .ok_or_else(|| bad_value(1, format!("run status {status:?}")))?,
+                    started_at: instant(row.get(2)?),
+                })
+            })?;
+            metas.push((task.clone(), rows.collect::<Result<_, _>>()?));
+        }
+        Ok(metas)
     }
 
     /// Finished runs, oldest first, with their output size, while their sizes add up to more

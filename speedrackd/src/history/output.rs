@@ -43,8 +43,8 @@ pub struct Slice {
     pub total_size: u64,
 }
 
-/// Reads up to `length` bytes from `offset`. A missing file reads as empty: a run that could not
-/// start has no output.
+/// Reads up to `length` bytes from `offset`. A missing file reads as empty: a stream that stayed
+/// empty, or a run that could not start, has no file.
 pub fn read_slice(path: &Path, offset: u64, length: usize) -> std::io::Result<Slice> {
     let mut file = match std::fs::File::open(path) {
         Ok(file) => file,

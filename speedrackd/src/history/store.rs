@@ -78,8 +78,8 @@ pub trait Store: Send + Sync {
         limit: usize,
     ) -> Result<Vec<RunRecord>, HistoryError>;
     fn count_runs(&self, task: &TaskName) -> Result<u64, HistoryError>;
-    /// What retention needs of every run of a task, newest first.
-    fn run_metas(&self, task: &TaskName) -> Result<Vec<RunMeta>, HistoryError>;
+    /// What retention needs of every run of each task, newest first, as of one instant.
+    fn run_metas(&self, tasks: &[TaskName]) -> Result<Vec<(TaskName, Vec<RunMeta>)>, HistoryError>;
     /// The oldest finished runs to forget to bring all output under `quota` bytes.
     fn oldest_over_quota(&self, quota: u64) -> Result<Vec<(TaskName, RunId)>, HistoryError>;
     /// Every task with history, sorted.
@@ -159,8 +159,8 @@ impl Store for SqliteStore {
     fn count_runs(&self, task: &TaskName) -> Result<u64, HistoryError> {
         SqliteStore::count_runs(self, task)
     }
-    fn run_metas(&self, task: &TaskName) -> Result<Vec<RunMeta>, HistoryError> {
-        SqliteStore::run_metas(self, task)
+    fn run_metas(&self, tasks: &[TaskName]) -> Result<Vec<(TaskName, Vec<RunMeta>)>, HistoryError> {
+        SqliteStore::run_metas(self, tasks)
     }
     fn oldest_over_quota(&self, quota: u64) -> Result<Vec<(TaskName, RunId)>, HistoryError> {
         SqliteStore::oldest_over_quota(self, quota)

@@ -16,6 +16,10 @@ use crate::run::RunId;
 
 /// Jobs waiting for the pruner at most; beyond, a task's prune waits for the hourly sweep.
 pub const JOBS: usize = 1024;
+/// How long the pruner gathers jobs after the first one: the ends of a second's runs are then
+/// one read and one delete, where a pass per end cost more than a run's start (BENCHMARKS.md).
+/// A task may hold one run over `max_keep` for this long.
+pub const GATHER: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// What to prune.
 #[derive(Debug)]
@@ -50,20 +54,14 @@ pub async fn serve(
 ) {
     while let Some(first) = jobs.recv().await {
         // Runs end in bursts: everything asked meanwhile is one pass, each task once.
+        tokio::time::sleep(GATHER).await;
         let mut waiting = vec![first];
         while let Ok(job) = jobs.try_recv() {
             waiting.push(job);
         }
         let batch = coalesce(waiting);
         let reader = Arc::clone(&history);
-        let chosen = tokio::task::spawn_blocking(move || {
-            let mut doomed = Vec::new();
-            for job in &batch {
-                doomed.extend(choose(reader.as_ref(), job)?);
-            }
-            Ok::<_, HistoryError>(doomed)
-        })
-        .await;
+        let chosen = tokio::task::spawn_blocking(move || choose_all(reader.as_ref(), &batch)).await;
         let runs = match chosen {
             Ok(Ok(runs)) => runs,
             Ok(Err(error)) => {
@@ -122,55 +120,53 @@ fn coalesce(jobs: Vec<Job>) -> Vec<Job> {
     }
 }
 
-/// The runs a job prunes.
-fn choose(history: &dyn Store, job: &Job) -> Result<Vec<(TaskName, RunId)>, HistoryError> {
-    match job {
-        Job::Task { task, policy, now } => of_task(history, task, policy, *now),
-        Job::Sweep {
-            policies,
-            defaults,
-            quota,
-            now,
-        } => {
-            let mut doomed = Vec::new();
-            for task in history.task_names()? {
-                let policy = policies.get(&task).unwrap_or(defaults);
-                doomed.extend(of_task(history, &task, policy, *now)?);
-            }
-            if let Some(quota) = quota {
-                let over = history.oldest_over_quota(*quota)?;
-                if !over.is_empty() {
-                    tracing::info!(
-                        pruned = over.len(),
-                        quota,
-                        "pruning the oldest runs to keep history under history_max_bytes"
-                    );
+/// The runs a batch of jobs prunes: the tasks' runs are read together.
+fn choose_all(history: &dyn Store, jobs: &[Job]) -> Result<Vec<(TaskName, RunId)>, HistoryError> {
+    let mut doomed = Vec::new();
+    let mut tasks = Vec::new();
+    for job in jobs {
+        match job {
+            Job::Task { task, policy, now } => tasks.push((task.clone(), *policy, *now)),
+            Job::Sweep {
+                policies,
+                defaults,
+                quota,
+                now,
+            } => {
+                let names = history.task_names()?;
+                tasks.extend(names.into_iter().map(|task| {
+                    let policy = *policies.get(&task).unwrap_or(defaults);
+                    (task, policy, *now)
+                }));
+                if let Some(quota) = quota {
+                    let over = history.oldest_over_quota(*quota)?;
+                    if !over.is_empty() {
+                        tracing::info!(
+                            pruned = over.len(),
+                            quota,
+                            "pruning the oldest runs to keep history under history_max_bytes"
+                        );
+                    }
+                    doomed.extend(over);
                 }
-                doomed.extend(over);
             }
-            doomed.sort_by_key(|(_, run)| *run);
-            doomed.dedup();
-            Ok(doomed)
         }
     }
-}
-
-fn of_task(
-    history: &dyn Store,
-    task: &TaskName,
-    policy: &Policy,
-    now: DateTime<Utc>,
-) -> Result<Vec<(TaskName, RunId)>, HistoryError> {
-    if policy.keeps_everything() {
-        return Ok(Vec::new());
+    tasks.retain(|(_, policy, _)| !policy.keeps_everything());
+    let names: Vec<TaskName> = tasks.iter().map(|(task, _, _)| task.clone()).collect();
+    for ((task, policy, now), (_, metas)) in tasks.iter().zip(history.run_metas(&names)?) {
+        let before = doomed.len();
+        doomed.extend(
+            prunable(&metas, policy, *now)
+                .into_iter()
+                .map(|run| (task.clone(), run)),
+        );
+        if doomed.len() > before {
+            tracing::debug!(task = %task, pruned = doomed.len() - before, "pruning history");
+        }
     }
-    let doomed: Vec<(TaskName, RunId)> = prunable(&history.run_metas(task)?, policy, now)
-        .into_iter()
-        .map(|run| (task.clone(), run))
-        .collect();
-    if !doomed.is_empty() {
-        tracing::debug!(task = %task, pruned = doomed.len(), "pruning history");
-    }
+    doomed.sort_by_key(|(_, run)| *run);
+    doomed.dedup();
     Ok(doomed)
 }
 

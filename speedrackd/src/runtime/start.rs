@@ -108,7 +108,7 @@ impl Runtime {
             })
             .collect();
         let spawning = std::time::Instant::now();
-        let processes = exec::spawn_all(&launches.iter().collect::<Vec<_>>());
+        let spawned = exec::spawn_all(launches);
         tracing::debug!(
             runs = records.len(),
             spawn_ms = spawning.elapsed().as_secs_f64() * 1e3,
@@ -116,9 +116,7 @@ impl Runtime {
         );
         let mut groups = Vec::with_capacity(records.len());
         let mut out = Vec::with_capacity(records.len());
-        for (((request, record), launch), process) in
-            requests.iter().zip(records).zip(launches).zip(processes)
-        {
+        for ((request, record), (launch, process)) in requests.iter().zip(records).zip(spawned) {
             let record = match process.and_then(exec::watch) {
                 Ok(started) => {
                     let group = ProcessGroup {

@@ -143,7 +143,11 @@ fn prune(history: &dyn Store, task: &TaskName, max_keep: u32) -> Result<(usize, 
         max_age: None,
     };
     let start = Instant::now();
-    let metas = history.run_metas(task)?;
+    let metas: Vec<_> = history
+        .run_metas(std::slice::from_ref(task))?
+        .into_iter()
+        .flat_map(|(_, metas)| metas)
+        .collect();
     let doomed: Vec<(TaskName, RunId)> = prunable(&metas, &policy, SystemClock.now())
         .into_iter()
         .map(|run| (task.clone(), run))
