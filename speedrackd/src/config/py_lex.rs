@@ -43,6 +43,7 @@ pub fn tokenize(text: &str) -> Result<Vec<Token>, PyError> {
         at: 0,
         line: 1,
         depth: 0,
+        opened_at: 0,
         tokens: Vec::new(),
         line_start: true,
     };
@@ -56,6 +57,8 @@ struct Lexer<'a> {
     line: usize,
     /// Open brackets: inside them a newline does not end the line.
     depth: usize,
+    /// Where the outermost open bracket was opened, to name it if it is never closed.
+    opened_at: usize,
     tokens: Vec<Token>,
     /// Nothing but whitespace seen yet on this logical line.
     line_start: bool,
@@ -113,8 +116,8 @@ impl<'a> Lexer<'a> {
         self.end_line();
         if self.depth > 0 {
             return Err(PyError::new(
-                self.line,
-                "the file ends inside an open bracket; close it",
+                self.opened_at,
+                "this bracket is never closed (the file ends inside it); close it",
             ));
         }
         Ok(())
@@ -160,7 +163,12 @@ impl<'a> Lexer<'a> {
             self.push(Kind::Name(name), line);
         } else if let Some(op) = OPERATORS.iter().find(|op| self.rest().starts_with(**op)) {
             match *op {
-                "(" | "[" | "{" => self.depth += 1,
+                "(" | "[" | "{" => {
+                    if self.depth == 0 {
+                        self.opened_at = line;
+                    }
+                    self.depth += 1;
+                }
                 ")" | "]" | "}" => {
                     self.depth = self.depth.checked_sub(1).ok_or_else(|| {
                         PyError::new(
@@ -343,7 +351,7 @@ mod tests {
     fn refusals_name_the_line() {
         let cases = [
             ("A = 1\nB = $x\n", 2, "unexpected character '$'"),
-            ("A = (1,\n2\n", 3, "open bracket"),
+            ("A = 1\nB = (1,\n2\n", 2, "never closed"),
             ("A = 1)\n", 1, "never opened"),
             ("A = 1 \\ 2\n", 1, "backslash"),
         ];

@@ -202,23 +202,21 @@ impl Parser<'_> {
 
     /// `-a`, `+a`, and `a ** b` (which binds tighter on its left, looser on its right).
     fn factor(&mut self) -> Result<PyValue, PyError> {
-        self.nest(|parser| {
-            let line = parser.line();
-            if let Some(Kind::Op(op @ ("-" | "+"))) = parser.peek() {
-                let op = *op;
-                parser.at += 1;
-                let value = parser.factor()?;
-                return value
-                    .unary(op)
-                    .map_err(|message| PyError::new(line, message));
-            }
-            let base = parser.atom()?;
-            if parser.eat("**") {
-                let exponent = parser.factor()?;
-                return parser.combine(base, "**", exponent, line);
-            }
-            Ok(base)
-        })
+        let line = self.line();
+        if let Some(Kind::Op(op @ ("-" | "+"))) = self.peek() {
+            let op = *op;
+            self.at += 1;
+            let value = self.nest(Self::factor)?;
+            return value
+                .unary(op)
+                .map_err(|message| PyError::new(line, message));
+        }
+        let base = self.atom()?;
+        if self.eat("**") {
+            let exponent = self.nest(Self::factor)?;
+            return self.combine(base, "**", exponent, line);
+        }
+        Ok(base)
     }
 
     fn combine(

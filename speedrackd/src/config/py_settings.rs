@@ -59,7 +59,43 @@ fn flow_mapping(settings: &[&Assignment]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// Texts near the grammar, so that most of the parser is reached, and any character.
+    fn python_ish() -> impl Strategy<Value = String> {
+        let fragment = prop_oneof![
+            3 => prop::sample::select(vec![
+                "A", "B_C", "x", " = ", "=", "1", "-", "+", "*", "**", "//", "/", "%", "(", ")",
+                "[", "]", "{", "}", ",", ":", "'a'", "\"b\"", "'''", "r'\\d'", "u'\\u00e9'",
+                "\\\n", "\n", "    ", "#c", "True", "None", "import", "if", ".", "é", "\\", "'",
+                "\"", "1e3", "0x1F", "017", "99999999999999999999", ";", "\r\n", "\t",
+            ])
+            .prop_map(str::to_owned),
+            1 => any::<char>().prop_map(String::from),
+        ];
+        prop::collection::vec(fragment, 0..40).prop_map(|parts| parts.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_is_read_or_refused_on_one_of_its_lines(text in python_ish()) {
+            let lines = text.lines().count().max(1);
+            match to_yaml(&text, |_| false) {
+                Ok(yaml) => {
+                    prop_assert!(yaml.lines().count() <= lines, "{:?} -> {:?}", text, yaml);
+                    if !yaml.is_empty() {
+                        let read = serde_yaml::from_str::<serde_yaml::Value>(&yaml);
+                        prop_assert!(read.is_ok(), "{:?} -> {:?}: {:?}", text, yaml, read);
+                    }
+                }
+                Err(error) => {
+                    prop_assert!((1..=lines).contains(&error.line), "{:?}: {:?}", text, error);
+                }
+            }
+        }
+    }
 
     fn yaml(text: &str) -> String {
         to_yaml(text, |name| name == "timezone").expect(text)

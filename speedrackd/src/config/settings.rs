@@ -107,9 +107,6 @@ pub struct Settings {
     /// 0.6.1's keys this file wrote that mean nothing any more, each with the reason.
     #[serde(skip)]
     pub ignored: Vec<IgnoredKey>,
-    /// Whether the file named the app (0.6.1 named its default state dir after it).
-    #[serde(skip)]
-    app_name_written: bool,
     #[serde(
         rename = "MAX_RUNS",
         default,
@@ -244,7 +241,6 @@ impl Default for Settings {
             job_root_dir: None,
             suspended_file: None,
             ignored: Vec::new(),
-            app_name_written: false,
             seed_max_runs: None,
             seed_url_root: None,
             seed_email_disabled: None,
@@ -257,15 +253,15 @@ impl Default for Settings {
 
 impl Settings {
     /// 0.6.1's state directory: SPEEDRACK_DIR, else what 0.6.1 fell back to, the system's
-    /// temporary directory joined with APP_NAME (`speedrack` unless the file named the app).
+    /// temporary directory joined with APP_NAME. 0.6.1's default name was `speedrack`, so our
+    /// default (`Speedrack`) stands for it.
     pub fn legacy_speedrack_dir(&self) -> PathBuf {
         if let Some(dir) = non_empty(&self.speedrack_dir) {
             return dir.to_path_buf();
         }
-        let name = if self.app_name_written {
-            self.app_name.as_str()
-        } else {
-            "speedrack"
+        let name = match self.app_name.as_str() {
+            name if name == Settings::default().app_name => "speedrack",
+            name => name,
         };
         std::env::temp_dir().join(name)
     }
@@ -374,7 +370,6 @@ impl<'de> Visitor<'de> for ReadVisitor {
             found: &mut found,
         };
         let mut settings = Settings::deserialize(de::value::MapAccessDeserializer::new(filter))?;
-        settings.app_name_written = found.wrote("app_name");
         settings.ignored = found.ignored;
         fold_seed_keys(&mut settings);
         Ok(Read(settings))

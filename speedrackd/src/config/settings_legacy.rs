@@ -97,18 +97,6 @@ pub struct Found {
 }
 
 impl Found {
-    /// Whether the file wrote `key` (in any of its spellings).
-    pub fn wrote(&self, key: &str) -> bool {
-        let spellings = SAME_SETTING
-            .iter()
-            .find(|group| group.contains(&key))
-            .copied()
-            .unwrap_or(&[]);
-        self.seen
-            .iter()
-            .any(|seen| seen == key || spellings.contains(&seen.as_str()))
-    }
-
     /// Records `key`; an error when another spelling of the same setting came before it.
     fn see(&mut self, key: &str) -> Result<(), String> {
         let earlier = |candidates: &[&str]| {
@@ -341,8 +329,6 @@ mod tests {
             error.contains("`FAIL_BY_NONZERO_STATUS_CODE` and `fail_by_retcode`"),
             "{error}"
         );
-        assert!(found.wrote("FAIL_BY_RETCODE") && found.wrote("APP_NAME"));
-        assert!(!found.wrote("max_keep"));
         let mut found = Found::default();
         found.see("EMAIL_SMTP").expect("flat");
         found
