@@ -8,7 +8,9 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use speedrackd::clock::{Clock, SystemClock};
-use speedrackd::config::{check_tasks_file, default_time_zone, load_settings, load_tasks};
+use speedrackd::config::{
+    check_tasks_file, default_time_zone, load_settings, load_tasks, tasks_file,
+};
 use speedrackd::data_dir_lock::DataDirLock;
 use speedrackd::startup::{Overrides, StartupError, prepare};
 use speedrackd::web_host;
@@ -175,7 +177,7 @@ pub fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
             println!("warning: {}", ignored.describe(path));
         }
     }
-    let Some(tasks_path) = args.tasks.or_else(|| settings.tasks_file.clone()) else {
+    let Some(tasks_path) = tasks_file(args.tasks, &settings).map_err(StartupError::from)? else {
         eprintln!(
             "speedrackd: no tasks file to check: give --tasks FILE, or name it in the settings \
              as tasks_file (0.6.1: CONFIG_YAML)"

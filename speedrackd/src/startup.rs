@@ -6,7 +6,9 @@ use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use crate::DaemonConfig;
-use crate::config::{ConfigError, check_tasks_file, default_time_zone, load_settings, load_tasks};
+use crate::config::{
+    ConfigError, check_tasks_file, default_time_zone, load_settings, load_tasks, tasks_file,
+};
 use crate::demo::write_demo_tasks;
 
 /// What the command line said; each `Some` wins over the settings file.
@@ -56,7 +58,7 @@ pub fn prepare(overrides: Overrides) -> Result<Prepared, StartupError> {
             tracing::warn!("{}", ignored.describe(path));
         }
     }
-    let (tasks_path, demo_dir) = match overrides.tasks.or_else(|| settings.tasks_file.clone()) {
+    let (tasks_path, demo_dir) = match tasks_file(overrides.tasks, &settings)? {
         Some(path) => (absolute(&path)?, None),
         None => {
             let dir = tempfile::Builder::new()

@@ -24,6 +24,8 @@ mod settings_legacy;
 mod task_def;
 mod task_name;
 mod tasks;
+#[cfg(test)]
+mod tests_legacy_keys;
 mod yaml_lines;
 
 use std::path::{Path, PathBuf};
@@ -134,6 +136,28 @@ pub fn load_settings(path: Option<&Path>) -> Result<Settings, ConfigError> {
         settings.resolve_paths(dir);
     }
     Ok(settings)
+}
+
+/// The tasks file: the command line's, else the settings' `tasks_file` (0.6.1's CONFIG_YAML),
+/// `None` when neither names one. One the settings name must exist: the file 0.6.1's `init`
+/// wrote names a CONFIG_YAML that 0.6.1's own command line always overrode.
+pub fn tasks_file(
+    given: Option<PathBuf>,
+    settings: &Settings,
+) -> Result<Option<PathBuf>, ConfigError> {
+    let Some(path) = given.or_else(|| settings.tasks_file.clone()) else {
+        return Ok(None);
+    };
+    if settings.tasks_file.as_ref() == Some(&path)
+        && let Err(source) = std::fs::metadata(&path)
+    {
+        return Err(ConfigError::Named {
+            what: "tasks_file (0.6.1: CONFIG_YAML; or give --tasks)".to_owned(),
+            path,
+            source,
+        });
+    }
+    Ok(Some(path))
 }
 
 /// The shell and password files the settings name: each is guarded like the settings file.

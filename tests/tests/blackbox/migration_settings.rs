@@ -236,6 +236,60 @@ fn python_code_in_the_settings_is_refused_with_file_and_line() {
     }
 }
 
+#[test]
+fn a_py_settings_file_others_can_write_is_refused_like_a_yaml_one() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("tasks.yaml"), TASKS).expect("tasks");
+    let path = dir.path().join("speedrack_settings.py");
+    std::fs::write(&path, SETTINGS_PY).expect("settings");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+    let stderr = Daemon::refusal(Daemon::command(dir.path(), Some(&path)));
+    assert!(
+        stderr.contains(&format!("refusing the settings file {}", path.display())),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_config_yaml_that_names_no_file_is_refused_naming_the_key() {
+    // What 0.6.1's `init` wrote; 0.6.1's own command line always overrode it.
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("speedrack_settings.py"),
+        "CONFIG_YAML = \"config/test.yaml\"\n",
+    )
+    .expect("settings");
+    let output = speedrackd(
+        dir.path(),
+        &["check", "--settings", "speedrack_settings.py"],
+    );
+    let said = text(&output);
+    assert_eq!(output.status.code(), Some(78), "{said}");
+    assert!(
+        said.contains("tasks_file (0.6.1: CONFIG_YAML; or give --tasks)")
+            && said.contains("config/test.yaml"),
+        "{said}"
+    );
+    std::fs::write(dir.path().join("tasks.yaml"), TASKS).expect("tasks");
+    let output = speedrackd(
+        dir.path(),
+        &[
+            "check",
+            "--settings",
+            "speedrack_settings.py",
+            "--tasks",
+            "tasks.yaml",
+        ],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "--tasks wins: {}",
+        text(&output)
+    );
+}
+
 #[tokio::test]
 async fn run_port_listens_where_asked_and_conflicts_with_listen() {
     let port = {
