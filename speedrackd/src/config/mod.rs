@@ -151,10 +151,13 @@ pub fn tasks_file(
     if settings.tasks_file.as_ref() == Some(&path)
         && let Err(source) = std::fs::metadata(&path)
     {
-        return Err(ConfigError::Named {
-            what: "tasks_file (0.6.1: CONFIG_YAML; or give --tasks)".to_owned(),
+        return Err(ConfigError::Invalid {
             path,
-            source,
+            line: None,
+            message: format!(
+                "cannot read the tasks file the settings name as tasks_file (0.6.1: \
+                 CONFIG_YAML): {source}; fix the path there, or give --tasks"
+            ),
         });
     }
     Ok(Some(path))

@@ -267,8 +267,10 @@ fn a_config_yaml_that_names_no_file_is_refused_naming_the_key() {
     let said = text(&output);
     assert_eq!(output.status.code(), Some(78), "{said}");
     assert!(
-        said.contains("tasks_file (0.6.1: CONFIG_YAML; or give --tasks)")
-            && said.contains("config/test.yaml"),
+        said.contains(
+            "config/test.yaml: cannot read the tasks file the settings name as \
+                       tasks_file (0.6.1: CONFIG_YAML)"
+        ) && said.contains("or give --tasks"),
         "{said}"
     );
     std::fs::write(dir.path().join("tasks.yaml"), TASKS).expect("tasks");
