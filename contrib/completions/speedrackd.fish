@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_speedrackd_global_optspecs
-    string join \n settings= tasks= socket= data-dir= listen= no-web h/help V/version
+    string join \n s/settings= y/tasks= socket= data-dir= listen= p/port= no-web h/help V/version
 end
 
 function __fish_speedrackd_needs_command
@@ -24,31 +24,33 @@ function __fish_speedrackd_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c speedrackd -n "__fish_speedrackd_needs_command" -l settings -d 'Settings file (YAML); all defaults when absent' -r -F
-complete -c speedrackd -n "__fish_speedrackd_needs_command" -l tasks -d 'Tasks file (YAML); demo mode when absent' -r -F
+complete -c speedrackd -n "__fish_speedrackd_needs_command" -s s -l settings -d 'Settings file: YAML, or Speedrack 0.6.1\'s Python settings when it ends in .py; all defaults when absent' -r -F
+complete -c speedrackd -n "__fish_speedrackd_needs_command" -s y -l tasks -d 'Tasks file (YAML) [default: the settings\' tasks_file (0.6.1\'s CONFIG_YAML), else demo mode]' -r -F
 complete -c speedrackd -n "__fish_speedrackd_needs_command" -l socket -d 'API socket path [default: /run/speedrack/speedrackd.sock for root, $XDG_RUNTIME_DIR/speedrack/speedrackd.sock otherwise]' -r -F
 complete -c speedrackd -n "__fish_speedrackd_needs_command" -l data-dir -d 'Where history and run output are kept [default: /var/lib/speedrack for root, $XDG_STATE_HOME/speedrack otherwise]' -r -F
 complete -c speedrackd -n "__fish_speedrackd_needs_command" -l listen -d 'Where the web UI listens [default: the settings\' `listen`, 127.0.0.1:8118]' -r
+complete -c speedrackd -n "__fish_speedrackd_needs_command" -s p -l port -d 'The web UI\'s port, on the address of the settings\' `listen` (0.6.1\'s `run --port`)' -r
 complete -c speedrackd -n "__fish_speedrackd_needs_command" -l no-web -d 'Do not serve the web UI (run `speedrack-web` separately, or not at all)'
 complete -c speedrackd -n "__fish_speedrackd_needs_command" -s h -l help -d 'Print help'
 complete -c speedrackd -n "__fish_speedrackd_needs_command" -s V -l version -d 'Print version'
 complete -c speedrackd -n "__fish_speedrackd_needs_command" -f -a "run" -d 'Run the daemon (the default)'
 complete -c speedrackd -n "__fish_speedrackd_needs_command" -f -a "check" -d 'Validate the settings and tasks files, show each task\'s next fire, list conf errors'
 complete -c speedrackd -n "__fish_speedrackd_needs_command" -f -a "schedule" -d 'Print the next fire times of a schedule, one RFC 3339 timestamp per line'
-complete -c speedrackd -n "__fish_speedrackd_needs_command" -f -a "init" -d 'Write commented sample settings and tasks files into DIR'
+complete -c speedrackd -n "__fish_speedrackd_needs_command" -f -a "init" -d 'Write commented sample settings and tasks files into DIR (the current directory by default)'
 complete -c speedrackd -n "__fish_speedrackd_needs_command" -f -a "hash-password" -d 'Read a password on stdin and print its argon2 hash, for web.users in the settings'
 complete -c speedrackd -n "__fish_speedrackd_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
 complete -c speedrackd -n "__fish_speedrackd_needs_command" -f -a "man" -d 'Print the man page (roff)'
 complete -c speedrackd -n "__fish_speedrackd_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c speedrackd -n "__fish_speedrackd_using_subcommand run" -l settings -d 'Settings file (YAML); all defaults when absent' -r -F
-complete -c speedrackd -n "__fish_speedrackd_using_subcommand run" -l tasks -d 'Tasks file (YAML); demo mode when absent' -r -F
+complete -c speedrackd -n "__fish_speedrackd_using_subcommand run" -s s -l settings -d 'Settings file: YAML, or Speedrack 0.6.1\'s Python settings when it ends in .py; all defaults when absent' -r -F
+complete -c speedrackd -n "__fish_speedrackd_using_subcommand run" -s y -l tasks -d 'Tasks file (YAML) [default: the settings\' tasks_file (0.6.1\'s CONFIG_YAML), else demo mode]' -r -F
 complete -c speedrackd -n "__fish_speedrackd_using_subcommand run" -l socket -d 'API socket path [default: /run/speedrack/speedrackd.sock for root, $XDG_RUNTIME_DIR/speedrack/speedrackd.sock otherwise]' -r -F
 complete -c speedrackd -n "__fish_speedrackd_using_subcommand run" -l data-dir -d 'Where history and run output are kept [default: /var/lib/speedrack for root, $XDG_STATE_HOME/speedrack otherwise]' -r -F
 complete -c speedrackd -n "__fish_speedrackd_using_subcommand run" -l listen -d 'Where the web UI listens [default: the settings\' `listen`, 127.0.0.1:8118]' -r
+complete -c speedrackd -n "__fish_speedrackd_using_subcommand run" -s p -l port -d 'The web UI\'s port, on the address of the settings\' `listen` (0.6.1\'s `run --port`)' -r
 complete -c speedrackd -n "__fish_speedrackd_using_subcommand run" -l no-web -d 'Do not serve the web UI (run `speedrack-web` separately, or not at all)'
 complete -c speedrackd -n "__fish_speedrackd_using_subcommand run" -s h -l help -d 'Print help'
-complete -c speedrackd -n "__fish_speedrackd_using_subcommand check" -l settings -d 'Settings file (YAML); all defaults when absent' -r -F
-complete -c speedrackd -n "__fish_speedrackd_using_subcommand check" -l tasks -d 'Tasks file (YAML)' -r -F
+complete -c speedrackd -n "__fish_speedrackd_using_subcommand check" -s s -l settings -d 'Settings file: YAML, or Speedrack 0.6.1\'s Python settings when it ends in .py; all defaults when absent' -r -F
+complete -c speedrackd -n "__fish_speedrackd_using_subcommand check" -s y -l tasks -d 'Tasks file (YAML) [default: the settings\' tasks_file (0.6.1\'s CONFIG_YAML)]' -r -F
 complete -c speedrackd -n "__fish_speedrackd_using_subcommand check" -s h -l help -d 'Print help'
 complete -c speedrackd -n "__fish_speedrackd_using_subcommand schedule" -l cron -d 'A cron schedule as YAML: a crontab text (\'*/5 * * * *\') or a mapping (\'{day_of_week: 2, hour: 23}\')' -r
 complete -c speedrackd -n "__fish_speedrackd_using_subcommand schedule" -l interval -d 'An interval like 21s or 1h10m (units M w d h m s)' -r
@@ -66,7 +68,7 @@ complete -c speedrackd -n "__fish_speedrackd_using_subcommand man" -s h -l help 
 complete -c speedrackd -n "__fish_speedrackd_using_subcommand help; and not __fish_seen_subcommand_from run check schedule init hash-password completions man help" -f -a "run" -d 'Run the daemon (the default)'
 complete -c speedrackd -n "__fish_speedrackd_using_subcommand help; and not __fish_seen_subcommand_from run check schedule init hash-password completions man help" -f -a "check" -d 'Validate the settings and tasks files, show each task\'s next fire, list conf errors'
 complete -c speedrackd -n "__fish_speedrackd_using_subcommand help; and not __fish_seen_subcommand_from run check schedule init hash-password completions man help" -f -a "schedule" -d 'Print the next fire times of a schedule, one RFC 3339 timestamp per line'
-complete -c speedrackd -n "__fish_speedrackd_using_subcommand help; and not __fish_seen_subcommand_from run check schedule init hash-password completions man help" -f -a "init" -d 'Write commented sample settings and tasks files into DIR'
+complete -c speedrackd -n "__fish_speedrackd_using_subcommand help; and not __fish_seen_subcommand_from run check schedule init hash-password completions man help" -f -a "init" -d 'Write commented sample settings and tasks files into DIR (the current directory by default)'
 complete -c speedrackd -n "__fish_speedrackd_using_subcommand help; and not __fish_seen_subcommand_from run check schedule init hash-password completions man help" -f -a "hash-password" -d 'Read a password on stdin and print its argon2 hash, for web.users in the settings'
 complete -c speedrackd -n "__fish_speedrackd_using_subcommand help; and not __fish_seen_subcommand_from run check schedule init hash-password completions man help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
 complete -c speedrackd -n "__fish_speedrackd_using_subcommand help; and not __fish_seen_subcommand_from run check schedule init hash-password completions man help" -f -a "man" -d 'Print the man page (roff)'

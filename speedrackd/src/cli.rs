@@ -14,7 +14,8 @@ use clap::{Args, Parser, Subcommand};
 #[command(
     after_help = "Exit status: 0 ok; 1 failed (for `check`: conf errors found); 2 usage;\n\
     78 a settings or tasks file is unusable.\n\
-    Without --tasks, `run` starts the demo tasks with state in a fresh temporary directory."
+    Without --tasks or the settings' tasks_file, `run` starts the demo tasks with state in a\n\
+    fresh temporary directory."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -32,7 +33,7 @@ pub enum Command {
     Check(CheckArgs),
     /// Print the next fire times of a schedule, one RFC 3339 timestamp per line.
     Schedule(ScheduleArgs),
-    /// Write commented sample settings and tasks files into DIR.
+    /// Write commented sample settings and tasks files into DIR (the current directory by default).
     Init(InitArgs),
     /// Read a password on stdin and print its argon2 hash, for web.users in the settings.
     HashPassword,
@@ -44,8 +45,9 @@ pub enum Command {
 
 #[derive(Debug, Clone, Args)]
 pub struct InitArgs {
-    /// Where to write speedrack_settings.yaml and speedrack_tasks.yaml.
-    pub dir: PathBuf,
+    /// Where to write speedrack_settings.yaml and speedrack_tasks.yaml [default: the current
+    /// directory, as Speedrack 0.6.1's `init` did].
+    pub dir: Option<PathBuf>,
     /// Overwrite files that exist.
     #[arg(long)]
     pub force: bool,
@@ -56,11 +58,13 @@ pub struct InitArgs {
 
 #[derive(Debug, Clone, Default, Args)]
 pub struct RunArgs {
-    /// Settings file (YAML); all defaults when absent.
-    #[arg(long, value_name = "FILE")]
+    /// Settings file: YAML, or Speedrack 0.6.1's Python settings when it ends in .py; all
+    /// defaults when absent.
+    #[arg(long, short = 's', value_name = "FILE", alias = "settings_file")]
     pub settings: Option<PathBuf>,
-    /// Tasks file (YAML); demo mode when absent.
-    #[arg(long, value_name = "FILE")]
+    /// Tasks file (YAML) [default: the settings' tasks_file (0.6.1's CONFIG_YAML), else demo
+    /// mode].
+    #[arg(long, short = 'y', value_name = "FILE", aliases = ["yaml", "yaml_file"])]
     pub tasks: Option<PathBuf>,
     /// API socket path [default: /run/speedrack/speedrackd.sock for root,
     /// $XDG_RUNTIME_DIR/speedrack/speedrackd.sock otherwise].
@@ -71,8 +75,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// Where the web UI listens [default: the settings' `listen`, 127.0.0.1:8118].
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR", conflicts_with = "port")]
     pub listen: Option<std::net::SocketAddr>,
+    /// The web UI's port, on the address of the settings' `listen` (0.6.1's `run --port`).
+    #[arg(long, short = 'p', value_name = "N")]
+    pub port: Option<u16>,
     /// Do not serve the web UI (run `speedrack-web` separately, or not at all).
     #[arg(long)]
     pub no_web: bool,
@@ -80,12 +87,13 @@ pub struct RunArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
-    /// Settings file (YAML); all defaults when absent.
-    #[arg(long, value_name = "FILE")]
+    /// Settings file: YAML, or Speedrack 0.6.1's Python settings when it ends in .py; all
+    /// defaults when absent.
+    #[arg(long, short = 's', value_name = "FILE", alias = "settings_file")]
     pub settings: Option<PathBuf>,
-    /// Tasks file (YAML).
-    #[arg(long, value_name = "FILE")]
-    pub tasks: PathBuf,
+    /// Tasks file (YAML) [default: the settings' tasks_file (0.6.1's CONFIG_YAML)].
+    #[arg(long, short = 'y', value_name = "FILE", aliases = ["yaml", "yaml_file"])]
+    pub tasks: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -8,7 +8,9 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use speedrackd::clock::{Clock, SystemClock};
-use speedrackd::config::{check_tasks_file, default_time_zone, load_settings, load_tasks};
+use speedrackd::config::{
+    check_tasks_file, default_time_zone, load_settings, load_tasks, tasks_file,
+};
 use speedrackd::data_dir_lock::DataDirLock;
 use speedrackd::startup::{Overrides, StartupError, prepare};
 use speedrackd::web_host;
@@ -37,10 +39,12 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         true => None,
         false => {
             let authenticated = config.settings.web.auth != speedrack_web::auth::AuthMode::None;
-            Some(web_host::bind(
-                args.listen.unwrap_or(config.settings.listen),
-                authenticated,
-            )?)
+            let listen = match (args.listen, args.port) {
+                (Some(listen), _) => listen,
+                (None, Some(port)) => std::net::SocketAddr::new(config.settings.listen.ip(), port),
+                (None, None) => config.settings.listen,
+            };
+            Some(web_host::bind(listen, authenticated)?)
         }
     };
     if config.demo_mode {
@@ -165,12 +169,25 @@ fn host_web(
 }
 
 /// `speedrackd check`: 0 when both files are valid and no task has conf errors, 1 otherwise.
+/// The settings' ignored 0.6.1 keys are listed first, one line each.
 pub fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let settings = load_settings(args.settings.as_deref()).map_err(StartupError::from)?;
-    check_tasks_file(&args.tasks, settings.allow_insecure_tasks_file)
+    if let Some(path) = &args.settings {
+        for ignored in &settings.ignored {
+            println!("warning: {}", ignored.describe(path));
+        }
+    }
+    let Some(tasks_path) = tasks_file(args.tasks, &settings).map_err(StartupError::from)? else {
+        eprintln!(
+            "speedrackd: no tasks file to check: give --tasks FILE, or name it in the settings \
+             as tasks_file (0.6.1: CONFIG_YAML)"
+        );
+        return Ok(ExitCode::from(USAGE));
+    };
+    check_tasks_file(&tasks_path, settings.allow_insecure_tasks_file)
         .map_err(StartupError::from)?;
     let tasks =
-        load_tasks(&args.tasks, default_time_zone(&settings)).map_err(StartupError::from)?;
+        load_tasks(&tasks_path, default_time_zone(&settings)).map_err(StartupError::from)?;
     let (report, clean) = speedrackd::check::report(&tasks, SystemClock.now());
     print!("{report}");
     Ok(if clean {
@@ -216,9 +233,15 @@ pub fn schedule(args: ScheduleArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// `speedrackd init DIR`: the commented demo configuration, with safe file modes.
+/// `speedrackd init [DIR]`: the commented demo configuration, with safe file modes; without
+/// DIR in the current directory, as 0.6.1's `speedrack init` did.
 pub fn init(args: InitArgs) -> anyhow::Result<ExitCode> {
-    let written = speedrackd::init::init(&args.dir, args.force, args.group.as_deref())?;
+    let dir = match args.dir {
+        Some(dir) => dir,
+        None => std::env::current_dir()
+            .context("cannot tell the current directory; name one: speedrackd init DIR")?,
+    };
+    let written = speedrackd::init::init(&dir, args.force, args.group.as_deref())?;
     for path in &written {
         println!("wrote {}", path.display());
     }

@@ -6,7 +6,9 @@ use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use crate::DaemonConfig;
-use crate::config::{ConfigError, check_tasks_file, default_time_zone, load_settings, load_tasks};
+use crate::config::{
+    ConfigError, check_tasks_file, default_time_zone, load_settings, load_tasks, tasks_file,
+};
 use crate::demo::write_demo_tasks;
 
 /// What the command line said; each `Some` wins over the settings file.
@@ -45,11 +47,18 @@ pub struct Prepared {
 }
 
 /// Resolves files and directories, loads and validates both files, and checks the data dir.
-/// Without a tasks file, prepares demo mode in a fresh temporary directory.
+/// The tasks file is the command line's, else the settings' `tasks_file` (0.6.1's CONFIG_YAML);
+/// without either, prepares demo mode in a fresh temporary directory. The settings' ignored
+/// 0.6.1 keys are logged, one warning each.
 pub fn prepare(overrides: Overrides) -> Result<Prepared, StartupError> {
     let settings_path = overrides.settings.as_deref().map(absolute).transpose()?;
     let settings = load_settings(settings_path.as_deref())?;
-    let (tasks_path, demo_dir) = match overrides.tasks {
+    if let Some(path) = &settings_path {
+        for ignored in &settings.ignored {
+            tracing::warn!("{}", ignored.describe(path));
+        }
+    }
+    let (tasks_path, demo_dir) = match tasks_file(overrides.tasks, &settings)? {
         Some(path) => (absolute(&path)?, None),
         None => {
             let dir = tempfile::Builder::new()

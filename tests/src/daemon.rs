@@ -25,8 +25,28 @@ const WEB_LINE: &str = "web UI on http://";
 pub struct DaemonBuilder {
     dir: Arc<TempDir>,
     settings: Option<String>,
+    settings_name: String,
+    launch: Launch,
     fd_limit: Option<u64>,
     ready_within: Duration,
+}
+
+/// How the daemon is told its tasks file and web port.
+#[derive(Debug, Clone, Copy)]
+struct Launch {
+    /// `--tasks DIR/tasks.yaml`; without it the settings name the tasks file.
+    tasks_arg: bool,
+    /// `--port N` instead of `--listen 127.0.0.1:0`.
+    port: Option<u16>,
+}
+
+impl Default for Launch {
+    fn default() -> Self {
+        Launch {
+            tasks_arg: true,
+            port: None,
+        }
+    }
 }
 
 /// A running speedrackd. Killed when dropped; its log is printed if the test panicked.
@@ -37,6 +57,7 @@ pub struct Daemon {
     /// Notified after each line added to `log`.
     logged: Arc<Condvar>,
     settings_path: Option<PathBuf>,
+    launch: Launch,
     fd_limit: Option<u64>,
 }
 
@@ -58,6 +79,8 @@ impl DaemonBuilder {
         DaemonBuilder {
             dir,
             settings: None,
+            settings_name: "settings.yaml".to_owned(),
+            launch: Launch::default(),
             fd_limit: None,
             ready_within: WAIT,
         }
@@ -90,14 +113,38 @@ impl DaemonBuilder {
         self
     }
 
+    /// Settings written under `file_name` in the temp dir (e.g. `speedrack_settings.py`).
+    pub fn settings_file(mut self, file_name: &str, text: &str) -> DaemonBuilder {
+        self.settings_name = file_name.to_owned();
+        self.settings(text)
+    }
+
+    /// Starts without `--tasks`: the settings name the tasks file.
+    pub fn tasks_from_settings(mut self) -> DaemonBuilder {
+        self.launch.tasks_arg = false;
+        self
+    }
+
+    /// Starts with `--port N` (on the settings' address) instead of a free loopback port.
+    pub fn port(mut self, port: u16) -> DaemonBuilder {
+        self.launch.port = Some(port);
+        self
+    }
+
     /// Starts the daemon and waits until it is ready.
     pub fn start(self) -> Daemon {
-        let settings_path = self.settings.map(|yaml| {
-            let path = self.dir.path().join("settings.yaml");
-            std::fs::write(&path, yaml).expect("write settings file");
+        let settings_path = self.settings.map(|text| {
+            let path = self.dir.path().join(&self.settings_name);
+            std::fs::write(&path, text).expect("write settings file");
             path
         });
-        Daemon::spawn(self.dir, settings_path, self.fd_limit, self.ready_within)
+        Daemon::spawn(
+            self.dir,
+            settings_path,
+            self.launch,
+            self.fd_limit,
+            self.ready_within,
+        )
     }
 }
 
@@ -110,10 +157,12 @@ impl Daemon {
     fn spawn(
         dir: Arc<TempDir>,
         settings_path: Option<PathBuf>,
+        launch: Launch,
         fd_limit: Option<u64>,
         ready_within: Duration,
     ) -> Daemon {
-        let mut command = Daemon::command(dir.path(), settings_path.as_deref());
+        let mut command =
+            Daemon::launch_command(dir.path(), settings_path.as_deref(), launch, "127.0.0.1:0");
         if let Some(limit) = fd_limit {
             command = with_fd_limit(&command, limit);
         }
@@ -142,6 +191,7 @@ impl Daemon {
             log,
             logged,
             settings_path,
+            launch,
             fd_limit,
         };
         if ready_rx.recv_timeout(ready_within).is_err() {
@@ -177,16 +227,30 @@ impl Daemon {
 
     /// [`Daemon::command`] with the web UI on `listen`.
     pub fn command_listening(dir: &Path, settings: Option<&Path>, listen: &str) -> Command {
+        Daemon::launch_command(dir, settings, Launch::default(), listen)
+    }
+
+    /// The daemon's command, its web UI on `listen` unless `launch` names a port.
+    fn launch_command(
+        dir: &Path,
+        settings: Option<&Path>,
+        launch: Launch,
+        listen: &str,
+    ) -> Command {
         let mut command = Command::new(binary("speedrackd"));
+        command.arg("run");
+        if launch.tasks_arg {
+            command.arg("--tasks").arg(dir.join("tasks.yaml"));
+        }
+        match launch.port {
+            Some(port) => command.args(["--port", &port.to_string()]),
+            None => command.args(["--listen", listen]),
+        };
         command
-            .arg("run")
-            .arg("--tasks")
-            .arg(dir.join("tasks.yaml"))
             .arg("--socket")
             .arg(dir.join("speedrackd.sock"))
             .arg("--data-dir")
             .arg(dir.join("data"))
-            .args(["--listen", listen])
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
@@ -294,6 +358,7 @@ impl Daemon {
         Daemon::spawn(
             Arc::clone(&self.dir),
             self.settings_path.clone(),
+            self.launch,
             self.fd_limit,
             WAIT,
         )

@@ -11,13 +11,21 @@ mod interval;
 pub mod limits;
 mod nesting;
 mod notify_settings;
+mod py_lex;
+mod py_parse;
+mod py_settings;
+mod py_str;
+mod py_value;
 mod read;
 mod run_cgroup;
 mod schedule_field;
 mod settings;
+mod settings_legacy;
 mod task_def;
 mod task_name;
 mod tasks;
+#[cfg(test)]
+mod tests_legacy_keys;
 mod yaml_lines;
 
 use std::path::{Path, PathBuf};
@@ -31,6 +39,7 @@ pub use notify_settings::{EmailSettings, NotifySettings, SmtpTls};
 pub use run_cgroup::RunCgroup;
 pub use schedule_field::parse_schedule;
 pub use settings::{Settings, parse_settings};
+pub use settings_legacy::IgnoredKey;
 pub use task_def::{OnMissed, OutputPattern, Overlap, TaskDef};
 pub use task_name::TaskName;
 pub use tasks::{BrokenTask, ConfError, TASK_KEYS, TaskEntry, TaskSet, parse_tasks};
@@ -97,15 +106,61 @@ fn strip_location(message: &str) -> String {
 
 /// Reads and validates the settings file; `None` means all defaults. The file and every file
 /// it names must be safe from other users (see `file_security`), at start and at each reload.
+/// A `.py` file is read as Speedrack 0.6.1 wrote it (`py_settings`), under the same rules.
+/// Relative paths that 0.6.1's keys name are taken from the file's directory.
 pub fn load_settings(path: Option<&Path>) -> Result<Settings, ConfigError> {
     let Some(path) = path else {
         return Ok(Settings::default());
     };
     let text = read::read_text(file_security::open_checked(path, Role::Settings)?, path)?;
-    let settings =
+    let text = match py_settings::is_python(path) {
+        true => {
+            py_settings::to_yaml(&text, Settings::is_key).map_err(|error| ConfigError::Invalid {
+                path: path.to_path_buf(),
+                line: Some(error.line),
+                message: error.message,
+            })?
+        }
+        false => text,
+    };
+    let mut settings =
         parse_settings(&text).map_err(|error| ConfigError::invalid(path, &text, &error))?;
     check_named_files(&settings, path, &text)?;
+    let positions = yaml_lines::positions(&text);
+    for ignored in &mut settings.ignored {
+        ignored.line = positions
+            .as_ref()
+            .and_then(|root| root.line_of(&ignored.key));
+    }
+    if let Some(dir) = path.parent() {
+        settings.resolve_paths(dir);
+    }
     Ok(settings)
+}
+
+/// The tasks file: the command line's, else the settings' `tasks_file` (0.6.1's CONFIG_YAML),
+/// `None` when neither names one. One the settings name must exist: the file 0.6.1's `init`
+/// wrote names a CONFIG_YAML that 0.6.1's own command line always overrode.
+pub fn tasks_file(
+    given: Option<PathBuf>,
+    settings: &Settings,
+) -> Result<Option<PathBuf>, ConfigError> {
+    let Some(path) = given.or_else(|| settings.tasks_file.clone()) else {
+        return Ok(None);
+    };
+    if settings.tasks_file.as_ref() == Some(&path)
+        && let Err(source) = std::fs::metadata(&path)
+    {
+        return Err(ConfigError::Invalid {
+            path,
+            line: None,
+            message: format!(
+                "cannot read the tasks file the settings name as tasks_file (0.6.1: \
+                 CONFIG_YAML): {source}; fix the path there, or give --tasks"
+            ),
+        });
+    }
+    Ok(Some(path))
 }
 
 /// The shell and password files the settings name: each is guarded like the settings file.
@@ -179,5 +234,77 @@ mod tests {
             let error = parse_settings(text).expect_err(text);
             assert_eq!(refusal_line(&error, text), Some(line), "{text:?}: {error}");
         }
+    }
+
+    fn write_settings(dir: &Path, name: &str, text: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let path = dir.join(name);
+        std::fs::write(&path, text).expect("write");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("mode");
+        path
+    }
+
+    #[test]
+    fn python_settings_load_like_yaml_with_the_py_files_lines() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let text = "# 0.6.1 style\nDEBUG = False\nAPP_NAME = 'Cron' \\\n    ' Central'\n\
+                    LOG_MAX_SIZE = 1024 * 1024 * 5\nCONFIG_YAML = \"tasks.yaml\"\n\
+                    EXECUTION_DISPLAY = (10,)[0] if False else 30\n";
+        let path = write_settings(dir.path(), "s.py", text);
+        let error = load_settings(Some(&path)).expect_err("a conditional is code");
+        assert!(
+            error
+                .to_string()
+                .starts_with(&format!("{}:7: `EXECUTION_DISPLAY", path.display())),
+            "{error}"
+        );
+        let text = text.replace("(10,)[0] if False else 30", "30");
+        let path = write_settings(dir.path(), "s.py", &text);
+        let settings = load_settings(Some(&path)).expect("valid");
+        assert_eq!(settings.app_name, "Cron Central");
+        assert_eq!(settings.execution_display, 30);
+        assert_eq!(settings.tasks_file, Some(dir.path().join("tasks.yaml")));
+        let ignored: Vec<(String, Option<usize>)> = settings
+            .ignored
+            .iter()
+            .map(|key| (key.key.clone(), key.line))
+            .collect();
+        assert_eq!(
+            ignored,
+            [
+                ("DEBUG".to_owned(), Some(2)),
+                ("LOG_MAX_SIZE".to_owned(), Some(5))
+            ]
+        );
+        let path = write_settings(
+            dir.path(),
+            "s.py",
+            "APP_NAME = 'x'\n\nSCRIPT_NAME = '/a/'\n",
+        );
+        let error = load_settings(Some(&path)).expect_err("invalid value");
+        assert!(
+            error
+                .to_string()
+                .starts_with(&format!("{}:3: SCRIPT_NAME: script_name", path.display())),
+            "{error}"
+        );
+        let path = write_settings(dir.path(), "s.py", "APP_NAME = 'x'\nSOKCET = '/tmp/s'\n");
+        let error = load_settings(Some(&path)).expect_err("unknown key");
+        assert!(
+            error.to_string().contains(":2: unknown field `SOKCET`"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn python_settings_others_can_write_are_refused_like_yaml() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = write_settings(dir.path(), "s.py", "APP_NAME = 'x'\n");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).expect("mode");
+        assert!(matches!(
+            load_settings(Some(&path)),
+            Err(ConfigError::Insecure { .. })
+        ));
     }
 }

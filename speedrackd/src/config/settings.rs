@@ -1,13 +1,15 @@
 //! `speedrack_settings.yaml`: the daemon's own behaviour. Every key is optional; an empty file
-//! means all defaults, and an unknown key is an error naming it. The seed's uppercase names are
-//! accepted as aliases where the seed had the setting.
+//! means all defaults, and an unknown key is an error naming it. The seed's (Speedrack 0.6.1's)
+//! uppercase names are accepted as aliases where the seed had the setting; its keys that mean
+//! nothing any more are accepted and reported (`settings_legacy`). A `.py` settings file is
+//! turned into this same text first (`py_settings`).
 //!
 //! One struct is both what the file says and what the daemon uses: every field has a default and
 //! the custom (de)serializers below validate as they read, so no second copy of the keys exists.
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono_tz::Tz;
@@ -16,6 +18,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use speedrack_web::auth::WebSettings;
 
 use super::notify_settings::{EmailSettings, NotifySettings};
+use super::settings_legacy::{self, Filter, Found, IgnoredKey, SmtpAddress};
 
 /// Validated settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,7 +46,7 @@ pub struct Settings {
     #[serde(with = "duration")]
     pub kill_grace: Duration,
     /// A run fails when it exits non-zero or is killed by a signal (per-task override).
-    #[serde(alias = "FAIL_BY_NONZERO_STATUS_CODE")]
+    #[serde(alias = "FAIL_BY_RETCODE", alias = "FAIL_BY_NONZERO_STATUS_CODE")]
     pub fail_by_retcode: bool,
     /// A run fails when it writes anything to stderr (per-task override).
     #[serde(alias = "FAIL_BY_STDERR")]
@@ -88,11 +91,37 @@ pub struct Settings {
     pub sentry_dsn: Option<String>,
     /// Where each run gets a cgroup v2 of its own (`auto`, `off` or a directory); read at start.
     pub run_cgroup: super::RunCgroup,
+    /// The tasks file when the command line names none (0.6.1's CONFIG_YAML); a relative path
+    /// is taken from the settings file's directory. Read at start.
+    #[serde(alias = "CONFIG_YAML")]
+    pub tasks_file: Option<PathBuf>,
+    /// Where 0.6.1 kept its state (SPEEDRACK_DIR), for `import-history`; unused otherwise.
+    #[serde(alias = "SPEEDRACK_DIR")]
+    pub speedrack_dir: Option<PathBuf>,
+    /// 0.6.1's job tree (JOB_ROOT_DIR); see [`Settings::legacy_job_root`].
+    #[serde(alias = "JOB_ROOT_DIR")]
+    pub job_root_dir: Option<PathBuf>,
+    /// 0.6.1's suspended-tasks file (SUSPENDED_FILE); see [`Settings::legacy_suspended_file`].
+    #[serde(alias = "SUSPENDED_FILE")]
+    pub suspended_file: Option<PathBuf>,
+    /// 0.6.1's keys this file wrote that mean nothing any more, each with the reason.
+    #[serde(skip)]
+    pub ignored: Vec<IgnoredKey>,
+    #[serde(
+        rename = "MAX_RUNS",
+        default,
+        skip_serializing,
+        deserialize_with = "settings_legacy::max_runs"
+    )]
+    seed_max_runs: Option<Option<u32>>,
+    /// 0.6.1 linked mails to `http://URL_ROOT:PORT` when EMAIL_URL_PREFIX was not set.
+    #[serde(rename = "URL_ROOT", skip_serializing)]
+    seed_url_root: Option<String>,
     // The seed's flat email settings, folded into `email` after reading.
     #[serde(rename = "EMAIL_DISABLED", skip_serializing)]
     seed_email_disabled: Option<bool>,
     #[serde(rename = "EMAIL_SMTP", skip_serializing)]
-    seed_email_smtp: Option<String>,
+    seed_email_smtp: Option<SmtpAddress>,
     #[serde(rename = "EMAIL_FROM_ADDRESS", skip_serializing)]
     seed_email_from: Option<String>,
     #[serde(
@@ -207,6 +236,13 @@ impl Default for Settings {
             notify: NotifySettings::default(),
             sentry_dsn: None,
             run_cgroup: super::RunCgroup::Auto,
+            tasks_file: None,
+            speedrack_dir: None,
+            job_root_dir: None,
+            suspended_file: None,
+            ignored: Vec::new(),
+            seed_max_runs: None,
+            seed_url_root: None,
             seed_email_disabled: None,
             seed_email_smtp: None,
             seed_email_from: None,
@@ -216,6 +252,63 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// 0.6.1's state directory: SPEEDRACK_DIR, else what 0.6.1 fell back to, the system's
+    /// temporary directory joined with APP_NAME. 0.6.1's default name was `speedrack`, so our
+    /// default (`Speedrack`) stands for it.
+    pub fn legacy_speedrack_dir(&self) -> PathBuf {
+        if let Some(dir) = non_empty(&self.speedrack_dir) {
+            return dir.to_path_buf();
+        }
+        let name = match self.app_name.as_str() {
+            name if name == Settings::default().app_name => "speedrack",
+            name => name,
+        };
+        std::env::temp_dir().join(name)
+    }
+
+    /// 0.6.1's job tree: JOB_ROOT_DIR, else `SPEEDRACK_DIR/jobs` as 0.6.1 made it.
+    pub fn legacy_job_root(&self) -> PathBuf {
+        non_empty(&self.job_root_dir).map_or_else(
+            || self.legacy_speedrack_dir().join("jobs"),
+            Path::to_path_buf,
+        )
+    }
+
+    /// 0.6.1's suspended-tasks file: SUSPENDED_FILE, else `SPEEDRACK_DIR/speedrack.suspended`.
+    pub fn legacy_suspended_file(&self) -> PathBuf {
+        non_empty(&self.suspended_file).map_or_else(
+            || self.legacy_speedrack_dir().join("speedrack.suspended"),
+            Path::to_path_buf,
+        )
+    }
+
+    /// Takes the relative paths 0.6.1's keys name from `dir`, the settings file's directory:
+    /// 0.6.1 took them from the directory it was started in, which `speedrack init` and its
+    /// documentation made the settings file's own.
+    pub fn resolve_paths(&mut self, dir: &Path) {
+        for path in [
+            &mut self.tasks_file,
+            &mut self.speedrack_dir,
+            &mut self.job_root_dir,
+            &mut self.suspended_file,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if path.is_relative() && !path.as_os_str().is_empty() {
+                *path = dir.join(&*path);
+            }
+        }
+    }
+
+    /// Whether `name` is one of the settings' own top-level keys (not an alias).
+    pub(super) fn is_key(name: &str) -> bool {
+        matches!(
+            serde_yaml::to_value(Settings::default()),
+            Ok(serde_yaml::Value::Mapping(keys)) if keys.contains_key(name)
+        )
+    }
+
     /// Every setting as `(name, value as YAML, is the default)`, in file order.
     pub fn entries(&self) -> Vec<(String, String, bool)> {
         let defaults = serde_yaml::to_value(Settings::default()).unwrap_or_default();
@@ -241,20 +334,66 @@ impl Settings {
     }
 }
 
-/// Parses the settings text; a blank or comment-only file gives the defaults.
-pub fn parse_settings(text: &str) -> Result<Settings, serde_yaml::Error> {
-    let settings: Option<Settings> = serde_yaml::from_str(text)?;
-    let mut settings = settings.unwrap_or_default();
-    fold_seed_email(&mut settings);
-    Ok(settings)
+/// 0.6.1 took an empty path as no path.
+fn non_empty(path: &Option<PathBuf>) -> Option<&Path> {
+    path.as_deref().filter(|path| !path.as_os_str().is_empty())
 }
 
-fn fold_seed_email(settings: &mut Settings) {
+/// Parses the settings text; a blank or comment-only file gives the defaults.
+pub fn parse_settings(text: &str) -> Result<Settings, serde_yaml::Error> {
+    let settings: Option<Read> = serde_yaml::from_str(text)?;
+    Ok(settings.map(|Read(settings)| settings).unwrap_or_default())
+}
+
+/// The whole file: its top-level keys pass the 0.6.1 key filter on their way to `Settings`.
+struct Read(Settings);
+
+impl<'de> Deserialize<'de> for Read {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(ReadVisitor)
+    }
+}
+
+struct ReadVisitor;
+
+impl<'de> Visitor<'de> for ReadVisitor {
+    type Value = Read;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("a mapping of settings, like `app_name: Cron Central`")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Read, A::Error> {
+        let mut found = Found::default();
+        let filter = Filter {
+            map,
+            found: &mut found,
+        };
+        let mut settings = Settings::deserialize(de::value::MapAccessDeserializer::new(filter))?;
+        settings.ignored = found.ignored;
+        fold_seed_keys(&mut settings);
+        Ok(Read(settings))
+    }
+}
+
+fn fold_seed_keys(settings: &mut Settings) {
+    if let Some(max_keep) = settings.seed_max_runs.take() {
+        settings.max_keep = max_keep;
+    }
+    if let Some(root) = settings.seed_url_root.take()
+        && settings.email_url_prefix.is_empty()
+        && !root.is_empty()
+    {
+        settings.email_url_prefix = format!("http://{root}:{}", settings.listen.port());
+    }
     if let Some(disabled) = settings.seed_email_disabled.take() {
         settings.email.disabled = disabled;
     }
-    if let Some(host) = settings.seed_email_smtp.take() {
-        settings.email.smtp_host = Some(host);
+    if let Some(address) = settings.seed_email_smtp.take() {
+        settings.email.smtp_host = Some(address.host);
+        if let Some(port) = address.port {
+            settings.email.smtp_port = port;
+        }
     }
     if let Some(from) = settings.seed_email_from.take() {
         settings.email.from = Some(from);
@@ -480,6 +619,6 @@ mod tests {
             .find(|(name, ..)| name == "shutdown_grace")
             .expect("listed");
         assert_eq!((grace.1.as_str(), grace.2), ("30s", true));
-        assert_eq!(entries.len(), 27);
+        assert_eq!(entries.len(), 31);
     }
 }
