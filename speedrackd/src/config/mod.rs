@@ -18,6 +18,7 @@ mod settings;
 mod task_def;
 mod task_name;
 mod tasks;
+mod tasks_keys;
 mod yaml_lines;
 
 use std::path::{Path, PathBuf};
@@ -33,7 +34,8 @@ pub use schedule_field::parse_schedule;
 pub use settings::{Settings, parse_settings};
 pub use task_def::{OnMissed, OutputPattern, Overlap, TaskDef};
 pub use task_name::TaskName;
-pub use tasks::{BrokenTask, ConfError, TASK_KEYS, TaskEntry, TaskSet, parse_tasks};
+pub use tasks::{BrokenTask, ConfError, TASK_KEYS, TaskEntry, TaskSet, TaskWarning, parse_tasks};
+pub use tasks_keys::KeptKey;
 
 /// A settings or tasks file that cannot be used at all.
 #[derive(Debug, thiserror::Error)]

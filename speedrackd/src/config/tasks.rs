@@ -2,10 +2,11 @@
 //!
 //! The file as a whole must be YAML with a `tasks:` list; anything else is an error for the
 //! whole file. Inside the list, a task that is wrong (no command, no schedule, both schedules,
-//! an unknown key, a bad value, an unknown time zone, a duplicate name) becomes a
-//! [`BrokenTask`] carrying every reason with its file, line and key, and the rest load.
+//! an unknown key, a bad value, an unknown time zone, two names with one key) becomes a
+//! [`BrokenTask`] carrying every reason with its file, line and key, and the rest load. Files
+//! written for Speedrack 0.6.1 load as it read them (`sudo_user`, PyYAML's scalars); what it
+//! read loosely loads with a warning (see [`TaskSet::warnings`]).
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono_tz::Tz;
@@ -17,6 +18,7 @@ use super::limits::{MAX_COMMAND_BYTES, MAX_NAME_BYTES};
 use super::schedule_field::{Crontabs, schedule_of};
 use super::task_def::{OnMissed, OutputPattern, Overlap, TaskDef};
 use super::task_name::TaskName;
+use super::tasks_keys::mark_duplicates;
 use super::yaml_lines::{self, Node};
 
 /// Every key a task may have.
@@ -36,6 +38,7 @@ pub const TASK_KEYS: &[&str] = &[
     "fail_by_retcode",
     "fail_by_stderr",
     "sudo",
+    "sudo_user",
     "timeout",
     "working_dir",
     "env",
@@ -94,6 +97,22 @@ impl TaskEntry {
             TaskEntry::Broken(broken) => broken.name.as_ref(),
         }
     }
+
+    /// The name as written in the file (for a broken task without one, "task #N").
+    pub fn written_name(&self) -> &str {
+        match self {
+            TaskEntry::Valid(def) => &def.written_name,
+            TaskEntry::Broken(broken) => &broken.label,
+        }
+    }
+}
+
+/// Something that loads but may not mean what it says, e.g. `spam: oh hell yes` read as true.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskWarning {
+    /// The task's name as written, or "task #N".
+    pub task: String,
+    pub warning: ConfError,
 }
 
 /// Everything the tasks file defines.
@@ -101,6 +120,8 @@ impl TaskEntry {
 pub struct TaskSet {
     pub path: PathBuf,
     pub entries: Vec<TaskEntry>,
+    /// Shown by `speedrackd check`, logged at start and at each reload; never fatal.
+    pub warnings: Vec<TaskWarning>,
 }
 
 impl TaskSet {
@@ -137,23 +158,27 @@ pub fn parse_tasks(text: &str, path: &Path, default_tz: Tz) -> Result<TaskSet, s
         .and_then(|root| root.entry("tasks"))
         .map_or(&[][..], |entry| entry.value.items());
     let mut crontabs = Crontabs::default();
-    let mut entries: Vec<TaskEntry> = values
-        .iter()
-        .enumerate()
-        .map(|(index, value)| {
-            parse_task(
-                value,
-                index,
-                nodes.get(index),
-                path,
-                (default_tz, &mut crontabs),
-            )
-        })
-        .collect();
+    let mut entries = Vec::with_capacity(values.len());
+    let mut warnings = Vec::new();
+    for (index, value) in values.iter().enumerate() {
+        let (entry, found) = parse_task(
+            value,
+            index,
+            nodes.get(index),
+            path,
+            (default_tz, &mut crontabs),
+        );
+        warnings.extend(found.into_iter().map(|warning| TaskWarning {
+            task: entry.written_name().to_owned(),
+            warning,
+        }));
+        entries.push(entry);
+    }
     mark_duplicates(&mut entries, nodes, path);
     Ok(TaskSet {
         path: path.to_path_buf(),
         entries,
+        warnings,
     })
 }
 
@@ -163,7 +188,7 @@ fn parse_task(
     node: Option<&Node>,
     path: &Path,
     (default_tz, crontabs): (Tz, &mut Crontabs),
-) -> TaskEntry {
+) -> (TaskEntry, Vec<ConfError>) {
     let label = value
         .get("name")
         .and_then(Value::as_str)
@@ -178,13 +203,14 @@ fn parse_task(
                 kind(value)
             ),
         };
-        return TaskEntry::Broken(BrokenTask {
+        let broken = TaskEntry::Broken(BrokenTask {
             name: None,
             label,
             description: String::new(),
             command: String::new(),
             errors: vec![error],
         });
+        return (broken, Vec::new());
     };
     let mut fields = Fields::new(map, node, path);
     fields.check_keys(TASK_KEYS);
@@ -205,11 +231,12 @@ fn parse_task(
     let schedule = schedule_of(&mut fields, tz, crontabs);
     let mut options = Options::read(&mut fields);
     options.definition = serde_yaml::to_string(value).unwrap_or_default();
-    match (name, command, schedule) {
+    let entry = match (name, command, schedule) {
         (Some(name), Some(command), Some((schedule, schedule_text)))
             if fields.errors.is_empty() =>
         {
-            TaskEntry::Valid(options.into_def(name, description, command, schedule, schedule_text))
+            let names = (name, label);
+            TaskEntry::Valid(options.into_def(names, description, command, schedule, schedule_text))
         }
         (name, command, _) => TaskEntry::Broken(BrokenTask {
             name,
@@ -218,7 +245,8 @@ fn parse_task(
             command: command.unwrap_or_default(),
             errors: fields.errors,
         }),
-    }
+    };
+    (entry, fields.warnings)
 }
 
 fn task_name(fields: &mut Fields<'_>) -> Option<TaskName> {
@@ -290,7 +318,7 @@ impl Options {
             email: email(fields),
             spam: fields.flag("spam").unwrap_or(false),
             spam_fail: fields.flag("spam_fail").unwrap_or(false),
-            max_keep: fields.count("max_keep"),
+            max_keep: max_keep(fields),
             retain_failures: fields.count("retain_failures"),
             fail_by_retcode: fields.flag("fail_by_retcode"),
             fail_by_stderr: fields.flag("fail_by_stderr"),
@@ -319,7 +347,7 @@ impl Options {
 
     fn into_def(
         self,
-        name: TaskName,
+        (name, written_name): (TaskName, String),
         description: String,
         command: String,
         schedule: crate::schedule::Schedule,
@@ -327,6 +355,7 @@ impl Options {
     ) -> TaskDef {
         TaskDef {
             name,
+            written_name,
             description,
             command,
             schedule,
@@ -418,8 +447,31 @@ fn webhooks(fields: &mut Fields<'_>) -> Vec<String> {
     urls
 }
 
+/// Runs to keep; 0 keeps every run, as in Speedrack 0.6.1 (which pruned only when it was set).
+fn max_keep(fields: &mut Fields<'_>) -> Option<u32> {
+    fields
+        .count("max_keep")
+        .map(|keep| if keep == 0 { u32::MAX } else { keep })
+}
+
+/// `sudo`, or Speedrack 0.6.1's spelling `sudo_user`: one of them.
 fn sudo_user(fields: &mut Fields<'_>) -> Option<String> {
-    let user = fields.text("sudo")?;
+    let key = match (
+        fields.get("sudo").is_some(),
+        fields.get("sudo_user").is_some(),
+    ) {
+        (true, true) => {
+            fields.error(
+                Some("sudo_user"),
+                "sudo and sudo_user are the same setting (sudo_user is Speedrack 0.6.1's \
+                 spelling); keep one",
+            );
+            return None;
+        }
+        (false, true) => "sudo_user",
+        _ => "sudo",
+    };
+    let user = fields.text(key)?;
     let valid = !user.is_empty()
         && !user.starts_with('-')
         && user
@@ -429,7 +481,7 @@ fn sudo_user(fields: &mut Fields<'_>) -> Option<String> {
         Some(user)
     } else {
         fields.error(
-            Some("sudo"),
+            Some(key),
             format!("sudo user {user:?} is not a valid user name"),
         );
         None
@@ -454,42 +506,6 @@ fn environment(fields: &mut Fields<'_>) -> std::collections::BTreeMap<String, St
     env
 }
 
-/// Two tasks whose names normalise alike would share history and output: both become broken.
-fn mark_duplicates(entries: &mut [TaskEntry], nodes: &[Node], path: &Path) {
-    let mut seen: HashMap<TaskName, usize> = HashMap::new();
-    for name in entries.iter().filter_map(TaskEntry::name) {
-        *seen.entry(name.clone()).or_default() += 1;
-    }
-    for (index, entry) in entries.iter_mut().enumerate() {
-        let Some(name) = entry.name().cloned() else {
-            continue;
-        };
-        if seen.get(&name).copied().unwrap_or(0) < 2 {
-            continue;
-        }
-        let node = nodes.get(index);
-        let error = ConfError {
-            file: path.to_path_buf(),
-            line: node
-                .and_then(|node| node.line_of("name"))
-                .or(node.map(Node::line)),
-            key: Some("name".into()),
-            message: format!("duplicate task name \"{name}\": every task needs its own name"),
-        };
-        match entry {
-            TaskEntry::Broken(broken) => broken.errors.push(error),
-            TaskEntry::Valid(def) => {
-                *entry = TaskEntry::Broken(BrokenTask {
-                    name: Some(def.name.clone()),
-                    label: def.name.to_string(),
-                    description: def.description.clone(),
-                    command: def.command.clone(),
-                    errors: vec![error],
-                })
-            }
-        }
-    }
-}
-
+pub(super) mod pyyaml;
 #[cfg(test)]
 mod tests;
