@@ -125,7 +125,12 @@ fn check_key(written: &str, key: &TaskName) -> Result<(), TestCaseError> {
     let text = key.as_str();
     prop_assert!(!text.is_empty());
     prop_assert!(!text.contains(['/', '\0']), "{:?} gave {:?}", written, text);
-    prop_assert!(!text.starts_with(['.', '-']), "{:?} gave {:?}", written, text);
+    prop_assert!(
+        !text.starts_with(['.', '-']),
+        "{:?} gave {:?}",
+        written,
+        text
+    );
     let mut parts = Path::new(text).components();
     prop_assert!(
         matches!(parts.next(), Some(std::path::Component::Normal(_))) && parts.next().is_none(),

@@ -17,6 +17,7 @@ mod lifecycle;
 mod load;
 mod log_levels;
 mod metrics;
+mod migration_tasks;
 mod notifications;
 mod operations;
 mod output_abuse;
