@@ -212,7 +212,7 @@ async fn a_0_6_1_tasks_file_loads_with_exactly_the_conf_errors_0_6_1_reported() 
 async fn a_state_change_mails_a_link_under_the_sub_path_without_repeating_it() {
     let smtp = SmtpServer::start();
     let tasks = "tasks:
-- name: Interval Failer Later Spammer!
+- name: '[Nightly] DB-dump.v2!'
   command: sleep 0 && false
   interval: 400w
   email: dev@example.org
@@ -231,7 +231,7 @@ email_url_prefix: http://example.com/speedrack
     let daemon = DaemonBuilder::new(tasks).settings(&settings).start();
     let mut events = daemon.watch().await;
     let run = daemon
-        .run_now_and_wait(&mut events, "interval_failer_later_spammer")
+        .run_now_and_wait(&mut events, "nightly_db-dump.v2")
         .await;
     let mail = smtp
         .next_mail(WAIT)
@@ -239,13 +239,26 @@ email_url_prefix: http://example.com/speedrack
     // The text part is quoted-printable: long lines carry soft breaks.
     let text = mail.data.replace("=\r\n", "").replace("=\n", "");
     let link = format!(
-        "http://example.com/speedrack/tasks/interval_failer_later_spammer/runs/{}",
+        "http://example.com/speedrack/tasks/nightly_db-dump.v2/runs/{}",
         run.id
     );
     assert!(text.contains(&link), "{link} in {text}");
     assert!(
         !text.contains("/speedrack/speedrack/"),
         "the sub-path once: {text}"
+    );
+    // Behind the proxy that serves the sub-path, the link's path is the UI's own.
+    let page = reqwest::get(format!(
+        "{}/tasks/nightly_db-dump.v2/runs/{}",
+        daemon.web_url(),
+        run.id
+    ))
+    .await
+    .expect("the web UI answers");
+    assert_eq!(
+        page.status(),
+        reqwest::StatusCode::OK,
+        "the linked page exists"
     );
 }
 
