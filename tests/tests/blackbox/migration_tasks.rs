@@ -167,9 +167,18 @@ async fn a_0_6_1_tasks_file_loads_with_exactly_the_conf_errors_0_6_1_reported() 
         ],
         "exactly 0.6.1's conf errors: {tasks:#?}"
     );
-    let names: Vec<&str> = tasks.iter().map(|task| task.name.as_str()).collect();
-    for key in ["interval_winner", "nightly_db-dump.v2_as_backup"] {
-        assert!(names.contains(&key), "{key} in {names:?}");
+    let names: Vec<(&str, &str)> = tasks
+        .iter()
+        .map(|task| (task.name.as_str(), task.display_name.as_str()))
+        .collect();
+    for shown in [
+        ("interval_winner", "interval winner!"),
+        (
+            "nightly_db-dump.v2_as_backup",
+            "[nightly] db-dump.v2 (as backup)",
+        ),
+    ] {
+        assert!(names.contains(&shown), "{shown:?} in {names:?}");
     }
 
     let spam_line = line_of(TASKS_0_6_1, "spam: oh hell yes");
@@ -259,6 +268,11 @@ email_url_prefix: http://example.com/speedrack
         page.status(),
         reqwest::StatusCode::OK,
         "the linked page exists"
+    );
+    let body = page.text().await.expect("the page's text");
+    assert!(
+        body.contains("[Nightly] DB-dump.v2!"),
+        "the page names the task as written"
     );
 }
 
