@@ -7,9 +7,13 @@ use std::collections::HashSet;
 use crate::config::TaskSet;
 use crate::history::{HistoryError, Store};
 
-/// Files tasks under their legacy keys where history says so, logging each.
+/// Files tasks under their legacy keys where history says so, logging each. A key counts as
+/// held when it has runs, or a last fire or a suspension on record: a task whose runs were all
+/// pruned must not lose its schedule's phase or its suspension by changing key.
 pub fn keep_legacy_keys(tasks: &mut TaskSet, history: &dyn Store) -> Result<(), HistoryError> {
-    let with_history: HashSet<_> = history.task_names()?.into_iter().collect();
+    let mut with_history: HashSet<_> = history.task_names()?.into_iter().collect();
+    with_history.extend(history.last_fires()?.into_keys());
+    with_history.extend(history.suspension_states()?.into_keys());
     for (legacy, new, written) in tasks.keep_legacy_keys(&with_history) {
         tracing::info!(
             task = %written,

@@ -278,32 +278,40 @@ email_url_prefix: http://example.com/speedrack
 
 #[tokio::test]
 async fn a_task_whose_key_changed_keeps_its_history_across_reload_and_restart() {
-    // The history an earlier version wrote for `db-dump.daily`, under the key it made then.
-    let mut daemon =
-        Daemon::start("tasks:\n- {name: db_dump_daily, command: echo dump, interval: 400w}\n");
+    // The history an earlier version wrote for `db-dump.daily` and `weekly-report!`, under
+    // the keys it made then: a run of one, a suspension of the other (which never ran).
+    let mut daemon = Daemon::start(
+        "tasks:
+- {name: db_dump_daily, command: echo dump, interval: 400w}
+- {name: weekly_report_, command: echo report, interval: 400w}
+",
+    );
     let mut events = daemon.watch().await;
     let run = daemon.run_now_and_wait(&mut events, "db_dump_daily").await;
+    daemon.ctl().ok(&["suspend", "weekly_report_"]);
 
     daemon.write_tasks(
         "tasks:
 - {name: db-dump.daily, command: echo dump, interval: 400w}
+- {name: weekly-report!, command: echo report, interval: 400w}
 - {name: fresh-task, command: echo new, interval: 400w}
 ",
     );
     daemon.ctl().ok(&["reload"]);
     let kept = |tasks: &[pb::Task]| {
-        let mut names: Vec<(String, u64)> = tasks
+        let mut names: Vec<(String, u64, bool)> = tasks
             .iter()
-            .map(|task| (task.name.clone(), task.runs_retained))
+            .map(|task| (task.name.clone(), task.runs_retained, task.suspended))
             .collect();
         names.sort_unstable();
         assert_eq!(
             names,
             [
-                ("db_dump_daily".to_owned(), 1),
-                ("fresh-task".to_owned(), 0)
+                ("db_dump_daily".to_owned(), 1, false),
+                ("fresh-task".to_owned(), 0, false),
+                ("weekly_report_".to_owned(), 0, true),
             ],
-            "the renamed task keeps its history's key; a new one gets the new key"
+            "renamed tasks keep their history's keys; a new one gets the new key"
         );
     };
     kept(&list_tasks(&daemon).await);
