@@ -3,8 +3,9 @@
 //!
 //! History rows and output directories are filed under the key, not under the name as written.
 //! Renaming them to the new key would mean moving rows and directories together, which no
-//! transaction covers; instead a task keeps its legacy key (the one the history holds) until it
-//! has no runs under it. This module decides which key; it reads no history itself.
+//! transaction covers; instead a task keeps its legacy key (the one the history holds) for as
+//! long as history holds anything under it. This module decides which key; it reads no
+//! history itself.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -74,9 +75,9 @@ fn break_entry(entry: &mut TaskEntry, error: ConfError) {
 pub type KeptKey = (TaskName, TaskName, String);
 
 impl TaskSet {
-    /// Files each task under its legacy key when `with_history` (the keys history holds runs
-    /// under) has that key and not the new one, and no other task has that key, so that an
-    /// upgrade orphans no history. Returns the tasks so kept, for the log.
+    /// Files each task under its legacy key when `with_history` (the keys history holds
+    /// anything under) has that key and not the new one, and no other task has that key, so
+    /// that an upgrade orphans no history. Returns the tasks so kept, for the log.
     pub fn keep_legacy_keys(&mut self, with_history: &HashSet<TaskName>) -> Vec<KeptKey> {
         let mut taken: HashMap<TaskName, usize> = HashMap::new();
         for name in self.entries.iter().filter_map(TaskEntry::name) {
