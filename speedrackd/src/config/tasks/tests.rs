@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::*;
+use crate::config::{OnMissed, Overlap};
 use crate::schedule::{Crontab, Pattern, Schedule};
 
 const BERLIN: Tz = chrono_tz::Europe::Berlin;
