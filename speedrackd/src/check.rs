@@ -1,6 +1,7 @@
 //! `speedrackd check`: validate the settings and tasks files the way `run` would, and say what
 //! would happen: each task with its schedule in words and its next fire, and every conf error.
-//! Like `nginx -t`, it only reads files; no daemon is needed.
+//! Like `nginx -t`, it only reads files; no daemon is needed. Warnings (values read the loose
+//! way Speedrack 0.6.1 read them) are listed too, and logged by the daemon at start and reload.
 
 use std::fmt::Write as _;
 
@@ -62,17 +63,24 @@ pub fn report(tasks: &TaskSet, now: DateTime<Utc>) -> (String, bool) {
             }
         }
     }
+    if !tasks.warnings.is_empty() {
+        out.push_str("warnings:\n");
+        for warning in &tasks.warnings {
+            let _ = writeln!(out, "  {}", describe_error(&warning.task, &warning.warning));
+        }
+    }
     (out, broken == 0)
 }
 
-fn label(entry: &TaskEntry) -> String {
-    match entry {
-        TaskEntry::Valid(def) => def.name.to_string(),
-        TaskEntry::Broken(broken) => broken
-            .name
-            .as_ref()
-            .map_or_else(|| broken.label.clone(), ToString::to_string),
+/// Logs each warning of a task set just loaded, with its position.
+pub fn log_warnings(tasks: &TaskSet) {
+    for warning in &tasks.warnings {
+        tracing::warn!("{}", describe_error(&warning.task, &warning.warning));
     }
+}
+
+fn label(entry: &TaskEntry) -> String {
+    entry.written_name().to_owned()
 }
 
 /// `FILE:LINE: TASK: KEY: message`, leaving out what is unknown.
@@ -129,6 +137,34 @@ mod tests {
         );
         assert!(
             report.contains("t.yaml:7: broken: colour: unknown key \"colour\""),
+            "{report}"
+        );
+    }
+
+    #[test]
+    fn warnings_are_listed_with_their_position_and_the_name_as_written() {
+        let text = "tasks:
+  - name: Interval Failer Later Spammer
+    command: x
+    interval: 1h
+    spam: oh hell yes
+";
+        let tasks = parse_tasks(text, Path::new("t.yaml"), chrono_tz::Tz::UTC).expect("valid file");
+        let now = Utc
+            .with_ymd_and_hms(2026, 11, 29, 12, 0, 0)
+            .single()
+            .expect("instant");
+        let (report, clean) = report(&tasks, now);
+        assert!(clean, "a warning is not a conf error: {report}");
+        assert!(
+            report.contains("  Interval Failer Later Spammer  ok "),
+            "{report}"
+        );
+        assert!(
+            report.contains(
+                "warnings:\n  t.yaml:5: Interval Failer Later Spammer: spam: \"oh hell yes\" \
+                 is not true or false; read as true"
+            ),
             "{report}"
         );
     }

@@ -16,6 +16,7 @@ mod events;
 mod exec;
 pub mod history;
 pub mod init;
+mod legacy_keys;
 mod metrics;
 mod notify;
 mod overlap;
@@ -88,7 +89,7 @@ const SERVER_STOP_GRACE: Duration = Duration::from_secs(5);
 /// lets running tasks finish for the shutdown grace, and returns. Each message on `reloads`
 /// (SIGHUP, in the binary) re-reads the files as the Reload RPC does.
 pub async fn serve(
-    config: DaemonConfig,
+    mut config: DaemonConfig,
     listener: UnixListener,
     clock: Arc<dyn Clock>,
     shutdown: impl Future<Output = ()>,
@@ -96,6 +97,7 @@ pub async fn serve(
 ) -> Result<(), DaemonError> {
     let socket_group = config.socket_group;
     let history: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data_dir)?);
+    legacy_keys::keep_legacy_keys(&mut config.tasks, history.as_ref())?;
     exec::contain_runs(&config.settings.run_cgroup, &config.data_dir);
     recovery::close_orphans(history.as_ref(), clock.now())?;
     let restored = Restored {

@@ -73,6 +73,7 @@ pub fn prepare(overrides: Overrides) -> Result<Prepared, StartupError> {
     };
     check_tasks_file(&tasks_path, settings.allow_insecure_tasks_file)?;
     let tasks = load_tasks(&tasks_path, default_time_zone(&settings))?;
+    crate::check::log_warnings(&tasks);
     let data_dir = match (overrides.data_dir, settings.data_dir.clone(), &demo_dir) {
         (Some(dir), _, _) | (None, Some(dir), _) => dir,
         (None, None, Some(demo)) => demo.path().join("data"),

@@ -21,7 +21,7 @@ use chrono_tz::Tz;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use speedrackd::config::{
-    ConfigError, TaskSet, format_interval, load_settings, load_tasks, parse_interval,
+    ConfigError, TaskName, TaskSet, format_interval, load_settings, load_tasks, parse_interval,
     parse_schedule, parse_settings, parse_tasks,
 };
 use speedrackd::schedule::Crontab;
@@ -120,6 +120,31 @@ fn check_settings_file(text: &str) -> Result<(), TestCaseError> {
     check_loaded(text, &path, load_settings(Some(&path)))
 }
 
+/// A task key is one plain path part under `runs/`, and reads back as itself from history.
+fn check_key(written: &str, key: &TaskName) -> Result<(), TestCaseError> {
+    let text = key.as_str();
+    prop_assert!(!text.is_empty());
+    prop_assert!(!text.contains(['/', '\0']), "{:?} gave {:?}", written, text);
+    prop_assert!(
+        !text.starts_with(['.', '-']),
+        "{:?} gave {:?}",
+        written,
+        text
+    );
+    let mut parts = Path::new(text).components();
+    prop_assert!(
+        matches!(parts.next(), Some(std::path::Component::Normal(_))) && parts.next().is_none(),
+        "{:?} gave {:?}, not one plain path part",
+        written,
+        text
+    );
+    let under = Path::new("/data/runs").join(text);
+    prop_assert_eq!(under.parent(), Some(Path::new("/data/runs")));
+    let read_back = TaskName::parse_normalised(text);
+    prop_assert_eq!(read_back.as_ref(), Some(key));
+    Ok(())
+}
+
 fn write_temp(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("file.yaml");
@@ -160,6 +185,22 @@ proptest! {
         // The pure parser must not panic either; its errors are located by the loader.
         let _ = parse_settings(&text);
         check_settings_file(&text)?;
+    }
+
+    #[test]
+    fn task_keys_never_escape_the_runs_directory(
+        written in prop_oneof![
+            2 => "[ ./\\\\\\-_!a-zA-Z0-9\\x00:]{0,12}",
+            1 => any::<String>(),
+        ],
+    ) {
+        if let Some(key) = TaskName::normalise(&written) {
+            check_key(&written, &key)?;
+        }
+        // The keys history was filed under before still read back, so it is never orphaned.
+        if let Some(legacy) = TaskName::legacy(&written) {
+            check_key(&written, &legacy)?;
+        }
     }
 
     #[test]

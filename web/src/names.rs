@@ -4,7 +4,9 @@
 
 use speedrack_proto::v1 as pb;
 
-/// A task name as the daemon normalises it: lowercase letters, digits and `_`, not only `_`.
+/// A task key as the daemon makes it: lowercase letters, digits, `_`, `-` and `.`, not starting
+/// with `.` or `-` (so never `.` or `..`). Keys of the earlier rule (`_` for every separator)
+/// are of this form too.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskName(String);
 
@@ -15,10 +17,10 @@ impl TaskName {
     pub fn parse(text: &str) -> Option<TaskName> {
         let well_formed = !text.is_empty()
             && text.len() <= TaskName::MAX_LEN
-            && text
-                .chars()
-                .all(|c| c == '_' || (c.is_alphanumeric() && !c.is_uppercase()))
-            && text.chars().any(|c| c != '_');
+            && !text.starts_with(['.', '-'])
+            && text.chars().all(|c| {
+                matches!(c, '_' | '-' | '.') || (c.is_alphanumeric() && !c.is_uppercase())
+            });
         well_formed.then(|| TaskName(text.to_owned()))
     }
 
@@ -133,19 +135,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn task_names_are_the_daemons_normal_form_only() {
+    fn task_names_are_the_daemons_keys_only() {
         for good in [
             "winner",
             "long_runner",
             "cron_failer_",
             "ünïcode_täsk",
             "a1",
+            "a.b",
+            "nightly_db-dump.v2",
+            "version_1.2.",
+            "_",
         ] {
             assert!(TaskName::parse(good).is_some(), "{good}");
         }
         let too_long = "a".repeat(201);
         for bad in [
-            "", "_", "__", "Winner", "a b", "a/b", "..", ".", "a.b", "a%2Fb", "a\0b", &too_long,
+            "", "Winner", "a b", "a/b", "..", ".", ".x", "-x", "a%2Fb", "a\0b", &too_long,
         ] {
             assert!(TaskName::parse(bad).is_none(), "{bad:?}");
         }

@@ -1,5 +1,7 @@
 //! Typed reading of one YAML mapping, key by key, collecting every problem as a conf error with
-//! its line instead of stopping at the first.
+//! its line instead of stopping at the first. Boolean and numeric keys read their values as
+//! Speedrack 0.6.1 did (`tasks/pyyaml.rs`); what it read by Python's truthiness is kept as a
+//! warning with its line.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -9,6 +11,7 @@ use serde_yaml::{Mapping, Value};
 
 use super::limits::{MAX_DURATION, MAX_TEXT_BYTES, bytes_text, check_duration};
 use super::tasks::ConfError;
+use super::tasks::pyyaml::{self, Truth};
 use super::yaml_lines::Node;
 
 /// One mapping being read, and the problems found so far.
@@ -17,6 +20,8 @@ pub struct Fields<'a> {
     positions: Option<&'a Node>,
     file: &'a Path,
     pub errors: Vec<ConfError>,
+    /// What loads but may not mean what it says: shown by `check`, logged at start and reload.
+    pub warnings: Vec<ConfError>,
 }
 
 impl<'a> Fields<'a> {
@@ -26,6 +31,7 @@ impl<'a> Fields<'a> {
             positions,
             file,
             errors: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 
@@ -36,13 +42,22 @@ impl<'a> Fields<'a> {
     }
 
     pub fn error(&mut self, key: Option<&str>, message: impl Into<String>) {
-        let line = self.line(key);
-        self.errors.push(ConfError {
+        let error = self.problem(key, message.into());
+        self.errors.push(error);
+    }
+
+    pub fn warn(&mut self, key: Option<&str>, message: impl Into<String>) {
+        let warning = self.problem(key, message.into());
+        self.warnings.push(warning);
+    }
+
+    fn problem(&self, key: Option<&str>, message: String) -> ConfError {
+        ConfError {
             file: self.file.to_path_buf(),
-            line,
+            line: self.line(key),
             key: key.map(str::to_owned),
-            message: message.into(),
-        });
+            message,
+        }
     }
 
     pub fn get(&self, key: &str) -> Option<&'a Value> {
@@ -100,40 +115,52 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// A boolean: YAML 1.1's `yes`/`no`/`on`/`off` too, and any other text or number by
+    /// Python's truthiness, with a warning.
     pub fn flag(&mut self, key: &str) -> Option<bool> {
-        match self.get(key)? {
-            Value::Bool(flag) => Some(*flag),
+        match pyyaml::truth(key, self.get(key)?) {
+            Truth::Unset => None,
+            Truth::Plain(flag) => Some(flag),
+            Truth::Truthy { flag, note } => {
+                self.warn(Some(key), note);
+                Some(flag)
+            }
+            Truth::Refused(message) => {
+                self.error(Some(key), message);
+                None
+            }
+        }
+    }
+
+    /// A whole number from 0 to `u32::MAX`, written as a number or as text (`"50"`).
+    pub fn count(&mut self, key: &str) -> Option<u32> {
+        let value = self.get(key)?;
+        if let Some(number) = pyyaml::number_in_text(value) {
+            return self.count_of(key, serde_yaml::Number::from(number));
+        }
+        match value {
+            Value::Number(number) => self.count_of(key, number.clone()),
             Value::Null => None,
             other => {
                 self.error(
                     Some(key),
-                    format!("{key} must be true or false, not {}", kind(other)),
+                    format!("{key} must be a whole number, not {}", kind(other)),
                 );
                 None
             }
         }
     }
 
-    pub fn count(&mut self, key: &str) -> Option<u32> {
-        match self.get(key)? {
-            Value::Number(number) => match number.as_u64().and_then(|n| u32::try_from(n).ok()) {
-                Some(count) => Some(count),
-                None => {
-                    self.error(
-                        Some(key),
-                        format!(
-                            "{key} must be a whole number from 0 to {}, not {number}",
-                            u32::MAX
-                        ),
-                    );
-                    None
-                }
-            },
-            Value::Null => None,
-            other => {
+    fn count_of(&mut self, key: &str, number: serde_yaml::Number) -> Option<u32> {
+        match number.as_u64().and_then(|n| u32::try_from(n).ok()) {
+            Some(count) => Some(count),
+            None => {
                 self.error(
                     Some(key),
-                    format!("{key} must be a whole number, not {}", kind(other)),
+                    format!(
+                        "{key} must be a whole number from 0 to {}, not {number}",
+                        u32::MAX
+                    ),
                 );
                 None
             }

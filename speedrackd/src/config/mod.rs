@@ -24,6 +24,7 @@ mod settings_legacy;
 mod task_def;
 mod task_name;
 mod tasks;
+mod tasks_keys;
 #[cfg(test)]
 mod tests_legacy_keys;
 mod yaml_lines;
@@ -42,7 +43,8 @@ pub use settings::{Settings, parse_settings};
 pub use settings_legacy::IgnoredKey;
 pub use task_def::{OnMissed, OutputPattern, Overlap, TaskDef};
 pub use task_name::TaskName;
-pub use tasks::{BrokenTask, ConfError, TASK_KEYS, TaskEntry, TaskSet, parse_tasks};
+pub use tasks::{BrokenTask, ConfError, TASK_KEYS, TaskEntry, TaskSet, TaskWarning, parse_tasks};
+pub use tasks_keys::KeptKey;
 
 /// A settings or tasks file that cannot be used at all.
 #[derive(Debug, thiserror::Error)]

@@ -11,7 +11,10 @@ use crate::schedule::Schedule;
 /// reschedules a task only when its schedule changed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TaskDef {
+    /// The key history and output are filed under.
     pub name: TaskName,
+    /// The name as the file writes it: what people see.
+    pub written_name: String,
     pub description: String,
     pub command: String,
     pub schedule: Schedule,

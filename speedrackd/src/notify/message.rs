@@ -24,14 +24,32 @@ pub struct Notice {
     pub excerpt: String,
 }
 
-/// `PREFIX + SCRIPT_NAME + /tasks/NAME/runs/ID`, or `None` without a prefix.
-pub fn run_link(url_prefix: &str, script_name: &str, run: &RunRecord) -> Option<String> {
-    (!url_prefix.is_empty()).then(|| {
+/// `PREFIX/tasks/KEY/runs/ID`, or `None` without a prefix. The prefix is the web UI's external
+/// root URL, sub-path included (`http://example.com/speedrack`), as Speedrack 0.6.1's
+/// `EMAIL_URL_PREFIX` was: `script_name` is already in it, so it is not added again.
+pub fn run_link(url_prefix: &str, run: &RunRecord) -> Option<String> {
+    let root = url_prefix.trim_end_matches('/');
+    (!root.is_empty()).then(|| {
         format!(
-            "{url_prefix}{script_name}/tasks/{}/runs/{}",
-            run.task, run.id
+            "{root}/tasks/{}/runs/{}",
+            path_segment(run.task.as_str()),
+            run.id
         )
     })
+}
+
+/// A key as one URL path segment: keys are letters, digits, `_`, `-` and `.`, so only letters
+/// beyond ASCII need escaping.
+fn path_segment(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    for byte in key.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'-' | b'.') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 pub fn subject(notice: &Notice) -> String {
@@ -195,7 +213,7 @@ mod tests {
             notification_error: String::new(),
             end: Some(end.clone()),
         };
-        let link = run_link("https://cron.example.org", "/speedrack", &run);
+        let link = run_link("https://cron.example.org/speedrack", &run);
         Notice {
             app_name: "Speedrack".into(),
             alert: Alert::Failed,
@@ -237,6 +255,31 @@ mod tests {
 
     #[test]
     fn no_prefix_no_link() {
-        assert_eq!(run_link("", "/x", &notice().run), None);
+        assert_eq!(run_link("", &notice().run), None);
+        assert_eq!(run_link("/", &notice().run), None);
+    }
+
+    #[test]
+    fn the_prefix_is_the_root_with_its_sub_path_and_is_not_repeated() {
+        let mut run = notice().run;
+        for prefix in [
+            "http://example.com/speedrack",
+            "http://example.com/speedrack/",
+        ] {
+            assert_eq!(
+                run_link(prefix, &run).as_deref(),
+                Some("http://example.com/speedrack/tasks/backup/runs/7"),
+                "{prefix}"
+            );
+        }
+        assert_eq!(
+            run_link("http://example.com", &run).as_deref(),
+            Some("http://example.com/tasks/backup/runs/7")
+        );
+        run.task = TaskName::normalise("Nightly DB-dump.v2 (Tägl.)!").expect("name");
+        assert_eq!(
+            run_link("http://example.com/speedrack", &run).as_deref(),
+            Some("http://example.com/speedrack/tasks/nightly_db-dump.v2_t%C3%A4gl./runs/7")
+        );
     }
 }

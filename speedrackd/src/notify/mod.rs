@@ -128,7 +128,7 @@ impl Notifier {
             alert: alert.unwrap_or(Alert::Failed),
             run: run.clone(),
             end,
-            link: run_link(&settings.email_url_prefix, &settings.script_name, run),
+            link: run_link(&settings.email_url_prefix, run),
             excerpt: String::new(),
         };
         let delivery = Delivery {
@@ -170,7 +170,7 @@ pub async fn send_test(
     let notice = Notice {
         app_name: settings.app_name.clone(),
         alert: Alert::Succeeded,
-        link: run_link(&settings.email_url_prefix, &settings.script_name, &run),
+        link: run_link(&settings.email_url_prefix, &run),
         run,
         end,
         excerpt: "This is a test notification from speedrackctl test-notify.".to_owned(),

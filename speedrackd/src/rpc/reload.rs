@@ -6,6 +6,7 @@ use tonic::Status;
 
 use super::{Service, convert};
 use crate::config::{check_tasks_file, default_time_zone, load_settings, load_tasks};
+use crate::legacy_keys::keep_legacy_keys;
 use crate::runtime::Command;
 
 pub async fn reload(api: &Service) -> Result<pb::ReloadResponse, Status> {
@@ -18,10 +19,13 @@ pub async fn reload(api: &Service) -> Result<pb::ReloadResponse, Status> {
     })
     .await
     .map_err(|error| Status::internal(format!("config reader failed: {error}")))?;
-    let (settings, tasks) = loaded.map_err(|error| {
+    let (settings, mut tasks) = loaded.map_err(|error| {
         tracing::warn!("reload refused, running configuration kept: {error}");
         Status::failed_precondition(error.to_string())
     })?;
+    crate::check::log_warnings(&tasks);
+    keep_legacy_keys(&mut tasks, api.history.as_ref())
+        .map_err(|error| Status::unavailable(format!("cannot read history: {error}")))?;
     let diff = api
         .ask(|reply| Command::Reload {
             settings: Box::new(settings),

@@ -225,6 +225,7 @@ fn entry_view(
             let live = live.cloned().unwrap_or_default();
             let mut task = pb::Task {
                 name: def.name.to_string(),
+                display_name: def.written_name.clone(),
                 description: convert::bounded_text(&def.description),
                 command: command(&def.command),
                 schedule: def.schedule_text.clone(),
@@ -247,6 +248,7 @@ fn entry_view(
                     .name
                     .as_ref()
                     .map_or_else(|| broken.label.clone(), ToString::to_string),
+                display_name: broken.label.clone(),
                 description: convert::bounded_text(&broken.description),
                 command: command(&broken.command),
                 status: pb::TaskStatus::ConfError.into(),

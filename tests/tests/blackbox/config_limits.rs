@@ -162,6 +162,9 @@ fn duplicate_names_are_printed_as_names() {
         b"tasks:\n  - {name: a b, command: x, interval: 1h}\n  - {name: a_b, command: x, interval: 1h}\n",
     );
     assert_eq!(output.status.code(), Some(1), "{said}");
-    assert!(said.contains("duplicate task name \"a_b\""), "{said}");
+    assert!(
+        said.contains("task names \"a b\" and \"a_b\" both make the key \"a_b\""),
+        "{said}"
+    );
     assert!(!said.contains("TaskName"), "{said}");
 }

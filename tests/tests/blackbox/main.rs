@@ -18,6 +18,7 @@ mod load;
 mod log_levels;
 mod metrics;
 mod migration_settings;
+mod migration_tasks;
 mod notifications;
 mod operations;
 mod output_abuse;

@@ -21,7 +21,7 @@ fn settings(smtp_port: u16, extra: &str) -> String {
   smtp_port: {smtp_port}
   from: speedrack@example.org
   to_global: [ops@example.org]
-email_url_prefix: https://cron.example.org
+email_url_prefix: https://cron.example.org/speedrack
 script_name: /speedrack
 {extra}"
     )
@@ -81,7 +81,7 @@ async fn mail_goes_out_on_changes_of_state_only_to_task_and_global_recipients() 
     );
     assert!(
         first.data.contains(&link),
-        "the run link with prefix and script_name: {}",
+        "the run link under the prefix, which holds the sub-path: {}",
         first.data
     );
     assert!(

@@ -26,7 +26,7 @@ pub fn page(chrome: &Chrome, data: &TaskPage<'_>) -> Markup {
         chrome,
         Page {
             nav: Nav::Other,
-            title: &task.name,
+            title: shown_name(task),
             events: Some(chrome.urls.events(Some(&task.name))),
             live: live(chrome, data),
             rest: html! {
@@ -38,6 +38,15 @@ pub fn page(chrome: &Chrome, data: &TaskPage<'_>) -> Markup {
             },
         },
     )
+}
+
+/// What a task is called on screen: its name as the file writes it, else its key.
+pub fn shown_name(task: &pb::Task) -> &str {
+    if task.display_name.is_empty() {
+        &task.name
+    } else {
+        &task.display_name
+    }
 }
 
 /// A conf error as `file:line: task: key: message`, leaving out what is unknown.
@@ -64,11 +73,11 @@ fn live(chrome: &Chrome, data: &TaskPage<'_>) -> Markup {
         nav aria-label="breadcrumb" {
             ol.breadcrumb {
                 li.breadcrumb-item { a href=(urls.tasks()) { "Tasks" } }
-                li.breadcrumb-item.active aria-current="page" { (task.name) }
+                li.breadcrumb-item.active aria-current="page" { (shown_name(task)) }
             }
         }
         div data-task=(task.name) data-status=(label.slug) {
-            h1.h4 { (task.name) " " span title=(task_status_meaning(task.status())) { (badge(label)) } }
+            h1.h4 { (shown_name(task)) " " span title=(task_status_meaning(task.status())) { (badge(label)) } }
             @if task.description.is_empty() {
                 p.text-body-secondary.fst-italic data-description { "No description available" }
             } @else {

@@ -10,6 +10,7 @@ use crate::views::forms::{self, Reason};
 use crate::views::layout::{Chrome, Nav, Page, render};
 use crate::views::sparkline::{Point, sparkline};
 use crate::views::status::{badge, run_status, task_status, task_status_meaning};
+use crate::views::task::shown_name;
 use crate::views::time::{moment, seconds};
 
 pub fn page(chrome: &Chrome, tasks: &[pb::Task], hide_inactive: bool) -> Markup {
@@ -128,9 +129,9 @@ fn row(chrome: &Chrome, task: &pb::Task, placement: Placement) -> Markup {
         tr id=[row_id(&task.name)] hx-swap-oob=[oob] data-task=(task.name) data-status=(label.slug) {
             td {
                 @if TaskName::parse(&task.name).is_some() {
-                    a.fw-semibold href=(urls.task(&task.name)) { (task.name) }
+                    a.fw-semibold href=(urls.task(&task.name)) { (shown_name(task)) }
                 } @else {
-                    span.fw-semibold { (task.name) }
+                    span.fw-semibold { (shown_name(task)) }
                 }
                 @if !task.description.is_empty() {
                     div.small.text-body-secondary.text-truncate { (task.description) }

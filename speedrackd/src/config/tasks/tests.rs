@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::*;
+use crate::config::{OnMissed, Overlap};
 use crate::schedule::{Crontab, Pattern, Schedule};
 
 const BERLIN: Tz = chrono_tz::Europe::Berlin;
@@ -175,7 +176,7 @@ fn each_conf_error_rule_names_its_line_and_key() {
             "unknown key",
         ),
         (
-            "- name: a\n  command: x\n  interval: 1m\n  spam: yes please",
+            "- name: a\n  command: x\n  interval: 1m\n  spam: [yes please]",
             5,
             Some("spam"),
             "true or false",
@@ -241,6 +242,24 @@ fn each_conf_error_rule_names_its_line_and_key() {
             "valid user name",
         ),
         (
+            "- name: a\n  command: x\n  interval: 1m\n  sudo_user: '-rf'",
+            5,
+            Some("sudo_user"),
+            "valid user name",
+        ),
+        (
+            "- name: a\n  command: x\n  interval: 1m\n  sudo: backup\n  sudo_user: backup",
+            6,
+            Some("sudo_user"),
+            "sudo and sudo_user are the same setting",
+        ),
+        (
+            "- name: a\n  command: x\n  interval: 1m\n  max_keep: 'fifty'",
+            5,
+            Some("max_keep"),
+            "whole number",
+        ),
+        (
             "- name: '!!!'\n  command: x\n  interval: 1m",
             2,
             Some("name"),
@@ -284,7 +303,7 @@ fn the_seeds_unknown_cron_key_is_named_with_its_line() {
 
 #[test]
 fn every_problem_of_a_task_is_reported_not_just_the_first() {
-    let set = parse("tasks:\n  - name: a\n    colour: blue\n    spam: 3\n");
+    let set = parse("tasks:\n  - name: a\n    colour: blue\n    spam: [3]\n");
     assert_eq!(
         errors_of(&set),
         [
@@ -309,14 +328,15 @@ fn duplicate_names_break_both_copies_at_their_lines() {
     assert_eq!(
         errors_of(&set),
         [
-            ("backup".to_owned(), Some(2), Some("name".to_owned())),
+            ("Backup".to_owned(), Some(2), Some("name".to_owned())),
             ("backup".to_owned(), Some(3), Some("name".to_owned()))
         ]
     );
     let message = &set.broken().next().expect("broken").errors[0].message;
     assert_eq!(
         message,
-        "duplicate task name \"backup\": every task needs its own name"
+        "task names \"Backup\" and \"backup\" both make the key \"backup\" (history and output \
+         are filed under it): rename one"
     );
 }
 
@@ -423,4 +443,52 @@ fn tasks_with_the_same_crontab_share_one_parsed_pattern() {
     assert!(Arc::ptr_eq(crontabs[0], crontabs[1]));
     assert!(!Arc::ptr_eq(crontabs[0], crontabs[2]));
     assert_eq!(crontabs[2].text(), "0 9 * * *");
+}
+
+#[test]
+fn a_file_written_for_speedrack_0_6_1_loads_as_it_read_it() {
+    let set = parse(
+        "tasks:
+  - name: Interval Failer Later Spammer!
+    command: sleep 1 && false
+    interval: 400w
+    spam: oh hell yes
+    spam_fail: yes
+    fail_by_stderr: off
+    fail_by_retcode: 'on'
+    max_keep: \"50\"
+    sudo_user: backup
+  - name: keeper
+    command: x
+    interval: 1h
+    max_keep: 0
+",
+    );
+    assert_eq!(errors_of(&set), []);
+    let defs: Vec<&TaskDef> = set.valid().collect();
+    let def = defs[0];
+    assert_eq!(def.name.as_str(), "interval_failer_later_spammer");
+    assert_eq!(def.written_name, "Interval Failer Later Spammer!");
+    assert!(def.spam && def.spam_fail);
+    assert_eq!(
+        (def.fail_by_stderr, def.fail_by_retcode),
+        (Some(false), Some(true))
+    );
+    assert_eq!(def.max_keep, Some(50));
+    assert_eq!(def.sudo.as_deref(), Some("backup"));
+    assert_eq!(defs[1].max_keep, Some(u32::MAX), "0 keeps every run");
+    let warnings: Vec<(&str, Option<usize>, Option<&str>)> = set
+        .warnings
+        .iter()
+        .map(|w| (w.task.as_str(), w.warning.line, w.warning.key.as_deref()))
+        .collect();
+    assert_eq!(
+        warnings,
+        [("Interval Failer Later Spammer!", Some(5), Some("spam"))]
+    );
+    assert!(
+        set.warnings[0].warning.message.contains("read as true"),
+        "{:?}",
+        set.warnings[0]
+    );
 }
