@@ -194,12 +194,13 @@ impl Importer<'_> {
     ) -> Result<(), ImportError> {
         let done = self.store.imported_sources(dir)?;
         let path = self.options.jobs.join(dir);
-        for name in executions {
+        for (index, name) in executions.iter().enumerate() {
             let source = format!("{dir}/{name}");
             if done.contains(&source) {
                 self.outcome(dir, task).skipped += 1;
             } else {
-                match read_execution(&path.join(name), name, self.options.time_zone) {
+                let next = executions.get(index + 1).map(String::as_str);
+                match read_execution(&path.join(name), name, next, self.options.time_zone) {
                     Ok(execution) => {
                         let run = self.run(source, task, execution)?;
                         self.batch.push(run);
@@ -212,7 +213,7 @@ impl Importer<'_> {
             if self.batch.len() >= BATCH {
                 self.flush()?;
             }
-            if self.progress.done % BATCH as u64 == 0 {
+            if self.progress.done.is_multiple_of(BATCH as u64) {
                 progress(self.progress);
             }
         }

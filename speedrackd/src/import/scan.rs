@@ -11,7 +11,7 @@ use std::fs::Metadata;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 
 use super::params::{Params, parse_params};
@@ -39,9 +39,12 @@ pub struct Execution {
     pub finished_at: DateTime<Utc>,
 }
 
+/// Entries left out, each with why.
+pub type LeftOut = Vec<(String, String)>;
+
 /// The entries of a directory that are directories, sorted by name as 0.6.1 sorted them, and
 /// the others with why they are not used.
-pub fn list_dirs(dir: &Path) -> io::Result<(Vec<String>, Vec<(String, String)>)> {
+pub fn list_dirs(dir: &Path) -> io::Result<(Vec<String>, LeftOut)> {
     let mut dirs = Vec::new();
     let mut others = Vec::new();
     for entry in std::fs::read_dir(dir)? {
@@ -63,8 +66,17 @@ pub fn list_dirs(dir: &Path) -> io::Result<(Vec<String>, Vec<(String, String)>)>
     Ok((dirs, others))
 }
 
-/// Reads one execution directory named `name`, its start read in `tz`.
-pub fn read_execution(dir: &Path, name: &str, tz: Tz) -> Result<Execution, String> {
+/// Longest a task's newest execution is believed to have run, judging by its files' times.
+const NEWEST_RUN_MAX: TimeDelta = TimeDelta::days(1);
+
+/// Reads one execution directory named `name`, its start read in `tz`. `next` is the name of
+/// the task's next execution, whose start bounds this one's end.
+pub fn read_execution(
+    dir: &Path,
+    name: &str,
+    next: Option<&str>,
+    tz: Tz,
+) -> Result<Execution, String> {
     let stamp =
         parse_stamp(name, tz).ok_or("its name is not a 0.6.1 start time (YYYY-MM-DD_HH:MM:SS)")?;
     let file = |file: &str| regular_file(&dir.join(file));
@@ -84,10 +96,10 @@ pub fn read_execution(dir: &Path, name: &str, tz: Tz) -> Result<Execution, Strin
         .as_ref()
         .or(op_error.as_ref())
         .and_then(|(_, meta)| meta.modified().ok());
-    let finished_at = ended
-        .map(DateTime::<Utc>::from)
-        .filter(|end| *end >= stamp.at)
-        .unwrap_or(stamp.at);
+    let next_start = next
+        .and_then(|next| parse_stamp(next, tz))
+        .map(|next| next.at);
+    let finished_at = plausible_end(stamp.at, ended.map(DateTime::<Utc>::from), next_start);
     let op_error = match &op_error {
         Some((path, _)) => Some(read_text(path, OP_ERROR_MAX)?),
         None => None,
@@ -105,6 +117,21 @@ pub fn read_execution(dir: &Path, name: &str, tz: Tz) -> Result<Execution, Strin
         stderr,
         finished_at,
     })
+}
+
+/// When a run ended: the time 0.6.1 wrote its status code, when that is plausible (not before
+/// the start, not after the task's next execution started, which 0.6.1 never did for its
+/// scheduled runs, and for the newest no more than a day after the start); otherwise, as after a
+/// copy that did not keep file times, the start: the run's duration is then unknown, shown as 0.
+fn plausible_end(
+    start: DateTime<Utc>,
+    written: Option<DateTime<Utc>>,
+    next_start: Option<DateTime<Utc>>,
+) -> DateTime<Utc> {
+    let limit = next_start.unwrap_or(start + NEWEST_RUN_MAX);
+    written
+        .filter(|end| start <= *end && *end <= limit)
+        .unwrap_or(start)
 }
 
 /// The file and its metadata when it is a regular file (following links, as `isfile` did).
@@ -182,7 +209,7 @@ mod tests {
             "op_params.txt",
             r#"{"fail_by_stderr": false, "name": "t"}"#,
         );
-        let execution = read_execution(&dir, name, Tz::UTC).expect("readable");
+        let execution = read_execution(&dir, name, None, Tz::UTC).expect("readable");
         assert_eq!(execution.facts.exit, Some(Exit::Code(3)));
         assert_eq!(execution.facts.stderr_bytes, 0);
         assert!(!execution.facts.running && execution.facts.op_error.is_none());
@@ -193,9 +220,36 @@ mod tests {
 
         write(&dir, ".is_running", "True");
         write(&dir, "op_error.txt", "Traceback");
-        let execution = read_execution(&dir, name, Tz::UTC).expect("readable");
+        let execution = read_execution(&dir, name, None, Tz::UTC).expect("readable");
         assert!(execution.facts.running);
         assert_eq!(execution.facts.op_error.as_deref(), Some("Traceback"));
+    }
+
+    #[test]
+    fn an_end_is_the_status_codes_time_only_when_plausible() {
+        let at = |text: &str| {
+            DateTime::parse_from_rfc3339(text)
+                .expect("instant")
+                .to_utc()
+        };
+        let start = at("2012-05-03T18:00:00Z");
+        let next = Some(at("2012-05-03T19:00:00Z"));
+        let cases = [
+            (Some("2012-05-03T18:00:07Z"), next, "2012-05-03T18:00:07Z"),
+            (Some("2012-05-03T19:00:00Z"), next, "2012-05-03T19:00:00Z"),
+            (Some("2012-05-03T19:00:01Z"), next, "2012-05-03T18:00:00Z"),
+            (Some("2012-05-03T17:59:59Z"), next, "2012-05-03T18:00:00Z"),
+            (None, next, "2012-05-03T18:00:00Z"),
+            (Some("2012-05-04T17:00:00Z"), None, "2012-05-04T17:00:00Z"),
+            (Some("2026-12-01T00:00:00Z"), None, "2012-05-03T18:00:00Z"),
+        ];
+        for (written, next, expected) in cases {
+            assert_eq!(
+                plausible_end(start, written.map(at), next),
+                at(expected),
+                "{written:?} before {next:?}"
+            );
+        }
     }
 
     #[test]
@@ -205,16 +259,16 @@ mod tests {
         std::fs::create_dir(&dir).expect("dir");
         write(&dir, "status_code.txt", "garbage");
         assert_eq!(
-            read_execution(&dir, "2012-05-03_18:41:44", Tz::UTC),
+            read_execution(&dir, "2012-05-03_18:41:44", None, Tz::UTC),
             Err("status_code.txt holds \"garbage\", not an exit status".to_owned())
         );
         assert_eq!(
-            read_execution(&dir, "yesterday", Tz::UTC),
+            read_execution(&dir, "yesterday", None, Tz::UTC),
             Err("its name is not a 0.6.1 start time (YYYY-MM-DD_HH:MM:SS)".to_owned())
         );
         std::fs::remove_file(dir.join("status_code.txt")).expect("remove");
         std::os::unix::fs::symlink("op_error.txt", dir.join("op_error.txt")).expect("loop");
-        let error = read_execution(&dir, "2012-05-03_18:41:44", Tz::UTC).expect_err("a loop");
+        let error = read_execution(&dir, "2012-05-03_18:41:44", None, Tz::UTC).expect_err("a loop");
         assert!(error.starts_with("cannot read op_error.txt: "), "{error}");
     }
 }

@@ -209,8 +209,10 @@ mod tests {
 
     #[test]
     fn long_lists_are_cut_with_a_count() {
-        let mut summary = Summary::default();
-        summary.time_notes = (0..25).map(|n| format!("note {n}")).collect();
+        let summary = Summary {
+            time_notes: (0..25).map(|n| format!("note {n}")).collect(),
+            ..Summary::default()
+        };
         let text = summary.to_string();
         assert!(text.contains("  note 19\n  ... and 5 more\n"), "{text}");
         assert!(!text.contains("note 20"), "{text}");

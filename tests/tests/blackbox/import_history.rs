@@ -68,6 +68,13 @@ fn speedrack_dir(root: &Path) -> PathBuf {
             ("op_params.txt", &ok),
         ],
     );
+    // 0.6.1 wrote the status code as the run ended, 7 s after its start (16:41:44 UTC).
+    let ended = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_336_063_311);
+    std::fs::File::options()
+        .write(true)
+        .open(jobs.join("backup/2012-05-03_18:41:44/status_code.txt"))
+        .and_then(|file| file.set_modified(ended))
+        .expect("set the status code's time");
     for (stamp, fail_by_stderr) in [
         ("2012-05-03_18:00:00", "true"),
         ("2012-05-03_19:00:00", "false"),
@@ -208,6 +215,14 @@ async fn a_0_6_1_job_tree_imports_once_with_statuses_output_params_and_suspensio
         ]
     );
     assert_eq!(backup[1]["started_at"], "2012-05-03T16:41:44.000Z");
+    assert_eq!(
+        backup[1]["duration_secs"], 7.0,
+        "ended when it wrote its status code"
+    );
+    assert_eq!(
+        backup[0]["finished_at"], "2012-05-03T17:41:44.000Z",
+        "a status code written years later (a copy) leaves the end unknown: the start"
+    );
     let older = backup[1]["id"].as_i64().expect("an id").to_string();
     assert_eq!(
         daemon.ctl().ok(&["output", "backup", &older]),
