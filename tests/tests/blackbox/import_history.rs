@@ -9,6 +9,7 @@ use std::process::{Command, Output, Stdio};
 use nix::sys::signal::Signal;
 use serde_json::Value;
 use speedrack_proto::v1::GetRunRequest;
+use speedrack_tests::web::WebClient;
 use speedrack_tests::{Daemon, DaemonBuilder, binary};
 
 /// Every task the tree has, configured so that none fires during the test.
@@ -244,6 +245,9 @@ async fn a_0_6_1_job_tree_imports_once_with_statuses_output_params_and_suspensio
         definition.contains("command: tar czf /b.tgz /etc\n"),
         "{definition}"
     );
+    let web = WebClient::with(daemon.web_url(), reqwest::Client::new());
+    let page = web.get(&format!("/tasks/backup/runs/{older}")).await;
+    assert_eq!(page.text("[data-trigger]"), "imported from Speedrack 0.6.1");
 
     let noisy: Vec<(Value, Value)> = runs(&daemon, "noisy")
         .iter()
