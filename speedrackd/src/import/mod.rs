@@ -26,7 +26,7 @@ use chrono_tz::Tz;
 use crate::config::TaskName;
 use crate::data_dir_lock::DataDirLock;
 use crate::history::{HistoryError, ImportedRun, Store};
-use crate::run::RunEnd;
+use crate::run::{RunEnd, Trigger};
 use scan::{Execution, list_dirs, read_execution};
 pub use sources::{Sources, resolve_sources};
 pub use summary::{Summary, SuspendedOutcome, TaskOutcome};
@@ -193,11 +193,14 @@ impl Importer<'_> {
         progress: &mut dyn FnMut(Progress),
     ) -> Result<(), ImportError> {
         let done = self.store.imported_sources(dir)?;
+        let held_back = self.has_run_here(task)?;
         let path = self.options.jobs.join(dir);
         for (index, name) in executions.iter().enumerate() {
             let source = format!("{dir}/{name}");
             if done.contains(&source) {
                 self.outcome(dir, task).skipped += 1;
+            } else if held_back {
+                self.outcome(dir, task).held_back += 1;
             } else {
                 let next = executions.get(index + 1).map(String::as_str);
                 match read_execution(&path.join(name), name, next, self.options.time_zone) {
@@ -282,6 +285,15 @@ impl Importer<'_> {
             self.outcome(dir, &run.task).imported += 1;
         }
         Ok(())
+    }
+
+    /// Whether the task's newest run is the daemon's own: runs imported now would be ordered
+    /// after it (history orders by run id), so retention would prune the newer runs first.
+    fn has_run_here(&self, task: &TaskName) -> Result<bool, ImportError> {
+        let newest = self.store.list_runs_brief(task, None, 1)?;
+        Ok(newest
+            .first()
+            .is_some_and(|run| run.trigger != Trigger::Imported))
     }
 
     fn outcome(&mut self, dir: &str, task: &TaskName) -> &mut TaskOutcome {

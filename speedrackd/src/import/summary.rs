@@ -19,7 +19,14 @@ pub struct TaskOutcome {
     pub skipped: u64,
     /// Entries not imported: name and why.
     pub unreadable: Vec<(String, String)>,
+    /// Executions not imported because speedrack has run the task already (see `HELD_BACK`).
+    pub held_back: u64,
 }
+
+/// Why executions of a task speedrack has run are not imported.
+pub const HELD_BACK: &str = "speedrack has run this task already, and a task's history is \
+    ordered by when runs were recorded (retention keeps the newest): import before the daemon \
+    first runs the task";
 
 impl TaskOutcome {
     pub fn new(task: TaskName) -> TaskOutcome {
@@ -28,6 +35,7 @@ impl TaskOutcome {
             imported: 0,
             skipped: 0,
             unreadable: Vec::new(),
+            held_back: 0,
         }
     }
 }
@@ -109,6 +117,9 @@ impl fmt::Display for Summary {
                 outcome.unreadable.len()
             )?;
             reasons(f, "    ", &outcome.unreadable)?;
+            if outcome.held_back > 0 {
+                writeln!(f, "    {} not imported: {HELD_BACK}", outcome.held_back)?;
+            }
         }
         if !self.unreadable.is_empty() {
             writeln!(f, "  not task directories:")?;
@@ -190,6 +201,7 @@ mod tests {
                 imported: 3,
                 skipped: 1,
                 unreadable: vec![("yesterday".to_owned(), "not a start time".to_owned())],
+                held_back: 0,
             },
         );
         summary.suspended = Some(SuspendedOutcome {

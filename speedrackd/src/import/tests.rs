@@ -82,6 +82,42 @@ fn imports_in_batches_and_a_second_import_adds_only_what_is_new() {
 }
 
 #[test]
+fn a_task_the_daemon_has_run_is_held_back_with_the_reason() {
+    let old = tempfile::tempdir().expect("temp dir");
+    let data = tempfile::tempdir().expect("temp dir");
+    let jobs = old.path().join("jobs");
+    execution(&jobs, "ran_here", 0, "0");
+    execution(&jobs, "fresh", 0, "0");
+    let lock = DataDirLock::acquire(data.path()).expect("lock");
+    let store = SqliteStore::open(data.path()).expect("store");
+    let ran = TaskName::normalise("ran_here").expect("name");
+    let at = chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("instant");
+    store
+        .record_starts(
+            &[],
+            &[],
+            &[crate::history::NewRun {
+                task: &ran,
+                trigger: &Trigger::Schedule,
+                scheduled_at: at,
+                started_at: at,
+                definition: "",
+                pays_owed: false,
+            }],
+        )
+        .expect("a run of the daemon's own");
+    let summary = import_history(&lock, &store, &options(&jobs), &mut |_| {}).expect("import");
+    assert_eq!(summary.imported(), 1);
+    assert_eq!(summary.tasks["ran_here"].held_back, 1);
+    assert!(
+        summary
+            .to_string()
+            .contains(&format!("    1 not imported: {}\n", summary::HELD_BACK))
+    );
+    assert_eq!(store.count_runs(&ran).expect("count"), 1);
+}
+
+#[test]
 fn a_missing_job_directory_is_an_error_naming_it() {
     let data = tempfile::tempdir().expect("temp dir");
     let lock = DataDirLock::acquire(data.path()).expect("lock");
