@@ -282,6 +282,9 @@ pub fn import_history(args: ImportArgs) -> anyhow::Result<ExitCode> {
     if terminal {
         eprintln!();
     }
-    print!("{}", summary?);
+    let summary = summary?;
+    // Not print!: a closed stdout (`| head`) must not panic after the import succeeded.
+    std::io::Write::write_all(&mut std::io::stdout(), summary.to_string().as_bytes())
+        .context("the import is done, but its summary could not be printed")?;
     Ok(ExitCode::SUCCESS)
 }
