@@ -28,6 +28,9 @@ _speedrackd() {
             speedrackd,help)
                 cmd="speedrackd__subcmd__help"
                 ;;
+            speedrackd,import-history)
+                cmd="speedrackd__subcmd__import__subcmd__history"
+                ;;
             speedrackd,init)
                 cmd="speedrackd__subcmd__init"
                 ;;
@@ -52,6 +55,9 @@ _speedrackd() {
             speedrackd__subcmd__help,help)
                 cmd="speedrackd__subcmd__help__subcmd__help"
                 ;;
+            speedrackd__subcmd__help,import-history)
+                cmd="speedrackd__subcmd__help__subcmd__import__subcmd__history"
+                ;;
             speedrackd__subcmd__help,init)
                 cmd="speedrackd__subcmd__help__subcmd__init"
                 ;;
@@ -71,7 +77,7 @@ _speedrackd() {
 
     case "${cmd}" in
         speedrackd)
-            opts="-s -y -p -h -V --settings --tasks --socket --data-dir --listen --port --no-web --help --version run check schedule init hash-password completions man help"
+            opts="-s -y -p -h -V --settings --tasks --socket --data-dir --listen --port --no-web --help --version run check schedule init hash-password import-history completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -179,7 +185,7 @@ _speedrackd() {
             return 0
             ;;
         speedrackd__subcmd__help)
-            opts="run check schedule init hash-password completions man help"
+            opts="run check schedule init hash-password import-history completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -248,6 +254,20 @@ _speedrackd() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        speedrackd__subcmd__help__subcmd__import__subcmd__history)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         speedrackd__subcmd__help__subcmd__init)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -297,6 +317,36 @@ _speedrackd() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        speedrackd__subcmd__import__subcmd__history)
+            opts="-h --settings --jobs --suspended --data-dir --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --settings)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --suspended)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

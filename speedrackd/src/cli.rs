@@ -37,6 +37,8 @@ pub enum Command {
     Init(InitArgs),
     /// Read a password on stdin and print its argon2 hash, for web.users in the settings.
     HashPassword,
+    /// Import Speedrack 0.6.1's run history and suspended tasks (daemon stopped; see MIGRATING.md).
+    ImportHistory(ImportArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions { shell: clap_complete::Shell },
     /// Print the man page (roff).
@@ -54,6 +56,25 @@ pub struct InitArgs {
     /// Make the files readable by this group (tasks file 0640 instead of 0600).
     #[arg(long, value_name = "GROUP")]
     pub group: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// Settings file (0.6.1's .py works), for `timezone`, `output_max_bytes`, `fail_by_*`,
+    /// `data_dir` and where 0.6.1's state is (JOB_ROOT_DIR, SUSPENDED_FILE, SPEEDRACK_DIR).
+    #[arg(long, value_name = "FILE")]
+    pub settings: Option<PathBuf>,
+    /// Speedrack 0.6.1's job directory [default: the settings' JOB_ROOT_DIR, by default
+    /// SPEEDRACK_DIR/jobs].
+    #[arg(long, value_name = "DIR")]
+    pub jobs: Option<PathBuf>,
+    /// Its suspended-tasks file [default: the settings' SUSPENDED_FILE, else
+    /// speedrack.suspended beside DIR/jobs].
+    #[arg(long, value_name = "FILE")]
+    pub suspended: Option<PathBuf>,
+    /// The stopped daemon's data dir [default: as for `run`].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Args)]

@@ -16,7 +16,7 @@ use speedrackd::startup::{Overrides, StartupError, prepare};
 use speedrackd::web_host;
 use tokio::signal::unix::{SignalKind, signal};
 
-use crate::cli::{CheckArgs, InitArgs, RunArgs, ScheduleArgs};
+use crate::cli::{CheckArgs, ImportArgs, InitArgs, RunArgs, ScheduleArgs};
 
 /// A schedule given on the command line that is not one: a usage error, like clap's own.
 const USAGE: u8 = 2;
@@ -271,5 +271,44 @@ pub fn hash_password() -> anyhow::Result<ExitCode> {
         .hash_password(password.as_bytes(), &salt)
         .map_err(|error| anyhow::anyhow!("cannot hash the password: {error}"))?;
     println!("{hash}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `speedrackd import-history`: Speedrack 0.6.1's runs and suspended tasks into a stopped
+/// daemon's data dir; a progress line on a terminal, the summary on stdout.
+pub fn import_history(args: ImportArgs) -> anyhow::Result<ExitCode> {
+    use speedrackd::import::{ImportOptions, Progress, resolve_sources};
+    let settings = load_settings(args.settings.as_deref()).map_err(StartupError::from)?;
+    let old_settings = args.settings.is_some().then_some(&settings);
+    let sources = resolve_sources(args.jobs, args.suspended, old_settings)?;
+    let data_dir = speedrackd::startup::resolve_data_dir(args.data_dir, &settings)?;
+    let lock = DataDirLock::acquire(&data_dir)
+        .context("import-history works on a stopped daemon's data dir only")?;
+    let store = speedrackd::history::SqliteStore::open(&data_dir)?;
+    let options = ImportOptions {
+        jobs: sources.jobs,
+        suspended: sources.suspended,
+        time_zone: default_time_zone(&settings),
+        fail_by_retcode: settings.fail_by_retcode,
+        fail_by_stderr: settings.fail_by_stderr,
+        output_max_bytes: settings.output_max_bytes,
+    };
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let mut show = |progress: Progress| {
+        if terminal {
+            eprint!(
+                "\rimporting: {} of {} executions",
+                progress.done, progress.total
+            );
+        }
+    };
+    let summary = speedrackd::import::import_history(&lock, &store, &options, &mut show);
+    if terminal {
+        eprintln!();
+    }
+    let summary = summary?;
+    // Not print!: a closed stdout (`| head`) must not panic after the import succeeded.
+    std::io::Write::write_all(&mut std::io::stdout(), summary.to_string().as_bytes())
+        .context("the import is done, but its summary could not be printed")?;
     Ok(ExitCode::SUCCESS)
 }

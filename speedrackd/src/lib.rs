@@ -15,6 +15,7 @@ mod disk;
 mod events;
 mod exec;
 pub mod history;
+pub mod import;
 pub mod init;
 mod legacy_keys;
 mod metrics;

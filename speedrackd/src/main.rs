@@ -33,6 +33,7 @@ fn main() -> ExitCode {
         Some(Command::Schedule(args)) => commands::schedule(args),
         Some(Command::Init(args)) => commands::init(args),
         Some(Command::HashPassword) => commands::hash_password(),
+        Some(Command::ImportHistory(args)) => commands::import_history(args),
         Some(Command::Completions { shell }) => contrib_files::print_completions(shell),
         Some(Command::Man) => contrib_files::print_man(),
     };

@@ -26,6 +26,8 @@ pub enum Trigger {
     Manual {
         by: String,
     },
+    /// Copied from another scheduler's records (`speedrackd import-history`); it never ran here.
+    Imported,
 }
 
 /// What a run's processes used: from the run's cgroup when it has one, else CPU from `wait4`.

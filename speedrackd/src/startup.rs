@@ -105,6 +105,21 @@ pub fn prepare(overrides: Overrides) -> Result<Prepared, StartupError> {
     Ok(Prepared { config, demo_dir })
 }
 
+/// The data dir a command other than `run` works on: `given`, else the settings', else the
+/// per-user default; created (private) when missing and proven writable, as at start.
+pub fn resolve_data_dir(
+    given: Option<PathBuf>,
+    settings: &crate::config::Settings,
+) -> Result<PathBuf, StartupError> {
+    let dir = match given.or_else(|| settings.data_dir.clone()) {
+        Some(dir) => dir,
+        None => default_data_dir()?,
+    };
+    let dir = absolute(&dir)?;
+    check_data_dir(&dir)?;
+    Ok(dir)
+}
+
 fn absolute(path: &Path) -> Result<PathBuf, StartupError> {
     std::path::absolute(path).map_err(|source| {
         ConfigError::Read {

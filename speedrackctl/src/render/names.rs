@@ -40,6 +40,7 @@ pub fn trigger(value: i32) -> &'static str {
         Ok(Trigger::Unspecified) => "unspecified",
         Ok(Trigger::Schedule) => "schedule",
         Ok(Trigger::Manual) => "manual",
+        Ok(Trigger::Imported) => "imported",
         Err(_) => "unknown",
     }
 }
@@ -86,6 +87,7 @@ mod tests {
             (run_status(-1), "unknown"),
             (trigger(Trigger::Schedule as i32), "schedule"),
             (trigger(Trigger::Manual as i32), "manual"),
+            (trigger(Trigger::Imported as i32), "imported"),
             (trigger(7), "unknown"),
         ];
         for (got, expected) in cases {

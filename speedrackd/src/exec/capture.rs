@@ -245,6 +245,19 @@ impl Sink {
         Ok(())
     }
 
+    /// Counts `bytes` of the stream as written without them: they went round the ring and
+    /// were overwritten. Only past the cap (the head is full), so the ring starts first.
+    fn skip(&mut self, bytes: u64) -> io::Result<()> {
+        self.written += bytes;
+        if self.ring.is_none() {
+            self.start_ring()?;
+        }
+        if let Some(ring) = self.ring.as_mut() {
+            ring.position += bytes;
+        }
+        Ok(())
+    }
+
     /// Bytes of the stream the file holds now (its length before the ring starts).
     fn stored(&self) -> u64 {
         match &self.ring {
@@ -335,6 +348,57 @@ impl Ring {
             self.position += until_wrap as u64;
             chunk = &chunk[until_wrap..];
         }
+        Ok(())
+    }
+}
+
+/// Copies a finished file (`len` bytes long) into `path` under the same cap as a live stream,
+/// reading only what can be kept: beyond the head and the ring's share of the tail, the middle is
+/// counted as written and skipped, so a huge file costs no more reading than its cap. Used to
+/// import output written by another program; any I/O error is returned, nothing is half-reported.
+pub(crate) fn copy_capped(
+    source: &mut File,
+    len: u64,
+    path: &Path,
+    cap: u64,
+) -> io::Result<Captured> {
+    let mut sink = Sink::create(path, cap)?;
+    let tail = cap / 2;
+    let skip = match cap {
+        0 => 0,
+        _ => len.saturating_sub(cap + tail),
+    };
+    let head = len - skip - tail.min(len - skip);
+    io::copy(
+        &mut Read::by_ref(source).take(head),
+        &mut SinkWriter(&mut sink),
+    )?;
+    if skip > 0 {
+        sink.skip(skip)?;
+        source.seek(SeekFrom::Start(len - tail))?;
+    }
+    io::copy(
+        &mut Read::by_ref(source).take(tail.min(len - skip)),
+        &mut SinkWriter(&mut sink),
+    )?;
+    let (written, dropped) = sink.finish()?;
+    Ok(Captured {
+        written,
+        dropped,
+        ..Captured::default()
+    })
+}
+
+/// A sink as a `Write`, for `io::copy`.
+struct SinkWriter<'a>(&'a mut Sink);
+
+impl Write for SinkWriter<'_> {
+    fn write(&mut self, chunk: &[u8]) -> io::Result<usize> {
+        self.0.write(chunk)?;
+        Ok(chunk.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
 }
@@ -540,6 +604,33 @@ mod tests {
             captured.lost_because.as_deref(),
             Some("no space left on device")
         );
+    }
+
+    /// Copies `content` through `copy_capped` and returns what the file keeps.
+    fn copied(cap: u64, content: &[u8]) -> (String, u64, u64) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let source_path = dir.path().join("source");
+        std::fs::write(&source_path, content).expect("write");
+        let mut source = File::open(&source_path).expect("open");
+        let path = dir.path().join("stdout");
+        let captured = copy_capped(&mut source, content.len() as u64, &path, cap).expect("copy");
+        (
+            std::fs::read_to_string(&path).expect("read"),
+            captured.written,
+            captured.dropped,
+        )
+    }
+
+    #[test]
+    fn a_copied_file_keeps_what_a_live_stream_would() {
+        let alphabet = b"abcdefghijklmnopqrstuvwxyz";
+        for cap in [0, 1, 2, 3, 10, 11, 17, 25, 26, 39, 40, 100] {
+            for len in [0, 1, 5, 10, 14, 15, 16, 26] {
+                let content = &alphabet[..len];
+                let live = through_sink(cap, &[content]);
+                assert_eq!(copied(cap, content), live, "cap {cap}, {len} bytes");
+            }
+        }
     }
 
     #[test]

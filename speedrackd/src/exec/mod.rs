@@ -10,7 +10,7 @@
 //!
 //! This module reports what happened; judging success and recording it happen elsewhere.
 
-mod capture;
+pub(crate) mod capture;
 mod cgroup;
 mod command;
 mod contain;

@@ -80,6 +80,15 @@ const MIGRATIONS: &[&str] = &[
         due_us INTEGER NOT NULL,
         PRIMARY KEY (task, due_us)
     ) WITHOUT ROWID;",
+    // 6: runs imported from Speedrack 0.6.1, by where they came from, so that an import never
+    // adds one twice (even once retention deleted the run), and the output directories a crash
+    // left staged, to move into place when the import resumes.
+    "CREATE TABLE imported_runs (
+        source TEXT PRIMARY KEY,
+        run_id INTEGER NOT NULL,
+        staged TEXT
+    ) WITHOUT ROWID;
+    CREATE INDEX imported_runs_staged ON imported_runs (run_id) WHERE staged IS NOT NULL;",
 ];
 
 /// The schema version this build writes.

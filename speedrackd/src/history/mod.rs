@@ -6,6 +6,7 @@
 //! one writer's under a mutex, reads on read-only connections of their own (`readers.rs`), so
 //! WAL lets them proceed while the writer writes.
 
+mod imported;
 mod listing;
 mod lost;
 mod migrations;
@@ -23,6 +24,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+pub use imported::ImportedRun;
 pub use lost::LostRun;
 pub use migrations::MigrateError;
 pub use owed::MissedPlan;
@@ -58,6 +60,12 @@ pub enum HistoryError {
     Sqlite(#[from] rusqlite::Error),
     #[error("cannot open a read-only connection to the history database: {0}")]
     Read(#[source] rusqlite::Error),
+    #[error("cannot place run output in {}: {source}", path.display())]
+    Output {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// A run to record as started.
@@ -483,6 +491,7 @@ fn insert(conn: &Connection, run: &NewRun<'_>) -> rusqlite::Result<RunId> {
     let (trigger_text, requested_by) = match run.trigger {
         Trigger::Schedule => ("schedule", ""),
         Trigger::Manual { by } => ("manual", by.as_str()),
+        Trigger::Imported => ("imported", ""),
     };
     let mut stmt = conn.prepare_cached(
         "INSERT INTO runs (task, trigger, requested_by, scheduled_at_us, started_at_us, status, definition)
@@ -542,6 +551,7 @@ fn read_run(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
             .ok_or_else(|| bad_value(1, format!("task name {task:?}")))?,
         trigger: match trigger.as_str() {
             "manual" => Trigger::Manual { by: requested_by },
+            "imported" => Trigger::Imported,
             _ => Trigger::Schedule,
         },
         scheduled_at: instant(row.get(4)?),

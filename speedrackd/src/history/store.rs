@@ -7,13 +7,14 @@
 //! from anywhere (API handlers, the pruner, the event feed) and must not wait for the writer:
 //! a backend serves them from connections of their own.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
 use super::{
-    HistoryError, LostRun, MissedPlan, NewRun, Orphan, ProcessGroup, SqliteStore, TaskSummary,
+    HistoryError, ImportedRun, LostRun, MissedPlan, NewRun, Orphan, ProcessGroup, SqliteStore,
+    TaskSummary,
 };
 use crate::config::TaskName;
 use crate::retention::RunMeta;
@@ -59,6 +60,12 @@ pub trait Store: Send + Sync {
     fn set_suspended(&self, task: &TaskName, suspended: bool) -> Result<(), HistoryError>;
     /// Keeps the backend's own logs bounded (SQLite: the write-ahead log).
     fn checkpoint(&self) -> Result<(), HistoryError>;
+    /// Records runs imported from another scheduler, finished, with their sources, all or none,
+    /// and moves their staged output into place (`imported.rs`). Not the runtime loop's: only
+    /// `speedrackd import-history`, on a data dir no daemon holds.
+    fn import_runs(&self, runs: &[ImportedRun]) -> Result<Vec<RunId>, HistoryError>;
+    /// Finishes moving staged output that an interrupted import left; returns how many.
+    fn settle_imports(&self) -> Result<usize, HistoryError>;
 
     // Reads, from anywhere.
 
@@ -90,6 +97,8 @@ pub trait Store: Send + Sync {
     fn owed_fires(&self) -> Result<HashMap<TaskName, Vec<DateTime<Utc>>>, HistoryError>;
     /// Runs that did not succeed since each task's last success.
     fn failure_streaks(&self) -> Result<HashMap<TaskName, u32>, HistoryError>;
+    /// The sources already imported under `group` (keys `GROUP/...`).
+    fn imported_sources(&self, group: &str) -> Result<HashSet<String>, HistoryError>;
 }
 
 /// Each method is `SqliteStore`'s own, in the file of its concern.
@@ -182,5 +191,14 @@ impl Store for SqliteStore {
     }
     fn failure_streaks(&self) -> Result<HashMap<TaskName, u32>, HistoryError> {
         SqliteStore::failure_streaks(self)
+    }
+    fn import_runs(&self, runs: &[ImportedRun]) -> Result<Vec<RunId>, HistoryError> {
+        SqliteStore::import_runs(self, runs)
+    }
+    fn settle_imports(&self) -> Result<usize, HistoryError> {
+        SqliteStore::settle_imports(self)
+    }
+    fn imported_sources(&self, group: &str) -> Result<HashSet<String>, HistoryError> {
+        SqliteStore::imported_sources(self, group)
     }
 }

@@ -73,6 +73,7 @@ pub fn run(record: &RunRecord) -> pb::Run {
     let (trigger, requested_by) = match &record.trigger {
         Trigger::Schedule => (pb::Trigger::Schedule, String::new()),
         Trigger::Manual { by } => (pb::Trigger::Manual, by.clone()),
+        Trigger::Imported => (pb::Trigger::Imported, String::new()),
     };
     let run = pb::Run {
         id: record.id.0,

@@ -23,6 +23,7 @@ pub fn launch_of(
     let trigger = match record.trigger {
         Trigger::Schedule => "schedule",
         Trigger::Manual { .. } => "manual",
+        Trigger::Imported => "imported",
     };
     let data_dir_text = data_dir.display().to_string();
     let facts = RunFacts {

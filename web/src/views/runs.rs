@@ -7,7 +7,7 @@ use crate::views::layout::{Chrome, Nav, Page, render, task_breadcrumb};
 use crate::views::status::{badge, run_status};
 use crate::views::time::{duration, moment};
 
-/// "schedule", or "manual, asked by X".
+/// "schedule", "manual, asked by X", or "imported from Speedrack 0.6.1".
 pub fn trigger(run: &pb::Run) -> String {
     match run.trigger() {
         pb::Trigger::Manual if !run.requested_by.is_empty() => {
@@ -15,6 +15,7 @@ pub fn trigger(run: &pb::Run) -> String {
         }
         pb::Trigger::Manual => "manual".to_owned(),
         pb::Trigger::Schedule => "schedule".to_owned(),
+        pb::Trigger::Imported => "imported from Speedrack 0.6.1".to_owned(),
         pb::Trigger::Unspecified => "unknown".to_owned(),
     }
 }
@@ -117,6 +118,11 @@ mod tests {
             ..pb::Run::default()
         };
         assert_eq!(trigger(&run), "manual, asked by ann");
+        let imported = pb::Run {
+            trigger: pb::Trigger::Imported.into(),
+            ..pb::Run::default()
+        };
+        assert_eq!(trigger(&imported), "imported from Speedrack 0.6.1");
         assert_eq!(exit(&run), "signal 15");
         let chrome = crate::views::layout::tests::chrome("/p");
         let html = table(&chrome, "t", &[run]).into_string();
