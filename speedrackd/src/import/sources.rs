@@ -82,11 +82,9 @@ mod tests {
     fn the_old_settings_name_the_job_tree_and_the_suspended_file() {
         let dir = tempfile::tempdir().expect("temp dir");
         let suspended = dir.path().join("paused.txt");
-        let settings = Settings {
-            job_root_dir: Some(dir.path().join("old-jobs")),
-            suspended_file: Some(suspended.clone()),
-            ..Settings::default()
-        };
+        let mut settings = Settings::default();
+        settings.job_root_dir = Some(dir.path().join("old-jobs"));
+        settings.suspended_file = Some(suspended.clone());
         let missing = resolve_sources(None, None, Some(&settings)).expect("sources");
         assert_eq!(missing.jobs, dir.path().join("old-jobs"));
         assert_eq!(
