@@ -64,9 +64,9 @@ complete -c speedrackd -n "__fish_speedrackd_using_subcommand init" -l group -d 
 complete -c speedrackd -n "__fish_speedrackd_using_subcommand init" -l force -d 'Overwrite files that exist'
 complete -c speedrackd -n "__fish_speedrackd_using_subcommand init" -s h -l help -d 'Print help'
 complete -c speedrackd -n "__fish_speedrackd_using_subcommand hash-password" -s h -l help -d 'Print help'
-complete -c speedrackd -n "__fish_speedrackd_using_subcommand import-history" -l settings -d 'Settings file, for `timezone`, `output_max_bytes`, `fail_by_*` and `data_dir`' -r -F
-complete -c speedrackd -n "__fish_speedrackd_using_subcommand import-history" -l jobs -d 'Speedrack 0.6.1\'s job directory (JOB_ROOT_DIR, by default SPEEDRACK_DIR/jobs)' -r -F
-complete -c speedrackd -n "__fish_speedrackd_using_subcommand import-history" -l suspended -d 'Its suspended-tasks file (SUSPENDED_FILE) [default: speedrack.suspended beside DIR/jobs]' -r -F
+complete -c speedrackd -n "__fish_speedrackd_using_subcommand import-history" -l settings -d 'Settings file (0.6.1\'s .py works), for `timezone`, `output_max_bytes`, `fail_by_*`, `data_dir` and where 0.6.1\'s state is (JOB_ROOT_DIR, SUSPENDED_FILE, SPEEDRACK_DIR)' -r -F
+complete -c speedrackd -n "__fish_speedrackd_using_subcommand import-history" -l jobs -d 'Speedrack 0.6.1\'s job directory [default: the settings\' JOB_ROOT_DIR, by default SPEEDRACK_DIR/jobs]' -r -F
+complete -c speedrackd -n "__fish_speedrackd_using_subcommand import-history" -l suspended -d 'Its suspended-tasks file [default: the settings\' SUSPENDED_FILE, else speedrack.suspended beside DIR/jobs]' -r -F
 complete -c speedrackd -n "__fish_speedrackd_using_subcommand import-history" -l data-dir -d 'The stopped daemon\'s data dir [default: as for `run`]' -r -F
 complete -c speedrackd -n "__fish_speedrackd_using_subcommand import-history" -s h -l help -d 'Print help'
 complete -c speedrackd -n "__fish_speedrackd_using_subcommand completions" -s h -l help -d 'Print help'

@@ -37,7 +37,7 @@ fn render(tasks: &[Task], now: DateTime<Utc>) -> String {
     let mut table = Table::new(["NAME", "STATUS", "SCHEDULE", "NEXT", "LAST RUN"]);
     for task in tasks {
         table.push([
-            task.name.clone(),
+            name_column(task),
             names::words(names::task_status(task.status)),
             task.schedule.clone(),
             time::relative(task.next_fire.as_ref(), now),
@@ -52,6 +52,15 @@ fn render(tasks: &[Task], now: DateTime<Utc>) -> String {
         table.render()
     } else {
         format!("{}\n{errors}", table.render())
+    }
+}
+
+/// The key commands take, and the name as the tasks file writes it when that differs.
+fn name_column(task: &Task) -> String {
+    if task.display_name.is_empty() || task.display_name == task.name {
+        task.name.clone()
+    } else {
+        format!("{} ({})", task.name, task.display_name)
     }
 }
 
@@ -85,6 +94,7 @@ mod tests {
         let tasks = [
             Task {
                 name: "backup".into(),
+                display_name: "backup".into(),
                 schedule: "every 21s".into(),
                 status: TaskStatus::Success as i32,
                 next_fire: ts(T0 + 12),
@@ -97,6 +107,7 @@ mod tests {
             },
             Task {
                 name: "new".into(),
+                display_name: "New!".into(),
                 schedule: "cron 0 3 * * *".into(),
                 status: TaskStatus::NeverRun as i32,
                 next_fire: ts(T0 + 3600),
@@ -118,10 +129,10 @@ mod tests {
         ];
         let now = DateTime::from_timestamp(T0, 0).expect("valid instant");
         expect![[r#"
-            NAME    STATUS      SCHEDULE        NEXT    LAST RUN
-            backup  success     every 21s       in 12s  2m ago (success)
-            new     never run   cron 0 3 * * *  in 1h   -
-            broken  conf error  every 5x        -       -
+            NAME        STATUS      SCHEDULE        NEXT    LAST RUN
+            backup      success     every 21s       in 12s  2m ago (success)
+            new (New!)  never run   cron 0 3 * * *  in 1h   -
+            broken      conf error  every 5x        -       -
 
             conf errors:
               tasks.yaml:14: schedule: unknown unit "x"

@@ -62,6 +62,7 @@ pub fn reload(response: &ReloadResponse) -> Value {
 pub fn task(t: &Task) -> Value {
     json!({
         "name": t.name,
+        "display_name": t.display_name,
         "description": t.description,
         "command": t.command,
         "schedule": t.schedule,
@@ -257,6 +258,7 @@ mod tests {
                   "command": "",
                   "conf_errors": [],
                   "description": "",
+                  "display_name": "",
                   "last_run": null,
                   "name": "a",
                   "next_fire": "2026-11-29T19:40:21.000Z",
