@@ -384,7 +384,12 @@ fn fold_seed_keys(settings: &mut Settings) {
         && settings.email_url_prefix.is_empty()
         && !root.is_empty()
     {
-        settings.email_url_prefix = format!("http://{root}:{}", settings.listen.port());
+        // With the sub-path, which 0.6.1 left out (its links then missed SCRIPT_NAME).
+        settings.email_url_prefix = format!(
+            "http://{root}:{}{}",
+            settings.listen.port(),
+            settings.script_name
+        );
     }
     if let Some(disabled) = settings.seed_email_disabled.take() {
         settings.email.disabled = disabled;

@@ -3,9 +3,10 @@
 //!
 //! Output files live under `DATA_DIR/runs/KEY/`, so a key must never be able to climb out of
 //! that directory or be empty. The name as written stays what people see; this module only
-//! makes keys. The rule follows how Speedrack 0.6.1 named its job directories (lowercased, runs
-//! of punctuation turned into `_`, punctuation at the ends dropped), so names that were distinct
-//! there stay distinct here: letters, digits, `_`, `-` and `.` are kept, lowercased; every run
+//! makes keys. The rule is close to how Speedrack 0.6.1 named its job directories (lowercased,
+//! a few punctuation characters turned into `_`, dropped at the ends; it kept the others, such
+//! as `+` or `:`), so the names 0.6.1 users write stay distinct unless they differ only in such
+//! characters (a collision is then a conf error): letters, digits, `_`, `-` and `.` are kept, lowercased; every run
 //! of other characters (spaces, punctuation, `/`, NUL) becomes one `_`; punctuation at the ends
 //! is dropped, and a key never starts with `.` or `-`, so it is never `.`, `..` or an option.
 //!

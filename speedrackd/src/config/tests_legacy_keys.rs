@@ -63,6 +63,11 @@ fn an_explicit_email_url_prefix_wins_over_url_root() {
     let settings = parse_settings("URL_ROOT: host\nEMAIL_URL_PREFIX: https://x.org/speedrack\n")
         .expect("valid");
     assert_eq!(settings.email_url_prefix, "https://x.org/speedrack");
+    let settings = parse_settings("URL_ROOT: host\nSCRIPT_NAME: /speedrack\n").expect("valid");
+    assert_eq!(
+        settings.email_url_prefix, "http://host:8118/speedrack",
+        "links under a sub-path carry it"
+    );
 }
 
 #[test]

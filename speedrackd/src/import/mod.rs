@@ -18,6 +18,7 @@ mod stamp;
 mod status;
 mod summary;
 mod suspended;
+mod trust;
 
 use std::path::{Path, PathBuf};
 
@@ -71,6 +72,8 @@ pub enum ImportError {
     },
     #[error("{0}; nothing more was imported, run the import again once it is fixed")]
     Suspended(String),
+    #[error("refusing to import: {0}")]
+    Untrusted(String),
     #[error("{0}; the import stopped here and continues where it stopped when run again")]
     Staging(String),
     #[error("{0}; the import stopped here and continues where it stopped when run again")]
@@ -90,6 +93,9 @@ pub fn import_history(
         resumed: store.settle_imports()?,
         ..Summary::default()
     };
+    let euid = rustix::process::geteuid().as_raw();
+    trust::check_sources(&options.jobs, options.suspended.as_deref(), euid)
+        .map_err(ImportError::Untrusted)?;
     staging::reset(store.data_dir()).map_err(ImportError::Staging)?;
     if let Some(file) = &options.suspended {
         summary.suspended = Some(import_suspended(store, file)?);
@@ -147,6 +153,7 @@ fn list_tasks(jobs: &Path, summary: &mut Summary) -> Result<(Vec<TaskDir>, u64),
     summary.unreadable = others;
     let mut tasks = Vec::new();
     let mut total = 0;
+    let mut keys: std::collections::HashMap<TaskName, String> = std::collections::HashMap::new();
     for dir in dirs {
         let Some(task) = TaskName::normalise(&dir) else {
             summary
@@ -154,6 +161,13 @@ fn list_tasks(jobs: &Path, summary: &mut Summary) -> Result<(Vec<TaskDir>, u64),
                 .push((dir, "its name leaves no task key".to_owned()));
             continue;
         };
+        // Two directories that 0.6.1 kept apart must not be merged into one task's history.
+        if let Some(first) = keys.get(&task) {
+            let why = format!("its task key {task} is also {first:?}'s: rename one of them");
+            summary.unreadable.push((dir, why));
+            continue;
+        }
+        keys.insert(task.clone(), dir.clone());
         let (executions, others) = match list_dirs(&jobs.join(&dir)) {
             Ok(listed) => listed,
             Err(error) => {
@@ -202,8 +216,8 @@ impl Importer<'_> {
             } else if held_back {
                 self.outcome(dir, task).held_back += 1;
             } else {
-                let next = executions.get(index + 1).map(String::as_str);
-                match read_execution(&path.join(name), name, next, self.options.time_zone) {
+                let later = &executions[index + 1..];
+                match read_execution(&path.join(name), name, later, self.options.time_zone) {
                     Ok(execution) => {
                         let run = self.run(source, task, execution)?;
                         self.batch.push(run);

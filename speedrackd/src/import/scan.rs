@@ -55,8 +55,11 @@ pub fn list_dirs(dir: &Path) -> io::Result<(Vec<String>, LeftOut)> {
             others.push((shown, "its name is not UTF-8".to_owned()));
             continue;
         };
-        match std::fs::metadata(entry.path()) {
+        match std::fs::symlink_metadata(entry.path()) {
             Ok(meta) if meta.is_dir() => dirs.push(name),
+            Ok(meta) if meta.is_symlink() => {
+                others.push((name, "a symbolic link, not followed".to_owned()));
+            }
             Ok(_) => others.push((name, "not a directory".to_owned())),
             Err(error) => others.push((name, format!("cannot read it: {}", describe(&error)))),
         }
@@ -69,12 +72,12 @@ pub fn list_dirs(dir: &Path) -> io::Result<(Vec<String>, LeftOut)> {
 /// Longest a task's newest execution is believed to have run, judging by its files' times.
 const NEWEST_RUN_MAX: TimeDelta = TimeDelta::days(1);
 
-/// Reads one execution directory named `name`, its start read in `tz`. `next` is the name of
-/// the task's next execution, whose start bounds this one's end.
+/// Reads one execution directory named `name`, its start read in `tz`. `next` is the names of
+/// the task's later executions: the first that is a start time bounds this one's end.
 pub fn read_execution(
     dir: &Path,
     name: &str,
-    next: Option<&str>,
+    later: &[String],
     tz: Tz,
 ) -> Result<Execution, String> {
     let stamp =
@@ -87,6 +90,12 @@ pub fn read_execution(
         _ => None,
     };
     let params = match file("op_params.txt")? {
+        Some((_, meta)) if meta.len() > PARAMS_MAX => {
+            return Err(format!(
+                "op_params.txt is larger than {} KiB, more than 0.6.1 ever wrote",
+                PARAMS_MAX >> 10
+            ));
+        }
         Some((path, _)) => parse_params(Some(&read_text(&path, PARAMS_MAX)?)),
         None => parse_params(None),
     };
@@ -96,8 +105,9 @@ pub fn read_execution(
         .as_ref()
         .or(op_error.as_ref())
         .and_then(|(_, meta)| meta.modified().ok());
-    let next_start = next
-        .and_then(|next| parse_stamp(next, tz))
+    let next_start = later
+        .iter()
+        .find_map(|next| parse_stamp(next, tz))
         .map(|next| next.at);
     let finished_at = plausible_end(stamp.at, ended.map(DateTime::<Utc>::from), next_start);
     let op_error = match &op_error {
@@ -134,10 +144,16 @@ fn plausible_end(
         .unwrap_or(start)
 }
 
-/// The file and its metadata when it is a regular file (following links, as `isfile` did).
+/// The file and its metadata when it is a regular file. A symbolic link makes the execution
+/// unreadable: 0.6.1 never wrote one, and following it could copy any file the importing user
+/// may read (root's, usually) into history others can read.
 fn regular_file(path: &Path) -> Result<Option<(PathBuf, Metadata)>, String> {
-    match std::fs::metadata(path) {
+    match std::fs::symlink_metadata(path) {
         Ok(meta) if meta.is_file() => Ok(Some((path.to_path_buf(), meta))),
+        Ok(meta) if meta.is_symlink() => {
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            Err(format!("{name} is a symbolic link, not followed"))
+        }
         Ok(_) => Ok(None),
         Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(error) => Err(cannot_read(path, &error)),
@@ -152,10 +168,20 @@ fn non_empty(file: Option<(PathBuf, Metadata)>) -> Option<(PathBuf, u64)> {
 /// Up to `max` bytes of a file as text (invalid UTF-8 replaced).
 fn read_text(path: &Path, max: u64) -> Result<String, String> {
     let mut bytes = Vec::new();
-    std::fs::File::open(path)
+    open_no_follow(path)
         .and_then(|file| file.take(max).read_to_end(&mut bytes))
         .map_err(|error| cannot_read(path, &error))?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Opens a file of the tree for reading, refusing a symbolic link put there after it was
+/// looked at.
+pub fn open_no_follow(path: &Path) -> io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
 }
 
 fn cannot_read(path: &Path, error: &io::Error) -> String {
@@ -209,7 +235,7 @@ mod tests {
             "op_params.txt",
             r#"{"fail_by_stderr": false, "name": "t"}"#,
         );
-        let execution = read_execution(&dir, name, None, Tz::UTC).expect("readable");
+        let execution = read_execution(&dir, name, &[], Tz::UTC).expect("readable");
         assert_eq!(execution.facts.exit, Some(Exit::Code(3)));
         assert_eq!(execution.facts.stderr_bytes, 0);
         assert!(!execution.facts.running && execution.facts.op_error.is_none());
@@ -220,7 +246,7 @@ mod tests {
 
         write(&dir, ".is_running", "True");
         write(&dir, "op_error.txt", "Traceback");
-        let execution = read_execution(&dir, name, None, Tz::UTC).expect("readable");
+        let execution = read_execution(&dir, name, &[], Tz::UTC).expect("readable");
         assert!(execution.facts.running);
         assert_eq!(execution.facts.op_error.as_deref(), Some("Traceback"));
     }
@@ -259,16 +285,41 @@ mod tests {
         std::fs::create_dir(&dir).expect("dir");
         write(&dir, "status_code.txt", "garbage");
         assert_eq!(
-            read_execution(&dir, "2012-05-03_18:41:44", None, Tz::UTC),
+            read_execution(&dir, "2012-05-03_18:41:44", &[], Tz::UTC),
             Err("status_code.txt holds \"garbage\", not an exit status".to_owned())
         );
         assert_eq!(
-            read_execution(&dir, "yesterday", None, Tz::UTC),
+            read_execution(&dir, "yesterday", &[], Tz::UTC),
             Err("its name is not a 0.6.1 start time (YYYY-MM-DD_HH:MM:SS)".to_owned())
         );
         std::fs::remove_file(dir.join("status_code.txt")).expect("remove");
-        std::os::unix::fs::symlink("op_error.txt", dir.join("op_error.txt")).expect("loop");
-        let error = read_execution(&dir, "2012-05-03_18:41:44", None, Tz::UTC).expect_err("a loop");
-        assert!(error.starts_with("cannot read op_error.txt: "), "{error}");
+        write(root.path(), "secret", "root's secret");
+        std::os::unix::fs::symlink(root.path().join("secret"), dir.join("std_out.txt"))
+            .expect("link");
+        assert_eq!(
+            read_execution(&dir, "2012-05-03_18:41:44", &[], Tz::UTC).map(|_| ()),
+            Err("std_out.txt is a symbolic link, not followed".to_owned())
+        );
+        std::fs::remove_file(dir.join("std_out.txt")).expect("remove");
+        write(
+            &dir,
+            "op_params.txt",
+            &" ".repeat((PARAMS_MAX + 1) as usize),
+        );
+        let error = read_execution(&dir, "2012-05-03_18:41:44", &[], Tz::UTC).expect_err("big");
+        assert!(error.starts_with("op_params.txt is larger than"), "{error}");
+    }
+
+    #[test]
+    fn a_symbolic_link_in_the_tree_is_listed_and_not_followed() {
+        let root = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir(root.path().join("real")).expect("dir");
+        std::os::unix::fs::symlink("/etc", root.path().join("etc")).expect("link");
+        let (dirs, others) = list_dirs(root.path()).expect("listed");
+        assert_eq!(dirs, ["real"]);
+        assert_eq!(
+            others,
+            [("etc".to_owned(), "a symbolic link, not followed".to_owned())]
+        );
     }
 }

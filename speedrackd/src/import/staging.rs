@@ -5,7 +5,7 @@
 //!
 //! It does not decide what is kept of a stream; `exec::capture` does, for imports as for runs.
 
-use std::fs::{DirBuilder, File};
+use std::fs::DirBuilder;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
@@ -70,7 +70,7 @@ pub fn stage(
     for (source, name) in [(stdout, "stdout"), (stderr, "stderr")] {
         let Some((path, len)) = source else { continue };
         let target = dir.join(name);
-        let captured = File::open(path)
+        let captured = super::scan::open_no_follow(path)
             .and_then(|mut file| copy_capped(&mut file, *len, &target, cap))
             .map_err(|error| {
                 format!(

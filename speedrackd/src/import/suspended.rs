@@ -21,7 +21,7 @@ pub struct SuspendedList {
 /// Reads a suspended-tasks file; `Err` says why it cannot be read.
 pub fn read_suspended(path: &Path) -> Result<SuspendedList, String> {
     let mut bytes = Vec::new();
-    std::fs::File::open(path)
+    super::scan::open_no_follow(path)
         .and_then(|file| file.take(FILE_MAX).read_to_end(&mut bytes))
         .map_err(|error| {
             format!(
