@@ -20,6 +20,13 @@ use speedrack_web::auth::WebSettings;
 use super::notify_settings::{EmailSettings, NotifySettings};
 use super::settings_legacy::{self, Filter, Found, IgnoredKey, SmtpAddress};
 
+/// Runs kept per task unless the settings or the task say otherwise: history is bounded with no
+/// configuration (a task every minute keeps about eight hours).
+pub const DEFAULT_MAX_KEEP: u32 = 500;
+/// Output kept in all, unless the settings say otherwise: with `DEFAULT_MAX_KEEP`, a default
+/// that a few chatty tasks cannot turn into a full disk.
+pub const DEFAULT_HISTORY_MAX_BYTES: u64 = 1 << 30;
+
 /// Validated settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -53,12 +60,16 @@ pub struct Settings {
     pub fail_by_stderr: bool,
     /// Output kept per stream and run: the head and the tail, with a marker of what was dropped.
     pub output_max_bytes: u64,
-    /// Runs kept per task (per-task `max_keep` overrides); `None` keeps all.
+    /// Runs kept per task (per-task `max_keep` overrides); `None` (written 0 or null) keeps
+    /// all.
+    #[serde(deserialize_with = "zero_is_unlimited")]
     pub max_keep: Option<u32>,
     /// Runs older than this are pruned; `None` keeps them.
     #[serde(with = "optional_duration")]
     pub history_max_age: Option<Duration>,
-    /// Oldest runs are pruned while all output together is larger than this many bytes.
+    /// Oldest runs are pruned while all output together is larger than this many bytes;
+    /// `None` (written 0 or null) sets no limit.
+    #[serde(deserialize_with = "zero_is_unlimited")]
     pub history_max_bytes: Option<u64>,
     /// Missed fires older than this are not made up for (see the task key `on_missed`).
     #[serde(with = "optional_duration")]
@@ -157,6 +168,15 @@ fn script_name<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::
     deserializer.deserialize_str(ScriptName)
 }
 
+/// A limit where 0 or null means none, as Speedrack 0.6.1's `MAX_RUNS = 0` did.
+fn zero_is_unlimited<'de, D, N>(deserializer: D) -> Result<Option<N>, D::Error>
+where
+    D: Deserializer<'de>,
+    N: Deserialize<'de> + Default + PartialEq,
+{
+    Ok(Option::<N>::deserialize(deserializer)?.filter(|limit| *limit != N::default()))
+}
+
 fn shell<'de, D: Deserializer<'de>>(deserializer: D) -> Result<PathBuf, D::Error> {
     struct Shell;
     impl Visitor<'_> for Shell {
@@ -220,9 +240,9 @@ impl Default for Settings {
             fail_by_retcode: true,
             fail_by_stderr: true,
             output_max_bytes: 10 << 20,
-            max_keep: None,
+            max_keep: Some(DEFAULT_MAX_KEEP),
             history_max_age: None,
-            history_max_bytes: None,
+            history_max_bytes: Some(DEFAULT_HISTORY_MAX_BYTES),
             missed_deadline: None,
             app_name: "Speedrack".to_owned(),
             script_name: String::new(),
@@ -578,6 +598,29 @@ mod tests {
         ] {
             assert_eq!(parse_settings(text).expect(text), Settings::default());
         }
+    }
+
+    #[test]
+    fn history_is_bounded_by_default_and_zero_or_null_lifts_a_limit() {
+        let defaults = parse_settings("").expect("empty");
+        assert_eq!(defaults.max_keep, Some(DEFAULT_MAX_KEEP));
+        assert_eq!(defaults.history_max_bytes, Some(DEFAULT_HISTORY_MAX_BYTES));
+        for text in [
+            "max_keep: 0\nhistory_max_bytes: 0\n",
+            "max_keep: null\nhistory_max_bytes: ~\n",
+        ] {
+            let unlimited = parse_settings(text).expect(text);
+            assert_eq!(
+                (unlimited.max_keep, unlimited.history_max_bytes),
+                (None, None),
+                "{text}"
+            );
+        }
+        let set = parse_settings("max_keep: 20\nhistory_max_bytes: 5000\n").expect("set");
+        assert_eq!(
+            (set.max_keep, set.history_max_bytes),
+            (Some(20), Some(5000))
+        );
     }
 
     #[test]

@@ -19,15 +19,18 @@ impl Runtime {
         }
     }
 
-    /// Asks the pruner to apply a task's retention; a full queue leaves it to the hourly sweep.
+    /// Asks the pruner to apply a task's retention and the global quota; a full queue leaves
+    /// it to the hourly sweep.
     pub(super) fn request_prune(&mut self, task: &TaskName) {
         let policy = self.policy(task);
-        if policy.keeps_everything() {
+        let quota = self.settings.history_max_bytes;
+        if policy.keeps_everything() && quota.is_none() {
             return;
         }
         let job = Job::Task {
             task: task.clone(),
             policy,
+            quota,
             now: self.clock.now(),
         };
         if self.prune_jobs.try_send(job).is_err() {

@@ -24,10 +24,11 @@ pub const GATHER: std::time::Duration = std::time::Duration::from_millis(500);
 /// What to prune.
 #[derive(Debug)]
 pub enum Job {
-    /// One task's runs, after one of them ended.
+    /// One task's runs, after one of them ended, and the global quota.
     Task {
         task: TaskName,
         policy: Policy,
+        quota: Option<u64>,
         now: DateTime<Utc>,
     },
     /// Every task with history (removed ones too, under `defaults`), then the global quota.
@@ -124,9 +125,18 @@ fn coalesce(jobs: Vec<Job>) -> Vec<Job> {
 fn choose_all(history: &dyn Store, jobs: &[Job]) -> Result<Vec<(TaskName, RunId)>, HistoryError> {
     let mut doomed = Vec::new();
     let mut tasks = Vec::new();
+    let mut over_quota = None;
     for job in jobs {
         match job {
-            Job::Task { task, policy, now } => tasks.push((task.clone(), *policy, *now)),
+            Job::Task {
+                task,
+                policy,
+                quota,
+                now,
+            } => {
+                tasks.push((task.clone(), *policy, *now));
+                over_quota = over_quota.or(*quota);
+            }
             Job::Sweep {
                 policies,
                 defaults,
@@ -138,19 +148,21 @@ fn choose_all(history: &dyn Store, jobs: &[Job]) -> Result<Vec<(TaskName, RunId)
                     let policy = *policies.get(&task).unwrap_or(defaults);
                     (task, policy, *now)
                 }));
-                if let Some(quota) = quota {
-                    let over = history.oldest_over_quota(*quota)?;
-                    if !over.is_empty() {
-                        tracing::info!(
-                            pruned = over.len(),
-                            quota,
-                            "pruning the oldest runs to keep history under history_max_bytes"
-                        );
-                    }
-                    doomed.extend(over);
-                }
+                over_quota = over_quota.or(*quota);
             }
         }
+    }
+    // Checked with every batch, not only hourly: a chatty task must not fill the disk first.
+    if let Some(quota) = over_quota {
+        let over = history.oldest_over_quota(quota)?;
+        if !over.is_empty() {
+            tracing::info!(
+                pruned = over.len(),
+                quota,
+                "pruning the oldest runs to keep history under history_max_bytes"
+            );
+        }
+        doomed.extend(over);
     }
     tasks.retain(|(_, policy, _)| !policy.keeps_everything());
     let names: Vec<TaskName> = tasks.iter().map(|(task, _, _)| task.clone()).collect();
@@ -181,6 +193,7 @@ mod tests {
                 max_keep: Some(max_keep),
                 ..Policy::default()
             },
+            quota: None,
             now: DateTime::<Utc>::UNIX_EPOCH,
         }
     }

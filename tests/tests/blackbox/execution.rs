@@ -366,3 +366,41 @@ async fn a_missing_sudo_is_an_execution_error_with_the_reason() {
         "{run}"
     );
 }
+
+#[tokio::test]
+async fn the_output_quota_prunes_the_oldest_runs_soon_after_they_end() {
+    let daemon = DaemonBuilder::new(
+        "tasks:
+  - name: chatty
+    command: head -c 1000 /dev/zero | tr '\\0' x
+    interval: 400w
+",
+    )
+    .settings("history_max_bytes: 2500\n")
+    .start();
+    let mut events = daemon.watch().await;
+    let mut ids = Vec::new();
+    for _ in 0..4 {
+        ids.push(daemon.run_now_and_wait(&mut events, "chatty").await.id);
+    }
+    let retained = || -> Vec<i64> {
+        daemon.ctl().json(&["runs", "chatty"])["runs"]
+            .as_array()
+            .expect("runs")
+            .iter()
+            .filter_map(|run| run["id"].as_i64())
+            .collect()
+    };
+    // Well before the hourly sweep: with each batch of ended runs.
+    let deadline = std::time::Instant::now() + WAIT;
+    let mut kept = retained();
+    while kept.len() > 2 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        kept = retained();
+    }
+    assert_eq!(
+        kept,
+        [ids[3], ids[2]],
+        "2 × 1000 bytes fit in 2500, 3 do not"
+    );
+}
