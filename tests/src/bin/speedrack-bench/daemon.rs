@@ -15,6 +15,10 @@ use speedrack_proto::v1::speedrack_client::SpeedrackClient;
 use tempfile::TempDir;
 use tonic::transport::Channel;
 
+/// Settings under which history written for a scenario stays whole: no retention default
+/// prunes it.
+pub const KEEP_ALL_HISTORY: &str = "max_keep: 0\nhistory_max_bytes: 0\n";
+
 const READY_LINE: &str = "speedrackd is ready";
 const WEB_LINE: &str = "web UI on http://";
 

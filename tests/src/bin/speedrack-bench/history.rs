@@ -17,11 +17,8 @@ use speedrackd::history::{NewRun, SqliteStore, Store};
 use speedrackd::retention::{Policy, prunable};
 use speedrackd::run::{Exit, RunEnd, RunId, RunStatus, Trigger, Usage};
 
-use super::daemon::BenchDaemon;
+use super::daemon::{BenchDaemon, KEEP_ALL_HISTORY};
 use super::report::{Report, percentile, sorted_ms};
-
-/// The history written for the scenario stays whole: no retention default prunes it.
-const KEEP_ALL: &str = "max_keep: 0\nhistory_max_bytes: 0\n";
 
 const TASKS: usize = 100;
 const RUNS_PER_TASK: usize = 10_000;
@@ -165,7 +162,7 @@ pub async fn run() -> Result<Report> {
     let fill_time = fill(&data_dir)?;
     let total_runs = (TASKS * RUNS_PER_TASK) as f64;
     let boot = Instant::now();
-    let daemon = BenchDaemon::start_in(dir, &tasks_yaml(), Some(KEEP_ALL))?;
+    let daemon = BenchDaemon::start_in(dir, &tasks_yaml(), Some(KEEP_ALL_HISTORY))?;
     let boot_time = boot.elapsed();
     let web = daemon
         .web_url()

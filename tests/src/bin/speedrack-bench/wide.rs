@@ -16,11 +16,8 @@ use speedrack_tests::wide::WideTasks;
 use speedrackd::clock::{Clock, SystemClock};
 use speedrackd::history::SqliteStore;
 
-use super::daemon::{BenchDaemon, binary};
+use super::daemon::{BenchDaemon, KEEP_ALL_HISTORY, binary};
 use super::report::{Report, percentile, sorted_ms};
-
-/// The history written for the scenario stays whole: no retention default prunes it.
-const KEEP_ALL: &str = "max_keep: 0\nhistory_max_bytes: 0\n";
 
 const TASKS: usize = 2000;
 const SCRIPT_BYTES: usize = 3000;
@@ -128,7 +125,7 @@ pub async fn run() -> Result<Report> {
     let dir = tempfile::tempdir().context("cannot create a temp dir")?;
     let fill_time = fill(&BenchDaemon::data_dir_of(dir.path()))?;
     let boot = Instant::now();
-    let daemon = BenchDaemon::start_in(dir, &WIDE.tasks_yaml(), Some(KEEP_ALL))?;
+    let daemon = BenchDaemon::start_in(dir, &WIDE.tasks_yaml(), Some(KEEP_ALL_HISTORY))?;
     let boot_time = boot.elapsed();
     let web = daemon
         .web_url()
