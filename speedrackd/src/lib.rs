@@ -19,6 +19,7 @@ pub mod import;
 pub mod init;
 mod legacy_keys;
 mod metrics;
+mod metrics_process;
 mod notify;
 mod overlap;
 pub mod preview;

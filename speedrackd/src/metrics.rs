@@ -17,6 +17,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
 
 use crate::config::TaskName;
@@ -43,6 +44,15 @@ const FINISHED: [RunStatus; 3] = [
     RunStatus::Success,
     RunStatus::Failure,
     RunStatus::ExecutionError,
+];
+
+/// The ends a task's newest run can have come to, a daemon's crash included: the states of
+/// `last_run_status`.
+const LAST_STATUSES: [RunStatus; 4] = [
+    RunStatus::Success,
+    RunStatus::Failure,
+    RunStatus::ExecutionError,
+    RunStatus::Interrupted,
 ];
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -89,6 +99,10 @@ pub struct TaskFacts {
     pub task: TaskName,
     /// When its last successful run finished, as history remembers.
     pub last_success: Option<DateTime<Utc>>,
+    /// When its last run that did not succeed finished.
+    pub last_failure: Option<DateTime<Utc>>,
+    /// How its newest finished run ended.
+    pub last_status: Option<RunStatus>,
     /// Its next scheduled fire; none while suspended or broken.
     pub next_fire: Option<DateTime<Utc>>,
     pub running: usize,
@@ -198,10 +212,19 @@ impl Metrics {
         register_scraped(&mut registry, facts);
         let mut text = String::new();
         prometheus_text::encode(&mut text, &registry)?;
+        // The standard process metrics, under their usual names (no prefix).
+        let mut process = Registry::default();
+        crate::metrics_process::register(&mut process);
+        prometheus_text::encode(&mut text, &process)?;
         Ok(text)
     }
 
     fn register_kept(&self, registry: &mut Registry) {
+        registry.register(
+            "build",
+            "The speedrackd build answering: its version",
+            Info::new(vec![("version", env!("CARGO_PKG_VERSION"))]),
+        );
         registry.register(
             "runs",
             "Runs finished since speedrackd started, by task and status",
@@ -262,12 +285,32 @@ fn register_disk(registry: &mut Registry, space: &DiskSpace) {
 /// The gauges read at scrape time, registered fresh for each scrape.
 fn register_scraped(registry: &mut Registry, facts: &ScrapeFacts) {
     let last_success = TimestampFamily::default();
+    let last_failure = TimestampFamily::default();
+    let never_succeeded = Family::<TaskLabel, Gauge<u64, AtomicU64>>::default();
+    let last_status = Family::<RunLabels, Gauge<u64, AtomicU64>>::default();
     let next_fire = TimestampFamily::default();
     let running = Family::<TaskLabel, Gauge<u64, AtomicU64>>::default();
     for task in &facts.tasks {
         let label = task_label(&task.task);
         if let Some(at) = task.last_success {
             last_success.get_or_create(&label).set(epoch_seconds(at));
+        }
+        if let Some(at) = task.last_failure {
+            last_failure.get_or_create(&label).set(epoch_seconds(at));
+        }
+        never_succeeded
+            .get_or_create(&label)
+            .set(u64::from(task.last_success.is_none()));
+        if let Some(status) = task.last_status {
+            for state in LAST_STATUSES {
+                let labels = RunLabels {
+                    task: task.task.as_str().to_owned(),
+                    status: state.as_str(),
+                };
+                last_status
+                    .get_or_create(&labels)
+                    .set(u64::from(state == status));
+            }
         }
         if let Some(at) = task.next_fire {
             next_fire.get_or_create(&label).set(epoch_seconds(at));
@@ -279,6 +322,21 @@ fn register_scraped(registry: &mut Registry, facts: &ScrapeFacts) {
         "last_success_timestamp_seconds",
         "When the last successful run of the task finished, in seconds since the Unix epoch",
         last_success,
+    );
+    registry.register(
+        "last_failure_timestamp_seconds",
+        "When the last run of the task that did not succeed finished, in seconds since the Unix epoch",
+        last_failure,
+    );
+    registry.register(
+        "never_succeeded",
+        "1 while history holds no successful run of the task (its last_success series is absent)",
+        never_succeeded,
+    );
+    registry.register(
+        "last_run_status",
+        "How the newest finished run of the task ended: 1 for its status, 0 for the others",
+        last_status,
     );
     registry.register(
         "next_fire_timestamp_seconds",

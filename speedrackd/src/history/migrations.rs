@@ -89,6 +89,9 @@ const MIGRATIONS: &[&str] = &[
         staged TEXT
     ) WITHOUT ROWID;
     CREATE INDEX imported_runs_staged ON imported_runs (run_id) WHERE staged IS NOT NULL;",
+    // 7: each task's last failure, for the metrics scrape, without reading all its runs.
+    "CREATE INDEX runs_last_failure ON runs (task, finished_at_us)
+        WHERE status IN ('failure', 'execution_error', 'interrupted');",
 ];
 
 /// The schema version this build writes.

@@ -1,12 +1,14 @@
 //! Per-task totals over all of history, for the metrics scrape.
 //!
-//! Read-only and aggregate: it answers how much history holds and when each task last
-//! succeeded; single runs are read by the queries in `mod.rs`.
+//! Read-only and aggregate: it answers how much history holds, when each task last succeeded
+//! and failed, and how its newest finished run ended; single runs are read by the queries in
+//! `mod.rs`.
 
 use chrono::{DateTime, Utc};
 
-use super::{HistoryError, SqliteStore, from_sql_count, instant};
+use super::{HistoryError, SqliteStore, bad_value, from_sql_count, instant};
 use crate::config::TaskName;
+use crate::run::RunStatus;
 
 /// What history holds of one task.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,17 +20,27 @@ pub struct TaskSummary {
     pub output_bytes: u64,
     /// When the last successful run finished.
     pub last_success: Option<DateTime<Utc>>,
+    /// When the last run that did not succeed finished.
+    pub last_failure: Option<DateTime<Utc>>,
+    /// How the newest finished run ended.
+    pub last_status: Option<RunStatus>,
 }
 
 impl SqliteStore {
     /// Every task that has history, with its totals: the trigger-kept totals, and one index
-    /// lookup per task for its last success.
+    /// lookup per task for each of its last success, its last failure and its newest end.
     pub(super) fn task_summaries(&self) -> Result<Vec<TaskSummary>, HistoryError> {
         let conn = self.reader()?;
         let mut stmt = conn.prepare_cached(
             "SELECT totals.task, totals.runs, totals.output_bytes,
                     (SELECT MAX(finished_at_us) FROM runs
-                     WHERE runs.task = totals.task AND runs.status = 'success')
+                     WHERE runs.task = totals.task AND runs.status = 'success'),
+                    (SELECT MAX(finished_at_us) FROM runs
+                     WHERE runs.task = totals.task
+                       AND runs.status IN ('failure', 'execution_error', 'interrupted')),
+                    (SELECT status FROM runs
+                     WHERE runs.task = totals.task AND runs.status != 'running'
+                     ORDER BY runs.id DESC LIMIT 1)
              FROM task_totals AS totals ORDER BY totals.task",
         )?;
         let rows = stmt.query_map([], |row| {
@@ -37,17 +49,28 @@ impl SqliteStore {
                 row.get::<_, i64>(1)?,
                 row.get::<_, i64>(2)?,
                 row.get::<_, Option<i64>>(3)?,
+                row.get::<_, Option<i64>>(4)?,
+                row.get::<_, Option<String>>(5)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (task, runs, bytes, last_success) = row?;
+            let (task, runs, bytes, last_success, last_failure, last_status) = row?;
+            let last_status = match last_status {
+                Some(text) => Some(
+                    RunStatus::parse(&text)
+                        .ok_or_else(|| bad_value(5, format!("run status {text:?}")))?,
+                ),
+                None => None,
+            };
             if let Some(task) = TaskName::parse_normalised(&task) {
                 out.push(TaskSummary {
                     task,
                     runs: from_sql_count(runs),
                     output_bytes: from_sql_count(bytes),
                     last_success: last_success.map(instant),
+                    last_failure: last_failure.map(instant),
+                    last_status,
                 });
             }
         }

@@ -268,12 +268,16 @@ fn summaries_count_runs_and_bytes_and_find_the_last_success() {
             runs: 3,
             output_bytes: 36,
             last_success: Some(at(30)),
+            last_failure: Some(at(50)),
+            last_status: Some(RunStatus::Failure),
         },
         TaskSummary {
             task: name("b"),
             runs: 2,
             output_bytes: 12,
             last_success: None,
+            last_failure: Some(at(5)),
+            last_status: Some(RunStatus::Failure),
         },
     ];
     assert_eq!(summaries, expected);

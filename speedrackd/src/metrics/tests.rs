@@ -30,6 +30,8 @@ fn idle(task: &str) -> TaskFacts {
     TaskFacts {
         task: name(task),
         last_success: None,
+        last_failure: None,
+        last_status: None,
         next_fire: None,
         running: 0,
     }
@@ -155,6 +157,8 @@ fn scrape_facts_become_gauges() {
     let task = TaskFacts {
         task: name("backup"),
         last_success: Some(at(1_700_000_000)),
+        last_failure: Some(at(1_700_000_030)),
+        last_status: Some(RunStatus::Failure),
         next_fire: Some(at(1_700_000_060)),
         running: 2,
     };
@@ -175,6 +179,31 @@ fn scrape_facts_become_gauges() {
         (
             r#"speedrack_next_fire_timestamp_seconds{task="paused"}"#,
             None,
+        ),
+        (
+            r#"speedrack_last_failure_timestamp_seconds{task="backup"}"#,
+            Some("1700000030.0"),
+        ),
+        (r#"speedrack_never_succeeded{task="backup"}"#, Some("0")),
+        (r#"speedrack_never_succeeded{task="paused"}"#, Some("1")),
+        (
+            r#"speedrack_last_run_status{task="backup",status="failure"}"#,
+            Some("1"),
+        ),
+        (
+            r#"speedrack_last_run_status{task="backup",status="success"}"#,
+            Some("0"),
+        ),
+        (
+            r#"speedrack_last_run_status{task="paused",status="success"}"#,
+            None,
+        ),
+        (
+            &format!(
+                r#"speedrack_build_info{{version="{}"}}"#,
+                env!("CARGO_PKG_VERSION")
+            ),
+            Some("1"),
         ),
     ];
     for (series, value) in cases {

@@ -64,9 +64,9 @@ fn chunks(text: &str, size: usize) -> Vec<String> {
 async fn metrics_text(api: &Service) -> Result<String, Status> {
     let snapshot = api.snapshot().await?;
     let summaries = api.history.task_summaries()?;
-    let last_success: HashMap<_, _> = summaries
+    let history: HashMap<_, _> = summaries
         .iter()
-        .filter_map(|summary| Some((&summary.task, summary.last_success?)))
+        .map(|summary| (&summary.task, summary))
         .collect();
     // Broken tasks stay listed: a task that stopped running because its entry broke should
     // look stale, not vanish.
@@ -77,9 +77,12 @@ async fn metrics_text(api: &Service) -> Result<String, Status> {
         .filter_map(TaskEntry::name)
         .map(|task| {
             let live = snapshot.live.get(task);
+            let history = history.get(task);
             TaskFacts {
                 task: task.clone(),
-                last_success: last_success.get(task).copied(),
+                last_success: history.and_then(|summary| summary.last_success),
+                last_failure: history.and_then(|summary| summary.last_failure),
+                last_status: history.and_then(|summary| summary.last_status),
                 next_fire: live.and_then(|live| live.next_fire),
                 running: live.map_or(0, |live| live.running.len()),
             }

@@ -139,6 +139,50 @@ async fn metrics_scrape_parses_as_prometheus_text() {
         "the last success is when the last good run finished: {winner_success} vs {won:?}"
     );
     assert_eq!(value(&scrape, last_success, &[("task", "loser")]), None);
+    let never = "speedrack_never_succeeded";
+    assert_eq!(value(&scrape, never, &[("task", "loser")]), Some(1.0));
+    assert_eq!(value(&scrape, never, &[("task", "winner")]), Some(0.0));
+    let last_status = "speedrack_last_run_status";
+    let loser_status = |status| {
+        value(
+            &scrape,
+            last_status,
+            &[("task", "loser"), ("status", status)],
+        )
+    };
+    assert_eq!(
+        (loser_status("failure"), loser_status("success")),
+        (Some(1.0), Some(0.0))
+    );
+    let loser_failed = value(
+        &scrape,
+        "speedrack_last_failure_timestamp_seconds",
+        &[("task", "loser")],
+    );
+    let lost_at = seconds(
+        lost.finished_at
+            .map(|at| (at.seconds, at.nanos))
+            .expect("finished"),
+    );
+    assert!(
+        loser_failed.is_some_and(|at| (at - lost_at).abs() < 1e-3),
+        "the last failure is when the failed run finished: {loser_failed:?} vs {lost:?}"
+    );
+    let build = sample(&scrape, "speedrack_build_info", &[]).expect("the build is named");
+    assert!(
+        build.labels.get("version").is_some_and(|v| !v.is_empty()),
+        "{build:?}"
+    );
+    for process in [
+        "process_cpu_seconds_total",
+        "process_resident_memory_bytes",
+        "process_open_fds",
+    ] {
+        assert!(
+            value(&scrape, process, &[]).is_some_and(|v| v > 0.0),
+            "{process}"
+        );
+    }
 
     let next_fire = "speedrack_next_fire_timestamp_seconds";
     let ticker_next = value(&scrape, next_fire, &[("task", "ticker")]).expect("ticker fires again");
