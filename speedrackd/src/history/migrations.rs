@@ -92,6 +92,38 @@ const MIGRATIONS: &[&str] = &[
     // 7: each task's last failure, for the metrics scrape, without reading all its runs.
     "CREATE INDEX runs_last_failure ON runs (task, finished_at_us)
         WHERE status IN ('failure', 'execution_error', 'interrupted');",
+    // 8: the totals count the output bytes kept on disk, not the bytes written: a run that
+    // printed a gigabyte keeps its head and tail only, and must not weigh a gigabyte against
+    // history_max_bytes.
+    "DROP TRIGGER runs_total_insert;
+    DROP TRIGGER runs_total_output;
+    DROP TRIGGER runs_total_delete;
+    CREATE TRIGGER runs_total_insert AFTER INSERT ON runs BEGIN
+        INSERT INTO task_totals (task, runs, output_bytes)
+            VALUES (NEW.task, 1, NEW.stdout_bytes + NEW.stderr_bytes - NEW.output_dropped_bytes)
+            ON CONFLICT (task) DO UPDATE
+            SET runs = runs + 1, output_bytes = output_bytes + excluded.output_bytes;
+    END;
+    CREATE TRIGGER runs_total_output
+        AFTER UPDATE OF stdout_bytes, stderr_bytes, output_dropped_bytes ON runs BEGIN
+        UPDATE task_totals
+            SET output_bytes = output_bytes
+                - (OLD.stdout_bytes + OLD.stderr_bytes - OLD.output_dropped_bytes)
+                + (NEW.stdout_bytes + NEW.stderr_bytes - NEW.output_dropped_bytes)
+            WHERE task = NEW.task;
+    END;
+    CREATE TRIGGER runs_total_delete AFTER DELETE ON runs BEGIN
+        UPDATE task_totals
+            SET runs = runs - 1,
+                output_bytes = output_bytes
+                    - (OLD.stdout_bytes + OLD.stderr_bytes - OLD.output_dropped_bytes)
+            WHERE task = OLD.task;
+        DELETE FROM task_totals WHERE task = OLD.task AND runs <= 0;
+    END;
+    UPDATE task_totals SET output_bytes = (
+        SELECT COALESCE(SUM(stdout_bytes + stderr_bytes - output_dropped_bytes), 0)
+        FROM runs WHERE runs.task = task_totals.task
+    );",
 ];
 
 /// The schema version this build writes.

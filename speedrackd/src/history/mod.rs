@@ -361,7 +361,8 @@ impl SqliteStore {
         )?;
         let mut excess = from_sql_count(total).saturating_sub(quota);
         let mut stmt = conn.prepare_cached(
-            "SELECT task, id, stdout_bytes + stderr_bytes FROM runs WHERE status != 'running' ORDER BY id",
+            "SELECT task, id, stdout_bytes + stderr_bytes - output_dropped_bytes
+             FROM runs WHERE status != 'running' ORDER BY id",
         )?;
         let mut rows = stmt.query([])?;
         let mut out = Vec::new();

@@ -193,6 +193,26 @@ async fn output_past_the_cap_keeps_head_and_tail_with_a_marker() {
     );
 }
 
+/// The ids of `task`'s runs once no more than `count` are left, or as they are after `WAIT`:
+/// the pruner gathers the ends of a moment before it prunes.
+async fn retained_once_pruned(daemon: &Daemon, task: &str, count: usize) -> Vec<i64> {
+    let retained = || -> Vec<i64> {
+        daemon.ctl().json(&["runs", task])["runs"]
+            .as_array()
+            .expect("runs")
+            .iter()
+            .filter_map(|run| run["id"].as_i64())
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + WAIT;
+    let mut kept = retained();
+    while kept.len() > count && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        kept = retained();
+    }
+    kept
+}
+
 #[tokio::test]
 async fn retention_keeps_max_keep_runs_and_the_retained_failures() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -213,21 +233,7 @@ async fn retention_keeps_max_keep_runs_and_the_retained_failures() {
     for _ in 0..4 {
         ids.push(daemon.run_now_and_wait(&mut events, "flaky").await.id);
     }
-    let retained = || -> Vec<i64> {
-        daemon.ctl().json(&["runs", "flaky"])["runs"]
-            .as_array()
-            .expect("runs")
-            .iter()
-            .filter_map(|run| run["id"].as_i64())
-            .collect()
-    };
-    // The pruner gathers the ends of a moment before it prunes.
-    let deadline = std::time::Instant::now() + WAIT;
-    let mut kept = retained();
-    while kept.len() > 3 && std::time::Instant::now() < deadline {
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        kept = retained();
-    }
+    let kept = retained_once_pruned(&daemon, "flaky", 3).await;
     assert_eq!(
         kept,
         [ids[3], ids[2], ids[0]],
@@ -383,21 +389,8 @@ async fn the_output_quota_prunes_the_oldest_runs_soon_after_they_end() {
     for _ in 0..4 {
         ids.push(daemon.run_now_and_wait(&mut events, "chatty").await.id);
     }
-    let retained = || -> Vec<i64> {
-        daemon.ctl().json(&["runs", "chatty"])["runs"]
-            .as_array()
-            .expect("runs")
-            .iter()
-            .filter_map(|run| run["id"].as_i64())
-            .collect()
-    };
     // Well before the hourly sweep: with each batch of ended runs.
-    let deadline = std::time::Instant::now() + WAIT;
-    let mut kept = retained();
-    while kept.len() > 2 && std::time::Instant::now() < deadline {
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        kept = retained();
-    }
+    let kept = retained_once_pruned(&daemon, "chatty", 2).await;
     assert_eq!(
         kept,
         [ids[3], ids[2]],
