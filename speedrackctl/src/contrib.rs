@@ -11,7 +11,7 @@ use crate::cli::Cli;
 /// Writes the completion script for `shell` to stdout.
 pub fn print_completions(shell: clap_complete::Shell) -> anyhow::Result<()> {
     let mut script = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "speedrackctl", &mut script);
+    crate::complete::registration(shell, &mut script)?;
     std::io::stdout().lock().write_all(&script)?;
     Ok(())
 }
