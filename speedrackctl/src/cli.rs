@@ -4,11 +4,14 @@
 //! `cmd/`; how failures become exit codes lives in `exit.rs`.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{CommandFactory, Parser, Subcommand, error::ErrorKind};
+use clap_complete::ArgValueCandidates;
 use speedrack_proto::v1::OutputStream;
 
 use crate::cmd::Format;
+use crate::complete;
 use crate::exit::EXIT_CODES_HELP;
 
 /// Where `--help` lists the flags that every subcommand accepts.
@@ -50,23 +53,23 @@ pub enum Command {
     /// Write a run's stdout (or stderr, or speedrack's error text) to stdout, raw
     Output(OutputArgs),
     /// Start a run of a task now; its schedule does not move
-    RunNow {
-        /// The task's name
-        task: String,
-    },
+    RunNow(RunNowArgs),
     /// Stop the scheduled runs of a task until `resume`
     Suspend {
         /// The task's name
+        #[arg(add = ArgValueCandidates::new(complete::task_names))]
         task: String,
     },
     /// Restart the scheduled runs of a suspended task
     Resume {
         /// The task's name
+        #[arg(add = ArgValueCandidates::new(complete::task_names))]
         task: String,
     },
     /// Re-read the settings and tasks files and show what changed
     Reload,
-    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell); it completes task
+    /// names and run ids by asking speedrackd, and nothing when speedrackd is down
     Completions {
         /// The shell
         shell: clap_complete::Shell,
@@ -76,16 +79,32 @@ pub enum Command {
     /// Send a test notification for a task through every configured channel
     TestNotify {
         /// The task's name
+        #[arg(add = ArgValueCandidates::new(complete::task_names))]
         task: String,
     },
     /// End a task's running runs (SIGTERM to their process groups, SIGKILL after the kill grace)
     Kill {
         /// The task's name
+        #[arg(add = ArgValueCandidates::new(complete::task_names))]
         task: String,
+    },
+    /// Show a task: its definition, schedule, next fire times and last runs
+    Show {
+        /// The task's name
+        #[arg(add = ArgValueCandidates::new(complete::task_names))]
+        task: String,
+    },
+    /// Print events as they happen (runs starting and ending, tasks changing, reloads), one a
+    /// line, until Ctrl-C; with --json, one JSON document a line
+    Watch {
+        /// Show times in UTC rather than the local time zone
+        #[arg(long)]
+        utc: bool,
     },
     /// Show the next fire times of a task, one RFC 3339 timestamp per line
     Next {
         /// The task's name
+        #[arg(add = ArgValueCandidates::new(complete::task_names))]
         task: String,
         /// How many fire times to show
         #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
@@ -97,6 +116,7 @@ pub enum Command {
 #[derive(Debug, clap::Args)]
 pub struct RunsArgs {
     /// The task's name
+    #[arg(add = ArgValueCandidates::new(complete::task_names))]
     pub task: String,
 
     /// Show at most this many runs
@@ -106,15 +126,71 @@ pub struct RunsArgs {
     /// Show the runs older than a previous page (the token printed below it)
     #[arg(long, value_name = "TOKEN")]
     pub before_token: Option<String>,
+
+    /// Show start times in UTC rather than the local time zone
+    #[arg(long)]
+    pub utc: bool,
+}
+
+/// The longest wait `--timeout` allows, and the bound when it is not given.
+const MAX_WAIT: Duration = Duration::from_secs(7 * 86_400);
+
+/// Arguments of `run-now`.
+#[derive(Debug, clap::Args)]
+pub struct RunNowArgs {
+    /// The task's name
+    #[arg(add = ArgValueCandidates::new(complete::task_names))]
+    pub task: String,
+
+    /// Wait until the run ends (a queued run: until it starts, then ends) and exit with its
+    /// outcome: 0 success, 1 any other end, with the reason on stderr
+    #[arg(long)]
+    pub wait: bool,
+
+    /// With --wait, give up waiting after this long (e.g. 90s, 10m, 2h; at most 7d) and exit
+    /// with 124; the run goes on [default: 7d]
+    #[arg(long, requires = "wait", value_name = "DURATION", value_parser = wait_limit)]
+    pub timeout: Option<Duration>,
+}
+
+impl RunNowArgs {
+    /// How long `--wait` waits at most.
+    pub fn wait_limit(&self) -> Duration {
+        self.timeout.unwrap_or(MAX_WAIT)
+    }
+}
+
+/// "90", "90s", "10m", "2h", "1d": a whole number with an optional unit, up to [`MAX_WAIT`].
+fn wait_limit(text: &str) -> Result<Duration, String> {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let unit_secs = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("unknown unit {unit:?}: use s, m, h or d")),
+    };
+    let secs = number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit_secs))
+        .filter(|secs| (1..=MAX_WAIT.as_secs()).contains(secs))
+        .ok_or_else(|| format!("{text:?} is not a duration from 1s to 7d, like 90s or 10m"))?;
+    Ok(Duration::from_secs(secs))
 }
 
 /// Arguments of `output`.
 #[derive(Debug, clap::Args)]
 pub struct OutputArgs {
     /// The task's name
+    #[arg(add = ArgValueCandidates::new(complete::task_names))]
     pub task: String,
 
     /// The run's id (default: the newest run of the task)
+    #[arg(add = ArgValueCandidates::new(complete::run_ids))]
     pub run: Option<i64>,
 
     /// Write the run's stderr instead of its stdout
@@ -124,6 +200,11 @@ pub struct OutputArgs {
     /// Write speedrack's own text about the run (why it could not start, what it killed)
     #[arg(long, conflicts_with = "stderr")]
     pub op_error: bool,
+
+    /// Keep writing the output as the run writes it, until the run ends; then exit with its
+    /// outcome as `run-now --wait` does
+    #[arg(long, short = 'f')]
+    pub follow: bool,
 }
 
 impl OutputArgs {
@@ -197,6 +278,34 @@ mod tests {
         check(&["output", "t", "3", "--stderr"], OutputStream::Stderr);
         check(&["output", "t", "--op-error"], OutputStream::OpError);
         assert!(parse(&["output", "t", "--stderr", "--op-error"]).is_err());
+    }
+
+    #[test]
+    fn wait_limits() {
+        let check = |text: &str, expected: Option<u64>| {
+            assert_eq!(
+                wait_limit(text).ok(),
+                expected.map(Duration::from_secs),
+                "{text}"
+            );
+        };
+        check("90", Some(90));
+        check("90s", Some(90));
+        check("10m", Some(600));
+        check("2h", Some(7200));
+        check("7d", Some(7 * 86_400));
+        check("8d", None);
+        check("0s", None);
+        check("5x", None);
+        check("m", None);
+        check("-5s", None);
+        check("99999999999999999999d", None);
+        assert!(parse(&["run-now", "t", "--timeout", "5s"]).is_err());
+        let cli = parse(&["run-now", "t", "--wait", "--timeout", "5s"]).expect("valid");
+        let Command::RunNow(args) = cli.command else {
+            panic!("not run-now");
+        };
+        assert_eq!(args.wait_limit(), Duration::from_secs(5));
     }
 
     #[test]

@@ -15,11 +15,26 @@ Exit codes:
   1  the operation failed
   2  usage error
   3  speedrackd is unreachable
-  4  no such task or run";
+  4  no such task or run
+  124  run-now --wait gave up waiting (--timeout) before the run ended";
 
 const FAILED: u8 = 1;
 const UNREACHABLE: u8 = 3;
 const NOT_FOUND: u8 = 4;
+/// As timeout(1) says that it gave up.
+const GAVE_UP: u8 = 124;
+
+/// Waiting for a run to end took longer than the caller allowed; the run goes on.
+#[derive(Debug)]
+pub struct GaveUp(pub String);
+
+impl std::fmt::Display for GaveUp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for GaveUp {}
 
 /// A "not found" that speedrackctl decides itself, e.g. a run that belongs to another task.
 #[derive(Debug)]
@@ -52,6 +67,9 @@ pub fn classify(err: &anyhow::Error, socket: &Path) -> Exit {
     }
     if let Some(NotFound(message)) = err.downcast_ref::<NotFound>() {
         return exit(NOT_FOUND, message.clone());
+    }
+    if let Some(GaveUp(message)) = err.downcast_ref::<GaveUp>() {
+        return exit(GAVE_UP, message.clone());
     }
     if let Some(io) = err.downcast_ref::<std::io::Error>()
         && io.kind() == std::io::ErrorKind::BrokenPipe
@@ -176,6 +194,11 @@ mod tests {
             NotFound("run 7 does not belong to task a".into()),
             NOT_FOUND,
             Some("run 7 does not belong to task a"),
+        );
+        check(
+            GaveUp("gave up waiting for run 7 of a after 5s; it goes on".into()),
+            GAVE_UP,
+            Some("gave up waiting for run 7 of a after 5s; it goes on"),
         );
         check(
             anyhow::anyhow!("task a has no runs yet"),

@@ -5,22 +5,34 @@
 
 mod cli;
 mod cmd;
+mod complete;
 mod contrib;
 mod exit;
 mod render;
 
 use std::process::ExitCode;
 
+use clap::CommandFactory;
 use cli::Cli;
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    // A shell asking for completions (COMPLETE set) is answered here, and the process ends.
+    clap_complete::CompleteEnv::with_factory(Cli::command)
+        .var(complete::VAR)
+        .complete();
     let cli = Cli::parse_checked();
     let shown_socket = cli
         .socket
         .clone()
         .unwrap_or_else(speedrack_proto::default_socket_path);
-    let outcome = match run(&cli).await {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build();
+    let result = match runtime {
+        Ok(runtime) => runtime.block_on(run(&cli)),
+        Err(err) => Err(anyhow::Error::new(err).context("cannot start speedrackctl's runtime")),
+    };
+    let outcome = match result {
         Ok(()) => return ExitCode::SUCCESS,
         Err(err) => exit::classify(&err, &shown_socket),
     };
@@ -45,6 +57,7 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
     let client = speedrack_proto::connect(&socket).await?;
     let mut ctx = cmd::Context {
         client,
+        socket,
         format: cli.format(),
         // The one clock read: every relative time in the output is measured from here.
         now: chrono::Utc::now(),

@@ -4,18 +4,23 @@
 //! Shared here: the context every command gets, the dispatch, and writing to stdout. Exit
 //! codes are not decided here; commands return errors and `main` maps them.
 
+mod events;
 mod kill;
 mod next;
 mod output;
 mod reload;
 mod run_now;
 mod runs;
+mod show;
 mod status;
 mod suspend;
 mod tasks;
 mod test_notify;
+mod wait;
+mod watch;
 
 use std::io::Write;
+use std::path::PathBuf;
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
@@ -37,6 +42,8 @@ pub enum Format {
 pub struct Context {
     /// The connected daemon.
     pub client: SpeedrackClient<Channel>,
+    /// Where it was reached, for commands that reconnect after it restarts.
+    pub socket: PathBuf,
     pub format: Format,
     /// When this invocation started; relative times are measured from it.
     pub now: DateTime<Utc>,
@@ -49,7 +56,9 @@ pub async fn run(command: &Command, ctx: &mut Context) -> anyhow::Result<()> {
         Command::Tasks => tasks::run(ctx).await,
         Command::Runs(args) => runs::run(ctx, args).await,
         Command::Output(args) => output::run(ctx, args).await,
-        Command::RunNow { task } => run_now::run(ctx, task).await,
+        Command::RunNow(args) => run_now::run(ctx, args).await,
+        Command::Show { task } => show::run(ctx, task).await,
+        Command::Watch { utc } => watch::run(ctx, *utc).await,
         Command::Suspend { task } => suspend::suspend(ctx, task).await,
         Command::Resume { task } => suspend::resume(ctx, task).await,
         Command::Reload => reload::run(ctx).await,

@@ -1,14 +1,17 @@
 //! `output TASK [RUN]`: a run's stdout, stderr or op-error text, written raw to stdout.
 //!
 //! Reads with ReadOutput chunk by chunk until the daemon says eof, so large outputs are never
-//! held whole in memory. It does not follow a running run's output as it grows.
+//! held whole in memory. With `--follow` it reads with TailOutput instead, which keeps sending
+//! what the run writes until it ends, and then exits with the run's outcome (`wait::verdict`).
 
 use std::io::Write;
 
 use anyhow::bail;
-use speedrack_proto::v1::{GetRunRequest, ListRunsRequest, OutputStream, ReadOutputRequest, Run};
+use speedrack_proto::v1::{
+    GetRunRequest, ListRunsRequest, OutputStream, ReadOutputRequest, Run, TailOutputRequest,
+};
 
-use super::{Context, required};
+use super::{Context, required, wait};
 use crate::cli::OutputArgs;
 use crate::exit::NotFound;
 
@@ -23,7 +26,39 @@ pub async fn run(ctx: &mut Context, args: &OutputArgs) -> anyhow::Result<()> {
         }
         None => newest_run(ctx, &args.task).await?,
     };
-    copy_to_stdout(ctx, run_id, args.stream()).await
+    if !args.follow {
+        return copy_to_stdout(ctx, run_id, args.stream()).await;
+    }
+    follow_to_stdout(ctx, run_id, args.stream()).await?;
+    let reply = ctx.client.get_run(GetRunRequest { run_id }).await?;
+    wait::verdict(&required(reply.into_inner().run, "run")?)
+}
+
+/// Copies the stream to stdout as the run writes it, until the daemon says the run has ended.
+async fn follow_to_stdout(
+    ctx: &mut Context,
+    run_id: i64,
+    stream: OutputStream,
+) -> anyhow::Result<()> {
+    let request = TailOutputRequest {
+        run_id,
+        stream: stream as i32,
+        offset: 0,
+    };
+    let mut tail = ctx.client.tail_output(request).await?.into_inner();
+    let mut stdout = std::io::stdout();
+    while let Some(piece) = tail.message().await? {
+        stdout.write_all(&piece.data)?;
+        // A follower is read by a person or a pipe as it happens, not when a buffer fills.
+        stdout.flush()?;
+        if piece.finished {
+            return Ok(());
+        }
+    }
+    bail!(
+        "speedrackd ended the output of run {run_id} before the run ended; see how it went \
+         with speedrackctl runs"
+    )
 }
 
 /// The id of the task's newest run.

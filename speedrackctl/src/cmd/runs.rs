@@ -2,7 +2,9 @@
 //!
 //! Rendering is pure. A run's output is `output`'s business.
 
-use chrono::{DateTime, Utc};
+use std::fmt::Display;
+
+use chrono::{DateTime, Local, TimeZone, Utc};
 use speedrack_proto::v1::{ListRunsRequest, ListRunsResponse, Run, RunStatus, Trigger};
 
 use super::{Context, Format, print_json, print_text};
@@ -25,12 +27,22 @@ pub async fn run(ctx: &mut Context, args: &RunsArgs) -> anyhow::Result<()> {
         .into_inner();
     match ctx.format {
         Format::Json => print_json(&json::runs(&response)),
-        Format::Text => print_text(&render(&args.task, &response, ctx.now)),
+        Format::Text if args.utc => print_text(&render(&args.task, &response, ctx.now, &Utc)),
+        Format::Text => print_text(&render(&args.task, &response, ctx.now, &Local)),
     }
 }
 
-/// The runs table and, when older runs exist, a line saying how to see them.
-fn render(task: &str, response: &ListRunsResponse, now: DateTime<Utc>) -> String {
+/// The runs table and, when older runs exist, a line saying how to see them; start times are
+/// shown in `zone`.
+fn render<Tz: TimeZone>(
+    task: &str,
+    response: &ListRunsResponse,
+    now: DateTime<Utc>,
+    zone: &Tz,
+) -> String
+where
+    Tz::Offset: Display,
+{
     let ListRunsResponse {
         runs,
         next_page_token,
@@ -42,21 +54,7 @@ fn render(task: &str, response: &ListRunsResponse, now: DateTime<Utc>) -> String
             _ => format!("no older runs of task {task} ({total} in all)\n"),
         };
     }
-    let mut table = Table::new([
-        "ID", "TRIGGER", "STATUS", "STARTED", "DURATION", "EXIT", "REASON",
-    ]);
-    for run in runs {
-        table.push([
-            run.id.to_string(),
-            trigger(run),
-            names::words(names::run_status(run.status)),
-            time::relative(run.started_at.as_ref(), now),
-            duration(run),
-            exit(run),
-            reason(run),
-        ]);
-    }
-    let mut out = table.render();
+    let mut out = table(runs, now, zone);
     if !next_page_token.is_empty() {
         out += &format!(
             "{} of {total} runs shown; see more with --limit {} or older ones with \
@@ -66,6 +64,28 @@ fn render(task: &str, response: &ListRunsResponse, now: DateTime<Utc>) -> String
         );
     }
     out
+}
+
+/// The runs, one a line under a header.
+pub(super) fn table<Tz: TimeZone>(runs: &[Run], now: DateTime<Utc>, zone: &Tz) -> String
+where
+    Tz::Offset: Display,
+{
+    let mut table = Table::new([
+        "ID", "TRIGGER", "STATUS", "STARTED", "DURATION", "EXIT", "REASON",
+    ]);
+    for run in runs {
+        table.push([
+            run.id.to_string(),
+            trigger(run),
+            names::words(names::run_status(run.status)),
+            time::absolute_and_relative(run.started_at.as_ref(), zone, now),
+            duration(run),
+            exit(run),
+            reason(run),
+        ]);
+    }
+    table.render()
 }
 
 /// "schedule", "manual by alice".
@@ -175,14 +195,14 @@ mod tests {
             total: 135,
         };
         expect![[r#"
-            ID  TRIGGER          STATUS           STARTED    DURATION  EXIT      REASON
-            12  schedule         running          3s ago     running   -
-            11  manual by alice  failure          2m 5s ago  1.2s      3         exit status 3
-            10  schedule         execution error  1h ago     30.0s     signal 9  killed after timeout of 30s
-            9   manual           interrupted      2h ago     -         -
+            ID  TRIGGER          STATUS           STARTED                          DURATION  EXIT      REASON
+            12  schedule         running          2026-11-29 19:39:57 (3s ago)     running   -
+            11  manual by alice  failure          2026-11-29 19:37:55 (2m 5s ago)  1.2s      3         exit status 3
+            10  schedule         execution error  2026-11-29 18:40:00 (1h ago)     30.0s     signal 9  killed after timeout of 30s
+            9   manual           interrupted      2026-11-29 17:40:00 (2h ago)     -         -
             4 of 135 runs shown; see more with --limit 135 or older ones with --before-token abc
         "#]]
-        .assert_eq(&render("backup", &response, now()));
+        .assert_eq(&render("backup", &response, now(), &Utc));
     }
 
     #[test]
@@ -196,7 +216,7 @@ mod tests {
                 total,
                 ..ListRunsResponse::default()
             };
-            assert_eq!(render("backup", &response, now()), expected);
+            assert_eq!(render("backup", &response, now(), &Utc), expected);
         }
     }
 
@@ -208,10 +228,10 @@ mod tests {
             total: 4,
         };
         expect![[r#"
-            ID  TRIGGER  STATUS       STARTED  DURATION  EXIT  REASON
-            9   manual   interrupted  2h ago   -         -
+            ID  TRIGGER  STATUS       STARTED                       DURATION  EXIT  REASON
+            9   manual   interrupted  2026-11-29 17:40:00 (2h ago)  -         -
         "#]]
-        .assert_eq(&render("backup", &response, now()));
+        .assert_eq(&render("backup", &response, now(), &Utc));
     }
 
     #[test]
@@ -221,6 +241,6 @@ mod tests {
             next_page_token: "t".into(),
             total: 5000,
         };
-        assert!(render("b", &response, now()).contains("--limit 1000 "));
+        assert!(render("b", &response, now(), &Utc).contains("--limit 1000 "));
     }
 }

@@ -117,7 +117,7 @@ fn conf_error(e: &ConfError) -> Value {
 }
 
 /// RFC 3339 in UTC with milliseconds; null when absent or out of range.
-fn timestamp(ts: Option<&prost_types::Timestamp>) -> Value {
+pub fn timestamp(ts: Option<&prost_types::Timestamp>) -> Value {
     ts.and_then(time::instant).map_or(Value::Null, |at| {
         Value::String(at.to_rfc3339_opts(SecondsFormat::Millis, true))
     })

@@ -5,6 +5,7 @@
 //! lives in its file under `cmd/`.
 
 pub mod conf_errors;
+pub mod event;
 pub mod json;
 pub mod names;
 pub mod table;

@@ -3,7 +3,7 @@
 //! Pure: `now` is always a parameter. It does not choose a time zone for absolute times; the
 //! caller does.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 
 /// A proto timestamp as a UTC instant; `None` when it is out of chrono's range.
 pub fn instant(ts: &prost_types::Timestamp) -> Option<DateTime<Utc>> {
@@ -26,6 +26,35 @@ pub fn relative(at: Option<&prost_types::Timestamp>, now: DateTime<Utc>) -> Stri
         0 => "now".to_owned(),
         1.. => format!("in {}", span(secs.unsigned_abs())),
         _ => format!("{} ago", span(secs.unsigned_abs())),
+    }
+}
+
+/// `at` in `zone` to the second: "2026-11-30 14:03:12"; "-" when absent.
+pub fn absolute<Tz: TimeZone>(at: Option<&prost_types::Timestamp>, zone: &Tz) -> String
+where
+    Tz::Offset: std::fmt::Display,
+{
+    match at.and_then(instant) {
+        Some(at) => at
+            .with_timezone(zone)
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string(),
+        None => "-".to_owned(),
+    }
+}
+
+/// "2026-11-30 14:03:12 (2m ago)", as people read a start time in a list; "-" when absent.
+pub fn absolute_and_relative<Tz: TimeZone>(
+    at: Option<&prost_types::Timestamp>,
+    zone: &Tz,
+    now: DateTime<Utc>,
+) -> String
+where
+    Tz::Offset: std::fmt::Display,
+{
+    match at.and_then(instant) {
+        Some(_) => format!("{} ({})", absolute(at, zone), relative(at, now)),
+        None => "-".to_owned(),
     }
 }
 
@@ -94,6 +123,20 @@ mod tests {
         for (at, expected) in cases {
             assert_eq!(relative(at.as_ref(), now()), expected, "{at:?}");
         }
+    }
+
+    #[test]
+    fn absolute_times() {
+        let at = ts(NOW - 125, 900_000_000);
+        let paris = chrono::FixedOffset::east_opt(3600).expect("valid offset");
+        assert_eq!(absolute(Some(&at), &Utc), "2027-01-15 07:57:55");
+        assert_eq!(absolute(Some(&at), &paris), "2027-01-15 08:57:55");
+        assert_eq!(
+            absolute_and_relative(Some(&at), &Utc, now()),
+            "2027-01-15 07:57:55 (2m 4s ago)"
+        );
+        assert_eq!(absolute_and_relative(None, &Utc, now()), "-");
+        assert_eq!(absolute(Some(&ts(NOW, -1)), &Utc), "-");
     }
 
     #[test]

@@ -26,8 +26,10 @@ const MAX_RECENT_RUNS: usize = 100;
 pub enum Fields {
     /// What a list or an event shows: no command.
     Summary,
-    /// The command too: GetTask, or a list whose client asked for it.
+    /// The command too: a list whose client asked for it.
     WithCommand,
+    /// The command and the definition: GetTask.
+    Whole,
 }
 
 pub async fn list_tasks(
@@ -141,7 +143,7 @@ pub async fn get_task(
 
 /// The whole view of one task by name, whether configured, broken or only in history.
 pub async fn task_by_name(api: &Service, name: &str) -> Result<pb::Task, Status> {
-    task_view(api, name, Fields::WithCommand).await
+    task_view(api, name, Fields::Whole).await
 }
 
 /// The row of a task that changed, exactly as ListTasks shows it, from what the runtime loop
@@ -217,7 +219,7 @@ fn entry_view(
     fields: Fields,
 ) -> Result<pb::Task, Status> {
     let command = |text: &str| match fields {
-        Fields::WithCommand => convert::bounded_text(text),
+        Fields::WithCommand | Fields::Whole => convert::bounded_text(text),
         Fields::Summary => String::new(),
     };
     let task = match entry {
@@ -236,6 +238,10 @@ fn entry_view(
                 skipped_fires: live.skipped_fires,
                 suspended: live.suspended,
                 running_run_ids: live.running.iter().map(|run| run.0).collect(),
+                definition: match fields {
+                    Fields::Whole => convert::bounded_text(&def.definition),
+                    Fields::WithCommand | Fields::Summary => String::new(),
+                },
                 ..pb::Task::default()
             };
             add_history(&mut task, &def.name, history)?;

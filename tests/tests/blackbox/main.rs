@@ -9,6 +9,7 @@ mod config_limits;
 mod containment;
 mod contrib_files;
 mod ctl;
+mod ctl_follow;
 mod data_dir_lock;
 mod disk_full;
 mod execution;
