@@ -77,7 +77,7 @@ _speedrackd() {
 
     case "${cmd}" in
         speedrackd)
-            opts="-s -y -p -h -V --settings --tasks --socket --data-dir --listen --port --no-web --help --version run check schedule init hash-password import-history completions man help"
+            opts="-s -y -p -h -V --settings --tasks --socket --data-dir --listen --port --no-web --log-format --help --version run check schedule init hash-password import-history completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -119,6 +119,10 @@ _speedrackd() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -127,7 +131,7 @@ _speedrackd() {
             return 0
             ;;
         speedrackd__subcmd__check)
-            opts="-s -y -h --settings --tasks --help"
+            opts="-s -y -h --settings --tasks --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -149,6 +153,10 @@ _speedrackd() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -157,12 +165,16 @@ _speedrackd() {
             return 0
             ;;
         speedrackd__subcmd__completions)
-            opts="-h --help bash elvish fish powershell zsh"
+            opts="-h --log-format --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -171,12 +183,16 @@ _speedrackd() {
             return 0
             ;;
         speedrackd__subcmd__hash__subcmd__password)
-            opts="-h --help"
+            opts="-h --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -325,7 +341,7 @@ _speedrackd() {
             return 0
             ;;
         speedrackd__subcmd__import__subcmd__history)
-            opts="-h --settings --jobs --suspended --data-dir --help"
+            opts="-h --settings --jobs --suspended --data-dir --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -347,6 +363,10 @@ _speedrackd() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -355,7 +375,7 @@ _speedrackd() {
             return 0
             ;;
         speedrackd__subcmd__init)
-            opts="-h --force --group --help"
+            opts="-h --force --group --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -363,6 +383,10 @@ _speedrackd() {
             case "${prev}" in
                 --group)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -373,12 +397,16 @@ _speedrackd() {
             return 0
             ;;
         speedrackd__subcmd__man)
-            opts="-h --help"
+            opts="-h --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -387,7 +415,7 @@ _speedrackd() {
             return 0
             ;;
         speedrackd__subcmd__run)
-            opts="-s -y -p -h --settings --tasks --socket --data-dir --listen --port --no-web --help"
+            opts="-s -y -p -h --settings --tasks --socket --data-dir --listen --port --no-web --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -429,6 +457,10 @@ _speedrackd() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -437,7 +469,7 @@ _speedrackd() {
             return 0
             ;;
         speedrackd__subcmd__schedule)
-            opts="-h --cron --interval --tz --from --count --settings --help"
+            opts="-h --cron --interval --tz --from --count --settings --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -465,6 +497,10 @@ _speedrackd() {
                     ;;
                 --settings)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)

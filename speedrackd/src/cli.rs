@@ -23,6 +23,10 @@ pub struct Cli {
     /// Options for `run`, accepted without the subcommand name too.
     #[command(flatten)]
     pub run: RunArgs,
+    /// Log line format: text (journald's form when stderr is the journal), or json lines
+    #[arg(long, global = true, env = speedrack_web::logging::LOG_FORMAT_ENV,
+        value_parser = speedrack_web::logging::LOG_FORMAT_NAMES, default_value = "text")]
+    pub log_format: String,
 }
 
 #[derive(Debug, Subcommand)]

@@ -109,7 +109,7 @@ fn reload_on_hangup() -> anyhow::Result<tokio::sync::mpsc::UnboundedReceiver<()>
     let (reload, reloads) = tokio::sync::mpsc::unbounded_channel();
     tokio::spawn(async move {
         while hangup.recv().await.is_some() {
-            tracing::info!("SIGHUP: reloading the settings and tasks files");
+            tracing::debug!("SIGHUP: reloading the settings and tasks files");
             if reload.send(()).is_err() {
                 return;
             }

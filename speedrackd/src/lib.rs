@@ -133,17 +133,15 @@ pub async fn serve(
     let reload_api = api.clone();
     tokio::spawn(async move {
         while reloads.recv().await.is_some() {
-            match rpc::reload_files(&reload_api).await {
-                Ok(diff) => tracing::info!(
-                    added = diff.added.len(),
-                    removed = diff.removed.len(),
-                    changed = diff.changed.len(),
-                    "reloaded on SIGHUP"
-                ),
-                Err(status) => tracing::warn!(
-                    "reload on SIGHUP refused, running configuration kept: {}",
+            // A reload done and a file refused are logged where they happen (the runtime,
+            // the reader), once whoever asked; only other failures are left to say here.
+            if let Err(status) = rpc::reload_files(&reload_api).await
+                && status.code() != tonic::Code::FailedPrecondition
+            {
+                tracing::warn!(
+                    "reload on SIGHUP failed, running configuration kept: {}",
                     status.message()
-                ),
+                );
             }
         }
     });

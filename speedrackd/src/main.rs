@@ -25,7 +25,9 @@ const EXIT_CONFIG: u8 = 78;
 fn main() -> ExitCode {
     limit_malloc_arenas();
     let cli = Cli::parse();
-    init_logging();
+    speedrack_web::logging::init(speedrack_web::logging::LogFormat::from_name(
+        &cli.log_format,
+    ));
     let outcome = match cli.command {
         Some(Command::Run(args)) => commands::run(args),
         None => commands::run(cli.run),
@@ -54,28 +56,6 @@ fn main() -> ExitCode {
             ExitCode::from(if config_error { EXIT_CONFIG } else { 1 })
         }
     }
-}
-
-/// Logs to the journal when systemd connected stderr to it (JOURNAL_STREAM is set), else to
-/// stderr; the filter comes from RUST_LOG, default `info`.
-fn init_logging() {
-    use tracing_subscriber::prelude::*;
-    let filter =
-        || tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    if std::env::var_os("JOURNAL_STREAM").is_some()
-        && let Ok(journald) = tracing_journald::layer()
-    {
-        tracing_subscriber::registry()
-            .with(filter())
-            .with(journald)
-            .init();
-        return;
-    }
-    tracing_subscriber::fmt()
-        .with_env_filter(filter())
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
 }
 
 #[allow(

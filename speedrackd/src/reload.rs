@@ -15,6 +15,46 @@ pub struct ReloadDiff {
     pub conf_errors: Vec<(String, ConfError)>,
 }
 
+/// Task names a reload's log line spells out per kind of change; the rest are counted.
+const NAMES_LOGGED: usize = 5;
+
+impl ReloadDiff {
+    /// What changed, for the one log line of a reload: `added a, b; changed c; 1 conf error`.
+    pub fn summary(&self) -> String {
+        let mut parts: Vec<String> = [
+            ("added", &self.added),
+            ("removed", &self.removed),
+            ("changed", &self.changed),
+        ]
+        .into_iter()
+        .filter(|(_, names)| !names.is_empty())
+        .map(|(what, names)| format!("{what} {}", name_list(names)))
+        .collect();
+        match self.conf_errors.len() {
+            0 => {}
+            1 => parts.push("1 conf error".to_owned()),
+            count => parts.push(format!("{count} conf errors")),
+        }
+        if parts.is_empty() {
+            return "no task changed".to_owned();
+        }
+        parts.join("; ")
+    }
+}
+
+fn name_list(names: &[TaskName]) -> String {
+    let shown: Vec<&str> = names
+        .iter()
+        .take(NAMES_LOGGED)
+        .map(TaskName::as_str)
+        .collect();
+    let mut text = shown.join(", ");
+    if names.len() > NAMES_LOGGED {
+        text.push_str(&format!(" and {} more", names.len() - NAMES_LOGGED));
+    }
+    text
+}
+
 /// Compares the schedulable tasks of two sets.
 pub fn diff(old: &TaskSet, new: &TaskSet) -> ReloadDiff {
     let old_defs: HashMap<&TaskName, &TaskDef> = old.valid().map(|def| (&def.name, def)).collect();
@@ -60,6 +100,15 @@ mod tests {
     }
 
     #[test]
+    fn a_long_list_of_names_is_cut_and_counted() {
+        let many: String = (0..8)
+            .map(|index| format!("  - {{name: t{index}, command: a, interval: 1m}}\n"))
+            .collect();
+        let result = diff(&set("tasks: []\n"), &set(&format!("tasks:\n{many}")));
+        assert_eq!(result.summary(), "added t0, t1, t2, t3, t4 and 3 more");
+    }
+
+    #[test]
     fn sorts_tasks_into_added_removed_changed_unchanged() {
         let old = set("tasks:
   - {name: same, command: a, interval: 1m}
@@ -78,6 +127,12 @@ mod tests {
         assert_eq!(names(&result.unchanged), ["same"]);
         assert_eq!(names(&result.removed), ["gone"]);
         assert_eq!(result.conf_errors.len(), 1);
+        assert_eq!(
+            result.summary(),
+            "added fresh; removed gone; changed edited; 1 conf error"
+        );
+        assert_eq!(diff(&new, &new).summary(), "1 conf error");
+        assert_eq!(diff(&old, &old).summary(), "no task changed");
         assert_eq!(result.conf_errors[0].0, "broken");
     }
 }

@@ -19,6 +19,7 @@ mod flash;
 mod help;
 pub mod identity;
 pub mod limits;
+pub mod logging;
 mod names;
 mod routes;
 pub mod secret;

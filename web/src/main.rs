@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use speedrack_web::GatewayConfig;
+use speedrack_web::{GatewayConfig, logging};
 
 /// Serve the speedrack web UI over speedrackd's API.
 #[derive(Debug, Parser)]
@@ -29,17 +29,17 @@ struct Args {
     /// new key is drawn at every start, and forms of pages opened before fail once
     #[arg(long, value_name = "FILE")]
     csrf_key: Option<PathBuf>,
+    /// Log line format: text (journald's form when stderr is the journal), or json lines
+    #[arg(long, env = logging::LOG_FORMAT_ENV, value_parser = logging::LOG_FORMAT_NAMES,
+        default_value = "text")]
+    log_format: String,
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    match run(Args::parse()).await {
+    let args = Args::parse();
+    logging::init(logging::LogFormat::from_name(&args.log_format));
+    match run(args).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("speedrack-web: {error:#}");

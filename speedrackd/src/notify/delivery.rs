@@ -63,7 +63,9 @@ pub(super) struct Delivery {
 
 impl Delivery {
     pub(super) async fn deliver(self, channels: Vec<Channel>, mut notice: Notice) {
-        notice.excerpt = excerpt(&self.data_dir, &notice.run, &notice.end);
+        let (stream, excerpt) = excerpt(&self.data_dir, &notice.run, &notice.end);
+        notice.excerpt = excerpt;
+        notice.excerpt_stream = Some(stream);
         let mut failed = Vec::new();
         for channel in &channels {
             if let Err(error) = self.send_with_retries(channel, &notice).await {
@@ -132,8 +134,8 @@ pub(super) async fn send_once(
     Ok(())
 }
 
-/// The first bytes of stderr, or of stdout when stderr is empty, as text.
-fn excerpt(data_dir: &std::path::Path, run: &RunRecord, end: &RunEnd) -> String {
+/// The first bytes of stderr, or of stdout when stderr is empty, as text, and which it is.
+fn excerpt(data_dir: &std::path::Path, run: &RunRecord, end: &RunEnd) -> (Stream, String) {
     let stream = if end.stderr_bytes > 0 {
         Stream::Stderr
     } else {
@@ -143,7 +145,7 @@ fn excerpt(data_dir: &std::path::Path, run: &RunRecord, end: &RunEnd) -> String 
     let bytes = read_slice(&path, 0, EXCERPT_BYTES)
         .map(|slice| slice.data)
         .unwrap_or_default();
-    String::from_utf8_lossy(&bytes).into_owned()
+    (stream, String::from_utf8_lossy(&bytes).into_owned())
 }
 
 #[cfg(test)]
@@ -160,6 +162,7 @@ mod tests {
         let task = TaskName::normalise("backup").expect("name");
         Notice {
             app_name: "Speedrack".to_owned(),
+            host: "localhost".to_owned(),
             alert: Alert::Failed,
             run: RunRecord {
                 id: RunId(7),
@@ -174,6 +177,7 @@ mod tests {
             end: RunEnd::bare(at, RunStatus::Failure, String::new()),
             link: None,
             excerpt: String::new(),
+            excerpt_stream: None,
         }
     }
 

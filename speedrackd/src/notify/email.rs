@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -70,7 +71,9 @@ pub async fn send(
     let from = settings.from.as_deref().ok_or(EmailError::NoFrom)?;
     let mut builder = Message::builder()
         .from(mailbox(from)?)
-        .subject(subject(notice));
+        .subject(subject(notice))
+        .message_id(Some(message_id(&notice.host)))
+        .raw_header(auto_submitted());
     for address in to {
         builder = builder.to(mailbox(address)?);
     }
@@ -109,6 +112,19 @@ pub async fn send(
         })
 }
 
+/// `<RANDOM@HOST>`: unique, and says where it comes from (RFC 5322 3.6.4).
+fn message_id(host: &str) -> String {
+    format!("<{:032x}@{host}>", rand::random::<u128>())
+}
+
+/// RFC 3834: no person wrote this, so vacation responders and the like do not answer it.
+fn auto_submitted() -> HeaderValue {
+    HeaderValue::new(
+        HeaderName::new_from_ascii_str("Auto-Submitted"),
+        "auto-generated".to_owned(),
+    )
+}
+
 fn mailbox(address: &str) -> Result<Mailbox, EmailError> {
     address.parse().map_err(|source| EmailError::Address {
         address: address.to_owned(),
@@ -136,6 +152,16 @@ fn password(settings: &EmailSettings) -> Result<String, EmailError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn message_ids_are_unique_and_name_the_host() {
+        let (first, second) = (message_id("cron1"), message_id("cron1"));
+        assert_ne!(first, second);
+        assert!(
+            first.starts_with('<') && first.ends_with("@cron1>"),
+            "{first}"
+        );
+    }
 
     #[test]
     fn a_missing_password_says_where_it_should_come_from() {

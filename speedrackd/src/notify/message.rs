@@ -5,6 +5,8 @@ use chrono::SecondsFormat;
 use serde_json::json;
 
 use super::decision::Alert;
+use super::human_duration::human_duration;
+use crate::history::output::Stream;
 use crate::run::{Exit, RunEnd, RunRecord};
 
 /// Bytes of output quoted in a notification.
@@ -14,6 +16,8 @@ pub const EXCERPT_BYTES: usize = 2000;
 #[derive(Debug, Clone)]
 pub struct Notice {
     pub app_name: String,
+    /// The machine the daemon runs on, since one inbox often gets mail from many.
+    pub host: String,
     pub alert: Alert,
     pub run: RunRecord,
     /// How the run ended.
@@ -22,6 +26,8 @@ pub struct Notice {
     pub link: Option<String>,
     /// The first bytes of stderr, or of stdout when stderr is empty.
     pub excerpt: String,
+    /// Which stream the excerpt is from; `None` for text that is not a run's output.
+    pub excerpt_stream: Option<Stream>,
 }
 
 /// `PREFIX/tasks/KEY/runs/ID`, or `None` without a prefix. The prefix is the web UI's external
@@ -54,10 +60,11 @@ fn path_segment(key: &str) -> String {
 
 pub fn subject(notice: &Notice) -> String {
     format!(
-        "[{}] {} {}",
+        "[{}] {} {} on {}",
         notice.app_name,
         notice.run.task,
-        notice.alert.word()
+        notice.alert.word(),
+        notice.host
     )
 }
 
@@ -70,18 +77,27 @@ fn exit_text(end: &RunEnd) -> String {
 }
 
 fn duration_text(run: &RunRecord, end: &RunEnd) -> String {
-    humantime::format_duration(
+    human_duration(
         (end.finished_at - run.started_at)
             .to_std()
             .unwrap_or_default(),
     )
-    .to_string()
+}
+
+/// What the excerpt is introduced with: `Output (stderr):`.
+fn excerpt_label(notice: &Notice) -> &'static str {
+    match notice.excerpt_stream {
+        Some(Stream::Stdout) => "Output (stdout):",
+        Some(Stream::Stderr) => "Output (stderr):",
+        None => "Message:",
+    }
 }
 
 fn facts(notice: &Notice) -> Vec<(&'static str, String)> {
     let (run, end) = (&notice.run, &notice.end);
     let mut facts = vec![
         ("Task", run.task.to_string()),
+        ("Host", notice.host.clone()),
         ("Status", end.status.as_str().to_owned()),
         (
             "Reason",
@@ -114,7 +130,9 @@ pub fn text_body(notice: &Notice) -> String {
         .map(|(name, value)| format!("{name}: {value}\n"))
         .collect();
     if !notice.excerpt.is_empty() {
-        body.push_str("\nOutput:\n");
+        body.push('\n');
+        body.push_str(excerpt_label(notice));
+        body.push('\n');
         body.push_str(&notice.excerpt);
         body.push('\n');
     }
@@ -134,8 +152,12 @@ pub fn html_body(notice: &Notice) -> String {
     let link = notice.link.as_ref().map_or_else(String::new, |link| {
         format!("<p><a href=\"{}\">Open the run</a></p>", escape(link))
     });
+    if notice.excerpt.is_empty() {
+        return format!("<table>{rows}</table>{link}");
+    }
     format!(
-        "<table>{rows}</table>{link}<pre>{}</pre>",
+        "<table>{rows}</table>{link}<p>{}</p><pre>{}</pre>",
+        excerpt_label(notice),
         escape(&notice.excerpt)
     )
 }
@@ -160,6 +182,7 @@ pub fn webhook_json(notice: &Notice) -> serde_json::Value {
     json!({
         "text": format!("{}{reason_part}{link_part}", subject(notice)),
         "app": notice.app_name,
+        "host": notice.host,
         "task": run.task.as_str(),
         "state": notice.alert.word(),
         "status": end.status.as_str(),
@@ -216,41 +239,59 @@ mod tests {
         let link = run_link("https://cron.example.org/speedrack", &run);
         Notice {
             app_name: "Speedrack".into(),
+            host: "cron1.example.org".into(),
             alert: Alert::Failed,
             run,
             end,
             link,
             excerpt: "<b>disk</b>".into(),
+            excerpt_stream: Some(Stream::Stderr),
         }
     }
 
     #[test]
     fn says_what_happened_with_a_prefixed_link() {
         let notice = notice();
-        assert_eq!(subject(&notice), "[Speedrack] backup failed");
+        assert_eq!(
+            subject(&notice),
+            "[Speedrack] backup failed on cron1.example.org"
+        );
         assert_eq!(
             notice.link.as_deref(),
             Some("https://cron.example.org/speedrack/tasks/backup/runs/7")
         );
         let text = text_body(&notice);
         assert!(
-            text.contains("Reason: exit status 2\n") && text.contains("Duration: 3s\n"),
+            text.contains("Reason: exit status 2\n")
+                && text.contains("Duration: 3 s\n")
+                && text.contains("Host: cron1.example.org\n"),
             "{text}"
         );
-        assert!(text.ends_with("Output:\n<b>disk</b>\n"), "{text}");
+        assert!(text.ends_with("Output (stderr):\n<b>disk</b>\n"), "{text}");
+        let html = html_body(&notice);
         assert!(
-            html_body(&notice).contains("&lt;b&gt;disk&lt;/b&gt;"),
-            "output is escaped in HTML"
+            html.contains("<p>Output (stderr):</p><pre>&lt;b&gt;disk&lt;/b&gt;</pre>"),
+            "output is labelled and escaped in HTML: {html}"
         );
         let json = webhook_json(&notice);
         assert_eq!(
             json["text"],
-            "[Speedrack] backup failed: exit status 2 <https://cron.example.org/speedrack/tasks/backup/runs/7|run 7>"
+            "[Speedrack] backup failed on cron1.example.org: exit status 2 <https://cron.example.org/speedrack/tasks/backup/runs/7|run 7>"
         );
         assert_eq!(
             (json["exit_code"].as_i64(), json["state"].as_str()),
             (Some(2), Some("failed"))
         );
+    }
+
+    #[test]
+    fn the_label_names_the_stream_and_no_output_has_none() {
+        let mut notice = notice();
+        notice.excerpt_stream = Some(Stream::Stdout);
+        assert!(text_body(&notice).ends_with("Output (stdout):\n<b>disk</b>\n"));
+        notice.excerpt.clear();
+        assert!(!text_body(&notice).contains("Output"));
+        assert!(!html_body(&notice).contains("<pre>"));
     }
 
     #[test]

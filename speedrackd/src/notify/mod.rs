@@ -10,6 +10,7 @@
 mod decision;
 mod delivery;
 mod email;
+mod human_duration;
 mod message;
 mod sentry_event;
 mod webhook;
@@ -125,11 +126,13 @@ impl Notifier {
         }
         let notice = Notice {
             app_name: settings.app_name.clone(),
+            host: host_name(),
             alert: alert.unwrap_or(Alert::Failed),
             run: run.clone(),
             end,
             link: run_link(&settings.email_url_prefix, run),
             excerpt: String::new(),
+            excerpt_stream: None,
         };
         let delivery = Delivery {
             data_dir: self.data_dir.clone(),
@@ -169,11 +172,13 @@ pub async fn send_test(
     }
     let notice = Notice {
         app_name: settings.app_name.clone(),
+        host: host_name(),
         alert: Alert::Succeeded,
         link: run_link(&settings.email_url_prefix, &run),
         run,
         end,
         excerpt: "This is a test notification from speedrackctl test-notify.".to_owned(),
+        excerpt_stream: None,
     };
     let http = reqwest::Client::new();
     let mut outcomes = Vec::new();
@@ -209,6 +214,16 @@ fn channels(settings: &Settings, def: &TaskDef) -> (Vec<Channel>, bool) {
         channels.push(Channel::Webhook(url.clone()));
     }
     (channels, mail_unsent)
+}
+
+/// This machine's name as the kernel knows it (what `hostname` prints), read per notice so
+/// that a renamed host says its new name; `localhost` when it cannot be read as text.
+fn host_name() -> String {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|name| name.into_string().ok())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned())
 }
 
 fn warn_mail_unsent(def: &TaskDef) {

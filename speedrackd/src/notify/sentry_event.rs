@@ -71,6 +71,7 @@ fn event(notice: &Notice) -> Event<'static> {
         message: Some(format!("{}: {}", subject(notice), end.reason)),
         level: Level::Error,
         fingerprint: vec![run.task.to_string().into()].into(),
+        server_name: Some(notice.host.clone().into()),
         tags,
         extra,
         ..Default::default()

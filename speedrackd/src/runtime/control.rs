@@ -175,13 +175,8 @@ impl Runtime {
         self.settings = settings;
         self.set_tasks(tasks);
         self.last_reload_at = Some(now);
-        tracing::info!(
-            added = result.added.len(),
-            removed = result.removed.len(),
-            changed = result.changed.len(),
-            conf_errors = result.conf_errors.len(),
-            "configuration reloaded"
-        );
+        // The one line a reload logs, whatever asked for it (SIGHUP or the Reload call).
+        tracing::info!("configuration reloaded: {}", result.summary());
         self.emit(Event::ConfigReloaded(result.clone()));
         result
     }

@@ -17,6 +17,7 @@ mod file_guard;
 mod import_history;
 mod lifecycle;
 mod load;
+mod log_format;
 mod log_levels;
 mod metrics;
 mod migration_settings;

@@ -14,6 +14,19 @@ use speedrack_tests::{DaemonBuilder, WAIT};
 const FLIP: &str = "n=$(cat count 2>/dev/null || echo 0); echo $((n+1)) > count; \
                     case $n in 0|1|4) echo \"broke on run $n\" >&2; exit 1;; esac; echo fine";
 
+/// This machine's name, which mails and webhooks carry.
+fn host() -> String {
+    nix::unistd::gethostname()
+        .expect("a host name")
+        .into_string()
+        .expect("a host name in UTF-8")
+}
+
+/// The subject of a mail that says `what` about a task, as sent from this machine.
+fn subject(what: &str) -> String {
+    format!("[Speedrack] {what} on {}", host())
+}
+
 fn settings(smtp_port: u16, extra: &str) -> String {
     format!(
         "email:
@@ -62,9 +75,9 @@ async fn mail_goes_out_on_changes_of_state_only_to_task_and_global_recipients() 
     assert_eq!(
         subjects,
         [
-            "[Speedrack] flip failed",
-            "[Speedrack] flip success",
-            "[Speedrack] flip failed"
+            subject("flip failed"),
+            subject("flip success"),
+            subject("flip failed")
         ]
     );
     let first = &mails[0];
@@ -107,11 +120,11 @@ async fn spam_mails_every_run_and_spam_fail_every_failure() {
             .next_mail(WAIT)
             .unwrap_or_else(|| panic!("a mail after each {task} run"));
         let expected = if task == "chatty" {
-            "[Speedrack] chatty success"
+            subject("chatty success")
         } else {
-            "[Speedrack] alarmist failed"
+            subject("alarmist failed")
         };
-        assert_eq!(mail.subject(), Some(expected));
+        assert_eq!(mail.subject(), Some(expected.as_str()));
         assert_eq!(
             mail.to,
             ["ops@example.org"],
@@ -149,11 +162,9 @@ async fn webhooks_get_the_json_and_the_disabled_switch_stops_only_mail() {
             run.id
         )
     );
-    assert!(
-        json["text"]
-            .as_str()
-            .is_some_and(|text| text.starts_with("[Speedrack] broken failed: exit status 3"))
-    );
+    assert!(json["text"].as_str().is_some_and(|text| {
+        text.starts_with(&format!("{}: exit status 3", subject("broken failed")))
+    }));
     // Mail goes first in a delivery, and the server has it before it answers the send, so
     // had it been sent it would be here by now: no wait.
     assert!(
@@ -232,7 +243,7 @@ async fn failed_runs_become_sentry_events_and_test_notify_reports_each_channel()
     assert_eq!(envelope.path, "/api/42/envelope/");
     let body = String::from_utf8_lossy(&envelope.body);
     assert!(
-        body.contains("[Speedrack] broken failed: exit status 2"),
+        body.contains(&format!("{}: exit status 2", subject("broken failed"))),
         "{body}"
     );
     assert!(body.contains("\"fingerprint\":[\"broken\"]"), "{body}");
@@ -278,10 +289,90 @@ async fn a_run_that_cannot_start_is_mailed_like_any_failure() {
     let mail = smtp
         .next_mail(WAIT)
         .expect("the execution error is mailed, as a failure that ran would be");
-    assert_eq!(mail.subject(), Some("[Speedrack] lost failed"));
+    assert_eq!(mail.subject(), Some(subject("lost failed").as_str()));
     assert!(
         mail.data.contains(&format!("/runs/{}", run.id)),
         "{}",
         mail.data
     );
+}
+
+/// Whether `text` is a duration as mails write it: `2 ms`, `1.5 s`, `3 min 4 s`, `< 1 ms`.
+fn is_human_duration(text: &str) -> bool {
+    let words: Vec<&str> = text.split(' ').collect();
+    let number = |word: &str| {
+        let (whole, tenths) = word.split_once('.').unwrap_or((word, "0"));
+        !whole.is_empty()
+            && whole.bytes().all(|byte| byte.is_ascii_digit())
+            && tenths.len() == 1
+            && tenths.bytes().all(|byte| byte.is_ascii_digit())
+    };
+    match words.as_slice() {
+        ["<", "1", "ms"] => true,
+        [value, unit] => number(value) && ["ms", "s", "min", "h", "d"].contains(unit),
+        [large, large_unit, small, small_unit] => {
+            number(large) && number(small) && [*large_unit, *small_unit] != ["ms", "ms"]
+        }
+        _ => false,
+    }
+}
+
+#[tokio::test]
+async fn a_mail_names_its_host_its_stream_and_a_human_duration() {
+    let smtp = SmtpServer::start();
+    let tasks = "tasks:
+  - {name: loud, command: 'echo disk full >&2; exit 1', interval: 400w, spam: true}
+  - {name: quiet, command: 'echo all done', interval: 400w, spam: true}
+";
+    let daemon = DaemonBuilder::new(tasks)
+        .settings(&settings(smtp.port, ""))
+        .start();
+    let mut events = daemon.watch().await;
+    let mut message_ids = Vec::new();
+    for (task, label) in [("loud", "Output (stderr):"), ("quiet", "Output (stdout):")] {
+        daemon.run_now_and_wait(&mut events, task).await;
+        let mail = smtp.next_mail(WAIT).expect("a mail for the run");
+        let header = |name: &str| {
+            mail.data
+                .lines()
+                .find_map(|line| line.strip_prefix(&format!("{name}: ")))
+                .map(str::to_owned)
+        };
+        assert_eq!(header("Auto-Submitted").as_deref(), Some("auto-generated"));
+        let message_id = header("Message-ID").expect("a Message-ID");
+        assert!(
+            message_id.starts_with('<') && message_id.ends_with(&format!("@{}>", host())),
+            "{message_id}"
+        );
+        message_ids.push(message_id);
+        assert!(
+            mail.subject()
+                .is_some_and(|subject| subject.ends_with(&host())),
+            "{:?}",
+            mail.subject()
+        );
+        assert!(
+            mail.data.contains(&format!("\nHost: {}", host())),
+            "the host in the body: {}",
+            mail.data
+        );
+        assert!(mail.data.contains(label), "{label} in {}", mail.data);
+        let duration = header("Duration").expect("a duration line in the text part");
+        assert!(
+            is_human_duration(&duration),
+            "{duration:?} in {}",
+            mail.data
+        );
+    }
+    assert_ne!(message_ids[0], message_ids[1], "each mail has its own id");
+}
+
+#[test]
+fn the_duration_check_tells_humantime_apart() {
+    for good in ["2 ms", "< 1 ms", "1.5 s", "3 min 4 s", "2 h"] {
+        assert!(is_human_duration(good), "{good}");
+    }
+    for bad in ["2ms 14us 262ns", "2ms", "1.55 s", "", "3 min 4"] {
+        assert!(!is_human_duration(bad), "{bad}");
+    }
 }
