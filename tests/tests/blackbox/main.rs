@@ -13,6 +13,7 @@ mod data_dir_lock;
 mod disk_full;
 mod execution;
 mod file_guard;
+mod grpc_standard;
 mod import_history;
 mod lifecycle;
 mod load;
