@@ -16,11 +16,13 @@ use cli::Cli;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let cli = Cli::parse_checked();
-    let shown_socket = cli
-        .socket
-        .clone()
-        .unwrap_or_else(speedrack_proto::default_socket_path);
-    let outcome = match run(&cli).await {
+    // Chosen once, so that messages name the socket that was actually tried.
+    let socket = speedrack_proto::choose_socket(cli.socket.clone());
+    let shown_socket = match &socket {
+        Ok(path) => path.clone(),
+        Err(untrusted) => untrusted.path.clone(),
+    };
+    let outcome = match run(&cli, socket).await {
         Ok(()) => return ExitCode::SUCCESS,
         Err(err) => exit::classify(&err, &shown_socket),
     };
@@ -34,14 +36,17 @@ async fn main() -> ExitCode {
     clippy::disallowed_methods,
     reason = "the ctl's one clock read, at its entry point"
 )]
-async fn run(cli: &Cli) -> anyhow::Result<()> {
+async fn run(
+    cli: &Cli,
+    socket: Result<std::path::PathBuf, speedrack_proto::UntrustedSocket>,
+) -> anyhow::Result<()> {
     // Generated documentation needs no daemon.
     match &cli.command {
         cli::Command::Completions { shell } => return contrib::print_completions(*shell),
         cli::Command::Man => return contrib::print_man(),
         _ => {}
     }
-    let socket = speedrack_proto::choose_socket(cli.socket.clone())?;
+    let socket = socket?;
     let client = speedrack_proto::connect(&socket).await?;
     let mut ctx = cmd::Context {
         client,

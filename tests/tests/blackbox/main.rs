@@ -27,6 +27,7 @@ mod output_abuse;
 mod reload;
 mod scheduling;
 mod security;
+mod socket_discovery;
 mod socket_trust;
 mod tail_live;
 mod time_engine;
