@@ -1,17 +1,22 @@
 //! The speedrack.v1 contract, shared by speedrackd and every client.
 //!
 //! Owns the generated protobuf/gRPC code, the protocol version, the helper that connects a
-//! client to the daemon's Unix socket, reading a whole task list, and whether a client may trust the default one. It holds no behaviour of the daemon: clients depend on
+//! client to the daemon's Unix socket, reading a whole task list, and which socket a client uses when none is named (the system one first) and whether it may trust it. It holds no behaviour of the daemon: clients depend on
 //! this crate, never on `speedrackd`.
 
 mod connect;
 mod list_tasks;
+mod socket_denied;
 mod socket_path;
 mod socket_trust;
 
 pub use connect::{ConnectError, connect};
 pub use list_tasks::{ListTasksError, MAX_PAGES, MAX_RESTARTS, list_all_tasks};
-pub use socket_path::{SOCKET_ENV, SOCKET_FILE_NAME, default_socket_path, fallback_socket_dir};
+pub use socket_denied::{Admitted, SocketDenied};
+pub use socket_path::{
+    SOCKET_ENV, SOCKET_FILE_NAME, SYSTEM_SOCKET, SYSTEM_SOCKET_ENV, default_socket_path,
+    fallback_socket_dir, system_socket_path,
+};
 pub use socket_trust::{UntrustedSocket, choose_socket};
 
 /// Generated types and services of `package speedrack.v1`.

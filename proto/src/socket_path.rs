@@ -11,6 +11,20 @@ pub const SOCKET_FILE_NAME: &str = "speedrackd.sock";
 /// Environment variable that clients read for the socket path.
 pub const SOCKET_ENV: &str = "SPEEDRACK_SOCKET";
 
+/// The system daemon's socket, which clients look for before their own per-user one.
+pub const SYSTEM_SOCKET: &str = "/run/speedrack/speedrackd.sock";
+
+/// Environment variable that moves the system socket clients look for. Only the black-box
+/// tests set it: they cannot use /run, and must not reach a real daemon there.
+pub const SYSTEM_SOCKET_ENV: &str = "SPEEDRACK_SYSTEM_SOCKET";
+
+/// Where clients look for the system daemon: `$SPEEDRACK_SYSTEM_SOCKET`, else [`SYSTEM_SOCKET`].
+pub fn system_socket_path() -> PathBuf {
+    std::env::var_os(SYSTEM_SOCKET_ENV)
+        .filter(|path| !path.is_empty())
+        .map_or_else(|| PathBuf::from(SYSTEM_SOCKET), PathBuf::from)
+}
+
 /// The default socket: `/run/speedrack/` for root, `$XDG_RUNTIME_DIR/speedrack/` for other
 /// users, and `/tmp/speedrack-$UID/` when the runtime dir is not set.
 pub fn default_socket_path() -> PathBuf {
@@ -27,7 +41,7 @@ pub fn fallback_socket_dir(uid: u32) -> PathBuf {
 
 fn socket_path_for(uid: u32, runtime_dir: Option<&Path>) -> PathBuf {
     let dir = match (uid, runtime_dir) {
-        (0, _) => PathBuf::from("/run/speedrack"),
+        (0, _) => return PathBuf::from(SYSTEM_SOCKET),
         (_, Some(dir)) if dir.is_absolute() => dir.join("speedrack"),
         (uid, _) => fallback_socket_dir(uid),
     };

@@ -1,4 +1,8 @@
-//! Whether a client may trust the socket it found at the default path.
+//! Which socket a client uses when none is named, and whether it may trust it.
+//!
+//! The system daemon's socket (`/run/speedrack/speedrackd.sock`) comes first, so that a member
+//! of `socket_group` reaches it with no flags; the client's own per-user socket is used when
+//! there is no system socket, or when the client may not use it and has a daemon of its own.
 //!
 //! The per-user fallback directory lives in `/tmp`, where any local user can create
 //! `/tmp/speedrack-$UID/` first and put a socket of their own in it to impersonate the daemon
@@ -7,10 +11,11 @@
 //! `$SPEEDRACK_SOCKET`) is the caller's choice and not second-guessed. Connecting is
 //! `connect`'s business; this only judges ownership.
 
+use std::io::ErrorKind;
 use std::os::unix::fs::MetadataExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use crate::socket_path::default_socket_path;
+use crate::socket_path::{default_socket_path, system_socket_path};
 
 /// A socket at the default path that another user owns.
 #[derive(Debug, thiserror::Error)]
@@ -25,13 +30,14 @@ pub struct UntrustedSocket {
     pub owner: u32,
 }
 
-/// The socket to use: the one named explicitly, else the default path once its owner is
-/// trusted. A socket that does not exist yet is left for `connect` to report.
+/// The socket to use: the one named explicitly, else the system or the per-user one
+/// (`discover`) once its owner is trusted. A socket that does not exist yet, or that the
+/// client may not use, is left for `connect` to report.
 pub fn choose_socket(named: Option<PathBuf>) -> Result<PathBuf, UntrustedSocket> {
     if let Some(path) = named {
         return Ok(path);
     }
-    let path = default_socket_path();
+    let path = discover(system_socket_path(), default_socket_path());
     match std::fs::symlink_metadata(&path) {
         Ok(meta) if !trusted_owner(meta.uid(), nix::unistd::getuid().as_raw()) => {
             Err(UntrustedSocket {
@@ -40,6 +46,31 @@ pub fn choose_socket(named: Option<PathBuf>) -> Result<PathBuf, UntrustedSocket>
             })
         }
         Ok(_) | Err(_) => Ok(path),
+    }
+}
+
+/// The system socket, unless it is absent, or the client may not use it and has a socket of
+/// its own: then its own. With neither usable the system socket is kept, so that the refusal
+/// reported is the one an admin can fix.
+fn discover(system: PathBuf, own: PathBuf) -> PathBuf {
+    let use_system = prefer_system(
+        present(&system),
+        nix::unistd::access(&system, nix::unistd::AccessFlags::W_OK).is_ok(),
+        present(&own),
+    );
+    if use_system { system } else { own }
+}
+
+fn prefer_system(system_present: bool, system_usable: bool, own_present: bool) -> bool {
+    system_present && (system_usable || !own_present)
+}
+
+/// Whether something is at `path`; a directory the client cannot enter hides what is in it,
+/// which counts as there (a socket kept from the client is still the daemon's).
+fn present(path: &Path) -> bool {
+    match std::fs::symlink_metadata(path) {
+        Ok(_) => true,
+        Err(error) => error.kind() == ErrorKind::PermissionDenied,
     }
 }
 
@@ -59,6 +90,17 @@ mod tests {
         assert!(!trusted_owner(1001, 1000));
         assert!(trusted_owner(0, 0));
         assert!(!trusted_owner(65534, 0));
+    }
+
+    #[test]
+    fn the_system_socket_comes_first_unless_it_is_absent_or_kept_from_a_client_with_its_own() {
+        // (system present, system usable, own present) -> system?
+        assert!(prefer_system(true, true, true));
+        assert!(prefer_system(true, true, false));
+        assert!(!prefer_system(true, false, true));
+        assert!(prefer_system(true, false, false));
+        assert!(!prefer_system(false, false, true));
+        assert!(!prefer_system(false, false, false));
     }
 
     #[test]

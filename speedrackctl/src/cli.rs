@@ -21,7 +21,8 @@ const GLOBAL: &str = "Global options";
 #[derive(Debug, Parser)]
 #[command(name = "speedrackctl", version, after_help = EXIT_CODES_HELP)]
 pub struct Cli {
-    /// The daemon's Unix socket [default: /run/speedrack/speedrackd.sock for root, else
+    /// The daemon's Unix socket [default: the system daemon's /run/speedrack/speedrackd.sock
+    /// when it is there (unless you may not use it and have a daemon of your own), else
     /// $XDG_RUNTIME_DIR/speedrack/speedrackd.sock or /tmp/speedrack-$UID/speedrackd.sock; a
     /// default socket owned by neither root nor you is refused]
     #[arg(

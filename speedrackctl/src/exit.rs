@@ -16,11 +16,13 @@ Exit codes:
   2  usage error
   3  speedrackd is unreachable
   4  no such task or run
+  5  permission denied on speedrackd's socket (not in its group: ask an admin, or use sudo)
   124  run-now --wait gave up waiting (--timeout) before the run ended";
 
 const FAILED: u8 = 1;
 const UNREACHABLE: u8 = 3;
 const NOT_FOUND: u8 = 4;
+const SOCKET_DENIED: u8 = 5;
 /// As timeout(1) says that it gave up.
 const GAVE_UP: u8 = 124;
 
@@ -60,7 +62,11 @@ pub struct Exit {
 /// Classifies a command's error; `socket` is the path that was used, for messages that name it.
 pub fn classify(err: &anyhow::Error, socket: &Path) -> Exit {
     if let Some(err) = err.downcast_ref::<ConnectError>() {
-        return exit(UNREACHABLE, err.to_string());
+        let code = match err {
+            ConnectError::Unreachable { .. } => UNREACHABLE,
+            ConnectError::Denied(_) => SOCKET_DENIED,
+        };
+        return exit(code, err.to_string());
     }
     if let Some(status) = err.downcast_ref::<tonic::Status>() {
         return exit(code_for(status.code()), status_message(status, socket));
@@ -125,6 +131,8 @@ fn status_message(status: &tonic::Status, socket: &Path) -> String {
 
 #[cfg(test)]
 mod tests {
+    use speedrack_proto::{Admitted, SocketDenied};
+
     use super::*;
 
     const SOCKET: &str = "/run/speedrack/speedrackd.sock";
@@ -209,12 +217,28 @@ mod tests {
 
     #[test]
     fn connect_error_is_unreachable() {
-        let err = ConnectError {
+        let err = ConnectError::Unreachable {
             path: SOCKET.into(),
             reason: "No such file or directory (os error 2)".into(),
         };
         let expected = err.to_string();
         check(err, UNREACHABLE, Some(&expected));
+    }
+
+    #[test]
+    fn a_socket_kept_from_us_is_its_own_code_not_unreachable() {
+        let err = ConnectError::Denied(SocketDenied {
+            path: SOCKET.into(),
+            who: Admitted::Group("speedrack".into()),
+        });
+        check(
+            err,
+            SOCKET_DENIED,
+            Some(
+                "permission denied on /run/speedrack/speedrackd.sock: you are not in group \
+                 speedrack (the socket's group); ask an admin to add you, or use sudo",
+            ),
+        );
     }
 
     #[test]

@@ -21,15 +21,17 @@ fn main() -> ExitCode {
         .var(complete::VAR)
         .complete();
     let cli = Cli::parse_checked();
-    let shown_socket = cli
-        .socket
-        .clone()
-        .unwrap_or_else(speedrack_proto::default_socket_path);
+    // Chosen once, so that messages name the socket that was actually tried.
+    let socket = speedrack_proto::choose_socket(cli.socket.clone());
+    let shown_socket = match &socket {
+        Ok(path) => path.clone(),
+        Err(untrusted) => untrusted.path.clone(),
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build();
     let result = match runtime {
-        Ok(runtime) => runtime.block_on(run(&cli)),
+        Ok(runtime) => runtime.block_on(run(&cli, socket)),
         Err(err) => Err(anyhow::Error::new(err).context("cannot start speedrackctl's runtime")),
     };
     let outcome = match result {
@@ -46,14 +48,17 @@ fn main() -> ExitCode {
     clippy::disallowed_methods,
     reason = "the ctl's one clock read, at its entry point"
 )]
-async fn run(cli: &Cli) -> anyhow::Result<()> {
+async fn run(
+    cli: &Cli,
+    socket: Result<std::path::PathBuf, speedrack_proto::UntrustedSocket>,
+) -> anyhow::Result<()> {
     // Generated documentation needs no daemon.
     match &cli.command {
         cli::Command::Completions { shell } => return contrib::print_completions(*shell),
         cli::Command::Man => return contrib::print_man(),
         _ => {}
     }
-    let socket = speedrack_proto::choose_socket(cli.socket.clone())?;
+    let socket = socket?;
     let client = speedrack_proto::connect(&socket).await?;
     let mut ctx = cmd::Context {
         client,

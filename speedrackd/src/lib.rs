@@ -156,27 +156,19 @@ pub async fn serve(
     )
     .with_live_output(live_output);
 
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(speedrack_proto::FILE_DESCRIPTOR_SET)
-        .build_v1()?;
     let uid = nix::unistd::getuid().as_raw();
-    let config_group = socket_group;
     let mut server_stop = stopping.subscribe();
-    let server = Server::builder()
-        .add_service(InterceptedService::new(
-            SpeedrackServer::new(api).max_encoding_message_size(speedrack_proto::MAX_MESSAGE_BYTES),
-            authorize(uid, config_group),
-        ))
-        .add_service(InterceptedService::new(
-            reflection,
-            authorize(uid, config_group),
-        ))
-        .serve_with_incoming_shutdown(
-            tokio_stream::wrappers::UnixListenerStream::new(listener),
-            async move {
-                let _ = server_stop.changed().await;
-            },
-        );
+    let router = Server::builder().add_service(InterceptedService::new(
+        SpeedrackServer::new(api).max_encoding_message_size(speedrack_proto::MAX_MESSAGE_BYTES),
+        authorize(uid, socket_group),
+    ));
+    let (router, health) = rpc::add_standard_services(router, uid, socket_group).await?;
+    let server = router.serve_with_incoming_shutdown(
+        tokio_stream::wrappers::UnixListenerStream::new(listener),
+        async move {
+            let _ = server_stop.changed().await;
+        },
+    );
     let server = tokio::spawn(server);
     tracing::info!("speedrackd is ready");
     watchdog::ready();
@@ -186,6 +178,11 @@ pub async fn serve(
     };
 
     let mut sweep_clock = sweep_clock::start(commands.clone()).await?;
+    // Health turns NOT_SERVING as soon as shutdown begins, not once the tasks are done.
+    let shutdown = async move {
+        shutdown.await;
+        health.stopping().await;
+    };
     runtime.run(command_queue, shutdown).await;
     let left = exec::kill_everything_left();
     if left > 0 {

@@ -9,6 +9,7 @@ pub mod browser;
 mod daemon;
 mod events;
 pub mod files;
+pub mod grpcio;
 pub mod history_db;
 pub mod procs;
 pub mod receiver;

@@ -120,7 +120,15 @@ impl Api {
         }
         let client = speedrack_proto::connect(&self.socket)
             .await
-            .map_err(|error| self.unreachable(error.reason))?;
+            .map_err(|error| match error {
+                speedrack_proto::ConnectError::Unreachable { reason, .. } => {
+                    self.unreachable(reason)
+                }
+                // Says whose group the gateway's user needs, not just "permission denied".
+                speedrack_proto::ConnectError::Denied(denied) => {
+                    self.unreachable(denied.to_string())
+                }
+            })?;
         *cached = Some(client.clone());
         Ok(client)
     }

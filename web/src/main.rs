@@ -16,7 +16,8 @@ use speedrack_web::{GatewayConfig, logging};
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
-    /// speedrackd's socket [default: $SPEEDRACK_SOCKET, else the per-user default path]
+    /// speedrackd's socket [default: $SPEEDRACK_SOCKET, else the system daemon's socket, else
+    /// the per-user default path]
     #[arg(long, env = speedrack_proto::SOCKET_ENV)]
     socket: Option<PathBuf>,
     /// Address to listen on (port 0 picks a free one); not loopback only with web.auth set

@@ -18,6 +18,7 @@ mod next_fires;
 mod paging;
 mod reload;
 mod runs;
+mod standard;
 mod status;
 mod tail;
 mod tasks;
@@ -36,6 +37,7 @@ use tonic::{Request, Response, Status};
 
 pub use auth::authorize;
 pub use reload::reload as reload_files;
+pub use standard::add_standard_services;
 
 use crate::events::Stamped;
 use crate::history::{HistoryError, Store};

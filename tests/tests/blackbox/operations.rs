@@ -115,11 +115,11 @@ fn members_of_the_socket_group_may_call_and_others_may_not() {
         "a member is admitted: {}",
         String::from_utf8_lossy(&member.stderr)
     );
-    // Outside the group the socket's mode already keeps them out.
+    // Outside the group the socket's mode already keeps them out, and they are told so.
     let stranger = as_user("12345", "12345");
     assert_eq!(
         stranger.status.code(),
-        Some(3),
+        Some(5),
         "{}",
         String::from_utf8_lossy(&stranger.stderr)
     );
