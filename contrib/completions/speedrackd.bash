@@ -355,7 +355,7 @@ _speedrackd() {
             return 0
             ;;
         speedrackd__subcmd__init)
-            opts="-h --force --group --help"
+            opts="-h --force --group --demo --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
