@@ -37,7 +37,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Print the next fire times of a schedule, one RFC 3339 timestamp per line.
     Schedule(ScheduleArgs),
-    /// Write commented sample settings and tasks files into DIR (the current directory by default).
+    /// Write commented settings and a tasks file that runs nothing yet into DIR (the current
+    /// directory by default); --demo writes the demo tasks instead.
     Init(InitArgs),
     /// Read a password on stdin and print its argon2 hash, for web.users in the settings.
     HashPassword,
@@ -60,6 +61,10 @@ pub struct InitArgs {
     /// Make the files readable by this group (tasks file 0640 instead of 0600).
     #[arg(long, value_name = "GROUP")]
     pub group: Option<String>,
+    /// Write the demo tasks (some fail on purpose, three are conf errors) instead of the
+    /// skeleton whose examples are commented out.
+    #[arg(long)]
+    pub demo: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -241,7 +241,12 @@ pub fn init(args: InitArgs) -> anyhow::Result<ExitCode> {
         None => std::env::current_dir()
             .context("cannot tell the current directory; name one: speedrackd init DIR")?,
     };
-    let written = speedrackd::init::init(&dir, args.force, args.group.as_deref())?;
+    let tasks = if args.demo {
+        speedrackd::init::Tasks::Demo
+    } else {
+        speedrackd::init::Tasks::Skeleton
+    };
+    let written = speedrackd::init::init(&dir, tasks, args.force, args.group.as_deref())?;
     for path in &written {
         println!("wrote {}", path.display());
     }

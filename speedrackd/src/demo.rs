@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-/// The demo tasks file, shipped inside the binary. It is also the sample in contrib/, so the
-/// demo and the documentation admins copy from cannot drift apart.
-pub const DEMO_TASKS: &str = include_str!("../../contrib/speedrack_tasks.yaml");
+/// The demo tasks file (contrib/demo/), shipped inside the binary so that `run` without a tasks
+/// file and `init --demo` write the same set.
+pub const DEMO_TASKS: &str = include_str!("../../contrib/demo/speedrack_tasks.yaml");
 
 /// File name of the tasks file inside the demo directory.
 pub const DEMO_TASKS_FILE: &str = "speedrack_tasks.yaml";

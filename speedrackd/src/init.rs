@@ -1,7 +1,8 @@
-//! `speedrackd init DIR` (seed `speedrack init`): writes the demo settings and tasks, fully
-//! commented, as a start for a real configuration. The tasks file is code the daemon runs, so it
-//! is created private (0600, or 0640 for a named group); the settings file 0640. Existing files
-//! are never overwritten without `--force`.
+//! `speedrackd init DIR` (seed `speedrack init`): writes the commented settings and a tasks file
+//! whose examples are commented out, so a fresh configuration runs nothing and passes `check`;
+//! `--demo` writes the demo tasks instead. The tasks file is code the daemon runs, so it is
+//! created private (0600, or 0640 for a named group); the settings file 0640. Existing files
+//! are never overwritten without `--force`. The demo set itself lives in `demo`.
 
 use std::fs::{DirBuilder, OpenOptions, Permissions};
 use std::io::Write;
@@ -12,6 +13,9 @@ use crate::demo::DEMO_TASKS;
 
 /// The commented sample settings, the same file as contrib/speedrack_settings.yaml.
 pub const SAMPLE_SETTINGS: &str = include_str!("../../contrib/speedrack_settings.yaml");
+/// The production skeleton, the same file as contrib/speedrack_tasks.yaml (and the Debian
+/// package's /etc/speedrack/speedrack_tasks.yaml).
+pub const SKELETON_TASKS: &str = include_str!("../../contrib/speedrack_tasks.yaml");
 pub const SETTINGS_FILE: &str = "speedrack_settings.yaml";
 pub const TASKS_FILE: &str = "speedrack_tasks.yaml";
 
@@ -29,8 +33,31 @@ pub enum InitError {
     },
 }
 
+/// Which tasks file `init` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tasks {
+    /// Documented keys and commented-out examples: runs nothing.
+    Skeleton,
+    /// The demo set, deliberate failures and conf errors included.
+    Demo,
+}
+
+impl Tasks {
+    fn text(self) -> &'static str {
+        match self {
+            Tasks::Skeleton => SKELETON_TASKS,
+            Tasks::Demo => DEMO_TASKS,
+        }
+    }
+}
+
 /// Writes both files into `dir`; returns their paths.
-pub fn init(dir: &Path, force: bool, group: Option<&str>) -> Result<Vec<PathBuf>, InitError> {
+pub fn init(
+    dir: &Path,
+    tasks: Tasks,
+    force: bool,
+    group: Option<&str>,
+) -> Result<Vec<PathBuf>, InitError> {
     let gid = match group {
         Some(name) => match nix::unistd::Group::from_name(name) {
             Ok(Some(group)) => Some(group.gid),
@@ -50,7 +77,7 @@ pub fn init(dir: &Path, force: bool, group: Option<&str>) -> Result<Vec<PathBuf>
     let tasks_mode = if gid.is_some() { 0o640 } else { 0o600 };
     let files = [
         (dir.join(SETTINGS_FILE), SAMPLE_SETTINGS, 0o640),
-        (dir.join(TASKS_FILE), DEMO_TASKS, tasks_mode),
+        (dir.join(TASKS_FILE), tasks.text(), tasks_mode),
     ];
     for (path, _, _) in &files {
         if path.exists() && !force {
@@ -92,11 +119,47 @@ mod tests {
     #[test]
     fn writes_private_files_that_load() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let written = init(&dir.path().join("etc"), false, None).expect("init");
+        let written = init(&dir.path().join("etc"), Tasks::Skeleton, false, None).expect("init");
         assert_eq!((mode(&written[0]), mode(&written[1])), (0o640, 0o600));
         load_settings(Some(&written[0])).expect("settings load");
         let tasks = load_tasks(&written[1], chrono_tz::Tz::UTC).expect("tasks load");
-        assert!(tasks.valid().count() > 0);
+        assert_eq!(
+            (tasks.valid().count(), tasks.broken().count()),
+            (0, 0),
+            "a fresh configuration runs nothing"
+        );
+    }
+
+    /// An example that stopped parsing would greet the admin with a conf error the moment it
+    /// is uncommented. Below `tasks:`, example lines are `#` before indented YAML.
+    #[test]
+    fn the_skeleton_examples_are_valid_tasks_once_uncommented() {
+        let uncommented: String = SKELETON_TASKS
+            .lines()
+            .skip_while(|line| *line != "tasks:")
+            .map(|line| {
+                line.strip_prefix('#')
+                    .filter(|rest| rest.starts_with("  "))
+                    .unwrap_or(line)
+            })
+            .map(|line| format!("{line}\n"))
+            .collect();
+        let set =
+            crate::config::parse_tasks(&uncommented, Path::new(TASKS_FILE), chrono_tz::Tz::UTC)
+                .expect("uncommented skeleton parses");
+        let errors: Vec<String> = set.broken().map(|task| format!("{task:?}")).collect();
+        assert_eq!(errors, Vec::<String>::new());
+        assert_eq!(set.valid().count(), 4);
+    }
+
+    #[test]
+    fn demo_writes_the_demo_tasks() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let written = init(dir.path(), Tasks::Demo, false, None).expect("init --demo");
+        assert_eq!(
+            std::fs::read_to_string(&written[1]).expect("tasks"),
+            DEMO_TASKS
+        );
     }
 
     #[test]
@@ -104,7 +167,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::write(dir.path().join(TASKS_FILE), "tasks: []\n").expect("existing file");
         assert!(matches!(
-            init(dir.path(), false, None),
+            init(dir.path(), Tasks::Skeleton, false, None),
             Err(InitError::Exists(_))
         ));
         assert_eq!(
@@ -115,7 +178,7 @@ mod tests {
             !dir.path().join(SETTINGS_FILE).exists(),
             "nothing is written when one file is refused"
         );
-        init(dir.path(), true, None).expect("--force overwrites");
+        init(dir.path(), Tasks::Demo, true, None).expect("--force overwrites");
         assert_eq!(mode(&dir.path().join(TASKS_FILE)), 0o600);
     }
 
@@ -126,14 +189,20 @@ mod tests {
             .ok()
             .flatten()
             .expect("own group");
-        let written = init(dir.path(), false, Some(&root_group.name)).expect("init");
+        let written =
+            init(dir.path(), Tasks::Skeleton, false, Some(&root_group.name)).expect("init");
         assert_eq!(mode(&written[1]), 0o640);
         assert_eq!(
             std::fs::metadata(&written[1]).expect("file").gid(),
             root_group.gid.as_raw()
         );
         assert!(matches!(
-            init(dir.path(), true, Some("no-such-group-here")),
+            init(
+                dir.path(),
+                Tasks::Skeleton,
+                true,
+                Some("no-such-group-here")
+            ),
             Err(InitError::UnknownGroup(_))
         ));
     }

@@ -1,5 +1,5 @@
-//! The sample files in contrib/ are what admins copy (and the tasks file is also the demo): they
-//! must parse, and the only conf errors are the three the demo shows on purpose.
+//! The sample files in contrib/ are what admins copy, and contrib/demo/ is the demo: they must
+//! parse, the skeleton runs nothing, and the demo's only conf errors are its three on purpose.
 
 use std::path::Path;
 
@@ -23,8 +23,15 @@ fn the_sample_settings_parse_and_show_the_defaults() {
 }
 
 #[test]
-fn the_sample_tasks_parse_with_only_the_deliberate_conf_errors() {
+fn the_sample_tasks_parse_and_run_nothing() {
     let tasks = load_tasks(&contrib("speedrack_tasks.yaml"), chrono_tz::Tz::UTC)
+        .expect("skeleton is valid");
+    assert_eq!((tasks.valid().count(), tasks.broken().count()), (0, 0));
+}
+
+#[test]
+fn the_demo_tasks_parse_with_only_the_deliberate_conf_errors() {
+    let tasks = load_tasks(&contrib("demo/speedrack_tasks.yaml"), chrono_tz::Tz::UTC)
         .expect("sample tasks are valid");
     let broken: Vec<(String, Vec<String>)> = tasks
         .broken()

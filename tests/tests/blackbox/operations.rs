@@ -40,9 +40,10 @@ fn init_writes_a_private_configuration_that_checks_and_never_overwrites() {
         tasks.to_str().expect("utf-8"),
     ]);
     let report = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(check.status.code(), Some(0), "{report}");
     assert!(
-        report.contains("11 tasks, 3 with conf errors"),
-        "the demo set, deliberate conf errors included: {report}"
+        report.contains("0 tasks, 0 with conf errors"),
+        "a skeleton that runs nothing: {report}"
     );
 
     std::fs::write(&tasks, "tasks: []\n").expect("edit");
@@ -55,6 +56,32 @@ fn init_writes_a_private_configuration_that_checks_and_never_overwrites() {
         "nothing was overwritten"
     );
     assert!(run(&["init", "--force", etc_text]).status.success());
+}
+
+#[test]
+fn init_demo_writes_the_demo_set_with_its_deliberate_conf_errors() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = |args: &[&str]| {
+        Command::new(binary("speedrackd"))
+            .args(args)
+            .output()
+            .expect("speedrackd runs")
+    };
+    let dir_text = dir.path().to_str().expect("utf-8 path");
+    let output = run(&["init", "--demo", dir_text]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let tasks = dir.path().join("speedrack_tasks.yaml");
+    let check = run(&["check", "--tasks", tasks.to_str().expect("utf-8")]);
+    let report = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(check.status.code(), Some(1), "conf errors found: {report}");
+    assert!(
+        report.contains("11 tasks, 3 with conf errors"),
+        "the demo set, deliberate conf errors included: {report}"
+    );
 }
 
 #[test]

@@ -12,7 +12,7 @@ use super::daemon::BenchDaemon;
 use super::procfs::{Sample, sample, ticks_per_second};
 use super::report::Report;
 
-const DEMO_TASKS: &str = include_str!("../../../../contrib/speedrack_tasks.yaml");
+const DEMO_TASKS: &str = include_str!("../../../../contrib/demo/speedrack_tasks.yaml");
 
 /// Peak RSS and the first and last samples of one daemon.
 struct Watch {
