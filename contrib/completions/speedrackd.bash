@@ -375,7 +375,7 @@ _speedrackd() {
             return 0
             ;;
         speedrackd__subcmd__init)
-            opts="-h --force --group --log-format --help"
+            opts="-h --force --group --demo --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
