@@ -47,27 +47,55 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             Some(web_host::bind(listen, authenticated)?)
         }
     };
+    let (metrics_token, metrics) = web_host::bind_metrics(&config.settings.metrics)?;
+    let listeners = Listeners {
+        web,
+        metrics,
+        metrics_token,
+    };
     if config.demo_mode {
         tracing::info!(dir = %config.data_dir.display(), "demo mode: state is kept in a temporary directory");
     }
     tracing::info!(socket = %config.socket_path.display(), tasks = %config.tasks_path.display(), "starting");
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    runtime.block_on(serve(config, listener, web))?;
+    runtime.block_on(serve(config, listener, listeners))?;
     drop(prepared.demo_dir);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The TCP side of `run`, bound before anything starts.
+struct Listeners {
+    web: Option<std::net::TcpListener>,
+    /// `metrics.listen`'s, serving `/metrics` alone.
+    metrics: Option<std::net::TcpListener>,
+    metrics_token: Option<speedrack_web::metrics_access::MetricsToken>,
 }
 
 async fn serve(
     config: speedrackd::DaemonConfig,
     listener: std::os::unix::net::UnixListener,
-    web: Option<std::net::TcpListener>,
+    listeners: Listeners,
 ) -> anyhow::Result<()> {
     let listener =
         tokio::net::UnixListener::from_std(listener).context("cannot use the bound socket")?;
     let stopping = stop_on_signals()?;
     let reloads = reload_on_hangup()?;
-    let gateway = match web {
-        Some(web) => Some(host_web(web, &config, stopping.clone())?),
+    let metrics = match listeners.metrics {
+        Some(metrics) => Some(host_metrics(
+            metrics,
+            &config,
+            listeners.metrics_token.clone(),
+            stopping.clone(),
+        )?),
+        None => None,
+    };
+    let gateway = match listeners.web {
+        Some(web) => Some(host_web(
+            web,
+            &config,
+            listeners.metrics_token,
+            stopping.clone(),
+        )?),
         None => None,
     };
     let socket_path = config.socket_path.clone();
@@ -78,12 +106,14 @@ async fn serve(
     let result =
         speedrackd::serve(config, listener, Arc::new(SystemClock), shutdown, reloads).await;
     let _ = std::fs::remove_file(&socket_path);
-    if let Some(gateway) = gateway
-        && tokio::time::timeout(std::time::Duration::from_secs(5), gateway)
-            .await
-            .is_err()
-    {
-        tracing::warn!("the web UI did not stop in time; exiting anyway");
+    for (name, server) in [("web UI", gateway), ("metrics listener", metrics)] {
+        if let Some(server) = server
+            && tokio::time::timeout(std::time::Duration::from_secs(5), server)
+                .await
+                .is_err()
+        {
+            tracing::warn!("the {name} did not stop in time; exiting anyway");
+        }
     }
     result.map_err(anyhow::Error::from)
 }
@@ -127,6 +157,7 @@ fn reload_on_hangup() -> anyhow::Result<tokio::sync::mpsc::UnboundedReceiver<()>
 fn host_web(
     web: std::net::TcpListener,
     config: &speedrackd::DaemonConfig,
+    metrics_token: Option<speedrack_web::metrics_access::MetricsToken>,
     mut stopping: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let settings = &config.settings.web;
@@ -157,6 +188,7 @@ fn host_web(
         auth,
         limits,
         csrf_key,
+        metrics_token,
     };
     Ok(tokio::spawn(async move {
         let stop = async move {
@@ -165,6 +197,32 @@ fn host_web(
         if let Err(error) = speedrack_web::serve(config, web, stop).await {
             tracing::error!("{error}");
         }
+    }))
+}
+
+/// Serves `/metrics` alone on `metrics.listen` until the daemon stops.
+fn host_metrics(
+    listener: std::net::TcpListener,
+    config: &speedrackd::DaemonConfig,
+    token: Option<speedrack_web::metrics_access::MetricsToken>,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let listener =
+        tokio::net::TcpListener::from_std(listener).context("cannot use the metrics listener")?;
+    let address = listener
+        .local_addr()
+        .context("cannot read the metrics listener's address")?;
+    let auth = match token {
+        Some(_) => "bearer token",
+        None => "no token",
+    };
+    tracing::info!("metrics on http://{address}/metrics ({auth})");
+    let socket = config.socket_path.clone();
+    Ok(tokio::spawn(async move {
+        let stop = async move {
+            let _ = stopping.wait_for(|stopping| *stopping).await;
+        };
+        speedrack_web::serve_metrics(socket, token, listener, stop).await;
     }))
 }
 

@@ -49,10 +49,9 @@ fn main() -> ExitCode {
             ) || matches!(
                 error.downcast_ref::<LockError>(),
                 Some(LockError::Held { .. })
-            ) || matches!(
-                error.downcast_ref::<WebHostError>(),
-                Some(WebHostError::NotLoopback(_))
-            );
+            ) || error
+                .downcast_ref::<WebHostError>()
+                .is_some_and(WebHostError::is_config);
             ExitCode::from(if config_error { EXIT_CONFIG } else { 1 })
         }
     }

@@ -5,10 +5,15 @@
 //! let anyone on the network run, kill and reload tasks. The key that signs the UI's CSRF
 //! tokens is kept in the data dir ([`CSRF_KEY_FILE`], mode 0600), so open pages survive a
 //! restart.
+//!
+//! `/metrics` may also have an address of its own (`metrics.listen`), bound here at start the
+//! same way, also with `--no-web`; its token file is read at start too (see
+//! `speedrack_web::metrics_access`).
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 
+use speedrack_web::metrics_access::{MetricsAccessError, MetricsSettings, MetricsToken};
 use speedrack_web::secret::{CsrfKey, SecretError};
 
 /// The CSRF signing key's file in the data dir.
@@ -34,6 +39,42 @@ pub enum WebHostError {
         #[source]
         source: std::io::Error,
     },
+    /// The metrics token or address is unusable: a config error.
+    #[error(transparent)]
+    Metrics(#[from] MetricsAccessError),
+    #[error(
+        "cannot listen on {address} for /metrics (metrics.listen): {source} (is the port in use?)"
+    )]
+    MetricsBind {
+        address: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl WebHostError {
+    /// True for errors the settings cause, which a restart will not fix.
+    pub fn is_config(&self) -> bool {
+        matches!(
+            self,
+            WebHostError::NotLoopback(_) | WebHostError::Metrics(_)
+        )
+    }
+}
+
+/// The metrics token (read now) and, with `metrics.listen`, its bound listener.
+pub fn bind_metrics(
+    settings: &MetricsSettings,
+) -> Result<(Option<MetricsToken>, Option<TcpListener>), WebHostError> {
+    let token = settings.token()?;
+    let Some(address) = settings.listen else {
+        return Ok((token, None));
+    };
+    MetricsSettings::check_listen(address, token.as_ref())?;
+    let bind_error = |source| WebHostError::MetricsBind { address, source };
+    let listener = TcpListener::bind(address).map_err(bind_error)?;
+    listener.set_nonblocking(true).map_err(bind_error)?;
+    Ok((token, Some(listener)))
 }
 
 /// Binds the web UI's listener; anything but loopback needs authentication.

@@ -20,6 +20,8 @@ use crate::{EventWatch, WAIT, binary};
 const READY_LINE: &str = "speedrackd is ready";
 /// What precedes the web UI's address in speedrackd's log.
 const WEB_LINE: &str = "web UI on http://";
+/// What precedes the metrics listener's address in speedrackd's log.
+const METRICS_LINE: &str = "metrics on http://";
 
 /// Configures a daemon before starting it.
 pub struct DaemonBuilder {
@@ -38,6 +40,8 @@ struct Launch {
     tasks_arg: bool,
     /// `--port N` instead of `--listen 127.0.0.1:0`.
     port: Option<u16>,
+    /// `--no-web`.
+    no_web: bool,
 }
 
 impl Default for Launch {
@@ -45,6 +49,7 @@ impl Default for Launch {
         Launch {
             tasks_arg: true,
             port: None,
+            no_web: false,
         }
     }
 }
@@ -63,7 +68,11 @@ pub struct Daemon {
 
 /// The address in a `web UI on http://ADDR` log line.
 fn web_address(line: &str) -> Option<String> {
-    let rest = line.split(WEB_LINE).nth(1)?;
+    address_after(line, WEB_LINE)
+}
+
+fn address_after(line: &str, marker: &str) -> Option<String> {
+    let rest = line.split(marker).nth(1)?;
     Some(
         rest.chars()
             .take_while(|c| c.is_ascii_digit() || matches!(c, '.' | ':'))
@@ -128,6 +137,12 @@ impl DaemonBuilder {
     /// Starts with `--port N` (on the settings' address) instead of a free loopback port.
     pub fn port(mut self, port: u16) -> DaemonBuilder {
         self.launch.port = Some(port);
+        self
+    }
+
+    /// `--no-web`: no web UI (`/metrics` may still have its own listener).
+    pub fn no_web(mut self) -> DaemonBuilder {
+        self.launch.no_web = true;
         self
     }
 
@@ -242,9 +257,10 @@ impl Daemon {
         if launch.tasks_arg {
             command.arg("--tasks").arg(dir.join("tasks.yaml"));
         }
-        match launch.port {
-            Some(port) => command.args(["--port", &port.to_string()]),
-            None => command.args(["--listen", listen]),
+        match (launch.no_web, launch.port) {
+            (true, _) => command.arg("--no-web"),
+            (false, Some(port)) => command.args(["--port", &port.to_string()]),
+            (false, None) => command.args(["--listen", listen]),
         };
         command
             .arg("--socket")
@@ -289,6 +305,16 @@ impl Daemon {
             .iter()
             .find_map(|line| web_address(line))
             .expect("speedrackd logged where the web UI listens");
+        format!("http://{address}")
+    }
+
+    /// The address of `metrics.listen`'s listener, like `http://127.0.0.1:40124`.
+    pub fn metrics_url(&self) -> String {
+        let log = self.log.lock().expect("log lock");
+        let address = log
+            .iter()
+            .find_map(|line| address_after(line, METRICS_LINE))
+            .expect("speedrackd logged where /metrics listens");
         format!("http://{address}")
     }
 

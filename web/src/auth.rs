@@ -45,6 +45,10 @@ pub struct SignedIn(pub String);
 /// Lets a request through only with a known user, whom it names in the request's extensions.
 pub async fn require(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let client = client_address(&request);
+    // Scrapes present the metrics token instead, checked by the handler (see metrics_access).
+    if state.metrics_token().is_some() && request.uri().path() == "/metrics" {
+        return next.run(request).await;
+    }
     let user = match state.auth() {
         Auth::None => return next.run(request).await,
         Auth::Basic { realm, .. } => match state.sign_in().check(request.headers(), client).await {

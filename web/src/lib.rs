@@ -20,6 +20,7 @@ mod help;
 pub mod identity;
 pub mod limits;
 pub mod logging;
+pub mod metrics_access;
 mod names;
 mod routes;
 pub mod secret;
@@ -52,6 +53,8 @@ pub struct GatewayConfig {
     pub limits: limits::ConnectionLimits,
     /// Signs CSRF tokens; kept in a file so that open pages survive a restart.
     pub csrf_key: secret::CsrfKey,
+    /// The bearer token `/metrics` asks for instead of the UI's sign-in (`metrics.token_file`).
+    pub metrics_token: Option<metrics_access::MetricsToken>,
 }
 
 impl Default for GatewayConfig {
@@ -61,6 +64,7 @@ impl Default for GatewayConfig {
             auth: auth::Auth::None,
             limits: limits::ConnectionLimits::default(),
             csrf_key: secret::CsrfKey::random(),
+            metrics_token: None,
         }
     }
 }
@@ -93,7 +97,13 @@ pub async fn serve(
         config.limits.header_timeout.as_secs()
     );
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let state = state::AppState::with_key(config.socket, stop_rx, config.auth, config.csrf_key);
+    let state = state::AppState::with_key(
+        config.socket,
+        stop_rx,
+        config.auth,
+        config.csrf_key,
+        config.metrics_token,
+    );
     let app = routes::router(state);
     let server_limits = server::ServerLimits {
         header_timeout: config.limits.header_timeout,
@@ -106,4 +116,35 @@ pub async fn serve(
     })
     .await;
     Ok(())
+}
+
+/// Connections the metrics listener serves at once: a few scrapers, never a crowd.
+const METRICS_CONNECTIONS: usize = 8;
+/// How long a scraper may take to send its request headers.
+const METRICS_HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Serves `GET /metrics` and nothing else on `listener` (`metrics.listen`) until `shutdown`
+/// completes: for Prometheus, also when the web UI is off. With `token`, a scrape must present
+/// it as a bearer token; without one, the caller keeps the listener on loopback
+/// ([`metrics_access::MetricsSettings::check_listen`]).
+pub async fn serve_metrics(
+    socket: PathBuf,
+    token: Option<metrics_access::MetricsToken>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    let (_stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let state = state::AppState::with_key(
+        socket,
+        stop_rx,
+        auth::Auth::None,
+        secret::CsrfKey::random(),
+        token,
+    );
+    let app = routes::metrics_router(state);
+    let limits = server::ServerLimits {
+        header_timeout: METRICS_HEADER_TIMEOUT,
+        cap: METRICS_CONNECTIONS,
+    };
+    server::serve(listener, app, limits, shutdown).await;
 }

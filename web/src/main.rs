@@ -24,6 +24,7 @@ struct Args {
     #[arg(long, default_value = "127.0.0.1:8118")]
     listen: SocketAddr,
     /// speedrackd's settings file, for its `web:` section (authentication, connection limits)
+    /// and `metrics.token_file`
     #[arg(long, value_name = "FILE")]
     settings: Option<PathBuf>,
     /// File holding the key that signs CSRF tokens (made, mode 0600, if missing); without it a
@@ -51,15 +52,21 @@ async fn main() -> ExitCode {
 
 async fn run(args: Args) -> anyhow::Result<()> {
     let socket = speedrack_proto::choose_socket(args.socket)?;
-    let web = match &args.settings {
+    let (web, metrics) = match &args.settings {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
-            speedrack_web::auth::web_settings_from_yaml(&text)
-                .map_err(|error| anyhow::anyhow!("{}: {error}", path.display()))?
+            let in_file = |error| anyhow::anyhow!("{}: {error}", path.display());
+            (
+                speedrack_web::auth::web_settings_from_yaml(&text).map_err(in_file)?,
+                speedrack_web::metrics_access::metrics_settings_from_yaml(&text)
+                    .map_err(in_file)?,
+            )
         }
-        None => speedrack_web::auth::WebSettings::default(),
+        None => Default::default(),
     };
+    // metrics.listen is speedrackd's to serve; the gateway honours the token on its own port.
+    let metrics_token = metrics.token()?;
     let auth = web.auth().map_err(|error| anyhow::anyhow!(error))?;
     anyhow::ensure!(
         args.listen.ip().is_loopback() || !matches!(auth, speedrack_web::auth::Auth::None),
@@ -86,6 +93,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         auth,
         limits: web.limits(),
         csrf_key,
+        metrics_token,
     };
     speedrack_web::serve(config, listener, stop_signal()).await?;
     Ok(())

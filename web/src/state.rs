@@ -25,6 +25,7 @@ struct Inner {
     auth: crate::auth::Auth,
     sign_in: crate::signin::SignIn,
     csrf_key: crate::secret::CsrfKey,
+    metrics_token: Option<crate::metrics_access::MetricsToken>,
 }
 
 impl AppState {
@@ -35,15 +36,23 @@ impl AppState {
         stopping: watch::Receiver<bool>,
         auth: crate::auth::Auth,
     ) -> AppState {
-        AppState::with_key(socket, stopping, auth, crate::secret::CsrfKey::random())
+        AppState::with_key(
+            socket,
+            stopping,
+            auth,
+            crate::secret::CsrfKey::random(),
+            None,
+        )
     }
 
-    /// A state that signs CSRF tokens with `csrf_key`.
+    /// A state that signs CSRF tokens with `csrf_key` and, with `metrics_token`, asks scrapes
+    /// of `/metrics` for that token instead of the UI's sign-in.
     pub fn with_key(
         socket: std::path::PathBuf,
         stopping: watch::Receiver<bool>,
         auth: crate::auth::Auth,
         csrf_key: crate::secret::CsrfKey,
+        metrics_token: Option<crate::metrics_access::MetricsToken>,
     ) -> AppState {
         let users = match &auth {
             crate::auth::Auth::Basic { users, .. } => users.clone(),
@@ -56,6 +65,7 @@ impl AppState {
             auth,
             sign_in: crate::signin::SignIn::new(users),
             csrf_key,
+            metrics_token,
         }))
     }
 
@@ -123,6 +133,11 @@ impl AppState {
     /// Signs CSRF tokens (see `csrf.rs`).
     pub fn csrf_key(&self) -> &crate::secret::CsrfKey {
         &self.0.csrf_key
+    }
+
+    /// The bearer token `/metrics` asks for, when the settings name one.
+    pub fn metrics_token(&self) -> Option<&crate::metrics_access::MetricsToken> {
+        self.0.metrics_token.as_ref()
     }
 
     /// Completes when the gateway is shutting down; live streams end then.

@@ -16,6 +16,7 @@ use chrono_tz::Tz;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use speedrack_web::auth::WebSettings;
+use speedrack_web::metrics_access::MetricsSettings;
 
 use super::notify_settings::{EmailSettings, NotifySettings};
 use super::settings_legacy::{self, Filter, Found, IgnoredKey, SmtpAddress};
@@ -96,6 +97,8 @@ pub struct Settings {
     /// The web UI's authentication (`auth: none | basic | proxy_header`).
     #[serde(deserialize_with = "web_settings")]
     pub web: WebSettings,
+    /// Where `/metrics` is served on its own and the bearer token it asks for; read at start.
+    pub metrics: MetricsSettings,
     pub email: EmailSettings,
     pub notify: NotifySettings,
     /// Failed runs become Sentry events; the DSN holds a key, so it is shown redacted.
@@ -252,6 +255,7 @@ impl Default for Settings {
             email_url_prefix: String::new(),
             listen: SocketAddr::from(([127, 0, 0, 1], 8118)),
             web: WebSettings::default(),
+            metrics: MetricsSettings::default(),
             email: EmailSettings::default(),
             notify: NotifySettings::default(),
             sentry_dsn: None,
@@ -667,6 +671,6 @@ mod tests {
             .find(|(name, ..)| name == "shutdown_grace")
             .expect("listed");
         assert_eq!((grace.1.as_str(), grace.2), ("30s", true));
-        assert_eq!(entries.len(), 31);
+        assert_eq!(entries.len(), 32);
     }
 }

@@ -21,6 +21,7 @@ mod load;
 mod log_format;
 mod log_levels;
 mod metrics;
+mod metrics_access;
 mod migration_settings;
 mod migration_tasks;
 mod notifications;

@@ -79,6 +79,24 @@ pub fn router(state: AppState) -> Router {
     router.with_state(state)
 }
 
+/// `/metrics` alone, for the metrics listener: no pages, no sign-in (the handler asks for the
+/// metrics token when there is one), the same security headers.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics::scrape))
+        .fallback(|| async {
+            (
+                StatusCode::NOT_FOUND,
+                "this address serves /metrics only; the web UI is on its own port\n",
+            )
+        })
+        .layer(SetResponseHeaderLayer::if_not_present(
+            X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .with_state(state)
+}
+
 /// Server-side failures are worth a log line; the page already told the user.
 async fn log_errors(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let path = request.uri().path().to_owned();
