@@ -1,11 +1,13 @@
 //! The speedrack.v1 contract, shared by speedrackd and every client.
 //!
 //! Owns the generated protobuf/gRPC code, the protocol version, the helper that connects a
-//! client to the daemon's Unix socket, reading a whole task list, and which socket a client uses when none is named (the system one first) and whether it may trust it. It holds no behaviour of the daemon: clients depend on
+//! client to the daemon's Unix socket, reading a whole task list, and which socket a client uses when none is named (the system one first) and whether it may trust it; with feature `man`, how the binaries' man pages are composed. It holds no behaviour of the daemon: clients depend on
 //! this crate, never on `speedrackd`.
 
 mod connect;
 mod list_tasks;
+#[cfg(feature = "man")]
+pub mod man;
 mod socket_denied;
 mod socket_path;
 mod socket_trust;

@@ -16,12 +16,16 @@ pub fn print_completions(shell: clap_complete::Shell) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The sections a man page has beyond what clap knows, in roff; they take the place of the
-/// "EXTRA" section clap makes of `--help`'s closing text (the exit codes).
+/// The sections of the man page beyond what clap knows, in roff; `--help` ends with the exit
+/// codes in short.
 const MAN_SECTIONS: &str = r#".SH ENVIRONMENT
 .TP
 \fBSPEEDRACK_SOCKET\fR
 The daemon's socket, as \fB\-\-socket\fR gives it.
+.TP
+\fBSPEEDRACK_SYSTEM_SOCKET\fR
+Where the system daemon's socket is looked for first (default
+\fI/run/speedrack/speedrackd.sock\fR).
 .TP
 \fBCOMPLETE\fR
 Set by the completion scripts: speedrackctl then prints completions for the words after
@@ -29,10 +33,16 @@ Set by the completion scripts: speedrackctl then prints completions for the word
 .SH FILES
 .TP
 \fI/run/speedrack/speedrackd.sock\fR
-The system daemon's socket (see \fB\-\-socket\fR for which default is used).
+The system daemon's socket, tried first when no socket is named; members of the settings'
+\fBsocket_group\fR may use it.
 .TP
 \fI$XDG_RUNTIME_DIR/speedrack/speedrackd.sock\fR, \fI/tmp/speedrack\-$UID/speedrackd.sock\fR
-A per\-user daemon's socket.
+A per\-user daemon's socket, tried when there is no system socket.
+.SH SIGNALS
+.TP
+\fBSIGINT\fR, \fBSIGTERM\fR
+End \fBwatch\fR, \fBoutput \-\-follow\fR and \fBrun\-now \-\-wait\fR at once; the run goes on in
+the daemon (\fBkill\fR ends it).
 .SH "EXIT STATUS"
 .TP
 \fB0\fR
@@ -51,48 +61,18 @@ speedrackd is unreachable.
 \fB4\fR
 No such task or run.
 .TP
+\fB5\fR
+The socket exists but this user may not use it (not in its group).
+.TP
 \fB124\fR
 \fBrun\-now \-\-wait\fR gave up waiting (\fB\-\-timeout\fR); the run goes on.
+.SH "SEE ALSO"
+\fBspeedrackd\fR(1), \fBspeedrack_tasks.yaml\fR(5)
 "#;
 
 /// Writes the man page (roff) to stdout.
 pub fn print_man() -> anyhow::Result<()> {
-    let mut page = Vec::new();
-    clap_mangen::Man::new(Cli::command()).render(&mut page)?;
-    let page = String::from_utf8(page)?;
-    std::io::stdout()
-        .lock()
-        .write_all(with_sections(&page).as_bytes())?;
+    let page = speedrack_proto::man::page(Cli::command(), MAN_SECTIONS)?;
+    std::io::stdout().lock().write_all(page.as_bytes())?;
     Ok(())
-}
-
-/// `page` with its EXTRA section replaced by [`MAN_SECTIONS`]; unchanged if it has none.
-fn with_sections(page: &str) -> String {
-    let Some(start) = page.find(".SH EXTRA\n") else {
-        return page.to_owned();
-    };
-    let end = page[start + 1..]
-        .find("\n.SH ")
-        .map_or(page.len(), |at| start + 1 + at + 1);
-    format!("{}{MAN_SECTIONS}{}", &page[..start], &page[end..])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn man_sections_replace_extra() {
-        let page = ".SH SUBCOMMANDS\nx\n.SH EXTRA\nExit codes:\n.SH VERSION\nv1\n";
-        let made = with_sections(page);
-        assert!(
-            made.starts_with(".SH SUBCOMMANDS\nx\n.SH ENVIRONMENT\n"),
-            "{made}"
-        );
-        assert!(
-            made.ends_with("the run goes on.\n.SH VERSION\nv1\n"),
-            "{made}"
-        );
-        assert!(!made.contains("EXTRA"));
-    }
 }

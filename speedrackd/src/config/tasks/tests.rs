@@ -492,3 +492,17 @@ fn a_file_written_for_speedrack_0_6_1_loads_as_it_read_it() {
         set.warnings[0]
     );
 }
+
+#[test]
+fn the_tasks_file_man_page_documents_every_key() {
+    let page = include_str!("../../../../contrib/man/speedrack_tasks.yaml.5");
+    let undocumented: Vec<&str> = TASK_KEYS
+        .iter()
+        .copied()
+        .filter(|key| !page.contains(&format!("\\fB{key}\\fR")))
+        .collect();
+    assert!(
+        undocumented.is_empty(),
+        "speedrack_tasks.yaml(5) lacks {undocumented:?}"
+    );
+}
