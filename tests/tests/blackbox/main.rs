@@ -5,6 +5,7 @@ mod bounded_replies;
 mod browser;
 mod capture_full_disk;
 mod catch_up_once;
+mod completion_shells;
 mod config_limits;
 mod containment;
 mod contrib_files;
