@@ -590,3 +590,5 @@ fn bad_value(column: usize, what: String) -> rusqlite::Error {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_sqlite;

@@ -354,4 +354,51 @@ mod tests {
             }
         );
     }
+
+    /// A history that cannot be read for a moment (its file away) fails the conversion of a
+    /// task's row, and the failure is not kept: the next watcher's call converts it, and from
+    /// then on every watcher shares that one message.
+    #[test]
+    fn a_failed_conversion_is_tried_again_then_kept() {
+        use crate::events::TaskChange;
+        use crate::history::{DATABASE_FILE, SqliteStore};
+
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(dir.path()).expect("open");
+        let task = crate::config::TaskName::normalise("gone").expect("name");
+        let change = TaskChange {
+            task: task.clone(),
+            tasks: Arc::default(),
+            index: None,
+            live: None,
+        };
+        let slot = Slot::new(
+            7,
+            Stamped {
+                at: chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("instant"),
+                event: Event::TaskChanged(change),
+            },
+        );
+        let database = dir.path().join(DATABASE_FILE);
+        let away = dir.path().join("away");
+        std::fs::rename(&database, &away).expect("move the database away");
+        let error = slot.message(&store, 3).expect_err("history unreadable");
+        assert!(
+            error
+                .message()
+                .contains("cannot open a read-only connection"),
+            "{error:?}"
+        );
+
+        std::fs::rename(&away, &database).expect("move it back");
+        let first = slot.message(&store, 3).expect("converted on the next call");
+        assert_eq!((first.sequence, first.epoch), (7, 3));
+        let Some(PbEvent::TaskChanged(row)) = &first.event else {
+            panic!("a task row: {first:?}");
+        };
+        assert_eq!(row.name, "gone");
+        std::fs::rename(&database, &away).expect("away again");
+        let again = slot.message(&store, 3).expect("kept, history not asked");
+        assert!(Arc::ptr_eq(&first, &again));
+    }
 }

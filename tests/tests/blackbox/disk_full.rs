@@ -93,6 +93,26 @@ async fn a_full_data_dir_delays_the_records_and_loses_none() {
     let mut events = daemon.watch().await;
     daemon.ctl().ok(&["run-now", "long"]);
     let long = events.run_started("long", WAIT).await.expect("long starts");
+    // speedrack's own text about a run is complete only once its end is recorded: a tail of it
+    // must outlast the refused end and close when the retried write lands.
+    let mut tail = daemon
+        .client()
+        .await
+        .tail_output(pb::TailOutputRequest {
+            run_id: long.id,
+            stream: pb::OutputStream::OpError.into(),
+            offset: 0,
+        })
+        .await
+        .expect("tail op_error")
+        .into_inner();
+    let tail = tokio::spawn(async move {
+        let mut finished = false;
+        while let Ok(Some(chunk)) = tail.message().await {
+            finished |= chunk.finished;
+        }
+        finished
+    });
 
     let filler = data_dir.join("filler");
     fill(&filler);
@@ -133,6 +153,11 @@ async fn a_full_data_dir_delays_the_records_and_loses_none() {
         "{pending:?}"
     );
 
+    assert!(
+        !tail.is_finished(),
+        "the op_error tail waits for the recorded end"
+    );
+
     std::fs::remove_file(&filler).expect("space returns");
     // RunFinished says history holds the end, so it comes once the retried write lands.
     let finished = events
@@ -140,6 +165,14 @@ async fn a_full_data_dir_delays_the_records_and_loses_none() {
         .await
         .expect("long's end is announced");
     assert_eq!(finished.id, long.id);
+    let tail_end = tokio::time::timeout(WAIT, tail)
+        .await
+        .expect("the tail closes once the end lands")
+        .expect("the tail task");
+    assert!(
+        tail_end,
+        "the tail's last message says the text is complete"
+    );
     daemon
         .wait_for_log(WAIT, |line| line.contains("history accepts writes again"))
         .expect("the refused writes land");

@@ -1,0 +1,56 @@
+//! What only the SQLite backend promises, beyond the `Store` tests every backend passes.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use rusqlite::Connection;
+
+use super::*;
+
+/// Set by the writer's busy handler: someone made the writer wait.
+static WAITED: AtomicBool = AtomicBool::new(false);
+
+fn note_wait(_attempt: i32) -> bool {
+    WAITED.store(true, Ordering::SeqCst);
+    false
+}
+
+/// The housekeeping checkpoint runs on the writer's connection, which the runtime loop needs
+/// for every fire: it copies what it can and never waits for a reader still on an older
+/// snapshot. A FULL checkpoint, in the same spot, does wait (the control half of the test).
+#[test]
+fn the_checkpoint_never_waits_for_readers() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(dir.path()).expect("open");
+    let task = TaskName::normalise("t").expect("name");
+    let run = |second| NewRun {
+        task: &task,
+        trigger: &Trigger::Schedule,
+        scheduled_at: DateTime::from_timestamp(second, 0).expect("instant"),
+        started_at: DateTime::from_timestamp(second, 0).expect("instant"),
+        definition: "name: t\n",
+        pays_owed: false,
+    };
+    store.record_starts(&[], &[], &[run(1)]).expect("write");
+    let mut reader = Connection::open(dir.path().join(DATABASE_FILE)).expect("reader");
+    let snapshot = reader.transaction().expect("read transaction");
+    let _: i64 = snapshot
+        .query_row("SELECT count(*) FROM runs", [], |row| row.get(0))
+        .expect("read");
+    store
+        .record_starts(&[], &[], &[run(2)])
+        .expect("a newer commit");
+
+    WAITED.store(false, Ordering::SeqCst);
+    store.conn().busy_handler(Some(note_wait)).expect("handler");
+    store.checkpoint().expect("a checkpoint copies what it can");
+    assert!(!WAITED.load(Ordering::SeqCst), "the checkpoint waited");
+
+    let _ = store
+        .conn()
+        .query_row("PRAGMA wal_checkpoint(FULL)", [], |_| Ok(()));
+    assert!(
+        WAITED.load(Ordering::SeqCst),
+        "a FULL checkpoint would have waited: the reader did hold the snapshot"
+    );
+    drop(snapshot);
+}
