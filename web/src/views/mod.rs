@@ -9,6 +9,7 @@ pub mod config;
 pub mod error;
 pub mod forms;
 pub mod layout;
+pub mod output;
 pub mod run;
 pub mod runs;
 #[cfg(test)]
