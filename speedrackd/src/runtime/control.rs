@@ -12,7 +12,7 @@ use crate::config::{Settings, TaskDef, TaskName, TaskSet};
 use crate::events::Event;
 use crate::overlap::{Decision, decide};
 use crate::reload::{ReloadDiff, diff};
-use crate::run::{RunId, Trigger};
+use crate::run::{Kill, KillCause, RunId, Trigger};
 
 impl Runtime {
     pub(super) fn handle(&mut self, command: Command) {
@@ -110,10 +110,16 @@ impl Runtime {
                 Ok(RunNowOutcome::Started(Box::new(record)))
             }
             decision @ (Decision::Queue | Decision::ReplaceThenStart) => {
-                if decision == Decision::ReplaceThenStart {
-                    self.kill_runs(task, "a manual run (overlap: replace)");
-                }
-                self.enqueue(task, trigger, now);
+                let replaces = if decision == Decision::ReplaceThenStart {
+                    let kill = Kill {
+                        cause: KillCause::Replaced,
+                        by: "a manual run (overlap: replace)".to_owned(),
+                    };
+                    self.kill_runs(task, &kill)
+                } else {
+                    Vec::new()
+                };
+                self.enqueue(task, trigger, now, replaces);
                 Ok(RunNowOutcome::Queued { behind: running })
             }
         }
@@ -121,7 +127,11 @@ impl Runtime {
 
     /// Ends a task's running runs; a task removed by a reload may still have some.
     fn kill(&mut self, task: &TaskName, by: &str) -> Result<Vec<RunId>, ControlError> {
-        let killed = self.kill_runs(task, by);
+        let kill = Kill {
+            cause: KillCause::User,
+            by: by.to_owned(),
+        };
+        let killed = self.kill_runs(task, &kill);
         if !killed.is_empty() {
             return Ok(killed);
         }

@@ -9,7 +9,7 @@ use super::Runtime;
 use super::supervise::Finished;
 use crate::config::TaskName;
 use crate::events::Event;
-use crate::run::{RunEnd, RunId, RunRecord, RunStatus};
+use crate::run::{Kill, KillCause, RunEnd, RunId, RunRecord, RunStatus};
 
 /// Ends recorded in one write at most. A due fire waits behind the write, so it stays short:
 /// 64 ends take well under a millisecond.
@@ -92,14 +92,15 @@ impl Runtime {
     }
 
     /// Ends every run of a task early; returns the ids of the runs asked to stop.
-    pub(super) fn kill_runs(&mut self, task: &TaskName, by: &str) -> Vec<RunId> {
+    pub(super) fn kill_runs(&mut self, task: &TaskName, kill: &Kill) -> Vec<RunId> {
         let Some(state) = self.states.get(task) else {
             return Vec::new();
         };
         for (run, in_flight) in &state.running {
-            tracing::info!(task = %task, run = %run, by, "terminating a run");
+            let (by, cause) = (kill.by.as_str(), kill.cause.as_str());
+            tracing::info!(task = %task, run = %run, by, cause, "terminating a run");
             // A send fails only when the supervisor already finished; nothing to kill then.
-            let _ = in_flight.kill.send(by.to_owned());
+            let _ = in_flight.kill.send(kill.clone());
         }
         state.running_ids()
     }
@@ -125,7 +126,11 @@ impl Runtime {
             .map(|(task, _)| task.clone())
             .collect();
         for task in tasks {
-            self.kill_runs(&task, "shutdown");
+            let shutdown = Kill {
+                cause: KillCause::Shutdown,
+                by: "shutdown".to_owned(),
+            };
+            self.kill_runs(&task, &shutdown);
         }
         // Terminated runs end within the kill grace; whatever does not is closed as interrupted
         // at the next start.

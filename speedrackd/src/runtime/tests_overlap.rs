@@ -58,6 +58,7 @@ struct Harness {
     /// What the task's command reads; each run ends when the test opens it for writing.
     fifo: PathBuf,
     hold: Option<ClockHold>,
+    history: Arc<dyn Store>,
     _dir: tempfile::TempDir,
 }
 
@@ -87,7 +88,7 @@ fn start(overlap: &str) -> Harness {
         commands,
         stop,
         loop_task,
-    } = spawn_loop(clock, &yaml, Restored::default(), history);
+    } = spawn_loop(clock, &yaml, Restored::default(), Arc::clone(&history));
     Harness {
         events,
         commands,
@@ -98,6 +99,7 @@ fn start(overlap: &str) -> Harness {
         task: TaskName::normalise("t").expect("name"),
         fifo,
         hold: Some(hold),
+        history,
         _dir: dir,
     }
 }
@@ -114,6 +116,18 @@ impl Harness {
         let target = self.origin + Duration::from_secs(minutes * 60);
         tokio::time::advance(target - tokio::time::Instant::now()).await;
         self.live().await
+    }
+
+    /// `old` was killed to make way for `new`, and history says so.
+    fn assert_replaced(&self, old: RunId, new: RunId) {
+        let record = self.history.get_run(old).expect("read").expect("exists");
+        let end = record.end.expect("the killed run ended");
+        assert_eq!(end.kill_cause, Some(crate::run::KillCause::Replaced));
+        assert_eq!(
+            end.replaced_by,
+            Some(new),
+            "it names the run that replaced it"
+        );
     }
 
     async fn live(&self) -> LiveState {
@@ -308,6 +322,7 @@ async fn replace_kills_the_running_run_and_starts_the_new_fire() {
     let replacement = harness.started().await;
     assert_eq!(replacement.scheduled_at, harness.instant(120));
     assert_eq!(harness.live().await.running, vec![replacement.id]);
+    harness.assert_replaced(first.id, replacement.id);
 
     harness.release();
     let ended = harness.finished().await;
@@ -399,6 +414,8 @@ async fn run_now_under_replace_kills_the_running_run_then_starts() {
     );
     let replacement = harness.started().await;
     assert_ne!(replacement.id, first.id);
+    harness.live().await;
+    harness.assert_replaced(first.id, replacement.id);
     harness.release();
     assert_eq!(harness.finished().await.id, replacement.id);
     harness.stop().await;

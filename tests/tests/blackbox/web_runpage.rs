@@ -234,3 +234,74 @@ async fn the_run_page_opens_on_the_stream_that_explains_the_outcome() {
     let odd = client.get(&format!("{}?stream=passwd", pages[0])).await;
     assert_eq!(odd.attrs(active, "data-pane"), vec!["stderr"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_run_reads_killed_and_names_its_killer_once() {
+    let tasks = "tasks:
+  - {name: sleeper, command: 'sleep 300', interval: 400w}
+  - {name: swapped, command: 'sleep 300', interval: 400w, overlap: replace}
+";
+    let (daemon, _gateway, client) = setup(Daemon::start(tasks)).await;
+    let home = client.get("/").await;
+    let named = client
+        .submit(&home, "form[action='/you']", &[("name", "alice")])
+        .await;
+    assert_eq!(named.status, 303);
+    let mut events = daemon.watch().await;
+    daemon.ctl().ok(&["run-now", "sleeper"]);
+    let run = events.run_started("sleeper", WAIT).await.expect("starts");
+    let path = format!("/tasks/sleeper/runs/{}", run.id);
+
+    // The running run's own page has the Kill button, which comes back to it.
+    let running = client.get(&path).await;
+    let killed = client
+        .submit(
+            &running,
+            "#run-view form[action='/tasks/sleeper/kill']",
+            &[],
+        )
+        .await;
+    assert_eq!(killed.header("location").as_deref(), Some(path.as_str()));
+    let (message, _) = flash_after(&client, &killed).await;
+    assert!(
+        message.contains(&format!("Killing run {}", run.id)),
+        "{message}"
+    );
+    events.run_finished("sleeper", WAIT).await.expect("killed");
+
+    let page = client.get(&path).await;
+    assert_eq!(
+        page.text("#run-view h2 [data-status]"),
+        "killed",
+        "{}",
+        page.body
+    );
+    let why = page.text("#run-view [data-killed]");
+    assert!(why.starts_with("by alice"), "{why}");
+    let facts = page.text("#run-view dl");
+    assert_eq!(facts.matches("alice").count(), 1, "named once: {facts}");
+    assert_eq!(
+        page.count("#run-view form[action$='/kill']"),
+        0,
+        "it has ended"
+    );
+    let history = client.get("/tasks/sleeper/runs").await;
+    let notes = history.text(&format!("tr[data-run='{}']", run.id));
+    assert_eq!(notes.matches("alice").count(), 1, "named once: {notes}");
+
+    daemon.ctl().ok(&["run-now", "swapped"]);
+    let old = events.run_started("swapped", WAIT).await.expect("starts");
+    daemon.ctl().ok(&["run-now", "swapped"]);
+    let new = events
+        .run_started("swapped", WAIT)
+        .await
+        .expect("the replacement starts");
+    let page = client.get(&format!("/tasks/swapped/runs/{}", old.id)).await;
+    assert_eq!(
+        page.attrs("#run-view [data-killed] a", "href"),
+        vec![format!("/tasks/swapped/runs/{}", new.id)],
+        "{}",
+        page.body
+    );
+    daemon.ctl().ok(&["kill", "swapped"]);
+}
