@@ -8,6 +8,7 @@
 pub mod config;
 pub mod error;
 pub mod forms;
+pub mod killed;
 pub mod layout;
 pub mod output;
 pub mod run;

@@ -8,10 +8,11 @@ use speedrack_proto::v1 as pb;
 
 use crate::names::{Action, StreamKind};
 use crate::views::forms::hidden;
+use crate::views::killed;
 use crate::views::layout::{Chrome, Nav, Page, render, task_breadcrumb};
 use crate::views::output::{Order, Output, pane};
 use crate::views::runs::{exit, trigger};
-use crate::views::status::{badge, run_status};
+use crate::views::status::run_status;
 use crate::views::time::{bytes, duration, exact, instant, moment};
 
 /// Everything the run view shows.
@@ -145,7 +146,7 @@ fn view_of(chrome: &Chrome, view: &RunView<'_>, open: Option<Tab>, controls: Con
             hx-trigger=[refresh_on] {
             h2.h5 {
                 a href=(chrome.urls.run(&run.task, run.id)) { "Run #" (run.id) }
-                " " (badge(run_status(run.status())))
+                " " (killed::run_badge(run))
             }
             @if running && controls == Controls::Kill {
                 (kill_button(chrome, run))
@@ -180,11 +181,12 @@ pub fn placeholder(refresh: &str) -> Markup {
 fn facts(chrome: &Chrome, run: &pb::Run) -> Markup {
     let now = chrome.now;
     let scheduled = instant(run.scheduled_at.as_ref());
+    let reasons = killed::other_reasons(run);
     html! {
         dl.row.small.mb-2 {
             dt.col-sm-2 { "Trigger" } dd.col-sm-10 data-trigger { (trigger(run)) }
-            @if !run.killed_by.is_empty() {
-                dt.col-sm-2 { "Killed by" } dd.col-sm-10 data-killed-by { (run.killed_by) }
+            @if killed::is_killed(run) {
+                dt.col-sm-2 { "Killed" } dd.col-sm-10 data-killed { (killed::why(chrome, run)) }
             }
             @if let Some(at) = scheduled {
                 dt.col-sm-2 { "Due" } dd.col-sm-10 { (exact(at)) }
@@ -198,8 +200,8 @@ fn facts(chrome: &Chrome, run: &pb::Run) -> Markup {
             @if !exit(run).is_empty() {
                 dt.col-sm-2 { "Exit" } dd.col-sm-10 { (exit(run)) }
             }
-            @if !run.reason.is_empty() {
-                dt.col-sm-2 { "Reason" } dd.col-sm-10 data-reason { (run.reason) }
+            @if !reasons.is_empty() {
+                dt.col-sm-2 { "Reason" } dd.col-sm-10 data-reason { (reasons) }
             }
             @if run.finished_at.is_some() && (run.max_rss_bytes > 0 || run.cpu_user.is_some()) {
                 dt.col-sm-2 { "Resources" }
