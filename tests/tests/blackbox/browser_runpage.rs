@@ -9,8 +9,19 @@ use speedrack_tests::{Daemon, WAIT};
 
 const TASKS: &str = "tasks:
   - name: complains
-    command: echo nothing to see here; echo the-real-cause >&2; exit 2
+    command: echo nothing to see here; seq 1 300 >&2; echo the-real-cause >&2; exit 2
     interval: 400w
+";
+
+/// Whether the box `arguments[0]` overflows, and whether its last line is inside its visible
+/// part.
+const LAST_LINE_IN_VIEW: &str = "
+    const box = document.querySelector(arguments[0]);
+    const lines = box.querySelectorAll('.sr-line');
+    const last = lines[lines.length - 1].getBoundingClientRect();
+    const visible = box.getBoundingClientRect();
+    return [box.scrollHeight > box.clientHeight,
+            last.top >= visible.top && last.bottom <= visible.bottom + 1];
 ";
 
 async fn displayed(client: &Client, css: &str) -> Result<bool, String> {
@@ -62,6 +73,14 @@ async fn a_stderr_failing_run_shows_its_stderr_without_a_click() {
             }
             if displayed(&client, "[data-pane='stdout'] pre").await? {
                 return Err("stdout is shown too".to_owned());
+            }
+            // Longer than its box, it opens scrolled to its end, where the cause is.
+            let seen = client
+                .execute(LAST_LINE_IN_VIEW, vec![serde_json::json!(stderr)])
+                .await
+                .map_err(|error| format!("measuring the stderr box: {error}"))?;
+            if seen != serde_json::json!([true, true]) {
+                return Err(format!("[overflows, last line in view] is {seen}"));
             }
             look(&client, "stderr-first").await;
             // The tabs still switch in place with scripts on.

@@ -37,7 +37,8 @@ pub struct Tail {
     pub first_line: Option<u64>,
 }
 
-/// Which part of a truncated stream comes first.
+/// Which part of a truncated stream comes first. With the tail first, output boxes also open
+/// scrolled to their end (`sr-from-end`: the stylesheet reverses their flow, no script).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Order {
     HeadFirst,
@@ -71,7 +72,9 @@ pub fn pane(chrome: &Chrome, run: &pb::Run, output: &Output, order: Order) -> Ma
             p.text-body-secondary.mb-0 data-empty { "(empty)" }
         },
         (None, None) => html! {
-            pre.sr-output.mb-1 data-stream=(segment) { (numbered(&output.text, Some(1))) }
+            pre.sr-output.mb-1.sr-from-end[order == Order::TailFirst] data-stream=(segment) {
+                (numbered(&output.text, Some(1)))
+            }
             @if output.kind != StreamKind::OpError {
                 a.small href=(file) { "plain text" }
             }
@@ -91,7 +94,7 @@ fn truncated(file: &str, segment: &str, output: &Output, tail: &Tail, order: Ord
         }
     };
     let end = html! {
-        pre.sr-output.mb-1 data-stream=(segment) data-part="tail" {
+        pre.sr-output.mb-1.sr-from-end[order == Order::TailFirst] data-stream=(segment) data-part="tail" {
             (numbered(&tail.text, tail.first_line))
         }
     };
@@ -109,11 +112,14 @@ fn truncated(file: &str, segment: &str, output: &Output, tail: &Tail, order: Ord
 }
 
 /// Each line in its own span, numbered from `first` by the stylesheet (so that copying the
-/// text copies no numbers); not numbered when `first` is unknown.
+/// text copies no numbers); not numbered when `first` is unknown. One wrapper holds them, so
+/// that a box shown from its end keeps the lines in order.
 fn numbered(text: &str, first: Option<u64>) -> Markup {
     html! {
-        @for (index, line) in text.split_inclusive('\n').enumerate() {
-            span.sr-line data-line=[first.map(|first| first + index as u64)] { (line) }
+        span.sr-lines {
+            @for (index, line) in text.split_inclusive('\n').enumerate() {
+                span.sr-line data-line=[first.map(|first| first + index as u64)] { (line) }
+            }
         }
     }
 }
@@ -164,6 +170,12 @@ mod tests {
         let tail = html.find(r#"data-part="tail""#).expect("tail");
         let head = html.find(r#"data-part="head""#).expect("head");
         assert!(tail < head, "{html}");
+        assert!(
+            html.contains(
+                r#"class="sr-output mb-1 sr-from-end" data-stream="stderr" data-part="tail""#
+            ),
+            "the tail opens scrolled to its end: {html}"
+        );
         assert!(html.contains("<details"), "the head is folded: {html}");
     }
 
@@ -172,10 +184,13 @@ mod tests {
         let shown = numbered("a\nb", Some(1)).into_string();
         assert_eq!(
             shown,
-            r#"<span class="sr-line" data-line="1">a
-</span><span class="sr-line" data-line="2">b</span>"#
+            r#"<span class="sr-lines"><span class="sr-line" data-line="1">a
+</span><span class="sr-line" data-line="2">b</span></span>"#
         );
         let unknown = numbered("a\n", None).into_string();
-        assert_eq!(unknown, "<span class=\"sr-line\">a\n</span>");
+        assert_eq!(
+            unknown,
+            "<span class=\"sr-lines\"><span class=\"sr-line\">a\n</span></span>"
+        );
     }
 }
