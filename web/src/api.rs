@@ -277,10 +277,17 @@ impl Api {
             .map(drop)
     }
 
-    pub async fn kill(&self, task: &str, on_behalf_of: &str) -> Result<Vec<i64>, ApiError> {
+    /// Ends the task's running runs, or only `run` (0: all of them); the ids of those asked to end.
+    pub async fn kill(
+        &self,
+        task: &str,
+        run_id: i64,
+        on_behalf_of: &str,
+    ) -> Result<Vec<i64>, ApiError> {
         let request = pb::KillRequest {
             task: task.to_owned(),
             on_behalf_of: on_behalf_of.to_owned(),
+            run_id,
         };
         let response = self
             .call(|mut c| async move { c.kill(request).await })

@@ -23,8 +23,13 @@ impl Runtime {
             Command::RunNow { task, by, reply } => {
                 let _ = reply.send(self.run_now(&task, by));
             }
-            Command::Kill { task, by, reply } => {
-                let _ = reply.send(self.kill(&task, &by));
+            Command::Kill {
+                task,
+                run,
+                by,
+                reply,
+            } => {
+                let _ = reply.send(self.kill(&task, run, &by));
             }
             Command::SetSuspended {
                 task,
@@ -125,12 +130,27 @@ impl Runtime {
         }
     }
 
-    /// Ends a task's running runs; a task removed by a reload may still have some.
-    fn kill(&mut self, task: &TaskName, by: &str) -> Result<Vec<RunId>, ControlError> {
+    /// Ends a task's running runs, or the one of them named; a task removed by a reload may
+    /// still have some.
+    fn kill(
+        &mut self,
+        task: &TaskName,
+        run: Option<RunId>,
+        by: &str,
+    ) -> Result<Vec<RunId>, ControlError> {
         let kill = Kill {
             cause: KillCause::User,
             by: by.to_owned(),
         };
+        if let Some(run) = run {
+            return match self.kill_run(task, run, &kill) {
+                true => Ok(vec![run]),
+                false => Err(ControlError::RunNotRunning {
+                    task: task.clone(),
+                    run,
+                }),
+            };
+        }
         let killed = self.kill_runs(task, &kill);
         if !killed.is_empty() {
             return Ok(killed);

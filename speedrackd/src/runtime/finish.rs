@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::Runtime;
 use super::supervise::Finished;
+use super::task_state::TaskState;
 use crate::config::TaskName;
 use crate::events::Event;
 use crate::run::{Kill, KillCause, RunEnd, RunId, RunRecord, RunStatus};
@@ -93,16 +94,31 @@ impl Runtime {
 
     /// Ends every run of a task early; returns the ids of the runs asked to stop.
     pub(super) fn kill_runs(&mut self, task: &TaskName, kill: &Kill) -> Vec<RunId> {
-        let Some(state) = self.states.get(task) else {
-            return Vec::new();
-        };
-        for (run, in_flight) in &state.running {
-            let (by, cause) = (kill.by.as_str(), kill.cause.as_str());
-            tracing::info!(task = %task, run = %run, by, cause, "terminating a run");
-            // A send fails only when the supervisor already finished; nothing to kill then.
-            let _ = in_flight.kill.send(kill.clone());
+        let running = self
+            .states
+            .get(task)
+            .map(TaskState::running_ids)
+            .unwrap_or_default();
+        for run in &running {
+            self.kill_run(task, *run, kill);
         }
-        state.running_ids()
+        running
+    }
+
+    /// Ends one running run of a task early; whether it was running.
+    pub(super) fn kill_run(&mut self, task: &TaskName, run: RunId, kill: &Kill) -> bool {
+        let Some(in_flight) = self
+            .states
+            .get(task)
+            .and_then(|state| state.running.get(&run))
+        else {
+            return false;
+        };
+        let (by, cause) = (kill.by.as_str(), kill.cause.as_str());
+        tracing::info!(task = %task, run = %run, by, cause, "terminating a run");
+        // A send fails only when the supervisor already finished; nothing to kill then.
+        let _ = in_flight.kill.send(kill.clone());
+        true
     }
 
     fn running_total(&self) -> usize {

@@ -130,6 +130,20 @@ impl Harness {
         );
     }
 
+    async fn kill(&self, run: Option<RunId>) -> Result<Vec<RunId>, ControlError> {
+        let (reply, answer) = oneshot::channel();
+        let by = "tester".to_owned();
+        let task = self.task.clone();
+        self.send(Command::Kill {
+            task,
+            run,
+            by,
+            reply,
+        })
+        .await;
+        answer.await.expect("the loop answers")
+    }
+
     async fn live(&self) -> LiveState {
         let (reply, answer) = oneshot::channel();
         self.send(Command::Snapshot { reply }).await;
@@ -418,5 +432,39 @@ async fn run_now_under_replace_kills_the_running_run_then_starts() {
     harness.assert_replaced(first.id, replacement.id);
     harness.release();
     assert_eq!(harness.finished().await.id, replacement.id);
+    harness.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn kill_of_one_run_leaves_the_others_running() {
+    let mut harness = start("parallel");
+    let Ok(RunNowOutcome::Started(first)) = harness.run_now().await else {
+        panic!("an idle task starts at once");
+    };
+    assert_eq!(harness.started().await.id, first.id);
+    let Ok(RunNowOutcome::Started(second)) = harness.run_now().await else {
+        panic!("parallel starts another");
+    };
+    assert_eq!(harness.started().await.id, second.id);
+
+    assert_eq!(
+        harness.kill(Some(first.id)).await.ok(),
+        Some(vec![first.id])
+    );
+    let killed = harness.finished().await;
+    assert_eq!(killed.id, first.id);
+    let end = killed.end.expect("an end");
+    assert_eq!(
+        (end.kill_cause, end.killed_by.as_str()),
+        (Some(crate::run::KillCause::User), "tester")
+    );
+    assert_eq!(harness.live().await.running, vec![second.id]);
+    match harness.kill(Some(first.id)).await {
+        Err(ControlError::RunNotRunning { run, .. }) => assert_eq!(run, first.id),
+        other => panic!("expected RunNotRunning, got {other:?}"),
+    }
+
+    harness.release();
+    assert_eq!(harness.finished().await.id, second.id);
     harness.stop().await;
 }

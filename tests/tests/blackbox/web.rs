@@ -176,7 +176,7 @@ async fn output_and_descriptions_are_escaped() {
         "<script>alert(1)</script>\n"
     );
     assert_eq!(
-        page.attrs("button[data-tab='stdout'] [data-size]", "data-size"),
+        page.attrs("a[data-tab='stdout'] [data-size]", "data-size"),
         ["26"]
     );
     assert!(

@@ -238,7 +238,7 @@ async fn the_run_page_opens_on_the_stream_that_explains_the_outcome() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_run_reads_killed_and_names_its_killer_once() {
     let tasks = "tasks:
-  - {name: sleeper, command: 'sleep 300', interval: 400w}
+  - {name: sleeper, command: 'sleep 300', interval: 400w, overlap: parallel}
   - {name: swapped, command: 'sleep 300', interval: 400w, overlap: replace}
 ";
     let (daemon, _gateway, client) = setup(Daemon::start(tasks)).await;
@@ -250,6 +250,8 @@ async fn a_killed_run_reads_killed_and_names_its_killer_once() {
     let mut events = daemon.watch().await;
     daemon.ctl().ok(&["run-now", "sleeper"]);
     let run = events.run_started("sleeper", WAIT).await.expect("starts");
+    daemon.ctl().ok(&["run-now", "sleeper"]);
+    let other = events.run_started("sleeper", WAIT).await.expect("starts");
     let path = format!("/tasks/sleeper/runs/{}", run.id);
 
     // The running run's own page has the Kill button, which comes back to it.
@@ -267,7 +269,14 @@ async fn a_killed_run_reads_killed_and_names_its_killer_once() {
         message.contains(&format!("Killing run {}", run.id)),
         "{message}"
     );
-    events.run_finished("sleeper", WAIT).await.expect("killed");
+    let ended = events.run_finished("sleeper", WAIT).await.expect("killed");
+    assert_eq!(ended.id, run.id, "the page's run ends");
+    let task = daemon.ctl().json(&["show", "sleeper"]);
+    assert_eq!(
+        task["task"]["running_run_ids"],
+        serde_json::json!([other.id]),
+        "the task's other run goes on: {task}"
+    );
 
     let page = client.get(&path).await;
     assert_eq!(
@@ -304,4 +313,5 @@ async fn a_killed_run_reads_killed_and_names_its_killer_once() {
         page.body
     );
     daemon.ctl().ok(&["kill", "swapped"]);
+    daemon.ctl().ok(&["kill", "sleeper"]);
 }

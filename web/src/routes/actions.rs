@@ -13,7 +13,7 @@ use super::{not_found_page, see_other};
 use crate::api::ApiError;
 use crate::context::Ctx;
 use crate::flash::{Flash, FlashKind};
-use crate::names::{Action, TaskName};
+use crate::names::{Action, RunId, TaskName};
 use crate::state::AppState;
 use crate::urls::local_path;
 
@@ -21,6 +21,8 @@ use crate::urls::local_path;
 pub struct ActionForm {
     /// Where to go afterwards (a path of ours); the task page otherwise.
     back: Option<String>,
+    /// For Kill: only this run (a run page's button), else every running run of the task.
+    run: Option<String>,
 }
 
 pub async fn act(
@@ -36,7 +38,12 @@ pub async fn act(
         return not_found_page(&ctx, "There is no such task or action.");
     };
     let who = ctx.chrome.user.clone().unwrap_or_default();
-    let flash = match perform(&state, &task, action, &who).await {
+    let run = form
+        .run
+        .as_deref()
+        .and_then(RunId::parse)
+        .map_or(0, |run| run.0);
+    let flash = match perform(&state, &task, action, run, &who).await {
         Ok(message) => Flash::new(FlashKind::Success, message),
         Err(error) => Flash::new(FlashKind::Danger, refusal(&task, action, &error)),
     };
@@ -66,6 +73,7 @@ async fn perform(
     state: &AppState,
     task: &TaskName,
     action: Action,
+    run: i64,
     who: &str,
 ) -> Result<String, ApiError> {
     let api = state.api();
@@ -90,7 +98,7 @@ async fn perform(
             format!("Resumed {name}.")
         }
         Action::Kill => {
-            let killed = api.kill(name, who).await?;
+            let killed = api.kill(name, run, who).await?;
             format!("Killing {} of {name}.", runs(&killed))
         }
     })

@@ -157,12 +157,13 @@ fn view_of(chrome: &Chrome, view: &RunView<'_>, open: Option<Tab>, controls: Con
     }
 }
 
-/// Ends the run (with any other run of its task: Kill is per task), then comes back here.
+/// Ends this run (not the task's other runs), then comes back here.
 fn kill_button(chrome: &Chrome, run: &pb::Run) -> Markup {
     let back = format!("/tasks/{}/runs/{}", crate::urls::encode(&run.task), run.id);
     html! {
         form.mb-2 method="post" action=(chrome.urls.action(&run.task, Action::Kill)) {
             (hidden(chrome, Some(&back)))
+            input type="hidden" name="run" value=(run.id);
             button.btn.btn-sm.btn-danger type="submit" data-action="kill" { "Kill" }
         }
     }
@@ -456,6 +457,7 @@ mod tests {
             html.contains(r#"name="back" value="/tasks/t/runs/9""#),
             "{html}"
         );
+        assert!(html.contains(r#"name="run" value="9""#), "{html}");
         let on_task_page =
             section(&chrome(""), &view_of_outputs(&running, outputs())).into_string();
         assert!(
