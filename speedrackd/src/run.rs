@@ -83,6 +83,49 @@ impl RunStatus {
     }
 }
 
+/// Why a run was ended before its command ended by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KillCause {
+    /// A Kill request.
+    User,
+    /// The task's timeout.
+    Timeout,
+    /// A newer run of the task replaced it (overlap: replace).
+    Replaced,
+    /// The daemon stopped and the run outlived the shutdown grace.
+    Shutdown,
+}
+
+impl KillCause {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KillCause::User => "user",
+            KillCause::Timeout => "timeout",
+            KillCause::Replaced => "replaced",
+            KillCause::Shutdown => "shutdown",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<KillCause> {
+        [
+            KillCause::User,
+            KillCause::Timeout,
+            KillCause::Replaced,
+            KillCause::Shutdown,
+        ]
+        .into_iter()
+        .find(|cause| cause.as_str() == text)
+    }
+}
+
+/// A request to end a run early: why, and who or what in words (`alice`, `shutdown`,
+/// `a manual run (overlap: replace)`), as `RunEnd::killed_by` keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kill {
+    pub cause: KillCause,
+    pub by: String,
+}
+
 /// A run as history keeps it, through its whole life: what is known when it starts, and its
 /// end once it has one.
 #[derive(Debug, Clone, PartialEq)]
@@ -138,6 +181,10 @@ pub struct RunEnd {
     pub reason: String,
     /// Who or what ended the run early; empty when it ended by itself.
     pub killed_by: String,
+    /// Why it was ended early; `None` when it ended by itself.
+    pub kill_cause: Option<KillCause>,
+    /// The run that replaced this one (`KillCause::Replaced`), once that one started.
+    pub replaced_by: Option<RunId>,
     pub usage: Usage,
     pub output_dropped_bytes: u64,
 }

@@ -99,6 +99,8 @@ fn succeeded(started: DateTime<Utc>) -> RunEnd {
         op_error: String::new(),
         reason: String::new(),
         killed_by: String::new(),
+        kill_cause: None,
+        replaced_by: None,
         usage: Usage::default(),
         output_dropped_bytes: 0,
     }

@@ -238,7 +238,12 @@ impl Api {
             .await
     }
 
-    pub async fn run_now(&self, task: &str, on_behalf_of: &str) -> Result<pb::Run, ApiError> {
+    /// A run started, or queued behind the running ones (`queued`, without a run).
+    pub async fn run_now(
+        &self,
+        task: &str,
+        on_behalf_of: &str,
+    ) -> Result<pb::RunNowResponse, ApiError> {
         let request = pb::RunNowRequest {
             task: task.to_owned(),
             on_behalf_of: on_behalf_of.to_owned(),
@@ -246,7 +251,10 @@ impl Api {
         let response = self
             .call(|mut c| async move { c.run_now(request).await })
             .await?;
-        response.run.ok_or_else(|| missing("RunNow", "run"))
+        if response.run.is_none() && !response.queued {
+            return Err(missing("RunNow", "run"));
+        }
+        Ok(response)
     }
 
     pub async fn suspend(&self, task: &str, on_behalf_of: &str) -> Result<(), ApiError> {
@@ -269,10 +277,17 @@ impl Api {
             .map(drop)
     }
 
-    pub async fn kill(&self, task: &str, on_behalf_of: &str) -> Result<Vec<i64>, ApiError> {
+    /// Ends the task's running runs, or only `run` (0: all of them); the ids of those asked to end.
+    pub async fn kill(
+        &self,
+        task: &str,
+        run_id: i64,
+        on_behalf_of: &str,
+    ) -> Result<Vec<i64>, ApiError> {
         let request = pb::KillRequest {
             task: task.to_owned(),
             on_behalf_of: on_behalf_of.to_owned(),
+            run_id,
         };
         let response = self
             .call(|mut c| async move { c.kill(request).await })

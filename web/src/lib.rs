@@ -15,6 +15,7 @@ mod cookies;
 mod csrf;
 mod display;
 mod display_cache;
+mod excerpt;
 mod flash;
 mod help;
 pub mod identity;

@@ -9,6 +9,7 @@ pub async fn run(ctx: &mut Context, task: &str) -> anyhow::Result<()> {
     let request = KillRequest {
         task: task.to_owned(),
         on_behalf_of: String::new(),
+        run_id: 0,
     };
     let killed = ctx.client.kill(request).await?.into_inner().killed_run_ids;
     match ctx.format {

@@ -10,7 +10,7 @@ use super::events::Watcher;
 use super::{Context, Format, print_json, print_text, wait};
 use crate::cli::RunNowArgs;
 use crate::exit::GaveUp;
-use crate::render::{json, names, time};
+use crate::render::{json, kill, time};
 
 /// Starts the run and prints its id (or, with `--json`, `{"run": run|null, "queued": bool}`);
 /// with `--wait`, then the run's end.
@@ -86,7 +86,7 @@ fn render_end(run: &Run) -> String {
         "run {} of {}: {}{took}\n",
         run.id,
         run.task,
-        names::words(names::run_status(run.status))
+        kill::outcome(run)
     )
 }
 
@@ -124,6 +124,11 @@ mod tests {
             ..Run::default()
         };
         assert_eq!(render_end(&run), "run 42 of backup: failure after 1.2s\n");
+        let killed = Run {
+            kill_cause: speedrack_proto::v1::KillCause::Timeout.into(),
+            ..run
+        };
+        assert_eq!(render_end(&killed), "run 42 of backup: killed after 1.2s\n");
     }
 
     #[test]

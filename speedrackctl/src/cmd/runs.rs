@@ -9,7 +9,7 @@ use speedrack_proto::v1::{ListRunsRequest, ListRunsResponse, Run, RunStatus, Tri
 
 use super::{Context, Format, print_json, print_text};
 use crate::cli::RunsArgs;
-use crate::render::{json, names, table::Table, time};
+use crate::render::{json, kill, names, table::Table, time};
 
 /// The daemon's cap on a page, which `--limit` shares.
 const MAX_LIMIT: u64 = 1000;
@@ -78,7 +78,7 @@ where
         table.push([
             run.id.to_string(),
             trigger(run),
-            names::words(names::run_status(run.status)),
+            kill::outcome(run),
             time::absolute_and_relative(run.started_at.as_ref(), zone, now),
             duration(run),
             exit(run),
@@ -115,9 +115,11 @@ fn exit(run: &Run) -> String {
     }
 }
 
-/// The daemon's reason for the outcome, else the first line of its operational error.
+/// Who killed the run and the daemon's reasons for the outcome, else the first line of its
+/// operational error.
 fn reason(run: &Run) -> String {
-    let text = match run.reason.as_str() {
+    let reason = kill::reason(run);
+    let text = match reason.as_str() {
         "" => run.op_error.as_str(),
         reason => reason,
     };
@@ -130,6 +132,7 @@ mod tests {
     use expect_test::expect;
 
     use super::*;
+    use speedrack_proto::v1::KillCause;
 
     const T0: i64 = 1_795_981_200;
 
@@ -180,6 +183,18 @@ mod tests {
             Run {
                 id: 9,
                 trigger: Trigger::Manual as i32,
+                requested_by: "alice".into(),
+                status: RunStatus::Failure as i32,
+                started_at: ts(T0 - 7000),
+                signal: Some(15),
+                kill_cause: KillCause::User as i32,
+                killed_by: "bob".into(),
+                reason: "killed by bob".into(),
+                ..Run::default()
+            },
+            Run {
+                id: 8,
+                trigger: Trigger::Manual as i32,
                 status: RunStatus::Interrupted as i32,
                 started_at: ts(T0 - 7200),
                 ..Run::default()
@@ -195,12 +210,13 @@ mod tests {
             total: 135,
         };
         expect![[r#"
-            ID  TRIGGER          STATUS           STARTED                          DURATION  EXIT      REASON
-            12  schedule         running          2026-11-29 19:39:57 (3s ago)     running   -
-            11  manual by alice  failure          2026-11-29 19:37:55 (2m 5s ago)  1.2s      3         exit status 3
-            10  schedule         execution error  2026-11-29 18:40:00 (1h ago)     30.0s     signal 9  killed after timeout of 30s
-            9   manual           interrupted      2026-11-29 17:40:00 (2h ago)     -         -
-            4 of 135 runs shown; see more with --limit 135 or older ones with --before-token abc
+            ID  TRIGGER          STATUS           STARTED                           DURATION  EXIT       REASON
+            12  schedule         running          2026-11-29 19:39:57 (3s ago)      running   -
+            11  manual by alice  failure          2026-11-29 19:37:55 (2m 5s ago)   1.2s      3          exit status 3
+            10  schedule         execution error  2026-11-29 18:40:00 (1h ago)      30.0s     signal 9   killed after timeout of 30s
+            9   manual by alice  killed           2026-11-29 17:43:20 (1h 56m ago)  -         signal 15  by bob
+            8   manual           interrupted      2026-11-29 17:40:00 (2h ago)      -         -
+            5 of 135 runs shown; see more with --limit 135 or older ones with --before-token abc
         "#]]
         .assert_eq(&render("backup", &response, now(), &Utc));
     }
@@ -228,8 +244,9 @@ mod tests {
             total: 4,
         };
         expect![[r#"
-            ID  TRIGGER  STATUS       STARTED                       DURATION  EXIT  REASON
-            9   manual   interrupted  2026-11-29 17:40:00 (2h ago)  -         -
+            ID  TRIGGER          STATUS       STARTED                           DURATION  EXIT       REASON
+            9   manual by alice  killed       2026-11-29 17:43:20 (1h 56m ago)  -         signal 15  by bob
+            8   manual           interrupted  2026-11-29 17:40:00 (2h ago)      -         -
         "#]]
         .assert_eq(&render("backup", &response, now(), &Utc));
     }

@@ -10,6 +10,7 @@ use speedrack_proto::v1::{GetRunRequest, ListRunsRequest, Run, RunStatus, Trigge
 
 use super::events::{News, Watcher};
 use super::required;
+use crate::render::kill;
 
 /// Waits for the end of run `run_id` and returns it as the daemon recorded it.
 pub async fn end_of(watcher: &mut Watcher, run_id: i64) -> anyhow::Result<Run> {
@@ -78,6 +79,9 @@ pub fn verdict(run: &Run) -> anyhow::Result<()> {
     let (Run { id, task, .. }, reason) = (run, run.reason.as_str());
     match run.status() {
         RunStatus::Success => Ok(()),
+        RunStatus::Failure if kill::is_killed(run) => {
+            anyhow::bail!("run {id} of {task} was killed: {}", kill::reason(run))
+        }
         RunStatus::Failure => anyhow::bail!("run {id} of {task} failed: {reason}"),
         RunStatus::ExecutionError => {
             anyhow::bail!("run {id} of {task} could not be run or tracked: {first_note}")
@@ -119,6 +123,14 @@ mod tests {
             (
                 ended_as(RunStatus::ExecutionError, "", "cannot run sh\nmore"),
                 "run 7 of backup could not be run or tracked: cannot run sh",
+            ),
+            (
+                Run {
+                    kill_cause: speedrack_proto::v1::KillCause::User.into(),
+                    killed_by: "alice".into(),
+                    ..ended_as(RunStatus::Failure, "killed by alice", "")
+                },
+                "run 7 of backup was killed: by alice",
             ),
             (
                 ended_as(RunStatus::Interrupted, "", ""),

@@ -11,7 +11,7 @@ use speedrack_proto::v1::{
     ConfError, GetStatusResponse, ListRunsResponse, ListTasksResponse, ReloadResponse, Run, Task,
 };
 
-use super::{names, time};
+use super::{kill, names, time};
 
 /// `status`: the GetStatusResponse.
 pub fn status(s: &GetStatusResponse) -> Value {
@@ -98,6 +98,8 @@ pub fn run(r: &Run) -> Value {
         "reason": r.reason,
         "duration_secs": r.duration.as_ref().map(time::seconds),
         "killed_by": r.killed_by,
+        "kill_cause": kill::cause_name(r),
+        "replaced_by_run_id": (r.replaced_by_run_id > 0).then_some(r.replaced_by_run_id),
         // 0 is "not measured" on the wire; null says so without looking like a figure.
         "max_rss_bytes": (r.max_rss_bytes > 0).then_some(r.max_rss_bytes),
         "cpu_user_secs": r.cpu_user.as_ref().map(time::seconds),
@@ -128,7 +130,7 @@ mod tests {
     use expect_test::{Expect, expect};
 
     use super::*;
-    use speedrack_proto::v1::{RunStatus, TaskStatus, Trigger};
+    use speedrack_proto::v1::{KillCause, RunStatus, TaskStatus, Trigger};
 
     /// The document as `--json` prints it (pretty, as `cmd::print_json` does).
     fn check(value: &Value, expect: Expect) {
@@ -158,12 +160,13 @@ mod tests {
             stdout_bytes: 10,
             stderr_bytes: 0,
             op_error: String::new(),
-            reason: "exit status 3".into(),
+            reason: "killed by bob; exit status 3".into(),
             duration: Some(prost_types::Duration {
                 seconds: 1,
                 nanos: 200_000_000,
             }),
             killed_by: "bob".into(),
+            kill_cause: KillCause::User as i32,
             max_rss_bytes: 2048,
             cpu_user: Some(prost_types::Duration {
                 seconds: 0,
@@ -185,11 +188,13 @@ mod tests {
                   "exit_code": 3,
                   "finished_at": "2026-11-29T19:40:01.323Z",
                   "id": 42,
+                  "kill_cause": "user",
                   "killed_by": "bob",
                   "max_rss_bytes": 2048,
                   "op_error": "",
                   "output_dropped_bytes": 0,
-                  "reason": "exit status 3",
+                  "reason": "killed by bob; exit status 3",
+                  "replaced_by_run_id": null,
                   "requested_by": "alice",
                   "scheduled_at": "2026-11-29T19:40:00.000Z",
                   "signal": null,

@@ -7,6 +7,7 @@
 pub mod conf_errors;
 pub mod event;
 pub mod json;
+pub mod kill;
 pub mod names;
 pub mod table;
 pub mod time;

@@ -38,7 +38,7 @@ pub use contain::{end_all as kill_everything_left, init as contain_runs};
 pub use group::{groups_with_environment, signal_group, start_ticks};
 pub use live_output::{Chunk, LiveOutput, Subscription};
 
-use crate::run::{Exit, Usage};
+use crate::run::{Exit, Kill, KillCause, Usage};
 
 /// How long to wait for the output pipes to close after the command exited, before looking for
 /// processes it left behind.
@@ -84,6 +84,8 @@ pub struct Outcome {
     pub stderr: Captured,
     /// Who ended the run early: a user, `timeout after 30s`, `shutdown`, …
     pub killed_by: Option<String>,
+    /// Why it was ended early, when it was.
+    pub kill_cause: Option<KillCause>,
     /// True when a timeout ended the run.
     pub timed_out: bool,
     /// Notes for the run's op-error text: what speedrack had to do or could not do.
@@ -189,12 +191,12 @@ pub fn watch(process: Process) -> Result<Started, StartError> {
     })
 }
 
-/// Supervises a started command to its reaped end. Each message on `kills` (who asks) ends the
-/// run like a timeout does.
+/// Supervises a started command to its reaped end. A message on `kills` (why, and who asks)
+/// ends the run like a timeout does.
 pub async fn supervise(
     started: Started,
     launch: &Launch,
-    mut kills: mpsc::UnboundedReceiver<String>,
+    mut kills: mpsc::UnboundedReceiver<Kill>,
 ) -> Outcome {
     let Started {
         child,
@@ -230,11 +232,13 @@ pub async fn supervise(
                 () = sleep_until(terminate_at), if outcome.killed_by.is_none() => {
                     let timeout = launch.timeout.unwrap_or_default();
                     outcome.timed_out = true;
+                    outcome.kill_cause = Some(KillCause::Timeout);
                     outcome.killed_by = Some(format!("timeout after {}", humantime::format_duration(timeout)));
                     kill_at = terminate(process_group, launch.kill_grace, &mut outcome.notes);
                 }
-                Some(by) = kills.recv(), if outcome.killed_by.is_none() => {
-                    outcome.killed_by = Some(by);
+                Some(kill) = kills.recv(), if outcome.killed_by.is_none() => {
+                    outcome.killed_by = Some(kill.by);
+                    outcome.kill_cause = Some(kill.cause);
                     kill_at = terminate(process_group, launch.kill_grace, &mut outcome.notes);
                 }
                 () = sleep_until(kill_at) => {

@@ -124,6 +124,16 @@ const MIGRATIONS: &[&str] = &[
         SELECT COALESCE(SUM(stdout_bytes + stderr_bytes - output_dropped_bytes), 0)
         FROM runs WHERE runs.task = task_totals.task
     );",
+    // 9: why a run was ended early (killed_by says who, in words, which a user's name could
+    // imitate), and which run replaced it; runs killed before are classified by those words.
+    "ALTER TABLE runs ADD COLUMN kill_cause TEXT NOT NULL DEFAULT '';
+    ALTER TABLE runs ADD COLUMN replaced_by INTEGER;
+    UPDATE runs SET kill_cause = CASE
+        WHEN killed_by = 'shutdown' THEN 'shutdown'
+        WHEN killed_by LIKE 'timeout after %' THEN 'timeout'
+        WHEN killed_by LIKE '% (overlap: replace%' THEN 'replaced'
+        ELSE 'user'
+    END WHERE killed_by != '';",
 ];
 
 /// The schema version this build writes.
@@ -205,6 +215,49 @@ mod tests {
             )
             .expect("the old row is counted in the totals");
         assert_eq!(totals, (1, 0));
+    }
+
+    #[test]
+    fn runs_killed_before_the_cause_was_kept_are_classified_by_their_words() {
+        let mut conn = Connection::open_in_memory().expect("in-memory database");
+        for (version, sql) in MIGRATIONS.iter().enumerate().take(8) {
+            conn.execute_batch(sql).expect("an earlier schema");
+            conn.pragma_update(None, "user_version", version as i64 + 1)
+                .expect("version");
+        }
+        let killers = [
+            ("", ""),
+            ("alice", "user"),
+            ("ann (via speedrack)", "user"),
+            ("timeout after 30s", "timeout"),
+            ("shutdown", "shutdown"),
+            ("a newer fire (overlap: replace, due 14:05:00)", "replaced"),
+            ("a manual run (overlap: replace)", "replaced"),
+        ];
+        for (killed_by, _) in killers {
+            conn.execute(
+                "INSERT INTO runs (task, trigger, scheduled_at_us, started_at_us, status, killed_by)
+                 VALUES ('a', 'schedule', 1, 2, 'failure', ?1)",
+                [killed_by],
+            )
+            .expect("a row of schema 8");
+        }
+        migrate(&mut conn).expect("upgrade");
+        let mut stmt = conn
+            .prepare("SELECT killed_by, kill_cause, replaced_by FROM runs ORDER BY id")
+            .expect("select");
+        let rows: Vec<(String, String, Option<i64>)> = stmt
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        for ((killed_by, cause, replaced_by), (expected_by, expected_cause)) in
+            rows.iter().zip(killers)
+        {
+            assert_eq!(killed_by, expected_by);
+            assert_eq!(cause, expected_cause, "{killed_by}");
+            assert_eq!(*replaced_by, None);
+        }
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub use summary::TaskSummary;
 
 use crate::config::TaskName;
 use crate::retention::RunMeta;
-use crate::run::{Exit, RunEnd, RunId, RunRecord, RunStatus, Trigger, Usage};
+use crate::run::{Exit, KillCause, RunEnd, RunId, RunRecord, RunStatus, Trigger, Usage};
 
 /// Bytes the write-ahead log file keeps once SQLite starts it over after a checkpoint.
 const WAL_SIZE_LIMIT: i64 = 64 << 20;
@@ -111,7 +111,8 @@ pub struct SqliteStore {
 
 const RUN_COLUMNS: &str = "id, task, trigger, requested_by, scheduled_at_us, started_at_us, finished_at_us, \
      exit_code, signal, status, stdout_bytes, stderr_bytes, op_error, reason, killed_by, definition, \
-     max_rss_bytes, cpu_user_us, cpu_system_us, output_dropped_bytes, notification_error";
+     max_rss_bytes, cpu_user_us, cpu_system_us, output_dropped_bytes, notification_error, kill_cause, \
+     replaced_by";
 
 impl SqliteStore {
     /// Opens (creating if needed) the database in `data_dir` and migrates it.
@@ -216,8 +217,8 @@ impl SqliteStore {
                 "UPDATE runs SET finished_at_us = ?1, exit_code = ?2, signal = ?3, status = ?4,
                      stdout_bytes = ?5, stderr_bytes = ?6, op_error = ?7, reason = ?8,
                      killed_by = ?9, max_rss_bytes = ?10, cpu_user_us = ?11, cpu_system_us = ?12,
-                     output_dropped_bytes = ?13
-                 WHERE id = ?14",
+                     output_dropped_bytes = ?13, kill_cause = ?14
+                 WHERE id = ?15",
             )?;
             for (run, end) in ends {
                 let (exit_code, signal) = split_exit(end.exit);
@@ -235,6 +236,7 @@ impl SqliteStore {
                     micros(end.usage.cpu_user),
                     micros(end.usage.cpu_system),
                     to_sql_count(end.output_dropped_bytes),
+                    end.kill_cause.map_or("", KillCause::as_str),
                     run.0
                 ])?;
             }
@@ -253,6 +255,20 @@ impl SqliteStore {
             "UPDATE runs SET notification_error = ?1 WHERE id = ?2",
             params![text, run.0],
         )?;
+        Ok(())
+    }
+
+    /// Records which run replaced `runs` (killed for it, overlap: replace).
+    pub(super) fn set_replaced_by(&self, runs: &[RunId], by: RunId) -> Result<(), HistoryError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached("UPDATE runs SET replaced_by = ?1 WHERE id = ?2")?;
+            for run in runs {
+                stmt.execute(params![by.0, run.0])?;
+            }
+        }
+        tx.commit()?;
         Ok(())
     }
 
@@ -544,6 +560,8 @@ fn read_run(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
                 cpu_system: Duration::from_micros(from_sql_count(row.get(18)?)),
             },
             output_dropped_bytes: from_sql_count(row.get(19)?),
+            kill_cause: KillCause::parse(&row.get::<_, String>(21)?),
+            replaced_by: row.get::<_, Option<i64>>(22)?.map(RunId),
         }),
     };
     Ok(RunRecord {

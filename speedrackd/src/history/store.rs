@@ -44,6 +44,8 @@ pub trait Store: Send + Sync {
         self.finish_runs(&[(run, end)])
     }
     fn set_notification_error(&self, run: RunId, text: &str) -> Result<(), HistoryError>;
+    /// Records which run replaced `runs`, which were killed for it (overlap: replace).
+    fn set_replaced_by(&self, runs: &[RunId], by: RunId) -> Result<(), HistoryError>;
     /// Closes the runs a dead daemon left `running` as interrupted; returns their groups.
     fn close_interrupted(&self, now: DateTime<Utc>) -> Result<Vec<Orphan>, HistoryError>;
     /// Records fires that could not be recorded when due as ended execution errors.
@@ -122,6 +124,9 @@ impl Store for SqliteStore {
     }
     fn set_notification_error(&self, run: RunId, text: &str) -> Result<(), HistoryError> {
         SqliteStore::set_notification_error(self, run, text)
+    }
+    fn set_replaced_by(&self, runs: &[RunId], by: RunId) -> Result<(), HistoryError> {
+        SqliteStore::set_replaced_by(self, runs, by)
     }
     fn close_interrupted(&self, now: DateTime<Utc>) -> Result<Vec<Orphan>, HistoryError> {
         SqliteStore::close_interrupted(self, now)

@@ -56,6 +56,8 @@ fn end(status: RunStatus, exit: Option<Exit>) -> RunEnd {
         op_error: String::new(),
         reason: "why".into(),
         killed_by: "alice".into(),
+        kill_cause: Some(KillCause::User),
+        replaced_by: None,
         usage: Usage {
             max_rss_bytes: 4096,
             cpu_user: Duration::from_millis(15),
@@ -94,6 +96,10 @@ fn a_run_round_trips_from_start_to_end() {
     );
     assert_eq!(finished.finished_at(), Some(at(5)));
     assert_eq!(finished.end.as_ref().expect("an end").killed_by, "alice");
+    assert_eq!(
+        finished.end.as_ref().expect("an end").kill_cause,
+        Some(KillCause::User)
+    );
     assert_eq!(finished.definition, "name: x\n");
     assert_eq!(
         finished.end.as_ref().expect("an end").usage.cpu_system,
@@ -362,4 +368,22 @@ impl dyn Store + '_ {
             .copied()
             .ok_or_else(|| HistoryError::Sqlite(rusqlite::Error::QueryReturnedNoRows))
     }
+}
+
+#[test]
+fn a_replaced_run_learns_which_run_replaced_it() {
+    let (_dir, history) = open();
+    let old = insert(history.as_ref(), "a", &Trigger::Schedule, 0, 1);
+    let replaced = RunEnd {
+        kill_cause: Some(KillCause::Replaced),
+        killed_by: "a manual run (overlap: replace)".into(),
+        ..end(RunStatus::Failure, Some(Exit::Signal(15)))
+    };
+    history.finish_run(old, &replaced).expect("finish");
+    let new = insert(history.as_ref(), "a", &Trigger::Schedule, 2, 2);
+    history.set_replaced_by(&[old], new).expect("link");
+    let read = history.get_run(old).expect("read").expect("exists");
+    let read = read.end.expect("an end");
+    assert_eq!(read.kill_cause, Some(KillCause::Replaced));
+    assert_eq!(read.replaced_by, Some(new));
 }

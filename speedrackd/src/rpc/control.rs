@@ -7,6 +7,7 @@ use tonic::{Request, Status};
 use super::auth::Caller;
 use super::{Service, convert, limits, tasks};
 use crate::config::TaskName;
+use crate::run::RunId;
 use crate::runtime::{Command, ControlError, RunNowOutcome};
 
 pub async fn run_now(
@@ -38,7 +39,15 @@ pub async fn kill(
 ) -> Result<pb::KillResponse, Status> {
     let by = who(&request, &request.get_ref().on_behalf_of)?;
     let task = known_name(&request.get_ref().task)?;
-    let killed = api.ask(|reply| Command::Kill { task, by, reply }).await??;
+    let run = (request.get_ref().run_id != 0).then_some(RunId(request.get_ref().run_id));
+    let killed = api
+        .ask(|reply| Command::Kill {
+            task,
+            run,
+            by,
+            reply,
+        })
+        .await??;
     Ok(pb::KillResponse {
         killed_run_ids: killed.iter().map(|run| run.0).collect(),
     })

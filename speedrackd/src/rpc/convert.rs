@@ -6,7 +6,7 @@ use speedrack_proto::v1 as pb;
 
 use crate::config::ConfError;
 use crate::reload::ReloadDiff;
-use crate::run::{Exit, RunEnd, RunRecord, RunStatus, Trigger};
+use crate::run::{Exit, KillCause, RunEnd, RunRecord, RunStatus, Trigger};
 
 pub fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
     prost_types::Timestamp {
@@ -109,11 +109,23 @@ fn with_end(run: pb::Run, end: &RunEnd, started_at: DateTime<Utc>) -> pb::Run {
         reason: end.reason.clone(),
         duration: Some(duration(end.finished_at - started_at)),
         killed_by: end.killed_by.clone(),
+        kill_cause: kill_cause(end.kill_cause).into(),
+        replaced_by_run_id: end.replaced_by.map_or(0, |run| run.0),
         max_rss_bytes: end.usage.max_rss_bytes,
         cpu_user: Some(std_duration(end.usage.cpu_user)),
         cpu_system: Some(std_duration(end.usage.cpu_system)),
         output_dropped_bytes: end.output_dropped_bytes,
         ..run
+    }
+}
+
+fn kill_cause(cause: Option<KillCause>) -> pb::KillCause {
+    match cause {
+        None => pb::KillCause::Unspecified,
+        Some(KillCause::User) => pb::KillCause::User,
+        Some(KillCause::Timeout) => pb::KillCause::Timeout,
+        Some(KillCause::Replaced) => pb::KillCause::Replaced,
+        Some(KillCause::Shutdown) => pb::KillCause::Shutdown,
     }
 }
 

@@ -12,7 +12,8 @@ impl From<ControlError> for Status {
             ControlError::UnknownTask(_) => Status::not_found(message),
             ControlError::ConfError { .. }
             | ControlError::AlreadyRunning { .. }
-            | ControlError::NotRunning(_) => Status::failed_precondition(message),
+            | ControlError::NotRunning(_)
+            | ControlError::RunNotRunning { .. } => Status::failed_precondition(message),
             ControlError::History(_) => Status::internal(message),
         }
     }

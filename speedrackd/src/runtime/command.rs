@@ -23,6 +23,8 @@ pub enum Command {
     },
     Kill {
         task: TaskName,
+        /// Only this run of the task; every running one when `None`.
+        run: Option<RunId>,
         by: String,
         reply: oneshot::Sender<Result<Vec<RunId>, ControlError>>,
     },
@@ -91,6 +93,8 @@ pub enum ControlError {
     AlreadyRunning { task: TaskName, run: RunId },
     #[error("task {0} is not running")]
     NotRunning(TaskName),
+    #[error("run {run} of task {task} is not running (it has ended); nothing was killed")]
+    RunNotRunning { task: TaskName, run: RunId },
     #[error(transparent)]
     History(#[from] HistoryError),
 }

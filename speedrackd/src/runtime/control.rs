@@ -12,7 +12,7 @@ use crate::config::{Settings, TaskDef, TaskName, TaskSet};
 use crate::events::Event;
 use crate::overlap::{Decision, decide};
 use crate::reload::{ReloadDiff, diff};
-use crate::run::{RunId, Trigger};
+use crate::run::{Kill, KillCause, RunId, Trigger};
 
 impl Runtime {
     pub(super) fn handle(&mut self, command: Command) {
@@ -23,8 +23,13 @@ impl Runtime {
             Command::RunNow { task, by, reply } => {
                 let _ = reply.send(self.run_now(&task, by));
             }
-            Command::Kill { task, by, reply } => {
-                let _ = reply.send(self.kill(&task, &by));
+            Command::Kill {
+                task,
+                run,
+                by,
+                reply,
+            } => {
+                let _ = reply.send(self.kill(&task, run, &by));
             }
             Command::SetSuspended {
                 task,
@@ -110,18 +115,43 @@ impl Runtime {
                 Ok(RunNowOutcome::Started(Box::new(record)))
             }
             decision @ (Decision::Queue | Decision::ReplaceThenStart) => {
-                if decision == Decision::ReplaceThenStart {
-                    self.kill_runs(task, "a manual run (overlap: replace)");
-                }
-                self.enqueue(task, trigger, now);
+                let replaces = if decision == Decision::ReplaceThenStart {
+                    let kill = Kill {
+                        cause: KillCause::Replaced,
+                        by: "a manual run (overlap: replace)".to_owned(),
+                    };
+                    self.kill_runs(task, &kill)
+                } else {
+                    Vec::new()
+                };
+                self.enqueue(task, trigger, now, replaces);
                 Ok(RunNowOutcome::Queued { behind: running })
             }
         }
     }
 
-    /// Ends a task's running runs; a task removed by a reload may still have some.
-    fn kill(&mut self, task: &TaskName, by: &str) -> Result<Vec<RunId>, ControlError> {
-        let killed = self.kill_runs(task, by);
+    /// Ends a task's running runs, or the one of them named; a task removed by a reload may
+    /// still have some.
+    fn kill(
+        &mut self,
+        task: &TaskName,
+        run: Option<RunId>,
+        by: &str,
+    ) -> Result<Vec<RunId>, ControlError> {
+        let kill = Kill {
+            cause: KillCause::User,
+            by: by.to_owned(),
+        };
+        if let Some(run) = run {
+            return match self.kill_run(task, run, &kill) {
+                true => Ok(vec![run]),
+                false => Err(ControlError::RunNotRunning {
+                    task: task.clone(),
+                    run,
+                }),
+            };
+        }
+        let killed = self.kill_runs(task, &kill);
         if !killed.is_empty() {
             return Ok(killed);
         }

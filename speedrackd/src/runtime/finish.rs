@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use super::Runtime;
 use super::supervise::Finished;
+use super::task_state::TaskState;
 use crate::config::TaskName;
 use crate::events::Event;
-use crate::run::{RunEnd, RunId, RunRecord, RunStatus};
+use crate::run::{Kill, KillCause, RunEnd, RunId, RunRecord, RunStatus};
 
 /// Ends recorded in one write at most. A due fire waits behind the write, so it stays short:
 /// 64 ends take well under a millisecond.
@@ -92,16 +93,32 @@ impl Runtime {
     }
 
     /// Ends every run of a task early; returns the ids of the runs asked to stop.
-    pub(super) fn kill_runs(&mut self, task: &TaskName, by: &str) -> Vec<RunId> {
-        let Some(state) = self.states.get(task) else {
-            return Vec::new();
-        };
-        for (run, in_flight) in &state.running {
-            tracing::info!(task = %task, run = %run, by, "terminating a run");
-            // A send fails only when the supervisor already finished; nothing to kill then.
-            let _ = in_flight.kill.send(by.to_owned());
+    pub(super) fn kill_runs(&mut self, task: &TaskName, kill: &Kill) -> Vec<RunId> {
+        let running = self
+            .states
+            .get(task)
+            .map(TaskState::running_ids)
+            .unwrap_or_default();
+        for run in &running {
+            self.kill_run(task, *run, kill);
         }
-        state.running_ids()
+        running
+    }
+
+    /// Ends one running run of a task early; whether it was running.
+    pub(super) fn kill_run(&mut self, task: &TaskName, run: RunId, kill: &Kill) -> bool {
+        let Some(in_flight) = self
+            .states
+            .get(task)
+            .and_then(|state| state.running.get(&run))
+        else {
+            return false;
+        };
+        let (by, cause) = (kill.by.as_str(), kill.cause.as_str());
+        tracing::info!(task = %task, run = %run, by, cause, "terminating a run");
+        // A send fails only when the supervisor already finished; nothing to kill then.
+        let _ = in_flight.kill.send(kill.clone());
+        true
     }
 
     fn running_total(&self) -> usize {
@@ -125,7 +142,11 @@ impl Runtime {
             .map(|(task, _)| task.clone())
             .collect();
         for task in tasks {
-            self.kill_runs(&task, "shutdown");
+            let shutdown = Kill {
+                cause: KillCause::Shutdown,
+                by: "shutdown".to_owned(),
+            };
+            self.kill_runs(&task, &shutdown);
         }
         // Terminated runs end within the kill grace; whatever does not is closed as interrupted
         // at the next start.

@@ -10,7 +10,7 @@ use super::task_state::Queued;
 use crate::config::{OnMissed, TaskDef, TaskName};
 use crate::history::MissedPlan;
 use crate::overlap::{Decision, decide};
-use crate::run::Trigger;
+use crate::run::{Kill, KillCause, RunId, Trigger};
 use crate::scheduler::{Fire, MAX_MISSED, fires_between};
 
 /// What the overlap policy made of a fire.
@@ -38,7 +38,7 @@ impl Runtime {
             }
             if def.on_missed == OnMissed::RunAll {
                 for at in missed {
-                    self.enqueue(&task, Trigger::Schedule, at);
+                    self.enqueue(&task, Trigger::Schedule, at, Vec::new());
                     fires.owed.push((task.clone(), at));
                 }
             }
@@ -104,7 +104,7 @@ impl Runtime {
             tracing::info!(task = %def.name, missed = missed.len(), making_up = make_up.len(), "fires were missed while speedrackd was down");
         }
         for due in &make_up {
-            self.enqueue(&def.name, Trigger::Schedule, *due);
+            self.enqueue(&def.name, Trigger::Schedule, *due, Vec::new());
         }
         Some(MissedPlan {
             task: def.name.clone(),
@@ -113,10 +113,19 @@ impl Runtime {
         })
     }
 
-    pub(super) fn enqueue(&mut self, task: &TaskName, trigger: Trigger, due: DateTime<Utc>) {
-        self.state_mut(task)
-            .queued
-            .push_back(Queued { trigger, due });
+    /// Queues a fire; `replaces` are the runs killed to make way for it.
+    pub(super) fn enqueue(
+        &mut self,
+        task: &TaskName,
+        trigger: Trigger,
+        due: DateTime<Utc>,
+        replaces: Vec<RunId>,
+    ) {
+        self.state_mut(task).queued.push_back(Queued {
+            trigger,
+            due,
+            replaces,
+        });
     }
 
     /// Applies the task's overlap policy to one fire: start it now, or it was skipped, queued,
@@ -140,16 +149,19 @@ impl Runtime {
                 Admission::Skipped
             }
             Decision::Queue => {
-                self.enqueue(&def.name, trigger, due);
+                self.enqueue(&def.name, trigger, due, Vec::new());
                 Admission::Queued
             }
             Decision::ReplaceThenStart => {
-                let by = format!(
-                    "a newer fire (overlap: replace, due {})",
-                    due.format("%H:%M:%S")
-                );
-                self.kill_runs(&def.name, &by);
-                self.enqueue(&def.name, trigger, due);
+                let kill = Kill {
+                    cause: KillCause::Replaced,
+                    by: format!(
+                        "a newer fire (overlap: replace, due {})",
+                        due.format("%H:%M:%S")
+                    ),
+                };
+                let replaces = self.kill_runs(&def.name, &kill);
+                self.enqueue(&def.name, trigger, due, replaces);
                 Admission::Queued
             }
         }
@@ -182,7 +194,20 @@ impl Runtime {
                 pays_owed,
             };
             // A refusal is recorded and retried by `start_runs`.
-            let _ = self.start_runs(Fires::default(), vec![request]);
+            if let Ok(started) = self.start_runs(Fires::default(), vec![request])
+                && let Some(run) = started.first()
+                && !next.replaces.is_empty()
+            {
+                self.note_replacement(task, &next.replaces, run.id);
+            }
+        }
+    }
+
+    /// Tells the runs killed to make way for `by` which run that is. Only a link for people
+    /// reading history: a refused write is logged, not retried.
+    fn note_replacement(&mut self, task: &TaskName, replaced: &[RunId], by: RunId) {
+        if let Err(error) = self.history.set_replaced_by(replaced, by) {
+            tracing::warn!(task = %task, run = %by, %error, "cannot record which runs this run replaced");
         }
     }
 

@@ -24,7 +24,7 @@ use crate::config::{TaskDef, TaskName};
 use crate::events::Event;
 use crate::exec::{self, Launch};
 use crate::history::{HistoryError, NewRun, ProcessGroup};
-use crate::run::{RunEnd, RunRecord, RunStatus, Trigger, as_stored};
+use crate::run::{Kill, RunEnd, RunRecord, RunStatus, Trigger, as_stored};
 
 /// One run to start.
 #[derive(Debug, Clone)]
@@ -146,7 +146,7 @@ impl Runtime {
     }
 
     /// Keeps a started run in its task's state and tells everyone.
-    fn track(&mut self, record: RunRecord, kill: tokio::sync::mpsc::UnboundedSender<String>) {
+    fn track(&mut self, record: RunRecord, kill: tokio::sync::mpsc::UnboundedSender<Kill>) {
         let task = record.task.clone();
         let lateness_ms = (record.started_at - record.scheduled_at).num_milliseconds();
         self.metrics.run_started(&task, lateness_of(&record));

@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use crate::clock::Clock;
 use crate::config::{Settings, TaskDef, TaskName};
 use crate::exec::{self, Launch, Outcome, Started};
-use crate::run::{RunEnd, RunId, RunStatus, as_stored};
+use crate::run::{Kill, RunEnd, RunId, RunStatus, as_stored};
 use crate::verdict::{Evidence, FailureRules, judge};
 
 /// A run whose process ended, with its end ready to record.
@@ -22,7 +22,7 @@ pub struct Finished {
 }
 
 /// Hands a started process to its own supervisor task; returns the sender that asks it to
-/// terminate the run (with who asks).
+/// terminate the run (with why, and who asks).
 pub fn supervise(
     run: RunId,
     task: TaskName,
@@ -31,7 +31,7 @@ pub fn supervise(
     rules: FailureRules,
     clock: Arc<dyn Clock>,
     finished: mpsc::UnboundedSender<Finished>,
-) -> mpsc::UnboundedSender<String> {
+) -> mpsc::UnboundedSender<Kill> {
     let (kill, kills) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         let outcome = exec::supervise(started, &launch, kills).await;
@@ -81,6 +81,8 @@ fn end_of(outcome: &Outcome, launch: &Launch, rules: &FailureRules, now: DateTim
         op_error: notes.join("\n"),
         reason,
         killed_by: outcome.killed_by.clone().unwrap_or_default(),
+        kill_cause: outcome.kill_cause,
+        replaced_by: None,
         usage: outcome.usage,
         output_dropped_bytes: outcome.stdout.dropped + outcome.stderr.dropped,
         finished_at: now,

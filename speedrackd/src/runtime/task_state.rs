@@ -8,15 +8,15 @@ use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 
 use crate::notify::failure_streak;
-use crate::run::{RunId, RunRecord, RunStatus, Trigger};
+use crate::run::{Kill, RunId, RunRecord, RunStatus, Trigger};
 
 /// A run in flight, and the way to end it early.
 #[derive(Debug)]
 pub struct InFlight {
     /// The run as recorded when it started; it gets its end when the supervisor reports it.
     pub record: RunRecord,
-    /// Send who asks, and the run is terminated like a timeout.
-    pub kill: mpsc::UnboundedSender<String>,
+    /// Send why and who asks, and the run is terminated like a timeout.
+    pub kill: mpsc::UnboundedSender<Kill>,
 }
 
 /// A fire waiting for its task's running run to end (overlap `queue` or `replace`), or a
@@ -25,6 +25,8 @@ pub struct InFlight {
 pub struct Queued {
     pub trigger: Trigger,
     pub due: DateTime<Utc>,
+    /// The runs killed to make way for it (overlap: replace), which learn its id once it starts.
+    pub replaces: Vec<RunId>,
 }
 
 #[derive(Debug, Default)]

@@ -77,6 +77,7 @@ async fn exercise(config: Config) -> Result<(), tokio::task::JoinError> {
     let by = "property".to_owned();
     let kill = Command::Kill {
         task: task.clone(),
+        run: None,
         by,
         reply,
     };

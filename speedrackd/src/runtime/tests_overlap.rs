@@ -58,6 +58,7 @@ struct Harness {
     /// What the task's command reads; each run ends when the test opens it for writing.
     fifo: PathBuf,
     hold: Option<ClockHold>,
+    history: Arc<dyn Store>,
     _dir: tempfile::TempDir,
 }
 
@@ -87,7 +88,7 @@ fn start(overlap: &str) -> Harness {
         commands,
         stop,
         loop_task,
-    } = spawn_loop(clock, &yaml, Restored::default(), history);
+    } = spawn_loop(clock, &yaml, Restored::default(), Arc::clone(&history));
     Harness {
         events,
         commands,
@@ -98,6 +99,7 @@ fn start(overlap: &str) -> Harness {
         task: TaskName::normalise("t").expect("name"),
         fifo,
         hold: Some(hold),
+        history,
         _dir: dir,
     }
 }
@@ -114,6 +116,32 @@ impl Harness {
         let target = self.origin + Duration::from_secs(minutes * 60);
         tokio::time::advance(target - tokio::time::Instant::now()).await;
         self.live().await
+    }
+
+    /// `old` was killed to make way for `new`, and history says so.
+    fn assert_replaced(&self, old: RunId, new: RunId) {
+        let record = self.history.get_run(old).expect("read").expect("exists");
+        let end = record.end.expect("the killed run ended");
+        assert_eq!(end.kill_cause, Some(crate::run::KillCause::Replaced));
+        assert_eq!(
+            end.replaced_by,
+            Some(new),
+            "it names the run that replaced it"
+        );
+    }
+
+    async fn kill(&self, run: Option<RunId>) -> Result<Vec<RunId>, ControlError> {
+        let (reply, answer) = oneshot::channel();
+        let by = "tester".to_owned();
+        let task = self.task.clone();
+        self.send(Command::Kill {
+            task,
+            run,
+            by,
+            reply,
+        })
+        .await;
+        answer.await.expect("the loop answers")
     }
 
     async fn live(&self) -> LiveState {
@@ -308,6 +336,7 @@ async fn replace_kills_the_running_run_and_starts_the_new_fire() {
     let replacement = harness.started().await;
     assert_eq!(replacement.scheduled_at, harness.instant(120));
     assert_eq!(harness.live().await.running, vec![replacement.id]);
+    harness.assert_replaced(first.id, replacement.id);
 
     harness.release();
     let ended = harness.finished().await;
@@ -399,7 +428,43 @@ async fn run_now_under_replace_kills_the_running_run_then_starts() {
     );
     let replacement = harness.started().await;
     assert_ne!(replacement.id, first.id);
+    harness.live().await;
+    harness.assert_replaced(first.id, replacement.id);
     harness.release();
     assert_eq!(harness.finished().await.id, replacement.id);
+    harness.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn kill_of_one_run_leaves_the_others_running() {
+    let mut harness = start("parallel");
+    let Ok(RunNowOutcome::Started(first)) = harness.run_now().await else {
+        panic!("an idle task starts at once");
+    };
+    assert_eq!(harness.started().await.id, first.id);
+    let Ok(RunNowOutcome::Started(second)) = harness.run_now().await else {
+        panic!("parallel starts another");
+    };
+    assert_eq!(harness.started().await.id, second.id);
+
+    assert_eq!(
+        harness.kill(Some(first.id)).await.ok(),
+        Some(vec![first.id])
+    );
+    let killed = harness.finished().await;
+    assert_eq!(killed.id, first.id);
+    let end = killed.end.expect("an end");
+    assert_eq!(
+        (end.kill_cause, end.killed_by.as_str()),
+        (Some(crate::run::KillCause::User), "tester")
+    );
+    assert_eq!(harness.live().await.running, vec![second.id]);
+    match harness.kill(Some(first.id)).await {
+        Err(ControlError::RunNotRunning { run, .. }) => assert_eq!(run, first.id),
+        other => panic!("expected RunNotRunning, got {other:?}"),
+    }
+
+    harness.release();
+    assert_eq!(harness.finished().await.id, second.id);
     harness.stop().await;
 }

@@ -2,6 +2,7 @@
 //! tree, overlap policies, the output cap, retention, kill, missed fires and sudo.
 
 use nix::sys::signal::Signal;
+use speedrack_proto::v1::KillCause;
 use speedrack_tests::files::Gate;
 use speedrack_tests::{Daemon, DaemonBuilder, WAIT, procs};
 
@@ -66,6 +67,7 @@ async fn a_timeout_kills_the_whole_tree_and_says_so() {
     assert_eq!(finished.id, started.id);
     assert_eq!(finished.reason, "timed out (timeout after 1s)");
     assert_eq!(finished.killed_by, "timeout after 1s");
+    assert_eq!(finished.kill_cause(), KillCause::Timeout);
     assert_eq!(
         procs::wait_until_group_gone(group, WAIT),
         Vec::<i32>::new(),
@@ -87,6 +89,7 @@ async fn kill_ends_a_run_and_records_who() {
     assert!(said.starts_with("terminating run"), "{said}");
     let run = events.run_finished("long", WAIT).await.expect("killed");
     assert_eq!(run.killed_by, speedrack_tests::current_user());
+    assert_eq!(run.kill_cause(), KillCause::User);
     assert_eq!(
         run.reason,
         format!("killed by {}", speedrack_tests::current_user())
@@ -160,6 +163,15 @@ async fn overlap_policies_queue_run_in_parallel_or_replace() {
         .await
         .expect("the new one starts");
     assert_ne!(new.id, old.id);
+    assert_eq!(ended.kill_cause(), KillCause::Replaced);
+    let shown = daemon.ctl().json(&["runs", "replaced"]);
+    let old_shown = shown["runs"]
+        .as_array()
+        .and_then(|runs| runs.iter().find(|run| run["id"] == old.id))
+        .expect("the old run is listed")
+        .clone();
+    assert_eq!(old_shown["kill_cause"], "replaced");
+    assert_eq!(old_shown["replaced_by_run_id"], new.id, "{old_shown}");
     daemon.ctl().ok(&["kill", "replaced"]);
 }
 

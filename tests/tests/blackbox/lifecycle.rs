@@ -68,6 +68,7 @@ async fn sigterm_waits_for_the_grace_then_kills_the_run_and_records_it() {
     assert_eq!(recorded["signal"], 15, "SIGTERM first, as for a timeout");
     assert_eq!(recorded["killed_by"], "shutdown");
     assert_eq!(recorded["reason"], "killed by shutdown");
+    assert_eq!(recorded["kill_cause"], "shutdown");
 }
 
 #[tokio::test]

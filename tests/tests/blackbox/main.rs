@@ -3,6 +3,7 @@
 
 mod bounded_replies;
 mod browser;
+mod browser_runpage;
 mod capture_full_disk;
 mod catch_up_once;
 mod completion_shells;
@@ -41,3 +42,4 @@ mod web;
 mod web_auth;
 mod web_hardening;
 mod web_live;
+mod web_runpage;

@@ -273,6 +273,7 @@ async fn invalid_rpc_arguments_are_refused_and_the_daemon_keeps_answering() {
                 .kill(pb::KillRequest {
                     task: task.into(),
                     on_behalf_of: String::new(),
+                    run_id: 0,
                 })
                 .await,
         );

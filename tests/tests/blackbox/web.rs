@@ -176,7 +176,7 @@ async fn output_and_descriptions_are_escaped() {
         "<script>alert(1)</script>\n"
     );
     assert_eq!(
-        page.attrs("button[data-tab='stdout'] [data-size]", "data-size"),
+        page.attrs("a[data-tab='stdout'] [data-size]", "data-size"),
         ["26"]
     );
     assert!(
@@ -209,7 +209,7 @@ async fn output_and_descriptions_are_escaped() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn large_output_shows_its_beginning_and_links_the_whole_file() {
+async fn large_output_shows_its_beginning_and_end_and_links_the_whole_file() {
     let tasks = "tasks:\n  - name: big\n    command: head -c 5000 /dev/zero | tr '\\0' x\n    interval: 400w\n";
     let daemon = DaemonBuilder::new(tasks)
         .settings("fsize_max: 1000\nfsize_summary: 100\n")
@@ -219,7 +219,7 @@ async fn large_output_shows_its_beginning_and_links_the_whole_file() {
 
     let page = client.get(&format!("/tasks/big/runs/{}", run.id)).await;
     assert_eq!(page.count("[data-truncated]"), 1, "{}", page.body);
-    assert_eq!(page.text("pre[data-stream='stdout']"), "x".repeat(100));
+    assert_eq!(page.text("pre[data-stream='stdout']"), "x".repeat(50));
     let whole = format!("/tasks/big/runs/{}/stdout", run.id);
     assert!(page.attrs("[data-truncated] a", "href").contains(&whole));
     assert_eq!(client.get(&whole).await.body, "x".repeat(5000));
@@ -268,11 +268,13 @@ async fn actions_are_done_on_behalf_of_who_you_are() {
     let again = client
         .submit(&page, "form[action='/tasks/sleeper/run']", &[])
         .await;
-    assert_styled(&again, 409);
+    let refused = client.follow(&again).await;
     assert!(
-        again.text("[data-error]").contains("running"),
+        refused
+            .text(".alert-danger[data-flash]")
+            .contains("running"),
         "{}",
-        again.body
+        refused.body
     );
 
     let killed = client
@@ -372,7 +374,13 @@ async fn bad_urls_are_styled_404s_and_api_errors_keep_their_meaning() {
             )],
         )
         .await;
-    assert_styled(&refused, 409);
+    let back = client.follow(&refused).await;
+    assert!(
+        back.text(".alert-danger[data-flash]")
+            .contains("conf errors"),
+        "{}",
+        back.body
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,6 +1,7 @@
 //! POST /tasks/{name}/{run|suspend|resume|kill}: the task actions, done on behalf of the user
-//! (`identity.rs`), answered with a redirect and a flash message, or an error page with the
-//! daemon's reason (409 when the action does not apply now).
+//! (`identity.rs`), answered with a redirect back to the page they came from and a flash
+//! message: what was done, or why the daemon refused (post/redirect/get either way, so a reload
+//! of the page never sends the action again).
 
 use axum::Form;
 use axum::extract::rejection::PathRejection;
@@ -8,11 +9,11 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::{api_error, not_found_page, see_other};
+use super::{not_found_page, see_other};
 use crate::api::ApiError;
 use crate::context::Ctx;
 use crate::flash::{Flash, FlashKind};
-use crate::names::{Action, TaskName};
+use crate::names::{Action, RunId, TaskName};
 use crate::state::AppState;
 use crate::urls::local_path;
 
@@ -20,6 +21,8 @@ use crate::urls::local_path;
 pub struct ActionForm {
     /// Where to go afterwards (a path of ours); the task page otherwise.
     back: Option<String>,
+    /// For Kill: only this run (a run page's button), else every running run of the task.
+    run: Option<String>,
 }
 
 pub async fn act(
@@ -35,18 +38,34 @@ pub async fn act(
         return not_found_page(&ctx, "There is no such task or action.");
     };
     let who = ctx.chrome.user.clone().unwrap_or_default();
-    match perform(&state, &task, action, &who).await {
-        Ok(message) => {
-            let task_page = format!("/tasks/{}", crate::urls::encode(task.as_str()));
-            let back = form
-                .back
-                .as_deref()
-                .and_then(local_path)
-                .unwrap_or(&task_page);
-            see_other(&ctx, back, Some(&Flash::new(FlashKind::Success, message)))
-        }
-        Err(error) => api_error(&ctx, &error),
-    }
+    let run = form
+        .run
+        .as_deref()
+        .and_then(RunId::parse)
+        .map_or(0, |run| run.0);
+    let flash = match perform(&state, &task, action, run, &who).await {
+        Ok(message) => Flash::new(FlashKind::Success, message),
+        Err(error) => Flash::new(FlashKind::Danger, refusal(&task, action, &error)),
+    };
+    let task_page = format!("/tasks/{}", crate::urls::encode(task.as_str()));
+    let back = form
+        .back
+        .as_deref()
+        .and_then(local_path)
+        .unwrap_or(&task_page);
+    see_other(&ctx, back, Some(&flash))
+}
+
+/// What the flash says when the daemon refused or could not be asked.
+fn refusal(task: &TaskName, action: Action, error: &ApiError) -> String {
+    let name = task.as_str();
+    let what = match action {
+        Action::RunNow => format!("run {name} now"),
+        Action::Suspend => format!("suspend {name}"),
+        Action::Resume => format!("resume {name}"),
+        Action::Kill => format!("kill {name}"),
+    };
+    format!("Could not {what}: {error}")
 }
 
 /// Does it; says what was done.
@@ -54,14 +73,21 @@ async fn perform(
     state: &AppState,
     task: &TaskName,
     action: Action,
+    run: i64,
     who: &str,
 ) -> Result<String, ApiError> {
     let api = state.api();
     let name = task.as_str();
     Ok(match action {
         Action::RunNow => {
-            let run = api.run_now(name, who).await?;
-            format!("Started run {} of {name}.", run.id)
+            let answer = api.run_now(name, who).await?;
+            match answer.run {
+                Some(run) => format!("Started run {} of {name}.", run.id),
+                None => format!(
+                    "Queued a run of {name} behind {}: it starts when the task is free.",
+                    runs(&answer.queued_behind_run_ids)
+                ),
+            }
         }
         Action::Suspend => {
             api.suspend(name, who).await?;
@@ -72,9 +98,15 @@ async fn perform(
             format!("Resumed {name}.")
         }
         Action::Kill => {
-            let killed = api.kill(name, who).await?;
-            let ids: Vec<String> = killed.iter().map(ToString::to_string).collect();
-            format!("Killing run {} of {name}.", ids.join(", "))
+            let killed = api.kill(name, run, who).await?;
+            format!("Killing {} of {name}.", runs(&killed))
         }
     })
+}
+
+/// Runs as a sentence names them: "run 4", "runs 4, 5".
+fn runs(ids: &[i64]) -> String {
+    let list: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    let noun = if ids.len() == 1 { "run" } else { "runs" };
+    format!("{noun} {}", list.join(", "))
 }

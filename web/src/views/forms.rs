@@ -1,7 +1,7 @@
 //! The forms that change state: hidden CSRF field, action buttons disabled with their reason.
 //!
 //! Which actions apply to a task is decided here, from the task alone, so the task page and the
-//! tasks page agree; the daemon still has the last word (a refused action is a 409 page).
+//! tasks page agree; the daemon still has the last word (a refused action comes back as a flash message).
 
 use maud::{Markup, html};
 use speedrack_proto::v1 as pb;

@@ -8,7 +8,9 @@
 pub mod config;
 pub mod error;
 pub mod forms;
+pub mod killed;
 pub mod layout;
+pub mod output;
 pub mod run;
 pub mod runs;
 #[cfg(test)]

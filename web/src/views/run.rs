@@ -1,29 +1,19 @@
 //! The run view: what happened in one run, with tabs for stdout, stderr, op error and the task
-//! definition it executed. Large output shows its beginning and links to the whole file; a
-//! running run's output grows live (the tail SSE appends to the `<pre>`s).
+//! definition it executed. It opens on the tab that explains the outcome; the tabs are links
+//! (`?stream=…`), so every stream is reachable without scripts. A running run's page has its
+//! Kill button. How one stream is shown is `output.rs`.
 
 use maud::{Markup, html};
 use speedrack_proto::v1 as pb;
 
-use crate::names::StreamKind;
+use crate::names::{Action, StreamKind};
+use crate::views::forms::hidden;
+use crate::views::killed;
 use crate::views::layout::{Chrome, Nav, Page, render, task_breadcrumb};
+use crate::views::output::{Order, Output, pane};
 use crate::views::runs::{exit, trigger};
-use crate::views::status::{badge, run_status};
+use crate::views::status::run_status;
 use crate::views::time::{bytes, duration, exact, instant, moment};
-
-/// What is shown of one output stream.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Output {
-    pub kind: StreamKind,
-    /// The stream's whole size now.
-    pub size: u64,
-    /// Its beginning (all of it unless `truncated`), as text.
-    pub text: String,
-    /// True when only the first `fsize_summary` bytes are shown.
-    pub truncated: bool,
-    /// Where the live tail continues, for a running run's stream shown in full.
-    pub tail_from: Option<u64>,
-}
 
 /// Everything the run view shows.
 pub struct RunView<'a> {
@@ -45,8 +35,51 @@ pub enum Follow {
     NewestRun,
 }
 
-/// The run page (linkable, e.g. from emails).
-pub fn page(chrome: &Chrome, view: &RunView<'_>) -> Markup {
+/// A tab of the run view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Stream(StreamKind),
+    /// The task definition the run executed.
+    Params,
+}
+
+impl Tab {
+    /// From `?stream=` (a stream's URL segment, or `params`).
+    pub fn parse(value: &str) -> Option<Tab> {
+        match value {
+            "params" => Some(Tab::Params),
+            other => StreamKind::parse(other).map(Tab::Stream),
+        }
+    }
+
+    fn segment(self) -> &'static str {
+        match self {
+            Tab::Stream(kind) => kind.segment(),
+            Tab::Params => "params",
+        }
+    }
+
+    /// The tab that explains how the run went: speedrack's own error, else stderr when the
+    /// command wrote any (a failure by stderr always did), else stdout (as Speedrack 0.6.1).
+    pub fn explaining(outputs: &[Output]) -> Tab {
+        let written = |kind| {
+            outputs
+                .iter()
+                .any(|output| output.kind == kind && output.size > 0)
+        };
+        if written(StreamKind::OpError) {
+            Tab::Stream(StreamKind::OpError)
+        } else if written(StreamKind::Stderr) {
+            Tab::Stream(StreamKind::Stderr)
+        } else {
+            Tab::Stream(StreamKind::Stdout)
+        }
+    }
+}
+
+/// The run page (linkable, e.g. from emails), open on `open` or else on the tab that explains
+/// the outcome.
+pub fn page(chrome: &Chrome, view: &RunView<'_>, open: Option<Tab>) -> Markup {
     let run = view.run;
     let urls = &chrome.urls;
     let title = format!("Run {} of {}", run.id, run.task);
@@ -59,14 +92,27 @@ pub fn page(chrome: &Chrome, view: &RunView<'_>) -> Markup {
             live: html! {},
             rest: html! {
                 (task_breadcrumb(urls, &run.task, html! { "run " (run.id) }))
-                (section(chrome, view))
+                (view_of(chrome, view, open, Controls::Kill))
             },
         },
     )
 }
 
-/// The run view itself, also shown on the task page for the newest run.
+/// What the view offers besides showing the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Controls {
+    /// Nothing: the task page around it has the task's actions.
+    None,
+    /// A Kill button while the run is running.
+    Kill,
+}
+
+/// The run view itself, as the task page shows its newest run.
 pub fn section(chrome: &Chrome, view: &RunView<'_>) -> Markup {
+    view_of(chrome, view, None, Controls::None)
+}
+
+fn view_of(chrome: &Chrome, view: &RunView<'_>, open: Option<Tab>, controls: Controls) -> Markup {
     let run = view.run;
     let running = run.status() == pb::RunStatus::Running;
     let tail = running.then(|| {
@@ -90,6 +136,7 @@ pub fn section(chrome: &Chrome, view: &RunView<'_>) -> Markup {
         (None, Follow::NewestRun) => (Some("sse:started"), None),
         (None, Follow::Stay) => (None, None),
     };
+    let open = open.unwrap_or_else(|| Tab::explaining(&view.outputs));
     html! {
         section #run-view data-run=(run.id) data-status=(run_status(run.status()).slug)
             sse-connect=[source] sse-close=[source.map(|_| "finished")]
@@ -99,10 +146,25 @@ pub fn section(chrome: &Chrome, view: &RunView<'_>) -> Markup {
             hx-trigger=[refresh_on] {
             h2.h5 {
                 a href=(chrome.urls.run(&run.task, run.id)) { "Run #" (run.id) }
-                " " (badge(run_status(run.status())))
+                " " (killed::run_badge(run))
+            }
+            @if running && controls == Controls::Kill {
+                (kill_button(chrome, run))
             }
             (facts(chrome, run))
-            (tabs(chrome, view))
+            (tabs(chrome, view, open))
+        }
+    }
+}
+
+/// Ends this run (not the task's other runs), then comes back here.
+fn kill_button(chrome: &Chrome, run: &pb::Run) -> Markup {
+    let back = format!("/tasks/{}/runs/{}", crate::urls::encode(&run.task), run.id);
+    html! {
+        form.mb-2 method="post" action=(chrome.urls.action(&run.task, Action::Kill)) {
+            (hidden(chrome, Some(&back)))
+            input type="hidden" name="run" value=(run.id);
+            button.btn.btn-sm.btn-danger type="submit" data-action="kill" { "Kill" }
         }
     }
 }
@@ -120,11 +182,12 @@ pub fn placeholder(refresh: &str) -> Markup {
 fn facts(chrome: &Chrome, run: &pb::Run) -> Markup {
     let now = chrome.now;
     let scheduled = instant(run.scheduled_at.as_ref());
+    let reasons = killed::other_reasons(run);
     html! {
         dl.row.small.mb-2 {
             dt.col-sm-2 { "Trigger" } dd.col-sm-10 data-trigger { (trigger(run)) }
-            @if !run.killed_by.is_empty() {
-                dt.col-sm-2 { "Killed by" } dd.col-sm-10 data-killed-by { (run.killed_by) }
+            @if killed::is_killed(run) {
+                dt.col-sm-2 { "Killed" } dd.col-sm-10 data-killed { (killed::why(chrome, run)) }
             }
             @if let Some(at) = scheduled {
                 dt.col-sm-2 { "Due" } dd.col-sm-10 { (exact(at)) }
@@ -138,8 +201,8 @@ fn facts(chrome: &Chrome, run: &pb::Run) -> Markup {
             @if !exit(run).is_empty() {
                 dt.col-sm-2 { "Exit" } dd.col-sm-10 { (exit(run)) }
             }
-            @if !run.reason.is_empty() {
-                dt.col-sm-2 { "Reason" } dd.col-sm-10 data-reason { (run.reason) }
+            @if !reasons.is_empty() {
+                dt.col-sm-2 { "Reason" } dd.col-sm-10 data-reason { (reasons) }
             }
             @if run.finished_at.is_some() && (run.max_rss_bytes > 0 || run.cpu_user.is_some()) {
                 dt.col-sm-2 { "Resources" }
@@ -160,66 +223,61 @@ fn facts(chrome: &Chrome, run: &pb::Run) -> Markup {
     }
 }
 
-fn tabs(chrome: &Chrome, view: &RunView<'_>) -> Markup {
-    let id = view.run.id;
-    let pane = |name: &str| format!("run-{id}-{name}");
+fn tabs(chrome: &Chrome, view: &RunView<'_>, open: Tab) -> Markup {
+    let run = view.run;
+    let pane_id = |tab: Tab| format!("run-{}-{}", run.id, tab.segment());
+    let link = |tab: Tab| {
+        format!(
+            "{}?stream={}",
+            chrome.urls.run(&run.task, run.id),
+            tab.segment()
+        )
+    };
+    let order = Order::of(run);
     html! {
         ul.nav.nav-tabs role="tablist" {
-            @for (index, output) in view.outputs.iter().enumerate() {
+            @for output in &view.outputs {
+                @let tab = Tab::Stream(output.kind);
                 li.nav-item role="presentation" {
-                    button type="button" role="tab" data-bs-toggle="tab"
-                        class={ "nav-link" @if index == 0 { " active" } }
-                        data-bs-target={ "#" (pane(output.kind.segment())) }
-                        data-tab=(output.kind.segment()) {
+                    (tab_link(tab, open, &link(tab), &pane_id(tab), html! {
                         (output.kind.label()) " "
                         span.badge.text-bg-light.border data-size=(output.size) { (bytes(output.size)) }
-                    }
+                    }))
                 }
             }
             li.nav-item role="presentation" {
-                button.nav-link type="button" role="tab" data-bs-toggle="tab"
-                    data-bs-target={ "#" (pane("params")) } data-tab="params" { "params" }
+                (tab_link(Tab::Params, open, &link(Tab::Params), &pane_id(Tab::Params), html! { "params" }))
             }
         }
         div.tab-content.border.border-top-0.p-2.mb-3 {
-            @for (index, output) in view.outputs.iter().enumerate() {
-                div id=(pane(output.kind.segment())) role="tabpanel"
-                    class={ "tab-pane" @if index == 0 { " show active" } } {
-                    (output_pane(chrome, view.run, output))
+            @for output in &view.outputs {
+                @let tab = Tab::Stream(output.kind);
+                div id=(pane_id(tab)) role="tabpanel" data-pane=(tab.segment())
+                    class={ "tab-pane" @if tab == open { " show active" } } {
+                    (pane(chrome, run, output, order))
                 }
             }
-            div.tab-pane id=(pane("params")) role="tabpanel" {
-                @if view.run.definition.is_empty() {
+            div id=(pane_id(Tab::Params)) role="tabpanel" data-pane="params"
+                class={ "tab-pane" @if open == Tab::Params { " show active" } } {
+                @if run.definition.is_empty() {
                     p.text-body-secondary.mb-0 { "The daemon did not record this run's task definition." }
                 } @else {
-                    pre.sr-output.mb-0 data-definition { (view.run.definition) }
+                    pre.sr-output.mb-0 data-definition { (run.definition) }
                 }
             }
         }
     }
 }
 
-fn output_pane(chrome: &Chrome, run: &pb::Run, output: &Output) -> Markup {
-    let file = chrome.urls.file(&run.task, run.id, output.kind);
-    let live = output.tail_from.is_some();
+/// A tab: a link to the page open on it (without scripts), switched in place by Bootstrap.
+fn tab_link(tab: Tab, open: Tab, href: &str, pane: &str, label: Markup) -> Markup {
+    let active = tab == open;
     html! {
-        @if output.truncated {
-            div.alert.alert-secondary.py-1.px-2.small data-truncated {
-                "Showing the first " (bytes(output.text.len() as u64)) " of " (bytes(output.size)) ". "
-                a href=(file) { "View whole file" }
-            }
-        }
-        @if output.size == 0 && !live {
-            p.text-body-secondary.mb-0 data-empty { "(empty)" }
-        } @else {
-            pre.sr-output.mb-1 data-stream=(output.kind.segment())
-                sse-swap=[live.then(|| output.kind.segment())]
-                hx-swap=[live.then_some("beforeend")] {
-                (output.text)
-            }
-            @if !output.truncated && output.size > 0 {
-                a.small href=(file) { "plain text" }
-            }
+        a role="tab" data-bs-toggle="tab" href=(href) data-bs-target={ "#" (pane) }
+            class={ "nav-link" @if active { " active" } }
+            aria-selected=(if active { "true" } else { "false" })
+            data-tab=(tab.segment()) {
+            (label)
         }
     }
 }
@@ -238,7 +296,11 @@ mod tests {
                 text.len() as u64
             },
             text: text.to_owned(),
-            truncated,
+            tail: truncated.then(|| crate::views::output::Tail {
+                skipped: 1 << 29,
+                text: "end".to_owned(),
+                first_line: None,
+            }),
             tail_from: tail,
         }
     }
@@ -270,7 +332,7 @@ mod tests {
         assert!(!html.contains("<script>alert"), "{html}");
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(html.contains(r#"href="/tasks/t/runs/9/stderr""#));
-        assert!(html.contains("View whole file"));
+        assert!(html.contains("[whole file]"));
         assert!(html.contains("command: echo &lt;hi&gt;"));
         assert!(
             !html.contains("sse-connect"),
@@ -318,5 +380,92 @@ mod tests {
             "{html}"
         );
         assert!(html.contains(r#"hx-get="/sr/tasks/t""#), "{html}");
+    }
+
+    fn view_of_outputs<'a>(run: &'a pb::Run, outputs: Vec<Output>) -> RunView<'a> {
+        RunView {
+            run,
+            outputs,
+            refresh: "/tasks/t/runs/9".to_owned(),
+            follow: Follow::Stay,
+        }
+    }
+
+    #[test]
+    fn the_view_opens_on_the_stream_that_explains_the_outcome() {
+        let with = |stdout: &str, stderr: &str, op_error: &str| {
+            Tab::explaining(&[
+                output(StreamKind::Stdout, stdout, false, None),
+                output(StreamKind::Stderr, stderr, false, None),
+                output(StreamKind::OpError, op_error, false, None),
+            ])
+        };
+        let stream = Tab::Stream;
+        assert_eq!(with("out", "", ""), stream(StreamKind::Stdout));
+        assert_eq!(with("", "", ""), stream(StreamKind::Stdout));
+        assert_eq!(with("out", "err", ""), stream(StreamKind::Stderr));
+        assert_eq!(with("out", "err", "could not"), stream(StreamKind::OpError));
+    }
+
+    #[test]
+    fn tabs_are_links_and_the_open_one_is_shown() {
+        let run = run(pb::RunStatus::Failure);
+        let view = view_of_outputs(
+            &run,
+            vec![
+                output(StreamKind::Stdout, "", false, None),
+                output(StreamKind::Stderr, "boom", false, None),
+                output(StreamKind::OpError, "", false, None),
+            ],
+        );
+        let html = page(&chrome(""), &view, None).into_string();
+        assert!(
+            html.contains(r##"href="/tasks/t/runs/9?stream=stderr" data-bs-target="#run-9-stderr" class="nav-link active""##),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"data-pane="stderr" class="tab-pane show active""#),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"data-pane="stdout" class="tab-pane""#),
+            "{html}"
+        );
+        let params = page(&chrome(""), &view, Some(Tab::Params)).into_string();
+        assert!(
+            params.contains(r#"data-pane="params" class="tab-pane show active""#),
+            "{params}"
+        );
+        assert!(
+            params.contains(r#"data-pane="stderr" class="tab-pane""#),
+            "{params}"
+        );
+        assert_eq!(
+            Tab::parse("operror"),
+            Some(Tab::Stream(StreamKind::OpError))
+        );
+        assert_eq!(Tab::parse("passwd"), None);
+    }
+
+    #[test]
+    fn only_a_running_run_page_has_a_kill_button() {
+        let outputs = || vec![output(StreamKind::Stdout, "", false, Some(0))];
+        let running = run(pb::RunStatus::Running);
+        let html = page(&chrome(""), &view_of_outputs(&running, outputs()), None).into_string();
+        assert!(html.contains(r#"action="/tasks/t/kill""#), "{html}");
+        assert!(
+            html.contains(r#"name="back" value="/tasks/t/runs/9""#),
+            "{html}"
+        );
+        assert!(html.contains(r#"name="run" value="9""#), "{html}");
+        let on_task_page =
+            section(&chrome(""), &view_of_outputs(&running, outputs())).into_string();
+        assert!(
+            !on_task_page.contains("/kill"),
+            "the task page has its own: {on_task_page}"
+        );
+        let done = run(pb::RunStatus::Success);
+        let html = page(&chrome(""), &view_of_outputs(&done, outputs()), None).into_string();
+        assert!(!html.contains("/kill"), "{html}");
     }
 }

@@ -3,8 +3,9 @@
 use maud::{Markup, html};
 use speedrack_proto::v1 as pb;
 
+use crate::views::killed;
 use crate::views::layout::{Chrome, Nav, Page, render, task_breadcrumb};
-use crate::views::status::{badge, run_status};
+use crate::views::status::run_status;
 use crate::views::time::{duration, moment};
 
 /// "schedule", "manual, asked by X", or "imported from Speedrack 0.6.1".
@@ -47,18 +48,12 @@ pub fn table(chrome: &Chrome, task: &str, runs: &[pb::Run]) -> Markup {
                     @for run in runs {
                         tr data-run=(run.id) data-status=(run_status(run.status()).slug) {
                             td { a href=(chrome.urls.run(task, run.id)) { "#" (run.id) } }
-                            td { (badge(run_status(run.status()))) }
+                            td { (killed::run_badge(run)) }
                             td { (trigger(run)) }
                             td { (moment(chrome.now, run.started_at.as_ref(), "?")) }
                             td { (duration(run.duration.as_ref())) }
                             td { (exit(run)) }
-                            td {
-                                (run.reason)
-                                @if !run.killed_by.is_empty() {
-                                    @if !run.reason.is_empty() { "; " }
-                                    "killed by " span data-killed-by { (run.killed_by) }
-                                }
-                            }
+                            td { (killed::notes(chrome, run)) }
                         }
                     }
                 }
@@ -113,6 +108,8 @@ mod tests {
             trigger: pb::Trigger::Manual.into(),
             requested_by: "ann".to_owned(),
             killed_by: "<bob>".to_owned(),
+            kill_cause: pb::KillCause::User.into(),
+            reason: "killed by <bob>".to_owned(),
             status: pb::RunStatus::Failure.into(),
             signal: Some(15),
             ..pb::Run::default()

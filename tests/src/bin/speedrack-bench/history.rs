@@ -79,6 +79,8 @@ fn fill(data_dir: &Path) -> Result<Duration> {
                     op_error: String::new(),
                     reason: String::new(),
                     killed_by: String::new(),
+                    kill_cause: None,
+                    replaced_by: None,
                     usage: Usage::default(),
                     output_dropped_bytes: 0,
                 },

@@ -1,0 +1,196 @@
+//! One output stream of a run as its tab shows it: whole with line numbers, or, too big for
+//! that, its head and its tail around a "… N KiB skipped … [whole file]" marker (the tail
+//! first when the run failed, since that is where a failure usually shows); a running run's
+//! stream shown whole grows live.
+//!
+//! Which bytes make the head and the tail is decided in `excerpt.rs`; reading them in
+//! `routes/run.rs`.
+
+use maud::{Markup, html};
+use speedrack_proto::v1 as pb;
+
+use crate::names::StreamKind;
+use crate::views::layout::Chrome;
+use crate::views::time::bytes;
+
+/// What is shown of one output stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    pub kind: StreamKind,
+    /// The stream's whole size now.
+    pub size: u64,
+    /// Its beginning (all of it unless `tail` is set), as text.
+    pub text: String,
+    /// Its end, when the stream is too big to show whole.
+    pub tail: Option<Tail>,
+    /// Where the live tail continues, for a running run's stream shown whole.
+    pub tail_from: Option<u64>,
+}
+
+/// The end of a stream too big to show whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tail {
+    /// Bytes between the head and the tail, not shown.
+    pub skipped: u64,
+    pub text: String,
+    /// The number of the tail's first line; `None` when the skipped part was too big to count.
+    pub first_line: Option<u64>,
+}
+
+/// Which part of a truncated stream comes first. With the tail first, output boxes also open
+/// scrolled to their end (`sr-from-end`: the stylesheet reverses their flow, no script).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    HeadFirst,
+    /// For runs that failed: their end usually says why.
+    TailFirst,
+}
+
+impl Order {
+    pub fn of(run: &pb::Run) -> Order {
+        match run.status() {
+            pb::RunStatus::Failure | pb::RunStatus::ExecutionError | pb::RunStatus::Interrupted => {
+                Order::TailFirst
+            }
+            _ => Order::HeadFirst,
+        }
+    }
+}
+
+/// The contents of a stream's tab.
+pub fn pane(chrome: &Chrome, run: &pb::Run, output: &Output, order: Order) -> Markup {
+    let file = chrome.urls.file(&run.task, run.id, output.kind);
+    let segment = output.kind.segment();
+    match (&output.tail, output.tail_from) {
+        (Some(tail), _) => truncated(&file, segment, output, tail, order),
+        (None, Some(_)) => html! {
+            pre.sr-output.mb-1 data-stream=(segment) sse-swap=(segment) hx-swap="beforeend" {
+                (output.text)
+            }
+        },
+        (None, None) if output.size == 0 => html! {
+            p.text-body-secondary.mb-0 data-empty { "(empty)" }
+        },
+        (None, None) => html! {
+            pre.sr-output.mb-1.sr-from-end[order == Order::TailFirst] data-stream=(segment) {
+                (numbered(&output.text, Some(1)))
+            }
+            @if output.kind != StreamKind::OpError {
+                a.small href=(file) { "plain text" }
+            }
+        },
+    }
+}
+
+fn truncated(file: &str, segment: &str, output: &Output, tail: &Tail, order: Order) -> Markup {
+    let marker = html! {
+        div.small.text-body-secondary.my-1 data-truncated data-skipped=(tail.skipped) {
+            "… " (bytes(tail.skipped)) " skipped … " a href=(file) { "[whole file]" }
+        }
+    };
+    let head = html! {
+        pre.sr-output.mb-1 data-stream=(segment) data-part="head" {
+            (numbered(&output.text, Some(1)))
+        }
+    };
+    let end = html! {
+        pre.sr-output.mb-1.sr-from-end[order == Order::TailFirst] data-stream=(segment) data-part="tail" {
+            (numbered(&tail.text, tail.first_line))
+        }
+    };
+    match order {
+        Order::HeadFirst => html! { (head) (marker) (end) },
+        Order::TailFirst => html! {
+            (marker)
+            (end)
+            details.small {
+                summary { "The first " (bytes(output.text.len() as u64)) " of " (bytes(output.size)) }
+                (head)
+            }
+        },
+    }
+}
+
+/// Each line in its own span, numbered from `first` by the stylesheet (so that copying the
+/// text copies no numbers); not numbered when `first` is unknown. One wrapper holds them, so
+/// that a box shown from its end keeps the lines in order.
+fn numbered(text: &str, first: Option<u64>) -> Markup {
+    html! {
+        span.sr-lines {
+            @for (index, line) in text.split_inclusive('\n').enumerate() {
+                span.sr-line data-line=[first.map(|first| first + index as u64)] { (line) }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::views::layout::tests::chrome;
+
+    fn big(order: Order) -> String {
+        let run = pb::Run {
+            id: 9,
+            task: "t".to_owned(),
+            ..pb::Run::default()
+        };
+        let output = Output {
+            kind: StreamKind::Stderr,
+            size: 10_000,
+            text: "one\ntwo\n".to_owned(),
+            tail: Some(Tail {
+                skipped: 9_000,
+                text: "<last>\n".to_owned(),
+                first_line: Some(700),
+            }),
+            tail_from: None,
+        };
+        pane(&chrome(""), &run, &output, order).into_string()
+    }
+
+    #[test]
+    fn a_big_output_shows_head_and_tail_around_what_it_skips() {
+        let html = big(Order::HeadFirst);
+        let head = html.find(r#"data-part="head""#).expect("head");
+        let marker = html.find("8.8 KiB skipped").expect("marker");
+        let tail = html.find(r#"data-part="tail""#).expect("tail");
+        assert!(head < marker && marker < tail, "{html}");
+        assert!(html.contains(r#"<a href="/tasks/t/runs/9/stderr">[whole file]</a>"#));
+        assert!(
+            html.contains(r#"<span class="sr-line" data-line="2">two"#),
+            "{html}"
+        );
+        assert!(html.contains(r#"data-line="700">&lt;last&gt;"#), "{html}");
+    }
+
+    #[test]
+    fn a_failed_run_shows_the_tail_first() {
+        let html = big(Order::TailFirst);
+        let tail = html.find(r#"data-part="tail""#).expect("tail");
+        let head = html.find(r#"data-part="head""#).expect("head");
+        assert!(tail < head, "{html}");
+        assert!(
+            html.contains(
+                r#"class="sr-output mb-1 sr-from-end" data-stream="stderr" data-part="tail""#
+            ),
+            "the tail opens scrolled to its end: {html}"
+        );
+        assert!(html.contains("<details"), "the head is folded: {html}");
+    }
+
+    #[test]
+    fn lines_are_numbered_unless_unknown() {
+        let shown = numbered("a\nb", Some(1)).into_string();
+        assert_eq!(
+            shown,
+            r#"<span class="sr-lines"><span class="sr-line" data-line="1">a
+</span><span class="sr-line" data-line="2">b</span></span>"#
+        );
+        let unknown = numbered("a\n", None).into_string();
+        assert_eq!(
+            unknown,
+            "<span class=\"sr-lines\"><span class=\"sr-line\">a\n</span></span>"
+        );
+    }
+}
