@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod error;
+pub mod favicon;
 pub mod forms;
 pub mod layout;
 pub mod run;
@@ -18,3 +19,4 @@ pub mod status;
 pub mod task;
 pub mod tasks;
 pub mod time;
+pub mod triage;
