@@ -3,6 +3,7 @@
 
 mod bounded_replies;
 mod browser;
+mod browser_list;
 mod capture_full_disk;
 mod catch_up_once;
 mod config_limits;
@@ -39,3 +40,4 @@ mod web;
 mod web_auth;
 mod web_hardening;
 mod web_live;
+mod web_list;

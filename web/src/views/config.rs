@@ -40,7 +40,7 @@ pub fn page(chrome: &Chrome, data: &ConfigPage<'_>) -> Markup {
             events: None,
             live: html! {},
             rest: html! {
-                div.d-flex.align-items-center.gap-3.mb-3 {
+                div.d-flex.flex-wrap.align-items-center.gap-3.mb-3 {
                     h1.h4.mb-0 { "Configuration" }
                     form method="post" action=(chrome.urls.reload()) {
                         (forms::hidden(chrome, None))
