@@ -21,6 +21,7 @@ pub mod identity;
 pub mod limits;
 pub mod logging;
 mod names;
+pub mod origin;
 mod routes;
 pub mod secret;
 mod server;
@@ -52,6 +53,8 @@ pub struct GatewayConfig {
     pub limits: limits::ConnectionLimits,
     /// Signs CSRF tokens; kept in a file so that open pages survive a restart.
     pub csrf_key: secret::CsrfKey,
+    /// Where `socket` and the listener's address came from, for the config page.
+    pub origin: origin::GatewayOrigin,
 }
 
 impl Default for GatewayConfig {
@@ -61,6 +64,7 @@ impl Default for GatewayConfig {
             auth: auth::Auth::None,
             limits: limits::ConnectionLimits::default(),
             csrf_key: secret::CsrfKey::random(),
+            origin: origin::GatewayOrigin::default(),
         }
     }
 }
@@ -93,7 +97,21 @@ pub async fn serve(
         config.limits.header_timeout.as_secs()
     );
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let state = state::AppState::with_key(config.socket, stop_rx, config.auth, config.csrf_key);
+    let facts = origin::GatewayFacts {
+        listen: origin::Fact {
+            value: listener.local_addr().map_or_else(
+                |error| format!("unknown ({error})"),
+                |address| address.to_string(),
+            ),
+            source: config.origin.listen,
+        },
+        socket: origin::Fact {
+            value: config.socket.display().to_string(),
+            source: config.origin.socket,
+        },
+    };
+    let state = state::AppState::with_key(config.socket, stop_rx, config.auth, config.csrf_key)
+        .with_facts(facts);
     let app = routes::router(state);
     let server_limits = server::ServerLimits {
         header_timeout: config.limits.header_timeout,

@@ -52,7 +52,10 @@ async fn screenshot(client: &Client, name: &str) -> Result<(), String> {
 
 /// Opens `url`, and fails if the document is wider than the window.
 async fn fits(client: &Client, url: &str, name: &str, width: u32) -> Result<(), String> {
-    client.goto(url).await.map_err(|e| format!("opening {url}: {e}"))?;
+    client
+        .goto(url)
+        .await
+        .map_err(|e| format!("opening {url}: {e}"))?;
     wait_for(client, "main").await?;
     let sizes = script(
         client,
@@ -81,12 +84,17 @@ async fn no_page_scrolls_sideways_at_390_px_and_the_list_is_cards() {
     };
     let daemon = Daemon::start(LONG);
     let long = "a_task_with_a_very_long_name_that_has_no_spaces_in_it_anywhere_at_all";
-    let run = daemon.run_now_and_wait(&mut daemon.watch().await, long).await;
+    let run = daemon
+        .run_now_and_wait(&mut daemon.watch().await, long)
+        .await;
     let gateway = Gateway::start(&daemon.socket()).await;
     let pages = [
         ("list", gateway.url("/")),
         ("task", gateway.url(&format!("/tasks/{long}"))),
-        ("run", gateway.url(&format!("/tasks/{long}/runs/{}", run.id))),
+        (
+            "run",
+            gateway.url(&format!("/tasks/{long}/runs/{}", run.id)),
+        ),
         ("config", gateway.url("/config")),
         ("help", gateway.url("/help")),
     ];
@@ -112,7 +120,11 @@ async fn no_page_scrolls_sideways_at_390_px_and_the_list_is_cards() {
             if display != "grid" {
                 return Err(format!("the row is not a card: display {display}"));
             }
-            for part in [".sr-status", "a[data-last-run]", "button[data-action='run']"] {
+            for part in [
+                ".sr-status",
+                "a[data-last-run]",
+                "button[data-action='run']",
+            ] {
                 let shown = wait_for(&client, &format!("{card} {part}"))
                     .await?
                     .is_displayed()
@@ -157,7 +169,9 @@ async fn the_title_the_favicon_and_a_filter_follow_live_changes() {
     interval: 400w
 ",
     );
-    daemon.run_now_and_wait(&mut daemon.watch().await, "fine").await;
+    daemon
+        .run_now_and_wait(&mut daemon.watch().await, "fine")
+        .await;
     let gateway = Gateway::start(&daemon.socket()).await;
     let home = gateway.url("/");
     browser
@@ -182,16 +196,27 @@ async fn the_title_the_favicon_and_a_filter_follow_live_changes() {
                 .map_err(|e| e.to_string())?;
             wait_for(&client, "a[data-filter='failing'][aria-current='true']").await?;
             wait_for(&client, "#live[data-refreshed]").await?;
-            if client.find(Locator::Css("tr[data-task='fine']")).await.is_ok() {
+            if client
+                .find(Locator::Css("tr[data-task='fine']"))
+                .await
+                .is_ok()
+            {
                 return Err("the filter shows a task that is fine".to_owned());
             }
             script(&client, "window.srMarker = 'same page';").await?;
             daemon.ctl().ok(&["run-now", "second"]);
             // The filtered list fetches itself again, filter and all: the new failure joins it.
             wait_for(&client, "tr[data-task='second'][data-status='failure']").await?;
-            wait_for(&client, "a[data-filter='failing'][data-count='2'][aria-current='true']")
-                .await?;
-            if client.find(Locator::Css("tr[data-task='fine']")).await.is_ok() {
+            wait_for(
+                &client,
+                "a[data-filter='failing'][data-count='2'][aria-current='true']",
+            )
+            .await?;
+            if client
+                .find(Locator::Css("tr[data-task='fine']"))
+                .await
+                .is_ok()
+            {
                 return Err("the refresh lost the filter".to_owned());
             }
             let marker = script(&client, "return String(window.srMarker);").await?;

@@ -39,5 +39,5 @@ mod watch_resume;
 mod web;
 mod web_auth;
 mod web_hardening;
-mod web_live;
 mod web_list;
+mod web_live;

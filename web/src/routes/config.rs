@@ -26,6 +26,7 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx) -> Response {
         status: Some(&status),
         config: config.as_ref().map_err(ToString::to_string),
         tasks: &tasks,
+        gateway: state.facts(),
     };
     html(StatusCode::OK, views::config::page(&ctx.chrome, &data))
 }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod favicon;
 pub mod forms;
 pub mod layout;
+pub mod mask;
 pub mod run;
 pub mod runs;
 #[cfg(test)]
