@@ -6,6 +6,7 @@
 //! binary (see `help.rs`), never for data.
 
 pub mod config;
+pub mod counts;
 pub mod error;
 pub mod favicon;
 pub mod forms;
