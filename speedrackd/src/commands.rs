@@ -8,6 +8,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use speedrackd::clock::{Clock, SystemClock};
+use speedrackd::config::effective::{Effective, Source};
 use speedrackd::config::{
     check_tasks_file, default_time_zone, load_settings, load_tasks, tasks_file,
 };
@@ -31,7 +32,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         data_dir: args.data_dir,
     };
     let prepared = prepare(overrides)?;
-    let config = prepared.config;
+    let mut config = prepared.config;
     // Before anything touches the data dir or the socket: a second daemon must change nothing.
     let _lock = DataDirLock::acquire(&config.data_dir)?;
     let listener = speedrackd::socket::bind(&config.socket_path, config.socket_group)?;
@@ -39,12 +40,23 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         true => None,
         false => {
             let authenticated = config.settings.web.auth != speedrack_web::auth::AuthMode::None;
-            let listen = match (args.listen, args.port) {
-                (Some(listen), _) => listen,
-                (None, Some(port)) => std::net::SocketAddr::new(config.settings.listen.ip(), port),
-                (None, None) => config.settings.listen,
+            let (listen, source) = match (args.listen, args.port) {
+                (Some(listen), _) => (listen, Source::Flag),
+                (None, Some(port)) => (
+                    std::net::SocketAddr::new(config.settings.listen.ip(), port),
+                    Source::Flag,
+                ),
+                (None, None) => (config.settings.listen, listen_source(&config.settings)),
             };
-            Some(web_host::bind(listen, authenticated)?)
+            let web = web_host::bind(listen, authenticated)?;
+            // The address bound, which says the port that 0 picked.
+            let bound = web.local_addr().map_or(listen, |bound| bound);
+            config.effective.push(Effective {
+                name: "listen",
+                value: bound.to_string(),
+                source,
+            });
+            Some(web)
         }
     };
     let (metrics_token, metrics) = web_host::bind_metrics(&config.settings.metrics)?;
@@ -69,6 +81,19 @@ struct Listeners {
     /// `metrics.listen`'s, serving `/metrics` alone.
     metrics: Option<std::net::TcpListener>,
     metrics_token: Option<speedrack_web::metrics_access::MetricsToken>,
+}
+
+/// Whether the settings file sets `listen` (it is the default otherwise).
+fn listen_source(settings: &speedrackd::config::Settings) -> Source {
+    let set = settings
+        .entries()
+        .into_iter()
+        .any(|(name, _, is_default)| name == "listen" && !is_default);
+    if set {
+        Source::SettingsFile
+    } else {
+        Source::Default
+    }
 }
 
 async fn serve(
@@ -183,12 +208,26 @@ fn host_web(
         .local_addr()
         .context("cannot read the web UI's address")?;
     tracing::info!("web UI on http://{address}");
+    let listen_origin = match config
+        .effective
+        .iter()
+        .find(|effective| effective.name == "listen")
+        .map(|effective| effective.source)
+    {
+        Some(Source::Flag) => speedrack_web::origin::Source::Flag,
+        Some(Source::SettingsFile) => speedrack_web::origin::Source::SettingsFile,
+        Some(Source::Default) | None => speedrack_web::origin::Source::Default,
+    };
     let config = speedrack_web::GatewayConfig {
         socket: config.socket_path.clone(),
         auth,
         limits,
         csrf_key,
         metrics_token,
+        origin: speedrack_web::origin::GatewayOrigin {
+            listen: Some(listen_origin),
+            socket: Some(speedrack_web::origin::Source::Daemon),
+        },
     };
     Ok(tokio::spawn(async move {
         let stop = async move {

@@ -69,6 +69,9 @@ pub struct DaemonConfig {
     pub demo_mode: bool,
     /// The group of `socket_group`, whose members may use the API too.
     pub socket_group: Option<u32>,
+    /// The settings resolved at start from flags, the settings file or defaults, as GetConfig
+    /// reports them.
+    pub effective: Vec<config::effective::Effective>,
 }
 
 /// Why the daemon stopped with an error after starting.
@@ -117,6 +120,7 @@ pub async fn serve(
         socket_path: config.socket_path,
         data_dir: config.data_dir,
         demo_mode: config.demo_mode,
+        effective: config.effective,
         epoch: u64::try_from(clock.now().timestamp_micros()).unwrap_or(0),
     };
     let metrics = Metrics::new().with_data_dir(&info.data_dir);

@@ -6,6 +6,7 @@ use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use crate::DaemonConfig;
+use crate::config::effective::{Effective, Source};
 use crate::config::{
     ConfigError, check_tasks_file, default_time_zone, load_settings, load_tasks, tasks_file,
 };
@@ -58,6 +59,9 @@ pub fn prepare(overrides: Overrides) -> Result<Prepared, StartupError> {
             tracing::warn!("{}", ignored.describe(path));
         }
     }
+    let tasks_source = Source::of(overrides.tasks.as_ref(), settings.tasks_file.as_ref());
+    let data_dir_source = Source::of(overrides.data_dir.as_ref(), settings.data_dir.as_ref());
+    let socket_source = Source::of(overrides.socket.as_ref(), settings.socket.as_ref());
     let (tasks_path, demo_dir) = match tasks_file(overrides.tasks, &settings)? {
         Some(path) => (absolute(&path)?, None),
         None => {
@@ -92,6 +96,11 @@ pub fn prepare(overrides: Overrides) -> Result<Prepared, StartupError> {
         .socket
         .or_else(|| settings.socket.clone())
         .unwrap_or_else(speedrack_proto::default_socket_path);
+    let effective = vec![
+        Effective::path("socket", &socket_path, socket_source),
+        Effective::path("data_dir", &data_dir, data_dir_source),
+        Effective::path("tasks_file", &tasks_path, tasks_source),
+    ];
     let config = DaemonConfig {
         settings,
         settings_path,
@@ -101,6 +110,7 @@ pub fn prepare(overrides: Overrides) -> Result<Prepared, StartupError> {
         data_dir,
         demo_mode: demo_dir.is_some(),
         socket_group,
+        effective,
     };
     Ok(Prepared { config, demo_dir })
 }

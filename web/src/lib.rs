@@ -23,6 +23,7 @@ pub mod limits;
 pub mod logging;
 pub mod metrics_access;
 mod names;
+pub mod origin;
 mod routes;
 pub mod secret;
 mod server;
@@ -56,6 +57,8 @@ pub struct GatewayConfig {
     pub csrf_key: secret::CsrfKey,
     /// The bearer token `/metrics` asks for instead of the UI's sign-in (`metrics.token_file`).
     pub metrics_token: Option<metrics_access::MetricsToken>,
+    /// Where `socket` and the listener's address came from, for the config page.
+    pub origin: origin::GatewayOrigin,
 }
 
 impl Default for GatewayConfig {
@@ -66,6 +69,7 @@ impl Default for GatewayConfig {
             limits: limits::ConnectionLimits::default(),
             csrf_key: secret::CsrfKey::random(),
             metrics_token: None,
+            origin: origin::GatewayOrigin::default(),
         }
     }
 }
@@ -98,13 +102,27 @@ pub async fn serve(
         config.limits.header_timeout.as_secs()
     );
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let facts = origin::GatewayFacts {
+        listen: origin::Fact {
+            value: listener.local_addr().map_or_else(
+                |error| format!("unknown ({error})"),
+                |address| address.to_string(),
+            ),
+            source: config.origin.listen,
+        },
+        socket: origin::Fact {
+            value: config.socket.display().to_string(),
+            source: config.origin.socket,
+        },
+    };
     let state = state::AppState::with_key(
         config.socket,
         stop_rx,
         config.auth,
         config.csrf_key,
         config.metrics_token,
-    );
+    )
+    .with_facts(facts);
     let app = routes::router(state);
     let server_limits = server::ServerLimits {
         header_timeout: config.limits.header_timeout,

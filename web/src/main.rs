@@ -9,7 +9,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::Parser;
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser};
+use speedrack_web::origin::{GatewayOrigin, Source};
 use speedrack_web::{GatewayConfig, logging};
 
 /// Serve the speedrack web UI over speedrackd's API.
@@ -39,9 +41,17 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = Args::parse();
+    let matches = Args::command().get_matches();
+    let args = match Args::from_arg_matches(&matches) {
+        Ok(args) => args,
+        Err(error) => error.exit(),
+    };
+    let origin = GatewayOrigin {
+        listen: source(&matches, "listen"),
+        socket: source(&matches, "socket"),
+    };
     logging::init(logging::LogFormat::from_name(&args.log_format));
-    match run(args).await {
+    match run(args, origin).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("speedrack-web: {error:#}");
@@ -50,7 +60,18 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(args: Args) -> anyhow::Result<()> {
+/// Where clap found the argument `id`, for the config page.
+fn source(matches: &ArgMatches, id: &str) -> Option<Source> {
+    Some(match matches.value_source(id) {
+        Some(ValueSource::CommandLine) => Source::Flag,
+        Some(ValueSource::EnvVariable) => Source::Environment,
+        // No socket given: `choose_socket` applies the discovery rule.
+        Some(ValueSource::DefaultValue) | None => Source::Default,
+        Some(_) => return None,
+    })
+}
+
+async fn run(args: Args, origin: GatewayOrigin) -> anyhow::Result<()> {
     let socket = speedrack_proto::choose_socket(args.socket)?;
     let (web, metrics) = match &args.settings {
         Some(path) => {
@@ -94,6 +115,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         limits: web.limits(),
         csrf_key,
         metrics_token,
+        origin,
     };
     speedrack_web::serve(config, listener, stop_signal()).await?;
     Ok(())

@@ -26,6 +26,8 @@ struct Inner {
     sign_in: crate::signin::SignIn,
     csrf_key: crate::secret::CsrfKey,
     metrics_token: Option<crate::metrics_access::MetricsToken>,
+    /// The gateway's own address and socket, for the config page.
+    facts: Option<crate::origin::GatewayFacts>,
 }
 
 impl AppState {
@@ -66,7 +68,24 @@ impl AppState {
             sign_in: crate::signin::SignIn::new(users),
             csrf_key,
             metrics_token,
+            facts: None,
         }))
+    }
+
+    /// The state, knowing the gateway's own address and socket (before it is shared).
+    pub fn with_facts(self, facts: crate::origin::GatewayFacts) -> AppState {
+        match Arc::try_unwrap(self.0) {
+            Ok(inner) => AppState(Arc::new(Inner {
+                facts: Some(facts),
+                ..inner
+            })),
+            Err(shared) => AppState(shared),
+        }
+    }
+
+    /// The gateway's own address and socket, when `serve` was told.
+    pub fn facts(&self) -> Option<&crate::origin::GatewayFacts> {
+        self.0.facts.as_ref()
     }
 
     pub fn api(&self) -> &Api {

@@ -120,6 +120,27 @@ impl Urls {
         self.path("/prefs/inactive")
     }
 
+    /// A favicon (see `views/favicon.rs`).
+    pub fn favicon(&self, icon: crate::views::favicon::Icon) -> String {
+        self.path(&format!("/favicon/{}", icon.file()))
+    }
+
+    /// The tasks list filtered and sorted as `view` says (see `views/triage.rs`).
+    pub fn tasks_view(&self, view: crate::views::triage::View) -> String {
+        let show = view.filter.map(|filter| ("show", filter.slug()));
+        let sort = view.sort.slug().map(|sort| ("sort", sort));
+        let query: Vec<String> = [show, sort]
+            .into_iter()
+            .flatten()
+            .map(|(key, value)| format!("{key}={}", encode(value)))
+            .collect();
+        if query.is_empty() {
+            self.tasks()
+        } else {
+            format!("{}?{}", self.tasks(), query.join("&"))
+        }
+    }
+
     /// A vendored asset by file name, versioned by its content hash.
     pub fn asset(&self, file: &str) -> String {
         self.path(&crate::assets::versioned_path(file))

@@ -5,6 +5,7 @@
 //! the whole file; a single task that is wrong becomes a conf error entry, never fatal to the
 //! others. Nothing here touches the scheduler or the history.
 
+pub mod effective;
 mod fields;
 mod file_security;
 mod interval;

@@ -4,6 +4,7 @@ use speedrack_proto::v1 as pb;
 use tonic::Status;
 
 use super::{Service, convert};
+use crate::config::effective::{Source, in_effect};
 
 pub async fn get_config(api: &Service) -> Result<pb::GetConfigResponse, Status> {
     let snapshot = api.snapshot().await?;
@@ -39,13 +40,13 @@ pub async fn get_config(api: &Service) -> Result<pb::GetConfigResponse, Status> 
         settings_text,
         tasks_path: api.info.tasks_path.display().to_string(),
         tasks_text,
-        settings: settings
-            .entries()
+        settings: in_effect(settings, &api.info.effective)
             .into_iter()
-            .map(|(name, value, is_default)| pb::Setting {
-                name,
-                value,
-                is_default,
+            .map(|row| pb::Setting {
+                name: row.name,
+                value: row.value,
+                is_default: row.is_default,
+                source: setting_source(row.source).into(),
             })
             .collect(),
         conf_errors,
@@ -61,4 +62,12 @@ pub async fn get_config(api: &Service) -> Result<pb::GetConfigResponse, Status> 
             snapshot.last_reload_at.unwrap_or(snapshot.started_at),
         )),
     })
+}
+
+fn setting_source(source: Source) -> pb::SettingSource {
+    match source {
+        Source::Default => pb::SettingSource::Default,
+        Source::SettingsFile => pb::SettingSource::SettingsFile,
+        Source::Flag => pb::SettingSource::Flag,
+    }
 }

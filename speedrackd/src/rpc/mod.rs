@@ -52,6 +52,8 @@ pub struct DaemonInfo {
     pub socket_path: PathBuf,
     pub data_dir: PathBuf,
     pub demo_mode: bool,
+    /// See `DaemonConfig::effective`.
+    pub effective: Vec<crate::config::effective::Effective>,
     /// Names this run of the daemon in WatchEvents: its start instant in microseconds since the
     /// Unix epoch.
     pub epoch: u64,

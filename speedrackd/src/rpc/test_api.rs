@@ -39,6 +39,7 @@ pub fn start() -> TestApi {
         socket_path: dir.path().join("socket"),
         data_dir: dir.path().to_path_buf(),
         demo_mode: false,
+        effective: Vec::new(),
         epoch: EPOCH,
     };
     let api = Service::new(

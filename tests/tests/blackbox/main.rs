@@ -3,6 +3,7 @@
 
 mod bounded_replies;
 mod browser;
+mod browser_list;
 mod browser_runpage;
 mod capture_full_disk;
 mod catch_up_once;
@@ -41,5 +42,6 @@ mod watch_resume;
 mod web;
 mod web_auth;
 mod web_hardening;
+mod web_list;
 mod web_live;
 mod web_runpage;

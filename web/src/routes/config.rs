@@ -1,4 +1,5 @@
-//! GET /config (the configuration and debug facts) and POST /reload.
+//! GET /config (the configuration and debug facts) and POST /reload, which always redirects
+//! back to the config page with what happened (a refused reload included).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -25,6 +26,7 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx) -> Response {
         status: Some(&status),
         config: config.as_ref().map_err(ToString::to_string),
         tasks: &tasks,
+        gateway: state.facts(),
     };
     html(StatusCode::OK, views::config::page(&ctx.chrome, &data))
 }
@@ -46,8 +48,18 @@ pub async fn reload(State(state): State<AppState>, ctx: Ctx) -> Response {
                 Some(&Flash::new(kind, reload_summary(&diff))),
             )
         }
-        Err(error) => api_error(&ctx, &error),
+        // Post/redirect/get: the reason shows on the config page, and F5 there never re-posts.
+        Err(error) => see_other(
+            &ctx,
+            "/config",
+            Some(&Flash::new(FlashKind::Danger, reload_refused(&error))),
+        ),
     }
+}
+
+/// Why a reload changed nothing, and what to do.
+fn reload_refused(error: &crate::api::ApiError) -> String {
+    format!("Reload refused, nothing changed: {error}. Fix the file and reload again.")
 }
 
 /// "Reloaded: added a; removed b; changed c; 3 unchanged; 1 conf error."

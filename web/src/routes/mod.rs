@@ -6,6 +6,7 @@
 
 mod actions;
 mod config;
+mod favicon;
 mod help;
 mod metrics;
 mod prefs;
@@ -59,8 +60,8 @@ pub fn router(state: AppState) -> Router {
         .route("/you", post(prefs::set_user))
         .route("/prefs/inactive", post(prefs::set_hide_inactive))
         .route("/assets/{file}", get(crate::assets::serve))
-        // Browsers ask for it on their own; there is none, and that is no error worth a page.
-        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
+        .route("/favicon.ico", get(favicon::ico))
+        .route("/favicon/{file}", get(favicon::icon))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(

@@ -1,11 +1,15 @@
-//! The config page: the Reload button, the debug facts (versions, protocol, paths, uptime), conf
-//! errors, the settings in effect (secrets redacted), and both files raw and parsed.
+//! The config page: the Reload button, the debug facts (versions, protocol, paths, uptime, the
+//! gateway's own address and socket with where they came from), conf errors, the settings in
+//! effect with where each came from (flag, settings file, default; secrets redacted), and both
+//! files raw and parsed, the values under a task's `env:` masked until revealed.
 
 use maud::{Markup, html};
 use speedrack_proto::v1 as pb;
 
+use crate::origin::{Fact, GatewayFacts};
 use crate::views::forms;
 use crate::views::layout::{Chrome, Nav, Page, render};
+use crate::views::mask::mask_env;
 use crate::views::status::{badge, task_status};
 use crate::views::task::conf_error_line;
 use crate::views::time::{exact, instant, moment, relative};
@@ -16,6 +20,8 @@ pub struct ConfigPage<'a> {
     /// GetConfig's answer, or why there is none (e.g. the daemon did not answer in time).
     pub config: Result<&'a pb::GetConfigResponse, String>,
     pub tasks: &'a [pb::Task],
+    /// The gateway's own address and socket, when it knows them.
+    pub gateway: Option<&'a GatewayFacts>,
 }
 
 /// Names that look like secrets are never shown, whatever the daemon sent.
@@ -40,7 +46,7 @@ pub fn page(chrome: &Chrome, data: &ConfigPage<'_>) -> Markup {
             events: None,
             live: html! {},
             rest: html! {
-                div.d-flex.align-items-center.gap-3.mb-3 {
+                div.d-flex.flex-wrap.align-items-center.gap-3.mb-3 {
                     h1.h4.mb-0 { "Configuration" }
                     form method="post" action=(chrome.urls.reload()) {
                         (forms::hidden(chrome, None))
@@ -50,7 +56,7 @@ pub fn page(chrome: &Chrome, data: &ConfigPage<'_>) -> Markup {
                         "Re-reads both files. A broken file changes nothing; running tasks are never touched."
                     }
                 }
-                (facts(chrome, data.status))
+                (facts(chrome, data.status, data.gateway))
                 (conf_errors(data))
                 @match &data.config {
                     Ok(config) => (files(config, data.tasks)),
@@ -63,14 +69,22 @@ pub fn page(chrome: &Chrome, data: &ConfigPage<'_>) -> Markup {
     )
 }
 
-fn facts(chrome: &Chrome, status: Option<&pb::GetStatusResponse>) -> Markup {
-    let gateway = env!("CARGO_PKG_VERSION");
+fn facts(
+    chrome: &Chrome,
+    status: Option<&pb::GetStatusResponse>,
+    gateway: Option<&GatewayFacts>,
+) -> Markup {
+    let version = env!("CARGO_PKG_VERSION");
     let ours = speedrack_proto::PROTOCOL_VERSION;
     html! {
         h2.h5 { "Debug facts" }
         table.table.table-sm.w-auto data-facts {
             tbody {
-                tr { th { "Web gateway version" } td { (gateway) } }
+                tr { th { "Web gateway version" } td { (version) } }
+                @if let Some(gateway) = gateway {
+                    (gateway_fact("Web gateway listens on", "listen", &gateway.listen))
+                    (gateway_fact("Web gateway's socket", "socket", &gateway.socket))
+                }
                 @if let Some(status) = status {
                     tr { th { "speedrackd version" } td data-version { (status.version) } }
                     tr {
@@ -112,6 +126,30 @@ fn facts(chrome: &Chrome, status: Option<&pb::GetStatusResponse>) -> Markup {
     }
 }
 
+fn gateway_fact(title: &str, slug: &str, fact: &Fact) -> Markup {
+    html! {
+        tr data-gateway=(slug) {
+            th { (title) }
+            td {
+                code { (fact.value) }
+                @if let Some(source) = fact.source {
+                    " " span.badge.text-bg-light.border data-source { (source.words()) }
+                }
+            }
+        }
+    }
+}
+
+/// How the page says where a setting came from.
+fn source_words(source: pb::SettingSource) -> &'static str {
+    match source {
+        pb::SettingSource::Flag => "command-line flag",
+        pb::SettingSource::SettingsFile => "settings file",
+        pb::SettingSource::Default => "default",
+        pb::SettingSource::Unspecified => "",
+    }
+}
+
 fn or_none(text: &str) -> &str {
     if text.is_empty() { "(none)" } else { text }
 }
@@ -141,13 +179,21 @@ fn files(config: &pb::GetConfigResponse, tasks: &[pb::Task]) -> Markup {
     html! {
         h2.h5 { "Settings in effect" }
         table.table.table-sm.w-auto data-settings {
-            thead { tr { th { "Setting" } th { "Value" } th {} } }
+            thead { tr { th { "Setting" } th { "Value in effect" } th { "From" } } }
             tbody {
                 @for setting in &config.settings {
                     tr data-setting=(setting.name) {
                         td { code { (setting.name) } }
                         td { code { (shown_value(setting)) } }
-                        td.small.text-body-secondary { @if setting.is_default { "default" } }
+                        td.small.text-body-secondary data-source {
+                            @match setting.source() {
+                                pb::SettingSource::Unspecified => {
+                                    // A daemon older than the gateway says only this much.
+                                    @if setting.is_default { "default" }
+                                }
+                                source => (source_words(source)),
+                            }
+                        }
                     }
                 }
             }
@@ -171,7 +217,18 @@ fn files(config: &pb::GetConfigResponse, tasks: &[pb::Task]) -> Markup {
             pre.sr-output.border.p-2 data-settings-text { (config.settings_text) }
         }
         h2.h5 { "Tasks file " small.text-body-secondary { code { (config.tasks_path) } } }
-        pre.sr-output.border.p-2 data-tasks-text { (config.tasks_text) }
+        @match mask_env(&config.tasks_text) {
+            Some(masked) => {
+                pre.sr-output.border.p-2 data-tasks-text { (masked) }
+                // Everyone who can open this page is signed in (or on loopback without
+                // authentication): the reveal is theirs, one click, no script.
+                details.mb-3 data-reveal-env {
+                    summary { "Reveal the values under env:" }
+                    pre.sr-output.border.p-2 data-tasks-text-revealed { (config.tasks_text) }
+                }
+            }
+            None => pre.sr-output.border.p-2 data-tasks-text { (config.tasks_text) },
+        }
     }
 }
 
@@ -185,6 +242,7 @@ mod tests {
             name: name.to_owned(),
             value: value.to_owned(),
             is_default: false,
+            source: pb::SettingSource::SettingsFile.into(),
         };
         assert_eq!(
             shown_value(&setting("smtp_password", "hunter2")),
@@ -207,9 +265,59 @@ mod tests {
                 status: None,
                 config: Ok(&config),
                 tasks: &[],
+                gateway: None,
             },
         )
         .into_string();
         assert!(html.contains("name: &lt;script&gt;"), "{html}");
+    }
+
+    #[test]
+    fn env_values_are_masked_with_a_reveal_and_sources_are_named() {
+        let config = pb::GetConfigResponse {
+            tasks_text: "tasks:\n  - name: a\n    env:\n      PGPASSWORD: hunter2\n".to_owned(),
+            settings: vec![pb::Setting {
+                name: "socket".to_owned(),
+                value: "/run/x.sock".to_owned(),
+                is_default: false,
+                source: pb::SettingSource::Flag.into(),
+            }],
+            ..pb::GetConfigResponse::default()
+        };
+        let facts = GatewayFacts {
+            listen: Fact {
+                value: "127.0.0.1:8118".to_owned(),
+                source: Some(crate::origin::Source::Default),
+            },
+            socket: Fact {
+                value: "/run/x.sock".to_owned(),
+                source: Some(crate::origin::Source::Daemon),
+            },
+        };
+        let chrome = crate::views::layout::tests::chrome("");
+        let data = ConfigPage {
+            status: None,
+            config: Ok(&config),
+            tasks: &[],
+            gateway: Some(&facts),
+        };
+        let html = page(&chrome, &data).into_string();
+        let masked = html
+            .split("data-tasks-text>")
+            .nth(1)
+            .and_then(|rest| rest.split("</pre>").next())
+            .expect("the tasks file is shown");
+        assert!(masked.contains("PGPASSWORD: ••••••"), "{masked}");
+        assert!(!masked.contains("hunter2"), "{masked}");
+        assert!(
+            html.contains("<details class=\"mb-3\" data-reveal-env><summary>"),
+            "{html}"
+        );
+        assert!(html.contains("data-source>command-line flag<"), "{html}");
+        assert!(html.contains("<tr data-gateway=\"listen\">"), "{html}");
+        assert!(
+            html.contains("speedrackd&#39;s own") || html.contains("speedrackd's own"),
+            "{html}"
+        );
     }
 }

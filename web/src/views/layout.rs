@@ -6,6 +6,7 @@ use maud::{DOCTYPE, Markup, html};
 
 use crate::flash::Flash;
 use crate::urls::Urls;
+use crate::views::favicon::Icon;
 use crate::views::forms;
 
 /// What the shell of every page needs to know about the request.
@@ -54,6 +55,11 @@ pub struct Page<'a> {
 const HTMX_CONFIG: &str = r#"{"allowEval":false,"includeIndicatorStyles":false,"historyCacheSize":0,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"503","swap":true},{"code":"[45]..","swap":false,"error":true}]}"#;
 
 pub fn render(chrome: &Chrome, page: Page<'_>) -> Markup {
+    render_with_icon(chrome, page, Icon::Plain)
+}
+
+/// `render`, with the favicon of a page that knows the state of every task (the tasks list).
+pub fn render_with_icon(chrome: &Chrome, page: Page<'_>, icon: Icon) -> Markup {
     let urls = &chrome.urls;
     html! {
         (DOCTYPE)
@@ -63,6 +69,7 @@ pub fn render(chrome: &Chrome, page: Page<'_>) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="htmx-config" content=(HTMX_CONFIG);
                 title { (page.title) " · " (chrome.app_name) }
+                link #sr-icon rel="icon" type="image/svg+xml" href=(urls.favicon(icon));
                 link rel="stylesheet" href=(urls.asset("bootstrap.min.css"));
                 link rel="stylesheet" href=(urls.asset("speedrack.css"));
                 script src=(urls.asset("htmx.min.js")) defer {}

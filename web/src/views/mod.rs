@@ -6,10 +6,13 @@
 //! binary (see `help.rs`), never for data.
 
 pub mod config;
+pub mod counts;
 pub mod error;
+pub mod favicon;
 pub mod forms;
 pub mod killed;
 pub mod layout;
+pub mod mask;
 pub mod output;
 pub mod run;
 pub mod runs;
@@ -20,3 +23,4 @@ pub mod status;
 pub mod task;
 pub mod tasks;
 pub mod time;
+pub mod triage;

@@ -1,29 +1,37 @@
-//! The tasks page: every task with its status label, next fire, last run, success rate and a
-//! sparkline of recent durations; inactive tasks can be hidden. Rows have ids, so that a changed
-//! task's row alone can be swapped in from the event stream (`rows`, see `sse/relay.rs`).
+//! The tasks page: counts of what needs a look (failing, conf errors, late, running, suspended)
+//! that filter the table, every task with its status label, next fire, last run, success rate
+//! and a sparkline of recent durations, sortable by its column headers; inactive tasks can be
+//! hidden. Rows have ids, so that a changed task's row alone can be swapped in from the event
+//! stream (`rows`, see `sse/relay.rs`). Below 576 px the table is laid out as cards (CSS only).
 
 use maud::{Markup, html};
 use speedrack_proto::v1 as pb;
 
 use crate::names::{Action, TaskName};
+use crate::views::counts::{REFETCH, counts_bar};
+use crate::views::favicon::Icon;
 use crate::views::forms::{self, Reason};
-use crate::views::layout::{Chrome, Nav, Page, render};
+use crate::views::layout::{Chrome, Nav, Page, render_with_icon};
 use crate::views::sparkline::{Point, sparkline};
 use crate::views::status::{badge, run_status, task_status, task_status_meaning};
 use crate::views::task::shown_name;
 use crate::views::time::{moment, seconds};
+use crate::views::triage::{self, Filter, Sort, View};
 
-pub fn page(chrome: &Chrome, tasks: &[pb::Task], hide_inactive: bool) -> Markup {
-    render(
+pub fn page(chrome: &Chrome, tasks: &[pb::Task], hide_inactive: bool, view: View) -> Markup {
+    let counts = triage::counts(tasks, chrome.now);
+    let (worst, title) = triage::worst(&counts);
+    render_with_icon(
         chrome,
         Page {
             nav: Nav::Tasks,
-            title: "Tasks",
+            title: &title,
             events: Some(chrome.urls.task_rows_events()),
-            live: live(chrome, tasks, hide_inactive),
+            live: live(chrome, tasks, hide_inactive, view, &counts),
             // Rows arrive as out-of-band swaps: each finds its own row by id.
             rest: html! { div hidden sse-swap=(ROWS_EVENT) hx-swap="none" {} },
         },
+        Icon::State(worst),
     )
 }
 
@@ -77,15 +85,42 @@ pub fn duration_points(runs: &[pb::Run]) -> Vec<Point> {
         .collect()
 }
 
-fn live(chrome: &Chrome, tasks: &[pb::Task], hide_inactive: bool) -> Markup {
+fn live(
+    chrome: &Chrome,
+    tasks: &[pb::Task],
+    hide_inactive: bool,
+    view: View,
+    counts: &[(Filter, usize)],
+) -> Markup {
     let inactive = tasks
         .iter()
         .filter(|task| task.status() == pb::TaskStatus::Inactive)
         .count();
-    let shown: Vec<&pb::Task> = tasks
+    let mut shown: Vec<&pb::Task> = tasks
         .iter()
         .filter(|task| !(hide_inactive && task.status() == pb::TaskStatus::Inactive))
+        .filter(|task| {
+            view.filter
+                .is_none_or(|filter| filter.matches(task, chrome.now))
+        })
         .collect();
+    view.sort.apply(&mut shown);
+    let list = html! {
+        (counts_bar(chrome, view, counts, tasks.len()))
+        @if shown.is_empty() {
+            p.text-body-secondary data-empty {
+                @match view.filter {
+                    Some(filter) => {
+                        (filter.none_text()) " "
+                        a href=(chrome.urls.tasks_view(View { filter: None, ..view })) { "Show all tasks" }
+                    }
+                    None => "No tasks. Add some to the tasks file and reload.",
+                }
+            }
+        } @else {
+            (table(chrome, view, &shown))
+        }
+    };
     html! {
         div.d-flex.flex-wrap.align-items-center.gap-3.mb-2 {
             h1.h4.mb-0 { "Tasks" }
@@ -101,21 +136,51 @@ fn live(chrome: &Chrome, tasks: &[pb::Task], hide_inactive: bool) -> Markup {
                 }
             }
         }
-        @if shown.is_empty() {
-            p.text-body-secondary { "No tasks. Add some to the tasks file and reload." }
+        @if view.is_plain() {
+            // Rows stay in place and are patched one by one; only the counts fetch themselves.
+            div #sr-list { (list) }
         } @else {
-            div.table-responsive {
-                table.table.table-sm.table-hover.sr-table {
-                    thead {
-                        tr {
-                            th { "Task" } th { "Status" } th { "Schedule" } th { "Next run" }
-                            th { "Last run" } th { "Success" } th { "Recent durations" } th {}
-                        }
-                    }
-                    tbody {
-                        @for task in shown { (row(chrome, task, Placement::InTable)) }
+            // A changed row may leave the filter or move in the order: fetch the list again.
+            div #sr-list hx-get=(chrome.urls.path(&chrome.here)) hx-select="#sr-list"
+                hx-swap="outerHTML" hx-trigger=(REFETCH) { (list) }
+        }
+    }
+}
+
+fn table(chrome: &Chrome, view: View, shown: &[&pb::Task]) -> Markup {
+    html! {
+        div.table-responsive {
+            table.table.table-sm.table-hover.sr-table.sr-tasks {
+                thead {
+                    tr {
+                        (sort_header(chrome, view, Sort::Name, "Task"))
+                        (sort_header(chrome, view, Sort::Status, "Status"))
+                        th { "Schedule" }
+                        (sort_header(chrome, view, Sort::NextRun, "Next run"))
+                        (sort_header(chrome, view, Sort::LastRun, "Last run"))
+                        th { "Success" } th { "Recent durations" } th {}
                     }
                 }
+                tbody {
+                    @for task in shown { (row(chrome, task, Placement::InTable)) }
+                }
+            }
+        }
+    }
+}
+
+/// A column header that sorts by its column; the current one sorts back to the file's order.
+fn sort_header(chrome: &Chrome, view: View, sort: Sort, text: &str) -> Markup {
+    let current = view.sort == sort;
+    let target = View {
+        sort: if current { Sort::File } else { sort },
+        ..view
+    };
+    html! {
+        th aria-sort=[current.then_some("ascending")] {
+            a.link-body-emphasis.text-decoration-none href=(chrome.urls.tasks_view(target))
+                data-sort=[sort.slug()] title=[(!current).then_some("sort by this column")] {
+                (text) @if current { " ▾" }
             }
         }
     }
@@ -127,7 +192,7 @@ fn row(chrome: &Chrome, task: &pb::Task, placement: Placement) -> Markup {
     let oob = (placement == Placement::OutOfBand).then_some("true");
     html! {
         tr id=[row_id(&task.name)] hx-swap-oob=[oob] data-task=(task.name) data-status=(label.slug) {
-            td {
+            td.sr-c-name {
                 @if TaskName::parse(&task.name).is_some() {
                     a.fw-semibold href=(urls.task(&task.name)) { (shown_name(task)) }
                 } @else {
@@ -137,19 +202,19 @@ fn row(chrome: &Chrome, task: &pb::Task, placement: Placement) -> Markup {
                     div.small.text-body-secondary.text-truncate { (task.description) }
                 }
             }
-            td title=(task_status_meaning(task.status())) { (badge(label)) }
-            td {
+            td.sr-c-status title=(task_status_meaning(task.status())) { (badge(label)) }
+            td.sr-c-opt {
                 @if task.schedule.is_empty() { span.text-body-secondary { "—" } }
                 @else { code { (task.schedule) } }
                 @if !task.schedule_description.is_empty() && task.schedule_description != task.schedule {
                     div.small.text-body-secondary { (task.schedule_description) }
                 }
             }
-            td { (moment(chrome.now, task.next_fire.as_ref(), "—")) }
-            td { (last_run(chrome, task)) }
-            td { (rate(&task.recent_runs)) }
-            td { (sparkline(&duration_points(&task.recent_runs))) }
-            td.text-nowrap {
+            td.sr-c-next data-label="next" { (moment(chrome.now, task.next_fire.as_ref(), "—")) }
+            td.sr-c-last data-label="last" { (last_run(chrome, task)) }
+            td.sr-c-opt { (rate(&task.recent_runs)) }
+            td.sr-c-opt { (sparkline(&duration_points(&task.recent_runs))) }
+            td.sr-c-act.text-nowrap {
                 (forms::action_button(chrome, task, Action::RunNow, &chrome.here, Reason::Tooltip))
             }
         }
@@ -222,11 +287,11 @@ mod tests {
                 ..pb::Task::default()
             },
         ];
-        let shown = page(&chrome(""), &tasks, false).into_string();
+        let shown = page(&chrome(""), &tasks, false, View::default()).into_string();
         assert!(shown.contains(r#"data-task="old""#));
         assert!(!shown.contains("<script>alert"), "{shown}");
         assert!(shown.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
-        let hidden = page(&chrome(""), &tasks, true).into_string();
+        let hidden = page(&chrome(""), &tasks, true, View::default()).into_string();
         assert!(!hidden.contains(r#"data-task="old""#));
         assert!(hidden.contains("Show inactive tasks (1)"));
     }
@@ -251,12 +316,16 @@ mod tests {
             "{patch}"
         );
         assert!(!patch.contains("Broken Label"), "no id to find: {patch}");
-        let shown = page(&chrome(""), &tasks, false).into_string();
+        let shown = page(&chrome(""), &tasks, false, View::default()).into_string();
         assert!(
             shown.contains(r#"<tr id="task-row-winner" data-task="winner""#),
             "{shown}"
         );
-        assert!(!shown.contains("hx-swap-oob"), "{shown}");
+        assert_eq!(
+            shown.matches("hx-swap-oob").count(),
+            1,
+            "only the favicon's: {shown}"
+        );
         assert!(
             shown.contains(r#"sse-connect="/events?rows=tasks""#),
             "{shown}"
@@ -265,5 +334,82 @@ mod tests {
             shown.contains(r#"sse-swap="rows" hx-swap="none""#),
             "{shown}"
         );
+    }
+
+    fn failing_and_fine() -> [pb::Task; 3] {
+        let task = |name: &str, status: pb::TaskStatus| pb::Task {
+            name: name.to_owned(),
+            status: status.into(),
+            ..pb::Task::default()
+        };
+        [
+            task("fine", pb::TaskStatus::Success),
+            task("bad", pb::TaskStatus::Failure),
+            task("worse", pb::TaskStatus::ExecutionError),
+        ]
+    }
+
+    #[test]
+    fn the_title_and_favicon_carry_the_worst_state() {
+        let shown = page(&chrome(""), &failing_and_fine(), false, View::default()).into_string();
+        assert!(
+            shown.contains("<title>2 failing · Speedrack</title>"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains(
+                r#"<link id="sr-icon" rel="icon" type="image/svg+xml" href="/favicon/failing.svg">"#
+            ),
+            "{shown}"
+        );
+        let calm = page(
+            &chrome(""),
+            &failing_and_fine()[..1],
+            false,
+            View::default(),
+        )
+        .into_string();
+        assert!(calm.contains("<title>Tasks · Speedrack</title>"), "{calm}");
+        assert!(calm.contains(r#"href="/favicon/ok.svg""#), "{calm}");
+    }
+
+    #[test]
+    fn counts_are_links_that_filter_and_headers_sort() {
+        let tasks = failing_and_fine();
+        let view = View::parse(Some("failing"), Some("name"));
+        let shown = page(&chrome(""), &tasks, false, view).into_string();
+        assert!(
+            shown.contains(r#"href="/?sort=name" data-filter="all" data-count="3""#),
+            "all, keeping the order: {shown}"
+        );
+        assert!(
+            shown.contains(
+                r#"href="/?sort=name" data-filter="failing" data-count="2" aria-current="true""#
+            ),
+            "the current filter links back to all: {shown}"
+        );
+        assert!(
+            shown.contains(
+                r#"href="/?show=running&amp;sort=name" data-filter="running" data-count="0""#
+            ),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains(r#"data-task="fine""#),
+            "filtered out: {shown}"
+        );
+        let bad = shown.find(r#"data-task="bad""#).expect("bad is shown");
+        let worse = shown.find(r#"data-task="worse""#).expect("worse is shown");
+        assert!(bad < worse, "sorted by name");
+        assert!(
+            shown.contains(r#"href="/?show=failing&amp;sort=status" data-sort="status""#),
+            "{shown}"
+        );
+        assert!(
+            shown.contains(r##"hx-select="#sr-list""##),
+            "refetched when filtered: {shown}"
+        );
+        let none = page(&chrome(""), &tasks, false, View::parse(Some("late"), None)).into_string();
+        assert!(none.contains("Nothing is late."), "{none}");
     }
 }
