@@ -17,6 +17,7 @@ mod display;
 mod display_cache;
 mod flash;
 mod help;
+mod history_query;
 pub mod identity;
 pub mod limits;
 pub mod logging;

@@ -38,4 +38,5 @@ mod watch_resume;
 mod web;
 mod web_auth;
 mod web_hardening;
+mod web_history;
 mod web_live;

@@ -1,10 +1,13 @@
-//! The task page: what the task is, what can be done with it, and its recent runs; below, the
-//! newest run's view.
+//! The task page: what the task is, what can be done with it, charts of its runs and its
+//! recent runs; below, the newest run's view.
 
+use chrono::NaiveDate;
 use maud::{Markup, html};
 use speedrack_proto::v1 as pb;
 
 use crate::names::Action;
+use crate::views::chart_duration::{self, Bar};
+use crate::views::chart_heatmap;
 use crate::views::forms::{self, Reason};
 use crate::views::layout::{Chrome, Nav, Page, render};
 use crate::views::run::{self, RunView};
@@ -15,9 +18,18 @@ use crate::views::time::moment;
 /// Everything the task page shows.
 pub struct TaskPage<'a> {
     pub task: &'a pb::Task,
-    /// The newest runs (up to `execution_display`).
+    /// The newest runs: the table shows the first `shown` (`execution_display`).
     pub recent: &'a pb::ListRunsResponse,
+    pub shown: usize,
+    pub charts: Charts<'a>,
     pub newest: Option<RunView<'a>>,
+}
+
+/// What the charts draw: the newest runs' durations, and runs per day from `first_day`.
+pub struct Charts<'a> {
+    pub bars: Vec<Bar>,
+    pub first_day: NaiveDate,
+    pub days: &'a [pb::RunCount],
 }
 
 pub fn page(chrome: &Chrome, data: &TaskPage<'_>) -> Markup {
@@ -98,11 +110,28 @@ fn live(chrome: &Chrome, data: &TaskPage<'_>) -> Markup {
             }
             (facts(chrome, task))
         }
+        (charts(chrome, &task.name, &data.charts))
         h2.h5.mt-3 { "Recent runs" }
-        (runs::table(chrome, &task.name, &data.recent.runs))
-        @if data.recent.total > data.recent.runs.len() as u64 || !data.recent.next_page_token.is_empty() {
+        @let shown = &data.recent.runs[..data.recent.runs.len().min(data.shown)];
+        (runs::table(chrome, &task.name, shown))
+        @if data.recent.total > shown.len() as u64 {
             a href=(urls.history(&task.name, None)) data-show-all {
                 "Show all " (data.recent.total) " runs"
+            }
+        }
+    }
+}
+
+fn charts(chrome: &Chrome, task: &str, charts: &Charts<'_>) -> Markup {
+    html! {
+        div.row.g-3.mt-1 data-charts {
+            div.col-lg-8 {
+                h2.h6 { "Durations" }
+                (chart_duration::chart(&chrome.urls, task, &charts.bars))
+            }
+            div.col-lg-4 {
+                h2.h6 { "Runs per day (UTC)" }
+                (chart_heatmap::heatmap(charts.first_day, charts.days))
             }
         }
     }
@@ -177,6 +206,12 @@ mod tests {
             &TaskPage {
                 task: &task,
                 recent: &recent,
+                shown: 20,
+                charts: Charts {
+                    bars: Vec::new(),
+                    first_day: NaiveDate::MIN,
+                    days: &[],
+                },
                 newest: None,
             },
         )
