@@ -301,6 +301,6 @@ async fn the_task_page_charts_durations_and_days() {
         "{}",
         page.text(&cell)
     );
-    assert_eq!(page.count("[data-heatmap] rect[data-day]") >= 50, true);
+    assert!(page.count("[data-heatmap] rect[data-day]") >= 50);
     assert_eq!(page.count("[data-heatmap] [data-legend] svg"), 5);
 }

@@ -10,9 +10,9 @@ use crate::urls::Urls;
 use crate::views::chart_scale::Axis;
 use crate::views::time::seconds;
 
-const WIDTH: f64 = 600.0;
-const HEIGHT: f64 = 190.0;
-const LEFT: f64 = 56.0;
+const WIDTH: f64 = 480.0;
+const HEIGHT: f64 = 180.0;
+const LEFT: f64 = 60.0;
 const RIGHT: f64 = 8.0;
 const TOP: f64 = 14.0;
 const BOTTOM: f64 = 36.0;
@@ -65,12 +65,12 @@ pub fn chart(urls: &Urls, task: &str, bars: &[Bar]) -> Markup {
             @for (at, label) in axis.ticks() {
                 line x1=(LEFT) x2=(WIDTH - RIGHT) y1=(fixed(y(at))) y2=(fixed(y(at)))
                     stroke="currentColor" stroke-opacity="0.15" {}
-                text x=(LEFT - 6.0) y=(fixed(y(at) + 4.0)) text-anchor="end" font-size="11"
+                text x=(LEFT - 6.0) y=(fixed(y(at) + 4.0)) text-anchor="end" font-size="12"
                     fill="currentColor" data-tick { (label) }
             }
             text transform={ "translate(12 " (fixed(TOP + plot_height / 2.0)) ") rotate(-90)" }
-                text-anchor="middle" font-size="11" fill="currentColor" { "duration (" (axis.unit) ")" }
-            text x=(fixed(LEFT + plot_width / 2.0)) y=(HEIGHT - 6.0) text-anchor="middle" font-size="11"
+                text-anchor="middle" font-size="12" fill="currentColor" { "duration (" (axis.unit) ")" }
+            text x=(fixed(LEFT + plot_width / 2.0)) y=(HEIGHT - 6.0) text-anchor="middle" font-size="12"
                 fill="currentColor" { "last " (bars.len()) " finished runs, oldest left" }
             @for (index, bar) in bars.iter().enumerate() {
                 @let top = y(bar.seconds).min(TOP + plot_height - 1.0);

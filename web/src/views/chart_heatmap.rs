@@ -13,7 +13,7 @@ use crate::views::chart_duration::{FAIL_FILL, OK_FILL};
 
 /// Weeks shown, this one included.
 pub const WEEKS: i64 = 8;
-const CELL: f64 = 14.0;
+const CELL: f64 = 18.0;
 const GAP: f64 = 3.0;
 const LEFT: f64 = 30.0;
 const TOP: f64 = 16.0;

@@ -41,8 +41,10 @@ pub fn table(chrome: &Chrome, task: &str, runs: &[pb::Run]) -> Markup {
             table.table.table-sm.table-hover.sr-table data-runs {
                 thead {
                     tr {
-                        th { "Run" } th { "Status" } th { "Trigger" } th { "Started" }
-                        th { "Duration" } th { "Exit" } th { "Notes" }
+                        // Trigger and exit give way on phones, so notes get the width.
+                        th { "Run" } th { "Status" } th.d-none.d-md-table-cell { "Trigger" }
+                        th { "Started" } th { "Duration" } th.d-none.d-md-table-cell { "Exit" }
+                        th { "Notes" }
                     }
                 }
                 tbody {
@@ -50,10 +52,10 @@ pub fn table(chrome: &Chrome, task: &str, runs: &[pb::Run]) -> Markup {
                         tr data-run=(run.id) data-status=(run_status(run.status()).slug) {
                             td { a href=(chrome.urls.run(task, run.id)) { "#" (run.id) } }
                             td { (badge(run_status(run.status()))) }
-                            td { (trigger(run)) }
+                            td.d-none.d-md-table-cell { (trigger(run)) }
                             td { (moment(chrome.now, run.started_at.as_ref(), "?")) }
                             td { (duration(run.duration.as_ref())) }
-                            td { (exit(run)) }
+                            td.d-none.d-md-table-cell { (exit(run)) }
                             td {
                                 (run.reason)
                                 @if !run.killed_by.is_empty() {
@@ -206,7 +208,7 @@ pub fn search_form(chrome: &Chrome, task: &str, text: &str) -> Markup {
             label.visually-hidden for="q" { "Text to find in the output" }
             input.form-control.form-control-sm type="search" name="q" id="q" value=(text)
                 required maxlength="200" placeholder="Find text in stdout and stderr";
-            button.btn.btn-sm.btn-outline-primary type="submit" { "Search output" }
+            button.btn.btn-sm.btn-outline-primary.text-nowrap type="submit" { "Search output" }
         }
     }
 }

@@ -125,11 +125,11 @@ fn live(chrome: &Chrome, data: &TaskPage<'_>) -> Markup {
 fn charts(chrome: &Chrome, task: &str, charts: &Charts<'_>) -> Markup {
     html! {
         div.row.g-3.mt-1 data-charts {
-            div.col-lg-8 {
+            div.col-md-7.col-xl-6 {
                 h2.h6 { "Durations" }
                 (chart_duration::chart(&chrome.urls, task, &charts.bars))
             }
-            div.col-lg-4 {
+            div.col-md-5.col-xl-6 {
                 h2.h6 { "Runs per day (UTC)" }
                 (chart_heatmap::heatmap(charts.first_day, charts.days))
             }
