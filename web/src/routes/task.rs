@@ -64,12 +64,13 @@ pub async fn page(
         api.list_runs(name.as_str(), shown.max(CHART_RUNS), ""),
         count_days(api, name.as_str(), first_day, days)
     );
-    let (task, recent, counts) = match (task, recent, counts) {
-        (Ok(task), Ok(recent), Ok(counts)) => (task, recent, counts),
-        (Err(error), _, _) | (_, Err(error), _) | (_, _, Err(error)) => {
-            return api_error(&ctx, &error);
-        }
+    let (task, recent) = match (task, recent) {
+        (Ok(task), Ok(recent)) => (task, recent),
+        (Err(error), _) | (_, Err(error)) => return api_error(&ctx, &error),
     };
+    // The heat map is an extra: a daemon without CountRuns (older than this gateway) still
+    // gets its task page, with the reason in place of the map.
+    let counts = counts.map_err(|error| error.to_string());
     let newest = match recent.runs.first() {
         Some(run) => Some((run, load_outputs(api, &ctx.display, run).await)),
         None => None,
@@ -81,7 +82,7 @@ pub async fn page(
         charts: Charts {
             bars: chart_duration::bars(&recent.runs[..recent.runs.len().min(CHART_RUNS as usize)]),
             first_day,
-            days: &counts.counts,
+            days: counts.as_ref().map(|counts| counts.counts.as_slice()),
         },
         newest: newest.map(|(run, outputs)| RunView {
             run,

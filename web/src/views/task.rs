@@ -25,11 +25,12 @@ pub struct TaskPage<'a> {
     pub newest: Option<RunView<'a>>,
 }
 
-/// What the charts draw: the newest runs' durations, and runs per day from `first_day`.
+/// What the charts draw: the newest runs' durations, and runs per day from `first_day` (or
+/// why they could not be counted).
 pub struct Charts<'a> {
     pub bars: Vec<Bar>,
     pub first_day: NaiveDate,
-    pub days: &'a [pb::RunCount],
+    pub days: Result<&'a [pb::RunCount], &'a String>,
 }
 
 pub fn page(chrome: &Chrome, data: &TaskPage<'_>) -> Markup {
@@ -131,7 +132,12 @@ fn charts(chrome: &Chrome, task: &str, charts: &Charts<'_>) -> Markup {
             }
             div.col-md-5.col-xl-6 {
                 h2.h6 { "Runs per day (UTC)" }
-                (chart_heatmap::heatmap(charts.first_day, charts.days))
+                @match charts.days {
+                    Ok(days) => (chart_heatmap::heatmap(charts.first_day, days)),
+                    Err(error) => p.small.text-body-secondary data-heatmap="unavailable" {
+                        "Not available: " (error)
+                    },
+                }
             }
         }
     }
@@ -210,7 +216,7 @@ mod tests {
                 charts: Charts {
                     bars: Vec::new(),
                     first_day: NaiveDate::MIN,
-                    days: &[],
+                    days: Ok(&[]),
                 },
                 newest: None,
             },
@@ -219,5 +225,34 @@ mod tests {
         assert!(html.contains("No description available"));
         assert!(html.contains("conf error: fix the tasks file and reload"));
         assert!(html.contains(r#"sse-connect="/events?task=t""#));
+    }
+
+    #[test]
+    fn a_daemon_without_run_counts_still_gets_its_task_page() {
+        let task = pb::Task {
+            name: "t".to_owned(),
+            ..pb::Task::default()
+        };
+        let recent = pb::ListRunsResponse::default();
+        let error = "unknown method CountRuns".to_owned();
+        let html = page(
+            &chrome(""),
+            &TaskPage {
+                task: &task,
+                recent: &recent,
+                shown: 20,
+                charts: Charts {
+                    bars: Vec::new(),
+                    first_day: NaiveDate::MIN,
+                    days: Err(&error),
+                },
+                newest: None,
+            },
+        )
+        .into_string();
+        assert!(
+            html.contains("Not available: unknown method CountRuns"),
+            "{html}"
+        );
     }
 }
