@@ -13,6 +13,14 @@ use super::{HistoryError, RUN_COLUMNS, SqliteStore, read_run};
 use crate::config::TaskName;
 use crate::run::{RunId, RunRecord};
 
+/// Finished runs of task ?1 by span of `?4` µs from `?2` until `?3`: one `GROUP BY` over the
+/// task's runs in the range (index `runs_by_task_start`), not a read of each.
+const SPAN_COUNTS: &str =
+    "SELECT (started_at_us - ?2) / ?4, SUM(status = 'success'), SUM(status != 'success')
+     FROM runs
+     WHERE task = ?1 AND started_at_us >= ?2 AND started_at_us < ?3 AND status != 'running'
+     GROUP BY 1";
+
 /// Finished runs started in one span: how many succeeded and how many did not.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SpanCount {
@@ -65,7 +73,7 @@ impl SqliteStore {
     }
 
     /// A task's finished runs by outcome, in `spans` consecutive spans of `span` from `from`,
-    /// by start time: one `GROUP BY` over the task's runs in the range, not a read of each.
+    /// by start time.
     pub(super) fn count_by_span(
         &self,
         task: &TaskName,
@@ -77,13 +85,7 @@ impl SqliteStore {
         let start = from.timestamp_micros();
         let end = start.saturating_add(span_us.saturating_mul(i64::try_from(spans).unwrap_or(0)));
         let conn = self.reader()?;
-        let mut stmt = conn.prepare_cached(
-            "SELECT (started_at_us - ?2) / ?4, SUM(status = 'success'), SUM(status != 'success')
-             FROM runs
-             WHERE task = ?1 AND started_at_us >= ?2 AND started_at_us < ?3
-               AND status != 'running'
-             GROUP BY 1",
-        )?;
+        let mut stmt = conn.prepare_cached(SPAN_COUNTS)?;
         let rows = stmt.query_map(
             rusqlite::params![task.as_str(), start, end, span_us],
             |row| {
@@ -142,6 +144,24 @@ mod tests {
     use super::*;
     use crate::history::NewRun;
     use crate::run::Trigger;
+
+    #[test]
+    fn counts_by_start_time_read_only_the_range_of_the_task() {
+        let mut conn = rusqlite::Connection::open_in_memory().expect("in-memory database");
+        super::super::migrations::migrate(&mut conn).expect("migrate");
+        let plan: Vec<String> = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {SPAN_COUNTS}"))
+            .expect("prepare")
+            .query_map(rusqlite::params!["t", 0, 1, 1], |row| row.get(3))
+            .expect("plan")
+            .collect::<Result<_, _>>()
+            .expect("plan rows");
+        assert!(
+            plan.iter().any(|step| step
+                .contains("runs_by_task_start (task=? AND started_at_us>? AND started_at_us<?)")),
+            "{plan:?}"
+        );
+    }
 
     #[test]
     fn brief_runs_leave_the_definition_out_and_keep_the_rest() {

@@ -124,6 +124,9 @@ const MIGRATIONS: &[&str] = &[
         SELECT COALESCE(SUM(stdout_bytes + stderr_bytes - output_dropped_bytes), 0)
         FROM runs WHERE runs.task = task_totals.task
     );",
+    // 9: a task's runs by start time, for the history page's time filter and the runs per day
+    // of the task page (8 weeks of a million-run task: 0.6 s without it, 0.05 s with it).
+    "CREATE INDEX runs_by_task_start ON runs (task, started_at_us);",
 ];
 
 /// The schema version this build writes.
