@@ -188,6 +188,11 @@ async fn output_search_streams_bounded_escaped_hits_linking_to_their_runs() {
     let (daemon, _gateway, client) = setup(Daemon::start(TASKS)).await;
     let runs = two_good_two_bad(&daemon).await;
 
+    let task_page = client.get("/tasks/flaky").await;
+    assert_eq!(
+        task_page.attrs("form[data-search]", "action"),
+        ["/tasks/flaky/search"]
+    );
     let page = client.get("/tasks/flaky/search?q=BOOM").await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert_eq!(

@@ -43,6 +43,8 @@ pub fn page(chrome: &Chrome, data: &TaskPage<'_>) -> Markup {
             events: Some(chrome.urls.events(Some(&task.name))),
             live: live(chrome, data),
             rest: html! {
+                // Outside the live part, so that a run finishing never resets what is typed.
+                (runs::search_form(chrome, &task.name, ""))
                 h2.h5.mt-4 { "Newest run" }
                 @match &data.newest {
                     Some(view) => (run::section(chrome, view)),
