@@ -41,10 +41,11 @@ pub fn table(chrome: &Chrome, task: &str, runs: &[pb::Run]) -> Markup {
             table.table.table-sm.table-hover.sr-table data-runs {
                 thead {
                     tr {
-                        // Trigger and exit give way on phones, so notes get the width.
+                        // Trigger, exit and notes give way on phones, where a row must fit one
+                        // line; the run's page has them all.
                         th { "Run" } th { "Status" } th.d-none.d-md-table-cell { "Trigger" }
                         th { "Started" } th { "Duration" } th.d-none.d-md-table-cell { "Exit" }
-                        th { "Notes" }
+                        th.d-none.d-md-table-cell { "Notes" }
                     }
                 }
                 tbody {
@@ -56,7 +57,7 @@ pub fn table(chrome: &Chrome, task: &str, runs: &[pb::Run]) -> Markup {
                             td { (moment(chrome.now, run.started_at.as_ref(), "?")) }
                             td { (duration(run.duration.as_ref())) }
                             td.d-none.d-md-table-cell { (exit(run)) }
-                            td {
+                            td.d-none.d-md-table-cell {
                                 (run.reason)
                                 @if !run.killed_by.is_empty() {
                                     @if !run.reason.is_empty() { "; " }
