@@ -225,6 +225,8 @@ async fn output_search_streams_bounded_escaped_hits_linking_to_their_runs() {
             .contains("No line matches")
     );
     assert_eq!(client.get("/tasks/flaky/search?q=").await.status, 400);
+    let long = format!("/tasks/flaky/search?q={}", "x".repeat(201));
+    assert_eq!(client.get(&long).await.status, 400);
 
     // The API stops at its caps and says which.
     let mut api = daemon.client().await;
@@ -251,6 +253,15 @@ async fn output_search_streams_bounded_escaped_hits_linking_to_their_runs() {
         }
     };
     assert_eq!((hits, summary.hits), (3, 3));
+    let too_long = api
+        .search_output(pb::SearchOutputRequest {
+            task: "flaky".to_owned(),
+            text: "x".repeat(201),
+            ..Default::default()
+        })
+        .await
+        .expect_err("text over 200 bytes");
+    assert_eq!(too_long.code(), tonic::Code::InvalidArgument);
     assert_eq!(summary.end(), pb::SearchEnd::HitLimit);
     let few_runs = api
         .search_output(pb::SearchOutputRequest {
