@@ -68,6 +68,7 @@ pub fn run_ids() -> Vec<CompletionCandidate> {
             task,
             page_size: RUNS,
             page_token: String::new(),
+            ..Default::default()
         };
         let runs = client.list_runs(request).await.ok()?.into_inner().runs;
         Some(

@@ -208,6 +208,7 @@ impl Api {
             task: task.to_owned(),
             page_size,
             page_token: page_token.to_owned(),
+            ..Default::default()
         };
         self.call(|mut c| async move { c.list_runs(request).await })
             .await

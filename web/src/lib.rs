@@ -18,6 +18,7 @@ mod display_cache;
 mod excerpt;
 mod flash;
 mod help;
+mod history_query;
 pub mod identity;
 pub mod limits;
 pub mod logging;

@@ -52,6 +52,25 @@ impl Urls {
         }
     }
 
+    /// A task's history with a query string (`history_query`) already encoded; "" for none.
+    pub fn history_query(&self, task: &str, query: &str) -> String {
+        let base = self.history(task, None);
+        if query.is_empty() {
+            base
+        } else {
+            format!("{base}?{query}")
+        }
+    }
+
+    /// The search of a task's retained output, for `text` when given.
+    pub fn search(&self, task: &str, text: Option<&str>) -> String {
+        let base = self.path(&format!("/tasks/{}/search", encode(task)));
+        match text {
+            Some(text) => format!("{base}?q={}", encode(text)),
+            None => base,
+        }
+    }
+
     pub fn run(&self, task: &str, run: i64) -> String {
         self.path(&format!("/tasks/{}/runs/{run}", encode(task)))
     }

@@ -69,6 +69,7 @@ async fn newest_run(ctx: &mut Context, task: &str) -> anyhow::Result<i64> {
             task: task.to_owned(),
             page_size: 1,
             page_token: String::new(),
+            ..Default::default()
         })
         .await?;
     match reply.into_inner().runs.first() {

@@ -22,6 +22,7 @@ pub async fn run(ctx: &mut Context, args: &RunsArgs) -> anyhow::Result<()> {
             task: args.task.clone(),
             page_size: args.limit,
             page_token: args.before_token.clone().unwrap_or_default(),
+            ..Default::default()
         })
         .await?
         .into_inner();
@@ -47,6 +48,7 @@ where
         runs,
         next_page_token,
         total,
+        ..
     } = response;
     if runs.is_empty() {
         return match total {
@@ -208,6 +210,7 @@ mod tests {
             runs: runs(),
             next_page_token: "abc".into(),
             total: 135,
+            ..ListRunsResponse::default()
         };
         expect![[r#"
             ID  TRIGGER          STATUS           STARTED                           DURATION  EXIT       REASON
@@ -242,6 +245,7 @@ mod tests {
             runs: runs().split_off(3),
             next_page_token: String::new(),
             total: 4,
+            ..ListRunsResponse::default()
         };
         expect![[r#"
             ID  TRIGGER          STATUS       STARTED                           DURATION  EXIT       REASON
@@ -257,6 +261,7 @@ mod tests {
             runs: runs(),
             next_page_token: "t".into(),
             total: 5000,
+            ..ListRunsResponse::default()
         };
         assert!(render("b", &response, now(), &Utc).contains("--limit 1000 "));
     }

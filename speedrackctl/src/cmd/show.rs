@@ -55,6 +55,7 @@ pub async fn run(ctx: &mut Context, name: &str) -> anyhow::Result<()> {
         task: task.name.clone(),
         page_size: RUNS,
         page_token: String::new(),
+        ..Default::default()
     };
     let runs = ctx.client.list_runs(request).await?.into_inner();
     let shown = Shown { task, fires, runs };
@@ -231,6 +232,7 @@ mod tests {
                 }],
                 next_page_token: String::new(),
                 total: 1,
+                ..ListRunsResponse::default()
             },
         };
         let now = DateTime::from_timestamp(T0, 0).expect("valid instant");

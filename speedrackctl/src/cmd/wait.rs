@@ -64,6 +64,7 @@ pub async fn start_of_queued(
                 task: task.to_owned(),
                 page_size: 10,
                 page_token: String::new(),
+                ..Default::default()
             })
             .await?;
         // Newest first: the oldest of ours is the one this request queued.

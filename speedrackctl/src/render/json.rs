@@ -318,6 +318,7 @@ mod tests {
             runs: vec![finished_run()],
             next_page_token: "tok".into(),
             total: 135,
+            ..ListRunsResponse::default()
         };
         let value = runs(&response);
         assert_eq!(value["total"], 135);

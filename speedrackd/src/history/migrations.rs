@@ -134,6 +134,9 @@ const MIGRATIONS: &[&str] = &[
         WHEN killed_by LIKE '% (overlap: replace%' THEN 'replaced'
         ELSE 'user'
     END WHERE killed_by != '';",
+    // 10: a task's runs by start time, for the history page's time filter and the runs per day
+    // of the task page (8 weeks of a million-run task: 0.6 s without it, 0.05 s with it).
+    "CREATE INDEX runs_by_task_start ON runs (task, started_at_us);",
 ];
 
 /// The schema version this build writes.

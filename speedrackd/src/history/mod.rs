@@ -6,11 +6,13 @@
 //! one writer's under a mutex, reads on read-only connections of their own (`readers.rs`), so
 //! WAL lets them proceed while the writer writes.
 
+mod filter;
 mod imported;
 mod listing;
 mod lost;
 mod migrations;
 pub mod output;
+pub mod output_search;
 mod owed;
 mod readers;
 mod store;
@@ -24,7 +26,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+pub use filter::{RunFilter, TriggerKind};
 pub use imported::ImportedRun;
+pub use listing::SpanCount;
 pub use lost::LostRun;
 pub use migrations::MigrateError;
 pub use owed::MissedPlan;
@@ -323,7 +327,7 @@ impl SqliteStore {
         before: Option<RunId>,
         limit: usize,
     ) -> Result<Vec<RunRecord>, HistoryError> {
-        self.runs_of(RUN_COLUMNS, task, before, limit)
+        self.runs_of(RUN_COLUMNS, task, &RunFilter::default(), before, limit)
     }
 
     pub(super) fn count_runs(&self, task: &TaskName) -> Result<u64, HistoryError> {
@@ -606,6 +610,8 @@ fn bad_value(column: usize, what: String) -> rusqlite::Error {
     )
 }
 
+#[cfg(test)]
+mod filter_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

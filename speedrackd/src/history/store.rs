@@ -13,8 +13,8 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 
 use super::{
-    HistoryError, ImportedRun, LostRun, MissedPlan, NewRun, Orphan, ProcessGroup, SqliteStore,
-    TaskSummary,
+    HistoryError, ImportedRun, LostRun, MissedPlan, NewRun, Orphan, ProcessGroup, RunFilter,
+    SpanCount, SqliteStore, TaskSummary,
 };
 use crate::config::TaskName;
 use crate::retention::RunMeta;
@@ -87,6 +87,24 @@ pub trait Store: Send + Sync {
         limit: usize,
     ) -> Result<Vec<RunRecord>, HistoryError>;
     fn count_runs(&self, task: &TaskName) -> Result<u64, HistoryError>;
+    /// As `list_runs_brief`, only the runs `filter` passes.
+    fn list_matching(
+        &self,
+        task: &TaskName,
+        filter: &RunFilter,
+        before: Option<RunId>,
+        limit: usize,
+    ) -> Result<Vec<RunRecord>, HistoryError>;
+    /// How many runs of a task `filter` passes.
+    fn count_matching(&self, task: &TaskName, filter: &RunFilter) -> Result<u64, HistoryError>;
+    /// Finished runs by outcome per span of start time: `spans` spans of `span` from `from`.
+    fn count_by_span(
+        &self,
+        task: &TaskName,
+        from: DateTime<Utc>,
+        span: chrono::TimeDelta,
+        spans: usize,
+    ) -> Result<Vec<SpanCount>, HistoryError>;
     /// What retention needs of every run of each task, newest first, as of one instant.
     fn run_metas(&self, tasks: &[TaskName]) -> Result<Vec<(TaskName, Vec<RunMeta>)>, HistoryError>;
     /// The oldest finished runs to forget to bring all output under `quota` bytes.
@@ -172,6 +190,27 @@ impl Store for SqliteStore {
     }
     fn count_runs(&self, task: &TaskName) -> Result<u64, HistoryError> {
         SqliteStore::count_runs(self, task)
+    }
+    fn list_matching(
+        &self,
+        task: &TaskName,
+        filter: &RunFilter,
+        before: Option<RunId>,
+        limit: usize,
+    ) -> Result<Vec<RunRecord>, HistoryError> {
+        SqliteStore::list_matching(self, task, filter, before, limit)
+    }
+    fn count_matching(&self, task: &TaskName, filter: &RunFilter) -> Result<u64, HistoryError> {
+        SqliteStore::count_matching(self, task, filter)
+    }
+    fn count_by_span(
+        &self,
+        task: &TaskName,
+        from: DateTime<Utc>,
+        span: chrono::TimeDelta,
+        spans: usize,
+    ) -> Result<Vec<SpanCount>, HistoryError> {
+        SqliteStore::count_by_span(self, task, from, span, spans)
     }
     fn run_metas(&self, tasks: &[TaskName]) -> Result<Vec<(TaskName, Vec<RunMeta>)>, HistoryError> {
         SqliteStore::run_metas(self, tasks)

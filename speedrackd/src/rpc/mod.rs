@@ -17,7 +17,9 @@ mod metrics;
 mod next_fires;
 mod paging;
 mod reload;
+mod run_filter;
 mod runs;
+mod search;
 mod standard;
 mod status;
 mod tail;
@@ -169,6 +171,26 @@ impl Speedrack for Service {
         request: Request<pb::ListRunsRequest>,
     ) -> Result<Response<pb::ListRunsResponse>, Status> {
         runs::list_runs(self, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    type SearchOutputStream = search::SearchStream;
+
+    async fn search_output(
+        &self,
+        request: Request<pb::SearchOutputRequest>,
+    ) -> Result<Response<Self::SearchOutputStream>, Status> {
+        search::search_output(self, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn count_runs(
+        &self,
+        request: Request<pb::CountRunsRequest>,
+    ) -> Result<Response<pb::CountRunsResponse>, Status> {
+        run_filter::count_runs(self, request.into_inner())
             .await
             .map(Response::new)
     }

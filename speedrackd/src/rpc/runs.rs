@@ -7,7 +7,7 @@ use speedrack_proto::v1 as pb;
 use tonic::Status;
 
 use super::paging::Budget;
-use super::{Service, convert, limits, tasks};
+use super::{Service, convert, limits, run_filter, tasks};
 use crate::history::output::{Stream, read_slice, stream_path};
 use crate::run::{RunId, RunRecord};
 
@@ -24,23 +24,18 @@ pub async fn list_runs(
 ) -> Result<pb::ListRunsResponse, Status> {
     limits::free_text("page_token", &request.page_token, limits::MAX_NAME)?;
     let task = tasks::known_task(api, &request.task).await?;
-    let before = match request.page_token.as_str() {
-        "" => None,
-        token => Some(RunId(token.parse().map_err(|_| {
-            Status::invalid_argument(format!(
-                "page token {token:?} is not one this daemon gave out"
-            ))
-        })?)),
-    };
+    let filter = run_filter::filter_of(&request)?;
+    let before = page_start(&request.page_token)?;
     let page_size = match request.page_size as usize {
         0 => DEFAULT_PAGE,
         size => size.min(MAX_PAGE),
     };
     // One extra row tells whether an older page exists without a second query.
-    let (records, total) = api
+    let (records, total, matching) = api
         .read(move |history| {
-            let records = history.list_runs_brief(&task, before, page_size + 1)?;
-            Ok((records, history.count_runs(&task)?))
+            let records = history.list_matching(&task, &filter, before, page_size + 1)?;
+            let matching = history.count_matching(&task, &filter)?;
+            Ok((records, history.count_runs(&task)?, matching))
         })
         .await?;
     let (runs, next_page_token) = page_of_runs(&records, page_size, Budget::page());
@@ -48,7 +43,24 @@ pub async fn list_runs(
         runs,
         next_page_token,
         total,
+        matching,
     })
+}
+
+/// The run a page starts below; `None` for the newest. A token is a run id this daemon gave
+/// out, so anything else (a negative number, zero, text) is refused rather than read as an
+/// empty page.
+fn page_start(token: &str) -> Result<Option<RunId>, Status> {
+    if token.is_empty() {
+        return Ok(None);
+    }
+    match token.parse::<i64>() {
+        Ok(id) if id > 0 => Ok(Some(RunId(id))),
+        _ => Err(Status::invalid_argument(format!(
+            "page token {token:?} is not one this daemon gave out; \
+             start from the newest runs with an empty token"
+        ))),
+    }
 }
 
 /// The first `page_size` of `records` that fit in `budget`, and the token of the next page
@@ -176,6 +188,16 @@ mod tests {
 
     fn ids(runs: &[pb::Run]) -> Vec<i64> {
         runs.iter().map(|run| run.id).collect()
+    }
+
+    #[test]
+    fn only_tokens_this_daemon_gives_out_are_taken() {
+        assert_eq!(page_start("").expect("the newest"), None);
+        assert_eq!(page_start("12").expect("a run id"), Some(RunId(12)));
+        for bad in ["-5", "0", "abc", "99999999999999999999", "1.5"] {
+            let error = page_start(bad).expect_err(bad);
+            assert_eq!(error.code(), tonic::Code::InvalidArgument, "{bad}");
+        }
     }
 
     #[test]

@@ -110,6 +110,7 @@ async fn thousands_of_tasks_with_long_scripts_list_everywhere() {
             task: last.clone(),
             page_size: 1000,
             page_token: String::new(),
+            ..Default::default()
         })
         .await
         .expect("ListRuns")

@@ -182,6 +182,7 @@ async fn grpc_client(socket: PathBuf, seed: usize, until: Instant) -> Tally {
                     task,
                     page_size: 20,
                     page_token: String::new(),
+                    ..Default::default()
                 })
                 .await
                 .map(|_| ()),

@@ -42,6 +42,7 @@ mod watch_resume;
 mod web;
 mod web_auth;
 mod web_hardening;
+mod web_history;
 mod web_list;
 mod web_live;
 mod web_runpage;

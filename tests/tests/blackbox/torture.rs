@@ -226,6 +226,7 @@ async fn invalid_rpc_arguments_are_refused_and_the_daemon_keeps_answering() {
             task: "quick_a".into(),
             page_size: u32::MAX,
             page_token: String::new(),
+            ..Default::default()
         })
         .await;
     assert!(
@@ -239,6 +240,7 @@ async fn invalid_rpc_arguments_are_refused_and_the_daemon_keeps_answering() {
                 task: "quick_a".into(),
                 page_size: 10,
                 page_token: "\u{0}not a token".into(),
+                ..Default::default()
             })
             .await,
     );

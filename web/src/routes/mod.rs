@@ -11,6 +11,7 @@ mod help;
 mod metrics;
 mod prefs;
 mod run;
+mod search;
 mod task;
 mod tasks;
 
@@ -48,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(tasks::page))
         .route("/tasks/{name}", get(task::page))
         .route("/tasks/{name}/runs", get(task::history))
+        .route("/tasks/{name}/search", get(search::page))
         .route("/tasks/{name}/runs/{id}", get(run::page))
         .route("/tasks/{name}/runs/{id}/tail", get(crate::sse::tail))
         .route("/tasks/{name}/runs/{id}/{stream}", get(run::whole_file))

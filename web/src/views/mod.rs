@@ -3,8 +3,11 @@
 //! No view calls the API, reads the clock or a cookie; routes gather that and pass it in, so
 //! every view is testable without a server. maud escapes every value interpolated into the
 //! markup; `PreEscaped` is used only for the Help page's Markdown, which is compiled into the
-//! binary (see `help.rs`), never for data.
+//! binary (see `help.rs`), and for the search page's fixed marker comment; never for data.
 
+pub mod chart_duration;
+pub mod chart_heatmap;
+pub mod chart_scale;
 pub mod config;
 pub mod counts;
 pub mod error;
@@ -16,6 +19,7 @@ pub mod mask;
 pub mod output;
 pub mod run;
 pub mod runs;
+pub mod search;
 #[cfg(test)]
 mod snapshot;
 pub mod sparkline;

@@ -73,7 +73,7 @@ pub fn pane(chrome: &Chrome, run: &pb::Run, output: &Output, order: Order) -> Ma
         },
         (None, None) => html! {
             pre.sr-output.mb-1.sr-from-end[order == Order::TailFirst] data-stream=(segment) {
-                (numbered(&output.text, Some(1)))
+                (numbered(&output.text, Some(1), segment))
             }
             @if output.kind != StreamKind::OpError {
                 a.small href=(file) { "plain text" }
@@ -90,12 +90,12 @@ fn truncated(file: &str, segment: &str, output: &Output, tail: &Tail, order: Ord
     };
     let head = html! {
         pre.sr-output.mb-1 data-stream=(segment) data-part="head" {
-            (numbered(&output.text, Some(1)))
+            (numbered(&output.text, Some(1), segment))
         }
     };
     let end = html! {
         pre.sr-output.mb-1.sr-from-end[order == Order::TailFirst] data-stream=(segment) data-part="tail" {
-            (numbered(&tail.text, tail.first_line))
+            (numbered(&tail.text, tail.first_line, segment))
         }
     };
     match order {
@@ -112,13 +112,16 @@ fn truncated(file: &str, segment: &str, output: &Output, tail: &Tail, order: Ord
 }
 
 /// Each line in its own span, numbered from `first` by the stylesheet (so that copying the
-/// text copies no numbers); not numbered when `first` is unknown. One wrapper holds them, so
-/// that a box shown from its end keeps the lines in order.
-fn numbered(text: &str, first: Option<u64>) -> Markup {
+/// text copies no numbers) and reachable as `#SEGMENT-LN` (the output search links there); not
+/// numbered when `first` is unknown. One wrapper holds them, so that a box shown from its end
+/// keeps the lines in order.
+fn numbered(text: &str, first: Option<u64>, segment: &str) -> Markup {
     html! {
         span.sr-lines {
             @for (index, line) in text.split_inclusive('\n').enumerate() {
-                span.sr-line data-line=[first.map(|first| first + index as u64)] { (line) }
+                @let number = first.map(|first| first + index as u64);
+                span.sr-line id=[number.map(|number| format!("{segment}-L{number}"))]
+                    data-line=[number] { (line) }
             }
         }
     }
@@ -158,7 +161,7 @@ mod tests {
         assert!(head < marker && marker < tail, "{html}");
         assert!(html.contains(r#"<a href="/tasks/t/runs/9/stderr">[whole file]</a>"#));
         assert!(
-            html.contains(r#"<span class="sr-line" data-line="2">two"#),
+            html.contains(r#"<span class="sr-line" id="stderr-L2" data-line="2">two"#),
             "{html}"
         );
         assert!(html.contains(r#"data-line="700">&lt;last&gt;"#), "{html}");
@@ -180,14 +183,14 @@ mod tests {
     }
 
     #[test]
-    fn lines_are_numbered_unless_unknown() {
-        let shown = numbered("a\nb", Some(1)).into_string();
+    fn lines_are_numbered_and_anchored_unless_unknown() {
+        let shown = numbered("a\nb", Some(1), "stdout").into_string();
         assert_eq!(
             shown,
-            r#"<span class="sr-lines"><span class="sr-line" data-line="1">a
-</span><span class="sr-line" data-line="2">b</span></span>"#
+            r#"<span class="sr-lines"><span class="sr-line" id="stdout-L1" data-line="1">a
+</span><span class="sr-line" id="stdout-L2" data-line="2">b</span></span>"#
         );
-        let unknown = numbered("a\n", None).into_string();
+        let unknown = numbered("a\n", None, "stdout").into_string();
         assert_eq!(
             unknown,
             "<span class=\"sr-lines\"><span class=\"sr-line\">a\n</span></span>"

@@ -262,7 +262,16 @@ fn tabs(chrome: &Chrome, view: &RunView<'_>, open: Tab) -> Markup {
                 @if run.definition.is_empty() {
                     p.text-body-secondary.mb-0 { "The daemon did not record this run's task definition." }
                 } @else {
-                    pre.sr-output.mb-0 data-definition { (run.definition) }
+                    @match crate::views::mask::mask_env(&run.definition) {
+                        Some(masked) => {
+                            pre.sr-output.mb-0 data-definition { (masked) }
+                            details.mt-2 data-reveal-env {
+                                summary { "Reveal the values under env:" }
+                                pre.sr-output.mb-0 { (run.definition) }
+                            }
+                        }
+                        None => pre.sr-output.mb-0 data-definition { (run.definition) },
+                    }
                 }
             }
         }
@@ -338,6 +347,29 @@ mod tests {
             !html.contains("sse-connect"),
             "a finished run is not tailed"
         );
+    }
+
+    #[test]
+    fn the_definition_masks_env_values_until_revealed() {
+        let run = pb::Run {
+            definition: "command: psql\nenv:\n  PGPASSWORD: hunter2\n".to_owned(),
+            ..run(pb::RunStatus::Success)
+        };
+        let view = RunView {
+            run: &run,
+            outputs: Vec::new(),
+            refresh: "/tasks/t/runs/9".to_owned(),
+            follow: Follow::Stay,
+        };
+        let html = section(&chrome(""), &view).into_string();
+        let shown = html
+            .split("data-definition")
+            .nth(1)
+            .expect("the definition");
+        let shown = shown.split("</pre>").next().unwrap_or_default();
+        assert!(shown.contains("PGPASSWORD: ••••••"), "{shown}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(html.contains("data-reveal-env"), "{html}");
     }
 
     #[test]

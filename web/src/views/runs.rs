@@ -1,8 +1,10 @@
-//! Lists of runs: the table on the task page and the paged "show all" history.
+//! Lists of runs: the table on the task page and the paged, filtered "show all" history
+//! with its search form.
 
 use maud::{Markup, html};
 use speedrack_proto::v1 as pb;
 
+use crate::history_query::{HistoryQuery, STATUSES, TRIGGERS};
 use crate::views::killed;
 use crate::views::layout::{Chrome, Nav, Page, render, task_breadcrumb};
 use crate::views::status::run_status;
@@ -40,8 +42,11 @@ pub fn table(chrome: &Chrome, task: &str, runs: &[pb::Run]) -> Markup {
             table.table.table-sm.table-hover.sr-table data-runs {
                 thead {
                     tr {
-                        th { "Run" } th { "Status" } th { "Trigger" } th { "Started" }
-                        th { "Duration" } th { "Exit" } th { "Notes" }
+                        // Trigger, exit and notes give way on phones, where a row must fit one
+                        // line; the run's page has them all.
+                        th { "Run" } th { "Status" } th.d-none.d-md-table-cell { "Trigger" }
+                        th { "Started" } th { "Duration" } th.d-none.d-md-table-cell { "Exit" }
+                        th.d-none.d-md-table-cell { "Notes" }
                     }
                 }
                 tbody {
@@ -49,11 +54,11 @@ pub fn table(chrome: &Chrome, task: &str, runs: &[pb::Run]) -> Markup {
                         tr data-run=(run.id) data-status=(run_status(run.status()).slug) {
                             td { a href=(chrome.urls.run(task, run.id)) { "#" (run.id) } }
                             td { (killed::run_badge(run)) }
-                            td { (trigger(run)) }
+                            td.d-none.d-md-table-cell { (trigger(run)) }
                             td { (moment(chrome.now, run.started_at.as_ref(), "?")) }
                             td { (duration(run.duration.as_ref())) }
-                            td { (exit(run)) }
-                            td { (killed::notes(chrome, run)) }
+                            td.d-none.d-md-table-cell { (exit(run)) }
+                            td.d-none.d-md-table-cell { (killed::notes(chrome, run)) }
                         }
                     }
                 }
@@ -62,15 +67,18 @@ pub fn table(chrome: &Chrome, task: &str, runs: &[pb::Run]) -> Markup {
     }
 }
 
-/// The whole history of a task, one page at a time.
-pub fn history_page(
-    chrome: &Chrome,
-    task: &str,
-    page: &pb::ListRunsResponse,
-    paged: bool,
-) -> Markup {
-    let urls = &chrome.urls;
+/// One page of a task's history, as asked for.
+pub struct History<'a> {
+    pub task: &'a str,
+    pub query: &'a HistoryQuery,
+    pub page: &'a pb::ListRunsResponse,
+}
+
+/// The history of a task, one page at a time, filtered as asked, with the output search.
+pub fn history_page(chrome: &Chrome, history: &History<'_>) -> Markup {
+    let (urls, task, page) = (&chrome.urls, history.task, history.page);
     let title = format!("History of {task}");
+    let filters = history.query.query_string(None);
     render(
         chrome,
         Page {
@@ -80,21 +88,125 @@ pub fn history_page(
             live: html! {},
             rest: html! {
                 (task_breadcrumb(urls, task, html! { "all runs" }))
-                h1.h4 { "All " (page.total) " runs of " (task) }
-                (table(chrome, task, &page.runs))
+                h1.h4 data-heading {
+                    @if history.query.filtered() {
+                        (page.matching) " of " (page.total) " runs of " (task) " match"
+                    } @else {
+                        "All " (page.total) " runs of " (task)
+                    }
+                }
+                (filter_form(chrome, task, history.query))
+                (search_form(chrome, task, ""))
+                @if history.query.filtered() && page.runs.is_empty() {
+                    p.text-body-secondary data-no-match {
+                        "No run matches these filters. "
+                        a href=(urls.history(task, None)) { "Show every run" }
+                    }
+                } @else {
+                    (table(chrome, task, &page.runs))
+                }
                 div.d-flex.gap-3 {
-                    @if paged {
-                        a href=(urls.history(task, None)) { "← Newest runs" }
+                    @if !history.query.page.is_empty() {
+                        a href=(urls.history_query(task, &filters)) data-newest { "← Newest runs" }
                     }
                     @if !page.next_page_token.is_empty() {
-                        a href=(urls.history(task, Some(&page.next_page_token))) data-older {
-                            "Older runs →"
-                        }
+                        a href=(urls.history_query(task, &history.query.query_string(Some(&page.next_page_token))))
+                            data-older { "Older runs →" }
                     }
                 }
             },
         },
     )
+}
+
+/// A page of runs that does not exist (a token the daemon never gave, or one past the oldest
+/// run): says which, and leads back to the newest runs instead of claiming there are none.
+pub fn no_such_page(chrome: &Chrome, task: &str, total: Option<u64>) -> Markup {
+    let newest = chrome.urls.history(task, None);
+    render(
+        chrome,
+        Page {
+            nav: Nav::Other,
+            title: "No such page of runs",
+            events: None,
+            live: html! {},
+            rest: html! {
+                (task_breadcrumb(&chrome.urls, task, html! { "all runs" }))
+                div.py-4 data-error="404" {
+                    h1.h3 { "404 Not Found" }
+                    @match total {
+                        Some(total) => p.lead data-past-end {
+                            "This page is past the oldest of the " (total) " runs of " (task) " asked for. "
+                            a href=(newest) data-newest { "← Newest runs" }
+                        },
+                        None => p.lead {
+                            "There is no such page of runs: page numbers come from the "
+                            "“Older runs” links. "
+                            a href=(newest) data-newest { "← Newest runs" }
+                        },
+                    }
+                }
+            },
+        },
+    )
+}
+
+/// Filters by status, trigger and start time, sent as a GET so that the page is a link.
+fn filter_form(chrome: &Chrome, task: &str, query: &HistoryQuery) -> Markup {
+    let typed = |at: &Option<(String, chrono::DateTime<chrono::Utc>)>| {
+        at.as_ref()
+            .map(|(typed, _)| typed.clone())
+            .unwrap_or_default()
+    };
+    html! {
+        form.row.g-2.align-items-end.mb-3 method="get" action=(chrome.urls.history(task, None)) data-filters {
+            fieldset.col-auto {
+                legend.form-label.small.mb-1 { "Status" }
+                @for (value, status) in STATUSES {
+                    div.form-check.form-check-inline {
+                        input.form-check-input type="checkbox" name="status" value=(value)
+                            id={ "status-" (value) } checked[query.statuses.contains(&value)];
+                        label.form-check-label for={ "status-" (value) } { (run_status(status).text) }
+                    }
+                }
+            }
+            fieldset.col-auto {
+                legend.form-label.small.mb-1 { "Trigger" }
+                @for (value, _) in TRIGGERS {
+                    div.form-check.form-check-inline {
+                        input.form-check-input type="checkbox" name="trigger" value=(value)
+                            id={ "trigger-" (value) } checked[query.triggers.contains(&value)];
+                        label.form-check-label for={ "trigger-" (value) } { (value) }
+                    }
+                }
+            }
+            div.col-auto {
+                label.form-label.small.mb-1 for="from" { "Started from (UTC)" }
+                input.form-control.form-control-sm type="date" name="from" id="from" value=(typed(&query.from));
+            }
+            div.col-auto {
+                label.form-label.small.mb-1 for="to" { "through (UTC)" }
+                input.form-control.form-control-sm type="date" name="to" id="to" value=(typed(&query.to));
+            }
+            div.col-auto {
+                button.btn.btn-sm.btn-primary type="submit" { "Filter" }
+                " "
+                a.btn.btn-sm.btn-outline-secondary href=(chrome.urls.history(task, None)) { "Clear" }
+            }
+        }
+    }
+}
+
+/// The search of the task's retained output, sent as a GET to the search page.
+pub fn search_form(chrome: &Chrome, task: &str, text: &str) -> Markup {
+    html! {
+        form.d-flex.gap-2.mb-3 method="get" action=(chrome.urls.search(task, None)) role="search" data-search {
+            label.visually-hidden for="q" { "Text to find in the output" }
+            input.form-control.form-control-sm type="search" name="q" id="q" value=(text)
+                required maxlength="200" placeholder="Find text in stdout and stderr";
+            button.btn.btn-sm.btn-outline-primary.text-nowrap type="submit" { "Search output" }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,10 +1,13 @@
-//! The task page: what the task is, what can be done with it, and its recent runs; below, the
-//! newest run's view.
+//! The task page: what the task is, what can be done with it, charts of its runs and its
+//! recent runs; below, the newest run's view.
 
+use chrono::NaiveDate;
 use maud::{Markup, html};
 use speedrack_proto::v1 as pb;
 
 use crate::names::Action;
+use crate::views::chart_duration::{self, Bar};
+use crate::views::chart_heatmap;
 use crate::views::forms::{self, Reason};
 use crate::views::layout::{Chrome, Nav, Page, render};
 use crate::views::run::{self, RunView};
@@ -15,9 +18,19 @@ use crate::views::time::moment;
 /// Everything the task page shows.
 pub struct TaskPage<'a> {
     pub task: &'a pb::Task,
-    /// The newest runs (up to `execution_display`).
+    /// The newest runs: the table shows the first `shown` (`execution_display`).
     pub recent: &'a pb::ListRunsResponse,
+    pub shown: usize,
+    pub charts: Charts<'a>,
     pub newest: Option<RunView<'a>>,
+}
+
+/// What the charts draw: the newest runs' durations, and runs per day from `first_day` (or
+/// why they could not be counted).
+pub struct Charts<'a> {
+    pub bars: Vec<Bar>,
+    pub first_day: NaiveDate,
+    pub days: Result<&'a [pb::RunCount], &'a String>,
 }
 
 pub fn page(chrome: &Chrome, data: &TaskPage<'_>) -> Markup {
@@ -30,6 +43,8 @@ pub fn page(chrome: &Chrome, data: &TaskPage<'_>) -> Markup {
             events: Some(chrome.urls.events(Some(&task.name))),
             live: live(chrome, data),
             rest: html! {
+                // Outside the live part, so that a run finishing never resets what is typed.
+                (runs::search_form(chrome, &task.name, ""))
                 h2.h5.mt-4 { "Newest run" }
                 @match &data.newest {
                     Some(view) => (run::section(chrome, view)),
@@ -98,11 +113,33 @@ fn live(chrome: &Chrome, data: &TaskPage<'_>) -> Markup {
             }
             (facts(chrome, task))
         }
+        (charts(chrome, &task.name, &data.charts))
         h2.h5.mt-3 { "Recent runs" }
-        (runs::table(chrome, &task.name, &data.recent.runs))
-        @if data.recent.total > data.recent.runs.len() as u64 || !data.recent.next_page_token.is_empty() {
+        @let shown = &data.recent.runs[..data.recent.runs.len().min(data.shown)];
+        (runs::table(chrome, &task.name, shown))
+        @if data.recent.total > shown.len() as u64 {
             a href=(urls.history(&task.name, None)) data-show-all {
                 "Show all " (data.recent.total) " runs"
+            }
+        }
+    }
+}
+
+fn charts(chrome: &Chrome, task: &str, charts: &Charts<'_>) -> Markup {
+    html! {
+        div.row.g-3.mt-1 data-charts {
+            div.col-md-7.col-xl-6 {
+                h2.h6 { "Durations" }
+                (chart_duration::chart(&chrome.urls, task, &charts.bars))
+            }
+            div.col-md-5.col-xl-6 {
+                h2.h6 { "Runs per day (UTC)" }
+                @match charts.days {
+                    Ok(days) => (chart_heatmap::heatmap(charts.first_day, days)),
+                    Err(error) => p.small.text-body-secondary data-heatmap="unavailable" {
+                        "Not available: " (error)
+                    },
+                }
             }
         }
     }
@@ -177,6 +214,12 @@ mod tests {
             &TaskPage {
                 task: &task,
                 recent: &recent,
+                shown: 20,
+                charts: Charts {
+                    bars: Vec::new(),
+                    first_day: NaiveDate::MIN,
+                    days: Ok(&[]),
+                },
                 newest: None,
             },
         )
@@ -184,5 +227,34 @@ mod tests {
         assert!(html.contains("No description available"));
         assert!(html.contains("conf error: fix the tasks file and reload"));
         assert!(html.contains(r#"sse-connect="/events?task=t""#));
+    }
+
+    #[test]
+    fn a_daemon_without_run_counts_still_gets_its_task_page() {
+        let task = pb::Task {
+            name: "t".to_owned(),
+            ..pb::Task::default()
+        };
+        let recent = pb::ListRunsResponse::default();
+        let error = "unknown method CountRuns".to_owned();
+        let html = page(
+            &chrome(""),
+            &TaskPage {
+                task: &task,
+                recent: &recent,
+                shown: 20,
+                charts: Charts {
+                    bars: Vec::new(),
+                    first_day: NaiveDate::MIN,
+                    days: Err(&error),
+                },
+                newest: None,
+            },
+        )
+        .into_string();
+        assert!(
+            html.contains("Not available: unknown method CountRuns"),
+            "{html}"
+        );
     }
 }

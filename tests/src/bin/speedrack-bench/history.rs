@@ -127,6 +127,7 @@ async fn deep_token(daemon: &BenchDaemon, task: &str, depth: usize) -> Result<St
                 task: task.to_owned(),
                 page_size: PAGE as u32,
                 page_token: token,
+                ..Default::default()
             })
             .await?
             .into_inner()
@@ -195,6 +196,7 @@ pub async fn run() -> Result<Report> {
                     task: task.to_owned(),
                     page_size: 50,
                     page_token: String::new(),
+                    ..Default::default()
                 })
                 .await?;
             Ok(())
@@ -211,6 +213,7 @@ pub async fn run() -> Result<Report> {
                     task: task.to_owned(),
                     page_size: 50,
                     page_token: token,
+                    ..Default::default()
                 })
                 .await?
                 .into_inner();

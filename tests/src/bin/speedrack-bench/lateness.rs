@@ -47,6 +47,7 @@ async fn all_runs(client: &mut SpeedrackClient<Channel>, task: &str) -> Result<V
                 task: task.to_owned(),
                 page_size: 500,
                 page_token: page_token.clone(),
+                ..Default::default()
             })
             .await
             .with_context(|| format!("ListRuns {task}"))?
