@@ -16,7 +16,7 @@ use speedrack_tests::{Daemon, DaemonBuilder};
 
 /// The output cap (the default, written out so the test does not hang on it).
 const CAP: u64 = 10 << 20;
-/// Output over this is shown on the run page by its first `SUMMARY` bytes.
+/// Output over this is shown on the run page by `SUMMARY` bytes: half its head, half its tail.
 const FSIZE_MAX: u64 = 1 << 20;
 const SUMMARY: u64 = 64 << 10;
 const GIGABYTE: u64 = 1 << 30;
@@ -243,9 +243,14 @@ async fn check_page(http: &reqwest::Client, base: &str, run: &pb::Run, expected:
     let url = format!("{base}/tasks/{task}/runs/{}", run.id);
     let page = get_page(http, &url).await;
     assert_eq!(page.status, 200, "{task}: {}", page.body);
+    // Too big to show whole: a head and a tail, each in its own <pre>, and nothing else.
     assert_eq!(
-        page.count("pre[data-stream='stdout']"),
-        1,
+        (
+            page.count("pre[data-stream='stdout']"),
+            page.count("pre[data-stream='stdout'][data-part='head']"),
+            page.count("pre[data-stream='stdout'][data-part='tail']"),
+        ),
+        (2, 1, 1),
         "{task}: output cannot close its <pre>"
     );
     assert!(
@@ -255,10 +260,12 @@ async fn check_page(http: &reqwest::Client, base: &str, run: &pb::Run, expected:
     assert_eq!(
         page.count("[data-truncated]"),
         1,
-        "{task}: the page says it shows only the beginning"
+        "{task}: the page says what it skipped"
     );
-    let shown = page.text("pre[data-stream='stdout']");
-    let summary = usize::try_from(SUMMARY).expect("fits");
+    let shown = page.text("pre[data-stream='stdout'][data-part='head']");
+    // The head is the larger half of the summary (the tail the other); with no line end in
+    // it, it is not cut back to one.
+    let summary = usize::try_from(SUMMARY - SUMMARY / 2).expect("fits");
     match task {
         "gigabyte" => assert!(
             shown.chars().count() == summary && shown.chars().all(|c| c == '\u{fffd}'),

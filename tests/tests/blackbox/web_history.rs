@@ -202,8 +202,8 @@ async fn output_search_streams_bounded_escaped_hits_linking_to_their_runs() {
     assert_eq!(
         page.attrs("[data-hit] a:first-child", "href"),
         [
-            format!("/tasks/flaky/runs/{}#stderr-L1", runs[0].id),
-            format!("/tasks/flaky/runs/{}#stderr-L1", runs[1].id)
+            format!("/tasks/flaky/runs/{}?stream=stderr#stderr-L1", runs[0].id),
+            format!("/tasks/flaky/runs/{}?stream=stderr#stderr-L1", runs[1].id)
         ]
     );
     assert_eq!(page.text("[data-hit] code[data-line]"), "boom <b>line</b>");
