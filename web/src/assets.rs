@@ -21,7 +21,7 @@ struct Asset {
 const CSS: &str = "text/css; charset=utf-8";
 const JS: &str = "text/javascript; charset=utf-8";
 
-const ASSETS: [Asset; 5] = [
+const ASSETS: [Asset; 7] = [
     Asset {
         name: "bootstrap.min.css",
         content_type: CSS,
@@ -41,6 +41,16 @@ const ASSETS: [Asset; 5] = [
         name: "sse.min.js",
         content_type: JS,
         bytes: include_bytes!("../assets/sse.min.js"),
+    },
+    Asset {
+        name: "speedrack.js",
+        content_type: JS,
+        bytes: include_bytes!("../assets/speedrack.js"),
+    },
+    Asset {
+        name: "speedrack-worker.js",
+        content_type: JS,
+        bytes: include_bytes!("../assets/speedrack-worker.js"),
     },
     Asset {
         name: "speedrack.css",

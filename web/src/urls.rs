@@ -98,6 +98,11 @@ impl Urls {
         self.path("/events?rows=tasks")
     }
 
+    /// Every live stream of one browser on one connection (see `sse/live.rs`).
+    pub fn live(&self) -> String {
+        self.path("/live")
+    }
+
     pub fn config(&self) -> String {
         self.path("/config")
     }
@@ -198,6 +203,7 @@ mod tests {
             urls.help(),
             urls.you(),
             urls.hide_inactive(),
+            urls.live(),
             urls.asset("bootstrap.min.css"),
         ];
         for url in built {

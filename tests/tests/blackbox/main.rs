@@ -3,6 +3,7 @@
 
 mod bounded_replies;
 mod browser;
+mod browser_live;
 mod capture_full_disk;
 mod catch_up_once;
 mod config_limits;

@@ -52,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .route("/tasks/{name}/runs/{id}/{stream}", get(run::whole_file))
         .route("/tasks/{name}/{action}", post(actions::act))
         .route("/events", get(crate::sse::events))
+        .route("/live", get(crate::sse::live))
         .route("/config", get(config::page))
         .route("/reload", post(config::reload))
         .route("/help", get(help::page))

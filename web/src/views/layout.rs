@@ -66,6 +66,10 @@ pub fn render(chrome: &Chrome, page: Page<'_>) -> Markup {
                 link rel="stylesheet" href=(urls.asset("bootstrap.min.css"));
                 link rel="stylesheet" href=(urls.asset("speedrack.css"));
                 script src=(urls.asset("htmx.min.js")) defer {}
+                // Before sse.min.js, which takes its EventSources from speedrack.js.
+                script src=(urls.asset("speedrack-worker.js")) defer {}
+                script src=(urls.asset("speedrack.js")) defer
+                    data-worker=(urls.asset("speedrack-worker.js")) data-live=(urls.live()) {}
                 script src=(urls.asset("sse.min.js")) defer {}
                 script src=(urls.asset("bootstrap.min.js")) defer {}
             }
