@@ -19,6 +19,8 @@ use crate::WAIT;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// The browser's local zone: UTC+05:30 all year.
+pub const BROWSER_ZONE: &str = "Asia/Kolkata";
 /// Set to 1 where a missing browser must fail the tests instead of skipping them.
 const REQUIRE_ENV: &str = "SPEEDRACK_REQUIRE_BROWSER";
 
@@ -148,6 +150,8 @@ fn start_driver() -> (Child, u16) {
         .port();
     let mut driver = Command::new(CHROMEDRIVER)
         .arg(format!("--port={port}"))
+        // Chromium inherits it: a zone that is not UTC, so that "local time" shows as such.
+        .env("TZ", BROWSER_ZONE)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -120,6 +120,11 @@ impl Urls {
         self.path("/you")
     }
 
+    /// Where the UTC/local switch posts.
+    pub fn times(&self) -> String {
+        self.path("/prefs/times")
+    }
+
     /// Where the "hide inactive tasks" toggle posts.
     pub fn hide_inactive(&self) -> String {
         self.path("/prefs/inactive")
@@ -204,6 +209,7 @@ mod tests {
             urls.you(),
             urls.hide_inactive(),
             urls.live(),
+            urls.times(),
             urls.asset("bootstrap.min.css"),
         ];
         for url in built {

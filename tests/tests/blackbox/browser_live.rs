@@ -119,3 +119,185 @@ async fn ten_live_tabs_leave_room_for_an_eleventh_page_and_all_see_a_run_finish(
         })
         .await;
 }
+
+/// Runs `script` (its last argument is the callback) and returns what it passed back; for waits
+/// on something happening in the page (a MutationObserver), never a sleep.
+async fn wait_in_page(client: &Client, script: &str) -> Result<serde_json::Value, String> {
+    client
+        .execute_async(script, vec![])
+        .await
+        .map_err(|error| format!("waiting in the page: {error}"))
+}
+
+/// Where the stdout of the run view is scrolled: "at end", or how far from its top.
+async fn stdout_scroll(client: &Client) -> Result<String, String> {
+    let script = "const pre = document.querySelector(\"#run-view pre[data-stream='stdout']\"); \
+                  const end = pre.scrollHeight - pre.scrollTop - pre.clientHeight <= 4; \
+                  return pre.scrollHeight > pre.clientHeight && end ? 'at end' : String(pre.scrollTop);";
+    let value = client
+        .execute(script, vec![])
+        .await
+        .map_err(|error| format!("reading the scroll position: {error}"))?;
+    Ok(value.as_str().unwrap_or_default().to_owned())
+}
+
+async fn text_of(client: &Client, css: &str) -> Result<String, String> {
+    wait_for(client, css)
+        .await?
+        .text()
+        .await
+        .map_err(|error| format!("reading {css}: {error}"))
+}
+
+async fn wait_for_line(client: &Client, line: &str) -> Result<(), String> {
+    let xpath = format!("//pre[@data-stream='stdout'][contains(., '{line}\n')]");
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::XPath(&xpath))
+        .await
+        .map(drop)
+        .map_err(|e| format!("waiting for {line}: {e}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_tail_follows_100_lines_until_the_reader_scrolls_up() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let gates = [Gate::new(), Gate::new(), Gate::new()];
+    let lines = |from, to| format!("for i in $(seq {from} {to}); do echo line $i; done");
+    let daemon = Daemon::start(&format!(
+        "tasks:\n  - name: counter\n    command: {}; {}; {}; {}; echo line 101; {}\n    interval: 400w\n",
+        lines(1, 50),
+        gates[0].wait(),
+        lines(51, 100),
+        gates[1].wait(),
+        gates[2].wait(),
+    ));
+    let gateway = Gateway::start(&daemon.socket()).await;
+    let mut events = daemon.watch().await;
+    daemon.ctl().ok(&["run-now", "counter"]);
+    let run = events
+        .run_started("counter", WAIT)
+        .await
+        .expect("counter starts");
+    let page = gateway.url(&format!("/tasks/counter/runs/{}", run.id));
+    browser
+        .check("tail_follows", |client| async move {
+            let timeouts = TimeoutConfiguration::new(Some(WAIT), None, None);
+            client.update_timeouts(timeouts).await.map_err(|e| e.to_string())?;
+            client.goto(&page).await.map_err(|e| e.to_string())?;
+            wait_for(&client, "#run-view[data-status='running']").await?;
+            wait_for_line(&client, "line 50").await?;
+            if stdout_scroll(&client).await? != "at end" {
+                return Err("a running run's output opens at its end".to_owned());
+            }
+            let ticked = wait_in_page(
+                &client,
+                "const done = arguments[arguments.length - 1]; \
+                 const span = document.querySelector('[data-elapsed-from]'); \
+                 const first = span.textContent; \
+                 new MutationObserver(() => { if (span.textContent !== first) \
+                   done(first + ' then ' + span.textContent); }) \
+                   .observe(span, { childList: true, characterData: true, subtree: true });",
+            )
+            .await?;
+            eprintln!("elapsed time ticked: {ticked}");
+            gates[0].open();
+            wait_for_line(&client, "line 100").await?;
+            if stdout_scroll(&client).await? != "at end" {
+                return Err("the tail did not follow 100 lines".to_owned());
+            }
+            let size = text_of(&client, "#run-view [data-tab='stdout'] [data-size]").await?;
+            // "line N\n" for N = 1..=100: 9 × 7 + 90 × 8 + 9 bytes.
+            if size != "792 B" {
+                return Err(format!("the byte count did not move with the output: {size:?}"));
+            }
+            // The reader scrolls up: new output no longer moves the view.
+            client
+                .execute(
+                    "document.querySelector(\"#run-view pre[data-stream='stdout']\").scrollTop = 0;",
+                    vec![],
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+            gates[1].open();
+            wait_for_line(&client, "line 101").await?;
+            if stdout_scroll(&client).await? != "0" {
+                return Err("new output pulled a reader who scrolled up".to_owned());
+            }
+            gates[2].open();
+            wait_for(&client, "#run-view[data-status='success']").await.map(drop)
+        })
+        .await;
+}
+
+/// The hover text of the last run's time in `task`'s row.
+async fn last_run_title(client: &Client, task: &str) -> Result<String, String> {
+    let css = format!("tr[data-task='{task}'] a[data-last-run] time");
+    wait_for(client, &css)
+        .await?
+        .attr("title")
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("{css} has no title"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn times_tick_and_the_utc_local_switch_is_remembered() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let daemon =
+        Daemon::start("tasks:\n  - name: quick\n    command: 'true'\n    interval: 400w\n");
+    let gateway = Gateway::start(&daemon.socket()).await;
+    let mut events = daemon.watch().await;
+    daemon.run_now_and_wait(&mut events, "quick").await;
+    let home = gateway.url("/");
+    let task_page = gateway.url("/tasks/quick");
+    browser
+        .check("time_switch", |client| async move {
+            let timeouts = TimeoutConfiguration::new(Some(WAIT), None, None);
+            client.update_timeouts(timeouts).await.map_err(|e| e.to_string())?;
+            // Connected first: the refresh that follows would replace the time watched.
+            open_live(&client, &home).await?;
+            let ticked = wait_in_page(
+                &client,
+                "const done = arguments[arguments.length - 1]; \
+                 const time = document.querySelector(\"tr[data-task='quick'] a[data-last-run] time\"); \
+                 const first = time.textContent; \
+                 new MutationObserver(() => { if (time.textContent !== first) \
+                   done(first + ' then ' + time.textContent); }) \
+                   .observe(time, { childList: true, characterData: true, subtree: true });",
+            )
+            .await?;
+            eprintln!("the last run's age ticked: {ticked}");
+            let utc = last_run_title(&client, "quick").await?;
+            if !utc.ends_with(" UTC") {
+                return Err(format!("UTC by default: {utc:?}"));
+            }
+            wait_for(&client, "button[data-zone='utc']")
+                .await?
+                .click()
+                .await
+                .map_err(|e| e.to_string())?;
+            wait_for(&client, "html[data-times='local'] button[data-zone='local']").await?;
+            let local = last_run_title(&client, "quick").await?;
+            // The browser runs in Asia/Kolkata (tests/src/browser.rs): UTC+05:30.
+            if local.ends_with(" UTC") || local == utc {
+                return Err(format!("local time after the switch: {local:?} (was {utc:?})"));
+            }
+            eprintln!("hover text: {utc:?} in UTC, {local:?} in local time");
+            // Remembered on the next page, and back to UTC at the next click.
+            client.goto(&task_page).await.map_err(|e| e.to_string())?;
+            wait_for(&client, "html[data-times='local'] button[data-zone='local']")
+                .await?
+                .click()
+                .await
+                .map_err(|e| e.to_string())?;
+            wait_for(&client, "html[data-times='utc'] button[data-zone='utc']").await?;
+            Ok(())
+        })
+        .await;
+}

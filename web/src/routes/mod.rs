@@ -59,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::scrape))
         .route("/you", post(prefs::set_user))
         .route("/prefs/inactive", post(prefs::set_hide_inactive))
+        .route("/prefs/times", post(prefs::set_zone))
         .route("/assets/{file}", get(crate::assets::serve))
         // Browsers ask for it on their own; there is none, and that is no error worth a page.
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))

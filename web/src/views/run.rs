@@ -9,7 +9,7 @@ use crate::names::StreamKind;
 use crate::views::layout::{Chrome, Nav, Page, render, task_breadcrumb};
 use crate::views::runs::{exit, trigger};
 use crate::views::status::{badge, run_status};
-use crate::views::time::{bytes, duration, exact, instant, moment};
+use crate::views::time::{bytes, duration, elapsed, exact, instant, moment};
 
 /// What is shown of one output stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,6 +133,7 @@ fn facts(chrome: &Chrome, run: &pb::Run) -> Markup {
             dt.col-sm-2 { "Finished" }
             dd.col-sm-10 {
                 (moment(now, run.finished_at.as_ref(), "still running"))
+                @if run.finished_at.is_none() { ", for " (elapsed(now, run.started_at.as_ref())) }
                 @if run.duration.is_some() { " after " (duration(run.duration.as_ref())) }
             }
             @if !exit(run).is_empty() {
