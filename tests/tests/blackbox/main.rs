@@ -37,6 +37,7 @@ mod time_engine;
 mod torture;
 mod watch_resume;
 mod web;
+mod web_assets;
 mod web_auth;
 mod web_hardening;
 mod web_live;
