@@ -1,6 +1,6 @@
 //! Compresses the front-end assets once, at build time: each `.css` and `.js` file of `assets/`
-//! becomes `OUT_DIR/NAME.gz` (gzip, best compression), which `src/assets.rs` embeds beside the
-//! file itself. Nothing is compressed while serving.
+//! becomes `OUT_DIR/NAME.gz` and `OUT_DIR/NAME.br` (gzip and brotli, best compression), which
+//! `src/assets.rs` embeds beside the file itself. Nothing is compressed while serving.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -29,5 +29,10 @@ fn main() {
         let gzip = encoder.finish().expect("gzip in memory");
         let name = path.file_name().expect("a file name").to_string_lossy();
         std::fs::write(out.join(format!("{name}.gz")), gzip).expect("OUT_DIR is writable");
+        // Quality 11 (best) and a 4 MiB window, larger than any of the files.
+        let mut brotli = brotli::CompressorWriter::new(Vec::new(), 4096, 11, 22);
+        brotli.write_all(&bytes).expect("brotli in memory");
+        std::fs::write(out.join(format!("{name}.br")), brotli.into_inner())
+            .expect("OUT_DIR is writable");
     }
 }

@@ -1,5 +1,5 @@
 //! The vendored CSS and JavaScript (see `web/assets/README.md`) and ours, embedded in the
-//! binary with their gzip (made once, by `build.rs`) and served with an ETag. Pages link each
+//! binary with their brotli and gzip forms (made once, by `build.rs`) and served with an ETag. Pages link each
 //! under a name that carries a hash of its content (`htmx.min.HASH.js`), cached for a year as
 //! immutable; the plain name is served too, revalidated every time.
 //!
@@ -20,6 +20,7 @@ struct Asset {
     content_type: &'static str,
     bytes: &'static [u8],
     gzip: &'static [u8],
+    brotli: &'static [u8],
 }
 
 const CSS: &str = "text/css; charset=utf-8";
@@ -32,6 +33,7 @@ macro_rules! asset {
             content_type: $content_type,
             bytes: include_bytes!(concat!("../assets/", $name)),
             gzip: include_bytes!(concat!(env!("OUT_DIR"), "/", $name, ".gz")),
+            brotli: include_bytes!(concat!(env!("OUT_DIR"), "/", $name, ".br")),
         }
     };
 }
@@ -110,8 +112,46 @@ pub fn versioned_path(name: &str) -> String {
     }
 }
 
-/// Whether the client takes gzip (`Accept-Encoding`, a `q=0` refusing it).
-fn accepts_gzip(headers: &HeaderMap) -> bool {
+/// A form an asset is sent in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Brotli,
+    Gzip,
+    Identity,
+}
+
+impl Encoding {
+    /// The smallest form the client takes.
+    fn chosen(headers: &HeaderMap) -> Encoding {
+        if accepts(headers, "br") {
+            Encoding::Brotli
+        } else if accepts(headers, "gzip") {
+            Encoding::Gzip
+        } else {
+            Encoding::Identity
+        }
+    }
+
+    fn body(self, asset: &Asset) -> &'static [u8] {
+        match self {
+            Encoding::Brotli => asset.brotli,
+            Encoding::Gzip => asset.gzip,
+            Encoding::Identity => asset.bytes,
+        }
+    }
+
+    /// Its `Content-Encoding`, also the ETag's suffix; none for the file itself.
+    fn token(self) -> Option<&'static str> {
+        match self {
+            Encoding::Brotli => Some("br"),
+            Encoding::Gzip => Some("gzip"),
+            Encoding::Identity => None,
+        }
+    }
+}
+
+/// Whether the client takes `coding` (`Accept-Encoding`, a `q=0` refusing it).
+fn accepts(headers: &HeaderMap, coding: &str) -> bool {
     headers
         .get_all(ACCEPT_ENCODING)
         .iter()
@@ -119,14 +159,14 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
         .flat_map(|value| value.split(','))
         .any(|item| {
             let mut parts = item.split(';');
-            let coding = parts.next().unwrap_or_default().trim();
+            let offered = parts.next().unwrap_or_default().trim();
             let refused = parts.any(|param| {
                 let param = param.trim();
                 param
                     .strip_prefix("q=")
                     .is_some_and(|q| q.trim().parse::<f32>() == Ok(0.0))
             });
-            (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
+            (offered.eq_ignore_ascii_case(coding) || offered == "*") && !refused
         })
 }
 
@@ -135,11 +175,10 @@ pub async fn serve(Path(file): Path<String>, headers: HeaderMap) -> Response {
     let Some((asset, print, naming)) = find(&file) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let gzip = accepts_gzip(&headers);
-    let (body, etag) = if gzip {
-        (asset.gzip, format!("\"{print}-gzip\""))
-    } else {
-        (asset.bytes, format!("\"{print}\""))
+    let encoding = Encoding::chosen(&headers);
+    let etag = match encoding.token() {
+        Some(token) => format!("\"{print}-{token}\""),
+        None => format!("\"{print}\""),
     };
     let cache = match naming {
         Naming::Hashed => "public, max-age=31536000, immutable",
@@ -159,10 +198,10 @@ pub async fn serve(Path(file): Path<String>, headers: HeaderMap) -> Response {
         return (StatusCode::NOT_MODIFIED, response_headers).into_response();
     }
     response_headers.insert(CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
-    if gzip {
-        response_headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    if let Some(token) = encoding.token() {
+        response_headers.insert(CONTENT_ENCODING, HeaderValue::from_static(token));
     }
-    (response_headers, body).into_response()
+    (response_headers, encoding.body(asset)).into_response()
 }
 
 #[cfg(test)]
@@ -174,6 +213,7 @@ mod tests {
         for asset in &ASSETS {
             assert!(!asset.bytes.is_empty(), "{}", asset.name);
             assert!(asset.gzip.len() < asset.bytes.len(), "{}", asset.name);
+            assert!(asset.brotli.len() < asset.gzip.len(), "{}", asset.name);
             let path = versioned_path(asset.name);
             let (hashed, print, naming) = find(&path["/assets/".len()..]).expect("found");
             assert_eq!(hashed.name, asset.name);
@@ -187,23 +227,23 @@ mod tests {
     }
 
     #[test]
-    fn gzip_is_sent_to_who_takes_it() {
-        let check = |accept: &str, expected: bool| {
+    fn the_smallest_form_the_client_takes_is_sent() {
+        let check = |accept: &str, expected: Encoding| {
             let mut headers = HeaderMap::new();
             headers.insert(
                 ACCEPT_ENCODING,
                 HeaderValue::from_str(accept).expect("a header"),
             );
-            assert_eq!(accepts_gzip(&headers), expected, "{accept}");
+            assert_eq!(Encoding::chosen(&headers), expected, "{accept}");
         };
-        check("gzip, deflate, br, zstd", true);
-        check("GZIP", true);
-        check("br;q=1.0, gzip;q=0.5", true);
-        check("*", true);
-        check("gzip;q=0", false);
-        check("gzip; q=0.0, identity", false);
-        check("br, identity", false);
-        check("", false);
-        assert!(!accepts_gzip(&HeaderMap::new()));
+        check("gzip, deflate, br, zstd", Encoding::Brotli);
+        check("GZIP", Encoding::Gzip);
+        check("br;q=0, gzip;q=0.5", Encoding::Gzip);
+        check("*", Encoding::Brotli);
+        check("gzip;q=0", Encoding::Identity);
+        check("gzip; q=0.0, identity", Encoding::Identity);
+        check("deflate, identity", Encoding::Identity);
+        check("", Encoding::Identity);
+        assert_eq!(Encoding::chosen(&HeaderMap::new()), Encoding::Identity);
     }
 }
