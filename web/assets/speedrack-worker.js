@@ -14,8 +14,12 @@ class SpeedrackHub {
   /** How long to wait before reconnecting after the stream broke, at first and at most. */
   static RETRY_MS = 2000;
   static RETRY_MAX_MS = 30000;
-  /** Dropping a subscription waits: a tab that navigates soon adds its next page's. */
-  static DROP_DELAY_MS = 3000;
+  /**
+   * Dropping a subscription only frees the server's relay: it waits, as a tab that navigates
+   * adds its next page's soon (which reopens the stream at once), and a stream that is opened
+   * again makes pages that had no event yet refresh once.
+   */
+  static DROP_DELAY_MS = 30000;
   /** As MAX_SUBSCRIPTIONS in live.rs. */
   static MAX_SUBSCRIPTIONS = 48;
 

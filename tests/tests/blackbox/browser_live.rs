@@ -301,3 +301,114 @@ async fn times_tick_and_the_utc_local_switch_is_remembered() {
         })
         .await;
 }
+
+/// A Chrome DevTools command through chromedriver (`goog/cdp/execute`).
+#[derive(Debug)]
+struct Devtools {
+    command: &'static str,
+    params: serde_json::Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Devtools {
+    fn endpoint(
+        &self,
+        base_url: &reqwest::Url,
+        session_id: Option<&str>,
+    ) -> Result<reqwest::Url, UrlError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &reqwest::Url) -> (reqwest::Method, Option<String>) {
+        let body = serde_json::json!({ "cmd": self.command, "params": self.params });
+        (reqwest::Method::POST, Some(body.to_string()))
+    }
+}
+
+/// `url::ParseError`, named through reqwest's re-export of `Url`.
+type UrlError = <reqwest::Url as std::str::FromStr>::Err;
+
+/// Makes every page this tab opens from now on see a browser without SharedWorker.
+async fn without_shared_worker(client: &Client) -> Result<(), String> {
+    let command = Devtools {
+        command: "Page.addScriptToEvaluateOnNewDocument",
+        params: serde_json::json!({ "source": "delete window.SharedWorker;" }),
+    };
+    client
+        .issue_cmd(command)
+        .await
+        .map(drop)
+        .map_err(|error| format!("hiding SharedWorker: {error}"))
+}
+
+async fn visibility(client: &Client) -> Result<String, String> {
+    let state = client
+        .execute("return document.visibilityState;", vec![])
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(state.as_str().unwrap_or_default().to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_shared_worker_hidden_tabs_close_their_stream_and_catch_up_when_shown() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let gate = Gate::new();
+    let daemon = Daemon::start(&format!(
+        "tasks:\n  - name: quick\n    command: {}; echo done\n    interval: 400w\n",
+        gate.wait()
+    ));
+    let gateway = Gateway::start(&daemon.socket()).await;
+    let home = gateway.url("/");
+    let eleventh = gateway.url("/config");
+    browser
+        .check("fallback", |client| async move {
+            let timeouts = TimeoutConfiguration::new(None, Some(WAIT), None);
+            client
+                .update_timeouts(timeouts)
+                .await
+                .map_err(|e| e.to_string())?;
+            let mut tabs = Vec::new();
+            for tab in 0..10 {
+                tabs.push(if tab == 0 {
+                    client.window().await.map_err(|e| e.to_string())?
+                } else {
+                    new_tab(&client).await?
+                });
+                without_shared_worker(&client).await?;
+                open_live(&client, &home).await?;
+                let missing = client
+                    .execute("return typeof window.SharedWorker;", vec![])
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if missing.as_str() != Some("undefined") {
+                    return Err(format!("SharedWorker is still there: {missing}"));
+                }
+            }
+            new_tab(&client).await?;
+            let started = Instant::now();
+            client
+                .goto(&eleventh)
+                .await
+                .map_err(|e| format!("opening an eleventh page: {e}"))?;
+            let took = started.elapsed();
+            eprintln!("without SharedWorker, the eleventh page loaded in {took:?}");
+            if took > LOAD_BUDGET {
+                return Err(format!("the eleventh page took {took:?}"));
+            }
+            daemon.ctl().ok(&["run-now", "quick"]);
+            gate.open();
+            // The first tab, shown again, catches up with what happened while it was hidden.
+            client
+                .switch_to_window(tabs[0].clone())
+                .await
+                .map_err(|e| e.to_string())?;
+            eprintln!("the first tab is {}", visibility(&client).await?);
+            wait_for(&client, "tr[data-task='quick'][data-status='success']").await?;
+            Ok(())
+        })
+        .await;
+}

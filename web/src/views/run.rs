@@ -133,7 +133,7 @@ fn facts(chrome: &Chrome, run: &pb::Run) -> Markup {
             dt.col-sm-2 { "Finished" }
             dd.col-sm-10 {
                 (moment(now, run.finished_at.as_ref(), "still running"))
-                @if run.finished_at.is_none() { ", for " (elapsed(now, run.started_at.as_ref())) }
+                @if run.finished_at.is_none() { " for " (elapsed(now, run.started_at.as_ref())) }
                 @if run.duration.is_some() { " after " (duration(run.duration.as_ref())) }
             }
             @if !exit(run).is_empty() {
