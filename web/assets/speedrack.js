@@ -74,10 +74,18 @@
     };
   }
 
-  const link =
-    typeof SharedWorker === 'function'
-      ? workerLink(script.dataset.worker)
-      : tabLink(script.dataset.live);
+  /** The shared worker's link where the browser has SharedWorker and lets this page use it. */
+  function link() {
+    if (typeof SharedWorker === 'function') {
+      try {
+        return workerLink(script.dataset.worker);
+      } catch (refused) {
+        console.warn('speedrack: no SharedWorker (' + refused + '), this tab has its own stream');
+      }
+    }
+    return tabLink(script.dataset.live);
+  }
+  const streams = link();
 
   /** What htmx's sse extension takes for an EventSource. */
   class SharedSource {
@@ -87,7 +95,7 @@
       this.listeners = new Map();
       this.onopen = null;
       this.onerror = null;
-      this.key = link.open(url, this);
+      this.key = streams.open(url, this);
     }
 
     addEventListener(type, listener) {
@@ -107,7 +115,7 @@
     close() {
       if (this.readyState !== 2) {
         this.readyState = 2;
-        link.close(this.key);
+        streams.close(this.key);
       }
     }
 

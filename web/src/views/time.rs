@@ -73,6 +73,13 @@ impl Zone {
     }
 }
 
+/// A task's zone to print after its schedule's description, unless that already names it (a
+/// calendar's description ends with "(ZONE)"), so that the zone is printed once.
+pub fn zone_once<'a>(description: &str, zone: &'a str) -> Option<&'a str> {
+    let named = description.contains(&format!("({zone})"));
+    (!zone.is_empty() && !named).then_some(zone)
+}
+
 /// The exact instant, as a tooltip and in lists.
 pub fn exact(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
@@ -229,6 +236,14 @@ mod tests {
             "#]],
         );
         assert_eq!(elapsed(at(0), None).into_string(), "");
+    }
+
+    #[test]
+    fn a_tasks_zone_is_printed_once() {
+        let calendar = "at second 5 of every minute (Europe/Paris)";
+        assert_eq!(zone_once(calendar, "Europe/Paris"), None);
+        assert_eq!(zone_once("every 7s", "Europe/Paris"), Some("Europe/Paris"));
+        assert_eq!(zone_once("every 7s", ""), None);
     }
 
     #[test]
