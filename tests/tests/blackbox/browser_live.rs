@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::wd::TimeoutConfiguration;
 use fantoccini::{Client, Locator};
-use speedrack_tests::browser::Browser;
+use speedrack_tests::browser::{Browser, devtools};
 use speedrack_tests::files::Gate;
 use speedrack_tests::web::Gateway;
 use speedrack_tests::{Daemon, WAIT};
@@ -302,42 +302,10 @@ async fn times_tick_and_the_utc_local_switch_is_remembered() {
         .await;
 }
 
-/// A Chrome DevTools command through chromedriver (`goog/cdp/execute`).
-#[derive(Debug)]
-struct Devtools {
-    command: &'static str,
-    params: serde_json::Value,
-}
-
-impl fantoccini::wd::WebDriverCompatibleCommand for Devtools {
-    fn endpoint(
-        &self,
-        base_url: &reqwest::Url,
-        session_id: Option<&str>,
-    ) -> Result<reqwest::Url, UrlError> {
-        base_url.join(&format!(
-            "session/{}/goog/cdp/execute",
-            session_id.unwrap_or_default()
-        ))
-    }
-
-    fn method_and_body(&self, _: &reqwest::Url) -> (reqwest::Method, Option<String>) {
-        let body = serde_json::json!({ "cmd": self.command, "params": self.params });
-        (reqwest::Method::POST, Some(body.to_string()))
-    }
-}
-
-/// `url::ParseError`, named through reqwest's re-export of `Url`.
-type UrlError = <reqwest::Url as std::str::FromStr>::Err;
-
 /// Makes every page this tab opens from now on see a browser without SharedWorker.
 async fn without_shared_worker(client: &Client) -> Result<(), String> {
-    let command = Devtools {
-        command: "Page.addScriptToEvaluateOnNewDocument",
-        params: serde_json::json!({ "source": "delete window.SharedWorker;" }),
-    };
-    client
-        .issue_cmd(command)
+    let source = serde_json::json!({ "source": "delete window.SharedWorker;" });
+    devtools(client, "Page.addScriptToEvaluateOnNewDocument", source)
         .await
         .map(drop)
         .map_err(|error| format!("hiding SharedWorker: {error}"))
