@@ -131,7 +131,13 @@
     }
   }
 
-  htmx.createEventSource = (url) => new SharedSource(url);
+  /** The streams /live carries (see parse_line in web/src/sse/live.rs); others get their own. */
+  const SHARED = /^\/(events|tasks\/[^/?]+\/runs\/[^/?]+\/tail)(\?|$)/;
+  const prefix = script.dataset.live.replace(/\/live$/, '');
+  const shared = (url) => url.startsWith(prefix + '/') && SHARED.test(url.slice(prefix.length));
+
+  htmx.createEventSource = (url) =>
+    shared(url) ? new SharedSource(url) : new EventSource(url, { withCredentials: true });
 })();
 
 (function () {
