@@ -19,6 +19,8 @@ use crate::WAIT;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// The browser's local zone: UTC+05:30 all year.
+pub const BROWSER_ZONE: &str = "Asia/Kolkata";
 /// Set to 1 where a missing browser must fail the tests instead of skipping them.
 const REQUIRE_ENV: &str = "SPEEDRACK_REQUIRE_BROWSER";
 
@@ -132,6 +134,42 @@ impl Drop for Browser {
     }
 }
 
+/// A Chrome DevTools Protocol command, sent through chromedriver (`goog/cdp/execute`).
+#[derive(Debug)]
+struct Devtools {
+    command: &'static str,
+    params: serde_json::Value,
+}
+
+/// `url::ParseError`, named through reqwest's re-export of `Url`.
+type UrlError = <reqwest::Url as std::str::FromStr>::Err;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Devtools {
+    fn endpoint(
+        &self,
+        base_url: &reqwest::Url,
+        session_id: Option<&str>,
+    ) -> Result<reqwest::Url, UrlError> {
+        let session = session_id.unwrap_or_default();
+        base_url.join(&format!("session/{session}/goog/cdp/execute"))
+    }
+
+    fn method_and_body(&self, _: &reqwest::Url) -> (reqwest::Method, Option<String>) {
+        let body = json!({ "cmd": self.command, "params": self.params });
+        (reqwest::Method::POST, Some(body.to_string()))
+    }
+}
+
+/// Runs a DevTools `command` (e.g. `Page.addScriptToEvaluateOnNewDocument`) in the current tab:
+/// what WebDriver cannot do, such as changing what a page sees before its scripts run.
+pub async fn devtools(
+    client: &Client,
+    command: &'static str,
+    params: serde_json::Value,
+) -> Result<serde_json::Value, fantoccini::error::CmdError> {
+    client.issue_cmd(Devtools { command, params }).await
+}
+
 /// `target/` of this build (tests run from `target/<profile>/deps/`).
 fn target_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("the test binary knows its path");
@@ -148,6 +186,8 @@ fn start_driver() -> (Child, u16) {
         .port();
     let mut driver = Command::new(CHROMEDRIVER)
         .arg(format!("--port={port}"))
+        // Chromium inherits it: a zone that is not UTC, so that "local time" shows as such.
+        .env("TZ", BROWSER_ZONE)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -16,6 +16,7 @@ use crate::identity;
 use crate::state::AppState;
 use crate::urls::Urls;
 use crate::views::layout::Chrome;
+use crate::views::time::Zone;
 
 /// The request as the pages see it.
 pub struct Ctx {
@@ -61,6 +62,7 @@ impl FromRequestParts<AppState> for Ctx {
             now: now(),
             here,
             refreshed: is_partial(headers),
+            zone: Zone::parse(cookies::get(headers, cookies::ZONE)),
         };
         Ok(Ctx {
             chrome,

@@ -14,6 +14,8 @@ pub const USER: &str = "speedrack_user";
 pub const FLASH: &str = "speedrack_flash";
 /// Whether the tasks page hides inactive tasks.
 pub const HIDE_INACTIVE: &str = "speedrack_hide_inactive";
+/// The zone absolute times are shown in (`views::time::Zone`).
+pub const ZONE: &str = "speedrack_times";
 
 /// The raw value of the first cookie called `name`.
 pub fn get<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {

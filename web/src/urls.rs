@@ -117,6 +117,11 @@ impl Urls {
         self.path("/events?rows=tasks")
     }
 
+    /// Every live stream of one browser on one connection (see `sse/live.rs`).
+    pub fn live(&self) -> String {
+        self.path("/live")
+    }
+
     pub fn config(&self) -> String {
         self.path("/config")
     }
@@ -132,6 +137,11 @@ impl Urls {
     /// Where the "you are" form posts.
     pub fn you(&self) -> String {
         self.path("/you")
+    }
+
+    /// Where the UTC/local switch posts.
+    pub fn times(&self) -> String {
+        self.path("/prefs/times")
     }
 
     /// Where the "hide inactive tasks" toggle posts.
@@ -238,6 +248,8 @@ mod tests {
             urls.help(),
             urls.you(),
             urls.hide_inactive(),
+            urls.live(),
+            urls.times(),
             urls.asset("bootstrap.min.css"),
         ];
         for url in built {

@@ -4,6 +4,7 @@
 mod bounded_replies;
 mod browser;
 mod browser_list;
+mod browser_live;
 mod browser_runpage;
 mod capture_full_disk;
 mod catch_up_once;
@@ -40,6 +41,7 @@ mod time_engine;
 mod torture;
 mod watch_resume;
 mod web;
+mod web_assets;
 mod web_auth;
 mod web_hardening;
 mod web_history;

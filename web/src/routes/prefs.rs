@@ -1,5 +1,5 @@
-//! POST /you ("you are", the attribution name) and POST /prefs/inactive (hide inactive tasks):
-//! preferences kept in cookies of this browser.
+//! POST /you ("you are", the attribution name), POST /prefs/inactive (hide inactive tasks) and
+//! POST /prefs/times (UTC or local times): preferences kept in cookies of this browser.
 
 use axum::Form;
 use axum::http::HeaderValue;
@@ -13,6 +13,7 @@ use crate::cookies::{self, Lifetime};
 use crate::flash::{Flash, FlashKind};
 use crate::identity::clean_name;
 use crate::urls::local_path;
+use crate::views::time::Zone;
 
 #[derive(Debug, Deserialize)]
 pub struct UserForm {
@@ -62,6 +63,29 @@ pub async fn set_hide_inactive(ctx: Ctx, Form(form): Form<HideForm>) -> Response
         see_other(&ctx, "/", None),
         &ctx,
         cookies::HIDE_INACTIVE,
+        value,
+        lifetime,
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ZoneForm {
+    #[serde(default)]
+    zone: String,
+    back: Option<String>,
+}
+
+/// Back where the switch was, with times in the zone asked for (UTC is the default: no cookie).
+pub async fn set_zone(ctx: Ctx, Form(form): Form<ZoneForm>) -> Response {
+    let (value, lifetime) = match Zone::parse(Some(&form.zone)) {
+        Zone::Local => (Zone::Local.slug(), Lifetime::Year),
+        Zone::Utc => ("", Lifetime::Expired),
+    };
+    let back = form.back.as_deref().and_then(local_path).unwrap_or("/");
+    with_cookie(
+        see_other(&ctx, back, None),
+        &ctx,
+        cookies::ZONE,
         value,
         lifetime,
     )

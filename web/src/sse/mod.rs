@@ -3,11 +3,14 @@
 //! relayed from TailOutput as it is written (`tail.rs`).
 //!
 //! After a nudge htmx fetches the live part of the page again (`views/layout.rs`), so a page
-//! always shows what a reload would. Each browser stream has its own upstream call; nothing is
-//! polled here.
+//! always shows what a reload would. Each subscription has its own upstream call; nothing is
+//! polled here. Pages name their subscriptions by these streams' URLs, and a browser carries all
+//! of them on one `/live` stream (`live.rs`), so its tabs never use up its connections.
 
 mod coalesce;
 mod event_id;
+mod live;
+mod message;
 mod react;
 mod relay;
 mod tail;
@@ -24,6 +27,7 @@ use tokio_stream::StreamExt;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Status, Streaming};
 
+pub use live::live;
 pub use tail::{complete_utf8_len, output_text, tail};
 
 use crate::context::Ctx;
@@ -31,10 +35,17 @@ use crate::names::TaskName;
 use crate::state::AppState;
 use crate::views::layout::Chrome;
 use event_id::EventId;
+use message::{Message, Sink};
 use react::{Listener, RowPage};
 
-fn sse_response(events: mpsc::Receiver<Event>) -> Response {
-    let stream = ReceiverStream::new(events).map(Ok::<Event, Infallible>);
+/// A stream of its own: each message as plain SSE.
+fn sse_response(messages: mpsc::Receiver<Message>) -> Response {
+    let stream = ReceiverStream::new(messages).map(Message::plain);
+    sse_of(stream)
+}
+
+fn sse_of(stream: impl tokio_stream::Stream<Item = Event> + Send + 'static) -> Response {
+    let stream = stream.map(Ok::<Event, Infallible>);
     let mut response = Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response();
@@ -55,8 +66,8 @@ async fn next_of<T>(stream: &mut Option<Streaming<T>>) -> Option<Result<T, Statu
 
 #[derive(Debug, Deserialize)]
 pub struct EventsQuery {
-    task: Option<String>,
-    rows: Option<String>,
+    pub task: Option<String>,
+    pub rows: Option<String>,
 }
 
 /// GET /events[?task=NAME | ?rows=tasks]: the daemon's events as each page needs them (see
@@ -67,27 +78,31 @@ pub async fn events(
     headers: HeaderMap,
     Query(query): Query<EventsQuery>,
 ) -> Response {
-    let listener = match (query.task.as_deref(), query.rows.as_deref()) {
-        (None, None) => Listener::All,
-        (Some(task), None) => match TaskName::parse(task) {
-            Some(task) => Listener::Task(task),
-            None => return StatusCode::NOT_FOUND.into_response(),
-        },
-        (None, Some("tasks")) => Listener::TaskRows(RowPage {
-            chrome: Chrome {
-                // The rows' forms come back to the tasks page, not here.
-                here: "/".to_owned(),
-                ..ctx.chrome
-            },
-            hide_inactive: ctx.hide_inactive,
-        }),
-        _ => return StatusCode::NOT_FOUND.into_response(),
+    let Some(listener) = listener(&ctx, &query) else {
+        return StatusCode::NOT_FOUND.into_response();
     };
     let resume = headers
         .get("last-event-id")
         .and_then(|value| value.to_str().ok())
         .and_then(EventId::parse);
     let (sender, receiver) = mpsc::channel(16);
-    tokio::spawn(relay::relay(state, listener, resume, sender));
+    tokio::spawn(relay::relay(state, listener, resume, Sink::new(sender, 0)));
     sse_response(receiver)
+}
+
+/// Who listens on `/events?{query}`; `None` for a query that names nothing.
+fn listener(ctx: &Ctx, query: &EventsQuery) -> Option<Listener> {
+    match (query.task.as_deref(), query.rows.as_deref()) {
+        (None, None) => Some(Listener::All),
+        (Some(task), None) => TaskName::parse(task).map(Listener::Task),
+        (None, Some("tasks")) => Some(Listener::TaskRows(RowPage {
+            chrome: Chrome {
+                // The rows' forms come back to the tasks page, not here.
+                here: "/".to_owned(),
+                ..ctx.chrome.clone()
+            },
+            hide_inactive: ctx.hide_inactive,
+        })),
+        _ => None,
+    }
 }

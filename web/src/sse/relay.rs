@@ -12,16 +12,15 @@
 
 use std::time::Duration;
 
-use axum::response::sse::Event;
 use speedrack_proto::v1 as pb;
 use speedrack_proto::v1::watch_events_response::Event as Watched;
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_stream::StreamExt;
 use tonic::{Status, Streaming};
 
 use super::coalesce::{Added, PendingRows};
 use super::event_id::EventId;
+use super::message::{Message, Sink};
 use super::react::{ALL, Listener, Reaction, RowPage, react};
 use crate::state::AppState;
 use crate::urls::Urls;
@@ -32,34 +31,29 @@ use crate::views::tasks::ROWS_EVENT;
 /// How long a browser waits before reconnecting a stream that ended (e.g. daemon restarting).
 const RETRY: Duration = Duration::from_secs(2);
 
-fn changed(what: &str) -> Event {
-    Event::default().event("changed").data(what)
+fn changed(what: &str) -> Message {
+    Message::new("changed", what)
 }
 
-fn started(task: &str) -> Event {
-    Event::default().event("started").data(task)
+fn started(task: &str) -> Message {
+    Message::new("started", task)
 }
 
-/// Relays events to `sender` until the browser or the daemon goes away, or the gateway stops.
+/// Relays events to `sink` until the browser or the daemon goes away, or the gateway stops.
 /// `resume` is the id the browser last received (its `Last-Event-ID`).
-pub async fn relay(
-    state: AppState,
-    listener: Listener,
-    resume: Option<EventId>,
-    sender: mpsc::Sender<Event>,
-) {
+pub async fn relay(state: AppState, listener: Listener, resume: Option<EventId>, sink: Sink) {
     let (epoch, after) = resume.map_or((0, 0), |id| (id.epoch, id.sequence));
     let upstream = state.api().watch(epoch, after).await;
     let mut relay = Relay {
         state,
         listener,
-        sender,
+        sink,
         pending: PendingRows::default(),
         seen: resume,
     };
     let opening = match (&upstream, resume, &relay.listener) {
         // The daemon sends what this browser missed, or opens with EventsDropped.
-        (Ok(_), Some(_), _) => vec![Event::default().retry(RETRY)],
+        (Ok(_), Some(_), _) => vec![Message::retry_only(RETRY)],
         // The page may have been rendered before this subscription: one refresh now closes the
         // gap (`started` too, for a task page waiting for the next run). When the daemon is
         // unreachable this is all, and the browser retries after RETRY.
@@ -84,7 +78,7 @@ enum Step {
 struct Relay {
     state: AppState,
     listener: Listener,
-    sender: mpsc::Sender<Event>,
+    sink: Sink,
     pending: PendingRows,
     /// The newest numbered daemon event received.
     seen: Option<EventId>,
@@ -96,7 +90,7 @@ impl Relay {
             let step = tokio::select! {
                 message = upstream.next() => Step::Message(message.map(|got| got.map(Box::new))),
                 () = until(self.pending.due()) => Step::RowsDue,
-                () = self.sender.closed() => Step::Stop,
+                () = self.sink.closed() => Step::Stop,
                 () = self.state.stopping() => Step::Stop,
             };
             let going_on = match step {
@@ -150,7 +144,7 @@ impl Relay {
             return true;
         };
         let event = match render_rows(&self.state, page, rows).await {
-            Some(rows) => Event::default().event(ROWS_EVENT).data(rows),
+            Some(rows) => Message::new(ROWS_EVENT, rows),
             None => changed(ALL),
         };
         self.send(vec![event]).await
@@ -158,7 +152,7 @@ impl Relay {
 
     /// Sends `events`, the last one with the id of the newest event the browser now has the
     /// effect of; false when the browser went away.
-    async fn send(&mut self, mut events: Vec<Event>) -> bool {
+    async fn send(&mut self, mut events: Vec<Message>) -> bool {
         if self.pending.is_empty()
             && let Some(id) = self.seen
             && let Some(last) = events.pop()
@@ -166,7 +160,7 @@ impl Relay {
             events.push(last.id(id.to_string()));
         }
         for event in events {
-            if self.sender.send(event).await.is_err() {
+            if !self.sink.send(event).await {
                 return false;
             }
         }
@@ -205,11 +199,13 @@ async fn render_rows(state: &AppState, page: &RowPage, mut tasks: Vec<pb::Task>)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::sync::mpsc;
+
     use crate::sse::react::tests::{message, rows, task};
 
     /// A relay of the tasks page's rows, for a daemon that is not there (rows of tasks without
     /// runs render without asking it).
-    fn rows_relay() -> (Relay, mpsc::Receiver<Event>) {
+    fn rows_relay() -> (Relay, mpsc::Receiver<Message>) {
         let (_, stopping) = tokio::sync::watch::channel(false);
         let state = AppState::new(
             std::path::PathBuf::from("/nonexistent/speedrack.sock"),
@@ -220,7 +216,7 @@ mod tests {
         let relay = Relay {
             state,
             listener: rows(false),
-            sender,
+            sink: Sink::new(sender, 0),
             pending: PendingRows::default(),
             seen: None,
         };
@@ -236,8 +232,8 @@ mod tests {
     }
 
     /// What the browser receives, as written on the wire.
-    fn wire(event: Option<Event>) -> String {
-        format!("{:?}", event.expect("an event was sent"))
+    fn wire(event: Option<Message>) -> String {
+        format!("{:?}", event.expect("an event was sent").plain())
     }
 
     #[tokio::test]

@@ -5,7 +5,6 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::sse::Event;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use speedrack_proto::v1 as pb;
@@ -13,19 +12,19 @@ use speedrack_proto::v1::watch_events_response::Event as Watched;
 use tokio::sync::mpsc;
 use tonic::{Status, Streaming};
 
+use super::message::{Message, Sink};
 use super::{next_of, sse_response};
 use crate::names::{RunId, StreamKind, TaskName};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
 pub struct TailQuery {
-    out: Option<u64>,
-    err: Option<u64>,
+    pub out: Option<u64>,
+    pub err: Option<u64>,
 }
 
-/// Offsets from a `Last-Event-ID` of ours ("OUT:ERR", `-` for a stream not tailed).
-fn resume_point(headers: &HeaderMap) -> Option<[Option<u64>; 2]> {
-    let id = headers.get("last-event-id")?.to_str().ok()?;
+/// Offsets from an event id of ours ("OUT:ERR", `-` for a stream not tailed).
+pub fn resume_point(id: &str) -> Option<[Option<u64>; 2]> {
     let (out, err) = id.split_once(':')?;
     let parse = |part: &str| match part {
         "-" => Some(None),
@@ -42,19 +41,38 @@ pub async fn tail(
     Query(query): Query<TailQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let (Some(task), Some(run)) = (TaskName::parse(&name), RunId::parse(&id)) else {
-        return StatusCode::NOT_FOUND.into_response();
+    let resume = headers
+        .get("last-event-id")
+        .and_then(|id| id.to_str().ok())
+        .and_then(resume_point);
+    let from = resume.unwrap_or([query.out, query.err]);
+    let (sender, receiver) = mpsc::channel(16);
+    match start(state, &name, &id, from, Sink::new(sender, 0)).await {
+        Ok(()) => sse_response(receiver),
+        Err(status) => status.into_response(),
+    }
+}
+
+/// Starts relaying run `id` of task `name` into `sink` from the offsets `from`, once the run
+/// is known to be that task's.
+pub async fn start(
+    state: AppState,
+    name: &str,
+    id: &str,
+    from: [Option<u64>; 2],
+    sink: Sink,
+) -> Result<(), StatusCode> {
+    let (Some(task), Some(run)) = (TaskName::parse(name), RunId::parse(id)) else {
+        return Err(StatusCode::NOT_FOUND);
     };
     match state.api().get_run(run.0).await {
         Ok(found) if found.task == task.as_str() => {}
-        Ok(_) => return StatusCode::NOT_FOUND.into_response(),
-        Err(error) => return error.http_status().into_response(),
+        Ok(_) => return Err(StatusCode::NOT_FOUND),
+        Err(error) => return Err(error.http_status()),
     }
-    let from = resume_point(&headers).unwrap_or([query.out, query.err]);
     let limit = state.cached_display().fsize_max;
-    let (sender, receiver) = mpsc::channel(16);
-    tokio::spawn(relay_tail(state, run.0, from, limit, sender));
-    sse_response(receiver)
+    tokio::spawn(relay_tail(state, run.0, from, limit, sink));
+    Ok(())
 }
 
 /// One output stream being relayed.
@@ -194,7 +212,7 @@ async fn next_step(
     run: i64,
     tails: &mut [Tail; 2],
     watch: &mut Option<Streaming<pb::WatchEventsResponse>>,
-    sender: &mpsc::Sender<Event>,
+    sink: &Sink,
 ) -> Step {
     let [out, err] = tails;
     tokio::select! {
@@ -204,7 +222,7 @@ async fn next_step(
             Some(Ok(message)) => Some(News::of(message.event.as_ref(), run)),
             _ => None,
         }),
-        () = sender.closed() => Step::Stop,
+        () = sink.closed() => Step::Stop,
         () = state.stopping() => Step::Stop,
     }
 }
@@ -219,13 +237,7 @@ async fn ended(state: &AppState, run: i64) -> bool {
 }
 
 /// Relays both streams until the run is over and everything was sent.
-async fn relay_tail(
-    state: AppState,
-    run: i64,
-    from: [Option<u64>; 2],
-    limit: u64,
-    sender: mpsc::Sender<Event>,
-) {
+async fn relay_tail(state: AppState, run: i64, from: [Option<u64>; 2], limit: u64, sink: Sink) {
     // Watching first: if TailOutput is unavailable, the end of the run still shows.
     let mut watch = state.api().watch(0, 0).await.ok();
     let mut run_over = ended(&state, run).await;
@@ -236,25 +248,21 @@ async fn relay_tail(
     loop {
         let idle = tails.iter().all(|tail| tail.stream.is_none());
         if idle && (run_over || tails.iter().all(Tail::settled)) {
-            let _ = sender
-                .send(Event::default().event("finished").data("1"))
-                .await;
+            sink.send(Message::new("finished", "1")).await;
             return;
         }
         if idle && watch.is_none() {
             // Nothing left to learn the end from; the browser reconnects and tries again.
             return;
         }
-        match next_step(&state, run, &mut tails, &mut watch, &sender).await {
+        match next_step(&state, run, &mut tails, &mut watch, &sink).await {
             Step::Stop => return,
             Step::Tail(index, Some(Ok(message))) => {
                 let text = tails[index].take(message, limit);
                 if let Some(text) = text {
-                    let event = Event::default()
-                        .event(tails[index].kind.segment())
-                        .id(position_id(&tails))
-                        .data(text);
-                    if sender.send(event).await.is_err() {
+                    let event =
+                        Message::new(tails[index].kind.segment(), text).id(position_id(&tails));
+                    if !sink.send(event).await {
                         return;
                     }
                 }
@@ -271,7 +279,6 @@ async fn relay_tail(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
 
     #[test]
     fn output_text_has_no_nul_and_no_invalid_utf8() {
@@ -353,11 +360,8 @@ mod tests {
 
     #[test]
     fn a_reconnect_resumes_where_it_was() {
-        let mut headers = HeaderMap::new();
-        assert_eq!(resume_point(&headers), None);
-        headers.insert("last-event-id", HeaderValue::from_static("12:-"));
-        assert_eq!(resume_point(&headers), Some([Some(12), None]));
-        headers.insert("last-event-id", HeaderValue::from_static("x:1"));
-        assert_eq!(resume_point(&headers), None);
+        assert_eq!(resume_point("12:-"), Some([Some(12), None]));
+        assert_eq!(resume_point("x:1"), None);
+        assert_eq!(resume_point(""), None);
     }
 }

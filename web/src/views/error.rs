@@ -54,6 +54,7 @@ pub fn bare(app_name: &str, urls: &Urls, status: StatusCode, message: &str) -> M
         now: DateTime::UNIX_EPOCH,
         here: "/".to_owned(),
         refreshed: false,
+        zone: crate::views::time::Zone::Utc,
     };
     page(&chrome, status, message)
 }

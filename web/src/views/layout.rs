@@ -8,6 +8,7 @@ use crate::flash::Flash;
 use crate::urls::Urls;
 use crate::views::favicon::Icon;
 use crate::views::forms;
+use crate::views::time::{Zone, rfc3339};
 
 /// What the shell of every page needs to know about the request.
 #[derive(Debug, Clone)]
@@ -27,6 +28,8 @@ pub struct Chrome {
     /// True when htmx is refreshing the live region (it marks the region `data-refreshed`, so
     /// tests and scripts can tell that the page is connected and up to date).
     pub refreshed: bool,
+    /// The zone this browser wants absolute times in.
+    pub zone: Zone,
 }
 
 /// Which navbar entry is current.
@@ -63,7 +66,7 @@ pub fn render_with_icon(chrome: &Chrome, page: Page<'_>, icon: Icon) -> Markup {
     let urls = &chrome.urls;
     html! {
         (DOCTYPE)
-        html lang="en" {
+        html lang="en" data-now=(rfc3339(chrome.now)) data-times=(chrome.zone.slug()) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
@@ -73,6 +76,10 @@ pub fn render_with_icon(chrome: &Chrome, page: Page<'_>, icon: Icon) -> Markup {
                 link rel="stylesheet" href=(urls.asset("bootstrap.min.css"));
                 link rel="stylesheet" href=(urls.asset("speedrack.css"));
                 script src=(urls.asset("htmx.min.js")) defer {}
+                // Before sse.min.js, which takes its EventSources from speedrack.js.
+                script src=(urls.asset("speedrack-worker.js")) defer {}
+                script src=(urls.asset("speedrack.js")) defer
+                    data-worker=(urls.asset("speedrack-worker.js")) data-live=(urls.live()) {}
                 script src=(urls.asset("sse.min.js")) defer {}
                 script src=(urls.asset("bootstrap.min.js")) defer {}
             }
@@ -154,6 +161,7 @@ fn navbar(chrome: &Chrome, current: Nav) -> Markup {
                     }
                 }
                 @if !chrome.csrf.is_empty() {
+                    (zone_switch(chrome))
                     form.d-flex.align-items-center.gap-2 method="post" action=(urls.you()) {
                         (forms::hidden(chrome, Some(&chrome.here)))
                         label.navbar-text.small.text-nowrap for="sr-you" { "you are" }
@@ -163,6 +171,22 @@ fn navbar(chrome: &Chrome, current: Nav) -> Markup {
                         button.btn.btn-sm.btn-outline-light type="submit" { "Set" }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// The UTC/local switch: a form, so that it works without scripts too (the choice is a cookie;
+/// the server writes UTC either way, the page's script shows local times).
+fn zone_switch(chrome: &Chrome) -> Markup {
+    let zone = chrome.zone;
+    html! {
+        form.d-flex.align-items-center method="post" action=(chrome.urls.times()) {
+            (forms::hidden(chrome, Some(&chrome.here)))
+            input type="hidden" name="zone" value=(zone.other().slug());
+            button.btn.btn-sm.btn-outline-light.text-nowrap type="submit" data-zone=(zone.slug())
+                title={ "Times are shown in " (zone.label()) "; show them in " (zone.other().label()) } {
+                "Times: " (zone.label())
             }
         }
     }
@@ -185,6 +209,7 @@ pub mod tests {
             now: DateTime::from_timestamp(1_000_000, 0).expect("in range"),
             here: "/tasks/x".to_owned(),
             refreshed: false,
+            zone: Zone::Utc,
         }
     }
 
@@ -228,7 +253,7 @@ pub mod tests {
         assert!(html.contains(r#"sse-connect="/sr/events""#), "{html}");
         assert!(html.contains(r#"hx-get="/sr/tasks/x""#), "{html}");
         assert!(
-            html.contains(r#"href="/sr/assets/bootstrap.min.css?v="#),
+            html.contains(r#"href="/sr/assets/bootstrap.min."#) && !html.contains("?v="),
             "{html}"
         );
     }

@@ -13,7 +13,7 @@ use crate::views::layout::{Chrome, Nav, Page, render, task_breadcrumb};
 use crate::views::output::{Order, Output, pane};
 use crate::views::runs::{exit, trigger};
 use crate::views::status::run_status;
-use crate::views::time::{bytes, duration, exact, instant, moment};
+use crate::views::time::{bytes, duration, elapsed, exact, instant, moment};
 
 /// Everything the run view shows.
 pub struct RunView<'a> {
@@ -196,6 +196,7 @@ fn facts(chrome: &Chrome, run: &pb::Run) -> Markup {
             dt.col-sm-2 { "Finished" }
             dd.col-sm-10 {
                 (moment(now, run.finished_at.as_ref(), "still running"))
+                @if run.finished_at.is_none() { " for " (elapsed(now, run.started_at.as_ref())) }
                 @if run.duration.is_some() { " after " (duration(run.duration.as_ref())) }
             }
             @if !exit(run).is_empty() {

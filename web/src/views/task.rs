@@ -13,7 +13,7 @@ use crate::views::layout::{Chrome, Nav, Page, render};
 use crate::views::run::{self, RunView};
 use crate::views::runs;
 use crate::views::status::{badge, task_status, task_status_meaning};
-use crate::views::time::moment;
+use crate::views::time::{moment, zone_once};
 
 /// Everything the task page shows.
 pub struct TaskPage<'a> {
@@ -158,7 +158,9 @@ fn facts(chrome: &Chrome, task: &pb::Task) -> Markup {
                     @if !task.schedule_description.is_empty() && task.schedule_description != task.schedule {
                         " — " (task.schedule_description)
                     }
-                    @if !task.timezone.is_empty() { " (" (task.timezone) ")" }
+                    @if let Some(zone) = zone_once(&task.schedule_description, &task.timezone) {
+                        " (" (zone) ")"
+                    }
                 }
             }
             dt.col-sm-2 { "Next scheduled run" }

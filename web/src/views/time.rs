@@ -1,4 +1,7 @@
-//! Instants, ages, durations and sizes in words. Pure: `now` is always a parameter.
+//! Instants, ages, durations and sizes in words, and the zone absolute times are shown in.
+//! Pure: `now` is always a parameter. `assets/speedrack.js` keeps the same words ticking in the
+//! browser (`data-relative`, `data-elapsed-from`) and shows the instants on hover in the zone
+//! chosen here.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use maud::{Markup, html};
@@ -29,6 +32,54 @@ pub fn relative(now: DateTime<Utc>, then: DateTime<Utc>) -> String {
     }
 }
 
+/// The zone absolute times are shown in, as this browser chose (a cookie).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Zone {
+    #[default]
+    Utc,
+    /// The browser's own zone, which only its script knows: the server still writes UTC.
+    Local,
+}
+
+impl Zone {
+    /// From its cookie value; anything else is UTC.
+    pub fn parse(value: Option<&str>) -> Zone {
+        match value {
+            Some("local") => Zone::Local,
+            _ => Zone::Utc,
+        }
+    }
+
+    /// Its cookie value, and `data-times` on the page.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Zone::Utc => "utc",
+            Zone::Local => "local",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Zone::Utc => "UTC",
+            Zone::Local => "local time",
+        }
+    }
+
+    pub fn other(self) -> Zone {
+        match self {
+            Zone::Utc => Zone::Local,
+            Zone::Local => Zone::Utc,
+        }
+    }
+}
+
+/// A task's zone to print after its schedule's description, unless that already names it (a
+/// calendar's description ends with "(ZONE)"), so that the zone is printed once.
+pub fn zone_once<'a>(description: &str, zone: &'a str) -> Option<&'a str> {
+    let named = description.contains(&format!("({zone})"));
+    (!zone.is_empty() && !named).then_some(zone)
+}
+
 /// The exact instant, as a tooltip and in lists.
 pub fn exact(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
@@ -38,11 +89,36 @@ pub fn exact(at: DateTime<Utc>) -> String {
 pub fn moment(now: DateTime<Utc>, at: Option<&prost_types::Timestamp>, absent: &str) -> Markup {
     match instant(at) {
         Some(at) => html! {
-            time datetime=(at.to_rfc3339_opts(SecondsFormat::Secs, true)) title=(exact(at)) {
+            time datetime=(rfc3339(at)) title=(exact(at)) data-relative {
                 (relative(now, at))
             }
         },
         None => html! { span.text-body-secondary { (absent) } },
+    }
+}
+
+/// The instant as `datetime` attributes and scripts read it.
+pub fn rfc3339(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// How long since `since` ("12 s", "5 min 3 s"), counting on in the browser; empty when unknown.
+pub fn elapsed(now: DateTime<Utc>, since: Option<&prost_types::Timestamp>) -> Markup {
+    match instant(since) {
+        Some(since) => {
+            let whole = now.signed_duration_since(since).num_seconds().max(0);
+            html! { span data-elapsed-from=(rfc3339(since)) { (whole_seconds(whole.unsigned_abs())) } }
+        }
+        None => html! {},
+    }
+}
+
+/// "12 s", "5 min 3 s", "2 h 5 min".
+fn whole_seconds(whole: u64) -> String {
+    match whole {
+        0..60 => format!("{whole} s"),
+        60..3600 => format!("{} min {} s", whole / 60, whole % 60),
+        _ => format!("{} h {} min", whole / 3600, whole % 3600 / 60),
     }
 }
 
@@ -63,8 +139,7 @@ pub fn duration(length: Option<&prost_types::Duration>) -> String {
     match whole {
         0 => format!("{total:.2} s"),
         1..60 => format!("{total:.1} s"),
-        60..3600 => format!("{} min {} s", whole / 60, whole % 60),
-        _ => format!("{} h {} min", whole / 3600, whole % 3600 / 60),
+        _ => whole_seconds(whole),
     }
 }
 
@@ -142,9 +217,40 @@ mod tests {
         check(
             &html,
             expect![[r#"
-                <time datetime="1970-01-12T13:46:30Z" title="1970-01-12 13:46:30 UTC">10 s ago</time>
+                <time datetime="1970-01-12T13:46:30Z" title="1970-01-12 13:46:30 UTC" data-relative>10 s ago</time>
             "#]],
         );
         assert!(moment(at(0), None, "never").into_string().contains("never"));
+    }
+
+    #[test]
+    fn elapsed_time_counts_whole_seconds_from_its_start() {
+        let since = prost_types::Timestamp {
+            seconds: 1_000_000 - 303,
+            nanos: 500,
+        };
+        check(
+            &elapsed(at(1_000_000), Some(&since)),
+            expect![[r#"
+                <span data-elapsed-from="1970-01-12T13:41:37Z">5 min 2 s</span>
+            "#]],
+        );
+        assert_eq!(elapsed(at(0), None).into_string(), "");
+    }
+
+    #[test]
+    fn a_tasks_zone_is_printed_once() {
+        let calendar = "at second 5 of every minute (Europe/Paris)";
+        assert_eq!(zone_once(calendar, "Europe/Paris"), None);
+        assert_eq!(zone_once("every 7s", "Europe/Paris"), Some("Europe/Paris"));
+        assert_eq!(zone_once("every 7s", ""), None);
+    }
+
+    #[test]
+    fn the_zone_is_utc_unless_local_was_chosen() {
+        assert_eq!(Zone::parse(Some("local")), Zone::Local);
+        assert_eq!(Zone::parse(Some("Mars/Olympus")), Zone::Utc);
+        assert_eq!(Zone::parse(None), Zone::Utc);
+        assert_eq!(Zone::Local.other(), Zone::Utc);
     }
 }
