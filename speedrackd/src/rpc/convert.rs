@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use speedrack_proto::v1 as pb;
 
-use crate::config::ConfError;
+use crate::config::{ConfError, Overlap};
 use crate::reload::ReloadDiff;
 use crate::run::{Exit, KillCause, RunEnd, RunRecord, RunStatus, Trigger};
 
@@ -37,6 +37,15 @@ pub fn run_status(status: RunStatus) -> pb::RunStatus {
         RunStatus::Failure => pb::RunStatus::Failure,
         RunStatus::ExecutionError => pb::RunStatus::ExecutionError,
         RunStatus::Interrupted => pb::RunStatus::Interrupted,
+    }
+}
+
+pub fn overlap(overlap: Overlap) -> pb::Overlap {
+    match overlap {
+        Overlap::Skip => pb::Overlap::Skip,
+        Overlap::Queue => pb::Overlap::Queue,
+        Overlap::Parallel => pb::Overlap::Parallel,
+        Overlap::Replace => pb::Overlap::Replace,
     }
 }
 

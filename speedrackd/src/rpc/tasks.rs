@@ -238,6 +238,7 @@ fn entry_view(
                 skipped_fires: live.skipped_fires,
                 suspended: live.suspended,
                 running_run_ids: live.running.iter().map(|run| run.0).collect(),
+                overlap: convert::overlap(def.overlap).into(),
                 definition: match fields {
                     Fields::Whole => convert::bounded_text(&def.definition),
                     Fields::WithCommand | Fields::Summary => String::new(),

@@ -49,7 +49,15 @@ async fn run_now_on_a_running_queue_task_is_queued_and_said_so() {
     );
     assert!(class.contains("alert-success"), "{class}");
 
-    let queued = client.submit(&page, form, &[]).await;
+    // Loaded while it runs: under overlap: queue, Run Now is still offered.
+    let running_page = client.get("/tasks/queued").await;
+    assert_eq!(
+        running_page.count("form[action='/tasks/queued/run'] button:not([disabled])"),
+        1,
+        "Run Now is enabled on a running queue task: {}",
+        running_page.body
+    );
+    let queued = client.submit(&running_page, form, &[]).await;
     assert_eq!(
         queued.status, 303,
         "a queued run is a success: {}",

@@ -32,8 +32,11 @@ pub fn availability(task: &pb::Task, action: Action) -> Result<(), &'static str>
         _ => {}
     }
     let running = status == pb::TaskStatus::Running || !task.running_run_ids.is_empty();
+    // Under queue, parallel and replace a manual run is welcome while one runs; the daemon
+    // refuses only what its policy refuses (a second queued run), and says so in a flash.
+    let refuses_overlap = matches!(task.overlap(), pb::Overlap::Skip | pb::Overlap::Unspecified);
     match action {
-        Action::RunNow if running => Err("already running"),
+        Action::RunNow if running && refuses_overlap => Err("already running"),
         Action::Suspend if task.suspended => Err("already suspended"),
         Action::Resume if !task.suspended => Err("not suspended"),
         Action::Kill if !running => Err("not running"),
@@ -132,6 +135,22 @@ mod tests {
                     task.status()
                 );
             }
+        }
+        for (overlap, allowed) in [
+            (pb::Overlap::Skip, false),
+            (pb::Overlap::Queue, true),
+            (pb::Overlap::Parallel, true),
+            (pb::Overlap::Replace, true),
+        ] {
+            let running = pb::Task {
+                overlap: overlap.into(),
+                ..running.clone()
+            };
+            assert_eq!(
+                availability(&running, RunNow).is_ok(),
+                allowed,
+                "{overlap:?}"
+            );
         }
         for action in [RunNow, Suspend, Resume] {
             assert!(availability(&broken, action).is_err_and(|r| r.starts_with("conf error")));
