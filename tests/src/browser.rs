@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 use tempfile::TempDir;
@@ -207,4 +208,22 @@ fn start_driver() -> (Child, u16) {
         panic!("chromedriver did not start on port {port} within {WAIT:?}");
     }
     (driver, port)
+}
+
+/// Waits (at most [`WAIT`]) until `css` matches an element of the page.
+pub async fn wait_for(client: &Client, css: &str) -> Result<Element, String> {
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await
+        .map_err(|error| format!("waiting for {css}: {error}"))
+}
+
+/// Runs `js` in the page and returns the value it returns.
+pub async fn script(client: &Client, js: &str) -> Result<serde_json::Value, String> {
+    client
+        .execute(js, vec![])
+        .await
+        .map_err(|error| format!("running {js}: {error}"))
 }

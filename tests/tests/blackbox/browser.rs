@@ -3,7 +3,7 @@
 //! lets them go.
 
 use fantoccini::{Client, Locator};
-use speedrack_tests::browser::Browser;
+use speedrack_tests::browser::{Browser, wait_for};
 use speedrack_tests::files::Gate;
 use speedrack_tests::web::Gateway;
 use speedrack_tests::{Daemon, WAIT};
@@ -23,16 +23,6 @@ fn tasks(gate: &Gate) -> String {
 ",
         wait = gate.wait()
     )
-}
-
-/// Waits until `css` matches an element.
-async fn wait_for(client: &Client, css: &str) -> Result<fantoccini::elements::Element, String> {
-    client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(css))
-        .await
-        .map_err(|error| format!("waiting for {css}: {error}"))
 }
 
 /// Opens a live page and waits until it is connected: its live region has been refreshed once

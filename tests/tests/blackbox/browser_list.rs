@@ -6,9 +6,9 @@
 //! at.
 
 use fantoccini::{Client, Locator};
-use speedrack_tests::browser::Browser;
+use speedrack_tests::browser::{Browser, script, wait_for};
 use speedrack_tests::web::Gateway;
-use speedrack_tests::{Daemon, WAIT};
+use speedrack_tests::Daemon;
 
 /// Long words everywhere a page shows text it does not choose: the name, the description, the
 /// command, and lines of output on both streams (stderr makes the run a failure).
@@ -23,22 +23,6 @@ const LONG: &str = "tasks:
 ";
 
 const PHONE: u32 = 390;
-
-async fn wait_for(client: &Client, css: &str) -> Result<fantoccini::elements::Element, String> {
-    client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(css))
-        .await
-        .map_err(|error| format!("waiting for {css}: {error}"))
-}
-
-async fn script(client: &Client, js: &str) -> Result<serde_json::Value, String> {
-    client
-        .execute(js, vec![])
-        .await
-        .map_err(|error| format!("running {js}: {error}"))
-}
 
 /// Saves the page when SPEEDRACK_SCREENSHOTS names a directory.
 async fn screenshot(client: &Client, name: &str) -> Result<(), String> {

@@ -6,22 +6,13 @@ use std::time::{Duration, Instant};
 
 use fantoccini::wd::TimeoutConfiguration;
 use fantoccini::{Client, Locator};
-use speedrack_tests::browser::{Browser, devtools};
+use speedrack_tests::browser::{Browser, devtools, script, wait_for};
 use speedrack_tests::files::Gate;
 use speedrack_tests::web::Gateway;
 use speedrack_tests::{Daemon, WAIT};
 
 /// The bar: a page loads this fast with ten live tabs open.
 const LOAD_BUDGET: Duration = Duration::from_secs(2);
-
-async fn wait_for(client: &Client, css: &str) -> Result<fantoccini::elements::Element, String> {
-    client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(css))
-        .await
-        .map_err(|error| format!("waiting for {css}: {error}"))
-}
 
 /// Opens `url` in the current tab and waits until its live region has been refreshed over its
 /// stream (it is connected), then marks the page so a reload would show.
@@ -31,15 +22,9 @@ async fn open_live(client: &Client, url: &str) -> Result<(), String> {
         .await
         .map_err(|e| format!("opening {url}: {e}"))?;
     wait_for(client, "#live[data-refreshed]").await?;
-    run(client, "window.srMarker = 'same page';").await
-}
-
-async fn run(client: &Client, script: &str) -> Result<(), String> {
-    client
-        .execute(script, vec![])
+    script(client, "window.srMarker = 'same page';")
         .await
         .map(drop)
-        .map_err(|error| format!("running {script}: {error}"))
 }
 
 async fn new_tab(client: &Client) -> Result<fantoccini::wd::WindowHandle, String> {
