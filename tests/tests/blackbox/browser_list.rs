@@ -6,9 +6,9 @@
 //! at.
 
 use fantoccini::{Client, Locator};
+use speedrack_tests::Daemon;
 use speedrack_tests::browser::{Browser, script, wait_for};
 use speedrack_tests::web::Gateway;
-use speedrack_tests::Daemon;
 
 /// Long words everywhere a page shows text it does not choose: the name, the description, the
 /// command, and lines of output on both streams (stderr makes the run a failure).
