@@ -352,6 +352,12 @@ impl Daemon {
             .unwrap_or_else(|| panic!("{task} finishes"))
     }
 
+    /// Runs `task` now and waits for the run to finish, watching events of its own.
+    pub async fn run_to_end(&self, task: &str) -> speedrack_proto::v1::Run {
+        let mut events = self.watch().await;
+        self.run_now_and_wait(&mut events, task).await
+    }
+
     /// Opens a WatchEvents stream.
     pub async fn watch(&self) -> EventWatch {
         let stream = self

@@ -25,16 +25,6 @@ const TASKS: &str = "tasks:
     interval: 400w
 ";
 
-/// Runs `task` now through the API and waits for the run to finish.
-async fn run_to_end(daemon: &Daemon, task: &str) -> speedrack_proto::v1::Run {
-    let mut events = daemon.watch().await;
-    daemon.ctl().ok(&["run-now", task]);
-    events
-        .run_finished(task, WAIT)
-        .await
-        .unwrap_or_else(|| panic!("{task} finishes"))
-}
-
 /// A started daemon, a gateway for it, and a client that has loaded the tasks page.
 async fn setup(daemon: Daemon) -> (Daemon, Gateway, WebClient) {
     let gateway = Gateway::start(&daemon.socket()).await;
@@ -57,8 +47,8 @@ fn assert_styled(page: &Page, status: u16) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_tasks_page_shows_every_task_with_its_label() {
     let (daemon, _gateway, client) = setup(Daemon::start(TASKS)).await;
-    run_to_end(&daemon, "winner").await;
-    run_to_end(&daemon, "loser").await;
+    daemon.run_to_end("winner").await;
+    daemon.run_to_end("loser").await;
 
     let page = client.get("/").await;
     assert_eq!(page.status, 200);
@@ -92,8 +82,8 @@ async fn the_tasks_page_shows_every_task_with_its_label() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_task_page_shows_the_task_its_actions_and_its_runs() {
     let (daemon, _gateway, client) = setup(Daemon::start(TASKS)).await;
-    run_to_end(&daemon, "winner").await;
-    let newest = run_to_end(&daemon, "winner").await;
+    daemon.run_to_end("winner").await;
+    let newest = daemon.run_to_end("winner").await;
 
     let page = client.get("/tasks/winner").await;
     assert_eq!(page.status, 200);
@@ -142,7 +132,7 @@ async fn show_all_pages_through_the_whole_history() {
         .start();
     let (daemon, _gateway, client) = setup(daemon).await;
     for _ in 0..3 {
-        run_to_end(&daemon, "winner").await;
+        daemon.run_to_end("winner").await;
     }
     let page = client.get("/tasks/winner").await;
     assert_eq!(
@@ -166,7 +156,7 @@ async fn show_all_pages_through_the_whole_history() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn output_and_descriptions_are_escaped() {
     let (daemon, _gateway, client) = setup(Daemon::start(TASKS)).await;
-    let run = run_to_end(&daemon, "nasty").await;
+    let run = daemon.run_to_end("nasty").await;
 
     let page = client.get(&format!("/tasks/nasty/runs/{}", run.id)).await;
     assert_eq!(page.status, 200);
@@ -215,7 +205,7 @@ async fn large_output_shows_its_beginning_and_end_and_links_the_whole_file() {
         .settings("fsize_max: 1000\nfsize_summary: 100\n")
         .start();
     let (daemon, _gateway, client) = setup(daemon).await;
-    let run = run_to_end(&daemon, "big").await;
+    let run = daemon.run_to_end("big").await;
 
     let page = client.get(&format!("/tasks/big/runs/{}", run.id)).await;
     assert_eq!(page.count("[data-truncated]"), 1, "{}", page.body);
@@ -345,7 +335,7 @@ async fn forms_without_the_right_csrf_token_change_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_urls_are_styled_404s_and_api_errors_keep_their_meaning() {
     let (daemon, _gateway, client) = setup(Daemon::start(TASKS)).await;
-    let run = run_to_end(&daemon, "winner").await;
+    let run = daemon.run_to_end("winner").await;
     let id = run.id;
     for path in [
         "/nope".to_owned(),
@@ -411,7 +401,7 @@ async fn every_generated_url_carries_the_script_name() {
         .settings("script_name: /speedrack\napp_name: Cron <Central>\n")
         .start();
     let (daemon, gateway, client) = setup(daemon).await;
-    let run = run_to_end(&daemon, "winner").await;
+    let run = daemon.run_to_end("winner").await;
     let pages = [
         "/".to_owned(),
         "/tasks/winner".to_owned(),
@@ -581,8 +571,8 @@ async fn live_events_and_output_are_relayed_as_server_sent_events() {
     let mut seen = String::new();
     read_until(&mut events, &mut seen, "event: changed").await;
     seen.clear();
-    run_to_end(&daemon, "loser").await;
-    run_to_end(&daemon, "winner").await;
+    daemon.run_to_end("loser").await;
+    daemon.run_to_end("winner").await;
     read_until(&mut events, &mut seen, "data: winner").await;
     assert!(
         !seen.contains("data: loser"),
@@ -618,7 +608,7 @@ async fn live_events_and_output_are_relayed_as_server_sent_events() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inactive_tasks_can_be_hidden_and_that_is_remembered() {
     let (daemon, _gateway, client) = setup(Daemon::start(TASKS)).await;
-    run_to_end(&daemon, "nasty").await;
+    daemon.run_to_end("nasty").await;
     daemon.write_tasks(&TASKS.replace("name: nasty", "name: other"));
     daemon.ctl().ok(&["reload"]);
 

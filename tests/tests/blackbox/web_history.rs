@@ -2,8 +2,8 @@
 //! filters, the output search and the charts. Waits are on WatchEvents, never sleeps.
 
 use speedrack_proto::v1 as pb;
+use speedrack_tests::Daemon;
 use speedrack_tests::web::{Gateway, Page, WebClient};
-use speedrack_tests::{Daemon, WAIT};
 
 /// Fails, saying why on stderr, while the file `fail` exists beside the data dir.
 const TASKS: &str = "tasks:
@@ -13,16 +13,6 @@ const TASKS: &str = "tasks:
     interval: 400w
 ";
 
-/// Runs `task` now through the API and waits for the run to finish.
-async fn run_to_end(daemon: &Daemon, task: &str) -> speedrack_proto::v1::Run {
-    let mut events = daemon.watch().await;
-    daemon.ctl().ok(&["run-now", task]);
-    events
-        .run_finished(task, WAIT)
-        .await
-        .unwrap_or_else(|| panic!("{task} finishes"))
-}
-
 /// Two runs that succeed, then two that fail: newest first, as lists show them.
 async fn two_good_two_bad(daemon: &Daemon) -> Vec<pb::Run> {
     let mut runs = Vec::new();
@@ -30,7 +20,7 @@ async fn two_good_two_bad(daemon: &Daemon) -> Vec<pb::Run> {
         if failing {
             std::fs::write(daemon.dir().join("fail"), "").expect("write the flag");
         }
-        runs.push(run_to_end(daemon, "flaky").await);
+        runs.push(daemon.run_to_end("flaky").await);
     }
     runs.reverse();
     runs
@@ -57,7 +47,7 @@ async fn pages_that_do_not_exist_say_so_and_lead_back() {
     let (daemon, _gateway, client) = setup(Daemon::start(TASKS)).await;
     let mut ids = Vec::new();
     for _ in 0..2 {
-        ids.push(run_to_end(&daemon, "flaky").await.id);
+        ids.push(daemon.run_to_end("flaky").await.id);
     }
     for junk in ["-5", "0", "abc", "9999999999999999999999", "%3Cx%3E"] {
         let page = client.get(&format!("/tasks/flaky/runs?page={junk}")).await;
