@@ -5,6 +5,7 @@
 //! the whole file; a single task that is wrong becomes a conf error entry, never fatal to the
 //! others. Nothing here touches the scheduler or the history.
 
+mod cluster_settings;
 pub mod effective;
 mod fields;
 mod file_security;
@@ -35,6 +36,7 @@ use std::path::{Path, PathBuf};
 use chrono_tz::Tz;
 use file_security::Role;
 
+pub use cluster_settings::{NodeName, StoreUrl};
 pub use file_security::check_tasks_file;
 pub use interval::{IntervalError, format_interval, parse_interval};
 pub use notify_settings::{EmailSettings, NotifySettings, SmtpTls};

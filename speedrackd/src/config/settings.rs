@@ -18,6 +18,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use speedrack_web::auth::WebSettings;
 use speedrack_web::metrics_access::MetricsSettings;
 
+use super::cluster_settings::{NodeName, StoreUrl};
 use super::notify_settings::{EmailSettings, NotifySettings};
 use super::settings_legacy::{self, Filter, Found, IgnoredKey, SmtpAddress};
 
@@ -118,6 +119,20 @@ pub struct Settings {
     /// 0.6.1's suspended-tasks file (SUSPENDED_FILE); see [`Settings::legacy_suspended_file`].
     #[serde(alias = "SUSPENDED_FILE")]
     pub suspended_file: Option<PathBuf>,
+    /// Where history lives: `sqlite` (the data dir's database) or a `postgres://` URL that
+    /// several nodes share (CLUSTER.md). Read at start.
+    pub store: StoreUrl,
+    /// The file holding the PostgreSQL password (mode 0600 or tighter); read at start.
+    pub store_password_file: Option<PathBuf>,
+    /// PEM certificates of the authority that signed the PostgreSQL server's: the connection
+    /// then uses TLS and checks the server's name and certificate. Read at start.
+    pub store_ca_file: Option<PathBuf>,
+    /// This daemon's name among the nodes of a cluster; `None` means the host name.
+    pub node: Option<NodeName>,
+    /// How long a node's heartbeat holds its place in a cluster: when it lapses, the other
+    /// nodes close its runs as interrupted and take over its fires.
+    #[serde(with = "duration")]
+    pub lease: Duration,
     /// 0.6.1's keys this file wrote that mean nothing any more, each with the reason.
     #[serde(skip)]
     pub ignored: Vec<IgnoredKey>,
@@ -264,6 +279,11 @@ impl Default for Settings {
             speedrack_dir: None,
             job_root_dir: None,
             suspended_file: None,
+            store: StoreUrl::Sqlite,
+            store_password_file: None,
+            store_ca_file: None,
+            node: None,
+            lease: Duration::from_secs(10),
             ignored: Vec::new(),
             seed_max_runs: None,
             seed_url_root: None,
@@ -276,6 +296,11 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// This daemon's node name: the `node` setting, else the host name.
+    pub fn node_name(&self) -> NodeName {
+        self.node.clone().unwrap_or_else(NodeName::of_host)
+    }
+
     /// 0.6.1's state directory: SPEEDRACK_DIR, else what 0.6.1 fell back to, the system's
     /// temporary directory joined with APP_NAME. 0.6.1's default name was `speedrack`, so our
     /// default (`Speedrack`) stands for it.
@@ -671,6 +696,6 @@ mod tests {
             .find(|(name, ..)| name == "shutdown_grace")
             .expect("listed");
         assert_eq!((grace.1.as_str(), grace.2), ("30s", true));
-        assert_eq!(entries.len(), 32);
+        assert_eq!(entries.len(), 37);
     }
 }
