@@ -22,6 +22,7 @@ mod metrics;
 mod metrics_process;
 mod notify;
 mod overlap;
+pub mod postgres;
 pub mod preview;
 mod recovery;
 mod reload;

@@ -350,7 +350,13 @@ fn a_batch_of_runs_and_last_fires_is_written_in_order() {
     assert!(ids.windows(2).all(|pair| pair[0] < pair[1]));
     let tasks: Vec<TaskName> = ids
         .iter()
-        .map(|id| history.get_run(id.expect("claimed")).expect("read").expect("exists").task)
+        .map(|id| {
+            history
+                .get_run(id.expect("claimed"))
+                .expect("read")
+                .expect("exists")
+                .task
+        })
         .collect();
     assert_eq!(tasks, [a.clone(), b.clone(), a.clone()]);
 

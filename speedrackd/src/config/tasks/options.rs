@@ -5,8 +5,8 @@
 
 use std::path::PathBuf;
 
-use crate::config::fields::Fields;
 use crate::config::cluster_settings::NodeName;
+use crate::config::fields::Fields;
 use crate::config::task_def::{OnMissed, OutputPattern, Overlap, RunOn, TaskDef};
 use crate::config::task_name::TaskName;
 
@@ -243,7 +243,10 @@ fn run_on(fields: &mut Fields<'_>) -> RunOn {
         [one] if one == "any" => return RunOn::Any,
         [one] if one == "all" => return RunOn::All,
         [] => {
-            fields.error(Some("run_on"), "run_on names no node; write any, all or node names");
+            fields.error(
+                Some("run_on"),
+                "run_on names no node; write any, all or node names",
+            );
             return RunOn::Any;
         }
         _ => {}
