@@ -8,6 +8,7 @@
 
 pub mod check;
 pub mod clock;
+pub mod cluster;
 pub mod config;
 pub mod data_dir_lock;
 pub mod demo;
