@@ -48,3 +48,4 @@ mod web_history;
 mod web_list;
 mod web_live;
 mod web_runpage;
+mod nodes;
