@@ -57,7 +57,8 @@ fn table(chrome: &Chrome, nodes: &[pb::Node]) -> Markup {
         div.table-responsive {
             table.table.table-sm.sr-table data-nodes {
                 thead {
-                    tr {
+                    // A header that broke mid-word would be taller than the rows on phones.
+                    tr.text-nowrap {
                         // Version, file and lease give way on phones; the warnings, which say
                         // when a file differs, stay under the name.
                         th { "Node" } th { "Up" } th { "Running" }
@@ -137,7 +138,7 @@ mod tests {
                 <div class="table-responsive">
                 <table class="table table-sm sr-table" data-nodes>
                 <thead>
-                <tr>
+                <tr class="text-nowrap">
                 <th>Node</th>
                 <th>Up</th>
                 <th>Running</th>
@@ -189,7 +190,7 @@ mod tests {
                 <div class="table-responsive">
                 <table class="table table-sm sr-table" data-nodes>
                 <thead>
-                <tr>
+                <tr class="text-nowrap">
                 <th>Node</th>
                 <th>Up</th>
                 <th>Running</th>
