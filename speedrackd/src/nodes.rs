@@ -162,12 +162,18 @@ mod tests {
         );
         assert_eq!(
             found.per_node,
-            [vec![], vec!["tasks file differs from alpha's".to_owned()], vec![]]
+            [
+                vec![],
+                vec!["tasks file differs from alpha's".to_owned()],
+                vec![]
+            ]
         );
         assert_eq!(
             found.cluster,
-            ["node beta's tasks file differs from this node's (alpha): they run different \
-              tasks; give every node the same file and reload"]
+            [
+                "node beta's tasks file differs from this node's (alpha): they run different \
+              tasks; give every node the same file and reload"
+            ]
         );
     }
 

@@ -204,7 +204,11 @@ pub fn load_tasks(path: &Path, default_tz: Tz) -> Result<TaskSet, ConfigError> {
 /// Lowercase hex SHA-256 of `bytes`.
 fn sha256_hex(bytes: &[u8]) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, bytes);
-    digest.as_ref().iter().map(|byte| format!("{byte:02x}")).collect()
+    digest
+        .as_ref()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 /// The zone of tasks that name none: the settings' `timezone`, else the system's own zone, else

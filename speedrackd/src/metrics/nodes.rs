@@ -33,9 +33,7 @@ pub fn register_nodes(registry: &mut Registry, nodes: &[NodeFacts]) {
             node: node.node.clone(),
         };
         up.get_or_create(&label).set(u64::from(node.up));
-        offset
-            .get_or_create(&label)
-            .set(node.clock_offset_seconds);
+        offset.get_or_create(&label).set(node.clock_offset_seconds);
         differs
             .get_or_create(&label)
             .set(u64::from(node.tasks_file_differs));

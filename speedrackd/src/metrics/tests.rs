@@ -231,8 +231,14 @@ fn each_node_has_its_up_clock_and_tasks_file_gauges() {
     let cases = [
         (r#"speedrack_node_up{node="alpha"}"#, "1"),
         (r#"speedrack_node_up{node="beta"}"#, "0"),
-        (r#"speedrack_node_clock_offset_seconds{node="alpha"}"#, "0.0"),
-        (r#"speedrack_node_clock_offset_seconds{node="beta"}"#, "-1.5"),
+        (
+            r#"speedrack_node_clock_offset_seconds{node="alpha"}"#,
+            "0.0",
+        ),
+        (
+            r#"speedrack_node_clock_offset_seconds{node="beta"}"#,
+            "-1.5",
+        ),
         (r#"speedrack_node_tasks_file_differs{node="alpha"}"#, "0"),
         (r#"speedrack_node_tasks_file_differs{node="beta"}"#, "1"),
     ];

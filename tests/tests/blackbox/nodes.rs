@@ -43,7 +43,11 @@ fn ctl_lists_this_node_with_the_hash_of_its_tasks_file_as_last_loaded() {
     assert_eq!(node["up"], true, "{listed}");
     assert_eq!(node["tasks_file_hash"], sha256(&tasks_file), "{listed}");
     assert_eq!(node["clock_offset_ms"], 0, "{listed}");
-    assert_eq!(node["lease_expires_at"], serde_json::Value::Null, "{listed}");
+    assert_eq!(
+        node["lease_expires_at"],
+        serde_json::Value::Null,
+        "{listed}"
+    );
     assert_eq!(node["warnings"], serde_json::json!([]), "{listed}");
 
     let table = daemon.ctl().ok(&["nodes"]);
@@ -51,7 +55,9 @@ fn ctl_lists_this_node_with_the_hash_of_its_tasks_file_as_last_loaded() {
     assert!(row.starts_with("alpha (this node)  yes  0"), "{table}");
     assert!(row.contains(&sha256(&tasks_file)[..12]), "{table}");
 
-    daemon.write_tasks(&format!("{TASKS}  - {{name: added, command: 'true', interval: 400w}}\n"));
+    daemon.write_tasks(&format!(
+        "{TASKS}  - {{name: added, command: 'true', interval: 400w}}\n"
+    ));
     daemon.ctl().ok(&["reload"]);
     let reloaded = daemon.ctl().json(&["nodes"]);
     assert_eq!(
@@ -59,7 +65,10 @@ fn ctl_lists_this_node_with_the_hash_of_its_tasks_file_as_last_loaded() {
         sha256(&tasks_file),
         "the hash follows the reload: {reloaded}"
     );
-    assert_ne!(reloaded["nodes"][0]["tasks_file_hash"], node["tasks_file_hash"]);
+    assert_ne!(
+        reloaded["nodes"][0]["tasks_file_hash"],
+        node["tasks_file_hash"]
+    );
 }
 
 #[test]
@@ -67,7 +76,11 @@ fn status_names_the_node_and_the_store() {
     let daemon = alpha();
     let status = daemon.ctl().ok(&["status"]);
     assert_eq!(status_line(&status, "node"), ["node", "alpha"], "{status}");
-    assert_eq!(status_line(&status, "store"), ["store", "sqlite"], "{status}");
+    assert_eq!(
+        status_line(&status, "store"),
+        ["store", "sqlite"],
+        "{status}"
+    );
     assert!(!status.contains("cluster warnings"), "{status}");
     let json = daemon.ctl().json(&["status"]);
     assert_eq!(json["node"], "alpha", "{json}");
@@ -111,13 +124,21 @@ async fn the_nodes_page_shows_this_node_and_single_node_runs_name_no_node() {
     assert_eq!(page.count("tr[data-node='alpha'] [data-this-node]"), 1);
     assert_eq!(page.attrs("tr[data-node='alpha']", "data-up"), ["true"]);
     let hash = sha256(&daemon.dir().join("tasks.yaml"));
-    assert_eq!(page.attrs("tr[data-node='alpha'] [data-hash]", "data-hash"), [hash]);
+    assert_eq!(
+        page.attrs("tr[data-node='alpha'] [data-hash]", "data-hash"),
+        [hash]
+    );
     assert_eq!(page.count("[data-warning]"), 0, "{}", page.body);
 
     let run = daemon.run_to_end("quick").await;
     let task = client.get("/tasks/quick").await;
     assert_eq!(task.count("tr[data-run]"), 1, "{}", task.body);
-    assert_eq!(task.count("[data-node-column], [data-node]"), 0, "{}", task.body);
+    assert_eq!(
+        task.count("[data-node-column], [data-node]"),
+        0,
+        "{}",
+        task.body
+    );
     let run_page = client.get(&format!("/tasks/quick/runs/{}", run.id)).await;
     assert_eq!(run_page.status, 200);
     assert_eq!(run_page.count("[data-node]"), 0, "{}", run_page.body);

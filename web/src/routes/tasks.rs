@@ -30,7 +30,9 @@ pub async fn page(
     let api = state.api();
     let (tasks, status) = tokio::join!(api.list_tasks(ctx.display.row_runs()), api.get_status());
     // The cluster's warnings are an extra: without them the list is still the list.
-    let warnings = status.map(|status| status.cluster_warnings).unwrap_or_default();
+    let warnings = status
+        .map(|status| status.cluster_warnings)
+        .unwrap_or_default();
     match tasks {
         Ok(tasks) => html(
             StatusCode::OK,

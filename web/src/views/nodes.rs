@@ -175,15 +175,13 @@ mod tests {
 
     #[test]
     fn warned_nodes_are_highlighted_with_their_warnings_and_escaped() {
-        let nodes = [
-            pb::Node {
-                up: false,
-                clock_offset_ms: -2_400,
-                warnings: vec!["down".to_owned(), "<b>x</b>".to_owned()],
-                tasks_file_hash: String::new(),
-                ..node("beta")
-            },
-        ];
+        let nodes = [pb::Node {
+            up: false,
+            clock_offset_ms: -2_400,
+            warnings: vec!["down".to_owned(), "<b>x</b>".to_owned()],
+            tasks_file_hash: String::new(),
+            ..node("beta")
+        }];
         check(
             &table(&chrome(""), &nodes),
             expect![[r#"

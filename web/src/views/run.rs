@@ -404,7 +404,9 @@ mod tests {
         chrome.nodes = true;
         let shown = facts(&chrome, &run).into_string();
         assert!(
-            shown.contains(r#"<dt class="col-sm-2">Node</dt><dd class="col-sm-10" data-node="beta">beta</dd>"#),
+            shown.contains(
+                r#"<dt class="col-sm-2">Node</dt><dd class="col-sm-10" data-node="beta">beta</dd>"#
+            ),
             "{shown}"
         );
     }

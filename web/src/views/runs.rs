@@ -256,10 +256,19 @@ mod tests {
         };
         let mut chrome = crate::views::layout::tests::chrome("");
         let single = table(&chrome, "t", std::slice::from_ref(&run)).into_string();
-        assert!(!single.contains("Node") && !single.contains("beta"), "{single}");
+        assert!(
+            !single.contains("Node") && !single.contains("beta"),
+            "{single}"
+        );
         chrome.nodes = true;
         let cluster = table(&chrome, "t", &[run]).into_string();
-        assert!(cluster.contains("<th data-node-column>Node</th>"), "{cluster}");
-        assert!(cluster.contains(r#"<td data-node="beta">beta</td>"#), "{cluster}");
+        assert!(
+            cluster.contains("<th data-node-column>Node</th>"),
+            "{cluster}"
+        );
+        assert!(
+            cluster.contains(r#"<td data-node="beta">beta</td>"#),
+            "{cluster}"
+        );
     }
 }

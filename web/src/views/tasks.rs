@@ -363,18 +363,34 @@ mod tests {
     fn the_cluster_warnings_are_a_banner_above_the_list() {
         let warning = "node beta is down: its last heartbeat was at 2026-12-01 05:00:00 UTC";
         let tasks = failing_and_fine();
-        let shown = page(&chrome(""), &tasks, false, View::default(), &[warning.to_owned()]);
+        let shown = page(
+            &chrome(""),
+            &tasks,
+            false,
+            View::default(),
+            &[warning.to_owned()],
+        );
         let shown = shown.into_string();
         let banner = shown.find("data-cluster-warnings").expect("a banner");
         assert!(shown[banner..].contains(warning), "{shown}");
-        assert!(banner < shown.find("data-count").expect("the list"), "{shown}");
+        assert!(
+            banner < shown.find("data-count").expect("the list"),
+            "{shown}"
+        );
         let calm = page(&chrome(""), &tasks, false, View::default(), &[]).into_string();
         assert!(!calm.contains("data-cluster-warnings"), "{calm}");
     }
 
     #[test]
     fn the_title_and_favicon_carry_the_worst_state() {
-        let shown = page(&chrome(""), &failing_and_fine(), false, View::default(), &[]).into_string();
+        let shown = page(
+            &chrome(""),
+            &failing_and_fine(),
+            false,
+            View::default(),
+            &[],
+        )
+        .into_string();
         assert!(
             shown.contains("<title>2 failing · Speedrack</title>"),
             "{shown}"
@@ -433,7 +449,14 @@ mod tests {
             shown.contains(r##"hx-select="#sr-list""##),
             "refetched when filtered: {shown}"
         );
-        let none = page(&chrome(""), &tasks, false, View::parse(Some("late"), None), &[]).into_string();
+        let none = page(
+            &chrome(""),
+            &tasks,
+            false,
+            View::parse(Some("late"), None),
+            &[],
+        )
+        .into_string();
         assert!(none.contains("Nothing is late."), "{none}");
     }
 }
