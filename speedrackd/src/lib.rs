@@ -21,6 +21,7 @@ pub mod init;
 mod legacy_keys;
 mod metrics;
 mod metrics_process;
+mod nodes;
 mod notify;
 mod overlap;
 pub mod postgres;
@@ -124,6 +125,8 @@ pub async fn serve(
         demo_mode: config.demo_mode,
         effective: config.effective,
         epoch: u64::try_from(clock.now().timestamp_micros()).unwrap_or(0),
+        node: config.settings.node_name(),
+        store: config.settings.store.clone(),
     };
     let metrics = Metrics::new().with_data_dir(&info.data_dir);
     let live_output = LiveOutput::default();

@@ -195,7 +195,20 @@ fn check_named_files(settings: &Settings, path: &Path, text: &str) -> Result<(),
 /// ([`check_tasks_file`]), since the settings may relax that.
 pub fn load_tasks(path: &Path, default_tz: Tz) -> Result<TaskSet, ConfigError> {
     let text = read::read_text(read::open(path)?, path)?;
-    parse_tasks(&text, path, default_tz).map_err(|error| ConfigError::invalid(path, &text, &error))
+    let mut tasks = parse_tasks(&text, path, default_tz)
+        .map_err(|error| ConfigError::invalid(path, &text, &error))?;
+    tasks.file_hash = sha256_hex(text.as_bytes());
+    Ok(tasks)
+}
+
+/// Lowercase hex SHA-256 of `bytes`.
+fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, bytes);
+    digest
+        .as_ref()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 /// The zone of tasks that name none: the settings' `timezone`, else the system's own zone, else
@@ -298,6 +311,19 @@ mod tests {
         assert!(
             error.to_string().contains(":2: unknown field `SOKCET`"),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn a_loaded_tasks_file_carries_the_sha256_of_its_bytes() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("tasks.yaml");
+        std::fs::write(&path, "tasks: []\n").expect("write");
+        let tasks = load_tasks(&path, Tz::UTC).expect("valid");
+        // sha256sum of the same 10 bytes.
+        assert_eq!(
+            tasks.file_hash,
+            "5881da4e97000d866443ccbf3857424c58f4890a91213bdc387e1b1f582d3887"
         );
     }
 

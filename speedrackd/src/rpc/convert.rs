@@ -1,10 +1,12 @@
 //! Domain types into speedrack.v1 messages. The only place where both meet, so that neither
 //! the runtime nor the history ever sees a prost struct.
 
+use std::sync::OnceLock;
+
 use chrono::{DateTime, Utc};
 use speedrack_proto::v1 as pb;
 
-use crate::config::{ConfError, Overlap};
+use crate::config::{ConfError, NodeName, Overlap};
 use crate::reload::ReloadDiff;
 use crate::run::{Exit, KillCause, RunEnd, RunRecord, RunStatus, Trigger};
 
@@ -77,6 +79,16 @@ pub fn run_detail(record: &RunRecord) -> pb::Run {
     }
 }
 
+/// The node every run in history ran on: history does not record a run's node yet, and a daemon
+/// on its own store (SQLite) ran them all. Set once, at start, from the `node` setting.
+static RUNS_NODE: OnceLock<String> = OnceLock::new();
+
+/// Names this daemon's node as the node of every run; only the first call counts (the node
+/// name is read once, at start).
+pub fn set_runs_node(node: &NodeName) {
+    let _ = RUNS_NODE.set(node.to_string());
+}
+
 /// A run as lists and events show it: everything but the definition, which only GetRun sends.
 pub fn run(record: &RunRecord) -> pb::Run {
     let (trigger, requested_by) = match &record.trigger {
@@ -93,6 +105,7 @@ pub fn run(record: &RunRecord) -> pb::Run {
         started_at: Some(timestamp(record.started_at)),
         status: run_status(record.status()).into(),
         notification_error: record.notification_error.clone(),
+        node: RUNS_NODE.get().cloned().unwrap_or_default(),
         ..pb::Run::default()
     };
     match &record.end {

@@ -15,6 +15,7 @@ mod limits;
 mod list_pages;
 mod metrics;
 mod next_fires;
+mod nodes;
 mod paging;
 mod reload;
 mod run_filter;
@@ -41,6 +42,7 @@ pub use auth::authorize;
 pub use reload::reload as reload_files;
 pub use standard::add_standard_services;
 
+use crate::config::{NodeName, StoreUrl};
 use crate::events::Stamped;
 use crate::history::{HistoryError, Store};
 use crate::metrics::Metrics;
@@ -59,6 +61,10 @@ pub struct DaemonInfo {
     /// Names this run of the daemon in WatchEvents: its start instant in microseconds since the
     /// Unix epoch.
     pub epoch: u64,
+    /// This daemon's node name (`Settings::node_name`), read at start.
+    pub node: NodeName,
+    /// Where history lives, read at start.
+    pub store: StoreUrl,
 }
 
 /// The service implementation handed to tonic.
@@ -88,6 +94,7 @@ impl Service {
         metrics: Metrics,
         live_output: crate::exec::LiveOutput,
     ) -> Service {
+        convert::set_runs_node(&info.node);
         let feed = event_feed::EventFeed::start(
             &events,
             Arc::clone(&history),
@@ -315,5 +322,12 @@ impl Speedrack for Service {
         _: Request<pb::ScrapeMetricsRequest>,
     ) -> Result<Response<metrics::MetricsStream>, Status> {
         metrics::scrape_metrics(self).await.map(Response::new)
+    }
+
+    async fn list_nodes(
+        &self,
+        _: Request<pb::ListNodesRequest>,
+    ) -> Result<Response<pb::ListNodesResponse>, Status> {
+        nodes::list_nodes(self).await.map(Response::new)
     }
 }

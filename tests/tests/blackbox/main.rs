@@ -29,6 +29,7 @@ mod metrics;
 mod metrics_access;
 mod migration_settings;
 mod migration_tasks;
+mod nodes;
 mod notifications;
 mod operations;
 mod output_abuse;

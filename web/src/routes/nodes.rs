@@ -1,0 +1,37 @@
+//! GET /nodes — the nodes sharing the daemon's store, and the one check the pages that show
+//! runs make of whether to name each run's node.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use speedrack_proto::v1 as pb;
+
+use super::{api_error, html};
+use crate::api::ApiError;
+use crate::context::Ctx;
+use crate::state::AppState;
+use crate::views;
+
+pub async fn page(State(state): State<AppState>, ctx: Ctx) -> Response {
+    let api = state.api();
+    let (status, nodes) = tokio::join!(
+        api.get_status(),
+        api.call(|mut client| async move { client.list_nodes(pb::ListNodesRequest {}).await })
+    );
+    match (status, nodes) {
+        (Ok(status), Ok(nodes)) => html(
+            StatusCode::OK,
+            views::nodes::page(&ctx.chrome, &status, &nodes.nodes),
+        ),
+        (Err(error), _) | (_, Err(error)) => api_error(&ctx, &error),
+    }
+}
+
+/// Runs name their node only when the daemon's store is shared, so that a single node's pages
+/// stay as they were. A failed GetStatus leaves the node out rather than failing a page that
+/// has its runs.
+pub fn shows_nodes(status: &Result<pb::GetStatusResponse, ApiError>) -> bool {
+    status
+        .as_ref()
+        .is_ok_and(|status| !status.store.is_empty() && status.store != "sqlite")
+}
