@@ -79,8 +79,8 @@ pub fn run_detail(record: &RunRecord) -> pb::Run {
     }
 }
 
-/// The node every run in history ran on: history does not record a run's node yet, and a daemon
-/// on its own store (SQLite) ran them all. Set once, at start, from the `node` setting.
+/// The node of runs whose history does not say: a daemon on its own store (SQLite) ran them
+/// all. Set once, at start, from the `node` setting.
 static RUNS_NODE: OnceLock<String> = OnceLock::new();
 
 /// Names this daemon's node as the node of every run; only the first call counts (the node
@@ -105,7 +105,11 @@ pub fn run(record: &RunRecord) -> pb::Run {
         started_at: Some(timestamp(record.started_at)),
         status: run_status(record.status()).into(),
         notification_error: record.notification_error.clone(),
-        node: RUNS_NODE.get().cloned().unwrap_or_default(),
+        node: if record.node.is_empty() {
+            RUNS_NODE.get().cloned().unwrap_or_default()
+        } else {
+            record.node.clone()
+        },
         ..pb::Run::default()
     };
     match &record.end {
