@@ -275,8 +275,10 @@ async fn open_history(
     // Connecting and migrating block on the store's own runtime.
     let store = {
         let (target, node, data_dir) = (target.clone(), node.clone(), config.data_dir.clone());
-        tokio::task::spawn_blocking(move || history::PgStore::connect(&target, &node, &data_dir))
-            .await??
+        tokio::task::spawn_blocking(move || {
+            history::pg::PgStore::connect(&target, &node, &data_dir)
+        })
+        .await??
     };
     tracing::info!(store = target.shown(), node = %node, "history is shared through PostgreSQL");
     let (tasks_hash, tasks_file_hash) = watch::channel(config.tasks.file_hash.clone());

@@ -31,11 +31,12 @@ pub fn start_node(url: &str, name: &str, tasks_yaml: &str) -> Daemon {
         .start()
 }
 
-/// Waits until every daemon logs that it sees exactly `names` alive.
-pub fn wait_until_all_see(nodes: &[&Daemon], names: &[&str]) {
-    let wanted = format!("nodes alive: {}", names.join(", "));
-    for node in nodes {
-        node.wait_for_log(WAIT, |line| line.contains(&wanted))
+/// Waits until every daemon logs, from the line `marks` gives for it on, that it sees exactly
+/// `names` alive (a daemon logs the nodes alive when it joins and whenever they change).
+pub fn wait_until_all_see(nodes: &[(&Daemon, usize)], names: &[&str]) {
+    let wanted = format!("nodes alive: [{}]", names.join(", "));
+    for (node, mark) in nodes {
+        node.wait_for_log_from(*mark, WAIT, |line| line.contains(&wanted))
             .unwrap_or_else(|| panic!("a node never saw {wanted:?}"));
     }
 }

@@ -126,14 +126,14 @@ async fn register(
     config: &NodeConfig,
 ) -> Result<i64, ClusterError> {
     let query = |doing| move |source| ClusterError::Query { doing, source };
-    let lease = lease_text(config.lease);
+    let lease = lease_ms(config.lease);
     let hash = config.tasks_file_hash.borrow().clone();
     loop {
         let row = client
             .query_opt(
                 "INSERT INTO nodes (name, version, started_at, heartbeat_at, lease_expires_at,
                                     tasks_file_hash)
-                 VALUES ($1, $2, now(), now(), now() + $3::interval, $4)
+                 VALUES ($1, $2, now(), now(), now() + $3::bigint * interval '1 millisecond', $4)
                  ON CONFLICT (name) DO UPDATE SET
                      version = excluded.version, started_at = now(), heartbeat_at = now(),
                      lease_expires_at = excluded.lease_expires_at,
@@ -211,14 +211,14 @@ async fn beat(heart: &Heart) -> Result<ClusterView, ClusterError> {
     let row = heart
         .client
         .query_opt(
-            "UPDATE nodes SET heartbeat_at = now(), lease_expires_at = now() + $3::interval,
+            "UPDATE nodes SET heartbeat_at = now(), lease_expires_at = now() + $3::bigint * interval '1 millisecond',
                  tasks_file_hash = $4
              WHERE name = $1 AND incarnation = $2
              RETURNING now()",
             &[
                 &config.node.as_str(),
                 &heart.incarnation,
-                &lease_text(config.lease),
+                &lease_ms(config.lease),
                 &hash,
             ],
         )
@@ -352,18 +352,15 @@ async fn read_view(
     })
 }
 
-/// Node names as a log line lists them: `a, b, c`.
+/// Node names as a log line lists them: `[a, b, c]`.
 fn names(nodes: &[NodeName]) -> String {
-    nodes
-        .iter()
-        .map(NodeName::as_str)
-        .collect::<Vec<_>>()
-        .join(", ")
+    let names: Vec<&str> = nodes.iter().map(NodeName::as_str).collect();
+    format!("[{}]", names.join(", "))
 }
 
-/// A lease as PostgreSQL's interval text, to whole milliseconds.
-fn lease_text(lease: Duration) -> String {
-    format!("{} milliseconds", lease.as_millis())
+/// A lease in whole milliseconds, as the queries multiply it into an interval.
+fn lease_ms(lease: Duration) -> i64 {
+    i64::try_from(lease.as_millis()).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]

@@ -12,10 +12,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
-use tokio_postgres::AsyncMessage;
 
 use crate::config::NodeName;
 use crate::postgres::PgTarget;
@@ -83,7 +81,7 @@ struct Envelope {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RelayError {
-    #[error("node {node} did not answer within {}s (down, or its database connection is)", ANSWER_WITHIN.as_secs())]
+    #[error("node {node} did not answer within {}s (down, or its database connection is); see speedrackctl nodes", ANSWER_WITHIN.as_secs())]
     NoAnswer { node: String },
     #[error("too many requests to other nodes are waiting for answers; try again")]
     Busy,
@@ -231,12 +229,9 @@ async fn listen_once(
     node: &NodeName,
     received: &mpsc::Sender<Envelope>,
 ) -> Result<(), tokio_postgres::Error> {
-    let (client, mut messages) = target.connect_listening().await?;
+    let (client, mut notifications) = target.connect_listening(MAX_RECEIVED).await?;
     client.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
-    while let Some(message) = messages.next().await {
-        let AsyncMessage::Notification(notification) = message? else {
-            continue;
-        };
+    while let Some(notification) = notifications.recv().await {
         let Ok(envelope) = serde_json::from_str::<Envelope>(notification.payload()) else {
             tracing::warn!("ignored a malformed message on the cluster's control channel");
             continue;

@@ -135,21 +135,27 @@ impl PgTarget {
         }
     }
 
-    /// One connection whose messages (notifications of LISTEN) come as a stream: the stream
-    /// drives the connection, so it must be read.
+    /// One connection whose notifications (of LISTEN) arrive on the receiver, at most
+    /// `capacity` waiting: a task drives the connection and passes them on, dropping (and
+    /// saying so) what a full receiver cannot take. The receiver ends when the connection does.
     pub async fn connect_listening(
         &self,
-    ) -> Result<(tokio_postgres::Client, Messages), tokio_postgres::Error> {
-        match &self.tls {
+        capacity: usize,
+    ) -> Result<(tokio_postgres::Client, Notifications), tokio_postgres::Error> {
+        let (sender, notifications) = tokio::sync::mpsc::channel(capacity);
+        let client = match &self.tls {
             Some(tls) => {
                 let (client, connection) = self.config.connect(tls.clone()).await?;
-                Ok((client, messages(connection)))
+                tokio::spawn(pass_notifications(connection, sender));
+                client
             }
             None => {
                 let (client, connection) = self.config.connect(tokio_postgres::NoTls).await?;
-                Ok((client, messages(connection)))
+                tokio::spawn(pass_notifications(connection, sender));
+                client
             }
-        }
+        };
+        Ok((client, notifications))
     }
 
     /// A pool of at most `size` connections, made as they are first needed.
@@ -180,22 +186,31 @@ impl PgTarget {
     }
 }
 
-/// What a LISTEN connection receives, in order; ends when the connection closes.
-pub type Messages = std::pin::Pin<
-    Box<
-        dyn futures_util::Stream<Item = Result<tokio_postgres::AsyncMessage, tokio_postgres::Error>>
-            + Send,
-    >,
->;
+/// The notifications a LISTEN connection receives, in order.
+pub type Notifications = tokio::sync::mpsc::Receiver<tokio_postgres::Notification>;
 
-fn messages<S, T>(mut connection: tokio_postgres::Connection<S, T>) -> Messages
-where
+async fn pass_notifications<S, T>(
+    mut connection: tokio_postgres::Connection<S, T>,
+    sender: tokio::sync::mpsc::Sender<tokio_postgres::Notification>,
+) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    Box::pin(futures_util::stream::poll_fn(move |cx| {
-        connection.poll_message(cx)
-    }))
+    let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+    while let Some(message) = futures_util::StreamExt::next(&mut messages).await {
+        match message {
+            Ok(tokio_postgres::AsyncMessage::Notification(notification)) => {
+                if sender.try_send(notification).is_err() {
+                    tracing::warn!("dropped a PostgreSQL notification: too many wait to be read");
+                }
+            }
+            Ok(_) => {}
+            Err(error) => {
+                tracing::warn!("a PostgreSQL listening connection failed: {error}");
+                return;
+            }
+        }
+    }
 }
 
 /// The password in `path`: a file others may not read, owned by root or by this process.

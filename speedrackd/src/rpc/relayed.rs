@@ -225,7 +225,13 @@ impl Service {
             .relay
             .ask(node, request)
             .await
-            .map_err(|error| Status::unavailable(error.to_string()))?;
+            .map_err(|error| match error {
+                // UNAVAILABLE would read as this daemon being down to a client.
+                crate::cluster::RelayError::NoAnswer { .. } => {
+                    Status::deadline_exceeded(error.to_string())
+                }
+                _ => Status::aborted(error.to_string()),
+            })?;
         match answer {
             Answer::Refused { code, message } => Err(Status::new(
                 tonic::Code::from_i32(code),

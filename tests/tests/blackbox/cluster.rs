@@ -8,8 +8,10 @@ use std::time::Duration;
 
 use nix::sys::signal::Signal;
 use speedrack_tests::cluster::{
-    LEASE, connect, database, scheduled_runs, start_node, wait_until_all_see,
+    LEASE, connect, database, node_settings, scheduled_runs, start_node, wait_until_all_see,
 };
+use speedrack_tests::web::WebClient;
+use speedrack_tests::{DaemonBuilder, WAIT};
 use speedrackd::clock::{Clock, SystemClock};
 
 const SECOND_US: i64 = 1_000_000;
@@ -47,7 +49,7 @@ async fn three_nodes_run_each_fire_exactly_once_spread_over_the_nodes() {
     let a = start_node(&url, "a", &tasks);
     let b = start_node(&url, "b", &tasks);
     let c = start_node(&url, "c", &tasks);
-    wait_until_all_see(&[&a, &b, &c], &["a", "b", "c"]);
+    wait_until_all_see(&[(&a, 0), (&b, 0), (&c, 0)], &["a", "b", "c"]);
     let from = second_after(Duration::from_secs(1));
     let seconds = i64::try_from(window().as_secs()).unwrap_or(60);
     let to = from + seconds * SECOND_US;
@@ -98,7 +100,7 @@ async fn a_node_killed_hands_its_fires_over_within_the_lease_and_its_runs_end_in
     let a = start_node(&url, "a", &tasks);
     let b = start_node(&url, "b", &tasks);
     let mut c = start_node(&url, "c", &tasks);
-    wait_until_all_see(&[&a, &b, &c], &["a", "b", "c"]);
+    wait_until_all_see(&[(&a, 0), (&b, 0), (&c, 0)], &["a", "b", "c"]);
     let long = c.ctl().ok(&["run-now", "long"]);
     assert!(!long.is_empty());
     let db = connect(&url).await;
@@ -111,9 +113,10 @@ async fn a_node_killed_hands_its_fires_over_within_the_lease_and_its_runs_end_in
         .expect("the long run is running on c")
         .get(0);
 
+    let marks = (a.log_len(), b.log_len());
     c.stop_with(Signal::SIGKILL);
     let killed_at = SystemClock.now().timestamp_micros();
-    wait_until_all_see(&[&a, &b], &["a", "b"]);
+    wait_until_all_see(&[(&a, marks.0), (&b, marks.1)], &["a", "b"]);
     // From a lease and a heartbeat after the kill, every fire runs, on a or b, once.
     let from = second_after(Duration::ZERO);
     assert!(
@@ -168,7 +171,7 @@ async fn a_pinned_task_runs_only_on_its_node_and_run_on_all_once_per_node() {
     let a = start_node(&url, "a", tasks);
     let b = start_node(&url, "b", tasks);
     let c = start_node(&url, "c", tasks);
-    wait_until_all_see(&[&a, &b, &c], &["a", "b", "c"]);
+    wait_until_all_see(&[(&a, 0), (&b, 0), (&c, 0)], &["a", "b", "c"]);
     let from = second_after(Duration::from_secs(1));
     let to = from + 5 * SECOND_US;
     tokio::time::sleep(
@@ -195,4 +198,54 @@ async fn a_pinned_task_runs_only_on_its_node_and_run_on_all_once_per_node() {
     for nodes in everywhere.values() {
         assert_eq!(nodes, &["a", "b", "c"], "once on every node");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_now_on_one_node_runs_where_the_task_is_pinned_and_its_output_shows_anywhere() {
+    let Some(url) = database() else { return };
+    let tasks = "tasks:
+  - {name: pinned, command: 'echo made-on-the-pinned-node', interval: 100w, run_on: [b]}
+";
+    let a = DaemonBuilder::new(tasks)
+        .settings(&node_settings(&url, "a"))
+        .start();
+    let b = start_node(&url, "b", tasks);
+    wait_until_all_see(&[(&a, 0), (&b, 0)], &["a", "b"]);
+    let mark = b.log_len();
+    let asked = a.ctl().json(&["run-now", "pinned"]);
+    let run = asked["run"]["id"]
+        .as_i64()
+        .expect("RunNow on a answers with b's run");
+    assert_eq!(asked["run"]["node"], "b", "{asked}");
+    b.wait_for_log_from(mark, WAIT, |line| {
+        line.contains("run finished") && line.contains(&format!("run={run}"))
+    })
+    .expect("the run ends on b");
+    let db = connect(&url).await;
+    let node: String = db
+        .query_one("SELECT node FROM runs WHERE id = $1", &[&run])
+        .await
+        .expect("the run")
+        .get(0);
+    assert_eq!(node, "b");
+    let a_ran: i64 = db
+        .query_one("SELECT count(*) FROM runs WHERE node = 'a'", &[])
+        .await
+        .expect("count")
+        .get(0);
+    assert_eq!(a_ran, 0, "nothing ran on a");
+
+    let output = a.ctl().run(&["output", "pinned", &run.to_string()]);
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "made-on-the-pinned-node\n"
+    );
+    let web = WebClient::with(a.web_url(), reqwest::Client::new());
+    let page = web.get(&format!("/tasks/pinned/runs/{run}")).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("made-on-the-pinned-node"),
+        "a's run page shows b's output"
+    );
 }
