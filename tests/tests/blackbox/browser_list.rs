@@ -81,6 +81,7 @@ async fn no_page_scrolls_sideways_at_390_px_and_the_list_is_cards() {
         ),
         ("config", gateway.url("/config")),
         ("help", gateway.url("/help")),
+        ("nodes", gateway.url("/nodes")),
     ];
     browser
         .check("phone", |client| async move {
