@@ -8,6 +8,7 @@
 
 pub mod check;
 pub mod clock;
+pub mod cluster;
 pub mod config;
 pub mod data_dir_lock;
 pub mod demo;
@@ -23,6 +24,7 @@ mod metrics_process;
 mod nodes;
 mod notify;
 mod overlap;
+pub mod postgres;
 pub mod preview;
 mod recovery;
 mod reload;

@@ -5,7 +5,7 @@
 //! the whole file; a single task that is wrong becomes a conf error entry, never fatal to the
 //! others. Nothing here touches the scheduler or the history.
 
-mod cluster_settings;
+pub(crate) mod cluster_settings;
 pub mod effective;
 mod fields;
 mod file_security;
@@ -44,7 +44,7 @@ pub use run_cgroup::RunCgroup;
 pub use schedule_field::parse_schedule;
 pub use settings::{Settings, parse_settings};
 pub use settings_legacy::IgnoredKey;
-pub use task_def::{OnMissed, OutputPattern, Overlap, TaskDef};
+pub use task_def::{OnMissed, OutputPattern, Overlap, RunOn, TaskDef};
 pub use task_name::TaskName;
 pub use tasks::{BrokenTask, ConfError, TASK_KEYS, TaskEntry, TaskSet, TaskWarning, parse_tasks};
 pub use tasks_keys::KeptKey;

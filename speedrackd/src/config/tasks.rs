@@ -54,6 +54,7 @@ pub const TASK_KEYS: &[&str] = &[
     "webhooks",
     "notify_after_failures",
     "notify_min_interval",
+    "run_on",
 ];
 
 /// One problem that keeps a task from being scheduled.

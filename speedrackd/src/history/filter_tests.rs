@@ -26,6 +26,7 @@ fn history_of(history: &dyn Store, runs: &[(Trigger, Option<RunStatus>)]) -> Vec
                 started_at: started,
                 definition: "",
                 pays_owed: false,
+                claim: crate::history::Claim::None,
             })
             .expect("insert");
         if let Some(status) = status {

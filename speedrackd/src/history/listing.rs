@@ -183,6 +183,7 @@ mod tests {
                         started_at: now,
                         definition: "command: echo hi\n",
                         pays_owed: false,
+                        claim: crate::history::Claim::None,
                     })
                     .expect("insert"),
             );

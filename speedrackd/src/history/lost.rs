@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 
-use super::{HistoryError, NewRun, SqliteStore, insert, owed};
+use super::{Claim, HistoryError, NewRun, SqliteStore, insert, owed};
 use crate::config::TaskName;
 use crate::run::{RunEnd, RunId, RunRecord, RunStatus, Trigger, as_stored};
 
@@ -33,6 +33,7 @@ impl LostRun {
             started_at: as_stored(self.at),
             definition: self.definition.clone(),
             notification_error: String::new(),
+            node: String::new(),
             end: Some(RunEnd::bare(
                 as_stored(self.at),
                 RunStatus::ExecutionError,
@@ -73,6 +74,7 @@ impl SqliteStore {
                     definition: &run.definition,
                     // Paid above, whatever its trigger says.
                     pays_owed: false,
+                    claim: Claim::None,
                 },
             )?;
             tx.prepare_cached(

@@ -83,6 +83,20 @@ pub struct NewRun<'a> {
     pub definition: &'a str,
     /// The run settles an owed fire of its instant (a queued or caught-up scheduled fire).
     pub pays_owed: bool,
+    /// Which scheduled fires it may not share with another run in a history several nodes
+    /// share; a single node's history has no one to share with and ignores it.
+    pub claim: Claim,
+}
+
+/// How many runs one scheduled instant of a task gets when several nodes fire it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// One in the whole cluster: the first node to record it runs it (`run_on: any` or a list).
+    Cluster,
+    /// One per node (`run_on: all`, a host's own chores).
+    PerNode,
+    /// Not a scheduled fire (run-now): never refused.
+    None,
 }
 
 /// Where a running run's processes are: its group, and when the group's leader started.
@@ -167,14 +181,14 @@ impl SqliteStore {
     /// phases and missed fires), the fires queued instead of started (owed, see `owed.rs`), and
     /// a row for each run, before its process exists. A run that settles an owed fire deletes
     /// it in the same transaction, so that fire never runs twice, whenever the daemon dies.
-    /// Returns the runs' ids in order. Each commit rewrites the same table and index pages, so
+    /// Returns the runs' ids in order (never `None`: one node claims every fire). Each commit rewrites the same table and index pages, so
     /// one commit per run was most of a batch's cost.
     pub(super) fn record_starts(
         &self,
         last_fires: &[(TaskName, DateTime<Utc>)],
         owed: &[(TaskName, DateTime<Utc>)],
         runs: &[NewRun<'_>],
-    ) -> Result<Vec<RunId>, HistoryError> {
+    ) -> Result<Vec<Option<RunId>>, HistoryError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         for (task, at) in last_fires {
@@ -186,7 +200,7 @@ impl SqliteStore {
             if run.pays_owed {
                 owed::pay_owed(&tx, run.task, run.scheduled_at)?;
             }
-            ids.push(insert(&tx, run)?);
+            ids.push(Some(insert(&tx, run)?));
         }
         tx.commit()?;
         Ok(ids)
@@ -581,6 +595,7 @@ fn read_run(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
         started_at: instant(row.get(5)?),
         definition: row.get(15)?,
         notification_error: row.get(20)?,
+        node: String::new(),
         end,
     })
 }

@@ -150,6 +150,7 @@ mod tests {
             started_at: at(31),
             definition: "",
             pays_owed: *trigger == Trigger::Schedule,
+            claim: crate::history::Claim::None,
         };
         history
             .insert_run(&run(at(10), &Trigger::Schedule))

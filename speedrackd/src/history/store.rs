@@ -24,18 +24,22 @@ pub trait Store: Send + Sync {
     /// The directory on this machine under which runs' output files live
     /// (`output::run_dir`); the store keeps their sizes, not their bytes.
     fn data_dir(&self) -> &Path;
+    /// The node whose runs this store records, in a history several nodes share; empty for a
+    /// single node's.
+    fn node(&self) -> &str;
 
     // Writes, from the runtime loop.
 
     /// Records, in one transaction, each firing task's last fire, the fires queued instead of
     /// started (owed), and a `running` row per run; a run with `pays_owed` deletes the owed
-    /// fire of its instant in the same transaction. Returns the runs' ids in order.
+    /// fire of its instant in the same transaction. Returns the runs' ids in order; `None` for
+    /// a scheduled fire another node recorded first (see `Claim`): that run must not start.
     fn record_starts(
         &self,
         last_fires: &[(TaskName, DateTime<Utc>)],
         owed: &[(TaskName, DateTime<Utc>)],
         runs: &[NewRun<'_>],
-    ) -> Result<Vec<RunId>, HistoryError>;
+    ) -> Result<Vec<Option<RunId>>, HistoryError>;
     /// Remembers where running runs' processes are, for crash recovery.
     fn set_process_groups(&self, groups: &[ProcessGroup]) -> Result<(), HistoryError>;
     /// Records how runs ended, all or none.
@@ -126,12 +130,15 @@ impl Store for SqliteStore {
     fn data_dir(&self) -> &Path {
         SqliteStore::data_dir(self)
     }
+    fn node(&self) -> &str {
+        ""
+    }
     fn record_starts(
         &self,
         last_fires: &[(TaskName, DateTime<Utc>)],
         owed: &[(TaskName, DateTime<Utc>)],
         runs: &[NewRun<'_>],
-    ) -> Result<Vec<RunId>, HistoryError> {
+    ) -> Result<Vec<Option<RunId>>, HistoryError> {
         SqliteStore::record_starts(self, last_fires, owed, runs)
     }
     fn set_process_groups(&self, groups: &[ProcessGroup]) -> Result<(), HistoryError> {

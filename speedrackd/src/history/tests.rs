@@ -31,6 +31,7 @@ fn insert(
         started_at: at(started),
         definition: "name: x\n",
         pays_owed: false,
+        claim: crate::history::Claim::None,
     };
     history.insert_run(&run).expect("insert")
 }
@@ -339,6 +340,7 @@ fn a_batch_of_runs_and_last_fires_is_written_in_order() {
             started_at: at(index as i64),
             definition: "name: x\n",
             pays_owed: false,
+            claim: crate::history::Claim::None,
         })
         .collect();
     let ids = history
@@ -348,7 +350,13 @@ fn a_batch_of_runs_and_last_fires_is_written_in_order() {
     assert!(ids.windows(2).all(|pair| pair[0] < pair[1]));
     let tasks: Vec<TaskName> = ids
         .iter()
-        .map(|id| history.get_run(*id).expect("read").expect("exists").task)
+        .map(|id| {
+            history
+                .get_run(id.expect("claimed"))
+                .expect("read")
+                .expect("exists")
+                .task
+        })
         .collect();
     assert_eq!(tasks, [a.clone(), b.clone(), a.clone()]);
 
@@ -366,6 +374,7 @@ impl dyn Store + '_ {
         let ids = self.record_starts(&[], &[], std::slice::from_ref(run))?;
         ids.first()
             .copied()
+            .flatten()
             .ok_or_else(|| HistoryError::Sqlite(rusqlite::Error::QueryReturnedNoRows))
     }
 }

@@ -177,6 +177,7 @@ mod tests {
                 started_at: DateTime::<Utc>::UNIX_EPOCH,
                 definition: String::new(),
                 notification_error: String::new(),
+                node: String::new(),
                 end: Some(RunEnd::bare(
                     DateTime::<Utc>::UNIX_EPOCH,
                     RunStatus::ExecutionError,

@@ -266,6 +266,7 @@ mod tests {
                 started_at: at,
                 definition: "",
                 pays_owed: false,
+                claim: crate::history::Claim::None,
             })
             .expect("a running run");
         let path = stream_path(test.dir.path(), &task, run, Stream::Stdout);

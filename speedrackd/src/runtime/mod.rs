@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, watch};
 
 pub use command::{Command, ControlError, LiveState, RunNowOutcome, Snapshot};
 use pending_writes::PendingWrites;
@@ -34,6 +34,7 @@ use supervise::Finished;
 use task_state::TaskState;
 
 use crate::clock::Clock;
+use crate::cluster::ClusterView;
 use crate::config::{Settings, TaskDef, TaskEntry, TaskName, TaskSet};
 use crate::events::{Event, Stamped, TaskChange};
 use crate::exec::LiveOutput;
@@ -91,6 +92,8 @@ pub struct Runtime {
     deletions: mpsc::Receiver<pruner::Deletion>,
     started_at: DateTime<Utc>,
     last_reload_at: Option<DateTime<Utc>>,
+    /// The cluster as the heartbeat last saw it; `None` for a daemon alone.
+    cluster: Option<watch::Receiver<ClusterView>>,
 }
 
 impl Runtime {
@@ -144,6 +147,7 @@ impl Runtime {
             deletions,
             started_at: now,
             last_reload_at: None,
+            cluster: None,
         };
         let mut owed = restored.owed;
         let mut plans = Vec::new();
@@ -229,6 +233,28 @@ impl Runtime {
     pub fn with_live_output(mut self, live_output: LiveOutput) -> Runtime {
         self.live_output = live_output;
         self
+    }
+
+    /// Runs only the scheduled fires that fall to this node in `cluster`'s view (placement).
+    pub fn with_cluster(mut self, cluster: watch::Receiver<ClusterView>) -> Runtime {
+        self.cluster = Some(cluster);
+        self
+    }
+
+    /// Whether this node runs the scheduled fire of `def` due at `due`: always alone; in a
+    /// cluster, when placement gives it this node.
+    fn fire_is_mine(&self, def: &TaskDef, due: DateTime<Utc>) -> bool {
+        self.cluster.as_ref().is_none_or(|view| {
+            view.borrow()
+                .membership
+                .runs_here(&def.name, due, &def.run_on)
+        })
+    }
+
+    /// Whether `def` may run on this node at all (`run_on`); always alone.
+    fn may_run_here(&self, def: &TaskDef) -> bool {
+        let node = self.history.node();
+        node.is_empty() || def.run_on.allows(node)
     }
 
     /// Pings the systemd watchdog from this loop every `every`, so that a stuck loop is noticed.

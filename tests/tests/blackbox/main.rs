@@ -8,6 +8,7 @@ mod browser_live;
 mod browser_runpage;
 mod capture_full_disk;
 mod catch_up_once;
+mod cluster;
 mod completion_shells;
 mod config_limits;
 mod containment;

@@ -1,0 +1,10 @@
+//! Several nodes on one PostgreSQL (CLUSTER.md): which node runs each fire (`placement`, pure)
+//! and each node's place among the others (`membership`: registration, lease, heartbeat,
+//! closing the runs of nodes whose lease lapsed). History itself is `history::pg`'s; runs are
+//! started by the runtime, which asks the current [`Membership`] before claiming a fire.
+
+mod membership;
+mod placement;
+
+pub use membership::{ClusterError, ClusterView, Joined, NodeConfig, NodeRow, join};
+pub use placement::Membership;
