@@ -13,6 +13,7 @@ use tokio::sync::watch;
 use super::placement::Membership;
 use crate::clock::Clock;
 use crate::config::NodeName;
+use crate::nodes::NodeInfo;
 use crate::postgres::PgTarget;
 
 /// A lease shorter than this would lapse under an ordinary database hiccup.
@@ -51,26 +52,13 @@ pub struct NodeConfig {
     pub tasks_file_hash: watch::Receiver<String>,
 }
 
-/// One row of the `nodes` table as this node last read it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NodeRow {
-    pub name: String,
-    pub up: bool,
-    pub version: String,
-    pub started_at: DateTime<Utc>,
-    pub heartbeat_at: DateTime<Utc>,
-    pub lease_expires_at: DateTime<Utc>,
-    pub running: u32,
-    pub tasks_file_hash: String,
-    pub clock_offset_ms: i64,
-}
-
 /// What the heartbeat publishes: who is alive (for placement) and every node's row (for
 /// status pages).
 #[derive(Debug, Clone)]
 pub struct ClusterView {
     pub membership: Membership,
-    pub nodes: Vec<NodeRow>,
+    /// Every node of the `nodes` table, sorted by name.
+    pub nodes: Vec<NodeInfo>,
 }
 
 /// A node in the cluster: its view, and the heartbeat task that keeps it.
@@ -328,24 +316,29 @@ async fn read_view(
             doing: "read the nodes",
             source,
         })?;
-    let nodes: Vec<NodeRow> = rows
+    // A name only another release could have written is left out rather than fail the beat.
+    let nodes: Vec<NodeInfo> = rows
         .iter()
-        .map(|row| NodeRow {
-            name: row.get(0),
-            up: row.get(1),
-            version: row.get(2),
-            started_at: row.get(3),
-            heartbeat_at: row.get(4),
-            lease_expires_at: row.get(5),
-            tasks_file_hash: row.get(6),
-            clock_offset_ms: row.get(7),
-            running: u32::try_from(row.get::<_, i64>(8)).unwrap_or(u32::MAX),
+        .filter_map(|row| {
+            let name = NodeName::parse(row.get(0)).ok()?;
+            Some(NodeInfo {
+                this_node: name == *this,
+                name,
+                up: row.get(1),
+                version: row.get(2),
+                started_at: row.get(3),
+                heartbeat_at: row.get(4),
+                lease_expires_at: Some(row.get(5)),
+                tasks_file_hash: row.get(6),
+                clock_offset: chrono::Duration::milliseconds(row.get(7)),
+                running_count: u32::try_from(row.get::<_, i64>(8)).unwrap_or(u32::MAX),
+            })
         })
         .collect();
     let mut live: Vec<NodeName> = nodes
         .iter()
         .filter(|node| node.up)
-        .filter_map(|node| NodeName::parse(&node.name).ok())
+        .map(|node| node.name.clone())
         .chain([this.clone()])
         .collect();
     live.sort();

@@ -5,6 +5,8 @@
 
 mod membership;
 mod placement;
+mod relay;
 
-pub use membership::{ClusterError, ClusterView, Joined, NodeConfig, NodeRow, join};
+pub use membership::{ClusterError, ClusterView, Joined, NodeConfig, join};
 pub use placement::Membership;
+pub use relay::{ANSWER_WITHIN, Answer, Handler, Relay, RelayError, Relayed};

@@ -41,6 +41,21 @@ impl Membership {
         }
     }
 
+    /// The live node that runs a manual run of a task this node may not run (`run_on` names
+    /// other nodes): the one placement would give a fire at `at`. `None` when none is alive.
+    pub fn node_for(
+        &self,
+        task: &TaskName,
+        at: DateTime<Utc>,
+        run_on: &RunOn,
+    ) -> Option<&NodeName> {
+        let instant = at.timestamp_micros();
+        self.live
+            .iter()
+            .filter(|node| run_on.allows(node.as_str()))
+            .max_by_key(|node| (score(node, task, instant), *node))
+    }
+
     /// Whether this node has the highest score among the live candidates.
     fn chosen(
         &self,
@@ -180,6 +195,18 @@ mod tests {
                 .iter()
                 .all(|m| !m.runs_here(&task("x"), due(1), &gone))
         );
+    }
+
+    #[test]
+    fn a_manual_run_elsewhere_goes_to_a_live_node_the_task_may_run_on() {
+        let nodes = views(&["a", "b", "c"]);
+        let pinned = RunOn::Nodes(vec![node("b"), node("d")]);
+        for second in 0..50 {
+            let to = nodes[0].node_for(&task("x"), due(second), &pinned);
+            assert_eq!(to.map(NodeName::as_str), Some("b"));
+        }
+        let gone = RunOn::Nodes(vec![node("d")]);
+        assert_eq!(nodes[0].node_for(&task("x"), due(1), &gone), None);
     }
 
     #[test]

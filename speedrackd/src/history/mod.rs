@@ -14,6 +14,7 @@ mod migrations;
 pub mod output;
 pub mod output_search;
 mod owed;
+pub mod pg;
 mod readers;
 mod store;
 mod summary;
@@ -70,6 +71,63 @@ pub enum HistoryError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot {doing} in the PostgreSQL history: {}", causes(source))]
+    Postgres {
+        doing: &'static str,
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    #[error(
+        "cannot reach PostgreSQL at {url} to {doing}: {}; check that the server is up and accepts this node (the settings' store, store_password_file, store_ca_file)",
+        causes(source)
+    )]
+    PgConnect {
+        url: String,
+        doing: &'static str,
+        #[source]
+        source: deadpool_postgres::PoolError,
+    },
+    #[error(
+        "the PostgreSQL history at {url} has schema version {found}, newer than this speedrackd knows ({known}); run the cluster's newer speedrackd on this node"
+    )]
+    PgTooNew {
+        url: String,
+        found: usize,
+        known: usize,
+    },
+    #[error(
+        "PostgreSQL did not {doing} within {}s; check the database server's load and the network to it",
+        limit.as_secs()
+    )]
+    PgTimeout {
+        doing: &'static str,
+        limit: Duration,
+    },
+    #[error("the PostgreSQL history's worker stopped before it could {doing}")]
+    PgStopped { doing: &'static str },
+    #[error("cannot start the PostgreSQL history's worker threads: {0}")]
+    PgRuntime(#[source] std::io::Error),
+    #[error(
+        "the PostgreSQL history holds a {what}, which this speedrackd does not know; was it written by a newer version?"
+    )]
+    PgBadValue { what: String },
+    #[error(
+        "{what} works on a SQLite data dir, not on a PostgreSQL history; run it on a single node's data dir"
+    )]
+    SqliteOnly { what: &'static str },
+}
+
+/// An error and every error under it, as one line: PostgreSQL's own message ("relation ...
+/// does not exist") is the client error's source, and its display alone says "db error".
+fn causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut next = error.source();
+    while let Some(cause) = next {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        next = cause.source();
+    }
+    text
 }
 
 /// A run to record as started.

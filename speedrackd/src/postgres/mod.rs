@@ -135,6 +135,23 @@ impl PgTarget {
         }
     }
 
+    /// One connection whose messages (notifications of LISTEN) come as a stream: the stream
+    /// drives the connection, so it must be read.
+    pub async fn connect_listening(
+        &self,
+    ) -> Result<(tokio_postgres::Client, Messages), tokio_postgres::Error> {
+        match &self.tls {
+            Some(tls) => {
+                let (client, connection) = self.config.connect(tls.clone()).await?;
+                Ok((client, messages(connection)))
+            }
+            None => {
+                let (client, connection) = self.config.connect(tokio_postgres::NoTls).await?;
+                Ok((client, messages(connection)))
+            }
+        }
+    }
+
     /// A pool of at most `size` connections, made as they are first needed.
     pub fn pool(&self, size: usize) -> deadpool_postgres::Pool {
         let manager_config = deadpool_postgres::ManagerConfig {
@@ -161,6 +178,24 @@ impl PgTarget {
             // Only a missing runtime for the timeouts fails a build, and one is named above.
             .unwrap_or_else(|error| panic!("PostgreSQL pool: {error}"))
     }
+}
+
+/// What a LISTEN connection receives, in order; ends when the connection closes.
+pub type Messages = std::pin::Pin<
+    Box<
+        dyn futures_util::Stream<Item = Result<tokio_postgres::AsyncMessage, tokio_postgres::Error>>
+            + Send,
+    >,
+>;
+
+fn messages<S, T>(mut connection: tokio_postgres::Connection<S, T>) -> Messages
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    Box::pin(futures_util::stream::poll_fn(move |cx| {
+        connection.poll_message(cx)
+    }))
 }
 
 /// The password in `path`: a file others may not read, owned by root or by this process.

@@ -79,22 +79,14 @@ pub fn run_detail(record: &RunRecord) -> pb::Run {
     }
 }
 
-/// The node of the runs history records without one: a single node's history (SQLite) does
-/// not record it, since that daemon ran them all. Set once, at start, from the `node` setting.
+/// The node of runs whose history does not say: a daemon on its own store (SQLite) ran them
+/// all. Set once, at start, from the `node` setting.
 static RUNS_NODE: OnceLock<String> = OnceLock::new();
 
-/// Names this daemon's node as the node of the runs history records without one; only the
-/// first call counts (the node name is read once, at start).
+/// Names this daemon's node as the node of every run; only the first call counts (the node
+/// name is read once, at start).
 pub fn set_runs_node(node: &NodeName) {
     let _ = RUNS_NODE.set(node.to_string());
-}
-
-/// The node that ran `record`: as history recorded it, else this daemon's.
-fn node_of(record: &RunRecord) -> String {
-    match record.node.is_empty() {
-        true => RUNS_NODE.get().cloned().unwrap_or_default(),
-        false => record.node.clone(),
-    }
 }
 
 /// A run as lists and events show it: everything but the definition, which only GetRun sends.
@@ -113,7 +105,11 @@ pub fn run(record: &RunRecord) -> pb::Run {
         started_at: Some(timestamp(record.started_at)),
         status: run_status(record.status()).into(),
         notification_error: record.notification_error.clone(),
-        node: node_of(record),
+        node: if record.node.is_empty() {
+            RUNS_NODE.get().cloned().unwrap_or_default()
+        } else {
+            record.node.clone()
+        },
         ..pb::Run::default()
     };
     match &record.end {

@@ -17,6 +17,7 @@ mod metrics;
 mod next_fires;
 mod nodes;
 mod paging;
+mod relayed;
 mod reload;
 mod run_filter;
 mod runs;
@@ -39,6 +40,7 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tonic::{Request, Response, Status};
 
 pub use auth::authorize;
+pub use relayed::{ClusterLink, handler as relay_handler};
 pub use reload::reload as reload_files;
 pub use standard::add_standard_services;
 
@@ -82,6 +84,9 @@ pub struct Service {
     info: Arc<DaemonInfo>,
     /// What the runtime counts since start, rendered by GetMetrics.
     metrics: Metrics,
+    /// The cluster as this node's heartbeat last read it, and the relay to the other nodes;
+    /// `None` for a daemon alone.
+    cluster: Option<relayed::ClusterLink>,
 }
 
 impl Service {
@@ -110,7 +115,15 @@ impl Service {
             stopping,
             info: Arc::new(info),
             metrics,
+            cluster: None,
         }
+    }
+
+    /// Serves the cluster's nodes table as the node list (ListNodes, status, metrics), and
+    /// passes to other nodes what is theirs to do.
+    pub fn with_cluster(mut self, link: relayed::ClusterLink) -> Service {
+        self.cluster = Some(link);
+        self
     }
 
     /// Sends a command to the runtime loop and waits for its reply.

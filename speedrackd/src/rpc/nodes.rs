@@ -20,11 +20,14 @@ pub async fn list_nodes(api: &Service) -> Result<pb::ListNodesResponse, Status> 
 }
 
 impl Service {
-    /// The nodes sharing this daemon's store, sorted by name, this one included. A daemon on
-    /// SQLite is alone: the list is itself, as the loop's snapshot has it. A cluster's nodes
-    /// table takes the place of this body.
+    /// The nodes sharing this daemon's store, sorted by name, this one included: the nodes
+    /// table as the heartbeat last read it, or, for a daemon alone (SQLite), itself as the
+    /// loop's snapshot has it.
     pub(super) async fn nodes(&self, snapshot: &Snapshot) -> Result<Vec<NodeInfo>, Status> {
-        Ok(vec![this_node(&self.info.node, snapshot)])
+        Ok(match &self.cluster {
+            Some(link) => link.view.borrow().nodes.clone(),
+            None => vec![this_node(&self.info.node, snapshot)],
+        })
     }
 
     /// What is wrong with `nodes`, as seen from this node.

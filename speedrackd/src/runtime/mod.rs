@@ -92,8 +92,9 @@ pub struct Runtime {
     deletions: mpsc::Receiver<pruner::Deletion>,
     started_at: DateTime<Utc>,
     last_reload_at: Option<DateTime<Utc>>,
-    /// The cluster as the heartbeat last saw it; `None` for a daemon alone.
-    cluster: Option<watch::Receiver<ClusterView>>,
+    /// The cluster as the heartbeat last saw it, and where the heartbeat learns the tasks
+    /// file's hash after a reload; `None` for a daemon alone.
+    cluster: Option<(watch::Receiver<ClusterView>, watch::Sender<String>)>,
 }
 
 impl Runtime {
@@ -235,16 +236,22 @@ impl Runtime {
         self
     }
 
-    /// Runs only the scheduled fires that fall to this node in `cluster`'s view (placement).
-    pub fn with_cluster(mut self, cluster: watch::Receiver<ClusterView>) -> Runtime {
-        self.cluster = Some(cluster);
+    /// Runs only the scheduled fires that fall to this node in `cluster`'s view (placement),
+    /// and tells `tasks_hash` the tasks file's hash at every reload, for the heartbeat.
+    pub fn with_cluster(
+        mut self,
+        cluster: watch::Receiver<ClusterView>,
+        tasks_hash: watch::Sender<String>,
+    ) -> Runtime {
+        tasks_hash.send_replace(self.tasks.file_hash.clone());
+        self.cluster = Some((cluster, tasks_hash));
         self
     }
 
     /// Whether this node runs the scheduled fire of `def` due at `due`: always alone; in a
     /// cluster, when placement gives it this node.
     fn fire_is_mine(&self, def: &TaskDef, due: DateTime<Utc>) -> bool {
-        self.cluster.as_ref().is_none_or(|view| {
+        self.cluster.as_ref().is_none_or(|(view, _)| {
             view.borrow()
                 .membership
                 .runs_here(&def.name, due, &def.run_on)
@@ -284,6 +291,9 @@ impl Runtime {
                 TaskEntry::Broken(_) => None,
             })
             .collect();
+        if let Some((_, tasks_hash)) = &self.cluster {
+            tasks_hash.send_replace(tasks.file_hash.clone());
+        }
         self.tasks = Arc::new(tasks);
     }
 
