@@ -188,6 +188,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_run_names_the_node_history_recorded_else_this_one() {
+        // Every Service in this process names the same node (test_api), so the order in which
+        // tests set it does not matter.
+        set_runs_node(&NodeName::parse(super::super::test_api::NODE).expect("a node name"));
+        let record = |node: &str| RunRecord {
+            id: crate::run::RunId(1),
+            task: crate::config::TaskName::parse_normalised("t").expect("a task name"),
+            trigger: Trigger::Schedule,
+            scheduled_at: DateTime::<Utc>::UNIX_EPOCH,
+            started_at: DateTime::<Utc>::UNIX_EPOCH,
+            definition: String::new(),
+            notification_error: String::new(),
+            node: node.to_owned(),
+            end: None,
+        };
+        assert_eq!(run(&record("")).node, super::super::test_api::NODE);
+        assert_eq!(run(&record("beta")).node, "beta");
+    }
+
+    #[test]
     fn long_text_is_cut_at_a_character_boundary_with_a_note() {
         assert_eq!(bounded_text("short"), "short");
         let exact = "a".repeat(MAX_TEXT);

@@ -35,3 +35,27 @@ pub fn shows_nodes(status: &Result<pb::GetStatusResponse, ApiError>) -> bool {
         .as_ref()
         .is_ok_and(|status| !status.store.is_empty() && status.store != "sqlite")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_name_their_node_only_on_a_shared_store() {
+        let store = |store: &str| {
+            Ok(pb::GetStatusResponse {
+                store: store.to_owned(),
+                ..pb::GetStatusResponse::default()
+            })
+        };
+        assert!(!shows_nodes(&store("sqlite")));
+        assert!(shows_nodes(&store("postgres://speedrack@db/speedrack")));
+        // A daemon older than the store field, and one that did not answer.
+        assert!(!shows_nodes(&store("")));
+        let unreachable = Err(ApiError::Unreachable {
+            socket: "/run/x.sock".to_owned(),
+            reason: "gone".to_owned(),
+        });
+        assert!(!shows_nodes(&unreachable));
+    }
+}
