@@ -24,6 +24,8 @@ mod worker;
 mod writes;
 
 #[cfg(test)]
+mod figures;
+#[cfg(test)]
 pub(crate) mod tests;
 
 use std::path::{Path, PathBuf};

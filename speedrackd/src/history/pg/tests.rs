@@ -204,6 +204,36 @@ fn a_restarted_node_closes_only_its_own_runs() {
     assert_eq!(closed.status(), RunStatus::Interrupted);
 }
 
+/// A node taken for dead has its runs closed by another; when the run's end arrives late, the
+/// interrupted record (who closed it, and why) stands.
+#[test]
+fn a_late_end_does_not_overwrite_a_run_closed_by_a_takeover() {
+    let Some(cluster) = cluster() else { return };
+    let task = name("t");
+    let run = cluster
+        .a
+        .record_starts(&[], &[], &[fire(&task, 0, Claim::Cluster)])
+        .expect("a starts")[0]
+        .expect("claimed");
+    let closed: i64 = query_one(
+        &cluster.b,
+        &format!(
+            "WITH closed AS (UPDATE runs SET status = 'interrupted', finished_at_us = 1,
+                 op_error = 'closed by b' WHERE id = {} RETURNING 1)
+             SELECT COUNT(*) FROM closed",
+            run.0
+        ),
+    );
+    assert_eq!(closed, 1);
+    cluster
+        .a
+        .finish_run(run, &RunEnd::bare(at(9), RunStatus::Success, String::new()))
+        .expect("a's late end");
+    let read = cluster.a.get_run(run).expect("read").expect("exists");
+    assert_eq!(read.status(), RunStatus::Interrupted);
+    assert_eq!(read.op_error(), "closed by b");
+}
+
 #[test]
 fn a_suspension_set_through_one_node_holds_for_the_other() {
     let Some(cluster) = cluster() else { return };
