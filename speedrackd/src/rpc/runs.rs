@@ -161,6 +161,41 @@ fn op_error_slice(text: &str, offset: u64, length: u64) -> pb::ReadOutputRespons
     }
 }
 
+/// A slice of the output of a run another node ran, as the shared history keeps it once the
+/// run has ended; a running run's output is on its node only.
+async fn stored_slice(
+    api: &Service,
+    record: &RunRecord,
+    stream: Stream,
+    offset: u64,
+    length: u64,
+) -> Result<pb::ReadOutputResponse, Status> {
+    let history = std::sync::Arc::clone(&api.history);
+    let run = record.id;
+    let stored = tokio::task::spawn_blocking(move || history.stored_output(run, stream))
+        .await
+        .map_err(|error| Status::internal(format!("output reader failed: {error}")))?
+        .map_err(|error| {
+            Status::internal(format!("cannot read the output of run {run}: {error}"))
+        })?;
+    let Some(bytes) = stored else {
+        return Err(Status::failed_precondition(format!(
+            "run {run} is still running on node {}; its output can be read there until it ends",
+            record.node
+        )));
+    };
+    let total_size = bytes.len() as u64;
+    let start = usize::try_from(offset.min(total_size)).unwrap_or(usize::MAX);
+    let end = start
+        .saturating_add(usize::try_from(length).unwrap_or(usize::MAX))
+        .min(bytes.len());
+    Ok(pb::ReadOutputResponse {
+        data: bytes[start..end].to_vec(),
+        total_size,
+        eof: end as u64 >= total_size,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::{DateTime, Utc};
@@ -214,39 +249,4 @@ mod tests {
         let (runs, token) = page_of_runs(&records(400_000), 50, Budget::of(1 << 20));
         assert_eq!((ids(&runs), token.as_str()), (vec![10, 9], "9"));
     }
-}
-
-/// A slice of the output of a run another node ran, as the shared history keeps it once the
-/// run has ended; a running run's output is on its node only.
-async fn stored_slice(
-    api: &Service,
-    record: &RunRecord,
-    stream: Stream,
-    offset: u64,
-    length: u64,
-) -> Result<pb::ReadOutputResponse, Status> {
-    let history = std::sync::Arc::clone(&api.history);
-    let run = record.id;
-    let stored = tokio::task::spawn_blocking(move || history.stored_output(run, stream))
-        .await
-        .map_err(|error| Status::internal(format!("output reader failed: {error}")))?
-        .map_err(|error| {
-            Status::internal(format!("cannot read the output of run {run}: {error}"))
-        })?;
-    let Some(bytes) = stored else {
-        return Err(Status::failed_precondition(format!(
-            "run {run} is still running on node {}; its output can be read there until it ends",
-            record.node
-        )));
-    };
-    let total_size = bytes.len() as u64;
-    let start = usize::try_from(offset.min(total_size)).unwrap_or(usize::MAX);
-    let end = start
-        .saturating_add(usize::try_from(length).unwrap_or(usize::MAX))
-        .min(bytes.len());
-    Ok(pb::ReadOutputResponse {
-        data: bytes[start..end].to_vec(),
-        total_size,
-        eof: end as u64 >= total_size,
-    })
 }
