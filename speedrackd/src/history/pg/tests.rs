@@ -394,3 +394,12 @@ fn query_one(store: &PgStore, sql: &str) -> i64 {
         })
         .expect("query")
 }
+
+#[test]
+fn importing_history_is_refused_with_where_it_works() {
+    let Some(cluster) = cluster() else { return };
+    let store: &dyn Store = &cluster.a;
+    let error = store.imported_sources("backup").expect_err("refused");
+    assert!(error.to_string().contains("SQLite data dir"), "{error}");
+    assert!(store.import_runs(&[]).is_err() && store.settle_imports().is_err());
+}

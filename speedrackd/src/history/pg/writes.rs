@@ -5,13 +5,13 @@
 //! Every statement on runs names this node: a node never ends, links or closes another node's
 //! runs (taking over a dead node's runs is the cluster module's).
 
+use chrono::{DateTime, Utc};
 use deadpool_postgres::Transaction;
+use tokio_postgres::Statement;
 
 use super::fires::{self, stamps};
 use super::worker::JobResult;
 use super::{PgStore, count, micros, output, split_exit, task_name, to_count, trigger_columns};
-use chrono::{DateTime, Utc};
-
 use crate::config::TaskName;
 use crate::history::{Claim, HistoryError, NewRun, Orphan, ProcessGroup};
 use crate::run::{KillCause, RunEnd, RunId};
@@ -50,7 +50,7 @@ impl Start {
     }
 }
 
-pub(super) fn claim_column(claim: Claim, node: &str) -> Option<String> {
+fn claim_column(claim: Claim, node: &str) -> Option<String> {
     match claim {
         Claim::None => None,
         Claim::Cluster => Some(String::new()),
@@ -137,32 +137,8 @@ impl PgStore {
                 let stmt = tx.prepare_cached(FINISH_RUN).await?;
                 let mut ended = Vec::with_capacity(ends.len());
                 for (run, end) in &ends {
-                    let (exit_code, signal) = split_exit(end.exit);
-                    let row = tx
-                        .query_opt(
-                            &stmt,
-                            &[
-                                &end.finished_at.timestamp_micros(),
-                                &exit_code,
-                                &signal,
-                                &end.status.as_str(),
-                                &to_count(end.stdout_bytes),
-                                &to_count(end.stderr_bytes),
-                                &end.op_error,
-                                &end.reason,
-                                &end.killed_by,
-                                &to_count(end.usage.max_rss_bytes),
-                                &micros(end.usage.cpu_user),
-                                &micros(end.usage.cpu_system),
-                                &to_count(end.output_dropped_bytes),
-                                &end.kill_cause.map_or("", KillCause::as_str),
-                                &run.0,
-                                &node,
-                            ],
-                        )
-                        .await?;
-                    if let Some(row) = row {
-                        ended.push((*run, task_name(row.try_get(0)?)?));
+                    if let Some(task) = finish(&tx, &stmt, &node, *run, end).await? {
+                        ended.push((*run, task));
                     }
                 }
                 output::store(&tx, &data_dir, &ended).await?;
@@ -262,6 +238,41 @@ impl PgStore {
                 Ok(())
             })
     }
+}
+
+/// Records one run's end; its task, or `None` when it is not this node's running run.
+async fn finish(
+    tx: &Transaction<'_>,
+    stmt: &Statement,
+    node: &str,
+    run: RunId,
+    end: &RunEnd,
+) -> JobResult<Option<TaskName>> {
+    let (exit_code, signal) = split_exit(end.exit);
+    let row = tx
+        .query_opt(
+            stmt,
+            &[
+                &end.finished_at.timestamp_micros(),
+                &exit_code,
+                &signal,
+                &end.status.as_str(),
+                &to_count(end.stdout_bytes),
+                &to_count(end.stderr_bytes),
+                &end.op_error,
+                &end.reason,
+                &end.killed_by,
+                &to_count(end.usage.max_rss_bytes),
+                &micros(end.usage.cpu_user),
+                &micros(end.usage.cpu_system),
+                &to_count(end.output_dropped_bytes),
+                &end.kill_cause.map_or("", KillCause::as_str),
+                &run.0,
+                &node,
+            ],
+        )
+        .await?;
+    row.map(|row| task_name(row.try_get(0)?)).transpose()
 }
 
 /// Inserts the runs, paying their owed fires, in the order of their keys: two nodes recording
