@@ -169,7 +169,7 @@ async fn register(
 /// Renews the lease every third of it, closes lapsed nodes' runs, publishes the view. A
 /// failed beat is logged and retried at the next; the lease covers two of them.
 async fn heartbeat(
-    heart: Heart,
+    mut heart: Heart,
     view_tx: watch::Sender<ClusterView>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -181,7 +181,7 @@ async fn heartbeat(
             _ = ticker.tick() => {}
             _ = stop.changed() => break,
         }
-        match beat(&heart).await {
+        match beat(&mut heart).await {
             Ok(view) => {
                 if view.membership.live != view_tx.borrow().membership.live {
                     tracing::info!(node = %heart.config.node, "nodes alive: {}", names(&view.membership.live));
@@ -203,7 +203,7 @@ async fn heartbeat(
     }
 }
 
-async fn beat(heart: &Heart) -> Result<ClusterView, ClusterError> {
+async fn beat(heart: &mut Heart) -> Result<ClusterView, ClusterError> {
     let query = |doing| move |source| ClusterError::Query { doing, source };
     let config = &heart.config;
     let hash = config.tasks_file_hash.borrow().clone();
@@ -238,11 +238,14 @@ async fn beat(heart: &Heart) -> Result<ClusterView, ClusterError> {
                 .await
                 .map_err(query("record this node's clock offset"))?;
         }
-        None => tracing::error!(
-            node = %config.node,
-            "this node's lease was taken over (it lapsed: the machine or the daemon stalled); \
-             its runs were closed as interrupted by another node"
-        ),
+        None => {
+            tracing::error!(
+                node = %config.node,
+                "this node's lease was taken over (it lapsed: the machine or the daemon \
+                 stalled); its runs were closed as interrupted by another node; registering again"
+            );
+            heart.incarnation = register(&heart.client, &heart.config).await?;
+        }
     }
     close_lapsed(heart).await?;
     read_view(&heart.client, &config.node).await

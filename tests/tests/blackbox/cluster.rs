@@ -241,6 +241,25 @@ async fn run_now_on_one_node_runs_where_the_task_is_pinned_and_its_output_shows_
         String::from_utf8_lossy(&output.stdout),
         "made-on-the-pinned-node\n"
     );
+    let mut tail = a
+        .client()
+        .await
+        .tail_output(speedrack_proto::v1::TailOutputRequest {
+            run_id: run,
+            stream: speedrack_proto::v1::OutputStream::Stdout.into(),
+            offset: 0,
+        })
+        .await
+        .expect("TailOutput on a of b's run")
+        .into_inner();
+    let mut tailed = Vec::new();
+    while let Some(message) = tail.message().await.expect("tail message") {
+        tailed.extend(message.data);
+        if message.finished {
+            break;
+        }
+    }
+    assert_eq!(tailed, b"made-on-the-pinned-node\n");
     let web = WebClient::with(a.web_url(), reqwest::Client::new());
     let page = web.get(&format!("/tasks/pinned/runs/{run}")).await;
     assert_eq!(page.status, 200);
@@ -248,4 +267,31 @@ async fn run_now_on_one_node_runs_where_the_task_is_pinned_and_its_output_shows_
         page.body.contains("made-on-the-pinned-node"),
         "a's run page shows b's output"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_suspension_asked_on_one_node_holds_on_every_node() {
+    let Some(url) = database() else { return };
+    let tasks = "tasks:\n  - {name: shared, command: 'true', interval: 100w}\n";
+    let a = start_node(&url, "a", tasks);
+    let b = start_node(&url, "b", tasks);
+    wait_until_all_see(&[(&a, 0), (&b, 0)], &["a", "b"]);
+    let suspended = |node: &speedrack_tests::Daemon| {
+        node.ctl().json(&["tasks"])["tasks"][0]["suspended"].as_bool()
+    };
+    assert_eq!(suspended(&b), Some(false));
+    let mark = b.log_len();
+    a.ctl().ok(&["suspend", "shared"]);
+    b.wait_for_log_from(mark, WAIT, |line| {
+        line.contains("task suspension changed") && line.contains("suspended=true")
+    })
+    .expect("b is told of the suspension");
+    assert_eq!(suspended(&b), Some(true));
+    let mark = a.log_len();
+    b.ctl().ok(&["resume", "shared"]);
+    a.wait_for_log_from(mark, WAIT, |line| {
+        line.contains("task suspension changed") && line.contains("suspended=false")
+    })
+    .expect("a is told of the resumption");
+    assert_eq!(suspended(&a), Some(false));
 }
