@@ -93,7 +93,8 @@ pub async fn measure(
     };
     for task in tasks {
         for run in all_runs(client, &task).await? {
-            let Some(due) = nanos(run.scheduled_at.as_ref()) else {
+            // A run still going has no output to read on a node other than its own.
+            let (Some(due), Some(_)) = (nanos(run.scheduled_at.as_ref()), &run.finished_at) else {
                 continue;
             };
             if let Some(started) = nanos(run.started_at.as_ref()) {
