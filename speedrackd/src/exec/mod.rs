@@ -69,8 +69,6 @@ pub struct Started {
     live: Tailed,
     /// The group id, which is the command's pid.
     pub process_group: i32,
-    /// Identifies the group leader across a daemon restart (see `group::start_ticks`).
-    pub start_ticks: Option<u64>,
     scope: contain::Scope,
 }
 
@@ -95,7 +93,6 @@ pub struct Outcome {
 /// A command's process, started but not yet handed to the tokio runtime.
 pub struct Process {
     spawned: command::Spawned,
-    start_ticks: Option<u64>,
     scope: contain::Scope,
     live: Tailed,
 }
@@ -131,10 +128,8 @@ pub fn spawn(launch: &Launch) -> Result<Process, StartError> {
     });
     scope.spawned();
     let (_, spawned) = spawned?;
-    let start_ticks = start_ticks(spawned.pid);
     Ok(Process {
         spawned,
-        start_ticks,
         scope,
         live: Tailed::of(launch),
     })
@@ -165,7 +160,6 @@ pub fn spawn_all(launches: Vec<Launch>) -> Vec<(Launch, Result<Process, StartErr
 pub fn watch(process: Process) -> Result<Started, StartError> {
     let Process {
         spawned,
-        start_ticks,
         scope,
         live,
     } = process;
@@ -186,9 +180,20 @@ pub fn watch(process: Process) -> Result<Started, StartError> {
         stdout,
         stderr,
         live,
-        start_ticks,
         scope,
     })
+}
+
+/// Who is told, once, that a run's command still runs `after` it started: `tell` gets the start
+/// time of the group's leader (`group::start_ticks`), which with the group id identifies the
+/// run's processes across a daemon restart.
+///
+/// Only runs that last are worth recording for a crash recovery: most end within milliseconds,
+/// and reading /proc and writing a row for each was a tenth of what a run cost the daemon
+/// (BENCHMARKS.md). A crash before then finds the run by its environment marker instead.
+pub struct Lasting<F> {
+    pub after: Duration,
+    pub tell: F,
 }
 
 /// Supervises a started command to its reaped end. A message on `kills` (why, and who asks)
@@ -197,6 +202,7 @@ pub async fn supervise(
     started: Started,
     launch: &Launch,
     mut kills: mpsc::UnboundedReceiver<Kill>,
+    lasting: Lasting<impl FnOnce(Option<u64>)>,
 ) -> Outcome {
     let Started {
         child,
@@ -218,6 +224,8 @@ pub async fn supervise(
         .timeout
         .and_then(|timeout| tokio::time::Instant::now().checked_add(timeout));
     let mut kill_at: Option<tokio::time::Instant> = None;
+    let mut lasting_at = tokio::time::Instant::now().checked_add(lasting.after);
+    let mut tell = Some(lasting.tell);
     {
         let exited = child.exited();
         tokio::pin!(exited);
@@ -240,6 +248,13 @@ pub async fn supervise(
                     outcome.killed_by = Some(kill.by);
                     outcome.kill_cause = Some(kill.cause);
                     kill_at = terminate(process_group, launch.kill_grace, &mut outcome.notes);
+                }
+                () = sleep_until(lasting_at) => {
+                    lasting_at = None;
+                    if let Some(tell) = tell.take() {
+                        // The leader is not reaped before the loop ends: its pid is its own.
+                        tell(start_ticks(process_group));
+                    }
                 }
                 () = sleep_until(kill_at) => {
                     kill_at = None;
@@ -396,3 +411,6 @@ pub fn sudo_refusal(launch: &Launch, exit: Option<Exit>) -> Option<String> {
     let head = std::fs::read(&launch.stderr).unwrap_or_default();
     command::sudo_refusal(&launch.invocation, code, &head[..head.len().min(512)])
 }
+
+#[cfg(test)]
+mod tests;
