@@ -22,6 +22,7 @@ mod orphans;
 mod reap;
 mod spawner;
 
+use std::io::Read;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -172,8 +173,8 @@ pub fn watch(process: Process) -> Result<Started, StartError> {
         StartError::Watch { pid, source }
     };
     let child = reap::Child::watch(spawned.pid).map_err(lost)?;
-    let stdout = pipe::Receiver::from_owned_fd(OwnedFd::from(spawned.stdout)).map_err(lost)?;
-    let stderr = pipe::Receiver::from_owned_fd(OwnedFd::from(spawned.stderr)).map_err(lost)?;
+    let stdout = receiver(OwnedFd::from(spawned.stdout)).map_err(lost)?;
+    let stderr = receiver(OwnedFd::from(spawned.stderr)).map_err(lost)?;
     Ok(Started {
         process_group: child.pid(),
         child,
@@ -182,6 +183,14 @@ pub fn watch(process: Process) -> Result<Started, StartError> {
         live,
         scope,
     })
+}
+
+/// An output pipe's read end, registered with the runtime. std made it: it is a pipe, open for
+/// reading, and only non-blocking mode is missing (tokio's checked constructor would `fstat` it
+/// and read its flags first, two system calls per pipe on the loop's thread).
+fn receiver(fd: OwnedFd) -> std::io::Result<pipe::Receiver> {
+    rustix::fs::fcntl_setfl(&fd, rustix::fs::OFlags::NONBLOCK)?;
+    pipe::Receiver::from_owned_fd_unchecked(fd)
 }
 
 /// Who is told, once, that a run's command still runs `after` it started: `tell` gets the start
@@ -402,14 +411,20 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
     }
 }
 
-/// Whether a sudo run was refused by sudo itself rather than failing in the command.
+/// Whether a sudo run was refused by sudo itself rather than failing in the command. Only a
+/// sudo run's stderr is read, and only its head.
 pub fn sudo_refusal(launch: &Launch, exit: Option<Exit>) -> Option<String> {
+    launch.invocation.sudo.as_ref()?;
     let code = match exit {
         Some(Exit::Code(code)) => Some(code),
         _ => None,
     };
-    let head = std::fs::read(&launch.stderr).unwrap_or_default();
-    command::sudo_refusal(&launch.invocation, code, &head[..head.len().min(512)])
+    let mut head = Vec::new();
+    if let Ok(file) = std::fs::File::open(&launch.stderr) {
+        // An unreadable stderr reads as empty: no refusal is claimed without sudo's words.
+        let _ = file.take(512).read_to_end(&mut head);
+    }
+    command::sudo_refusal(&launch.invocation, code, &head)
 }
 
 #[cfg(test)]
