@@ -22,16 +22,17 @@ mod orphans;
 mod reap;
 mod spawner;
 
+use std::future::Future;
 use std::io::Read;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::time::Duration;
 
 use nix::sys::signal::Signal;
 use regex::bytes::Regex;
 use tokio::net::unix::pipe;
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 
 pub use capture::Captured;
 pub use command::{Invocation, StartError};
@@ -222,9 +223,14 @@ pub async fn supervise(
         scope,
         ..
     } = started;
-    let copy = |pipe, path: &PathBuf, live| CaptureTask::spawn(pipe, path.clone(), launch, live);
-    let mut stdout_copy = copy(stdout, &launch.stdout, live.stdout);
-    let mut stderr_copy = copy(stderr, &launch.stderr, live.stderr);
+    // The copies are polled in this task, beside the exit: a task of their own each cost a
+    // spawn, a join and a wake-up more per run, for output that is mostly nothing.
+    let (cap, pattern) = (launch.output_max_bytes, launch.pattern.as_ref());
+    let stdout_future = capture::capture(stdout, &launch.stdout, cap, pattern, live.stdout);
+    let stderr_future = capture::capture(stderr, &launch.stderr, cap, pattern, live.stderr);
+    tokio::pin!(stdout_future, stderr_future);
+    let mut stdout_copy = Capturing::new(stdout_future);
+    let mut stderr_copy = Capturing::new(stderr_future);
     let mut outcome = Outcome {
         notes: scope.notes.clone(),
         ..Outcome::default()
@@ -240,6 +246,8 @@ pub async fn supervise(
         tokio::pin!(exited);
         loop {
             tokio::select! {
+                () = stdout_copy.wait(), if !stdout_copy.ended() => {}
+                () = stderr_copy.wait(), if !stderr_copy.ended() => {}
                 result = &mut exited => {
                     if let Err(error) = result {
                         outcome.notes.push(format!("lost track of the process: {error}"));
@@ -277,8 +285,7 @@ pub async fn supervise(
     }
     // The command has exited but is not reaped, so its pid (the group id) cannot be reused yet.
     let pipes_closed = tokio::time::timeout(PIPE_CLOSE_WAIT, async {
-        stdout_copy.wait().await;
-        stderr_copy.wait().await;
+        tokio::join!(stdout_copy.wait(), stderr_copy.wait())
     })
     .await
     .is_ok();
@@ -304,8 +311,13 @@ pub async fn supervise(
         }
     };
     outcome.usage = scope.close(reaped, &mut outcome.notes).await;
-    outcome.stdout = stdout_copy.finish("stdout", &mut outcome.notes).await;
-    outcome.stderr = stderr_copy.finish("stderr", &mut outcome.notes).await;
+    // A process outside the run's group may hold a pipe open forever.
+    let _ = tokio::time::timeout(DRAIN_WAIT, async {
+        tokio::join!(stdout_copy.wait(), stderr_copy.wait())
+    })
+    .await;
+    outcome.stdout = stdout_copy.finish("stdout", &mut outcome.notes);
+    outcome.stderr = stderr_copy.finish("stderr", &mut outcome.notes);
     outcome
 }
 
@@ -332,59 +344,35 @@ fn kill_leftovers(process_group: i32, notes: &mut Vec<String>) {
     }
 }
 
-/// A capture running in its own task, whose result is kept once it arrived, so that waiting
-/// for it again (after a timed-out wait) never polls a finished task.
-struct CaptureTask {
-    handle: JoinHandle<std::io::Result<Captured>>,
-    result: Option<Result<Captured, CaptureError>>,
+/// One stream's capture, polled by the supervisor, whose result is kept once it arrived, so
+/// that waiting for it again (after a timed-out wait) never polls a finished future.
+struct Capturing<'a, F: Future> {
+    future: Pin<&'a mut F>,
+    result: Option<F::Output>,
 }
 
-/// Why a stream's output was not saved; the run's notes say it after the stream's name.
-#[derive(Debug, thiserror::Error)]
-enum CaptureError {
-    #[error("cannot save it: {0}")]
-    Save(#[source] std::io::Error),
-    #[error("its capture failed: {0}")]
-    Task(#[source] tokio::task::JoinError),
-}
-
-impl CaptureTask {
-    fn spawn(
-        pipe: pipe::Receiver,
-        path: PathBuf,
-        launch: &Launch,
-        live: Option<live_output::Publisher>,
-    ) -> CaptureTask {
-        let (cap, pattern) = (launch.output_max_bytes, launch.pattern.clone());
-        let handle = tokio::spawn(async move {
-            capture::capture(pipe, &path, cap, pattern.as_ref(), live).await
-        });
-        CaptureTask {
-            handle,
+impl<'a, F: Future<Output = std::io::Result<Captured>>> Capturing<'a, F> {
+    fn new(future: Pin<&'a mut F>) -> Capturing<'a, F> {
+        Capturing {
+            future,
             result: None,
         }
+    }
+
+    fn ended(&self) -> bool {
+        self.result.is_some()
     }
 
     /// Waits for the capture to end; safe to cancel and call again.
     async fn wait(&mut self) {
         if self.result.is_none() {
-            let result = match (&mut self.handle).await {
-                Ok(Ok(captured)) => Ok(captured),
-                Ok(Err(error)) => Err(CaptureError::Save(error)),
-                Err(join_error) => Err(CaptureError::Task(join_error)),
-            };
-            self.result = Some(result);
+            self.result = Some(self.future.as_mut().await);
         }
     }
 
-    /// The capture's result, giving up after [`DRAIN_WAIT`] (a process outside the run's group
-    /// may hold the pipe open forever).
-    async fn finish(mut self, name: &str, notes: &mut Vec<String>) -> Captured {
-        if tokio::time::timeout(DRAIN_WAIT, self.wait()).await.is_err() {
-            self.handle.abort();
-            notes.push(format!("{name} was still held open by a process outside the run's group; stopped capturing it"));
-            return Captured::default();
-        }
+    /// The capture's result; a capture still going (its pipe held open by a process outside
+    /// the run's group after [`DRAIN_WAIT`]) is given up and said so.
+    fn finish(self, name: &str, notes: &mut Vec<String>) -> Captured {
         match self.result {
             Some(Ok(captured)) => {
                 if let Some(why) = &captured.lost_because {
@@ -396,10 +384,13 @@ impl CaptureTask {
                 captured
             }
             Some(Err(error)) => {
-                notes.push(format!("{name}: {error}"));
+                notes.push(format!("{name}: cannot save it: {error}"));
                 Captured::default()
             }
-            None => Captured::default(),
+            None => {
+                notes.push(format!("{name} was still held open by a process outside the run's group; stopped capturing it"));
+                Captured::default()
+            }
         }
     }
 }
