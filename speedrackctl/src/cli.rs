@@ -111,6 +111,9 @@ pub enum Command {
         #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
         count: u32,
     },
+    /// List the nodes sharing the daemon's store (itself alone on SQLite): up, runs in flight,
+    /// version, tasks file hash, clock offset, lease, and what is wrong with any
+    Nodes,
 }
 
 /// Arguments of `runs`.

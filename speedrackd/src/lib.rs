@@ -8,6 +8,7 @@
 
 pub mod check;
 pub mod clock;
+pub mod cluster;
 pub mod config;
 pub mod data_dir_lock;
 pub mod demo;
@@ -20,8 +21,10 @@ pub mod init;
 mod legacy_keys;
 mod metrics;
 mod metrics_process;
+mod nodes;
 mod notify;
 mod overlap;
+pub mod postgres;
 pub mod preview;
 mod recovery;
 mod reload;
@@ -85,6 +88,22 @@ pub enum DaemonError {
     SweepClock(#[from] tokio_cron_scheduler::JobSchedulerError),
     #[error("the API server failed: {0}")]
     Server(#[from] tonic::transport::Error),
+    #[error(transparent)]
+    Store(#[from] postgres::PgSetupError),
+    #[error(transparent)]
+    Cluster(#[from] cluster::ClusterError),
+    #[error("opening the PostgreSQL history stopped: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+impl DaemonError {
+    /// Whether the settings are at fault (exit 78): the store's files or the lease.
+    pub fn is_config(&self) -> bool {
+        matches!(
+            self,
+            DaemonError::Store(_) | DaemonError::Cluster(cluster::ClusterError::Lease { .. })
+        )
+    }
 }
 
 /// How long open API streams get to close after shutdown begins.
@@ -101,7 +120,7 @@ pub async fn serve(
     mut reloads: mpsc::UnboundedReceiver<()>,
 ) -> Result<(), DaemonError> {
     let socket_group = config.socket_group;
-    let history: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data_dir)?);
+    let (history, cluster) = open_history(&config, &clock).await?;
     legacy_keys::keep_legacy_keys(&mut config.tasks, history.as_ref())?;
     exec::contain_runs(&config.settings.run_cgroup, &config.data_dir);
     recovery::close_orphans(history.as_ref(), clock.now())?;
@@ -122,6 +141,8 @@ pub async fn serve(
         demo_mode: config.demo_mode,
         effective: config.effective,
         epoch: u64::try_from(clock.now().timestamp_micros()).unwrap_or(0),
+        node: config.settings.node_name(),
+        store: config.settings.store.clone(),
     };
     let metrics = Metrics::new().with_data_dir(&info.data_dir);
     let live_output = LiveOutput::default();
@@ -134,6 +155,18 @@ pub async fn serve(
         metrics.clone(),
         live_output.clone(),
     );
+    let api = match &cluster {
+        Some(node) => {
+            let api = api.with_cluster(rpc::ClusterLink {
+                view: node.joined.view.clone(),
+                relay: node.relay.clone(),
+            });
+            node.handler
+                .send_replace(Some(rpc::relay_handler(api.clone())));
+            api
+        }
+        None => api,
+    };
     let reload_api = api.clone();
     tokio::spawn(async move {
         while reloads.recv().await.is_some() {
@@ -159,6 +192,13 @@ pub async fn serve(
         metrics,
     )
     .with_live_output(live_output);
+    let (runtime, cluster) = match cluster {
+        Some(node) => (
+            runtime.with_cluster(node.joined.view.clone(), node.tasks_hash),
+            Some(node.joined),
+        ),
+        None => (runtime, None),
+    };
 
     let uid = nix::unistd::getuid().as_raw();
     let mut server_stop = stopping.subscribe();
@@ -188,6 +228,9 @@ pub async fn serve(
         health.stopping().await;
     };
     runtime.run(command_queue, shutdown).await;
+    if let Some(joined) = cluster {
+        joined.leave().await;
+    }
     let left = exec::kill_everything_left();
     if left > 0 {
         tracing::warn!(
@@ -206,4 +249,62 @@ pub async fn serve(
         Err(_) => tracing::warn!("API connections did not close in time; exiting anyway"),
     }
     Ok(())
+}
+
+/// This daemon as a node of a cluster.
+struct ClusterNode {
+    joined: cluster::Joined,
+    /// Where the runtime tells the heartbeat the tasks file's hash after a reload.
+    tasks_hash: watch::Sender<String>,
+    relay: cluster::Relay,
+    /// Where the API hands the relay what carries out other nodes' requests, once built.
+    handler: watch::Sender<Option<cluster::Handler>>,
+}
+
+/// The history the settings name: the data dir's SQLite database, or a PostgreSQL database
+/// shared with other nodes, joined as this node.
+async fn open_history(
+    config: &DaemonConfig,
+    clock: &Arc<dyn Clock>,
+) -> Result<(Arc<dyn Store>, Option<ClusterNode>), DaemonError> {
+    if config.settings.store == config::StoreUrl::Sqlite {
+        return Ok((Arc::new(SqliteStore::open(&config.data_dir)?), None));
+    }
+    let target = postgres::PgTarget::from_settings(&config.settings)?;
+    let node = config.settings.node_name();
+    // Connecting and migrating block on the store's own runtime.
+    let store = {
+        let (target, node, data_dir) = (target.clone(), node.clone(), config.data_dir.clone());
+        tokio::task::spawn_blocking(move || {
+            history::pg::PgStore::connect(&target, &node, &data_dir)
+        })
+        .await??
+    };
+    tracing::info!(store = target.shown(), node = %node, "history is shared through PostgreSQL");
+    let (tasks_hash, tasks_file_hash) = watch::channel(config.tasks.file_hash.clone());
+    let (handler, handler_rx) = watch::channel(None);
+    let relay = cluster::Relay::start(
+        target.clone(),
+        node.clone(),
+        store.pool().clone(),
+        handler_rx,
+    );
+    let joined = cluster::join(
+        cluster::NodeConfig {
+            target,
+            node,
+            lease: config.settings.lease,
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            tasks_file_hash,
+        },
+        Arc::clone(clock),
+    )
+    .await?;
+    let node = ClusterNode {
+        joined,
+        tasks_hash,
+        relay,
+        handler,
+    };
+    Ok((Arc::new(store), Some(node)))
 }

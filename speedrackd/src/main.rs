@@ -51,7 +51,10 @@ fn main() -> ExitCode {
                 Some(LockError::Held { .. })
             ) || error
                 .downcast_ref::<WebHostError>()
-                .is_some_and(WebHostError::is_config);
+                .is_some_and(WebHostError::is_config)
+                || error
+                    .downcast_ref::<speedrackd::DaemonError>()
+                    .is_some_and(speedrackd::DaemonError::is_config);
             ExitCode::from(if config_error { EXIT_CONFIG } else { 1 })
         }
     }

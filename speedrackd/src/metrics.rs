@@ -24,6 +24,10 @@ use crate::config::TaskName;
 use crate::disk::DiskSpace;
 use crate::run::RunStatus;
 
+mod nodes;
+
+pub use nodes::NodeFacts;
+
 /// Every metric's name starts with `speedrack_`.
 const PREFIX: &str = "speedrack";
 
@@ -91,6 +95,8 @@ pub struct ScrapeFacts {
     pub history_runs: u64,
     /// Output bytes (stdout and stderr) the history database accounts for.
     pub history_output_bytes: u64,
+    /// Every node sharing the store, this one included.
+    pub nodes: Vec<NodeFacts>,
 }
 
 /// One task's scrape-time facts.
@@ -210,6 +216,7 @@ impl Metrics {
         let mut registry = Registry::with_prefix(PREFIX);
         self.register_kept(&mut registry);
         register_scraped(&mut registry, facts);
+        nodes::register_nodes(&mut registry, &facts.nodes);
         let mut text = String::new();
         prometheus_text::encode(&mut text, &registry)?;
         // The standard process metrics, under their usual names (no prefix).

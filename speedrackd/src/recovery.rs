@@ -32,7 +32,26 @@ pub fn close_orphans(history: &dyn Store, now: DateTime<Utc>) -> Result<(), Hist
             }
         }
     }
+    kill_strays(history.data_dir());
     Ok(())
+}
+
+/// Kills every process group still marked with this data dir: at start nothing of this
+/// daemon's may run yet, and in a cluster the runs a node left when it died may already have
+/// been closed by another node, so no `running` row leads to them.
+fn kill_strays(data_dir: &Path) {
+    let data_dir = data_dir.display().to_string();
+    for group in groups_with_environment(&[("SPEEDRACK_DATA_DIR", &data_dir)]) {
+        match signal_group(group, Signal::SIGKILL) {
+            Ok(()) => tracing::warn!(
+                group,
+                "killed the processes of a run whose daemon died, closed meanwhile"
+            ),
+            Err(error) => {
+                tracing::error!(group, "cannot kill the processes of a closed run: {error}")
+            }
+        }
+    }
 }
 
 fn surviving_groups(orphan: &Orphan, data_dir: &Path) -> Vec<i32> {

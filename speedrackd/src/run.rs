@@ -139,6 +139,8 @@ pub struct RunRecord {
     pub definition: String,
     /// Why notifying about the run failed; empty when it did not.
     pub notification_error: String,
+    /// The node that ran it, in a history several nodes share; empty in a single node's.
+    pub node: String,
     /// `None` while the run is in flight.
     pub end: Option<RunEnd>,
 }

@@ -328,6 +328,27 @@ impl Daemon {
         log.iter().find(|line| wanted(line)).cloned()
     }
 
+    /// How many lines the daemon logged so far: a mark for [`Daemon::wait_for_log_from`].
+    pub fn log_len(&self) -> usize {
+        self.log.lock().expect("log lock").len()
+    }
+
+    /// As `wait_for_log`, among the lines logged from line `start` (0-based) on.
+    pub fn wait_for_log_from(
+        &self,
+        start: usize,
+        timeout: Duration,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Option<String> {
+        let later = |log: &Vec<String>| log.iter().skip(start).any(|line| wanted(line));
+        let log = self.log.lock().expect("log lock");
+        let (log, _) = self
+            .logged
+            .wait_timeout_while(log, timeout, |log| !later(log))
+            .expect("log lock");
+        log.iter().skip(start).find(|line| wanted(line)).cloned()
+    }
+
     /// Everything the daemon logged so far.
     pub fn log_text(&self) -> String {
         self.log.lock().expect("log lock").join("\n")

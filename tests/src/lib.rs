@@ -6,6 +6,7 @@
 
 mod binaries;
 pub mod browser;
+pub mod cluster;
 mod daemon;
 mod events;
 pub mod files;

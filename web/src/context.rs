@@ -63,6 +63,8 @@ impl FromRequestParts<AppState> for Ctx {
             here,
             refreshed: is_partial(headers),
             zone: Zone::parse(cookies::get(headers, cookies::ZONE)),
+            // The pages that show runs ask the daemon (`routes::show_nodes`).
+            nodes: false,
         };
         Ok(Ctx {
             chrome,

@@ -126,6 +126,10 @@ impl Urls {
         self.path("/config")
     }
 
+    pub fn nodes(&self) -> String {
+        self.path("/nodes")
+    }
+
     pub fn reload(&self) -> String {
         self.path("/reload")
     }

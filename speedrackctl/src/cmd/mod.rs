@@ -7,6 +7,7 @@
 mod events;
 mod kill;
 mod next;
+mod nodes;
 mod output;
 mod reload;
 mod run_now;
@@ -67,6 +68,7 @@ pub async fn run(command: &Command, ctx: &mut Context) -> anyhow::Result<()> {
         Command::Completions { .. } | Command::Man => Ok(()),
         Command::TestNotify { task } => test_notify::run(ctx, task).await,
         Command::Next { task, count } => next::run(ctx, task, *count).await,
+        Command::Nodes => nodes::run(ctx).await,
     }
 }
 

@@ -1,5 +1,6 @@
 //! `status`: who the daemon is, where its files are, how many tasks it has, whether its data
-//! dir runs out of space; warns on stderr when its protocol version differs from ours.
+//! dir runs out of space, what is wrong in its cluster; warns on stderr when its protocol
+//! version differs from ours.
 //!
 //! Rendering is pure; it does not look at tasks (see `tasks`).
 
@@ -24,7 +25,7 @@ pub async fn run(ctx: &mut Context) -> anyhow::Result<()> {
     }
     match ctx.format {
         Format::Json => print_json(&json::status(&status)),
-        Format::Text => print_text(&render(&status, ctx.now, &Local)),
+        Format::Text => print_text(&(render(&status, ctx.now, &Local) + &cluster(&status))),
     }
 }
 
@@ -56,6 +57,8 @@ where
     table::key_values(&[
         ("version", s.version.clone()),
         ("protocol", s.protocol_version.to_string()),
+        ("node", s.node.clone()),
+        ("store", s.store.clone()),
         ("pid", s.pid.to_string()),
         ("started", absolute(s.started_at.as_ref(), now, tz)),
         ("uptime", uptime),
@@ -71,6 +74,19 @@ where
         ("disk free", disk_free(s)),
         ("db writes", history_writes(s.pending_history_writes)),
     ])
+}
+
+/// The cluster's warnings as a section after the status lines; nothing when there are none.
+fn cluster(s: &GetStatusResponse) -> String {
+    if s.cluster_warnings.is_empty() {
+        return String::new();
+    }
+    let lines: String = s
+        .cluster_warnings
+        .iter()
+        .map(|warning| format!("  {warning}\n"))
+        .collect();
+    format!("\ncluster warnings (see speedrackctl nodes):\n{lines}")
 }
 
 /// "3.0 MiB of 8.0 MiB", flagged when low; "-" when the daemon could not read it.
@@ -174,11 +190,16 @@ mod tests {
             data_dir_total_bytes: 8 << 30,
             low_disk: true,
             pending_history_writes: 2,
+            node: "alpha".into(),
+            store: "sqlite".into(),
+            cluster_warnings: Vec::new(),
         };
         let now = DateTime::from_timestamp(T0 + 192, 0).expect("valid instant");
         expect![[r#"
             version      0.7.0
             protocol     1
+            node         alpha
+            store        sqlite
             pid          4242
             started      2026-11-29 19:40:00 +00:00 (3m 12s ago)
             uptime       3m 12s
@@ -195,6 +216,23 @@ mod tests {
             db writes    2 refused by the database, retrying (is the disk full?)
         "#]]
         .assert_eq(&render(&status, now, &Utc));
+    }
+
+    #[test]
+    fn cluster_warnings_follow_the_status_lines() {
+        let status = GetStatusResponse {
+            cluster_warnings: vec![
+                "node beta is down: its last heartbeat was at 2026-11-29 19:40:00 UTC".into(),
+            ],
+            ..GetStatusResponse::default()
+        };
+        expect![[r#"
+
+            cluster warnings (see speedrackctl nodes):
+              node beta is down: its last heartbeat was at 2026-11-29 19:40:00 UTC
+        "#]]
+        .assert_eq(&cluster(&status));
+        assert_eq!(cluster(&GetStatusResponse::default()), "");
     }
 
     #[test]

@@ -30,6 +30,9 @@ pub fn status(s: &GetStatusResponse) -> Value {
         "suspended_count": s.suspended_count,
         "conf_error_count": s.conf_error_count,
         "last_reload_at": timestamp(s.last_reload_at.as_ref()),
+        "node": s.node,
+        "store": s.store,
+        "cluster_warnings": s.cluster_warnings,
     })
 }
 
@@ -105,6 +108,7 @@ pub fn run(r: &Run) -> Value {
         "cpu_user_secs": r.cpu_user.as_ref().map(time::seconds),
         "cpu_system_secs": r.cpu_system.as_ref().map(time::seconds),
         "output_dropped_bytes": r.output_dropped_bytes,
+        "node": r.node,
     })
 }
 
@@ -191,6 +195,7 @@ mod tests {
                   "kill_cause": "user",
                   "killed_by": "bob",
                   "max_rss_bytes": 2048,
+                  "node": "",
                   "op_error": "",
                   "output_dropped_bytes": 0,
                   "reason": "killed by bob; exit status 3",
@@ -345,7 +350,7 @@ mod tests {
         assert_eq!(value["settings_path"], "");
         assert_eq!(value["demo_mode"], true);
         assert_eq!(value["task_count"], 3);
-        assert_eq!(value.as_object().map(|o| o.len()), Some(14));
+        assert_eq!(value.as_object().map(|o| o.len()), Some(17));
     }
 
     #[test]

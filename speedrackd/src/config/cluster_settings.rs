@@ -168,7 +168,8 @@ mod tests {
         assert_eq!(StoreUrl::parse("sqlite"), Ok(StoreUrl::Sqlite));
         let url = "postgres://speedrack@db.example:5433/speedrack?sslmode=require";
         assert_eq!(StoreUrl::parse(url), Ok(StoreUrl::Postgres(url.to_owned())));
-        let refused = StoreUrl::parse("postgres://speedrack:hunter2@db/speedrack").unwrap_err();
+        let refused =
+            StoreUrl::parse("postgres://speedrack:hunter2@db/speedrack").expect_err("refused");
         assert!(refused.contains("store_password_file"), "{refused}");
         assert!(!refused.contains("hunter2"), "{refused}");
         assert!(StoreUrl::parse("mysql://db").is_err());

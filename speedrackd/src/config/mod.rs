@@ -5,7 +5,7 @@
 //! the whole file; a single task that is wrong becomes a conf error entry, never fatal to the
 //! others. Nothing here touches the scheduler or the history.
 
-mod cluster_settings;
+pub(crate) mod cluster_settings;
 pub mod effective;
 mod fields;
 mod file_security;
@@ -44,7 +44,7 @@ pub use run_cgroup::RunCgroup;
 pub use schedule_field::parse_schedule;
 pub use settings::{Settings, parse_settings};
 pub use settings_legacy::IgnoredKey;
-pub use task_def::{OnMissed, OutputPattern, Overlap, TaskDef};
+pub use task_def::{OnMissed, OutputPattern, Overlap, RunOn, TaskDef};
 pub use task_name::TaskName;
 pub use tasks::{BrokenTask, ConfError, TASK_KEYS, TaskEntry, TaskSet, TaskWarning, parse_tasks};
 pub use tasks_keys::KeptKey;
@@ -195,7 +195,20 @@ fn check_named_files(settings: &Settings, path: &Path, text: &str) -> Result<(),
 /// ([`check_tasks_file`]), since the settings may relax that.
 pub fn load_tasks(path: &Path, default_tz: Tz) -> Result<TaskSet, ConfigError> {
     let text = read::read_text(read::open(path)?, path)?;
-    parse_tasks(&text, path, default_tz).map_err(|error| ConfigError::invalid(path, &text, &error))
+    let mut tasks = parse_tasks(&text, path, default_tz)
+        .map_err(|error| ConfigError::invalid(path, &text, &error))?;
+    tasks.file_hash = sha256_hex(text.as_bytes());
+    Ok(tasks)
+}
+
+/// Lowercase hex SHA-256 of `bytes`.
+fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, bytes);
+    digest
+        .as_ref()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 /// The zone of tasks that name none: the settings' `timezone`, else the system's own zone, else
@@ -298,6 +311,19 @@ mod tests {
         assert!(
             error.to_string().contains(":2: unknown field `SOKCET`"),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn a_loaded_tasks_file_carries_the_sha256_of_its_bytes() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("tasks.yaml");
+        std::fs::write(&path, "tasks: []\n").expect("write");
+        let tasks = load_tasks(&path, Tz::UTC).expect("valid");
+        // sha256sum of the same 10 bytes.
+        assert_eq!(
+            tasks.file_hash,
+            "5881da4e97000d866443ccbf3857424c58f4890a91213bdc387e1b1f582d3887"
         );
     }
 

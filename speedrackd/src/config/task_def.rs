@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::cluster_settings::NodeName;
 use super::task_name::TaskName;
 use crate::schedule::Schedule;
 
@@ -57,8 +58,36 @@ pub struct TaskDef {
     /// Per-task overrides of `notify.after_failures` and `notify.min_interval`.
     pub notify_after_failures: Option<u32>,
     pub notify_min_interval: Option<Duration>,
+    /// Which nodes of a cluster run its scheduled fires.
+    pub run_on: RunOn,
     /// The task as the file writes it, in YAML: what a run records as its definition.
     pub definition: String,
+}
+
+/// Which nodes of a cluster run a task's scheduled fires; a daemon alone runs every task.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum RunOn {
+    /// Each fire once, on whichever node claims it first (`run_on: any`).
+    #[default]
+    Any,
+    /// Each fire once on every node (`run_on: all`): a host's own chores.
+    All,
+    /// Each fire once, on one of these nodes (`run_on: [web-01, web-02]`).
+    Nodes(Vec<NodeName>),
+}
+
+impl RunOn {
+    pub fn is_all(&self) -> bool {
+        *self == RunOn::All
+    }
+
+    /// Whether `node` may run the task's scheduled fires.
+    pub fn allows(&self, node: &str) -> bool {
+        match self {
+            RunOn::Any | RunOn::All => true,
+            RunOn::Nodes(nodes) => nodes.iter().any(|name| name.as_str() == node),
+        }
+    }
 }
 
 /// A regular expression matched against output lines, compared by its text.

@@ -54,6 +54,7 @@ pub const TASK_KEYS: &[&str] = &[
     "webhooks",
     "notify_after_failures",
     "notify_min_interval",
+    "run_on",
 ];
 
 /// One problem that keeps a task from being scheduled.
@@ -123,6 +124,9 @@ pub struct TaskSet {
     pub entries: Vec<TaskEntry>,
     /// Shown by `speedrackd check`, logged at start and at each reload; never fatal.
     pub warnings: Vec<TaskWarning>,
+    /// Lowercase hex SHA-256 of the file's bytes, set by `load_tasks`: nodes of a cluster
+    /// compare it to tell that they run different files. Empty for text parsed otherwise.
+    pub file_hash: String,
 }
 
 impl TaskSet {
@@ -180,6 +184,7 @@ pub fn parse_tasks(text: &str, path: &Path, default_tz: Tz) -> Result<TaskSet, s
         path: path.to_path_buf(),
         entries,
         warnings,
+        file_hash: String::new(),
     })
 }
 

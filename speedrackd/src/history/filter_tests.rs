@@ -1,9 +1,15 @@
-//! Filtered lists, their counts and per-span counts, tested through `&dyn Store` as the rest
-//! of the history is (`tests.rs`).
+//! Filtered lists, their counts and per-span counts, tested through `&dyn Store` against every
+//! backend as the rest of the history is (`tests.rs`).
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 
+use super::tests::{Subject, conformance};
 use super::*;
+
+conformance!(
+    filters_pass_only_their_runs_and_count_them,
+    runs_are_counted_per_span_by_outcome_and_start,
+);
 
 fn at(seconds: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(1_800_000_000 + seconds, 0)
@@ -26,6 +32,7 @@ fn history_of(history: &dyn Store, runs: &[(Trigger, Option<RunStatus>)]) -> Vec
                 started_at: started,
                 definition: "",
                 pays_owed: false,
+                claim: crate::history::Claim::None,
             })
             .expect("insert");
         if let Some(status) = status {
@@ -41,10 +48,8 @@ fn ids_of(records: &[RunRecord]) -> Vec<RunId> {
     records.iter().map(|record| record.id).collect()
 }
 
-#[test]
-fn filters_pass_only_their_runs_and_count_them() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let history = tests::open_store(dir.path());
+fn filters_pass_only_their_runs_and_count_them(subject: &Subject) {
+    let history = subject.open();
     let manual = Trigger::Manual { by: "ann".into() };
     let ids = history_of(
         history.as_ref(),
@@ -108,10 +113,8 @@ fn filters_pass_only_their_runs_and_count_them() {
     assert_eq!(ids_of(&older), [ids[2], ids[1]]);
 }
 
-#[test]
-fn runs_are_counted_per_span_by_outcome_and_start() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let history = tests::open_store(dir.path());
+fn runs_are_counted_per_span_by_outcome_and_start(subject: &Subject) {
+    let history = subject.open();
     history_of(
         history.as_ref(),
         &[

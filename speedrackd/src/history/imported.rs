@@ -215,7 +215,7 @@ mod tests {
     #[test]
     fn imports_finished_runs_with_their_output_and_remembers_their_sources() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let history = super::super::tests::open_store(dir.path());
+        let history = SqliteStore::open(dir.path()).expect("open");
         let task = TaskName::normalise("backup").expect("name");
         stage(dir.path(), "staging/1", "hello");
         let runs = [

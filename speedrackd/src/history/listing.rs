@@ -143,7 +143,10 @@ mod tests {
 
     use super::*;
     use crate::history::NewRun;
+    use crate::history::tests::{Subject, conformance};
     use crate::run::Trigger;
+
+    conformance!(brief_runs_leave_the_definition_out_and_keep_the_rest);
 
     #[test]
     fn counts_by_start_time_read_only_the_range_of_the_task() {
@@ -163,10 +166,8 @@ mod tests {
         );
     }
 
-    #[test]
-    fn brief_runs_leave_the_definition_out_and_keep_the_rest() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let history = super::super::tests::open_store(dir.path());
+    fn brief_runs_leave_the_definition_out_and_keep_the_rest(subject: &Subject) {
+        let history = subject.open();
         let task = TaskName::parse_normalised("brief").expect("a valid name");
         let now = Utc
             .timestamp_opt(1_800_000_000, 0)
@@ -183,6 +184,7 @@ mod tests {
                         started_at: now,
                         definition: "command: echo hi\n",
                         pays_owed: false,
+                        claim: crate::history::Claim::None,
                     })
                     .expect("insert"),
             );

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 
-use super::{HistoryError, NewRun, SqliteStore, insert, owed};
+use super::{Claim, HistoryError, NewRun, SqliteStore, insert, owed};
 use crate::config::TaskName;
 use crate::run::{RunEnd, RunId, RunRecord, RunStatus, Trigger, as_stored};
 
@@ -33,6 +33,7 @@ impl LostRun {
             started_at: as_stored(self.at),
             definition: self.definition.clone(),
             notification_error: String::new(),
+            node: String::new(),
             end: Some(RunEnd::bare(
                 as_stored(self.at),
                 RunStatus::ExecutionError,
@@ -73,6 +74,7 @@ impl SqliteStore {
                     definition: &run.definition,
                     // Paid above, whatever its trigger says.
                     pays_owed: false,
+                    claim: Claim::None,
                 },
             )?;
             tx.prepare_cached(
@@ -92,12 +94,16 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
+    use crate::history::tests::{Subject, conformance};
     use crate::run::RunStatus;
 
-    #[test]
-    fn a_lost_fire_is_an_execution_error_with_its_reason() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let history = super::super::tests::open_store(dir.path());
+    conformance!(
+        a_lost_fire_is_an_execution_error_with_its_reason,
+        fires_queued_behind_a_lost_batch_stay_owed
+    );
+
+    fn a_lost_fire_is_an_execution_error_with_its_reason(subject: &Subject) {
+        let history = subject.open();
         let task = TaskName::normalise("a").expect("name");
         let at = Utc
             .timestamp_opt(1_800_000_000, 0)
@@ -114,17 +120,18 @@ mod tests {
         let ids = history
             .record_lost(&[(task.clone(), at)], &[], &[lost])
             .expect("record");
-        let run = history.get_run(ids[0]).expect("read").expect("exists");
+        let run = history
+            .get_run(ids[0].expect("recorded"))
+            .expect("read")
+            .expect("exists");
         assert_eq!(run.status(), RunStatus::ExecutionError);
         assert_eq!(run.op_error(), "not started: disk full");
         assert_eq!(run.finished_at(), Some(at));
         assert_eq!(history.last_fires().expect("read").get(&task), Some(&at));
     }
 
-    #[test]
-    fn fires_queued_behind_a_lost_batch_stay_owed() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let history = super::super::tests::open_store(dir.path());
+    fn fires_queued_behind_a_lost_batch_stay_owed(subject: &Subject) {
+        let history = subject.open();
         let task = TaskName::normalise("a").expect("name");
         let at = |secs| Utc.timestamp_opt(secs, 0).single().expect("instant");
         history

@@ -14,6 +14,7 @@ mod migrations;
 pub mod output;
 pub mod output_search;
 mod owed;
+pub mod pg;
 mod readers;
 mod store;
 mod summary;
@@ -70,6 +71,63 @@ pub enum HistoryError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot {doing} in the PostgreSQL history: {}", causes(source))]
+    Postgres {
+        doing: &'static str,
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    #[error(
+        "cannot reach PostgreSQL at {url} to {doing}: {}; check that the server is up and accepts this node (the settings' store, store_password_file, store_ca_file)",
+        causes(source)
+    )]
+    PgConnect {
+        url: String,
+        doing: &'static str,
+        #[source]
+        source: deadpool_postgres::PoolError,
+    },
+    #[error(
+        "the PostgreSQL history at {url} has schema version {found}, newer than this speedrackd knows ({known}); run the cluster's newer speedrackd on this node"
+    )]
+    PgTooNew {
+        url: String,
+        found: usize,
+        known: usize,
+    },
+    #[error(
+        "PostgreSQL did not {doing} within {}s; check the database server's load and the network to it",
+        limit.as_secs()
+    )]
+    PgTimeout {
+        doing: &'static str,
+        limit: Duration,
+    },
+    #[error("the PostgreSQL history's worker stopped before it could {doing}")]
+    PgStopped { doing: &'static str },
+    #[error("cannot start the PostgreSQL history's worker threads: {0}")]
+    PgRuntime(#[source] std::io::Error),
+    #[error(
+        "the PostgreSQL history holds a {what}, which this speedrackd does not know; was it written by a newer version?"
+    )]
+    PgBadValue { what: String },
+    #[error(
+        "{what} works on a SQLite data dir, not on a PostgreSQL history; run it on a single node's data dir"
+    )]
+    SqliteOnly { what: &'static str },
+}
+
+/// An error and every error under it, as one line: PostgreSQL's own message ("relation ...
+/// does not exist") is the client error's source, and its display alone says "db error".
+fn causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut next = error.source();
+    while let Some(cause) = next {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        next = cause.source();
+    }
+    text
 }
 
 /// A run to record as started.
@@ -83,6 +141,20 @@ pub struct NewRun<'a> {
     pub definition: &'a str,
     /// The run settles an owed fire of its instant (a queued or caught-up scheduled fire).
     pub pays_owed: bool,
+    /// Which scheduled fires it may not share with another run in a history several nodes
+    /// share; a single node's history has no one to share with and ignores it.
+    pub claim: Claim,
+}
+
+/// How many runs one scheduled instant of a task gets when several nodes fire it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// One in the whole cluster: the first node to record it runs it (`run_on: any` or a list).
+    Cluster,
+    /// One per node (`run_on: all`, a host's own chores).
+    PerNode,
+    /// Not a scheduled fire (run-now): never refused.
+    None,
 }
 
 /// Where a running run's processes are: its group, and when the group's leader started.
@@ -167,14 +239,14 @@ impl SqliteStore {
     /// phases and missed fires), the fires queued instead of started (owed, see `owed.rs`), and
     /// a row for each run, before its process exists. A run that settles an owed fire deletes
     /// it in the same transaction, so that fire never runs twice, whenever the daemon dies.
-    /// Returns the runs' ids in order. Each commit rewrites the same table and index pages, so
+    /// Returns the runs' ids in order (never `None`: one node claims every fire). Each commit rewrites the same table and index pages, so
     /// one commit per run was most of a batch's cost.
     pub(super) fn record_starts(
         &self,
         last_fires: &[(TaskName, DateTime<Utc>)],
         owed: &[(TaskName, DateTime<Utc>)],
         runs: &[NewRun<'_>],
-    ) -> Result<Vec<RunId>, HistoryError> {
+    ) -> Result<Vec<Option<RunId>>, HistoryError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         for (task, at) in last_fires {
@@ -186,7 +258,7 @@ impl SqliteStore {
             if run.pays_owed {
                 owed::pay_owed(&tx, run.task, run.scheduled_at)?;
             }
-            ids.push(insert(&tx, run)?);
+            ids.push(Some(insert(&tx, run)?));
         }
         tx.commit()?;
         Ok(ids)
@@ -581,6 +653,7 @@ fn read_run(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
         started_at: instant(row.get(5)?),
         definition: row.get(15)?,
         notification_error: row.get(20)?,
+        node: String::new(),
         end,
     })
 }

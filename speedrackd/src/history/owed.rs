@@ -124,7 +124,10 @@ mod tests {
 
     use super::*;
     use crate::history::NewRun;
+    use crate::history::tests::{Subject, conformance};
     use crate::run::Trigger;
+
+    conformance!(owed_fires_are_paid_by_their_scheduled_run_and_the_last_fire_never_goes_back);
 
     fn at(seconds: i64) -> DateTime<Utc> {
         Utc.timestamp_opt(1_800_000_000 + seconds, 0)
@@ -132,10 +135,10 @@ mod tests {
             .expect("valid instant")
     }
 
-    #[test]
-    fn owed_fires_are_paid_by_their_scheduled_run_and_the_last_fire_never_goes_back() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let history = super::super::tests::open_store(dir.path());
+    fn owed_fires_are_paid_by_their_scheduled_run_and_the_last_fire_never_goes_back(
+        subject: &Subject,
+    ) {
+        let history = subject.open();
         let task = TaskName::normalise("a").expect("name");
         let plan = MissedPlan {
             task: task.clone(),
@@ -150,6 +153,7 @@ mod tests {
             started_at: at(31),
             definition: "",
             pays_owed: *trigger == Trigger::Schedule,
+            claim: crate::history::Claim::None,
         };
         history
             .insert_run(&run(at(10), &Trigger::Schedule))

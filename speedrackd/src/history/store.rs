@@ -1,7 +1,7 @@
 //! The history interface: everything the daemon asks of a history backend, and nothing about
-//! how it is kept. `SqliteStore` (this module's parent) is the embedded backend; a backend for
-//! several machines implements the same trait and passes the same tests (`tests.rs` runs them
-//! through `&dyn Store`).
+//! how it is kept. `SqliteStore` (this module's parent) is the embedded backend; `PgStore`
+//! (`pg/`) the one several nodes share. Both pass the same tests (`tests.rs` runs them
+//! through `&dyn Store` against each).
 //!
 //! Writes come from one writer, the runtime loop (and recovery before it starts). Reads come
 //! from anywhere (API handlers, the pruner, the event feed) and must not wait for the writer:
@@ -12,6 +12,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
+use super::output::Stream;
 use super::{
     HistoryError, ImportedRun, LostRun, MissedPlan, NewRun, Orphan, ProcessGroup, RunFilter,
     SpanCount, SqliteStore, TaskSummary,
@@ -24,18 +25,22 @@ pub trait Store: Send + Sync {
     /// The directory on this machine under which runs' output files live
     /// (`output::run_dir`); the store keeps their sizes, not their bytes.
     fn data_dir(&self) -> &Path;
+    /// The node whose runs this store records, in a history several nodes share; empty for a
+    /// single node's.
+    fn node(&self) -> &str;
 
     // Writes, from the runtime loop.
 
     /// Records, in one transaction, each firing task's last fire, the fires queued instead of
     /// started (owed), and a `running` row per run; a run with `pays_owed` deletes the owed
-    /// fire of its instant in the same transaction. Returns the runs' ids in order.
+    /// fire of its instant in the same transaction. Returns the runs' ids in order; `None` for
+    /// a scheduled fire another node recorded first (see `Claim`): that run must not start.
     fn record_starts(
         &self,
         last_fires: &[(TaskName, DateTime<Utc>)],
         owed: &[(TaskName, DateTime<Utc>)],
         runs: &[NewRun<'_>],
-    ) -> Result<Vec<RunId>, HistoryError>;
+    ) -> Result<Vec<Option<RunId>>, HistoryError>;
     /// Remembers where running runs' processes are, for crash recovery.
     fn set_process_groups(&self, groups: &[ProcessGroup]) -> Result<(), HistoryError>;
     /// Records how runs ended, all or none.
@@ -48,13 +53,14 @@ pub trait Store: Send + Sync {
     fn set_replaced_by(&self, runs: &[RunId], by: RunId) -> Result<(), HistoryError>;
     /// Closes the runs a dead daemon left `running` as interrupted; returns their groups.
     fn close_interrupted(&self, now: DateTime<Utc>) -> Result<Vec<Orphan>, HistoryError>;
-    /// Records fires that could not be recorded when due as ended execution errors.
+    /// Records fires that could not be recorded when due as ended execution errors. Returns
+    /// their ids in order; `None` for a scheduled fire another node recorded.
     fn record_lost(
         &self,
         last_fires: &[(TaskName, DateTime<Utc>)],
         owed: &[(TaskName, DateTime<Utc>)],
         runs: &[LostRun],
-    ) -> Result<Vec<RunId>, HistoryError>;
+    ) -> Result<Vec<Option<RunId>>, HistoryError>;
     /// Persists the start's decisions about missed fires before any of them starts.
     fn settle_missed(&self, plans: &[MissedPlan]) -> Result<(), HistoryError>;
     /// Forgets finished runs' rows; running ones are never deleted.
@@ -119,6 +125,10 @@ pub trait Store: Send + Sync {
     fn failure_streaks(&self) -> Result<HashMap<TaskName, u32>, HistoryError>;
     /// The sources already imported under `group` (keys `GROUP/...`).
     fn imported_sources(&self, group: &str) -> Result<HashSet<String>, HistoryError>;
+    /// A stream of an ended run as the history itself keeps it, for a node that does not have
+    /// the run's files: empty when it printed nothing, `None` for a run still running or
+    /// unknown, and always `None` from a backend that keeps output only in files (SQLite).
+    fn stored_output(&self, run: RunId, stream: Stream) -> Result<Option<Vec<u8>>, HistoryError>;
 }
 
 /// Each method is `SqliteStore`'s own, in the file of its concern.
@@ -126,12 +136,15 @@ impl Store for SqliteStore {
     fn data_dir(&self) -> &Path {
         SqliteStore::data_dir(self)
     }
+    fn node(&self) -> &str {
+        ""
+    }
     fn record_starts(
         &self,
         last_fires: &[(TaskName, DateTime<Utc>)],
         owed: &[(TaskName, DateTime<Utc>)],
         runs: &[NewRun<'_>],
-    ) -> Result<Vec<RunId>, HistoryError> {
+    ) -> Result<Vec<Option<RunId>>, HistoryError> {
         SqliteStore::record_starts(self, last_fires, owed, runs)
     }
     fn set_process_groups(&self, groups: &[ProcessGroup]) -> Result<(), HistoryError> {
@@ -154,8 +167,9 @@ impl Store for SqliteStore {
         last_fires: &[(TaskName, DateTime<Utc>)],
         owed: &[(TaskName, DateTime<Utc>)],
         runs: &[LostRun],
-    ) -> Result<Vec<RunId>, HistoryError> {
-        SqliteStore::record_lost(self, last_fires, owed, runs)
+    ) -> Result<Vec<Option<RunId>>, HistoryError> {
+        let ids = SqliteStore::record_lost(self, last_fires, owed, runs)?;
+        Ok(ids.into_iter().map(Some).collect())
     }
     fn settle_missed(&self, plans: &[MissedPlan]) -> Result<(), HistoryError> {
         SqliteStore::settle_missed(self, plans)
@@ -244,5 +258,8 @@ impl Store for SqliteStore {
     }
     fn imported_sources(&self, group: &str) -> Result<HashSet<String>, HistoryError> {
         SqliteStore::imported_sources(self, group)
+    }
+    fn stored_output(&self, _run: RunId, _stream: Stream) -> Result<Option<Vec<u8>>, HistoryError> {
+        Ok(None)
     }
 }

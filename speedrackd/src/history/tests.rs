@@ -1,10 +1,82 @@
-//! The history interface (`Store`), tested through `&dyn Store` against its SQLite backend on
-//! a real file in a temp dir: a second backend runs the same tests by opening itself in
-//! `open_store`.
+//! The history interface (`Store`): one suite, every backend. Each test is a function of a
+//! `Subject` (a history, and how to open it again) that `conformance!` runs against SQLite on a
+//! file in a temp dir and against PostgreSQL on a fresh database of the throwaway server (a
+//! test that finds PostgreSQL not installed returns early and says so).
+
+use std::path::Path;
 
 use chrono::{DateTime, TimeZone, Utc};
 
 use super::*;
+
+conformance!(
+    a_run_round_trips_from_start_to_end,
+    runs_list_newest_first_in_pages_per_task,
+    runs_left_running_are_closed_as_interrupted_with_their_groups,
+    suspension_is_persisted_and_reopened,
+    run_ids_are_never_reused_after_deletion,
+    the_quota_picks_the_oldest_finished_runs_and_deletion_removes_their_files,
+    summaries_count_runs_and_bytes_and_find_the_last_success,
+    totals_follow_inserts_output_and_deletions,
+    a_batch_of_runs_and_last_fires_is_written_in_order,
+    a_replaced_run_learns_which_run_replaced_it,
+);
+
+/// A history under test: its data dir, and its database when it is not the dir's SQLite file.
+pub struct Subject {
+    dir: tempfile::TempDir,
+    postgres: Option<String>,
+}
+
+impl Subject {
+    pub fn sqlite() -> Subject {
+        Subject {
+            dir: tempfile::tempdir().expect("temp dir"),
+            postgres: None,
+        }
+    }
+
+    /// A fresh database on the throwaway server; `None` when PostgreSQL is not installed.
+    pub fn postgres() -> Option<Subject> {
+        let url = crate::postgres::throwaway::server()?.database();
+        Some(Subject {
+            dir: tempfile::tempdir().expect("temp dir"),
+            postgres: Some(url),
+        })
+    }
+
+    /// The history, opened (again) on the same data.
+    pub fn open(&self) -> Box<dyn Store> {
+        match &self.postgres {
+            None => Box::new(SqliteStore::open(self.dir()).expect("open history")),
+            Some(url) => Box::new(pg::tests::connect(url, "a", self.dir())),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// Runs each named `fn(&Subject)` as two tests, `NAME::sqlite` and `NAME::postgres`.
+macro_rules! conformance {
+    ($($test:ident),+ $(,)?) => {$(
+        mod $test {
+            #[test]
+            fn sqlite() {
+                super::$test(&$crate::history::tests::Subject::sqlite());
+            }
+
+            #[test]
+            fn postgres() {
+                if let Some(subject) = $crate::history::tests::Subject::postgres() {
+                    super::$test(&subject);
+                }
+            }
+        }
+    )+};
+}
+pub(crate) use conformance;
 
 fn at(seconds: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(1_800_000_000 + seconds, 123_456_000)
@@ -31,19 +103,9 @@ fn insert(
         started_at: at(started),
         definition: "name: x\n",
         pays_owed: false,
+        claim: crate::history::Claim::None,
     };
     history.insert_run(&run).expect("insert")
-}
-
-/// The backend under test, in `dir`.
-pub fn open_store(dir: &std::path::Path) -> Box<dyn Store> {
-    Box::new(SqliteStore::open(dir).expect("open history"))
-}
-
-fn open() -> (tempfile::TempDir, Box<dyn Store>) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let history = open_store(dir.path());
-    (dir, history)
 }
 
 fn end(status: RunStatus, exit: Option<Exit>) -> RunEnd {
@@ -67,9 +129,8 @@ fn end(status: RunStatus, exit: Option<Exit>) -> RunEnd {
     }
 }
 
-#[test]
-fn a_run_round_trips_from_start_to_end() {
-    let (_dir, history) = open();
+fn a_run_round_trips_from_start_to_end(subject: &Subject) {
+    let history = subject.open();
     let trigger = Trigger::Manual { by: "alice".into() };
     let run = insert(history.as_ref(), "a", &trigger, 0, 1);
     let started = history.get_run(run).expect("read").expect("exists");
@@ -115,9 +176,8 @@ fn a_run_round_trips_from_start_to_end() {
     assert_eq!(history.get_run(RunId(run.0 + 1)).expect("read"), None);
 }
 
-#[test]
-fn runs_list_newest_first_in_pages_per_task() {
-    let (_dir, history) = open();
+fn runs_list_newest_first_in_pages_per_task(subject: &Subject) {
+    let history = subject.open();
     let ids: Vec<RunId> = (0..5)
         .map(|i| insert(history.as_ref(), "a", &Trigger::Schedule, i, i))
         .collect();
@@ -141,9 +201,8 @@ fn runs_list_newest_first_in_pages_per_task() {
     assert_eq!(history.task_names().expect("names"), [name("a"), name("b")]);
 }
 
-#[test]
-fn runs_left_running_are_closed_as_interrupted_with_their_groups() {
-    let (_dir, history) = open();
+fn runs_left_running_are_closed_as_interrupted_with_their_groups(subject: &Subject) {
+    let history = subject.open();
     let lost = insert(history.as_ref(), "a", &Trigger::Schedule, 0, 0);
     history
         .set_process_groups(&[ProcessGroup {
@@ -186,14 +245,13 @@ fn runs_left_running_are_closed_as_interrupted_with_their_groups() {
     );
 }
 
-#[test]
-fn suspension_is_persisted_and_reopened() {
-    let (dir, history) = open();
+fn suspension_is_persisted_and_reopened(subject: &Subject) {
+    let history = subject.open();
     history.set_suspended(&name("a"), true).expect("suspend");
     history.set_suspended(&name("b"), true).expect("suspend");
     history.set_suspended(&name("b"), false).expect("resume");
     drop(history);
-    let reopened = open_store(dir.path());
+    let reopened = subject.open();
     let states = reopened.suspension_states().expect("read");
     assert_eq!(
         states,
@@ -203,9 +261,8 @@ fn suspension_is_persisted_and_reopened() {
     );
 }
 
-#[test]
-fn run_ids_are_never_reused_after_deletion() {
-    let (_dir, history) = open();
+fn run_ids_are_never_reused_after_deletion(subject: &Subject) {
+    let history = subject.open();
     let first = insert(history.as_ref(), "a", &Trigger::Schedule, 0, 0);
     history
         .finish_run(first, &end(RunStatus::Success, Some(Exit::Code(0))))
@@ -218,16 +275,16 @@ fn run_ids_are_never_reused_after_deletion() {
     );
 }
 
-#[test]
-fn the_quota_picks_the_oldest_finished_runs_and_deletion_removes_their_files() {
-    let (dir, history) = open();
+fn the_quota_picks_the_oldest_finished_runs_and_deletion_removes_their_files(subject: &Subject) {
+    let history = subject.open();
     let mut runs = Vec::new();
     for i in 0..4 {
         let run = insert(history.as_ref(), "a", &Trigger::Schedule, i, i);
         let mut ended = end(RunStatus::Success, Some(Exit::Code(0)));
         (ended.stdout_bytes, ended.stderr_bytes) = (100, 0);
         history.finish_run(run, &ended).expect("finish");
-        std::fs::create_dir_all(output::run_dir(dir.path(), &name("a"), run)).expect("output dir");
+        std::fs::create_dir_all(output::run_dir(subject.dir(), &name("a"), run))
+            .expect("output dir");
         runs.push(run);
     }
     let running = insert(history.as_ref(), "a", &Trigger::Schedule, 9, 9);
@@ -235,10 +292,10 @@ fn the_quota_picks_the_oldest_finished_runs_and_deletion_removes_their_files() {
     let doomed = history.oldest_over_quota(250).expect("quota");
     assert_eq!(doomed, [(name("a"), runs[0]), (name("a"), runs[1])]);
     history.delete_runs(&doomed).expect("delete");
-    output::remove_run_dirs(dir.path(), &doomed);
+    output::remove_run_dirs(subject.dir(), &doomed);
     assert_eq!(history.count_runs(&name("a")).expect("count"), 3);
-    assert!(!output::run_dir(dir.path(), &name("a"), runs[0]).exists());
-    assert!(output::run_dir(dir.path(), &name("a"), runs[2]).exists());
+    assert!(!output::run_dir(subject.dir(), &name("a"), runs[0]).exists());
+    assert!(output::run_dir(subject.dir(), &name("a"), runs[2]).exists());
     history
         .delete_runs(&[(name("a"), running)])
         .expect("delete");
@@ -249,9 +306,8 @@ fn the_quota_picks_the_oldest_finished_runs_and_deletion_removes_their_files() {
     assert!(history.oldest_over_quota(1000).expect("quota").is_empty());
 }
 
-#[test]
-fn summaries_count_runs_and_bytes_and_find_the_last_success() {
-    let (_dir, history) = open();
+fn summaries_count_runs_and_bytes_and_find_the_last_success(subject: &Subject) {
+    let history = subject.open();
     let finish = |run, status, finished: i64| {
         let mut ended = end(status, Some(Exit::Code(0)));
         ended.finished_at = at(finished);
@@ -289,9 +345,8 @@ fn summaries_count_runs_and_bytes_and_find_the_last_success() {
     assert_eq!(summaries, expected);
 }
 
-#[test]
-fn totals_follow_inserts_output_and_deletions() {
-    let (_dir, history) = open();
+fn totals_follow_inserts_output_and_deletions(subject: &Subject) {
+    let history = subject.open();
     let totals = |history: &dyn Store| -> Vec<(TaskName, u64, u64)> {
         history
             .task_summaries()
@@ -325,9 +380,8 @@ fn totals_follow_inserts_output_and_deletions() {
     assert_eq!(history.count_runs(&name("a")).expect("count"), 0);
 }
 
-#[test]
-fn a_batch_of_runs_and_last_fires_is_written_in_order() {
-    let (_dir, history) = open();
+fn a_batch_of_runs_and_last_fires_is_written_in_order(subject: &Subject) {
+    let history = subject.open();
     let (a, b) = (name("a"), name("b"));
     let batch: Vec<NewRun<'_>> = [&a, &b, &a]
         .into_iter()
@@ -339,6 +393,7 @@ fn a_batch_of_runs_and_last_fires_is_written_in_order() {
             started_at: at(index as i64),
             definition: "name: x\n",
             pays_owed: false,
+            claim: crate::history::Claim::None,
         })
         .collect();
     let ids = history
@@ -348,7 +403,13 @@ fn a_batch_of_runs_and_last_fires_is_written_in_order() {
     assert!(ids.windows(2).all(|pair| pair[0] < pair[1]));
     let tasks: Vec<TaskName> = ids
         .iter()
-        .map(|id| history.get_run(*id).expect("read").expect("exists").task)
+        .map(|id| {
+            history
+                .get_run(id.expect("claimed"))
+                .expect("read")
+                .expect("exists")
+                .task
+        })
         .collect();
     assert_eq!(tasks, [a.clone(), b.clone(), a.clone()]);
 
@@ -366,13 +427,13 @@ impl dyn Store + '_ {
         let ids = self.record_starts(&[], &[], std::slice::from_ref(run))?;
         ids.first()
             .copied()
+            .flatten()
             .ok_or_else(|| HistoryError::Sqlite(rusqlite::Error::QueryReturnedNoRows))
     }
 }
 
-#[test]
-fn a_replaced_run_learns_which_run_replaced_it() {
-    let (_dir, history) = open();
+fn a_replaced_run_learns_which_run_replaced_it(subject: &Subject) {
+    let history = subject.open();
     let old = insert(history.as_ref(), "a", &Trigger::Schedule, 0, 1);
     let replaced = RunEnd {
         kill_cause: Some(KillCause::Replaced),

@@ -29,6 +29,7 @@ fn the_checkpoint_never_waits_for_readers() {
         started_at: DateTime::from_timestamp(second, 0).expect("instant"),
         definition: "name: t\n",
         pays_owed: false,
+        claim: crate::history::Claim::None,
     };
     store.record_starts(&[], &[], &[run(1)]).expect("write");
     let mut reader = Connection::open(dir.path().join(DATABASE_FILE)).expect("reader");

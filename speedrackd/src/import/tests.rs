@@ -103,6 +103,7 @@ fn a_task_the_daemon_has_run_is_held_back_with_the_reason() {
                 started_at: at,
                 definition: "",
                 pays_owed: false,
+                claim: crate::history::Claim::None,
             }],
         )
         .expect("a run of the daemon's own");

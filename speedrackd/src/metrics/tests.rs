@@ -23,6 +23,7 @@ fn facts(tasks: Vec<TaskFacts>) -> ScrapeFacts {
         tasks,
         history_runs: 7,
         history_output_bytes: 1234,
+        nodes: Vec::new(),
     }
 }
 
@@ -208,5 +209,40 @@ fn scrape_facts_become_gauges() {
     ];
     for (series, value) in cases {
         assert_eq!(sample(&text, series), value, "{series} in:\n{text}");
+    }
+}
+
+#[test]
+fn each_node_has_its_up_clock_and_tasks_file_gauges() {
+    let node = |name: &str, up, offset, differs| NodeFacts {
+        node: name.to_owned(),
+        up,
+        clock_offset_seconds: offset,
+        tasks_file_differs: differs,
+    };
+    let facts = ScrapeFacts {
+        nodes: vec![
+            node("alpha", true, 0.0, false),
+            node("beta", false, -1.5, true),
+        ],
+        ..facts(Vec::new())
+    };
+    let text = Metrics::new().render(&facts).expect("renders");
+    let cases = [
+        (r#"speedrack_node_up{node="alpha"}"#, "1"),
+        (r#"speedrack_node_up{node="beta"}"#, "0"),
+        (
+            r#"speedrack_node_clock_offset_seconds{node="alpha"}"#,
+            "0.0",
+        ),
+        (
+            r#"speedrack_node_clock_offset_seconds{node="beta"}"#,
+            "-1.5",
+        ),
+        (r#"speedrack_node_tasks_file_differs{node="alpha"}"#, "0"),
+        (r#"speedrack_node_tasks_file_differs{node="beta"}"#, "1"),
+    ];
+    for (series, value) in cases {
+        assert_eq!(sample(&text, series), Some(value), "{series} in\n{text}");
     }
 }

@@ -172,6 +172,7 @@ mod tests {
                 started_at: at,
                 definition: String::new(),
                 notification_error: String::new(),
+                node: String::new(),
                 end: None,
             },
             end: RunEnd::bare(at, RunStatus::Failure, String::new()),

@@ -234,6 +234,7 @@ mod tests {
             started_at: at,
             definition: String::new(),
             notification_error: String::new(),
+            node: String::new(),
             end: Some(end.clone()),
         };
         let link = run_link("https://cron.example.org/speedrack", &run);

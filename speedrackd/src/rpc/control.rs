@@ -16,6 +16,9 @@ pub async fn run_now(
 ) -> Result<pb::RunNowResponse, Status> {
     let by = who(&request, &request.get_ref().on_behalf_of)?;
     let task = known_name(&request.get_ref().task)?;
+    if let Some(node) = api.run_now_elsewhere(&task).await? {
+        return api.run_now_on(&node, &task, by).await;
+    }
     let outcome = api
         .ask(|reply| Command::RunNow { task, by, reply })
         .await??;
@@ -40,27 +43,39 @@ pub async fn kill(
     let by = who(&request, &request.get_ref().on_behalf_of)?;
     let task = known_name(&request.get_ref().task)?;
     let run = (request.get_ref().run_id != 0).then_some(RunId(request.get_ref().run_id));
+    if let Some(run) = run
+        && let Some(node) = api.node_of_run(run)?
+    {
+        let killed_run_ids = api.kill_on(&node, &task, Some(run), by).await?;
+        return Ok(pb::KillResponse { killed_run_ids });
+    }
     let killed = api
         .ask(|reply| Command::Kill {
-            task,
+            task: task.clone(),
             run,
-            by,
+            by: by.clone(),
             reply,
         })
         .await??;
-    Ok(pb::KillResponse {
-        killed_run_ids: killed.iter().map(|run| run.0).collect(),
-    })
+    let mut killed_run_ids: Vec<i64> = killed.iter().map(|run| run.0).collect();
+    // A kill of the task, not of one run: its runs on every node.
+    if run.is_none() {
+        for node in api.other_nodes() {
+            killed_run_ids.extend(api.kill_on(&node, &task, None, by.clone()).await?);
+        }
+    }
+    Ok(pb::KillResponse { killed_run_ids })
 }
 
 pub async fn set_suspended(api: &Service, name: &str, suspended: bool) -> Result<pb::Task, Status> {
     let task = known_name(name)?;
     api.ask(|reply| Command::SetSuspended {
-        task,
+        task: task.clone(),
         suspended,
         reply,
     })
     .await??;
+    api.tell_suspension(&task, suspended).await;
     tasks::task_by_name(api, name).await
 }
 

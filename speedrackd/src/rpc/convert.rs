@@ -1,10 +1,12 @@
 //! Domain types into speedrack.v1 messages. The only place where both meet, so that neither
 //! the runtime nor the history ever sees a prost struct.
 
+use std::sync::OnceLock;
+
 use chrono::{DateTime, Utc};
 use speedrack_proto::v1 as pb;
 
-use crate::config::{ConfError, Overlap};
+use crate::config::{ConfError, NodeName, Overlap};
 use crate::reload::ReloadDiff;
 use crate::run::{Exit, KillCause, RunEnd, RunRecord, RunStatus, Trigger};
 
@@ -77,6 +79,16 @@ pub fn run_detail(record: &RunRecord) -> pb::Run {
     }
 }
 
+/// The node of runs whose history does not say: a daemon on its own store (SQLite) ran them
+/// all. Set once, at start, from the `node` setting.
+static RUNS_NODE: OnceLock<String> = OnceLock::new();
+
+/// Names this daemon's node as the node of every run; only the first call counts (the node
+/// name is read once, at start).
+pub fn set_runs_node(node: &NodeName) {
+    let _ = RUNS_NODE.set(node.to_string());
+}
+
 /// A run as lists and events show it: everything but the definition, which only GetRun sends.
 pub fn run(record: &RunRecord) -> pb::Run {
     let (trigger, requested_by) = match &record.trigger {
@@ -93,6 +105,11 @@ pub fn run(record: &RunRecord) -> pb::Run {
         started_at: Some(timestamp(record.started_at)),
         status: run_status(record.status()).into(),
         notification_error: record.notification_error.clone(),
+        node: if record.node.is_empty() {
+            RUNS_NODE.get().cloned().unwrap_or_default()
+        } else {
+            record.node.clone()
+        },
         ..pb::Run::default()
     };
     match &record.end {
@@ -169,6 +186,26 @@ pub fn reload_diff(diff: &ReloadDiff) -> pb::ReloadResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_run_names_the_node_history_recorded_else_this_one() {
+        // Every Service in this process names the same node (test_api), so the order in which
+        // tests set it does not matter.
+        set_runs_node(&NodeName::parse(super::super::test_api::NODE).expect("a node name"));
+        let record = |node: &str| RunRecord {
+            id: crate::run::RunId(1),
+            task: crate::config::TaskName::parse_normalised("t").expect("a task name"),
+            trigger: Trigger::Schedule,
+            scheduled_at: DateTime::<Utc>::UNIX_EPOCH,
+            started_at: DateTime::<Utc>::UNIX_EPOCH,
+            definition: String::new(),
+            notification_error: String::new(),
+            node: node.to_owned(),
+            end: None,
+        };
+        assert_eq!(run(&record("")).node, super::super::test_api::NODE);
+        assert_eq!(run(&record("beta")).node, "beta");
+    }
 
     #[test]
     fn long_text_is_cut_at_a_character_boundary_with_a_note() {

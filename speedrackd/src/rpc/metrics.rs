@@ -13,7 +13,9 @@ use tonic::Status;
 
 use super::Service;
 use crate::config::TaskEntry;
-use crate::metrics::{ScrapeFacts, TaskFacts};
+use crate::metrics::{NodeFacts, ScrapeFacts, TaskFacts};
+use crate::nodes::tasks_file_differs;
+use crate::runtime::Snapshot;
 
 /// Lines are sent in chunks of about this many bytes.
 const CHUNK_BYTES: usize = 64 << 10;
@@ -63,6 +65,7 @@ fn chunks(text: &str, size: usize) -> Vec<String> {
 
 async fn metrics_text(api: &Service) -> Result<String, Status> {
     let snapshot = api.snapshot().await?;
+    let nodes = node_facts(api, &snapshot).await?;
     let summaries = api.history.task_summaries()?;
     let history: HashMap<_, _> = summaries
         .iter()
@@ -92,10 +95,29 @@ async fn metrics_text(api: &Service) -> Result<String, Status> {
         tasks,
         history_runs: summaries.iter().map(|summary| summary.runs).sum(),
         history_output_bytes: summaries.iter().map(|summary| summary.output_bytes).sum(),
+        nodes,
     };
     api.metrics
         .render(&facts)
         .map_err(|error| Status::internal(format!("cannot render the metrics: {error}")))
+}
+
+/// The node list ListNodes shows, as the metrics' facts.
+async fn node_facts(api: &Service, snapshot: &Snapshot) -> Result<Vec<NodeFacts>, Status> {
+    let nodes = api.nodes(snapshot).await?;
+    let this_hash = nodes
+        .iter()
+        .find(|node| node.this_node)
+        .map_or("", |node| node.tasks_file_hash.as_str());
+    Ok(nodes
+        .iter()
+        .map(|node| NodeFacts {
+            node: node.name.to_string(),
+            up: node.up,
+            clock_offset_seconds: node.clock_offset.num_milliseconds() as f64 / 1000.0,
+            tasks_file_differs: tasks_file_differs(node, this_hash),
+        })
+        .collect())
 }
 
 #[cfg(test)]

@@ -15,7 +15,9 @@ mod limits;
 mod list_pages;
 mod metrics;
 mod next_fires;
+mod nodes;
 mod paging;
+mod relayed;
 mod reload;
 mod run_filter;
 mod runs;
@@ -38,9 +40,11 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tonic::{Request, Response, Status};
 
 pub use auth::authorize;
+pub use relayed::{ClusterLink, handler as relay_handler};
 pub use reload::reload as reload_files;
 pub use standard::add_standard_services;
 
+use crate::config::{NodeName, StoreUrl};
 use crate::events::Stamped;
 use crate::history::{HistoryError, Store};
 use crate::metrics::Metrics;
@@ -59,6 +63,10 @@ pub struct DaemonInfo {
     /// Names this run of the daemon in WatchEvents: its start instant in microseconds since the
     /// Unix epoch.
     pub epoch: u64,
+    /// This daemon's node name (`Settings::node_name`), read at start.
+    pub node: NodeName,
+    /// Where history lives, read at start.
+    pub store: StoreUrl,
 }
 
 /// The service implementation handed to tonic.
@@ -76,6 +84,9 @@ pub struct Service {
     info: Arc<DaemonInfo>,
     /// What the runtime counts since start, rendered by GetMetrics.
     metrics: Metrics,
+    /// The cluster as this node's heartbeat last read it, and the relay to the other nodes;
+    /// `None` for a daemon alone.
+    cluster: Option<relayed::ClusterLink>,
 }
 
 impl Service {
@@ -88,6 +99,7 @@ impl Service {
         metrics: Metrics,
         live_output: crate::exec::LiveOutput,
     ) -> Service {
+        convert::set_runs_node(&info.node);
         let feed = event_feed::EventFeed::start(
             &events,
             Arc::clone(&history),
@@ -103,7 +115,15 @@ impl Service {
             stopping,
             info: Arc::new(info),
             metrics,
+            cluster: None,
         }
+    }
+
+    /// Serves the cluster's nodes table as the node list (ListNodes, status, metrics), and
+    /// passes to other nodes what is theirs to do.
+    pub fn with_cluster(mut self, link: relayed::ClusterLink) -> Service {
+        self.cluster = Some(link);
+        self
     }
 
     /// Sends a command to the runtime loop and waits for its reply.
@@ -315,5 +335,12 @@ impl Speedrack for Service {
         _: Request<pb::ScrapeMetricsRequest>,
     ) -> Result<Response<metrics::MetricsStream>, Status> {
         metrics::scrape_metrics(self).await.map(Response::new)
+    }
+
+    async fn list_nodes(
+        &self,
+        _: Request<pb::ListNodesRequest>,
+    ) -> Result<Response<pb::ListNodesResponse>, Status> {
+        nodes::list_nodes(self).await.map(Response::new)
     }
 }

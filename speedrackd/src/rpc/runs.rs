@@ -122,8 +122,11 @@ pub async fn read_output(
             ));
         }
     };
-    let path = stream_path(api.history.data_dir(), &record.task, record.id, stream);
     let offset = request.offset;
+    if api.node_of_run(record.id)?.is_some() {
+        return stored_slice(api, &record, stream, offset, length).await;
+    }
+    let path = stream_path(api.history.data_dir(), &record.task, record.id, stream);
     let slice = tokio::task::spawn_blocking(move || {
         read_slice(&path, offset, usize::try_from(length).unwrap_or(usize::MAX))
     })
@@ -158,6 +161,41 @@ fn op_error_slice(text: &str, offset: u64, length: u64) -> pb::ReadOutputRespons
     }
 }
 
+/// A slice of the output of a run another node ran, as the shared history keeps it once the
+/// run has ended; a running run's output is on its node only.
+async fn stored_slice(
+    api: &Service,
+    record: &RunRecord,
+    stream: Stream,
+    offset: u64,
+    length: u64,
+) -> Result<pb::ReadOutputResponse, Status> {
+    let history = std::sync::Arc::clone(&api.history);
+    let run = record.id;
+    let stored = tokio::task::spawn_blocking(move || history.stored_output(run, stream))
+        .await
+        .map_err(|error| Status::internal(format!("output reader failed: {error}")))?
+        .map_err(|error| {
+            Status::internal(format!("cannot read the output of run {run}: {error}"))
+        })?;
+    let Some(bytes) = stored else {
+        return Err(Status::failed_precondition(format!(
+            "run {run} is still running on node {}; its output can be read there until it ends",
+            record.node
+        )));
+    };
+    let total_size = bytes.len() as u64;
+    let start = usize::try_from(offset.min(total_size)).unwrap_or(usize::MAX);
+    let end = start
+        .saturating_add(usize::try_from(length).unwrap_or(usize::MAX))
+        .min(bytes.len());
+    Ok(pb::ReadOutputResponse {
+        data: bytes[start..end].to_vec(),
+        total_size,
+        eof: end as u64 >= total_size,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::{DateTime, Utc};
@@ -177,6 +215,7 @@ mod tests {
                 started_at: DateTime::<Utc>::UNIX_EPOCH,
                 definition: String::new(),
                 notification_error: String::new(),
+                node: String::new(),
                 end: Some(RunEnd::bare(
                     DateTime::<Utc>::UNIX_EPOCH,
                     RunStatus::ExecutionError,

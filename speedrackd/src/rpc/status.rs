@@ -1,5 +1,5 @@
 //! GetStatus: who this daemon is, what it was started with, how many tasks are in which state,
-//! and whether its data dir is running out of space.
+//! whether its data dir is running out of space, and what is wrong in its cluster.
 
 use speedrack_proto::v1 as pb;
 use tonic::Status;
@@ -9,6 +9,7 @@ use crate::disk::DiskSpace;
 
 pub async fn get_status(api: &Service) -> Result<pb::GetStatusResponse, Status> {
     let snapshot = api.snapshot().await?;
+    let nodes = api.nodes(&snapshot).await?;
     let info = &api.info;
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     let path_text = |path: &std::path::Path| path.display().to_string();
@@ -40,5 +41,8 @@ pub async fn get_status(api: &Service) -> Result<pb::GetStatusResponse, Status> 
         data_dir_total_bytes: space.map_or(0, |space| space.total_bytes),
         low_disk: space.is_some_and(|space| space.is_low()),
         pending_history_writes: count(snapshot.pending_history_writes),
+        node: info.node.to_string(),
+        store: info.store.to_string(),
+        cluster_warnings: api.warnings(&nodes).cluster,
     })
 }

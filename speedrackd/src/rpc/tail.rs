@@ -113,6 +113,9 @@ impl Tailer<'_> {
 
     /// A stdout or stderr file: what it holds, then each write as it happens, to its end.
     async fn file(&mut self, stream: Stream) -> Result<(), Stop> {
+        if self.api.node_of_run(self.run)?.is_some() {
+            return self.elsewhere(stream).await;
+        }
         loop {
             let record = self.record()?;
             let path = stream_path(self.api.history.data_dir(), &record.task, self.run, stream);
@@ -129,6 +132,32 @@ impl Tailer<'_> {
             // Running, but its output is not being written: not yet, or no more.
             self.run_news().await?;
         }
+    }
+
+    /// A run another node ran: its output as the shared history kept it when it ended. While it
+    /// runs, its output is on that node only.
+    async fn elsewhere(&mut self, stream: Stream) -> Result<(), Stop> {
+        let record = self.record()?;
+        let history = std::sync::Arc::clone(&self.api.history);
+        let run = self.run;
+        let stored = tokio::task::spawn_blocking(move || history.stored_output(run, stream))
+            .await
+            .map_err(|error| Status::internal(format!("output reader failed: {error}")))?
+            .map_err(Status::from)?;
+        let Some(bytes) = stored else {
+            return Err(Stop::Failed(Status::failed_precondition(format!(
+                "run {run} is running on node {}; follow its output there (speedrackctl on that \
+                 node, or its web UI) until it ends",
+                record.node
+            ))));
+        };
+        let start = usize::try_from(self.offset)
+            .unwrap_or(usize::MAX)
+            .min(bytes.len());
+        for piece in bytes[start..].chunks(CHUNK) {
+            self.send(piece.to_vec(), false).await?;
+        }
+        self.send(Vec::new(), true).await
     }
 
     /// Sends the file as the capture writes it, until the capture ends.
@@ -266,6 +295,7 @@ mod tests {
                 started_at: at,
                 definition: "",
                 pays_owed: false,
+                claim: crate::history::Claim::None,
             })
             .expect("a running run");
         let path = stream_path(test.dir.path(), &task, run, Stream::Stdout);

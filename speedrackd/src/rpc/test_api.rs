@@ -25,6 +25,8 @@ pub struct TestApi {
 
 /// The epoch the test daemon's events carry.
 pub const EPOCH: u64 = 42;
+/// The test daemon's node name.
+pub const NODE: &str = "test-node";
 
 pub fn start() -> TestApi {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -41,6 +43,8 @@ pub fn start() -> TestApi {
         demo_mode: false,
         effective: Vec::new(),
         epoch: EPOCH,
+        node: crate::config::NodeName::parse(NODE).expect("a node name"),
+        store: crate::config::StoreUrl::Sqlite,
     };
     let api = Service::new(
         commands,

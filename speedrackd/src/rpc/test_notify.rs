@@ -35,6 +35,7 @@ pub async fn test_notify(
             started_at: now,
             definition: def.definition.clone(),
             notification_error: String::new(),
+            node: String::new(),
             end: None,
         },
     };

@@ -51,6 +51,8 @@ pub enum Command {
 /// The runtime's view of the tasks at one instant.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
+    /// When the loop took it, by its clock.
+    pub taken_at: DateTime<Utc>,
     pub started_at: DateTime<Utc>,
     pub last_reload_at: Option<DateTime<Utc>>,
     /// The settings in effect (the last ones loaded).

@@ -59,6 +59,7 @@ impl Runtime {
             .map(|def| (def.name.clone(), self.live_state(def)))
             .collect();
         Snapshot {
+            taken_at: self.clock.now(),
             started_at: self.started_at,
             last_reload_at: self.last_reload_at,
             settings: Arc::new(self.settings.clone()),

@@ -33,6 +33,9 @@ impl Runtime {
             let Some(def) = self.def(&task).cloned() else {
                 continue;
             };
+            if !self.fire_is_mine(&def, due) {
+                continue;
+            }
             if !missed.is_empty() {
                 tracing::warn!(task = %task, missed = missed.len(), "fires were missed (the clock jumped or the machine stalled)");
             }
@@ -82,6 +85,13 @@ impl Runtime {
         };
         if owed.is_empty() && passed.is_empty() {
             return None;
+        }
+        if !self.may_run_here(def) {
+            return Some(MissedPlan {
+                task: def.name.clone(),
+                decided_until: passed.last().copied(),
+                owed: Vec::new(),
+            });
         }
         let decided_until = passed.last().copied();
         let mut missed: Vec<DateTime<Utc>> = owed.into_iter().chain(passed).collect();

@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, watch};
 
 pub use command::{Command, ControlError, LiveState, RunNowOutcome, Snapshot};
 use pending_writes::PendingWrites;
@@ -34,6 +34,7 @@ use supervise::Report;
 use task_state::TaskState;
 
 use crate::clock::Clock;
+use crate::cluster::ClusterView;
 use crate::config::{Settings, TaskDef, TaskEntry, TaskName, TaskSet};
 use crate::events::{Event, Stamped, TaskChange};
 use crate::exec::LiveOutput;
@@ -91,6 +92,9 @@ pub struct Runtime {
     deletions: mpsc::Receiver<pruner::Deletion>,
     started_at: DateTime<Utc>,
     last_reload_at: Option<DateTime<Utc>>,
+    /// The cluster as the heartbeat last saw it, and where the heartbeat learns the tasks
+    /// file's hash after a reload; `None` for a daemon alone.
+    cluster: Option<(watch::Receiver<ClusterView>, watch::Sender<String>)>,
 }
 
 impl Runtime {
@@ -144,6 +148,7 @@ impl Runtime {
             deletions,
             started_at: now,
             last_reload_at: None,
+            cluster: None,
         };
         let mut owed = restored.owed;
         let mut plans = Vec::new();
@@ -231,6 +236,34 @@ impl Runtime {
         self
     }
 
+    /// Runs only the scheduled fires that fall to this node in `cluster`'s view (placement),
+    /// and tells `tasks_hash` the tasks file's hash at every reload, for the heartbeat.
+    pub fn with_cluster(
+        mut self,
+        cluster: watch::Receiver<ClusterView>,
+        tasks_hash: watch::Sender<String>,
+    ) -> Runtime {
+        tasks_hash.send_replace(self.tasks.file_hash.clone());
+        self.cluster = Some((cluster, tasks_hash));
+        self
+    }
+
+    /// Whether this node runs the scheduled fire of `def` due at `due`: always alone; in a
+    /// cluster, when placement gives it this node.
+    fn fire_is_mine(&self, def: &TaskDef, due: DateTime<Utc>) -> bool {
+        self.cluster.as_ref().is_none_or(|(view, _)| {
+            view.borrow()
+                .membership
+                .runs_here(&def.name, due, &def.run_on)
+        })
+    }
+
+    /// Whether `def` may run on this node at all (`run_on`); always alone.
+    fn may_run_here(&self, def: &TaskDef) -> bool {
+        let node = self.history.node();
+        node.is_empty() || def.run_on.allows(node)
+    }
+
     /// Pings the systemd watchdog from this loop every `every`, so that a stuck loop is noticed.
     pub fn with_watchdog(mut self, every: Duration) -> Runtime {
         self.watchdog = Some(every);
@@ -258,6 +291,9 @@ impl Runtime {
                 TaskEntry::Broken(_) => None,
             })
             .collect();
+        if let Some((_, tasks_hash)) = &self.cluster {
+            tasks_hash.send_replace(tasks.file_hash.clone());
+        }
         self.tasks = Arc::new(tasks);
     }
 

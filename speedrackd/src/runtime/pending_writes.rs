@@ -115,7 +115,7 @@ pub fn apply(history: &dyn Store, write: &Write) -> Result<Landed, HistoryError>
             Ok(Landed::Lost(
                 ids.into_iter()
                     .zip(runs)
-                    .map(|(id, run)| run.record(id))
+                    .filter_map(|(id, run)| Some(run.record(id?)))
                     .collect(),
             ))
         }

@@ -23,7 +23,7 @@ use super::task_state::InFlight;
 use crate::config::{TaskDef, TaskName};
 use crate::events::Event;
 use crate::exec::{self, Launch};
-use crate::history::{HistoryError, NewRun};
+use crate::history::{Claim, HistoryError, NewRun};
 use crate::run::{Kill, RunEnd, RunRecord, RunStatus, Trigger, as_stored};
 
 /// One run to start.
@@ -68,6 +68,7 @@ impl Runtime {
                     started_at,
                     definition: &request.def.definition,
                     pays_owed: request.pays_owed,
+                    claim: claim_of(request),
                 })
                 .collect();
             self.history
@@ -80,20 +81,25 @@ impl Runtime {
                 return Err(error);
             }
         };
-        let records: Vec<RunRecord> = requests
-            .iter()
+        // A fire another node recorded first is that node's to run.
+        let (requests, records): (Vec<StartRequest>, Vec<RunRecord>) = requests
+            .into_iter()
             .zip(ids)
-            .map(|(request, id)| RunRecord {
-                id,
-                task: request.def.name.clone(),
-                trigger: request.trigger.clone(),
-                scheduled_at: as_stored(request.due),
-                started_at,
-                definition: request.def.definition.clone(),
-                notification_error: String::new(),
-                end: None,
+            .filter_map(|(request, id)| {
+                let record = RunRecord {
+                    id: id?,
+                    task: request.def.name.clone(),
+                    trigger: request.trigger.clone(),
+                    scheduled_at: as_stored(request.due),
+                    started_at,
+                    definition: request.def.definition.clone(),
+                    notification_error: String::new(),
+                    node: self.history.node().to_owned(),
+                    end: None,
+                };
+                Some((request, record))
             })
-            .collect();
+            .unzip();
         let launches: Vec<Launch> = requests
             .iter()
             .zip(&records)
@@ -185,6 +191,16 @@ impl Runtime {
             owed: fires.owed,
             runs,
         });
+    }
+}
+
+/// A scheduled fire is the cluster's or, with `run_on: all`, each node's; a manual run is
+/// nobody else's.
+fn claim_of(request: &StartRequest) -> Claim {
+    match request.trigger {
+        Trigger::Schedule if request.def.run_on.is_all() => Claim::PerNode,
+        Trigger::Schedule => Claim::Cluster,
+        _ => Claim::None,
     }
 }
 

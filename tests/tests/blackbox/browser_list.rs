@@ -81,6 +81,7 @@ async fn no_page_scrolls_sideways_at_390_px_and_the_list_is_cards() {
         ),
         ("config", gateway.url("/config")),
         ("help", gateway.url("/help")),
+        ("nodes", gateway.url("/nodes")),
     ];
     browser
         .check("phone", |client| async move {
@@ -95,6 +96,9 @@ async fn no_page_scrolls_sideways_at_390_px_and_the_list_is_cards() {
             // The list as cards: the row is a grid, the secondary columns are gone, and the
             // status, the last run and Run Now are on the card.
             fits(&client, &pages[0].1, "list", PHONE).await?;
+            // The list fetches its live part again once its event stream opens: look at the
+            // cards after that, not at ones about to be swapped out.
+            wait_for(&client, "#live[data-refreshed]").await?;
             let card = format!("tr[data-task='{long}']");
             let display = script(
                 &client,

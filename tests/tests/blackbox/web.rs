@@ -76,7 +76,7 @@ async fn the_tasks_page_shows_every_task_with_its_label() {
         ["conf error: fix the tasks file and reload"]
     );
     let nav = page.attrs("nav.navbar a.nav-link", "href");
-    assert_eq!(nav, ["/", "/config", "/help"]);
+    assert_eq!(nav, ["/", "/nodes", "/config", "/help"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

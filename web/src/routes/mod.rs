@@ -9,6 +9,7 @@ mod config;
 mod favicon;
 mod help;
 mod metrics;
+mod nodes;
 mod prefs;
 mod run;
 mod search;
@@ -59,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .route("/config", get(config::page))
         .route("/reload", post(config::reload))
         .route("/help", get(help::page))
+        .route("/nodes", get(nodes::page))
         .route("/metrics", get(metrics::scrape))
         .route("/you", post(prefs::set_user))
         .route("/prefs/inactive", post(prefs::set_hide_inactive))

@@ -39,11 +39,13 @@ pub struct RunQuery {
 
 pub async fn page(
     State(state): State<AppState>,
-    ctx: Ctx,
+    mut ctx: Ctx,
     path: Result<Path<(String, String)>, PathRejection>,
     query: Result<Query<RunQuery>, QueryRejection>,
 ) -> Response {
-    let run = match find_run(&state, path).await {
+    let (run, status) = tokio::join!(find_run(&state, path), state.api().get_status());
+    ctx.chrome.nodes = super::nodes::shows_nodes(&status);
+    let run = match run {
         Ok(run) => run,
         Err(Missing::Page) => return not_found_page(&ctx, "There is no such run."),
         Err(Missing::Api(error)) => return api_error(&ctx, &error),

@@ -8,6 +8,7 @@ use axum::response::Response;
 use chrono::{NaiveDate, NaiveTime};
 use speedrack_proto::v1 as pb;
 
+use super::nodes::shows_nodes;
 use super::run::load_outputs;
 use super::{api_error, html, not_found_page};
 use crate::api::{Api, ApiError};
@@ -49,7 +50,7 @@ async fn count_days(
 
 pub async fn page(
     State(state): State<AppState>,
-    ctx: Ctx,
+    mut ctx: Ctx,
     path: Result<Path<String>, PathRejection>,
 ) -> Response {
     let Some(name) = task_name(path) else {
@@ -59,11 +60,13 @@ pub async fn page(
     let shown = ctx.display.execution_display;
     let today = ctx.chrome.now.date_naive();
     let (first_day, days) = chart_heatmap::window(today);
-    let (task, recent, counts) = tokio::join!(
+    let (task, recent, counts, status) = tokio::join!(
         api.get_task(name.as_str()),
         api.list_runs(name.as_str(), shown.max(CHART_RUNS), ""),
-        count_days(api, name.as_str(), first_day, days)
+        count_days(api, name.as_str(), first_day, days),
+        api.get_status()
     );
+    ctx.chrome.nodes = shows_nodes(&status);
     let (task, recent) = match (task, recent) {
         (Ok(task), Ok(recent)) => (task, recent),
         (Err(error), _) | (_, Err(error)) => return api_error(&ctx, &error),
@@ -96,7 +99,7 @@ pub async fn page(
 
 pub async fn history(
     State(state): State<AppState>,
-    ctx: Ctx,
+    mut ctx: Ctx,
     path: Result<Path<String>, PathRejection>,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Response {
@@ -116,10 +119,12 @@ pub async fn history(
         }
     };
     let request = query.request(task, HISTORY_PAGE);
-    let listed = state
-        .api()
-        .call(|mut client| async move { client.list_runs(request).await })
-        .await;
+    let api = state.api();
+    let (listed, status) = tokio::join!(
+        api.call(|mut client| async move { client.list_runs(request).await }),
+        api.get_status()
+    );
+    ctx.chrome.nodes = shows_nodes(&status);
     match listed {
         // The token passed the gateway's check but names no run the daemon gave out.
         Err(error) if error.http_status() == StatusCode::BAD_REQUEST && !query.page.is_empty() => {

@@ -1,4 +1,5 @@
-//! GET / — the tasks page, filtered by `?show=` and sorted by `?sort=` (see `views/triage.rs`).
+//! GET / — the tasks page, filtered by `?show=` and sorted by `?sort=` (see `views/triage.rs`),
+//! under the cluster's warnings.
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -26,10 +27,16 @@ pub async fn page(
 ) -> Response {
     let query = query.map(|Query(query)| query).unwrap_or_default();
     let view = View::parse(query.show.as_deref(), query.sort.as_deref());
-    match state.api().list_tasks(ctx.display.row_runs()).await {
+    let api = state.api();
+    let (tasks, status) = tokio::join!(api.list_tasks(ctx.display.row_runs()), api.get_status());
+    // The cluster's warnings are an extra: without them the list is still the list.
+    let warnings = status
+        .map(|status| status.cluster_warnings)
+        .unwrap_or_default();
+    match tasks {
         Ok(tasks) => html(
             StatusCode::OK,
-            views::tasks::page(&ctx.chrome, &tasks, ctx.hide_inactive, view),
+            views::tasks::page(&ctx.chrome, &tasks, ctx.hide_inactive, view, &warnings),
         ),
         Err(error) => api_error(&ctx, &error),
     }

@@ -55,6 +55,7 @@ pub fn bare(app_name: &str, urls: &Urls, status: StatusCode, message: &str) -> M
         here: "/".to_owned(),
         refreshed: false,
         zone: crate::views::time::Zone::Utc,
+        nodes: false,
     };
     page(&chrome, status, message)
 }

@@ -30,12 +30,16 @@ pub struct Chrome {
     pub refreshed: bool,
     /// The zone this browser wants absolute times in.
     pub zone: Zone,
+    /// Runs name the node that ran them: set by the pages that show runs when the daemon's
+    /// store is shared by several nodes, so that a single node's pages stay as they are.
+    pub nodes: bool,
 }
 
 /// Which navbar entry is current.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Nav {
     Tasks,
+    Nodes,
     Config,
     Help,
     Other,
@@ -142,6 +146,7 @@ fn navbar(chrome: &Chrome, current: Nav) -> Markup {
     let urls = &chrome.urls;
     let entries = [
         (Nav::Tasks, urls.tasks(), "Tasks"),
+        (Nav::Nodes, urls.nodes(), "Nodes"),
         (Nav::Config, urls.config(), "Config"),
         (Nav::Help, urls.help(), "Help"),
     ];
@@ -210,6 +215,7 @@ pub mod tests {
             here: "/tasks/x".to_owned(),
             refreshed: false,
             zone: Zone::Utc,
+            nodes: false,
         }
     }
 

@@ -16,6 +16,7 @@ pub mod forms;
 pub mod killed;
 pub mod layout;
 pub mod mask;
+pub mod nodes;
 pub mod output;
 pub mod run;
 pub mod runs;

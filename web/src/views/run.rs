@@ -186,6 +186,9 @@ fn facts(chrome: &Chrome, run: &pb::Run) -> Markup {
     html! {
         dl.row.small.mb-2 {
             dt.col-sm-2 { "Trigger" } dd.col-sm-10 data-trigger { (trigger(run)) }
+            @if chrome.nodes {
+                dt.col-sm-2 { "Node" } dd.col-sm-10 data-node=(run.node) { (run.node) }
+            }
             @if killed::is_killed(run) {
                 dt.col-sm-2 { "Killed" } dd.col-sm-10 data-killed { (killed::why(chrome, run)) }
             }
@@ -388,6 +391,24 @@ mod tests {
         let measured = resources(3 << 20);
         assert!(measured.contains("peak memory 3"), "{measured}");
         assert!(!measured.contains("not measured"));
+    }
+
+    #[test]
+    fn the_node_is_a_fact_only_when_runs_name_their_node() {
+        let run = pb::Run {
+            node: "beta".to_owned(),
+            ..run(pb::RunStatus::Success)
+        };
+        let mut chrome = chrome("");
+        assert!(!facts(&chrome, &run).into_string().contains("beta"));
+        chrome.nodes = true;
+        let shown = facts(&chrome, &run).into_string();
+        assert!(
+            shown.contains(
+                r#"<dt class="col-sm-2">Node</dt><dd class="col-sm-10" data-node="beta">beta</dd>"#
+            ),
+            "{shown}"
+        );
     }
 
     #[test]

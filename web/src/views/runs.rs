@@ -32,7 +32,8 @@ pub fn exit(run: &pb::Run) -> String {
     }
 }
 
-/// Runs newest first, each linking to its run page.
+/// Runs newest first, each linking to its run page; with the node that ran each when the
+/// store is shared (`Chrome::nodes`).
 pub fn table(chrome: &Chrome, task: &str, runs: &[pb::Run]) -> Markup {
     if runs.is_empty() {
         return html! { p.text-body-secondary data-no-runs { "No runs yet." } };
@@ -44,7 +45,9 @@ pub fn table(chrome: &Chrome, task: &str, runs: &[pb::Run]) -> Markup {
                     tr {
                         // Trigger, exit and notes give way on phones, where a row must fit one
                         // line; the run's page has them all.
-                        th { "Run" } th { "Status" } th.d-none.d-md-table-cell { "Trigger" }
+                        th { "Run" } th { "Status" }
+                        @if chrome.nodes { th data-node-column { "Node" } }
+                        th.d-none.d-md-table-cell { "Trigger" }
                         th { "Started" } th { "Duration" } th.d-none.d-md-table-cell { "Exit" }
                         th.d-none.d-md-table-cell { "Notes" }
                     }
@@ -54,6 +57,7 @@ pub fn table(chrome: &Chrome, task: &str, runs: &[pb::Run]) -> Markup {
                         tr data-run=(run.id) data-status=(run_status(run.status()).slug) {
                             td { a href=(chrome.urls.run(task, run.id)) { "#" (run.id) } }
                             td { (killed::run_badge(run)) }
+                            @if chrome.nodes { td data-node=(run.node) { (run.node) } }
                             td.d-none.d-md-table-cell { (trigger(run)) }
                             td { (moment(chrome.now, run.started_at.as_ref(), "?")) }
                             td { (duration(run.duration.as_ref())) }
@@ -239,6 +243,32 @@ mod tests {
         assert!(
             html.contains("killed by <span data-killed-by>&lt;bob&gt;</span>"),
             "{html}"
+        );
+    }
+
+    #[test]
+    fn the_node_column_is_there_only_when_runs_name_their_node() {
+        let run = pb::Run {
+            id: 7,
+            node: "beta".to_owned(),
+            status: pb::RunStatus::Success.into(),
+            ..pb::Run::default()
+        };
+        let mut chrome = crate::views::layout::tests::chrome("");
+        let single = table(&chrome, "t", std::slice::from_ref(&run)).into_string();
+        assert!(
+            !single.contains("Node") && !single.contains("beta"),
+            "{single}"
+        );
+        chrome.nodes = true;
+        let cluster = table(&chrome, "t", &[run]).into_string();
+        assert!(
+            cluster.contains("<th data-node-column>Node</th>"),
+            "{cluster}"
+        );
+        assert!(
+            cluster.contains(r#"<td data-node="beta">beta</td>"#),
+            "{cluster}"
         );
     }
 }

@@ -18,7 +18,14 @@ use crate::views::task::shown_name;
 use crate::views::time::{moment, seconds};
 use crate::views::triage::{self, Filter, Sort, View};
 
-pub fn page(chrome: &Chrome, tasks: &[pb::Task], hide_inactive: bool, view: View) -> Markup {
+/// The tasks page; `warnings` are the cluster's (GetStatus), shown above the list.
+pub fn page(
+    chrome: &Chrome,
+    tasks: &[pb::Task],
+    hide_inactive: bool,
+    view: View,
+    warnings: &[String],
+) -> Markup {
     let counts = triage::counts(tasks, chrome.now);
     let (worst, title) = triage::worst(&counts);
     render_with_icon(
@@ -27,7 +34,10 @@ pub fn page(chrome: &Chrome, tasks: &[pb::Task], hide_inactive: bool, view: View
             nav: Nav::Tasks,
             title: &title,
             events: Some(chrome.urls.task_rows_events()),
-            live: live(chrome, tasks, hide_inactive, view, &counts),
+            live: html! {
+                (crate::views::nodes::banner(warnings))
+                (live(chrome, tasks, hide_inactive, view, &counts))
+            },
             // Rows arrive as out-of-band swaps: each finds its own row by id.
             rest: html! { div hidden sse-swap=(ROWS_EVENT) hx-swap="none" {} },
         },
@@ -287,11 +297,11 @@ mod tests {
                 ..pb::Task::default()
             },
         ];
-        let shown = page(&chrome(""), &tasks, false, View::default()).into_string();
+        let shown = page(&chrome(""), &tasks, false, View::default(), &[]).into_string();
         assert!(shown.contains(r#"data-task="old""#));
         assert!(!shown.contains("<script>alert"), "{shown}");
         assert!(shown.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
-        let hidden = page(&chrome(""), &tasks, true, View::default()).into_string();
+        let hidden = page(&chrome(""), &tasks, true, View::default(), &[]).into_string();
         assert!(!hidden.contains(r#"data-task="old""#));
         assert!(hidden.contains("Show inactive tasks (1)"));
     }
@@ -316,7 +326,7 @@ mod tests {
             "{patch}"
         );
         assert!(!patch.contains("Broken Label"), "no id to find: {patch}");
-        let shown = page(&chrome(""), &tasks, false, View::default()).into_string();
+        let shown = page(&chrome(""), &tasks, false, View::default(), &[]).into_string();
         assert!(
             shown.contains(r#"<tr id="task-row-winner" data-task="winner""#),
             "{shown}"
@@ -350,8 +360,37 @@ mod tests {
     }
 
     #[test]
+    fn the_cluster_warnings_are_a_banner_above_the_list() {
+        let warning = "node beta is down: its last heartbeat was at 2026-12-01 05:00:00 UTC";
+        let tasks = failing_and_fine();
+        let shown = page(
+            &chrome(""),
+            &tasks,
+            false,
+            View::default(),
+            &[warning.to_owned()],
+        );
+        let shown = shown.into_string();
+        let banner = shown.find("data-cluster-warnings").expect("a banner");
+        assert!(shown[banner..].contains(warning), "{shown}");
+        assert!(
+            banner < shown.find("data-count").expect("the list"),
+            "{shown}"
+        );
+        let calm = page(&chrome(""), &tasks, false, View::default(), &[]).into_string();
+        assert!(!calm.contains("data-cluster-warnings"), "{calm}");
+    }
+
+    #[test]
     fn the_title_and_favicon_carry_the_worst_state() {
-        let shown = page(&chrome(""), &failing_and_fine(), false, View::default()).into_string();
+        let shown = page(
+            &chrome(""),
+            &failing_and_fine(),
+            false,
+            View::default(),
+            &[],
+        )
+        .into_string();
         assert!(
             shown.contains("<title>2 failing · Speedrack</title>"),
             "{shown}"
@@ -367,6 +406,7 @@ mod tests {
             &failing_and_fine()[..1],
             false,
             View::default(),
+            &[],
         )
         .into_string();
         assert!(calm.contains("<title>Tasks · Speedrack</title>"), "{calm}");
@@ -377,7 +417,7 @@ mod tests {
     fn counts_are_links_that_filter_and_headers_sort() {
         let tasks = failing_and_fine();
         let view = View::parse(Some("failing"), Some("name"));
-        let shown = page(&chrome(""), &tasks, false, view).into_string();
+        let shown = page(&chrome(""), &tasks, false, view, &[]).into_string();
         assert!(
             shown.contains(r#"href="/?sort=name" data-filter="all" data-count="3""#),
             "all, keeping the order: {shown}"
@@ -409,7 +449,14 @@ mod tests {
             shown.contains(r##"hx-select="#sr-list""##),
             "refetched when filtered: {shown}"
         );
-        let none = page(&chrome(""), &tasks, false, View::parse(Some("late"), None)).into_string();
+        let none = page(
+            &chrome(""),
+            &tasks,
+            false,
+            View::parse(Some("late"), None),
+            &[],
+        )
+        .into_string();
         assert!(none.contains("Nothing is late."), "{none}");
     }
 }

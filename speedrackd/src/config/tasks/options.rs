@@ -5,8 +5,9 @@
 
 use std::path::PathBuf;
 
+use crate::config::cluster_settings::NodeName;
 use crate::config::fields::Fields;
-use crate::config::task_def::{OnMissed, OutputPattern, Overlap, TaskDef};
+use crate::config::task_def::{OnMissed, OutputPattern, Overlap, RunOn, TaskDef};
 use crate::config::task_name::TaskName;
 
 /// The options of a task besides its name, command and schedule.
@@ -33,6 +34,7 @@ pub(super) struct Options {
     webhooks: Vec<String>,
     notify_after_failures: Option<u32>,
     notify_min_interval: Option<std::time::Duration>,
+    run_on: RunOn,
     pub(super) definition: String,
 }
 
@@ -65,6 +67,7 @@ impl Options {
             webhooks: webhooks(fields),
             notify_after_failures: fields.count("notify_after_failures"),
             notify_min_interval: fields.duration("notify_min_interval"),
+            run_on: run_on(fields),
             definition: String::new(),
         }
     }
@@ -106,6 +109,7 @@ impl Options {
             webhooks: self.webhooks,
             notify_after_failures: self.notify_after_failures,
             notify_min_interval: self.notify_min_interval,
+            run_on: self.run_on,
             definition: self.definition,
         }
     }
@@ -228,4 +232,31 @@ fn environment(fields: &mut Fields<'_>) -> std::collections::BTreeMap<String, St
         }
     }
     env
+}
+
+/// `run_on`: `any`, `all`, or node names (one, or a list).
+fn run_on(fields: &mut Fields<'_>) -> RunOn {
+    let Some(names) = fields.text_list("run_on") else {
+        return RunOn::Any;
+    };
+    match names.as_slice() {
+        [one] if one == "any" => return RunOn::Any,
+        [one] if one == "all" => return RunOn::All,
+        [] => {
+            fields.error(
+                Some("run_on"),
+                "run_on names no node; write any, all or node names",
+            );
+            return RunOn::Any;
+        }
+        _ => {}
+    }
+    let mut nodes = Vec::with_capacity(names.len());
+    for name in &names {
+        match NodeName::parse(name) {
+            Ok(node) => nodes.push(node),
+            Err(error) => fields.error(Some("run_on"), error),
+        }
+    }
+    RunOn::Nodes(nodes)
 }

@@ -60,8 +60,10 @@ fn fill(data_dir: &Path) -> Result<Duration> {
                 started_at: due + chrono::Duration::milliseconds(2),
                 definition,
                 pays_owed: false,
+                claim: speedrackd::history::Claim::Cluster,
             };
-            let run = history.record_starts(&[], &[], &[new_run])?[0];
+            let run = history.record_starts(&[], &[], &[new_run])?[0]
+                .context("a single node's history claims every fire")?;
             // One run in twenty fails, so retention's keep-failures rule has work to do.
             let failed = (round + index) % 20 == 0;
             history.finish_run(

@@ -17,12 +17,12 @@ use super::daemon::BenchDaemon;
 use super::report::Report;
 use super::spawn_floor::{self, CHILD_COMMAND};
 
-const TASKS: usize = 50;
+pub const TASKS: usize = 50;
 
 /// How long the single-task phase runs.
 const ALONE_SECONDS: u64 = 20;
 
-fn tasks_yaml(tasks: usize) -> String {
+pub fn tasks_yaml(tasks: usize) -> String {
     let mut yaml = String::from("tasks:\n");
     for index in 0..tasks {
         yaml.push_str(&format!(

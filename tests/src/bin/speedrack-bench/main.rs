@@ -11,6 +11,7 @@
 //! starting it.
 
 mod api;
+mod cluster;
 mod daemon;
 mod footprint;
 mod history;
@@ -48,6 +49,7 @@ enum Scenario {
     History,
     Scale,
     Wide,
+    Cluster,
 }
 
 #[tokio::main]
@@ -61,6 +63,7 @@ async fn main() -> Result<()> {
         Scenario::History => history::run().await?,
         Scenario::Scale => scale::run(args.seconds).await?,
         Scenario::Wide => wide::run().await?,
+        Scenario::Cluster => cluster::run(args.seconds).await?,
     };
     let machine = procfs::machine();
     report.print(&machine);

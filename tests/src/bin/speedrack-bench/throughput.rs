@@ -19,7 +19,7 @@ use super::report::Report;
 const TASKS: usize = 100;
 const CLIENTS: usize = 4;
 
-fn tasks_yaml() -> String {
+pub fn tasks_yaml() -> String {
     let mut yaml = String::from("tasks:\n");
     for index in 0..TASKS {
         yaml.push_str(&format!(
@@ -46,7 +46,7 @@ fn fork_exec_floor(window: Duration) -> Result<f64> {
     Ok(count as f64 / start.elapsed().as_secs_f64())
 }
 
-async fn runs_since_start(daemon: &BenchDaemon) -> Result<u64> {
+pub async fn runs_since_start(daemon: &BenchDaemon) -> Result<u64> {
     let tasks = daemon
         .client()
         .await?

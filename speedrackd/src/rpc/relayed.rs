@@ -1,0 +1,249 @@
+//! The API across nodes: what this node asks another to do when the run or task is that
+//! node's (a manual run of a task pinned elsewhere, a kill of a run elsewhere, a suspension
+//! every node must apply), and how it does what others ask of it, as its own API would.
+//! Carrying the messages is `cluster::Relay`'s.
+
+use std::sync::Arc;
+
+use speedrack_proto::v1 as pb;
+use tokio::sync::watch;
+use tonic::Status;
+
+use super::{Service, convert};
+use crate::cluster::{Answer, ClusterView, Handler, Relay, Relayed};
+use crate::config::{NodeName, TaskEntry, TaskName};
+use crate::run::RunId;
+use crate::runtime::{Command, RunNowOutcome};
+
+/// This node's link to the others.
+#[derive(Debug, Clone)]
+pub struct ClusterLink {
+    pub view: watch::Receiver<ClusterView>,
+    pub relay: Relay,
+}
+
+/// What carries out the requests other nodes send this one.
+pub fn handler(api: Service) -> Handler {
+    Arc::new(move |request| {
+        let api = api.clone();
+        Box::pin(async move { answer(&api, request).await })
+    })
+}
+
+async fn answer(api: &Service, request: Relayed) -> Answer {
+    let outcome = match request {
+        Relayed::RunNow { task, by } => match parse(&task) {
+            Ok(task) => api
+                .ask(|reply| Command::RunNow { task, by, reply })
+                .await
+                .and_then(|outcome| outcome.map_err(Status::from))
+                .map(|outcome| match outcome {
+                    RunNowOutcome::Started(record) => Answer::Started { run: record.id.0 },
+                    RunNowOutcome::Queued { behind } => Answer::Queued {
+                        behind: behind.iter().map(|run| run.0).collect(),
+                    },
+                }),
+            Err(status) => Err(status),
+        },
+        Relayed::Kill { task, run, by } => match parse(&task) {
+            Ok(task) => api
+                .ask(|reply| Command::Kill {
+                    task,
+                    run: run.map(RunId),
+                    by,
+                    reply,
+                })
+                .await
+                .and_then(|killed| killed.map_err(Status::from))
+                .map(|runs| Answer::Killed {
+                    runs: runs.iter().map(|run| run.0).collect(),
+                }),
+            Err(status) => Err(status),
+        },
+        Relayed::Suspended { task, suspended } => match parse(&task) {
+            Ok(task) => api
+                .ask(|reply| Command::SetSuspended {
+                    task,
+                    suspended,
+                    reply,
+                })
+                .await
+                .and_then(|done| done.map_err(Status::from))
+                .map(|_| Answer::Done),
+            Err(status) => Err(status),
+        },
+    };
+    outcome.unwrap_or_else(|status| Answer::Refused {
+        code: status.code() as i32,
+        message: status.message().to_owned(),
+    })
+}
+
+fn parse(task: &str) -> Result<TaskName, Status> {
+    TaskName::parse_normalised(task)
+        .ok_or_else(|| Status::not_found(format!("no task named {task:?}")))
+}
+
+impl Service {
+    /// The node that must run `task` now when this one may not (its `run_on` names others);
+    /// `None` when this node runs it. UNAVAILABLE when none of its nodes is alive.
+    pub(super) async fn run_now_elsewhere(
+        &self,
+        task: &TaskName,
+    ) -> Result<Option<NodeName>, Status> {
+        let Some(link) = &self.cluster else {
+            return Ok(None);
+        };
+        let snapshot = self.snapshot().await?;
+        let run_on = snapshot.tasks.entries.iter().find_map(|entry| match entry {
+            TaskEntry::Valid(def) if def.name == *task => Some(def.run_on.clone()),
+            _ => None,
+        });
+        let Some(run_on) = run_on.filter(|run_on| !run_on.allows(self.info.node.as_str())) else {
+            return Ok(None);
+        };
+        let view = link.view.borrow();
+        view.membership
+            .node_for(task, snapshot.taken_at, &run_on)
+            .cloned()
+            .map(Some)
+            .ok_or_else(|| {
+                Status::unavailable(format!(
+                    "task {task} runs only on nodes none of which is up; see speedrackctl nodes"
+                ))
+            })
+    }
+
+    /// Asks `node` to run `task` now and answers as RunNow does.
+    pub(super) async fn run_now_on(
+        &self,
+        node: &NodeName,
+        task: &TaskName,
+        by: String,
+    ) -> Result<pb::RunNowResponse, Status> {
+        let answer = self
+            .relay(
+                node,
+                Relayed::RunNow {
+                    task: task.to_string(),
+                    by,
+                },
+            )
+            .await?;
+        match answer {
+            Answer::Started { run } => {
+                let record = self
+                    .history
+                    .get_run(RunId(run))
+                    .map_err(|error| Status::internal(error.to_string()))?
+                    .ok_or_else(|| {
+                        Status::internal(format!(
+                            "node {node} started run {run}, which history does not hold"
+                        ))
+                    })?;
+                Ok(pb::RunNowResponse {
+                    run: Some(convert::run(&record)),
+                    queued: false,
+                    queued_behind_run_ids: Vec::new(),
+                })
+            }
+            Answer::Queued { behind } => Ok(pb::RunNowResponse {
+                run: None,
+                queued: true,
+                queued_behind_run_ids: behind,
+            }),
+            other => Err(unexpected(node, &other)),
+        }
+    }
+
+    /// The node other than this one that ran `run`, when history says so.
+    pub(super) fn node_of_run(&self, run: RunId) -> Result<Option<NodeName>, Status> {
+        if self.cluster.is_none() {
+            return Ok(None);
+        }
+        let record = self
+            .history
+            .get_run(run)
+            .map_err(|error| Status::internal(error.to_string()))?;
+        Ok(record
+            .and_then(|record| NodeName::parse(&record.node).ok())
+            .filter(|node| *node != self.info.node))
+    }
+
+    /// The live nodes besides this one.
+    pub(super) fn other_nodes(&self) -> Vec<NodeName> {
+        self.cluster.as_ref().map_or_else(Vec::new, |link| {
+            let view = link.view.borrow();
+            view.membership
+                .live
+                .iter()
+                .filter(|node| **node != self.info.node)
+                .cloned()
+                .collect()
+        })
+    }
+
+    /// Asks `node` to kill runs of `task` (all, or `run`); returns the ids killed.
+    pub(super) async fn kill_on(
+        &self,
+        node: &NodeName,
+        task: &TaskName,
+        run: Option<RunId>,
+        by: String,
+    ) -> Result<Vec<i64>, Status> {
+        let request = Relayed::Kill {
+            task: task.to_string(),
+            run: run.map(|run| run.0),
+            by,
+        };
+        match self.relay(node, request).await? {
+            Answer::Killed { runs } => Ok(runs),
+            other => Err(unexpected(node, &other)),
+        }
+    }
+
+    /// Tells every other node that `task` was suspended or resumed here. A node that misses
+    /// it reads the suspension from the shared history at its next start; logged, not fatal.
+    pub(super) async fn tell_suspension(&self, task: &TaskName, suspended: bool) {
+        let Some(link) = &self.cluster else {
+            return;
+        };
+        let request = Relayed::Suspended {
+            task: task.to_string(),
+            suspended,
+        };
+        if let Err(error) = link.relay.tell_all(request).await {
+            tracing::warn!(task = %task, "cannot tell the other nodes of a suspension: {error}");
+        }
+    }
+
+    async fn relay(&self, node: &NodeName, request: Relayed) -> Result<Answer, Status> {
+        let Some(link) = &self.cluster else {
+            return Err(Status::internal("no cluster to relay a request through"));
+        };
+        let answer = link
+            .relay
+            .ask(node, request)
+            .await
+            .map_err(|error| match error {
+                // UNAVAILABLE would read as this daemon being down to a client.
+                crate::cluster::RelayError::NoAnswer { .. } => {
+                    Status::deadline_exceeded(error.to_string())
+                }
+                _ => Status::aborted(error.to_string()),
+            })?;
+        match answer {
+            Answer::Refused { code, message } => Err(Status::new(
+                tonic::Code::from_i32(code),
+                format!("node {node}: {message}"),
+            )),
+            answer => Ok(answer),
+        }
+    }
+}
+
+fn unexpected(node: &NodeName, answer: &Answer) -> Status {
+    Status::internal(format!(
+        "node {node} answered {answer:?}, which does not fit the request"
+    ))
+}
