@@ -77,21 +77,31 @@ impl Default for Gate {
 
 /// Waits until `path` exists, up to `limit`; whether it does.
 pub fn wait_for_file(path: &Path, limit: Duration) -> bool {
-    let deadline = Instant::now() + limit;
     let dir = path.parent().expect("a file has a directory");
+    wait_for_change(dir, limit, || path.exists())
+}
+
+/// Waits until `done` holds, up to `limit`, looking again whenever a file in `dir` is made,
+/// renamed into place or written (a database commit writes its log); whether it holds.
+pub fn wait_for_change(dir: &Path, limit: Duration, done: impl Fn() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
     let watch = inotify::init(inotify::CreateFlags::CLOEXEC | inotify::CreateFlags::NONBLOCK)
         .expect("an inotify instance");
-    // Made, renamed into place, or closed after writing: any of them may be the last step.
+    // Made, renamed into place, written or closed after writing: any may be the last step.
     let wanted = inotify::WatchFlags::CREATE
         | inotify::WatchFlags::MOVED_TO
+        | inotify::WatchFlags::MODIFY
         | inotify::WatchFlags::CLOSE_WRITE;
     inotify::add_watch(&watch, dir, wanted)
         .unwrap_or_else(|error| panic!("watch {}: {error}", dir.display()));
-    // Looked at only once the watch exists, so a file made in between is not missed.
+    // Looked at only once the watch exists, so a change made in between is not missed.
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        if path.exists() || left.is_zero() {
-            return path.exists();
+        if done() {
+            return true;
+        }
+        if left.is_zero() {
+            return false;
         }
         let timeout = Timespec::try_from(left).expect("a test's wait fits in a timespec");
         let mut polled = [PollFd::new(&watch, PollFlags::IN)];

@@ -2,11 +2,13 @@
 //! and the reasons it may fail to start, in words an admin can act on.
 
 use std::collections::BTreeMap;
+use std::fs::File;
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 
 /// How a task's command is started.
 #[derive(Debug, Clone)]
@@ -78,7 +80,7 @@ pub fn spawn(
     }
     let mut command = build(invocation);
     command
-        .stdin(Stdio::null())
+        .stdin(null_stdin())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         // A group of its own, so a timeout or kill reaches the whole tree the command starts.
@@ -100,6 +102,18 @@ pub fn spawn(
         stdout,
         stderr,
     })
+}
+
+/// The run's stdin: a copy of one `/dev/null` descriptor the daemon keeps. Copying it is a
+/// `dup`; `Stdio::null` opens the device again for every run, a path lookup and an open on
+/// the spawning thread each time.
+fn null_stdin() -> Stdio {
+    static DEV_NULL: OnceLock<Option<File>> = OnceLock::new();
+    DEV_NULL
+        .get_or_init(|| File::open("/dev/null").ok())
+        .as_ref()
+        .and_then(|file| file.try_clone().ok())
+        .map_or_else(Stdio::null, Stdio::from)
 }
 
 /// Makes the child move itself into a cgroup before it execs, so that nothing it runs exists
@@ -226,6 +240,21 @@ mod tests {
             .and_then(|source| source.downcast_ref::<io::Error>())
             .expect("the OS error as the source");
         assert_eq!(source.kind(), io::ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn every_run_reads_dev_null_as_stdin() {
+        use std::io::Read;
+        for _ in 0..2 {
+            let mut shell = invocation("/bin/sh", None);
+            shell.command = "readlink /proc/self/fd/0; cat".to_owned();
+            let mut spawned = spawn(&shell, None).expect("the shell starts");
+            let mut out = String::new();
+            spawned.stdout.read_to_string(&mut out).expect("stdout");
+            let pid = nix::unistd::Pid::from_raw(spawned.pid);
+            nix::sys::wait::waitpid(pid, None).expect("reaped");
+            assert_eq!(out, "/dev/null\n", "stdin is /dev/null, and empty");
+        }
     }
 
     #[test]

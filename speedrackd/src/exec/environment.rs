@@ -3,6 +3,7 @@
 //! secrets), with the task's own `env` on top.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 /// PATH when the daemon's own is unset.
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -21,6 +22,23 @@ pub struct RunFacts<'a> {
     pub scheduled_at: String,
     /// The daemon's data dir: with the run id, it names the run for crash recovery.
     pub data_dir: &'a str,
+}
+
+/// The daemon's own value of a variable a run may get (`PATH` and [`PASSED_THROUGH`]), as it
+/// was the first time a run asked: the daemon never changes its environment, and reading it
+/// (a lock and two allocations per variable) for every run was a visible part of a run's cost.
+pub fn daemon_var(name: &str) -> Option<String> {
+    static SNAPSHOT: OnceLock<Vec<(&'static str, String)>> = OnceLock::new();
+    SNAPSHOT
+        .get_or_init(|| {
+            std::iter::once("PATH")
+                .chain(PASSED_THROUGH.iter().copied())
+                .filter_map(|name| Some((name, std::env::var(name).ok()?)))
+                .collect()
+        })
+        .iter()
+        .find(|(known, _)| *known == name)
+        .map(|(_, value)| value.clone())
 }
 
 /// Builds the run's environment from a lookup into the daemon's own, the run's facts and the

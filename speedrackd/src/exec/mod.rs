@@ -22,15 +22,17 @@ mod orphans;
 mod reap;
 mod spawner;
 
+use std::future::Future;
+use std::io::Read;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::time::Duration;
 
 use nix::sys::signal::Signal;
 use regex::bytes::Regex;
 use tokio::net::unix::pipe;
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 
 pub use capture::Captured;
 pub use command::{Invocation, StartError};
@@ -69,8 +71,6 @@ pub struct Started {
     live: Tailed,
     /// The group id, which is the command's pid.
     pub process_group: i32,
-    /// Identifies the group leader across a daemon restart (see `group::start_ticks`).
-    pub start_ticks: Option<u64>,
     scope: contain::Scope,
 }
 
@@ -95,7 +95,6 @@ pub struct Outcome {
 /// A command's process, started but not yet handed to the tokio runtime.
 pub struct Process {
     spawned: command::Spawned,
-    start_ticks: Option<u64>,
     scope: contain::Scope,
     live: Tailed,
 }
@@ -131,10 +130,8 @@ pub fn spawn(launch: &Launch) -> Result<Process, StartError> {
     });
     scope.spawned();
     let (_, spawned) = spawned?;
-    let start_ticks = start_ticks(spawned.pid);
     Ok(Process {
         spawned,
-        start_ticks,
         scope,
         live: Tailed::of(launch),
     })
@@ -165,7 +162,6 @@ pub fn spawn_all(launches: Vec<Launch>) -> Vec<(Launch, Result<Process, StartErr
 pub fn watch(process: Process) -> Result<Started, StartError> {
     let Process {
         spawned,
-        start_ticks,
         scope,
         live,
     } = process;
@@ -178,17 +174,36 @@ pub fn watch(process: Process) -> Result<Started, StartError> {
         StartError::Watch { pid, source }
     };
     let child = reap::Child::watch(spawned.pid).map_err(lost)?;
-    let stdout = pipe::Receiver::from_owned_fd(OwnedFd::from(spawned.stdout)).map_err(lost)?;
-    let stderr = pipe::Receiver::from_owned_fd(OwnedFd::from(spawned.stderr)).map_err(lost)?;
+    let stdout = receiver(OwnedFd::from(spawned.stdout)).map_err(lost)?;
+    let stderr = receiver(OwnedFd::from(spawned.stderr)).map_err(lost)?;
     Ok(Started {
         process_group: child.pid(),
         child,
         stdout,
         stderr,
         live,
-        start_ticks,
         scope,
     })
+}
+
+/// An output pipe's read end, registered with the runtime. std made it: it is a pipe, open for
+/// reading, and only non-blocking mode is missing (tokio's checked constructor would `fstat` it
+/// and read its flags first, two system calls per pipe on the loop's thread).
+fn receiver(fd: OwnedFd) -> std::io::Result<pipe::Receiver> {
+    rustix::fs::fcntl_setfl(&fd, rustix::fs::OFlags::NONBLOCK)?;
+    pipe::Receiver::from_owned_fd_unchecked(fd)
+}
+
+/// Who is told, once, that a run's command still runs `after` it started: `tell` gets the start
+/// time of the group's leader (`group::start_ticks`), which with the group id identifies the
+/// run's processes across a daemon restart.
+///
+/// Only runs that last are worth recording for a crash recovery: most end within milliseconds,
+/// and reading /proc and writing a row for each was a tenth of what a run cost the daemon
+/// (BENCHMARKS.md). A crash before then finds the run by its environment marker instead.
+pub struct Lasting<F> {
+    pub after: Duration,
+    pub tell: F,
 }
 
 /// Supervises a started command to its reaped end. A message on `kills` (why, and who asks)
@@ -197,6 +212,7 @@ pub async fn supervise(
     started: Started,
     launch: &Launch,
     mut kills: mpsc::UnboundedReceiver<Kill>,
+    lasting: Lasting<impl FnOnce(Option<u64>)>,
 ) -> Outcome {
     let Started {
         child,
@@ -207,9 +223,14 @@ pub async fn supervise(
         scope,
         ..
     } = started;
-    let copy = |pipe, path: &PathBuf, live| CaptureTask::spawn(pipe, path.clone(), launch, live);
-    let mut stdout_copy = copy(stdout, &launch.stdout, live.stdout);
-    let mut stderr_copy = copy(stderr, &launch.stderr, live.stderr);
+    // The copies are polled in this task, beside the exit: a task of their own each cost a
+    // spawn, a join and a wake-up more per run, for output that is mostly nothing.
+    let (cap, pattern) = (launch.output_max_bytes, launch.pattern.as_ref());
+    let stdout_future = capture::capture(stdout, &launch.stdout, cap, pattern, live.stdout);
+    let stderr_future = capture::capture(stderr, &launch.stderr, cap, pattern, live.stderr);
+    tokio::pin!(stdout_future, stderr_future);
+    let mut stdout_copy = Capturing::new(stdout_future);
+    let mut stderr_copy = Capturing::new(stderr_future);
     let mut outcome = Outcome {
         notes: scope.notes.clone(),
         ..Outcome::default()
@@ -218,11 +239,15 @@ pub async fn supervise(
         .timeout
         .and_then(|timeout| tokio::time::Instant::now().checked_add(timeout));
     let mut kill_at: Option<tokio::time::Instant> = None;
+    let mut lasting_at = tokio::time::Instant::now().checked_add(lasting.after);
+    let mut tell = Some(lasting.tell);
     {
         let exited = child.exited();
         tokio::pin!(exited);
         loop {
             tokio::select! {
+                () = stdout_copy.wait(), if !stdout_copy.ended() => {}
+                () = stderr_copy.wait(), if !stderr_copy.ended() => {}
                 result = &mut exited => {
                     if let Err(error) = result {
                         outcome.notes.push(format!("lost track of the process: {error}"));
@@ -241,6 +266,13 @@ pub async fn supervise(
                     outcome.kill_cause = Some(kill.cause);
                     kill_at = terminate(process_group, launch.kill_grace, &mut outcome.notes);
                 }
+                () = sleep_until(lasting_at) => {
+                    lasting_at = None;
+                    if let Some(tell) = tell.take() {
+                        // The leader is not reaped before the loop ends: its pid is its own.
+                        tell(start_ticks(process_group));
+                    }
+                }
                 () = sleep_until(kill_at) => {
                     kill_at = None;
                     if let Err(error) = signal_group(process_group, Signal::SIGKILL) {
@@ -253,8 +285,7 @@ pub async fn supervise(
     }
     // The command has exited but is not reaped, so its pid (the group id) cannot be reused yet.
     let pipes_closed = tokio::time::timeout(PIPE_CLOSE_WAIT, async {
-        stdout_copy.wait().await;
-        stderr_copy.wait().await;
+        tokio::join!(stdout_copy.wait(), stderr_copy.wait())
     })
     .await
     .is_ok();
@@ -280,8 +311,13 @@ pub async fn supervise(
         }
     };
     outcome.usage = scope.close(reaped, &mut outcome.notes).await;
-    outcome.stdout = stdout_copy.finish("stdout", &mut outcome.notes).await;
-    outcome.stderr = stderr_copy.finish("stderr", &mut outcome.notes).await;
+    // A process outside the run's group may hold a pipe open forever.
+    let _ = tokio::time::timeout(DRAIN_WAIT, async {
+        tokio::join!(stdout_copy.wait(), stderr_copy.wait())
+    })
+    .await;
+    outcome.stdout = stdout_copy.finish("stdout", &mut outcome.notes);
+    outcome.stderr = stderr_copy.finish("stderr", &mut outcome.notes);
     outcome
 }
 
@@ -308,59 +344,35 @@ fn kill_leftovers(process_group: i32, notes: &mut Vec<String>) {
     }
 }
 
-/// A capture running in its own task, whose result is kept once it arrived, so that waiting
-/// for it again (after a timed-out wait) never polls a finished task.
-struct CaptureTask {
-    handle: JoinHandle<std::io::Result<Captured>>,
-    result: Option<Result<Captured, CaptureError>>,
+/// One stream's capture, polled by the supervisor, whose result is kept once it arrived, so
+/// that waiting for it again (after a timed-out wait) never polls a finished future.
+struct Capturing<'a, F: Future> {
+    future: Pin<&'a mut F>,
+    result: Option<F::Output>,
 }
 
-/// Why a stream's output was not saved; the run's notes say it after the stream's name.
-#[derive(Debug, thiserror::Error)]
-enum CaptureError {
-    #[error("cannot save it: {0}")]
-    Save(#[source] std::io::Error),
-    #[error("its capture failed: {0}")]
-    Task(#[source] tokio::task::JoinError),
-}
-
-impl CaptureTask {
-    fn spawn(
-        pipe: pipe::Receiver,
-        path: PathBuf,
-        launch: &Launch,
-        live: Option<live_output::Publisher>,
-    ) -> CaptureTask {
-        let (cap, pattern) = (launch.output_max_bytes, launch.pattern.clone());
-        let handle = tokio::spawn(async move {
-            capture::capture(pipe, &path, cap, pattern.as_ref(), live).await
-        });
-        CaptureTask {
-            handle,
+impl<'a, F: Future<Output = std::io::Result<Captured>>> Capturing<'a, F> {
+    fn new(future: Pin<&'a mut F>) -> Capturing<'a, F> {
+        Capturing {
+            future,
             result: None,
         }
+    }
+
+    fn ended(&self) -> bool {
+        self.result.is_some()
     }
 
     /// Waits for the capture to end; safe to cancel and call again.
     async fn wait(&mut self) {
         if self.result.is_none() {
-            let result = match (&mut self.handle).await {
-                Ok(Ok(captured)) => Ok(captured),
-                Ok(Err(error)) => Err(CaptureError::Save(error)),
-                Err(join_error) => Err(CaptureError::Task(join_error)),
-            };
-            self.result = Some(result);
+            self.result = Some(self.future.as_mut().await);
         }
     }
 
-    /// The capture's result, giving up after [`DRAIN_WAIT`] (a process outside the run's group
-    /// may hold the pipe open forever).
-    async fn finish(mut self, name: &str, notes: &mut Vec<String>) -> Captured {
-        if tokio::time::timeout(DRAIN_WAIT, self.wait()).await.is_err() {
-            self.handle.abort();
-            notes.push(format!("{name} was still held open by a process outside the run's group; stopped capturing it"));
-            return Captured::default();
-        }
+    /// The capture's result; a capture still going (its pipe held open by a process outside
+    /// the run's group after [`DRAIN_WAIT`]) is given up and said so.
+    fn finish(self, name: &str, notes: &mut Vec<String>) -> Captured {
         match self.result {
             Some(Ok(captured)) => {
                 if let Some(why) = &captured.lost_because {
@@ -372,10 +384,13 @@ impl CaptureTask {
                 captured
             }
             Some(Err(error)) => {
-                notes.push(format!("{name}: {error}"));
+                notes.push(format!("{name}: cannot save it: {error}"));
                 Captured::default()
             }
-            None => Captured::default(),
+            None => {
+                notes.push(format!("{name} was still held open by a process outside the run's group; stopped capturing it"));
+                Captured::default()
+            }
         }
     }
 }
@@ -387,12 +402,21 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
     }
 }
 
-/// Whether a sudo run was refused by sudo itself rather than failing in the command.
+/// Whether a sudo run was refused by sudo itself rather than failing in the command. Only a
+/// sudo run's stderr is read, and only its head.
 pub fn sudo_refusal(launch: &Launch, exit: Option<Exit>) -> Option<String> {
+    launch.invocation.sudo.as_ref()?;
     let code = match exit {
         Some(Exit::Code(code)) => Some(code),
         _ => None,
     };
-    let head = std::fs::read(&launch.stderr).unwrap_or_default();
-    command::sudo_refusal(&launch.invocation, code, &head[..head.len().min(512)])
+    let mut head = Vec::new();
+    if let Ok(file) = std::fs::File::open(&launch.stderr) {
+        // An unreadable stderr reads as empty: no refusal is claimed without sudo's words.
+        let _ = file.take(512).read_to_end(&mut head);
+    }
+    command::sudo_refusal(&launch.invocation, code, &head)
 }
+
+#[cfg(test)]
+mod tests;

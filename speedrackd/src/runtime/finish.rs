@@ -6,13 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::Runtime;
-use super::supervise::Finished;
+use super::supervise::{Finished, Report};
 use super::task_state::TaskState;
 use crate::config::TaskName;
 use crate::events::Event;
+use crate::history::ProcessGroup;
 use crate::run::{Kill, KillCause, RunEnd, RunId, RunRecord, RunStatus};
 
-/// Ends recorded in one write at most. A due fire waits behind the write, so it stays short:
+/// Reports taken in one go at most (ends recorded in one write). A due fire waits behind the write, so it stays short:
 /// 64 ends take well under a millisecond.
 const FINISH_BATCH: usize = 64;
 
@@ -20,27 +21,24 @@ const FINISH_BATCH: usize = 64;
 const REAP_WAIT: Duration = Duration::from_secs(5);
 
 impl Runtime {
-    /// Records the end of `first` and of every other run that has ended by now (up to
-    /// `FINISH_BATCH`) in one write, then lets what waited for each go on. No read of history:
-    /// each run's record and its task's failure streak are in the task's state.
-    pub(super) fn record_finished(&mut self, first: Finished) {
+    /// Records what supervisors reported, `first` and every other report that has arrived by
+    /// now (up to `FINISH_BATCH` ends): the process groups of lasting runs in one write, the
+    /// ends in another, then lets what waited for each end go on. No read of history: each
+    /// run's record and its task's failure streak are in the task's state.
+    pub(super) fn record_finished(&mut self, first: Report) {
         let mut ended = Vec::new();
+        let mut groups = Vec::new();
         let mut next = Some(first);
-        while let Some(Finished { run, task, end }) = next.take() {
-            match self
-                .states
-                .get_mut(&task)
-                .and_then(|state| state.end_run(run))
-            {
-                Some(in_flight) => ended.push((in_flight.record, end)),
-                None => {
-                    tracing::error!(task = %task, run = %run, "a run ended that the loop was not tracking");
-                }
+        while let Some(report) = next.take() {
+            match report {
+                Report::Lasting(group) => groups.push(group),
+                Report::Ended(finished) => self.take_ended(finished, &mut ended),
             }
-            if ended.len() < FINISH_BATCH {
+            if ended.len() + groups.len() < FINISH_BATCH {
                 next = self.finished_rx.try_recv().ok();
             }
         }
+        self.store_groups(&groups);
         let recorded = self.record_ends(&ended);
         let tasks: Vec<TaskName> = ended
             .iter()
@@ -52,6 +50,35 @@ impl Runtime {
         for task in tasks {
             self.start_queued(&task);
             self.forget_if_removed(&task);
+        }
+    }
+
+    /// Takes an ended run out of its task's state, into `ended`.
+    fn take_ended(&mut self, finished: Finished, ended: &mut Vec<(RunRecord, RunEnd)>) {
+        let Finished { run, task, end } = finished;
+        match self
+            .states
+            .get_mut(&task)
+            .and_then(|state| state.end_run(run))
+        {
+            Some(in_flight) => ended.push((in_flight.record, end)),
+            None => {
+                tracing::error!(task = %task, run = %run, "a run ended that the loop was not tracking");
+            }
+        }
+    }
+
+    /// Records where lasting runs' processes are, for a crash recovery. A recovery can still
+    /// find them by their environment, so a failure here is logged, not fatal to the runs.
+    fn store_groups(&self, groups: &[ProcessGroup]) {
+        if groups.is_empty() {
+            return;
+        }
+        if let Err(error) = self.history.set_process_groups(groups) {
+            tracing::error!(
+                runs = groups.len(),
+                "cannot record the process groups of runs: {error}"
+            );
         }
     }
 

@@ -7,7 +7,7 @@ use std::path::Path;
 use chrono::SecondsFormat;
 
 use crate::config::{Settings, TaskDef};
-use crate::exec::environment::{RunFacts, run_environment};
+use crate::exec::environment::{RunFacts, daemon_var, run_environment};
 use crate::exec::{Invocation, Launch, LiveOutput};
 use crate::history::output::{Stream, stream_path};
 use crate::run::{RunRecord, Trigger};
@@ -36,7 +36,7 @@ pub fn launch_of(
         data_dir: &data_dir_text,
     };
     let shell = settings.shell.display().to_string();
-    let env = run_environment(|name| std::env::var(name).ok(), &shell, &facts, &def.env);
+    let env = run_environment(daemon_var, &shell, &facts, &def.env);
     Launch {
         invocation: Invocation {
             shell: settings.shell.clone(),

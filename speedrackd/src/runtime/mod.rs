@@ -30,7 +30,7 @@ use tokio::sync::{broadcast, mpsc, watch};
 
 pub use command::{Command, ControlError, LiveState, RunNowOutcome, Snapshot};
 use pending_writes::PendingWrites;
-use supervise::Finished;
+use supervise::Report;
 use task_state::TaskState;
 
 use crate::clock::Clock;
@@ -80,8 +80,8 @@ pub struct Runtime {
     notifier: Notifier,
     metrics: Metrics,
     events: broadcast::Sender<Stamped>,
-    finished_tx: mpsc::UnboundedSender<Finished>,
-    finished_rx: mpsc::UnboundedReceiver<Finished>,
+    finished_tx: mpsc::UnboundedSender<Report>,
+    finished_rx: mpsc::UnboundedReceiver<Report>,
     notification_failures: mpsc::Receiver<NotificationFailure>,
     /// History writes the database refused, retried from the loop.
     writes: PendingWrites,

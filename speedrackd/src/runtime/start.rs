@@ -5,8 +5,8 @@
 //!    rather than started) and a row per run, `running`, before any process exists; a run
 //!    that pays an owed fire deletes it in the same transaction, so no fire runs twice.
 //! 2. The processes start side by side (`exec::spawn_all`).
-//! 3. Each started process gets a supervisor task (`supervise.rs`); the process groups are
-//!    stored in one more transaction, for crash recovery.
+//! 3. Each started process gets a supervisor task (`supervise.rs`), which reports the process
+//!    group of a run that lasts, for crash recovery.
 //!
 //! A fire the database refuses to record never starts; it is kept to be written as an
 //! execution error once the database accepts writes again (`records.rs`).
@@ -23,7 +23,7 @@ use super::task_state::InFlight;
 use crate::config::{TaskDef, TaskName};
 use crate::events::Event;
 use crate::exec::{self, Launch};
-use crate::history::{Claim, HistoryError, NewRun, ProcessGroup};
+use crate::history::{Claim, HistoryError, NewRun};
 use crate::run::{Kill, RunEnd, RunRecord, RunStatus, Trigger, as_stored};
 
 /// One run to start.
@@ -120,17 +120,10 @@ impl Runtime {
             spawn_ms = spawning.elapsed().as_secs_f64() * 1e3,
             "started the processes of runs due together"
         );
-        let mut groups = Vec::with_capacity(records.len());
         let mut out = Vec::with_capacity(records.len());
         for ((request, record), (launch, process)) in requests.iter().zip(records).zip(spawned) {
             let record = match process.and_then(exec::watch) {
                 Ok(started) => {
-                    let group = ProcessGroup {
-                        run: record.id,
-                        pgid: started.process_group,
-                        start_ticks: started.start_ticks,
-                    };
-                    groups.push(group);
                     let kill = supervise(
                         record.id,
                         record.task.clone(),
@@ -147,7 +140,6 @@ impl Runtime {
             };
             out.push(record);
         }
-        self.store_groups(&groups);
         Ok(out)
     }
 
@@ -183,20 +175,6 @@ impl Runtime {
         told.end = Some(end.clone());
         self.after_end(record, end, recorded);
         told
-    }
-
-    /// A crash recovery can still find the runs' processes by their environment, so a failure
-    /// here is logged, not fatal to the runs.
-    fn store_groups(&self, groups: &[ProcessGroup]) {
-        if groups.is_empty() {
-            return;
-        }
-        if let Err(error) = self.history.set_process_groups(groups) {
-            tracing::error!(
-                runs = groups.len(),
-                "cannot record the process groups of runs: {error}"
-            );
-        }
     }
 
     /// Fires the database refused to record: none starts, and all are written as execution

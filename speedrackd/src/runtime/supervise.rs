@@ -1,17 +1,32 @@
 //! Watching one run's process from start to end, off the loop: a task per run awaits the
 //! exit (or a kill request), judges the outcome by the task's failure rules, and reports the
-//! end to the loop. The loop never waits on a child itself.
+//! end to the loop, and before it, when the run lasts, where its processes are for a crash
+//! recovery. The loop never waits on a child itself.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 
 use crate::clock::Clock;
 use crate::config::{Settings, TaskDef, TaskName};
-use crate::exec::{self, Launch, Outcome, Started};
+use crate::exec::{self, Lasting, Launch, Outcome, Started};
+use crate::history::ProcessGroup;
 use crate::run::{Kill, RunEnd, RunId, RunStatus, as_stored};
 use crate::verdict::{Evidence, FailureRules, judge};
+
+/// How long a run's command must have run before its process group is recorded for a crash
+/// recovery (see `exec::Lasting`). Shorter than anything a person would notice running.
+pub const RECORD_GROUP_AFTER: Duration = Duration::from_secs(1);
+
+/// What a supervisor tells the loop, in the order it happens.
+#[derive(Debug)]
+pub enum Report {
+    /// The run still runs after [`RECORD_GROUP_AFTER`]: where its processes are.
+    Lasting(ProcessGroup),
+    Ended(Finished),
+}
 
 /// A run whose process ended, with its end ready to record.
 #[derive(Debug)]
@@ -30,14 +45,26 @@ pub fn supervise(
     launch: Launch,
     rules: FailureRules,
     clock: Arc<dyn Clock>,
-    finished: mpsc::UnboundedSender<Finished>,
+    reports: mpsc::UnboundedSender<Report>,
 ) -> mpsc::UnboundedSender<Kill> {
     let (kill, kills) = mpsc::unbounded_channel();
     tokio::spawn(async move {
-        let outcome = exec::supervise(started, &launch, kills).await;
+        let pgid = started.process_group;
+        let lasting = Lasting {
+            after: RECORD_GROUP_AFTER,
+            tell: |start_ticks| {
+                let group = ProcessGroup {
+                    run,
+                    pgid,
+                    start_ticks,
+                };
+                let _ = reports.send(Report::Lasting(group));
+            },
+        };
+        let outcome = exec::supervise(started, &launch, kills, lasting).await;
         let end = end_of(&outcome, &launch, &rules, as_stored(clock.now()));
         // The loop is gone only during shutdown, when nobody is left to record this.
-        let _ = finished.send(Finished { run, task, end });
+        let _ = reports.send(Report::Ended(Finished { run, task, end }));
     });
     kill
 }

@@ -1,7 +1,8 @@
 //! Start, stop, crash and restart: configuration errors at start, graceful SIGTERM, kill -9.
 
 use nix::sys::signal::Signal;
-use speedrack_tests::{Daemon, DaemonBuilder, WAIT, procs};
+use speedrack_tests::history_db::open_history;
+use speedrack_tests::{Daemon, DaemonBuilder, WAIT, files, procs};
 
 #[test]
 fn an_invalid_tasks_file_at_start_exits_78_naming_the_file_and_line() {
@@ -100,6 +101,51 @@ async fn after_kill_9_a_restart_closes_the_lost_run_as_interrupted() {
         procs::wait_until_group_gone(group, WAIT),
         Vec::<i32>::new(),
         "the restart killed the orphaned run"
+    );
+}
+
+/// A run that cleared its environment (`env -i`) carries no marker a restart could find it by:
+/// only the process group recorded once the run has lasted a moment (with its leader's start
+/// time) lets the restart kill it.
+#[tokio::test]
+async fn after_kill_9_a_lasting_run_without_its_environment_is_killed_by_its_recorded_group() {
+    let mut daemon = Daemon::start(
+        "tasks:
+  - name: unmarked
+    command: exec env -i sleep 300
+    interval: 400w
+",
+    );
+    let mut events = daemon.watch().await;
+    daemon.ctl().ok(&["run-now", "unmarked"]);
+    let run = events
+        .run_started("unmarked", WAIT)
+        .await
+        .expect("unmarked starts");
+    let group = process_group_of(&daemon, run.id);
+    let data_dir = daemon.data_dir();
+    let recorded = || {
+        open_history(&data_dir)
+            .query_row(
+                "SELECT pgid, pgid_start_ticks FROM runs WHERE id = ?1",
+                [run.id],
+                |row| Ok((row.get::<_, Option<i32>>(0)?, row.get::<_, Option<i64>>(1)?)),
+            )
+            .is_ok_and(|(pgid, ticks)| pgid == Some(group) && ticks.is_some())
+    };
+    assert!(
+        files::wait_for_change(&data_dir, WAIT, recorded),
+        "the group of a run that lasts is recorded with its leader's start time"
+    );
+    daemon.stop_with(Signal::SIGKILL);
+
+    let daemon = daemon.restart();
+    let runs = daemon.ctl().json(&["runs", "unmarked"]);
+    assert_eq!(runs["runs"][0]["status"], "interrupted");
+    assert_eq!(
+        procs::wait_until_group_gone(group, WAIT),
+        Vec::<i32>::new(),
+        "the restart killed the run by its recorded group"
     );
 }
 
