@@ -33,6 +33,13 @@ fn second_after(ahead: Duration) -> i64 {
     (at / SECOND_US + 1) * SECOND_US
 }
 
+/// Waits until the instant `to` (µs) has passed, and 2 s more for the runs due before it to be
+/// recorded: the window is wall-clock time itself, not an event to wait for.
+async fn wait_past(to: i64) {
+    let left = u64::try_from(to - SystemClock.now().timestamp_micros()).unwrap_or(0);
+    tokio::time::sleep(Duration::from_micros(left) + Duration::from_secs(2)).await;
+}
+
 /// How long the steady-state window lasts: the 60 s unless the environment shortens
 /// it for a quick local run.
 fn window() -> Duration {
@@ -53,12 +60,7 @@ async fn three_nodes_run_each_fire_exactly_once_spread_over_the_nodes() {
     let from = second_after(Duration::from_secs(1));
     let seconds = i64::try_from(window().as_secs()).unwrap_or(60);
     let to = from + seconds * SECOND_US;
-    tokio::time::sleep(
-        Duration::from_micros(
-            u64::try_from(to - SystemClock.now().timestamp_micros()).unwrap_or(0),
-        ) + Duration::from_secs(2),
-    )
-    .await;
+    wait_past(to).await;
     let db = connect(&url).await;
     let runs = scheduled_runs(&db, from, to).await;
 
@@ -126,12 +128,7 @@ async fn a_node_killed_hands_its_fires_over_within_the_lease_and_its_runs_end_in
         (from - killed_at) / 1000
     );
     let to = from + 10 * SECOND_US;
-    tokio::time::sleep(
-        Duration::from_micros(
-            u64::try_from(to - SystemClock.now().timestamp_micros()).unwrap_or(0),
-        ) + Duration::from_secs(2),
-    )
-    .await;
+    wait_past(to).await;
     let after = scheduled_runs(&db, from, to).await;
     let fires: BTreeSet<(&str, i64)> = after.iter().map(|(t, due, _)| (t.as_str(), *due)).collect();
     assert_eq!(fires.len(), after.len(), "a fire ran twice after the kill");
@@ -174,12 +171,7 @@ async fn a_pinned_task_runs_only_on_its_node_and_run_on_all_once_per_node() {
     wait_until_all_see(&[(&a, 0), (&b, 0), (&c, 0)], &["a", "b", "c"]);
     let from = second_after(Duration::from_secs(1));
     let to = from + 5 * SECOND_US;
-    tokio::time::sleep(
-        Duration::from_micros(
-            u64::try_from(to - SystemClock.now().timestamp_micros()).unwrap_or(0),
-        ) + Duration::from_secs(2),
-    )
-    .await;
+    wait_past(to).await;
     let db = connect(&url).await;
     let runs = scheduled_runs(&db, from, to).await;
     let pinned: Vec<&str> = runs
