@@ -156,6 +156,19 @@ async fn a_node_killed_hands_its_fires_over_within_the_lease_and_its_runs_end_in
         op_error.contains("node c") && op_error.contains("lease"),
         "who and why: {op_error:?}"
     );
+
+    // c comes back: the run it lost is not resumed, and its process is killed.
+    let c = c.restart();
+    c.wait_for_log(WAIT, |line| {
+        line.contains("killed the processes of a run whose daemon died")
+    })
+    .expect("c kills the sleep its previous life left");
+    let status: String = db
+        .query_one("SELECT status FROM runs WHERE id = $1", &[&running])
+        .await
+        .expect("the long run")
+        .get(0);
+    assert_eq!(status, "interrupted");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
