@@ -9,4 +9,4 @@ mod relay;
 
 pub use membership::{ClusterError, ClusterView, Joined, NodeConfig, join};
 pub use placement::Membership;
-pub use relay::{ANSWER_WITHIN, Answer, Handler, Relay, RelayError, Relayed};
+pub use relay::{Answer, Handler, Relay, RelayError, Relayed};

@@ -21,12 +21,14 @@ use crate::postgres::PgTarget;
 /// The NOTIFY channel every node listens on.
 const CHANNEL: &str = "speedrack_control";
 /// How long a node waits for another's answer before telling its caller it did not come.
-pub const ANSWER_WITHIN: Duration = Duration::from_secs(10);
+const ANSWER_WITHIN: Duration = Duration::from_secs(10);
 /// Requests waiting for answers at once; more are refused, not queued.
 const MAX_WAITING: usize = 64;
 /// Requests received and not yet handled; a flood beyond it is dropped (and the senders time
 /// out) rather than kept in memory.
 const MAX_RECEIVED: usize = 256;
+/// Requests from other nodes carried out at once; more wait in the received queue.
+const MAX_HANDLING: usize = 16;
 /// How long the listener waits before reconnecting after its connection failed.
 const RECONNECT_AFTER: Duration = Duration::from_secs(1);
 
@@ -252,6 +254,7 @@ async fn dispatch(
     mut received: mpsc::Receiver<Envelope>,
     handler: tokio::sync::watch::Receiver<Option<Handler>>,
 ) {
+    let handling = Arc::new(tokio::sync::Semaphore::new(MAX_HANDLING));
     while let Some(envelope) = received.recv().await {
         if let Some(answer) = envelope.answer {
             if let Some(waiter) = relay.lock_waiting().remove(&envelope.id) {
@@ -263,8 +266,13 @@ async fn dispatch(
             continue;
         };
         let relay = relay.clone();
+        // Never closed: acquiring can only wait.
+        let Ok(permit) = Arc::clone(&handling).acquire_owned().await else {
+            return;
+        };
         tokio::spawn(async move {
             let answer = handle(request).await;
+            drop(permit);
             if envelope.to == "*" {
                 return;
             }

@@ -84,12 +84,6 @@ impl PgStore {
     pub fn pool(&self) -> &deadpool_postgres::Pool {
         self.worker.pool()
     }
-
-    /// The store's own runtime, where the pool's connections live. Never call this store's
-    /// (blocking) `Store` methods from a task on it: they wait for a task on the same runtime.
-    pub fn runtime(&self) -> tokio::runtime::Handle {
-        self.worker.handle()
-    }
 }
 
 /// The columns `read_run` reads, in its order: SQLite's, then the node.

@@ -73,10 +73,6 @@ impl Worker {
         &self.pool
     }
 
-    pub(super) fn handle(&self) -> Handle {
-        self.handle.clone()
-    }
-
     /// Runs `job` with a pooled connection on the store's runtime and waits for its answer,
     /// at most `CALL_LIMIT`; errors say they happened while `doing`.
     pub(super) fn call<T, F, Fut>(&self, doing: &'static str, job: F) -> Result<T, HistoryError>
