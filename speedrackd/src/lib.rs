@@ -194,7 +194,11 @@ pub async fn serve(
     .with_live_output(live_output);
     let (runtime, cluster) = match cluster {
         Some(node) => (
-            runtime.with_cluster(node.joined.view.clone(), node.tasks_hash),
+            runtime.with_cluster(
+                node.joined.view.clone(),
+                node.tasks_hash,
+                node.joined.takeovers.clone(),
+            ),
             Some(node.joined),
         ),
         None => (runtime, None),

@@ -65,6 +65,9 @@ pub struct ClusterView {
 #[derive(Debug)]
 pub struct Joined {
     pub view: watch::Receiver<ClusterView>,
+    /// How many times another node took this node's lease over since it joined: each time,
+    /// the runs this node had in flight were closed as interrupted and are no longer its own.
+    pub takeovers: watch::Receiver<u64>,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -99,6 +102,7 @@ pub async fn join(config: NodeConfig, clock: Arc<dyn Clock>) -> Result<Joined, C
     let view = read_view(&client, &config.node).await?;
     tracing::info!(node = %config.node, incarnation, "joined the cluster; nodes alive: {}", names(&view.membership.live));
     let (view_tx, view) = watch::channel(view);
+    let (takeovers_tx, takeovers) = watch::channel(0);
     let (stop, stop_rx) = watch::channel(false);
     let task = tokio::spawn(heartbeat(
         Heart {
@@ -106,11 +110,17 @@ pub async fn join(config: NodeConfig, clock: Arc<dyn Clock>) -> Result<Joined, C
             config,
             incarnation,
             clock,
+            takeovers: takeovers_tx,
         },
         view_tx,
         stop_rx,
     ));
-    Ok(Joined { view, stop, task })
+    Ok(Joined {
+        view,
+        takeovers,
+        stop,
+        task,
+    })
 }
 
 struct Heart {
@@ -118,6 +128,7 @@ struct Heart {
     config: NodeConfig,
     incarnation: i64,
     clock: Arc<dyn Clock>,
+    takeovers: watch::Sender<u64>,
 }
 
 /// Inserts or takes over this node's row once no live node holds it; returns the incarnation.
@@ -242,8 +253,10 @@ async fn beat(heart: &mut Heart) -> Result<ClusterView, ClusterError> {
             tracing::error!(
                 node = %config.node,
                 "this node's lease was taken over (it lapsed: the machine or the daemon \
-                 stalled); its runs were closed as interrupted by another node; registering again"
+                 stalled); its runs were closed as interrupted by another node; ending them and \
+                 registering again"
             );
+            heart.takeovers.send_modify(|count| *count += 1);
             heart.incarnation = register(&heart.client, &heart.config).await?;
         }
     }

@@ -148,6 +148,39 @@ impl Runtime {
         true
     }
 
+    /// After another node took this node's lease over, ends the runs it closed as interrupted:
+    /// they are no longer this node's, and their ends will not be recorded over the closing.
+    /// Runs started since are not in history as closed and go on.
+    pub(super) fn end_disowned_runs(&mut self) {
+        let running: Vec<(TaskName, RunId)> = self
+            .states
+            .iter()
+            .flat_map(|(task, state)| {
+                state
+                    .running_ids()
+                    .into_iter()
+                    .map(|run| (task.clone(), run))
+            })
+            .collect();
+        let disowned = Kill {
+            cause: KillCause::Shutdown,
+            by: "speedrackd, whose lease another node took over".to_owned(),
+        };
+        for (task, run) in running {
+            match self.history.get_run(run) {
+                Ok(Some(record)) if record.end.is_some() => {
+                    self.kill_run(&task, run, &disowned);
+                }
+                Ok(_) => {}
+                Err(error) => tracing::error!(
+                    task = %task,
+                    run = %run,
+                    "cannot read whether another node closed this run; it goes on: {error}"
+                ),
+            }
+        }
+    }
+
     fn running_total(&self) -> usize {
         self.states.values().map(|state| state.running.len()).sum()
     }

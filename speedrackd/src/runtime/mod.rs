@@ -95,6 +95,8 @@ pub struct Runtime {
     /// The cluster as the heartbeat last saw it, and where the heartbeat learns the tasks
     /// file's hash after a reload; `None` for a daemon alone.
     cluster: Option<(watch::Receiver<ClusterView>, watch::Sender<String>)>,
+    /// Changes each time another node took this node's lease over; `None` alone.
+    takeovers: Option<watch::Receiver<u64>>,
 }
 
 impl Runtime {
@@ -149,6 +151,7 @@ impl Runtime {
             started_at: now,
             last_reload_at: None,
             cluster: None,
+            takeovers: None,
         };
         let mut owed = restored.owed;
         let mut plans = Vec::new();
@@ -225,6 +228,11 @@ impl Runtime {
                 Some(finished) = self.finished_rx.recv() => self.record_finished(finished),
                 Some(deletion) = self.deletions.recv() => self.delete(deletion),
                 Some(failure) = self.notification_failures.recv() => self.record_notification_failure(failure),
+                taken_over = next_takeover(self.takeovers.as_mut()) => match taken_over {
+                    true => self.end_disowned_runs(),
+                    // The heartbeat is gone (only at exit): nothing more to hear from it.
+                    false => self.takeovers = None,
+                },
             }
         }
         self.drain().await;
@@ -237,14 +245,18 @@ impl Runtime {
     }
 
     /// Runs only the scheduled fires that fall to this node in `cluster`'s view (placement),
-    /// and tells `tasks_hash` the tasks file's hash at every reload, for the heartbeat.
+    /// tells `tasks_hash` the tasks file's hash at every reload, for the heartbeat, and ends
+    /// the runs another node closed each time `takeovers` says this node's lease was taken
+    /// over.
     pub fn with_cluster(
         mut self,
         cluster: watch::Receiver<ClusterView>,
         tasks_hash: watch::Sender<String>,
+        takeovers: watch::Receiver<u64>,
     ) -> Runtime {
         tasks_hash.send_replace(self.tasks.file_hash.clone());
         self.cluster = Some((cluster, tasks_hash));
+        self.takeovers = Some(takeovers);
         self
     }
 
@@ -374,6 +386,14 @@ fn valid_def<'a>(
     match tasks.entries.get(*index.get(task)?)? {
         TaskEntry::Valid(def) => Some(def),
         TaskEntry::Broken(_) => None,
+    }
+}
+
+/// True at the next takeover of this node's lease; false once nobody can report one.
+async fn next_takeover(takeovers: Option<&mut watch::Receiver<u64>>) -> bool {
+    match takeovers {
+        Some(takeovers) => takeovers.changed().await.is_ok(),
+        None => std::future::pending().await,
     }
 }
 

@@ -171,6 +171,87 @@ async fn a_node_killed_hands_its_fires_over_within_the_lease_and_its_runs_end_in
     assert_eq!(status, "interrupted");
 }
 
+/// Polls `query` (one text column of one row) until it answers `wanted`, at most [`WAIT`].
+async fn wait_for_value(db: &tokio_postgres::Client, query: &str, run: i64, wanted: &str) {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let value: String = db
+            .query_one(query, &[&run])
+            .await
+            .expect("read the run")
+            .get(0);
+        if value == wanted {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{query} stayed {value:?}, not {wanted:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_stalled_past_its_lease_ends_the_runs_another_node_closed() {
+    let Some(url) = database() else { return };
+    let shared = tempfile::tempdir().expect("temp dir");
+    let pid_file = shared.path().join("long.pid");
+    let tasks = format!(
+        "tasks:\n  - {{name: long, command: 'echo $$ > {0}.new; mv {0}.new {0}; exec sleep 600', \
+         interval: 100w, run_on: [b]}}\n",
+        pid_file.display()
+    );
+    let a = start_node(&url, "a", &tasks);
+    let b = start_node(&url, "b", &tasks);
+    wait_until_all_see(&[(&a, 0), (&b, 0)], &["a", "b"]);
+    let run = b.ctl().json(&["run-now", "long"])["run"]["id"]
+        .as_i64()
+        .expect("the long run's id");
+    assert!(speedrack_tests::files::wait_for_file(&pid_file, WAIT));
+    let sleep = std::fs::read_to_string(&pid_file).expect("the sleep's pid");
+    let sleep = nix::unistd::Pid::from_raw(sleep.trim().parse().expect("a pid"));
+    let db = connect(&url).await;
+
+    // A paused VM, as far as the cluster can tell: b is silent, its sleep goes on.
+    let b_pid = nix::unistd::Pid::from_raw(i32::try_from(b.pid()).expect("pid"));
+    nix::sys::signal::kill(b_pid, Signal::SIGSTOP).expect("stop b");
+    wait_for_value(
+        &db,
+        "SELECT status FROM runs WHERE id = $1",
+        run,
+        "interrupted",
+    )
+    .await;
+    assert!(
+        nix::sys::signal::kill(sleep, None).is_ok(),
+        "the run's process lives on while b is stopped"
+    );
+    let marks = (a.log_len(), b.log_len());
+    nix::sys::signal::kill(b_pid, Signal::SIGCONT).expect("continue b");
+    b.wait_for_log_from(marks.1, WAIT, |line| line.contains("lease was taken over"))
+        .expect("b learns its lease was taken over");
+    let deadline = std::time::Instant::now() + WAIT;
+    while nix::sys::signal::kill(sleep, None).is_ok() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "b let the run another node closed go on"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let row = db
+        .query_one("SELECT status, op_error FROM runs WHERE id = $1", &[&run])
+        .await
+        .expect("the long run");
+    let (status, op_error): (String, String) = (row.get(0), row.get(1));
+    assert_eq!(
+        status, "interrupted",
+        "b's kill did not overwrite a's closing"
+    );
+    assert!(op_error.contains("node a closed"), "{op_error:?}");
+    // b is back among the nodes, as a's log says once it sees b's new lease.
+    wait_until_all_see(&[(&a, marks.0)], &["a", "b"]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pinned_task_runs_only_on_its_node_and_run_on_all_once_per_node() {
     let Some(url) = database() else { return };
