@@ -9,4 +9,4 @@ mod relay;
 
 pub use membership::{ClusterError, ClusterView, Joined, NodeConfig, join};
 pub use placement::Membership;
-pub use relay::{Answer, Handler, Relay, RelayError, Relayed};
+pub use relay::{Answer, Handler, OUTPUT_PIECE, Relay, RelayError, Relayed};

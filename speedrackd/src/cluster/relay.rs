@@ -29,6 +29,9 @@ const MAX_WAITING: usize = 64;
 const MAX_RECEIVED: usize = 256;
 /// Requests from other nodes carried out at once; more wait in the received queue.
 const MAX_HANDLING: usize = 16;
+/// Output bytes one answer carries: base64 makes them a third larger, and a NOTIFY payload
+/// must stay under 8000 bytes.
+pub const OUTPUT_PIECE: usize = 5000;
 /// How long the listener waits before reconnecting after its connection failed.
 const RECONNECT_AFTER: Duration = Duration::from_secs(1);
 
@@ -46,6 +49,9 @@ pub enum Relayed {
     },
     /// The task was suspended or resumed on the sender: suspension is cluster-wide.
     Suspended { task: String, suspended: bool },
+    /// Up to [`OUTPUT_PIECE`] bytes of a run's stdout (or stderr) from `offset`, read by the
+    /// node that runs it: a running run's output is in that node's data dir only.
+    ReadOutput { run: i64, stderr: bool, offset: u64 },
 }
 
 /// The addressee's answer.
@@ -62,6 +68,13 @@ pub enum Answer {
         runs: Vec<i64>,
     },
     Done,
+    /// Output bytes (base64: payloads are text), the stream's size, and whether the run is
+    /// still running (more may come).
+    Output {
+        data: String,
+        total_size: u64,
+        running: bool,
+    },
     /// Refused, with the gRPC code and message the addressee's own API would have answered.
     Refused {
         code: i32,
@@ -314,5 +327,23 @@ mod tests {
             text.len() < 8000,
             "NOTIFY payloads must stay under 8000 bytes"
         );
+    }
+
+    #[test]
+    fn a_full_piece_of_output_fits_in_one_notification() {
+        use base64::Engine as _;
+        let envelope = Envelope {
+            id: u64::MAX,
+            from: "n".repeat(64),
+            to: "m".repeat(64),
+            request: None,
+            answer: Some(Answer::Output {
+                data: base64::engine::general_purpose::STANDARD.encode([0xff; OUTPUT_PIECE]),
+                total_size: u64::MAX,
+                running: true,
+            }),
+        };
+        let text = serde_json::to_string(&envelope).expect("serialise");
+        assert!(text.len() < 8000, "{} bytes", text.len());
     }
 }

@@ -5,14 +5,18 @@
 
 use std::sync::Arc;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use speedrack_proto::v1 as pb;
 use tokio::sync::watch;
 use tonic::Status;
 
 use super::{Service, convert};
+use crate::cluster::OUTPUT_PIECE;
 use crate::cluster::{Answer, ClusterView, Handler, Relay, Relayed};
 use crate::config::{NodeName, TaskEntry, TaskName};
-use crate::run::RunId;
+use crate::history::output::{Stream, read_slice, stream_path};
+use crate::run::{RunId, RunStatus};
 use crate::runtime::{Command, RunNowOutcome};
 
 /// This node's link to the others.
@@ -72,10 +76,53 @@ async fn answer(api: &Service, request: Relayed) -> Answer {
                 .map(|_| Answer::Done),
             Err(status) => Err(status),
         },
+        Relayed::ReadOutput {
+            run,
+            stderr,
+            offset,
+        } => {
+            let stream = if stderr {
+                Stream::Stderr
+            } else {
+                Stream::Stdout
+            };
+            own_output(api, RunId(run), stream, offset).await
+        }
     };
     outcome.unwrap_or_else(|status| Answer::Refused {
         code: status.code() as i32,
         message: status.message().to_owned(),
+    })
+}
+
+/// A piece of the output of a run of this node's, for another node following it.
+async fn own_output(
+    api: &Service,
+    run: RunId,
+    stream: Stream,
+    offset: u64,
+) -> Result<Answer, Status> {
+    let record = api
+        .history
+        .get_run(run)?
+        .ok_or_else(|| Status::not_found(format!("no run with id {run}")))?;
+    if record.node != api.info.node.as_str() {
+        return Err(Status::failed_precondition(format!(
+            "run {run} is node {}'s, not this node's",
+            record.node
+        )));
+    }
+    let path = stream_path(api.history.data_dir(), &record.task, run, stream);
+    let slice = tokio::task::spawn_blocking(move || read_slice(&path, offset, OUTPUT_PIECE))
+        .await
+        .map_err(|error| Status::internal(format!("output reader failed: {error}")))?
+        .map_err(|error| {
+            Status::internal(format!("cannot read the output of run {run}: {error}"))
+        })?;
+    Ok(Answer::Output {
+        data: BASE64.encode(&slice.data),
+        total_size: slice.total_size,
+        running: record.status() == RunStatus::Running,
     })
 }
 
@@ -202,6 +249,38 @@ impl Service {
         }
     }
 
+    /// Up to [`OUTPUT_PIECE`] bytes of `run`'s `stream` from `offset`, read by `node`, which
+    /// runs it.
+    pub(super) async fn output_on(
+        &self,
+        node: &NodeName,
+        run: RunId,
+        stream: Stream,
+        offset: u64,
+    ) -> Result<RelayedOutput, Status> {
+        let request = Relayed::ReadOutput {
+            run: run.0,
+            stderr: stream == Stream::Stderr,
+            offset,
+        };
+        match self.relay(node, request).await? {
+            Answer::Output {
+                data,
+                total_size,
+                running,
+            } => Ok(RelayedOutput {
+                data: BASE64.decode(data).map_err(|error| {
+                    Status::internal(format!(
+                        "node {node} sent output that is not base64: {error}"
+                    ))
+                })?,
+                total_size,
+                running,
+            }),
+            other => Err(unexpected(node, &other)),
+        }
+    }
+
     /// Tells every other node that `task` was suspended or resumed here. A node that misses
     /// it reads the suspension from the shared history at its next start; logged, not fatal.
     pub(super) async fn tell_suspension(&self, task: &TaskName, suspended: bool) {
@@ -240,6 +319,15 @@ impl Service {
             answer => Ok(answer),
         }
     }
+}
+
+/// A piece of a running run's output, from the node that runs it.
+#[derive(Debug)]
+pub(super) struct RelayedOutput {
+    pub data: Vec<u8>,
+    pub total_size: u64,
+    /// Whether the run was still running when the piece was read.
+    pub running: bool,
 }
 
 fn unexpected(node: &NodeName, answer: &Answer) -> Status {

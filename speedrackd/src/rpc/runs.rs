@@ -8,6 +8,7 @@ use tonic::Status;
 
 use super::paging::Budget;
 use super::{Service, convert, limits, run_filter, tasks};
+use crate::config::NodeName;
 use crate::history::output::{Stream, read_slice, stream_path};
 use crate::run::{RunId, RunRecord};
 
@@ -17,6 +18,9 @@ const DEFAULT_READ: u64 = 1 << 20;
 /// Leaves room for the reply's other fields and framing: gRPC clients refuse messages over
 /// 4 MiB by default, so a read of a full 4 MiB would fail in the client.
 const MAX_READ: u64 = (4 << 20) - 1024;
+/// The most one ReadOutput reads of a run running on another node: it comes a few KB per
+/// round trip through the database.
+const RELAYED_READ: u64 = 256 << 10;
 
 pub async fn list_runs(
     api: &Service,
@@ -179,10 +183,7 @@ async fn stored_slice(
             Status::internal(format!("cannot read the output of run {run}: {error}"))
         })?;
     let Some(bytes) = stored else {
-        return Err(Status::failed_precondition(format!(
-            "run {run} is still running on node {}; its output can be read there until it ends",
-            record.node
-        )));
+        return running_slice(api, record, stream, offset, length).await;
     };
     let total_size = bytes.len() as u64;
     let start = usize::try_from(offset.min(total_size)).unwrap_or(usize::MAX);
@@ -193,6 +194,38 @@ async fn stored_slice(
         data: bytes[start..end].to_vec(),
         total_size,
         eof: end as u64 >= total_size,
+    })
+}
+
+/// A slice of the output of a run still running on another node, read there piece by piece,
+/// at most [`RELAYED_READ`] of it: a reader wanting more asks again from where it got to.
+async fn running_slice(
+    api: &Service,
+    record: &RunRecord,
+    stream: Stream,
+    offset: u64,
+    length: u64,
+) -> Result<pb::ReadOutputResponse, Status> {
+    let node = NodeName::parse(&record.node)
+        .map_err(|error| Status::internal(format!("run {} names no node: {error}", record.id)))?;
+    let wanted = usize::try_from(length.min(RELAYED_READ)).unwrap_or(usize::MAX);
+    let mut data = Vec::new();
+    let mut total_size = offset;
+    while data.len() < wanted {
+        let piece = api
+            .output_on(&node, record.id, stream, offset + data.len() as u64)
+            .await?;
+        total_size = piece.total_size;
+        if piece.data.is_empty() {
+            break;
+        }
+        let room = wanted - data.len();
+        data.extend_from_slice(&piece.data[..piece.data.len().min(room)]);
+    }
+    Ok(pb::ReadOutputResponse {
+        eof: offset + data.len() as u64 >= total_size,
+        data,
+        total_size,
     })
 }
 

@@ -3,7 +3,8 @@
 //! What the file holds is read first; then the capture's broadcast (`exec::LiveOutput`) brings
 //! each write as it happens, and its closing says the file is complete. A tailer that fell
 //! behind the broadcast reads what it missed from the file. Nothing polls: between writes a
-//! tailer only waits. Where the file is and how it is capped is `history::output`'s and
+//! tailer only waits. A run running on another node is followed by asking that node for what
+//! follows, through the cluster's relay. Where the file is and how it is capped is `history::output`'s and
 //! `exec`'s business.
 
 use speedrack_proto::v1 as pb;
@@ -18,6 +19,8 @@ use crate::history::output::{Stream, read_slice, stream_path};
 use crate::run::{RunId, RunRecord, RunStatus};
 
 const CHUNK: usize = 64 << 10;
+/// How often a tail of a run on another node asks it again while the run writes nothing.
+const RELAYED_POLL: std::time::Duration = std::time::Duration::from_millis(500);
 
 pub type TailStream =
     tokio_stream::wrappers::ReceiverStream<Result<pb::TailOutputResponse, Status>>;
@@ -134,8 +137,8 @@ impl Tailer<'_> {
         }
     }
 
-    /// A run another node ran: its output as the shared history kept it when it ended. While it
-    /// runs, its output is on that node only.
+    /// A run another node ran: its output as the shared history kept it when it ended; while
+    /// it runs, read from that node as it grows.
     async fn elsewhere(&mut self, stream: Stream) -> Result<(), Stop> {
         let record = self.record()?;
         let history = std::sync::Arc::clone(&self.api.history);
@@ -145,11 +148,7 @@ impl Tailer<'_> {
             .map_err(|error| Status::internal(format!("output reader failed: {error}")))?
             .map_err(Status::from)?;
         let Some(bytes) = stored else {
-            return Err(Stop::Failed(Status::failed_precondition(format!(
-                "run {run} is running on node {}; follow its output there (speedrackctl on that \
-                 node, or its web UI) until it ends",
-                record.node
-            ))));
+            return self.relayed(&record.node, stream).await;
         };
         let start = usize::try_from(self.offset)
             .unwrap_or(usize::MAX)
@@ -158,6 +157,33 @@ impl Tailer<'_> {
             self.send(piece.to_vec(), false).await?;
         }
         self.send(Vec::new(), true).await
+    }
+
+    /// Follows a run running on node `node`: asks it for what follows `offset` until the run
+    /// has ended and all was sent. The other node's writes cannot be awaited from here, so an
+    /// idle run is asked again every [`RELAYED_POLL`].
+    async fn relayed(&mut self, node: &str, stream: Stream) -> Result<(), Stop> {
+        let node = crate::config::NodeName::parse(node).map_err(|error| {
+            Status::internal(format!("run {} names no node: {error}", self.run))
+        })?;
+        loop {
+            let piece = self
+                .api
+                .output_on(&node, self.run, stream, self.offset)
+                .await?;
+            if !piece.data.is_empty() {
+                self.send(piece.data, false).await?;
+                continue;
+            }
+            if !piece.running {
+                return self.send(Vec::new(), true).await;
+            }
+            tokio::select! {
+                () = tokio::time::sleep(RELAYED_POLL) => {}
+                () = self.sender.closed() => return Err(Stop::Gone),
+                _ = self.stopping.wait_for(|stopping| *stopping) => return Err(shutting_down()),
+            }
+        }
     }
 
     /// Sends the file as the capture writes it, until the capture ends.

@@ -356,6 +356,68 @@ async fn run_now_on_one_node_runs_where_the_task_is_pinned_and_its_output_shows_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_on_another_node_is_followed_live_from_any_node() {
+    let Some(url) = database() else { return };
+    let shared = tempfile::tempdir().expect("temp dir");
+    let gate = shared.path().join("gate");
+    let tasks = format!(
+        "tasks:\n  - {{name: pinned, command: 'echo first; while [ ! -e {} ]; do sleep 0.05; \
+         done; echo second', interval: 100w, run_on: [b]}}\n",
+        gate.display()
+    );
+    let a = DaemonBuilder::new(&tasks)
+        .settings(&node_settings(&url, "a"))
+        .start();
+    let b = start_node(&url, "b", &tasks);
+    wait_until_all_see(&[(&a, 0), (&b, 0)], &["a", "b"]);
+    let run = a.ctl().json(&["run-now", "pinned"])["run"]["id"]
+        .as_i64()
+        .expect("b's run");
+    let mut tail = a
+        .client()
+        .await
+        .tail_output(speedrack_proto::v1::TailOutputRequest {
+            run_id: run,
+            stream: speedrack_proto::v1::OutputStream::Stdout.into(),
+            offset: 0,
+        })
+        .await
+        .expect("TailOutput on a of b's running run")
+        .into_inner();
+    let mut tailed = Vec::new();
+    while tailed != b"first\n" {
+        let message = tokio::time::timeout(WAIT, tail.message())
+            .await
+            .expect("the first line comes while the run runs")
+            .expect("tail message")
+            .expect("the tail goes on");
+        assert!(!message.finished, "finished before the gate opened");
+        tailed.extend(message.data);
+    }
+    let so_far = a.ctl().run(&["output", "pinned", &run.to_string()]);
+    assert!(so_far.status.success(), "{so_far:?}");
+    assert_eq!(String::from_utf8_lossy(&so_far.stdout), "first\n");
+    let web = WebClient::with(a.web_url(), reqwest::Client::new());
+    let page = web.get(&format!("/tasks/pinned/runs/{run}")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("first"), "a's page of b's running run");
+
+    std::fs::write(&gate, "").expect("open the gate");
+    loop {
+        let message = tokio::time::timeout(WAIT, tail.message())
+            .await
+            .expect("the tail ends with the run")
+            .expect("tail message")
+            .expect("a finished message ends the tail");
+        tailed.extend(message.data);
+        if message.finished {
+            break;
+        }
+    }
+    assert_eq!(String::from_utf8_lossy(&tailed), "first\nsecond\n");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_suspension_asked_on_one_node_holds_on_every_node() {
     let Some(url) = database() else { return };
     let tasks = "tasks:\n  - {name: shared, command: 'true', interval: 100w}\n";
