@@ -157,10 +157,10 @@ pub async fn serve(
     );
     let api = match &cluster {
         Some(node) => {
-            let api = api.with_cluster(rpc::ClusterLink {
-                view: node.joined.view.clone(),
-                relay: node.relay.clone(),
-            });
+            let api = api.with_cluster(rpc::ClusterLink::new(
+                node.joined.view.clone(),
+                node.relay.clone(),
+            ));
             node.handler
                 .send_replace(Some(rpc::relay_handler(api.clone())));
             api

@@ -19,6 +19,7 @@ mod nodes;
 mod paging;
 mod relayed;
 mod reload;
+mod remote_runs;
 mod run_filter;
 mod runs;
 mod search;

@@ -11,6 +11,7 @@ use speedrack_proto::v1 as pb;
 use tokio::sync::watch;
 use tonic::Status;
 
+use super::remote_runs::Asked;
 use super::{Service, convert};
 use crate::cluster::OUTPUT_PIECE;
 use crate::cluster::{Answer, ClusterView, Handler, Relay, Relayed};
@@ -24,6 +25,20 @@ use crate::runtime::{Command, RunNowOutcome};
 pub struct ClusterLink {
     pub view: watch::Receiver<ClusterView>,
     pub relay: Relay,
+    /// Room for the runs on other nodes this node follows (`remote_runs`).
+    pub(super) followers: Arc<tokio::sync::Semaphore>,
+}
+
+impl ClusterLink {
+    pub fn new(view: watch::Receiver<ClusterView>, relay: Relay) -> ClusterLink {
+        ClusterLink {
+            view,
+            relay,
+            followers: Arc::new(tokio::sync::Semaphore::new(
+                super::remote_runs::MAX_FOLLOWED,
+            )),
+        }
+    }
 }
 
 /// What carries out the requests other nodes send this one.
@@ -188,17 +203,26 @@ impl Service {
                             "node {node} started run {run}, which history does not hold"
                         ))
                     })?;
-                Ok(pb::RunNowResponse {
+                let response = pb::RunNowResponse {
                     run: Some(convert::run(&record)),
                     queued: false,
                     queued_behind_run_ids: Vec::new(),
+                };
+                self.follow_remote_run(Asked::Started(Box::new(record)));
+                Ok(response)
+            }
+            Answer::Queued { behind } => {
+                self.follow_remote_run(Asked::Queued {
+                    node: node.clone(),
+                    task: task.clone(),
+                    behind: behind.iter().copied().map(RunId).collect(),
+                });
+                Ok(pb::RunNowResponse {
+                    run: None,
+                    queued: true,
+                    queued_behind_run_ids: behind,
                 })
             }
-            Answer::Queued { behind } => Ok(pb::RunNowResponse {
-                run: None,
-                queued: true,
-                queued_behind_run_ids: behind,
-            }),
             other => Err(unexpected(node, &other)),
         }
     }

@@ -346,6 +346,7 @@ async fn run_now_on_one_node_runs_where_the_task_is_pinned_and_its_output_shows_
         }
     }
     assert_eq!(tailed, b"made-on-the-pinned-node\n");
+
     let web = WebClient::with(a.web_url(), reqwest::Client::new());
     let page = web.get(&format!("/tasks/pinned/runs/{run}")).await;
     assert_eq!(page.status, 200);
@@ -370,9 +371,26 @@ async fn a_run_on_another_node_is_followed_live_from_any_node() {
         .start();
     let b = start_node(&url, "b", &tasks);
     wait_until_all_see(&[(&a, 0), (&b, 0)], &["a", "b"]);
-    let run = a.ctl().json(&["run-now", "pinned"])["run"]["id"]
-        .as_i64()
-        .expect("b's run");
+    // run-now --wait on a: a announces the start and end of b's run to a's own watchers.
+    let ctl = a.ctl();
+    let waiting =
+        std::thread::spawn(move || ctl.run(&["run-now", "pinned", "--wait", "--timeout", "30s"]));
+    let db = connect(&url).await;
+    let deadline = std::time::Instant::now() + WAIT;
+    let run: i64 = loop {
+        let row = db
+            .query_opt(
+                "SELECT id FROM runs WHERE task = 'pinned' AND node = 'b'",
+                &[],
+            )
+            .await
+            .expect("read the runs");
+        if let Some(row) = row {
+            break row.get(0);
+        }
+        assert!(std::time::Instant::now() < deadline, "b never ran pinned");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     let mut tail = a
         .client()
         .await
@@ -415,6 +433,13 @@ async fn a_run_on_another_node_is_followed_live_from_any_node() {
         }
     }
     assert_eq!(String::from_utf8_lossy(&tailed), "first\nsecond\n");
+    let waited = waiting.join().expect("the waiting speedrackctl");
+    assert!(waited.status.success(), "{waited:?}");
+    let said = String::from_utf8_lossy(&waited.stdout);
+    assert!(
+        said.contains(&format!("run {run} of pinned: success")),
+        "{said}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
