@@ -278,13 +278,14 @@ impl Api {
             .map(drop)
     }
 
-    /// Ends the task's running runs, or only `run` (0: all of them); the ids of those asked to end.
+    /// Ends the task's running runs, or only `run` (0: all of them): the ids of those asked to
+    /// end, and the nodes a kill of the whole task did not reach.
     pub async fn kill(
         &self,
         task: &str,
         run_id: i64,
         on_behalf_of: &str,
-    ) -> Result<Vec<i64>, ApiError> {
+    ) -> Result<pb::KillResponse, ApiError> {
         let request = pb::KillRequest {
             task: task.to_owned(),
             on_behalf_of: on_behalf_of.to_owned(),
@@ -293,7 +294,7 @@ impl Api {
         let response = self
             .call(|mut c| async move { c.kill(request).await })
             .await?;
-        Ok(response.killed_run_ids)
+        Ok(response)
     }
 
     pub async fn reload(&self, on_behalf_of: &str) -> Result<pb::ReloadResponse, ApiError> {

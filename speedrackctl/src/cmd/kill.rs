@@ -11,10 +11,17 @@ pub async fn run(ctx: &mut Context, task: &str) -> anyhow::Result<()> {
         on_behalf_of: String::new(),
         run_id: 0,
     };
-    let killed = ctx.client.kill(request).await?.into_inner().killed_run_ids;
+    let response = ctx.client.kill(request).await?.into_inner();
+    // Several nodes: a kill of the whole task that did not reach every node.
+    for unreached in &response.unreached_nodes {
+        eprintln!("speedrackctl: warning: {unreached}; its runs of {task}, if any, go on");
+    }
     match ctx.format {
-        Format::Json => print_json(&serde_json::json!({ "killed_run_ids": killed })),
-        Format::Text => print_text(&render(task, &killed)),
+        Format::Json => print_json(&serde_json::json!({
+            "killed_run_ids": response.killed_run_ids,
+            "unreached_nodes": response.unreached_nodes,
+        })),
+        Format::Text => print_text(&render(task, &response.killed_run_ids)),
     }
 }
 

@@ -47,24 +47,26 @@ pub async fn kill(
         && let Some(node) = api.node_of_run(run)?
     {
         let killed_run_ids = api.kill_on(&node, &task, Some(run), by).await?;
-        return Ok(pb::KillResponse { killed_run_ids });
+        return Ok(pb::KillResponse {
+            killed_run_ids,
+            unreached_nodes: Vec::new(),
+        });
+    }
+    if run.is_none() && api.in_cluster() {
+        return api.kill_everywhere(&task, by).await;
     }
     let killed = api
         .ask(|reply| Command::Kill {
-            task: task.clone(),
+            task,
             run,
-            by: by.clone(),
+            by,
             reply,
         })
         .await??;
-    let mut killed_run_ids: Vec<i64> = killed.iter().map(|run| run.0).collect();
-    // A kill of the task, not of one run: its runs on every node.
-    if run.is_none() {
-        for node in api.other_nodes() {
-            killed_run_ids.extend(api.kill_on(&node, &task, None, by.clone()).await?);
-        }
-    }
-    Ok(pb::KillResponse { killed_run_ids })
+    Ok(pb::KillResponse {
+        killed_run_ids: killed.iter().map(|run| run.0).collect(),
+        unreached_nodes: Vec::new(),
+    })
 }
 
 pub async fn set_suspended(api: &Service, name: &str, suspended: bool) -> Result<pb::Task, Status> {

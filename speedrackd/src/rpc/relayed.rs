@@ -18,7 +18,7 @@ use crate::cluster::{Answer, ClusterView, Handler, Relay, Relayed};
 use crate::config::{NodeName, TaskEntry, TaskName};
 use crate::history::output::{Stream, read_slice, stream_path};
 use crate::run::{RunId, RunStatus};
-use crate::runtime::{Command, RunNowOutcome};
+use crate::runtime::{Command, ControlError, RunNowOutcome};
 
 /// This node's link to the others.
 #[derive(Debug, Clone)]
@@ -251,6 +251,69 @@ impl Service {
                 .filter(|node| **node != self.info.node)
                 .cloned()
                 .collect()
+        })
+    }
+
+    /// Whether this node is one of several.
+    pub(super) fn in_cluster(&self) -> bool {
+        self.cluster.is_some()
+    }
+
+    /// Kills the task's runs on this node and, at once, on every other live node. A node with
+    /// none running is not an error; one that cannot be reached is named in the answer, or
+    /// fails the kill when nothing was killed anywhere.
+    pub(super) async fn kill_everywhere(
+        &self,
+        task: &TaskName,
+        by: String,
+    ) -> Result<pb::KillResponse, Status> {
+        let here = self
+            .ask(|reply| Command::Kill {
+                task: task.clone(),
+                run: None,
+                by: by.clone(),
+                reply,
+            })
+            .await?;
+        let mut killed: Vec<i64> = match here {
+            Ok(runs) => runs.iter().map(|run| run.0).collect(),
+            Err(ControlError::NotRunning(_)) => Vec::new(),
+            Err(other) => return Err(other.into()),
+        };
+        let others = self.other_nodes();
+        let answers = futures_util::future::join_all(
+            others
+                .iter()
+                .map(|node| self.kill_on(node, task, None, by.clone())),
+        )
+        .await;
+        let mut unreached_nodes = Vec::new();
+        for answer in answers {
+            match answer {
+                Ok(runs) => killed.extend(runs),
+                // Nothing of it running there, or the task is not (validly) in its file.
+                Err(status)
+                    if matches!(
+                        status.code(),
+                        tonic::Code::FailedPrecondition | tonic::Code::NotFound
+                    ) => {}
+                Err(status) => unreached_nodes.push(status.message().to_owned()),
+            }
+        }
+        if killed.is_empty() {
+            return Err(match unreached_nodes.is_empty() {
+                true => ControlError::NotRunning(task.clone()).into(),
+                false => Status::deadline_exceeded(format!(
+                    "task {task} is running on none of the nodes that answered, and not every \
+                     node did: {}",
+                    unreached_nodes.join("; ")
+                )),
+            });
+        }
+        killed.sort_unstable();
+        Ok(pb::KillResponse {
+            killed_run_ids: killed,
+            unreached_nodes,
         })
     }
 

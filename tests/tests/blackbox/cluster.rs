@@ -443,6 +443,50 @@ async fn a_run_on_another_node_is_followed_live_from_any_node() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_of_a_task_asked_anywhere_reaches_its_runs_and_names_the_nodes_it_missed() {
+    let Some(url) = database() else { return };
+    let tasks = "tasks:\n  - {name: long, command: 'sleep 600', interval: 100w, run_on: [b]}\n";
+    let a = start_node(&url, "a", tasks);
+    let b = start_node(&url, "b", tasks);
+    let c = start_node(&url, "c", tasks);
+    wait_until_all_see(&[(&a, 0), (&b, 0), (&c, 0)], &["a", "b", "c"]);
+    let run = b.ctl().json(&["run-now", "long"])["run"]["id"]
+        .as_i64()
+        .expect("the long run on b");
+
+    // c is silent but its lease has seconds left: a asks it, and says it did not answer.
+    let c_pid = nix::unistd::Pid::from_raw(i32::try_from(c.pid()).expect("pid"));
+    nix::sys::signal::kill(c_pid, Signal::SIGSTOP).expect("stop c");
+    let killed = a.ctl().run(&["--json", "kill", "long"]);
+    nix::sys::signal::kill(c_pid, Signal::SIGCONT).expect("continue c");
+    assert!(killed.status.success(), "{killed:?}");
+    let answer: serde_json::Value = serde_json::from_slice(&killed.stdout).expect("JSON");
+    assert_eq!(
+        answer["killed_run_ids"],
+        serde_json::json!([run]),
+        "{answer}"
+    );
+    let unreached = answer["unreached_nodes"].as_array().expect("a list");
+    assert_eq!(unreached.len(), 1, "{answer}");
+    assert!(
+        unreached[0]
+            .as_str()
+            .is_some_and(|text| text.contains("node c")),
+        "{answer}"
+    );
+    assert!(String::from_utf8_lossy(&killed.stderr).contains("warning: node c"));
+
+    let db = connect(&url).await;
+    wait_for_value(&db, "SELECT status FROM runs WHERE id = $1", run, "failure").await;
+    let killed_by: String = db
+        .query_one("SELECT killed_by FROM runs WHERE id = $1", &[&run])
+        .await
+        .expect("the long run")
+        .get(0);
+    assert!(!killed_by.is_empty(), "b recorded who killed it");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_suspension_asked_on_one_node_holds_on_every_node() {
     let Some(url) = database() else { return };
     let tasks = "tasks:\n  - {name: shared, command: 'true', interval: 100w}\n";

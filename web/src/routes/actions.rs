@@ -99,7 +99,13 @@ async fn perform(
         }
         Action::Kill => {
             let killed = api.kill(name, run, who).await?;
-            format!("Killing {} of {name}.", runs(&killed))
+            let mut said = format!("Killing {} of {name}.", runs(&killed.killed_run_ids));
+            for unreached in &killed.unreached_nodes {
+                said.push_str(&format!(
+                    " Not reached: {unreached}; its runs, if any, go on."
+                ));
+            }
+            said
         }
     })
 }
