@@ -67,7 +67,7 @@ pub enum Command {
         #[arg(add = ArgValueCandidates::new(complete::task_names))]
         task: String,
     },
-    /// Re-read the settings and tasks files and show what changed
+    /// Re-read the settings and tasks files and show what changed (on every node, among several)
     Reload,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell); it completes task
     /// names and run ids by asking speedrackd, and nothing when speedrackd is down
@@ -83,7 +83,8 @@ pub enum Command {
         #[arg(add = ArgValueCandidates::new(complete::task_names))]
         task: String,
     },
-    /// End a task's running runs (SIGTERM to their process groups, SIGKILL after the kill grace)
+    /// End a task's running runs (SIGTERM to their process groups, SIGKILL after the kill grace),
+    /// on every node among several
     Kill {
         /// The task's name
         #[arg(add = ArgValueCandidates::new(complete::task_names))]

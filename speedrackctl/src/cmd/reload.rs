@@ -4,7 +4,7 @@
 //! an error of its own; other failures go to `main` as they are.
 
 use anyhow::bail;
-use speedrack_proto::v1::{ReloadRequest, ReloadResponse};
+use speedrack_proto::v1::{NodeReload, ReloadRequest, ReloadResponse};
 
 use super::{Context, Format, print_json, print_text};
 use crate::render::{conf_errors, json};
@@ -22,9 +22,22 @@ pub async fn run(ctx: &mut Context) -> anyhow::Result<()> {
         Err(status) => return Err(status.into()),
     };
     match ctx.format {
-        Format::Json => print_json(&json::reload(&response)),
-        Format::Text => print_text(&render(&response)),
+        Format::Json => print_json(&json::reload(&response))?,
+        Format::Text => print_text(&render(&response))?,
     }
+    let refused: Vec<&str> = response
+        .other_nodes
+        .iter()
+        .filter(|node| !node.error.is_empty())
+        .map(|node| node.node.as_str())
+        .collect();
+    if !refused.is_empty() {
+        bail!(
+            "reloaded here, not on node {}, which kept its running configuration",
+            refused.join(", ")
+        );
+    }
+    Ok(())
 }
 
 /// "added: a, b" (and removed, changed) when not empty, the unchanged count, then conf errors.
@@ -42,7 +55,32 @@ fn render(r: &ReloadResponse) -> String {
     let unchanged = r.unchanged.len();
     let noun = if unchanged == 1 { "task" } else { "tasks" };
     out += &format!("unchanged: {unchanged} {noun}\n");
-    out + &conf_errors::section(&r.conf_errors, conf_errors::with_task)
+    out += &conf_errors::section(&r.conf_errors, conf_errors::with_task);
+    for node in &r.other_nodes {
+        out += &format!("node {}: {}\n", node.node, node_outcome(node));
+    }
+    out
+}
+
+/// "reloaded: 1 added, 2 changed", "reloaded, nothing changed", or "not reloaded: why".
+fn node_outcome(node: &NodeReload) -> String {
+    if !node.error.is_empty() {
+        return format!("not reloaded: {}", node.error);
+    }
+    let counts: Vec<String> = [
+        ("added", node.added),
+        ("removed", node.removed),
+        ("changed", node.changed),
+        ("with conf errors", node.conf_errors),
+    ]
+    .iter()
+    .filter(|(_, count)| *count > 0)
+    .map(|(label, count)| format!("{count} {label}"))
+    .collect();
+    match counts.is_empty() {
+        true => "reloaded, nothing changed".to_owned(),
+        false => format!("reloaded: {}", counts.join(", ")),
+    }
 }
 
 #[cfg(test)]
@@ -87,6 +125,23 @@ mod tests {
                 message: "missing".into(),
                 task: "b".into(),
             }],
+            other_nodes: vec![
+                NodeReload {
+                    node: "web-02".into(),
+                    added: 2,
+                    changed: 1,
+                    ..NodeReload::default()
+                },
+                NodeReload {
+                    node: "web-03".into(),
+                    ..NodeReload::default()
+                },
+                NodeReload {
+                    node: "web-04".into(),
+                    error: "node web-04 did not answer within 10s".into(),
+                    ..NodeReload::default()
+                },
+            ],
         };
         expect![[r#"
             added: a, b
@@ -95,6 +150,9 @@ mod tests {
             unchanged: 2 tasks
             conf errors:
               tasks.yaml:7: b: command: missing
+            node web-02: reloaded: 2 added, 1 changed
+            node web-03: reloaded, nothing changed
+            node web-04: not reloaded: node web-04 did not answer within 10s
         "#]]
         .assert_eq(&render(&response));
     }

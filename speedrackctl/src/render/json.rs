@@ -58,6 +58,14 @@ pub fn reload(response: &ReloadResponse) -> Value {
         "changed": response.changed,
         "unchanged": response.unchanged,
         "conf_errors": response.conf_errors.iter().map(conf_error).collect::<Vec<_>>(),
+        "other_nodes": response.other_nodes.iter().map(|node| json!({
+            "node": node.node,
+            "error": node.error,
+            "added": node.added,
+            "removed": node.removed,
+            "changed": node.changed,
+            "conf_errors": node.conf_errors,
+        })).collect::<Vec<_>>(),
     })
 }
 
@@ -369,6 +377,7 @@ mod tests {
                   ],
                   "changed": [],
                   "conf_errors": [],
+                  "other_nodes": [],
                   "removed": [],
                   "unchanged": [
                     "b",

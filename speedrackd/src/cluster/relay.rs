@@ -52,6 +52,8 @@ pub enum Relayed {
     /// Up to [`OUTPUT_PIECE`] bytes of a run's stdout (or stderr) from `offset`, read by the
     /// node that runs it: a running run's output is in that node's data dir only.
     ReadOutput { run: i64, stderr: bool, offset: u64 },
+    /// Re-read the settings and tasks files, as a reload asked on the sender did there.
+    Reload,
 }
 
 /// The addressee's answer.
@@ -74,6 +76,13 @@ pub enum Answer {
         data: String,
         total_size: u64,
         running: bool,
+    },
+    /// Reloaded: how many tasks were added, removed, changed, and have conf errors.
+    Reloaded {
+        added: u32,
+        removed: u32,
+        changed: u32,
+        conf_errors: u32,
     },
     /// Refused, with the gRPC code and message the addressee's own API would have answered.
     Refused {

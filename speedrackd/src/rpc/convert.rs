@@ -180,6 +180,7 @@ pub fn reload_diff(diff: &ReloadDiff) -> pb::ReloadResponse {
             .iter()
             .map(|(task, error)| conf_error(task, error))
             .collect(),
+        other_nodes: Vec::new(),
     }
 }
 

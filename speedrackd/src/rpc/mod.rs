@@ -266,7 +266,7 @@ impl Speedrack for Service {
         request: Request<pb::ReloadRequest>,
     ) -> Result<Response<pb::ReloadResponse>, Status> {
         limits::on_behalf_of(&request.get_ref().on_behalf_of)?;
-        reload::reload(self).await.map(Response::new)
+        reload::reload_everywhere(self).await.map(Response::new)
     }
 
     async fn list_next_fires(

@@ -103,6 +103,14 @@ async fn answer(api: &Service, request: Relayed) -> Answer {
             };
             own_output(api, RunId(run), stream, offset).await
         }
+        Relayed::Reload => super::reload::reload(api)
+            .await
+            .map(|diff| Answer::Reloaded {
+                added: count(&diff.added),
+                removed: count(&diff.removed),
+                changed: count(&diff.changed),
+                conf_errors: count(&diff.conf_errors),
+            }),
     };
     outcome.unwrap_or_else(|status| Answer::Refused {
         code: status.code() as i32,
@@ -139,6 +147,10 @@ async fn own_output(
         total_size: slice.total_size,
         running: record.status() == RunStatus::Running,
     })
+}
+
+fn count<T>(list: &[T]) -> u32 {
+    u32::try_from(list.len()).unwrap_or(u32::MAX)
 }
 
 fn parse(task: &str) -> Result<TaskName, Status> {
@@ -252,6 +264,41 @@ impl Service {
                 .cloned()
                 .collect()
         })
+    }
+
+    /// Asks every other live node to reload, at once; how each went, by name.
+    pub(super) async fn reload_others(&self) -> Vec<pb::NodeReload> {
+        let others = self.other_nodes();
+        let answers = futures_util::future::join_all(
+            others.iter().map(|node| self.relay(node, Relayed::Reload)),
+        )
+        .await;
+        others
+            .iter()
+            .zip(answers)
+            .map(|(node, answer)| {
+                let mut reload = pb::NodeReload {
+                    node: node.to_string(),
+                    ..pb::NodeReload::default()
+                };
+                match answer {
+                    Ok(Answer::Reloaded {
+                        added,
+                        removed,
+                        changed,
+                        conf_errors,
+                    }) => {
+                        reload.added = added;
+                        reload.removed = removed;
+                        reload.changed = changed;
+                        reload.conf_errors = conf_errors;
+                    }
+                    Ok(other) => reload.error = unexpected(node, &other).message().to_owned(),
+                    Err(status) => reload.error = status.message().to_owned(),
+                }
+                reload
+            })
+            .collect()
     }
 
     /// Whether this node is one of several.

@@ -1,5 +1,6 @@
 //! Reload: read and validate both files away from the runtime loop, then hand the loop a
-//! configuration that is known to be good. An invalid file changes nothing.
+//! configuration that is known to be good. An invalid file changes nothing. Asked through
+//! the API of a node among several, every other live node reloads too (its own files).
 
 use speedrack_proto::v1 as pb;
 use tonic::Status;
@@ -9,6 +10,14 @@ use crate::config::{check_tasks_file, default_time_zone, load_settings, load_tas
 use crate::legacy_keys::keep_legacy_keys;
 use crate::runtime::Command;
 
+/// Reloads this node, then asks every other live node to reload too and says how each went.
+pub async fn reload_everywhere(api: &Service) -> Result<pb::ReloadResponse, Status> {
+    let mut response = reload(api).await?;
+    response.other_nodes = api.reload_others().await;
+    Ok(response)
+}
+
+/// Reloads this node only (SIGHUP; a reload another node asked for).
 pub async fn reload(api: &Service) -> Result<pb::ReloadResponse, Status> {
     let info = api.info.clone();
     let loaded = tokio::task::spawn_blocking(move || {

@@ -487,6 +487,40 @@ async fn a_kill_of_a_task_asked_anywhere_reaches_its_runs_and_names_the_nodes_it
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_asked_on_one_node_reloads_every_node_and_says_how_each_went() {
+    let Some(url) = database() else { return };
+    let tasks = "tasks:\n  - {name: first, command: 'true', interval: 100w}\n";
+    let a = start_node(&url, "a", tasks);
+    let b = start_node(&url, "b", tasks);
+    wait_until_all_see(&[(&a, 0), (&b, 0)], &["a", "b"]);
+    let names = |node: &speedrack_tests::Daemon| -> Vec<String> {
+        node.ctl().json(&["tasks"])["tasks"]
+            .as_array()
+            .expect("tasks")
+            .iter()
+            .map(|task| task["name"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    // The new file deployed to b (a's is the same as before).
+    b.write_tasks(&format!(
+        "{tasks}  - {{name: second, command: 'true', interval: 100w}}\n"
+    ));
+    let said = a.ctl().ok(&["reload"]);
+    assert!(said.contains("node b: reloaded: 1 added"), "{said}");
+    assert_eq!(names(&b), ["first", "second"]);
+
+    // Not YAML: the whole file is refused, not one task.
+    b.write_tasks("tasks:\n  - {name: broken\n");
+    let refused = a.ctl().run(&["reload"]);
+    assert!(!refused.status.success(), "{refused:?}");
+    let stdout = String::from_utf8_lossy(&refused.stdout);
+    assert!(stdout.contains("node b: not reloaded"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("not on node b"), "{stderr}");
+    assert_eq!(names(&b), ["first", "second"], "b kept its configuration");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_suspension_asked_on_one_node_holds_on_every_node() {
     let Some(url) = database() else { return };
     let tasks = "tasks:\n  - {name: shared, command: 'true', interval: 100w}\n";

@@ -37,7 +37,9 @@ pub async fn reload(State(state): State<AppState>, ctx: Ctx) -> Response {
     state.forget_display();
     match reloaded {
         Ok(diff) => {
-            let kind = if diff.conf_errors.is_empty() {
+            let kind = if diff.other_nodes.iter().any(|node| !node.error.is_empty()) {
+                FlashKind::Danger
+            } else if diff.conf_errors.is_empty() {
                 FlashKind::Success
             } else {
                 FlashKind::Info
@@ -80,7 +82,17 @@ pub fn reload_summary(diff: &pb::ReloadResponse) -> String {
         1 => parts.push("1 conf error".to_owned()),
         count => parts.push(format!("{count} conf errors")),
     }
-    format!("Reloaded: {}.", parts.join("; "))
+    let mut said = format!("Reloaded: {}.", parts.join("; "));
+    for node in &diff.other_nodes {
+        match node.error.as_str() {
+            "" => said.push_str(&format!(" Node {} reloaded too.", node.node)),
+            error => said.push_str(&format!(
+                " Node {} did not reload, and kept its configuration: {error}.",
+                node.node
+            )),
+        }
+    }
+    said
 }
 
 #[cfg(test)]
@@ -95,10 +107,31 @@ mod tests {
             changed: vec!["c".to_owned()],
             unchanged: vec!["d".to_owned(); 3],
             conf_errors: vec![pb::ConfError::default()],
+            other_nodes: Vec::new(),
         };
         assert_eq!(
             reload_summary(&diff),
             "Reloaded: added a, b; changed c; 3 unchanged; 1 conf error."
+        );
+        let nodes = pb::ReloadResponse {
+            other_nodes: vec![
+                pb::NodeReload {
+                    node: "b".to_owned(),
+                    changed: 1,
+                    ..pb::NodeReload::default()
+                },
+                pb::NodeReload {
+                    node: "c".to_owned(),
+                    error: "its tasks file: line 3: no command".to_owned(),
+                    ..pb::NodeReload::default()
+                },
+            ],
+            ..pb::ReloadResponse::default()
+        };
+        assert_eq!(
+            reload_summary(&nodes),
+            "Reloaded: 0 unchanged. Node b reloaded too. Node c did not reload, and kept its \
+             configuration: its tasks file: line 3: no command."
         );
         assert_eq!(
             reload_summary(&pb::ReloadResponse::default()),
