@@ -300,6 +300,7 @@ async fn open_history(
             lease: config.settings.lease,
             version: env!("CARGO_PKG_VERSION").to_owned(),
             tasks_file_hash,
+            busy: config.settings.busy,
         },
         Arc::clone(clock),
     )

@@ -32,6 +32,8 @@ pub struct NodeInfo {
     pub tasks_file_hash: String,
     /// Its clock minus the database's `now()`: positive when the node is ahead.
     pub clock_offset: chrono::Duration,
+    /// It said it is busy (its `busy` settings): it yields its share of fires to idle nodes.
+    pub busy: bool,
 }
 
 /// What is wrong with a list of nodes.
@@ -129,6 +131,7 @@ mod tests {
             running_count: 0,
             tasks_file_hash: hash.to_owned(),
             clock_offset: chrono::Duration::zero(),
+            busy: false,
         }
     }
 

@@ -41,7 +41,12 @@ fn render(nodes: &[Node], now: DateTime<Utc>) -> String {
     for node in nodes {
         table.push([
             name_column(node),
-            if node.up { "yes" } else { "NO" }.to_owned(),
+            match (node.up, node.busy) {
+                (false, _) => "NO",
+                (true, true) => "busy",
+                (true, false) => "yes",
+            }
+            .to_owned(),
             node.running_count.to_string(),
             node.version.clone(),
             short_hash(&node.tasks_file_hash),
@@ -104,6 +109,7 @@ fn json(response: &ListNodesResponse) -> Value {
             json!({
                 "name": node.name,
                 "up": node.up,
+                "busy": node.busy,
                 "this_node": node.this_node,
                 "version": node.version,
                 "started_at": timestamp(node.started_at.as_ref()),
@@ -212,6 +218,7 @@ mod tests {
             {
               "nodes": [
                 {
+                  "busy": false,
                   "clock_offset_ms": 0,
                   "heartbeat_at": "2026-11-29T19:40:00.000Z",
                   "lease_expires_at": null,

@@ -10,9 +10,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
+use super::busy::{is_busy, load_per_cpu};
 use super::placement::Membership;
 use crate::clock::Clock;
-use crate::config::NodeName;
+use crate::config::{BusySettings, NodeName};
 use crate::nodes::NodeInfo;
 use crate::postgres::PgTarget;
 
@@ -50,6 +51,8 @@ pub struct NodeConfig {
     pub version: String,
     /// The tasks file's hash as last loaded, kept current by reloads.
     pub tasks_file_hash: watch::Receiver<String>,
+    /// When this node says it is busy (`busy::is_busy`), at every heartbeat.
+    pub busy: BusySettings,
 }
 
 /// What the heartbeat publishes: who is alive (for placement) and every node's row (for
@@ -111,6 +114,7 @@ pub async fn join(config: NodeConfig, clock: Arc<dyn Clock>) -> Result<Joined, C
             incarnation,
             clock,
             takeovers: takeovers_tx,
+            running: 0,
         },
         view_tx,
         stop_rx,
@@ -129,6 +133,8 @@ struct Heart {
     incarnation: i64,
     clock: Arc<dyn Clock>,
     takeovers: watch::Sender<u64>,
+    /// This node's runs in flight as the last heartbeat read them.
+    running: u32,
 }
 
 /// Inserts or takes over this node's row once no live node holds it; returns the incarnation.
@@ -218,12 +224,13 @@ async fn beat(heart: &mut Heart) -> Result<ClusterView, ClusterError> {
     let query = |doing| move |source| ClusterError::Query { doing, source };
     let config = &heart.config;
     let hash = config.tasks_file_hash.borrow().clone();
+    let busy = is_busy(&config.busy, load_per_cpu(), heart.running);
     let sent = heart.clock.now();
     let row = heart
         .client
         .query_opt(
             "UPDATE nodes SET heartbeat_at = now(), lease_expires_at = now() + $3::bigint * interval '1 millisecond',
-                 tasks_file_hash = $4
+                 tasks_file_hash = $4, busy = $5
              WHERE name = $1 AND incarnation = $2
              RETURNING now()",
             &[
@@ -231,6 +238,7 @@ async fn beat(heart: &mut Heart) -> Result<ClusterView, ClusterError> {
                 &heart.incarnation,
                 &lease_ms(config.lease),
                 &hash,
+                &busy,
             ],
         )
         .await
@@ -261,7 +269,13 @@ async fn beat(heart: &mut Heart) -> Result<ClusterView, ClusterError> {
         }
     }
     close_lapsed(heart).await?;
-    read_view(&heart.client, &config.node).await
+    let view = read_view(&heart.client, &config.node).await?;
+    heart.running = view
+        .nodes
+        .iter()
+        .find(|node| node.this_node)
+        .map_or(0, |node| node.running_count);
+    Ok(view)
 }
 
 /// How far this node's clock is from the database's, in milliseconds, taking the database's
@@ -323,7 +337,8 @@ async fn read_view(
             "SELECT name, lease_expires_at > now(), version, started_at, heartbeat_at,
                     lease_expires_at, tasks_file_hash, clock_offset_ms,
                     (SELECT count(*) FROM runs WHERE runs.node = nodes.name
-                                                 AND runs.status = 'running')
+                                                 AND runs.status = 'running'),
+                    busy
              FROM nodes ORDER BY name",
             &[],
         )
@@ -348,8 +363,15 @@ async fn read_view(
                 tasks_file_hash: row.get(6),
                 clock_offset: chrono::Duration::milliseconds(row.get(7)),
                 running_count: u32::try_from(row.get::<_, i64>(8)).unwrap_or(u32::MAX),
+                busy: row.get(9),
             })
         })
+        .collect();
+    // What a node last said of itself counts only while its lease holds.
+    let busy: Vec<NodeName> = nodes
+        .iter()
+        .filter(|node| node.up && node.busy)
+        .map(|node| node.name.clone())
         .collect();
     let mut live: Vec<NodeName> = nodes
         .iter()
@@ -363,6 +385,7 @@ async fn read_view(
         membership: Membership {
             this: this.clone(),
             live,
+            busy,
         },
         nodes,
     })

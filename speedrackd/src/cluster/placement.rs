@@ -18,6 +18,21 @@ pub struct Membership {
     pub this: NodeName,
     /// Sorted, without duplicates, `this` included.
     pub live: Vec<NodeName>,
+    /// The live nodes that said they are busy (`this` among them when it is), sorted.
+    pub busy: Vec<NodeName>,
+}
+
+/// Where a scheduled fire runs, as this node sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// This node runs it.
+    Here,
+    /// Another node runs it.
+    Elsewhere,
+    /// It is this node's, but this node is busy and yields it to an idle node. In case that
+    /// node does not know yet that it should take it, this node claims it a moment later
+    /// unless that node did: busy views that differ for a heartbeat delay a fire, never lose it.
+    Backup,
 }
 
 impl Membership {
@@ -25,24 +40,39 @@ impl Membership {
     pub fn alone(this: NodeName) -> Membership {
         Membership {
             live: vec![this.clone()],
+            busy: Vec::new(),
             this,
         }
     }
 
-    /// Whether this node runs the fire of `task` due at `due`.
-    pub fn runs_here(&self, task: &TaskName, due: DateTime<Utc>, run_on: &RunOn) -> bool {
-        match run_on {
-            RunOn::All => true,
-            RunOn::Any => self.chosen(task, due, |_| true),
-            RunOn::Nodes(allowed) => {
-                run_on.allows(self.this.as_str())
-                    && self.chosen(task, due, |node| allowed.contains(node))
-            }
+    /// Where the fire of `task` due at `due` runs. Among the live nodes `run_on` allows, the
+    /// fire's owner is the one with the highest score; while the owner is busy and another
+    /// candidate is not, the idle candidate with the highest score runs it instead.
+    pub fn place(&self, task: &TaskName, due: DateTime<Utc>, run_on: &RunOn) -> Placement {
+        if *run_on == RunOn::All {
+            return Placement::Here;
+        }
+        if !run_on.allows(self.this.as_str()) {
+            return Placement::Elsewhere;
+        }
+        let instant = due.timestamp_micros();
+        let owner = self.top(task, instant, |node| run_on.allows(node.as_str()));
+        let idle = self.top(task, instant, |node| {
+            run_on.allows(node.as_str()) && !self.busy.contains(node)
+        });
+        let runs_it = idle.or(owner);
+        if runs_it == Some(&self.this) {
+            Placement::Here
+        } else if owner == Some(&self.this) {
+            Placement::Backup
+        } else {
+            Placement::Elsewhere
         }
     }
 
     /// The live node that runs a manual run of a task this node may not run (`run_on` names
-    /// other nodes): the one placement would give a fire at `at`. `None` when none is alive.
+    /// other nodes): the one placement would give a fire at `at`, an idle one first. `None`
+    /// when none is alive.
     pub fn node_for(
         &self,
         task: &TaskName,
@@ -50,26 +80,24 @@ impl Membership {
         run_on: &RunOn,
     ) -> Option<&NodeName> {
         let instant = at.timestamp_micros();
-        self.live
-            .iter()
-            .filter(|node| run_on.allows(node.as_str()))
-            .max_by_key(|node| (score(node, task, instant), *node))
+        let allowed = |node: &NodeName| run_on.allows(node.as_str());
+        self.top(task, instant, |node| {
+            allowed(node) && !self.busy.contains(node)
+        })
+        .or_else(|| self.top(task, instant, allowed))
     }
 
-    /// Whether this node has the highest score among the live candidates.
-    fn chosen(
+    /// The live node with the highest score among those `candidate` admits.
+    fn top(
         &self,
         task: &TaskName,
-        due: DateTime<Utc>,
+        instant: i64,
         candidate: impl Fn(&NodeName) -> bool,
-    ) -> bool {
-        let instant = due.timestamp_micros();
-        let mine = score(&self.this, task, instant);
-        !self
-            .live
+    ) -> Option<&NodeName> {
+        self.live
             .iter()
-            .filter(|node| **node != self.this && candidate(node))
-            .any(|node| (score(node, task, instant), node) > (mine, &self.this))
+            .filter(|node| candidate(node))
+            .max_by_key(|node| (score(node, task, instant), *node))
     }
 }
 
@@ -109,13 +137,23 @@ mod tests {
     }
 
     fn views(names: &[&str]) -> Vec<Membership> {
+        busy_views(names, &[])
+    }
+
+    /// Every node's view, all seeing `busy` busy.
+    fn busy_views(names: &[&str], busy: &[&str]) -> Vec<Membership> {
         let live: Vec<NodeName> = names.iter().map(|name| node(name)).collect();
         live.iter()
             .map(|this| Membership {
                 this: this.clone(),
                 live: live.clone(),
+                busy: busy.iter().map(|name| node(name)).collect(),
             })
             .collect()
+    }
+
+    fn here(view: &Membership, task_name: &str, second: i64, run_on: &RunOn) -> bool {
+        view.place(&task(task_name), due(second), run_on) == Placement::Here
     }
 
     fn due(second: i64) -> DateTime<Utc> {
@@ -135,7 +173,7 @@ mod tests {
         for second in 0..600 {
             for name in ["backup", "report", "sync"] {
                 let runners: Vec<usize> = (0..3)
-                    .filter(|&i| nodes[i].runs_here(&task(name), due(second), &RunOn::Any))
+                    .filter(|&i| here(&nodes[i], name, second, &RunOn::Any))
                     .collect();
                 assert_eq!(runners.len(), 1, "{name} at {second}: {runners:?}");
                 share[runners[0]] += 1;
@@ -154,10 +192,10 @@ mod tests {
             let t = task("sync");
             let old: Vec<bool> = before
                 .iter()
-                .map(|m| m.runs_here(&t, due(second), &RunOn::Any))
+                .map(|m| m.place(&t, due(second), &RunOn::Any) == Placement::Here)
                 .collect();
             // c sees all three; a and b still see only each other.
-            let c_runs = after[2].runs_here(&t, due(second), &RunOn::Any);
+            let c_runs = after[2].place(&t, due(second), &RunOn::Any) == Placement::Here;
             assert!(
                 c_runs || old.iter().any(|&runs| runs),
                 "fire {second} unclaimed"
@@ -165,7 +203,8 @@ mod tests {
             // What c does not take stays with the node that had it.
             if !c_runs {
                 for i in 0..2 {
-                    assert_eq!(after[i].runs_here(&t, due(second), &RunOn::Any), old[i]);
+                    let now_here = after[i].place(&t, due(second), &RunOn::Any) == Placement::Here;
+                    assert_eq!(now_here, old[i]);
                 }
             }
         }
@@ -178,22 +217,18 @@ mod tests {
         for second in 0..100 {
             let runners: Vec<&str> = nodes
                 .iter()
-                .filter(|m| m.runs_here(&task("x"), due(second), &pinned))
+                .filter(|m| here(m, "x", second, &pinned))
                 .map(|m| m.this.as_str())
                 .collect();
             assert_eq!(runners, ["b"]);
-            assert!(
-                nodes
-                    .iter()
-                    .all(|m| m.runs_here(&task("x"), due(second), &RunOn::All))
-            );
+            assert!(nodes.iter().all(|m| here(m, "x", second, &RunOn::All)));
         }
         // Pinned to nodes none of which is alive: nobody runs it, not even a live stranger.
         let gone = RunOn::Nodes(vec![node("d")]);
         assert!(
             nodes
                 .iter()
-                .all(|m| !m.runs_here(&task("x"), due(1), &gone))
+                .all(|m| m.place(&task("x"), due(1), &gone) == Placement::Elsewhere)
         );
     }
 
@@ -212,8 +247,84 @@ mod tests {
     #[test]
     fn a_node_alone_runs_everything_it_may() {
         let alone = Membership::alone(node("a"));
-        assert!(alone.runs_here(&task("x"), due(1), &RunOn::Any));
-        assert!(alone.runs_here(&task("x"), due(1), &RunOn::Nodes(vec![node("a")])));
-        assert!(!alone.runs_here(&task("x"), due(1), &RunOn::Nodes(vec![node("b")])));
+        assert!(here(&alone, "x", 1, &RunOn::Any));
+        assert!(here(&alone, "x", 1, &RunOn::Nodes(vec![node("a")])));
+        assert!(!here(&alone, "x", 1, &RunOn::Nodes(vec![node("b")])));
+        let busy_alone = Membership {
+            busy: vec![node("a")],
+            ..alone
+        };
+        assert!(here(&busy_alone, "x", 1, &RunOn::Any), "no one to yield to");
+    }
+
+    #[test]
+    fn a_busy_node_yields_its_fires_to_idle_nodes_and_backs_them_up() {
+        let nodes = busy_views(&["a", "b", "c"], &["b"]);
+        let mut backups = 0;
+        for second in 0..600 {
+            let places: Vec<Placement> = nodes
+                .iter()
+                .map(|m| m.place(&task("sync"), due(second), &RunOn::Any))
+                .collect();
+            let runners = places.iter().filter(|p| **p == Placement::Here).count();
+            assert_eq!(runners, 1, "{second}: {places:?}");
+            assert_ne!(places[1], Placement::Here, "busy b runs nothing");
+            backups += usize::from(places[1] == Placement::Backup);
+        }
+        // b owns about a third of the fires and backs each of them up.
+        assert!((150..=250).contains(&backups), "{backups}");
+        // Everyone busy is no one busy.
+        let all_busy = busy_views(&["a", "b", "c"], &["a", "b", "c"]);
+        let idle = views(&["a", "b", "c"]);
+        for second in 0..100 {
+            for (busy, calm) in all_busy.iter().zip(&idle) {
+                assert_eq!(
+                    here(busy, "x", second, &RunOn::Any),
+                    here(calm, "x", second, &RunOn::Any)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn while_views_of_who_is_busy_differ_every_fire_still_has_a_node() {
+        // b has just said it is busy; a has read it, c not yet.
+        let live = views(&["a", "b", "c"]);
+        let mut a = live[0].clone();
+        a.busy = vec![node("b")];
+        let mut b = live[1].clone();
+        b.busy = vec![node("b")];
+        let c = live[2].clone();
+        for second in 0..600 {
+            let places: Vec<Placement> = [&a, &b, &c]
+                .iter()
+                .map(|m| m.place(&task("sync"), due(second), &RunOn::Any))
+                .collect();
+            assert!(
+                places
+                    .iter()
+                    .any(|p| matches!(p, Placement::Here | Placement::Backup)),
+                "fire {second} has no node: {places:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_busy_pinned_node_still_runs_what_only_it_may() {
+        let nodes = busy_views(&["a", "b", "c"], &["b"]);
+        let pinned = RunOn::Nodes(vec![node("b")]);
+        for second in 0..50 {
+            assert!(here(&nodes[1], "x", second, &pinned));
+        }
+        let to = nodes[0].node_for(
+            &task("x"),
+            due(1),
+            &RunOn::Nodes(vec![node("b"), node("c")]),
+        );
+        assert_eq!(
+            to.map(NodeName::as_str),
+            Some("c"),
+            "a manual run goes to the idle node"
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! The settings that put a daemon in a cluster: `store` (where history lives and through which
-//! nodes coordinate) and `node` (this daemon's name among them). Only parsing and validation
-//! live here; what the cluster does with them is `crate::cluster`'s.
+//! nodes coordinate), `node` (this daemon's name among them) and `busy` (when it yields its
+//! fires to idle nodes). Only parsing and validation live here; what the cluster does with
+//! them is `crate::cluster`'s.
 
 use std::fmt;
 
@@ -159,9 +160,70 @@ impl<'de> Deserialize<'de> for NodeName {
     }
 }
 
+/// When a node counts as busy and yields its share of fires to nodes that are not.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BusySettings {
+    /// The 1-minute load average per CPU at or above which the node is busy; 0: never by load.
+    pub load: LoadPerCpu,
+    /// Runs in flight on the node at or above which it is busy; 0: never by count.
+    pub runs: u32,
+}
+
+impl Default for BusySettings {
+    fn default() -> BusySettings {
+        BusySettings {
+            load: LoadPerCpu(1.5),
+            runs: 0,
+        }
+    }
+}
+
+/// A load average per CPU: a finite number from 0 to [`LoadPerCpu::MAX`].
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize)]
+pub struct LoadPerCpu(pub f64);
+
+impl LoadPerCpu {
+    /// A machine loaded beyond this is not one to tell apart from a busy one.
+    pub const MAX: f64 = 100.0;
+}
+
+impl<'de> Deserialize<'de> for LoadPerCpu {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let load = f64::deserialize(deserializer)?;
+        if !(0.0..=LoadPerCpu::MAX).contains(&load) {
+            return Err(de::Error::custom(format!(
+                "busy load {load} is out of range; write a load average per CPU from 0 (never \
+                 busy by load) to {}",
+                LoadPerCpu::MAX
+            )));
+        }
+        Ok(LoadPerCpu(load))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn busy_takes_a_load_per_cpu_in_range_and_a_run_count() {
+        let read = |text: &str| serde_yaml::from_str::<BusySettings>(text);
+        assert_eq!(read("{}").expect("defaults"), BusySettings::default());
+        let set = read("{load: 0.75, runs: 20}").expect("valid");
+        assert_eq!((set.load, set.runs), (LoadPerCpu(0.75), 20));
+        for bad in [
+            "{load: -1}",
+            "{load: 101}",
+            "{load: .nan}",
+            "{runs: -1}",
+            "{cpus: 2}",
+        ] {
+            assert!(read(bad).is_err(), "{bad}");
+        }
+        let error = read("{load: 500}").expect_err("out of range").to_string();
+        assert!(error.contains("from 0"), "{error}");
+    }
 
     #[test]
     fn a_store_is_sqlite_or_a_postgres_url_without_a_password() {

@@ -36,7 +36,7 @@ use std::path::{Path, PathBuf};
 use chrono_tz::Tz;
 use file_security::Role;
 
-pub use cluster_settings::{NodeName, StoreUrl};
+pub use cluster_settings::{BusySettings, LoadPerCpu, NodeName, StoreUrl};
 pub use file_security::check_tasks_file;
 pub use interval::{IntervalError, format_interval, parse_interval};
 pub use notify_settings::{EmailSettings, NotifySettings, SmtpTls};

@@ -18,7 +18,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use speedrack_web::auth::WebSettings;
 use speedrack_web::metrics_access::MetricsSettings;
 
-use super::cluster_settings::{NodeName, StoreUrl};
+use super::cluster_settings::{BusySettings, NodeName, StoreUrl};
 use super::notify_settings::{EmailSettings, NotifySettings};
 use super::settings_legacy::{self, Filter, Found, IgnoredKey, SmtpAddress};
 
@@ -133,6 +133,8 @@ pub struct Settings {
     /// nodes close its runs as interrupted and take over its fires.
     #[serde(with = "duration")]
     pub lease: Duration,
+    /// When this node, among several, is busy and yields its share of fires to idle nodes.
+    pub busy: BusySettings,
     /// 0.6.1's keys this file wrote that mean nothing any more, each with the reason.
     #[serde(skip)]
     pub ignored: Vec<IgnoredKey>,
@@ -284,6 +286,7 @@ impl Default for Settings {
             store_ca_file: None,
             node: None,
             lease: Duration::from_secs(10),
+            busy: BusySettings::default(),
             ignored: Vec::new(),
             seed_max_runs: None,
             seed_url_root: None,
@@ -696,6 +699,6 @@ mod tests {
             .find(|(name, ..)| name == "shutdown_grace")
             .expect("listed");
         assert_eq!((grace.1.as_str(), grace.2), ("30s", true));
-        assert_eq!(entries.len(), 37);
+        assert_eq!(entries.len(), 38);
     }
 }

@@ -1,4 +1,4 @@
-//! The nodes' gauges: up, clock offset and whether a node's tasks file differs from this
+//! The nodes' gauges: up, busy, clock offset and whether a node's tasks file differs from this
 //! node's, one series per node, from the same node list that ListNodes shows. Registered
 //! fresh for each scrape; which nodes there are and what they reported is the caller's.
 
@@ -14,6 +14,8 @@ use prometheus_client::registry::Registry;
 pub struct NodeFacts {
     pub node: String,
     pub up: bool,
+    /// Up and yielding its fires to idle nodes (`busy` settings).
+    pub busy: bool,
     /// Its clock minus the database's, in seconds; positive when it is ahead.
     pub clock_offset_seconds: f64,
     pub tasks_file_differs: bool,
@@ -26,6 +28,7 @@ struct NodeLabel {
 
 pub fn register_nodes(registry: &mut Registry, nodes: &[NodeFacts]) {
     let up = Family::<NodeLabel, Gauge<u64, AtomicU64>>::default();
+    let busy = Family::<NodeLabel, Gauge<u64, AtomicU64>>::default();
     let offset = Family::<NodeLabel, Gauge<f64, AtomicU64>>::default();
     let differs = Family::<NodeLabel, Gauge<u64, AtomicU64>>::default();
     for node in nodes {
@@ -33,6 +36,7 @@ pub fn register_nodes(registry: &mut Registry, nodes: &[NodeFacts]) {
             node: node.node.clone(),
         };
         up.get_or_create(&label).set(u64::from(node.up));
+        busy.get_or_create(&label).set(u64::from(node.busy));
         offset.get_or_create(&label).set(node.clock_offset_seconds);
         differs
             .get_or_create(&label)
@@ -42,6 +46,11 @@ pub fn register_nodes(registry: &mut Registry, nodes: &[NodeFacts]) {
         "node_up",
         "1 while the node holds its lease (a node on its own store is always up)",
         up,
+    );
+    registry.register(
+        "node_busy",
+        "1 while the node is busy by its busy settings and yields its fires to idle nodes",
+        busy,
     );
     registry.register(
         "node_clock_offset_seconds",

@@ -217,6 +217,7 @@ fn each_node_has_its_up_clock_and_tasks_file_gauges() {
     let node = |name: &str, up, offset, differs| NodeFacts {
         node: name.to_owned(),
         up,
+        busy: up,
         clock_offset_seconds: offset,
         tasks_file_differs: differs,
     };
@@ -231,6 +232,8 @@ fn each_node_has_its_up_clock_and_tasks_file_gauges() {
     let cases = [
         (r#"speedrack_node_up{node="alpha"}"#, "1"),
         (r#"speedrack_node_up{node="beta"}"#, "0"),
+        (r#"speedrack_node_busy{node="alpha"}"#, "1"),
+        (r#"speedrack_node_busy{node="beta"}"#, "0"),
         (
             r#"speedrack_node_clock_offset_seconds{node="alpha"}"#,
             "0.0",

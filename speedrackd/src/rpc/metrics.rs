@@ -114,6 +114,7 @@ async fn node_facts(api: &Service, snapshot: &Snapshot) -> Result<Vec<NodeFacts>
         .map(|node| NodeFacts {
             node: node.name.to_string(),
             up: node.up,
+            busy: node.up && node.busy,
             clock_offset_seconds: node.clock_offset.num_milliseconds() as f64 / 1000.0,
             tasks_file_differs: tasks_file_differs(node, this_hash),
         })

@@ -51,6 +51,7 @@ fn this_node(name: &NodeName, snapshot: &Snapshot) -> NodeInfo {
         running_count: u32::try_from(running).unwrap_or(u32::MAX),
         tasks_file_hash: snapshot.tasks.file_hash.clone(),
         clock_offset: chrono::Duration::zero(),
+        busy: false,
     }
 }
 
@@ -67,5 +68,6 @@ fn node((info, warnings): (&NodeInfo, Vec<String>)) -> pb::Node {
         tasks_file_hash: info.tasks_file_hash.clone(),
         clock_offset_ms: info.clock_offset.num_milliseconds(),
         warnings,
+        busy: info.up && info.busy,
     }
 }

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use super::Runtime;
 use super::start::{Fires, StartRequest};
 use super::task_state::Queued;
+use crate::cluster::Placement;
 use crate::config::{OnMissed, TaskDef, TaskName};
 use crate::history::MissedPlan;
 use crate::overlap::{Decision, decide};
@@ -33,8 +34,14 @@ impl Runtime {
             let Some(def) = self.def(&task).cloned() else {
                 continue;
             };
-            if !self.fire_is_mine(&def, due) {
-                continue;
+            match self.placement(&def, due) {
+                Placement::Here => {}
+                Placement::Elsewhere => continue,
+                Placement::Backup => {
+                    if self.backups.keep(task.clone(), due) {
+                        continue;
+                    }
+                }
             }
             if !missed.is_empty() {
                 tracing::warn!(task = %task, missed = missed.len(), "fires were missed (the clock jumped or the machine stalled)");

@@ -7,6 +7,7 @@
 //! are delegated to pure modules (scheduler, overlap, verdict, reload, retention); these files
 //! only wire them to I/O.
 
+mod backups;
 mod command;
 mod control;
 mod finish;
@@ -28,13 +29,14 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::sync::{broadcast, mpsc, watch};
 
+use backups::Backups;
 pub use command::{Command, ControlError, LiveState, RunNowOutcome, Snapshot};
 use pending_writes::PendingWrites;
 use supervise::Report;
 use task_state::TaskState;
 
 use crate::clock::Clock;
-use crate::cluster::ClusterView;
+use crate::cluster::{ClusterView, Placement};
 use crate::config::{Settings, TaskDef, TaskEntry, TaskName, TaskSet};
 use crate::events::{Event, Stamped, TaskChange};
 use crate::exec::LiveOutput;
@@ -97,6 +99,8 @@ pub struct Runtime {
     cluster: Option<(watch::Receiver<ClusterView>, watch::Sender<String>)>,
     /// Changes each time another node took this node's lease over; `None` alone.
     takeovers: Option<watch::Receiver<u64>>,
+    /// Fires this busy node yielded to idle nodes, claimed here if still unclaimed later.
+    backups: Backups,
 }
 
 impl Runtime {
@@ -152,6 +156,7 @@ impl Runtime {
             last_reload_at: None,
             cluster: None,
             takeovers: None,
+            backups: Backups::default(),
         };
         let mut owed = restored.owed;
         let mut plans = Vec::new();
@@ -224,6 +229,9 @@ impl Runtime {
                         .and_then(|every| tokio::time::Instant::now().checked_add(every));
                 }
                 () = sleep_until_opt(self.writes.retry_at()) => self.retry_writes(),
+                () = sleep_until_opt(self.backups.next().and_then(|at| self.instant_of(at))) => {
+                    self.claim_backups();
+                }
                 Some(command) = commands.recv() => self.handle(command),
                 Some(finished) = self.finished_rx.recv() => self.record_finished(finished),
                 Some(deletion) = self.deletions.recv() => self.delete(deletion),
@@ -260,13 +268,11 @@ impl Runtime {
         self
     }
 
-    /// Whether this node runs the scheduled fire of `def` due at `due`: always alone; in a
-    /// cluster, when placement gives it this node.
-    fn fire_is_mine(&self, def: &TaskDef, due: DateTime<Utc>) -> bool {
-        self.cluster.as_ref().is_none_or(|(view, _)| {
-            view.borrow()
-                .membership
-                .runs_here(&def.name, due, &def.run_on)
+    /// Where the scheduled fire of `def` due at `due` runs: here when alone; in a cluster, as
+    /// placement says.
+    fn placement(&self, def: &TaskDef, due: DateTime<Utc>) -> Placement {
+        self.cluster.as_ref().map_or(Placement::Here, |(view, _)| {
+            view.borrow().membership.place(&def.name, due, &def.run_on)
         })
     }
 
@@ -406,6 +412,8 @@ async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_cluster;
 #[cfg(test)]
 mod tests_durations;
 #[cfg(test)]

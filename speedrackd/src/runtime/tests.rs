@@ -63,11 +63,22 @@ pub(super) fn spawn_loop(
     restored: Restored,
     history: Arc<dyn Store>,
 ) -> Looping {
+    spawn_configured(clock, tasks_yaml, restored, history, |runtime| runtime)
+}
+
+/// As `spawn_loop`, with the runtime passed through `configure` before it runs.
+pub(super) fn spawn_configured(
+    clock: Arc<dyn Clock>,
+    tasks_yaml: &str,
+    restored: Restored,
+    history: Arc<dyn Store>,
+    configure: impl FnOnce(Runtime) -> Runtime,
+) -> Looping {
     let tasks =
         parse_tasks(tasks_yaml, Path::new("tasks.yaml"), chrono_tz::Tz::UTC).expect("tasks");
     let sender = events::channel();
     let events = sender.subscribe();
-    let runtime = Runtime::new(
+    let runtime = configure(Runtime::new(
         clock,
         Settings::default(),
         tasks,
@@ -75,7 +86,7 @@ pub(super) fn spawn_loop(
         history,
         sender,
         crate::metrics::Metrics::new(),
-    );
+    ));
     let (commands, queue) = mpsc::channel(8);
     let (stop, stopped) = oneshot::channel();
     let loop_task = tokio::spawn(runtime.run(queue, async move {

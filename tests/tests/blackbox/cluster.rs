@@ -253,6 +253,49 @@ async fn a_node_stalled_past_its_lease_ends_the_runs_another_node_closed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_node_yields_its_fires_to_an_idle_one_and_none_is_lost() {
+    let Some(url) = database() else { return };
+    let tasks = format!(
+        "{}  - {{name: long, command: 'sleep 600', interval: 100w, run_on: [a]}}\n",
+        every_second(10)
+    );
+    // a is busy with one run in flight.
+    let a = DaemonBuilder::new(&tasks)
+        .settings(&node_settings(&url, "a").replace("busy: {load: 0}", "busy: {load: 0, runs: 1}"))
+        .no_web()
+        .start();
+    let b = start_node(&url, "b", &tasks);
+    wait_until_all_see(&[(&a, 0), (&b, 0)], &["a", "b"]);
+    a.ctl().ok(&["run-now", "long"]);
+    let deadline = std::time::Instant::now() + WAIT;
+    let busy = |node: &speedrack_tests::Daemon| {
+        node.ctl().json(&["nodes"])["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .any(|n| n["name"] == "a" && n["busy"] == true)
+    };
+    while !(busy(&a) && busy(&b)) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a never said it is busy"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let from = second_after(Duration::from_secs(1));
+    let to = from + 5 * SECOND_US;
+    // a claims the fires it yielded 2 s after their instants: wait those out too.
+    wait_past(to + 2 * SECOND_US).await;
+    let db = connect(&url).await;
+    let runs = scheduled_runs(&db, from, to).await;
+    let fires: BTreeSet<(&str, i64)> = runs.iter().map(|(t, due, _)| (t.as_str(), *due)).collect();
+    assert_eq!(fires.len(), runs.len(), "a fire ran twice");
+    assert_eq!(fires.len(), 50, "10 tasks × 5 instants, none lost");
+    let on_a: Vec<_> = runs.iter().filter(|(_, _, node)| node == "a").collect();
+    assert!(on_a.is_empty(), "busy a ran {on_a:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pinned_task_runs_only_on_its_node_and_run_on_all_once_per_node() {
     let Some(url) = database() else { return };
     let tasks = "tasks:

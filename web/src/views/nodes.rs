@@ -89,6 +89,9 @@ fn row(chrome: &Chrome, node: &pb::Node) -> Markup {
             td {
                 @if node.up { span.badge.text-bg-success { "up" } }
                 @else { span.badge.text-bg-danger { "down" } }
+                @if node.busy {
+                    " " span.badge.text-bg-warning data-busy title="Busy by its busy settings: it yields its fires to idle nodes" { "busy" }
+                }
             }
             td { (node.running_count) }
             td.d-none.d-md-table-cell { (node.version) }

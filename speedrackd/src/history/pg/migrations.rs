@@ -133,6 +133,8 @@ const MIGRATIONS: &[&str] = &[
         bytes BYTEA NOT NULL,
         PRIMARY KEY (run_id, stream)
     );"#,
+    // 2: a node busy by its `busy` settings yields its share of fires to idle nodes.
+    r#"ALTER TABLE nodes ADD COLUMN busy BOOLEAN NOT NULL DEFAULT FALSE;"#,
 ];
 
 /// The schema version this build writes.

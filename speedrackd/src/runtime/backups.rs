@@ -1,0 +1,111 @@
+//! Fires a busy node yielded to idle nodes (`Placement::Backup`): each is claimed here
+//! [`CLAIM_AFTER`] past its instant, which records nothing when the idle node already did
+//! (the history's unique key on the fire), so a fire whose idle node did not yet know it was
+//! its own runs late rather than never.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::Runtime;
+use super::firing::Admission;
+use super::start::{Fires, StartRequest};
+use crate::config::TaskName;
+use crate::run::Trigger;
+
+/// How long after a yielded fire's instant this node claims it: the idle node claims at the
+/// instant itself, in milliseconds.
+pub(super) const CLAIM_AFTER: Duration = Duration::from_secs(2);
+/// Yielded fires kept at once; beyond it a busy node claims its fires at once (the history
+/// still lets only one node record each).
+const MAX_BACKUPS: usize = 10_000;
+
+/// Yielded fires, in the order of their instants.
+#[derive(Debug, Default)]
+pub(super) struct Backups {
+    fires: VecDeque<(TaskName, DateTime<Utc>)>,
+}
+
+impl Backups {
+    /// When the oldest yielded fire is to be claimed.
+    pub(super) fn next(&self) -> Option<DateTime<Utc>> {
+        let (_, due) = self.fires.front()?;
+        Some(claim_at(*due))
+    }
+
+    /// Keeps the fire for a later claim; false when full (claim it now).
+    pub(super) fn keep(&mut self, task: TaskName, due: DateTime<Utc>) -> bool {
+        if self.fires.len() >= MAX_BACKUPS {
+            return false;
+        }
+        self.fires.push_back((task, due));
+        true
+    }
+
+    /// Takes the fires whose claim is due at `now`.
+    fn take_due(&mut self, now: DateTime<Utc>) -> Vec<(TaskName, DateTime<Utc>)> {
+        let mut due = Vec::new();
+        while let Some((_, at)) = self.fires.front()
+            && claim_at(*at) <= now
+        {
+            due.extend(self.fires.pop_front());
+        }
+        due
+    }
+}
+
+fn claim_at(due: DateTime<Utc>) -> DateTime<Utc> {
+    due + chrono::Duration::from_std(CLAIM_AFTER).unwrap_or(chrono::Duration::zero())
+}
+
+impl Runtime {
+    /// Claims the yielded fires whose time has come; those an idle node recorded start nothing.
+    pub(super) fn claim_backups(&mut self) {
+        let mut fires = Fires::default();
+        let mut requests = Vec::new();
+        for (task, due) in self.backups.take_due(self.clock.now()) {
+            let Some(def) = self.def(&task).cloned() else {
+                continue;
+            };
+            match self.admit(&def, Trigger::Schedule, due) {
+                Admission::Start => requests.push(StartRequest {
+                    def,
+                    trigger: Trigger::Schedule,
+                    due,
+                    pays_owed: false,
+                }),
+                Admission::Queued => fires.owed.push((task, due)),
+                Admission::Skipped => {}
+            }
+        }
+        // A refusal is recorded and retried by `start_runs`; nothing else to do here.
+        let _ = self.start_runs(fires, requests);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn a_yielded_fire_is_claimed_its_delay_after_its_instant_in_order() {
+        let at = |second: i64| {
+            Utc.timestamp_opt(1_800_000_000 + second, 0)
+                .single()
+                .expect("instant")
+        };
+        let task = |name| TaskName::parse_normalised(name).expect("name");
+        let mut backups = Backups::default();
+        assert_eq!(backups.next(), None);
+        assert!(backups.keep(task("a"), at(0)));
+        assert!(backups.keep(task("b"), at(1)));
+        assert_eq!(backups.next(), Some(at(2)));
+        assert!(backups.take_due(at(1)).is_empty());
+        assert_eq!(backups.take_due(at(2)), vec![(task("a"), at(0))]);
+        assert_eq!(backups.take_due(at(10)), vec![(task("b"), at(1))]);
+        assert_eq!(backups.next(), None);
+    }
+}
