@@ -26,9 +26,10 @@ pub const LOG_FORMAT_NAMES: [&str; 2] = ["text", "json"];
 /// Without RUST_LOG, info.
 const DEFAULT_FILTER: &str = "info";
 
-/// tokio-cron-scheduler (the hourly sweep's clock) says at info that it was created and
-/// started, which tells an operator nothing; it is heard only when asked for debug.
-const SCHEDULER_TARGET: &str = "tokio_cron_scheduler";
+/// Libraries whose info lines tell an operator nothing, heard only when asked for debug or by
+/// name: tokio-cron-scheduler (the hourly sweep's clock) says it was created and started;
+/// tokio-postgres passes on every NOTICE the server sends ("relation already exists").
+const QUIET_TARGETS: [&str; 2] = ["tokio_cron_scheduler", "tokio_postgres"];
 
 /// The line format asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -71,11 +72,13 @@ pub fn init(format: LogFormat) {
     );
     let rust_log = std::env::var(EnvFilter::DEFAULT_ENV).ok();
     let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| DEFAULT_FILTER.into());
-    if quiet_scheduler(rust_log.as_deref()) {
-        let directive = format!("{SCHEDULER_TARGET}=warn")
-            .parse()
-            .expect("a constant directive parses");
-        filter = filter.add_directive(directive);
+    for target in QUIET_TARGETS {
+        if quiet(target, rust_log.as_deref()) {
+            let directive = format!("{target}=warn")
+                .parse()
+                .expect("a constant directive parses");
+            filter = filter.add_directive(directive);
+        }
     }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -115,14 +118,14 @@ fn choose(
     }
 }
 
-/// Whether to hold the scheduler's chatter back: yes, unless RUST_LOG names its target or asks
-/// for debug or trace everywhere.
-fn quiet_scheduler(rust_log: Option<&str>) -> bool {
+/// Whether to hold `target`'s chatter back: yes, unless RUST_LOG names it or asks for debug
+/// or trace everywhere.
+fn quiet(target: &str, rust_log: Option<&str>) -> bool {
     let Some(rust_log) = rust_log else {
         return true;
     };
     !rust_log.split(',').map(str::trim).any(|directive| {
-        directive.contains(SCHEDULER_TARGET)
+        directive.contains(target)
             || ["debug", "trace"].contains(&directive.to_ascii_lowercase().as_str())
     })
 }
@@ -223,13 +226,17 @@ mod tests {
     }
 
     #[test]
-    fn the_scheduler_is_heard_only_at_debug_or_by_name() {
-        for quiet in [None, Some("info"), Some("warn,speedrackd=debug"), Some("")] {
-            assert!(quiet_scheduler(quiet), "{quiet:?}");
+    fn chatty_libraries_are_heard_only_at_debug_or_by_name() {
+        for target in QUIET_TARGETS {
+            for rust_log in [None, Some("info"), Some("warn,speedrackd=debug"), Some("")] {
+                assert!(quiet(target, rust_log), "{target} {rust_log:?}");
+            }
+            let by_name = format!("info,{target}=info");
+            for heard in ["debug", "TRACE", by_name.as_str()] {
+                assert!(!quiet(target, Some(heard)), "{target} {heard}");
+            }
         }
-        for heard in ["debug", "TRACE", "info,tokio_cron_scheduler=info"] {
-            assert!(!quiet_scheduler(Some(heard)), "{heard}");
-        }
+        assert!(quiet("tokio_postgres", Some("tokio_cron_scheduler=info")));
     }
 
     #[test]
