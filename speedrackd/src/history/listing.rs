@@ -2,7 +2,8 @@
 //! run needs (`SqliteStore::get_run` reads it).
 //!
 //! Read-only. Pages of runs are cut by the RPC layer; this only reads rows in order, those a
-//! `RunFilter` passes, and counts them (in all, or per span of start time).
+//! `RunFilter` passes, and counts them (in all, or per span of start time), and gives a task
+//! list the count and newest runs of each of its tasks (`TaskHead`).
 
 use chrono::{DateTime, Utc};
 use rusqlite::params_from_iter;
@@ -28,7 +29,34 @@ pub struct SpanCount {
     pub failed: u32,
 }
 
+/// What a task list shows of one task's history.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TaskHead {
+    /// Runs kept, finished or not.
+    pub runs: u64,
+    /// Its newest runs, newest first, without their definitions.
+    pub recent: Vec<RunRecord>,
+}
+
 impl SqliteStore {
+    /// Each task's count and newest `recent` runs (at least one): a query or two per task,
+    /// each an index lookup in the same file.
+    pub(super) fn task_heads(
+        &self,
+        tasks: &[TaskName],
+        recent: usize,
+    ) -> Result<Vec<TaskHead>, HistoryError> {
+        tasks
+            .iter()
+            .map(|task| {
+                Ok(TaskHead {
+                    runs: self.count_runs(task)?,
+                    recent: self.list_runs_brief(task, None, recent.max(1))?,
+                })
+            })
+            .collect()
+    }
+
     /// Runs of a task, newest first, older than `before` when given, each with an empty
     /// `definition`: a definition is a few KiB of YAML per run, and a list of a thousand
     /// tasks' recent runs would read (and send) it a hundred thousand times.

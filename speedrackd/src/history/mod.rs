@@ -29,7 +29,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 pub use filter::{RunFilter, TriggerKind};
 pub use imported::ImportedRun;
-pub use listing::SpanCount;
+pub use listing::{SpanCount, TaskHead};
 pub use lost::LostRun;
 pub use migrations::MigrateError;
 pub use owed::MissedPlan;

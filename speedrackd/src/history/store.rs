@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use super::output::Stream;
 use super::{
     HistoryError, ImportedRun, LostRun, MissedPlan, NewRun, Orphan, ProcessGroup, RunFilter,
-    SpanCount, SqliteStore, TaskSummary,
+    SpanCount, SqliteStore, TaskHead, TaskSummary,
 };
 use crate::config::TaskName;
 use crate::retention::RunMeta;
@@ -93,6 +93,9 @@ pub trait Store: Send + Sync {
         limit: usize,
     ) -> Result<Vec<RunRecord>, HistoryError>;
     fn count_runs(&self, task: &TaskName) -> Result<u64, HistoryError>;
+    /// For each of `tasks`, in order: its runs kept and its newest `recent` runs (at least the
+    /// newest), briefly. What a task list shows, in one read where the backend is remote.
+    fn task_heads(&self, tasks: &[TaskName], recent: usize) -> Result<Vec<TaskHead>, HistoryError>;
     /// As `list_runs_brief`, only the runs `filter` passes.
     fn list_matching(
         &self,
@@ -204,6 +207,9 @@ impl Store for SqliteStore {
     }
     fn count_runs(&self, task: &TaskName) -> Result<u64, HistoryError> {
         SqliteStore::count_runs(self, task)
+    }
+    fn task_heads(&self, tasks: &[TaskName], recent: usize) -> Result<Vec<TaskHead>, HistoryError> {
+        SqliteStore::task_heads(self, tasks, recent)
     }
     fn list_matching(
         &self,

@@ -12,6 +12,7 @@ use super::*;
 conformance!(
     a_run_round_trips_from_start_to_end,
     runs_list_newest_first_in_pages_per_task,
+    a_task_list_reads_each_tasks_count_and_newest_runs_in_order,
     runs_left_running_are_closed_as_interrupted_with_their_groups,
     suspension_is_persisted_and_reopened,
     run_ids_are_never_reused_after_deletion,
@@ -199,6 +200,28 @@ fn runs_list_newest_first_in_pages_per_task(subject: &Subject) {
     assert_eq!(older, [ids[2], ids[1], ids[0]]);
     assert_eq!(history.count_runs(&name("a")).expect("count"), 5);
     assert_eq!(history.task_names().expect("names"), [name("a"), name("b")]);
+}
+
+fn a_task_list_reads_each_tasks_count_and_newest_runs_in_order(subject: &Subject) {
+    let history = subject.open();
+    let a: Vec<RunId> = (0..5)
+        .map(|i| insert(history.as_ref(), "a", &Trigger::Schedule, i, i))
+        .collect();
+    let b = insert(history.as_ref(), "b", &Trigger::Schedule, 9, 9);
+    let ids = |head: &TaskHead| head.recent.iter().map(|run| run.id).collect::<Vec<_>>();
+
+    let heads = history
+        .task_heads(&[name("b"), name("none"), name("a")], 3)
+        .expect("heads");
+    assert_eq!(heads.len(), 3, "one head per task asked, in order");
+    assert_eq!((heads[0].runs, ids(&heads[0])), (1, vec![b]));
+    assert_eq!((heads[1].runs, ids(&heads[1])), (0, vec![]));
+    assert_eq!((heads[2].runs, ids(&heads[2])), (5, vec![a[4], a[3], a[2]]));
+    assert!(heads[2].recent.iter().all(|run| run.definition.is_empty()));
+    // No recent runs asked still gives the newest one, which the list's status needs.
+    let newest = history.task_heads(&[name("a")], 0).expect("heads");
+    assert_eq!(ids(&newest[0]), [a[4]]);
+    assert_eq!(history.task_heads(&[], 5).expect("none"), []);
 }
 
 fn runs_left_running_are_closed_as_interrupted_with_their_groups(subject: &Subject) {

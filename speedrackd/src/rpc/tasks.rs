@@ -15,11 +15,14 @@ use super::paging::Budget;
 use super::{Service, convert, limits};
 use crate::config::{TaskEntry, TaskName};
 use crate::events::TaskChange;
-use crate::history::Store;
+use crate::history::{Store, TaskHead};
 use crate::runtime::{LiveState, Snapshot};
 
 /// Most recent runs a ListTasks call may ask for per task.
 const MAX_RECENT_RUNS: usize = 100;
+/// Tasks whose history one read brings: a page stops within a chunk, so at most this many
+/// are read in vain.
+const HEADS_AT_ONCE: usize = 100;
 
 /// What a view of a task carries besides what every list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,8 +51,9 @@ pub async fn list_tasks(
         },
     };
     let history = Arc::clone(&api.history);
-    // A listing queries history a few times per task: with a thousand tasks that is long enough
-    // to stall the runtime loop and the hosted gateway, which share the async worker threads.
+    // A listing reads history for every task (a read per hundred tasks on PostgreSQL, a few
+    // per task on SQLite): with a thousand tasks that is long enough to stall the runtime loop
+    // and the hosted gateway, which share the async worker threads.
     tokio::task::spawn_blocking(move || task_page(&snapshot, history.as_ref(), cursor, page))
         .await
         .map_err(|error| Status::internal(format!("task listing failed: {error}")))?
@@ -74,13 +78,32 @@ fn task_page(
     let mut tasks = Vec::new();
     let mut after_name = match cursor {
         Cursor::File(from) => {
-            for (index, entry) in snapshot.tasks.entries.iter().enumerate().skip(from) {
-                let mut task = entry_view(entry, live_of(snapshot, entry), history, page.fields)?;
-                add_recent(&mut task, entry_name(entry), history, page.recent)?;
-                if !budget.admit(&task) {
-                    return Ok(page_of(tasks, Cursor::File(index), generation));
+            let entries: Vec<(usize, &TaskEntry)> = snapshot
+                .tasks
+                .entries
+                .iter()
+                .enumerate()
+                .skip(from)
+                .collect();
+            for chunk in entries.chunks(HEADS_AT_ONCE) {
+                let names: Vec<TaskName> = chunk
+                    .iter()
+                    .filter_map(|(_, entry)| entry_name(entry).cloned())
+                    .collect();
+                let mut heads = history.task_heads(&names, page.recent)?.into_iter();
+                for (index, entry) in chunk {
+                    // A broken entry without a name has no history to show.
+                    let head = match entry_name(entry) {
+                        Some(_) => heads.next().unwrap_or_default(),
+                        None => TaskHead::default(),
+                    };
+                    let mut task = entry_view(entry, live_of(snapshot, entry), &head, page.fields);
+                    add_recent(&mut task, &head, page.recent);
+                    if !budget.admit(&task) {
+                        return Ok(page_of(tasks, Cursor::File(*index), generation));
+                    }
+                    tasks.push(task);
                 }
-                tasks.push(task);
             }
             None
         }
@@ -92,17 +115,24 @@ fn task_page(
         .iter()
         .filter_map(entry_name)
         .collect();
-    for name in history.task_names()? {
-        if listed.contains(&name) || after_name.as_ref().is_some_and(|after| &name <= after) {
-            continue;
+    let inactive: Vec<TaskName> = history
+        .task_names()?
+        .into_iter()
+        .filter(|name| {
+            !listed.contains(name) && after_name.as_ref().is_none_or(|after| name > after)
+        })
+        .collect();
+    for chunk in inactive.chunks(HEADS_AT_ONCE) {
+        let heads = history.task_heads(chunk, page.recent)?;
+        for (name, head) in chunk.iter().zip(heads) {
+            let mut task = inactive_view(name, &head);
+            add_recent(&mut task, &head, page.recent);
+            if !budget.admit(&task) {
+                return Ok(page_of(tasks, Cursor::History(after_name), generation));
+            }
+            tasks.push(task);
+            after_name = Some(name.clone());
         }
-        let mut task = inactive_view(&name, history)?;
-        add_recent(&mut task, Some(&name), history, page.recent)?;
-        if !budget.admit(&task) {
-            return Ok(page_of(tasks, Cursor::History(after_name), generation));
-        }
-        tasks.push(task);
-        after_name = Some(name);
     }
     Ok(pb::ListTasksResponse {
         tasks,
@@ -117,20 +147,9 @@ fn page_of(tasks: Vec<pb::Task>, next: Cursor, generation: i64) -> pb::ListTasks
     }
 }
 
-fn add_recent(
-    task: &mut pb::Task,
-    name: Option<&TaskName>,
-    history: &dyn Store,
-    recent: usize,
-) -> Result<(), Status> {
-    if let (Some(name), true) = (name, recent > 0) {
-        task.recent_runs = history
-            .list_runs_brief(name, None, recent)?
-            .iter()
-            .map(convert::run)
-            .collect();
-    }
-    Ok(())
+/// The task's `recent` newest runs, as its head holds them.
+fn add_recent(task: &mut pb::Task, head: &TaskHead, recent: usize) {
+    task.recent_runs = head.recent.iter().take(recent).map(convert::run).collect();
 }
 
 pub async fn get_task(
@@ -149,10 +168,17 @@ pub async fn task_by_name(api: &Service, name: &str) -> Result<pb::Task, Status>
 /// The row of a task that changed, exactly as ListTasks shows it, from what the runtime loop
 /// announced and what history holds: the loop is not asked again.
 pub fn changed_row(change: &TaskChange, history: &dyn Store) -> Result<pb::Task, Status> {
-    match change.entry() {
-        Some(entry) => entry_view(entry, change.live.as_ref(), history, Fields::Summary),
-        None => inactive_view(&change.task, history),
-    }
+    let head = head_of(&change.task, history)?;
+    Ok(match change.entry() {
+        Some(entry) => entry_view(entry, change.live.as_ref(), &head, Fields::Summary),
+        None => inactive_view(&change.task, &head),
+    })
+}
+
+/// One task's head: its count and newest run.
+fn head_of(task: &TaskName, history: &dyn Store) -> Result<TaskHead, Status> {
+    let heads = history.task_heads(std::slice::from_ref(task), 1)?;
+    Ok(heads.into_iter().next().unwrap_or_default())
 }
 
 async fn task_view(api: &Service, name: &str, fields: Fields) -> Result<pb::Task, Status> {
@@ -167,15 +193,12 @@ async fn task_view(api: &Service, name: &str, fields: Fields) -> Result<pb::Task
         .iter()
         .find(|entry| entry_name(entry) == Some(&task))
     {
-        return entry_view(
-            entry,
-            live_of(&snapshot, entry),
-            api.history.as_ref(),
-            fields,
-        );
+        let head = head_of(&task, api.history.as_ref())?;
+        return Ok(entry_view(entry, live_of(&snapshot, entry), &head, fields));
     }
-    if api.history.count_runs(&task)? > 0 {
-        return inactive_view(&task, api.history.as_ref());
+    let head = head_of(&task, api.history.as_ref())?;
+    if head.runs > 0 {
+        return Ok(inactive_view(&task, &head));
     }
     Err(not_found())
 }
@@ -215,14 +238,14 @@ fn live_of<'a>(snapshot: &'a Snapshot, entry: &TaskEntry) -> Option<&'a LiveStat
 fn entry_view(
     entry: &TaskEntry,
     live: Option<&LiveState>,
-    history: &dyn Store,
+    head: &TaskHead,
     fields: Fields,
-) -> Result<pb::Task, Status> {
+) -> pb::Task {
     let command = |text: &str| match fields {
         Fields::WithCommand | Fields::Whole => convert::bounded_text(text),
         Fields::Summary => String::new(),
     };
-    let task = match entry {
+    match entry {
         TaskEntry::Valid(def) => {
             let live = live.cloned().unwrap_or_default();
             let mut task = pb::Task {
@@ -245,7 +268,7 @@ fn entry_view(
                 },
                 ..pb::Task::default()
             };
-            add_history(&mut task, &def.name, history)?;
+            add_history(&mut task, head);
             task.status = live_status(&live, task.last_run.as_ref()).into();
             task
         }
@@ -266,32 +289,25 @@ fn entry_view(
                     .collect(),
                 ..pb::Task::default()
             };
-            if let Some(name) = &broken.name {
-                add_history(&mut task, name, history)?;
-            }
+            add_history(&mut task, head);
             task
         }
-    };
-    Ok(task)
+    }
 }
 
-fn inactive_view(name: &TaskName, history: &dyn Store) -> Result<pb::Task, Status> {
+fn inactive_view(name: &TaskName, head: &TaskHead) -> pb::Task {
     let mut task = pb::Task {
         name: name.to_string(),
         status: pb::TaskStatus::Inactive.into(),
         ..pb::Task::default()
     };
-    add_history(&mut task, name, history)?;
-    Ok(task)
+    add_history(&mut task, head);
+    task
 }
 
-fn add_history(task: &mut pb::Task, name: &TaskName, history: &dyn Store) -> Result<(), Status> {
-    task.runs_retained = history.count_runs(name)?;
-    task.last_run = history
-        .list_runs_brief(name, None, 1)?
-        .first()
-        .map(convert::run);
-    Ok(())
+fn add_history(task: &mut pb::Task, head: &TaskHead) {
+    task.runs_retained = head.runs;
+    task.last_run = head.recent.first().map(convert::run);
 }
 
 /// A schedulable task's label: running, then suspended, then its last run's outcome.

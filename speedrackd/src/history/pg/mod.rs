@@ -91,6 +91,9 @@ fn run_columns() -> String {
     format!("{RUN_COLUMNS}, node")
 }
 
+/// How many columns `run_columns` names: a query that reads more after them starts there.
+const RUN_WIDTH: usize = 24;
+
 /// `run_columns` with an empty definition, for lists.
 fn brief_run_columns() -> String {
     run_columns().replace(", definition,", ", '' AS definition,")

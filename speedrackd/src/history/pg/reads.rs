@@ -9,9 +9,9 @@ use rusqlite::types::Value;
 use tokio_postgres::types::ToSql;
 
 use super::worker::JobResult;
-use super::{PgStore, brief_run_columns, read_run, run_columns};
+use super::{PgStore, RUN_WIDTH, brief_run_columns, read_run, run_columns};
 use crate::config::TaskName;
-use crate::history::{HistoryError, RunFilter, SpanCount};
+use crate::history::{HistoryError, RunFilter, SpanCount, TaskHead};
 use crate::run::{RunId, RunRecord};
 
 /// Finished runs of task $1 by span of `$4` µs from `$2` until `$3` (index
@@ -50,6 +50,49 @@ fn refs(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
 }
 
 impl PgStore {
+    /// Each task's count and newest `recent` runs (at least one), in one round trip: a task
+    /// list of a hundred tasks would otherwise cost two hundred.
+    pub(super) fn task_heads(
+        &self,
+        tasks: &[TaskName],
+        recent: usize,
+    ) -> Result<Vec<TaskHead>, HistoryError> {
+        let names: Vec<String> = tasks.iter().map(|task| task.as_str().to_owned()).collect();
+        let limit = i64::try_from(recent.max(1)).unwrap_or(i64::MAX);
+        // The lateral's columns come first, as `read_run` reads them; a task without runs
+        // gives one row of NULLs there.
+        let sql = format!(
+            "SELECT r.*, t.ord,
+                    (SELECT COALESCE(SUM(runs), 0)::BIGINT FROM task_totals
+                     WHERE task_totals.task = t.task)
+             FROM unnest($1::text[]) WITH ORDINALITY AS t(task, ord)
+             LEFT JOIN LATERAL (SELECT {} FROM runs WHERE runs.task = t.task
+                                ORDER BY id DESC LIMIT $2) r ON true
+             ORDER BY t.ord, r.id DESC",
+            brief_run_columns()
+        );
+        let width = tasks.len();
+        self.worker
+            .call("read the tasks' newest runs", move |client| async move {
+                let stmt = client.prepare_cached(&sql).await?;
+                let mut heads = vec![TaskHead::default(); width];
+                for row in client.query(&stmt, &[&names, &limit]).await? {
+                    let ord: i64 = row.try_get(RUN_WIDTH)?;
+                    let Some(head) = usize::try_from(ord - 1)
+                        .ok()
+                        .and_then(|at| heads.get_mut(at))
+                    else {
+                        continue;
+                    };
+                    head.runs = u64::try_from(row.try_get::<_, i64>(RUN_WIDTH + 1)?).unwrap_or(0);
+                    if row.try_get::<_, Option<i64>>(0)?.is_some() {
+                        head.recent.push(read_run(&row)?);
+                    }
+                }
+                Ok(heads)
+            })
+    }
+
     pub(super) fn get_run(&self, run: RunId) -> Result<Option<RunRecord>, HistoryError> {
         let sql = format!("SELECT {} FROM runs WHERE id = $1", run_columns());
         self.worker.call("read a run", move |client| async move {

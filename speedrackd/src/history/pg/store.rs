@@ -12,7 +12,7 @@ use crate::config::TaskName;
 use crate::history::output::Stream;
 use crate::history::{
     HistoryError, ImportedRun, LostRun, MissedPlan, NewRun, Orphan, ProcessGroup, RunFilter,
-    SpanCount, Store, TaskSummary,
+    SpanCount, Store, TaskHead, TaskSummary,
 };
 use crate::retention::RunMeta;
 use crate::run::{RunEnd, RunId, RunRecord};
@@ -89,6 +89,9 @@ impl Store for PgStore {
     }
     fn count_runs(&self, task: &TaskName) -> Result<u64, HistoryError> {
         PgStore::count_runs(self, task)
+    }
+    fn task_heads(&self, tasks: &[TaskName], recent: usize) -> Result<Vec<TaskHead>, HistoryError> {
+        PgStore::task_heads(self, tasks, recent)
     }
     fn list_matching(
         &self,

@@ -16,7 +16,7 @@ use super::daemon::BenchDaemon;
 use super::procfs::{sample, ticks_per_second};
 use super::report::Report;
 
-const TASKS: usize = 100;
+pub const TASKS: usize = 100;
 const CLIENTS: usize = 4;
 
 pub fn tasks_yaml() -> String {
