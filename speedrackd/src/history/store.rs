@@ -122,6 +122,10 @@ pub trait Store: Send + Sync {
     fn task_names(&self) -> Result<Vec<TaskName>, HistoryError>;
     fn task_summaries(&self) -> Result<Vec<TaskSummary>, HistoryError>;
     fn suspension_states(&self) -> Result<HashMap<TaskName, bool>, HistoryError>;
+    /// Which of `fires` (task, instant) a node already recorded as the cluster's one run of
+    /// it. A single node's history holds no other node's claims: none.
+    fn fires_claimed(&self, fires: &[(TaskName, DateTime<Utc>)])
+    -> Result<Vec<bool>, HistoryError>;
     fn last_fires(&self) -> Result<HashMap<TaskName, DateTime<Utc>>, HistoryError>;
     fn owed_fires(&self) -> Result<HashMap<TaskName, Vec<DateTime<Utc>>>, HistoryError>;
     /// Runs that did not succeed since each task's last success.
@@ -246,6 +250,12 @@ impl Store for SqliteStore {
     }
     fn suspension_states(&self) -> Result<HashMap<TaskName, bool>, HistoryError> {
         SqliteStore::suspension_states(self)
+    }
+    fn fires_claimed(
+        &self,
+        fires: &[(TaskName, DateTime<Utc>)],
+    ) -> Result<Vec<bool>, HistoryError> {
+        Ok(vec![false; fires.len()])
     }
     fn last_fires(&self) -> Result<HashMap<TaskName, DateTime<Utc>>, HistoryError> {
         SqliteStore::last_fires(self)

@@ -1,7 +1,8 @@
-//! Fires a busy node yielded to idle nodes (`Placement::Backup`): each is claimed here
-//! [`CLAIM_AFTER`] past its instant, which records nothing when the idle node already did
-//! (the history's unique key on the fire), so a fire whose idle node did not yet know it was
-//! its own runs late rather than never.
+//! Fires a busy node yielded to idle nodes (`Placement::Backup`): [`CLAIM_AFTER`] past its
+//! instant, a fire no node recorded yet is claimed here, so that a fire whose idle node did
+//! not yet know it was its own runs late rather than never. A fire already recorded elsewhere
+//! is left alone before the task's overlap policy sees it (a `replace` must not kill a run
+//! for a fire another node ran); the history's unique key still settles a race.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -14,8 +15,8 @@ use super::start::{Fires, StartRequest};
 use crate::config::TaskName;
 use crate::run::Trigger;
 
-/// How long after a yielded fire's instant this node claims it: the idle node claims at the
-/// instant itself, in milliseconds.
+/// How long after a yielded fire's instant this node claims it. The idle node claims it at
+/// the instant itself, within milliseconds.
 pub(super) const CLAIM_AFTER: Duration = Duration::from_secs(2);
 /// Yielded fires kept at once; beyond it a busy node claims its fires at once (the history
 /// still lets only one node record each).
@@ -60,14 +61,32 @@ fn claim_at(due: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 impl Runtime {
-    /// Claims the yielded fires whose time has come; those an idle node recorded start nothing.
+    /// Claims the yielded fires whose time has come that no node recorded, as `fire_due`
+    /// starts a fire of its own.
     pub(super) fn claim_backups(&mut self) {
+        let due = self.backups.take_due(self.clock.now());
+        let claimed = match self.history.fires_claimed(&due) {
+            Ok(claimed) => claimed,
+            // Unknown: try them all; the history's unique key still lets one node record each.
+            Err(error) => {
+                tracing::warn!(
+                    "cannot read whether idle nodes ran the fires this busy node yielded: {error}"
+                );
+                vec![false; due.len()]
+            }
+        };
         let mut fires = Fires::default();
         let mut requests = Vec::new();
-        for (task, due) in self.backups.take_due(self.clock.now()) {
+        let mut firing = Vec::new();
+        for ((task, due), claimed) in due.into_iter().zip(claimed) {
             let Some(def) = self.def(&task).cloned() else {
                 continue;
             };
+            if claimed || self.is_suspended(&def) || !self.may_run_here(&def) {
+                continue;
+            }
+            tracing::info!(task = %task, due = %due, "claiming a fire this busy node yielded and no idle node ran");
+            firing.push(task.clone());
             match self.admit(&def, Trigger::Schedule, due) {
                 Admission::Start => requests.push(StartRequest {
                     def,
@@ -81,6 +100,9 @@ impl Runtime {
         }
         // A refusal is recorded and retried by `start_runs`; nothing else to do here.
         let _ = self.start_runs(fires, requests);
+        for task in firing {
+            self.start_queued(&task);
+        }
     }
 }
 

@@ -109,6 +109,30 @@ impl PgStore {
             })
     }
 
+    /// Which of `fires` some node already recorded as the cluster's one run of it.
+    pub(super) fn fires_claimed(
+        &self,
+        fires: &[(TaskName, DateTime<Utc>)],
+    ) -> Result<Vec<bool>, HistoryError> {
+        let (tasks, instants): (Vec<String>, Vec<i64>) = stamps(fires).into_iter().unzip();
+        self.worker
+            .call("read which fires are claimed", move |client| async move {
+                let rows = client
+                    .query(
+                        "SELECT EXISTS (SELECT 1 FROM runs WHERE runs.task = f.task
+                                            AND runs.scheduled_at_us = f.at
+                                            AND runs.claim = '')
+                         FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS f(task, at, ord)
+                         ORDER BY f.ord",
+                        &[&tasks, &instants],
+                    )
+                    .await?;
+                rows.iter()
+                    .map(|row| Ok(row.try_get(0)?))
+                    .collect::<JobResult<Vec<bool>>>()
+            })
+    }
+
     /// This node's last scheduled fire of every task that fired on it.
     pub(super) fn last_fires(&self) -> Result<HashMap<TaskName, DateTime<Utc>>, HistoryError> {
         let node = self.node.clone();

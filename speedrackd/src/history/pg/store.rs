@@ -129,6 +129,12 @@ impl Store for PgStore {
     fn suspension_states(&self) -> Result<HashMap<TaskName, bool>, HistoryError> {
         PgStore::suspension_states(self)
     }
+    fn fires_claimed(
+        &self,
+        fires: &[(TaskName, DateTime<Utc>)],
+    ) -> Result<Vec<bool>, HistoryError> {
+        PgStore::fires_claimed(self, fires)
+    }
     fn last_fires(&self) -> Result<HashMap<TaskName, DateTime<Utc>>, HistoryError> {
         PgStore::last_fires(self)
     }

@@ -98,6 +98,35 @@ fn a_fire_both_nodes_record_runs_on_the_first_only() {
 }
 
 #[test]
+fn a_node_reads_which_fires_another_node_claimed_for_the_cluster() {
+    let Some(cluster) = cluster() else { return };
+    let (task, chore) = (name("sync"), name("chore"));
+    cluster
+        .a
+        .record_starts(
+            &[],
+            &[],
+            &[
+                fire(&task, 0, Claim::Cluster),
+                fire(&chore, 0, Claim::PerNode),
+            ],
+        )
+        .expect("a records");
+    let asked = [
+        (task.clone(), at(0)),
+        (task.clone(), at(1)),
+        (chore.clone(), at(0)),
+        (name("other"), at(0)),
+    ];
+    assert_eq!(
+        cluster.b.fires_claimed(&asked).expect("read"),
+        [true, false, false, false],
+        "only the cluster's one run of a fire counts; a node's own chore does not"
+    );
+    assert!(cluster.b.fires_claimed(&[]).expect("none").is_empty());
+}
+
+#[test]
 fn per_node_claims_give_each_node_one_run_of_a_fire() {
     let Some(cluster) = cluster() else { return };
     let task = name("chore");
