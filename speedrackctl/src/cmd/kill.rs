@@ -14,7 +14,7 @@ pub async fn run(ctx: &mut Context, task: &str) -> anyhow::Result<()> {
     let response = ctx.client.kill(request).await?.into_inner();
     // Several nodes: a kill of the whole task that did not reach every node.
     for unreached in &response.unreached_nodes {
-        eprintln!("speedrackctl: warning: {unreached}; its runs of {task}, if any, go on");
+        eprintln!("speedrackctl: warning: {unreached}; its runs of {task}, if any, may go on");
     }
     match ctx.format {
         Format::Json => print_json(&serde_json::json!({

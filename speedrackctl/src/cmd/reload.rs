@@ -33,7 +33,7 @@ pub async fn run(ctx: &mut Context) -> anyhow::Result<()> {
         .collect();
     if !refused.is_empty() {
         bail!(
-            "reloaded here, not on node {}, which kept its running configuration",
+            "reloaded here; not confirmed on node {} (see above)",
             refused.join(", ")
         );
     }

@@ -12,11 +12,28 @@ pub fn is_busy(settings: &BusySettings, load_per_cpu: Option<f64>, running: u32)
     by_load || by_runs
 }
 
-/// The machine's 1-minute load average per CPU; `None` where the kernel does not say.
+/// The machine's 1-minute load average per online CPU; `None` where the kernel does not say.
+/// The load average is the whole machine's, so it is divided by the machine's CPUs, not by
+/// those a container's quota or affinity leaves this process.
 pub fn load_per_cpu() -> Option<f64> {
     let text = std::fs::read_to_string("/proc/loadavg").ok()?;
-    let cpus = std::thread::available_parallelism().ok()?.get();
+    let online = std::fs::read_to_string("/sys/devices/system/cpu/online").ok()?;
+    let cpus = cpu_count(&online).filter(|cpus| *cpus > 0)?;
     Some(one_minute(&text)? / cpus as f64)
+}
+
+/// How many CPUs a kernel CPU list names ("0-3,8,10-11\n": 7).
+fn cpu_count(list: &str) -> Option<usize> {
+    list.trim()
+        .split(',')
+        .map(|range| match range.split_once('-') {
+            Some((first, last)) => {
+                let (first, last): (usize, usize) = (first.parse().ok()?, last.parse().ok()?);
+                last.checked_sub(first).map(|span| span + 1)
+            }
+            None => range.parse::<usize>().ok().map(|_| 1),
+        })
+        .sum()
 }
 
 /// The first field of /proc/loadavg ("0.52 0.58 0.59 1/467 12345").
@@ -48,6 +65,15 @@ mod tests {
         );
         let off = settings(0.0, 0);
         assert!(!is_busy(&off, Some(50.0), 10_000));
+    }
+
+    #[test]
+    fn counts_the_cpus_a_kernel_list_names() {
+        assert_eq!(cpu_count("0-1\n"), Some(2));
+        assert_eq!(cpu_count("0-3,8,10-11"), Some(7));
+        assert_eq!(cpu_count("0"), Some(1));
+        assert_eq!(cpu_count("3-1"), None);
+        assert_eq!(cpu_count("many"), None);
     }
 
     #[test]

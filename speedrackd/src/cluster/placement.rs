@@ -316,15 +316,19 @@ mod tests {
         for second in 0..50 {
             assert!(here(&nodes[1], "x", second, &pinned));
         }
-        let to = nodes[0].node_for(
-            &task("x"),
-            due(1),
-            &RunOn::Nodes(vec![node("b"), node("c")]),
-        );
-        assert_eq!(
-            to.map(NodeName::as_str),
-            Some("c"),
-            "a manual run goes to the idle node"
-        );
+        let either = RunOn::Nodes(vec![node("b"), node("c")]);
+        let calm = views(&["a", "b", "c"]);
+        for second in 0..50 {
+            let to = nodes[0].node_for(&task("x"), due(second), &either);
+            assert_eq!(
+                to.map(NodeName::as_str),
+                Some("c"),
+                "a manual run goes to the idle node"
+            );
+        }
+        // Without b busy, b gets some of them: the busy flag is what sent them all to c.
+        assert!((0..50).any(|second| {
+            calm[0].node_for(&task("x"), due(second), &either) == Some(&node("b"))
+        }));
     }
 }

@@ -1,10 +1,13 @@
-//! Control from any node: a request made on one node's API (run now, kill, a suspension)
-//! reaches the node that must act through PostgreSQL's LISTEN/NOTIFY, and its answer comes back
-//! the same way. Each node listens on one channel on a connection of its own; messages name
-//! their addressee (or `*` for every node) and carry a request id that the answer repeats.
+//! Control from any node: a request made on one node's API (run now, kill, a suspension, a
+//! reload, a piece of a running run's output) reaches the node that must act through
+//! PostgreSQL's LISTEN/NOTIFY, and its answer comes back the same way. Each node listens on one
+//! channel on a connection of its own; messages name their addressee (or `*` for every node)
+//! and carry a request id that the answer repeats.
 //!
 //! What a request does is the API's business: this module carries it and waits for the
-//! answer, at most [`ANSWER_WITHIN`], with at most [`MAX_WAITING`] requests waiting at once.
+//! answer, at most [`ANSWER_WITHIN`], with at most [`MAX_WAITING`] requests waiting at once, of
+//! which output reads may hold only [`MAX_WAITING_OUTPUT`]: tails that any web page opens
+//! must not crowd out a kill.
 
 use std::collections::HashMap;
 use std::pin::Pin;
@@ -24,10 +27,16 @@ const CHANNEL: &str = "speedrack_control";
 const ANSWER_WITHIN: Duration = Duration::from_secs(10);
 /// Requests waiting for answers at once; more are refused, not queued.
 const MAX_WAITING: usize = 64;
+/// Of those, output reads (`Relayed::ReadOutput`).
+const MAX_WAITING_OUTPUT: usize = 32;
+/// The longest refusal text sent back: paths in a config error can be long, and a NOTIFY
+/// payload must stay under 8000 bytes.
+const MAX_REFUSAL: usize = 2000;
 /// Requests received and not yet handled; a flood beyond it is dropped (and the senders time
 /// out) rather than kept in memory.
 const MAX_RECEIVED: usize = 256;
-/// Requests from other nodes carried out at once; more wait in the received queue.
+/// Requests from other nodes carried out at once; more are refused at once, so that the
+/// answers this node waits for are never held up behind them.
 const MAX_HANDLING: usize = 16;
 /// Output bytes one answer carries: base64 makes them a third larger, and a NOTIFY payload
 /// must stay under 8000 bytes.
@@ -127,7 +136,13 @@ pub struct Relay {
     node: NodeName,
     pool: deadpool_postgres::Pool,
     next_id: Arc<AtomicU64>,
-    waiting: Arc<Mutex<HashMap<u64, oneshot::Sender<Answer>>>>,
+    /// Each request waiting for its answer, and whether it is an output read.
+    waiting: Arc<Mutex<HashMap<u64, Waiting>>>,
+}
+
+struct Waiting {
+    answered: oneshot::Sender<Answer>,
+    output: bool,
 }
 
 impl std::fmt::Debug for Relay {
@@ -161,12 +176,14 @@ impl Relay {
     pub async fn ask(&self, to: &NodeName, request: Relayed) -> Result<Answer, RelayError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (answered, answer) = oneshot::channel();
+        let output = matches!(request, Relayed::ReadOutput { .. });
         {
             let mut waiting = self.lock_waiting();
-            if waiting.len() >= MAX_WAITING {
+            let outputs = waiting.values().filter(|waiting| waiting.output).count();
+            if waiting.len() >= MAX_WAITING || (output && outputs >= MAX_WAITING_OUTPUT) {
                 return Err(RelayError::Busy);
             }
-            waiting.insert(id, answered);
+            waiting.insert(id, Waiting { answered, output });
         }
         let envelope = Envelope {
             id,
@@ -226,11 +243,27 @@ impl Relay {
             .map(|_| ())
     }
 
-    fn lock_waiting(&self) -> std::sync::MutexGuard<'_, HashMap<u64, oneshot::Sender<Answer>>> {
+    fn lock_waiting(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Waiting>> {
         // A panic while holding this lock leaves a plain map behind: still usable.
         self.waiting
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// `answer` with a refusal's text cut to [`MAX_REFUSAL`] bytes, so that it fits a payload.
+fn bounded(answer: Answer) -> Answer {
+    match answer {
+        Answer::Refused { code, mut message } if message.len() > MAX_REFUSAL => {
+            let mut cut = MAX_REFUSAL;
+            while !message.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            message.truncate(cut);
+            message.push('…');
+            Answer::Refused { code, message }
+        }
+        answer => answer,
     }
 }
 
@@ -280,7 +313,7 @@ async fn dispatch(
     while let Some(envelope) = received.recv().await {
         if let Some(answer) = envelope.answer {
             if let Some(waiter) = relay.lock_waiting().remove(&envelope.id) {
-                let _ = waiter.send(answer);
+                let _ = waiter.answered.send(answer);
             }
             continue;
         }
@@ -288,13 +321,23 @@ async fn dispatch(
             continue;
         };
         let relay = relay.clone();
-        // Never closed: acquiring can only wait.
-        let Ok(permit) = Arc::clone(&handling).acquire_owned().await else {
-            return;
-        };
+        let permit = Arc::clone(&handling).try_acquire_owned().ok();
         tokio::spawn(async move {
-            let answer = handle(request).await;
-            drop(permit);
+            let answer = match permit {
+                Some(permit) => {
+                    let answer = handle(request).await;
+                    drop(permit);
+                    answer
+                }
+                None => Answer::Refused {
+                    code: tonic::Code::Unavailable as i32,
+                    message: format!(
+                        "node {} is carrying out {MAX_HANDLING} requests of other nodes; try again",
+                        relay.node
+                    ),
+                },
+            };
+            let answer = bounded(answer);
             if envelope.to == "*" {
                 return;
             }
@@ -336,6 +379,28 @@ mod tests {
             text.len() < 8000,
             "NOTIFY payloads must stay under 8000 bytes"
         );
+    }
+
+    #[test]
+    fn a_long_refusal_is_cut_to_fit_a_notification() {
+        let long = Answer::Refused {
+            code: 9,
+            message: "é".repeat(5000),
+        };
+        let Answer::Refused { message, .. } = bounded(long) else {
+            panic!("still a refusal");
+        };
+        assert!(
+            message.len() <= MAX_REFUSAL + '…'.len_utf8(),
+            "{}",
+            message.len()
+        );
+        assert!(message.ends_with('…'));
+        let short = Answer::Refused {
+            code: 9,
+            message: "no".into(),
+        };
+        assert_eq!(bounded(short.clone()), short);
     }
 
     #[test]

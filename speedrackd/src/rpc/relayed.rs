@@ -1,7 +1,8 @@
 //! The API across nodes: what this node asks another to do when the run or task is that
-//! node's (a manual run of a task pinned elsewhere, a kill of a run elsewhere, a suspension
-//! every node must apply), and how it does what others ask of it, as its own API would.
-//! Carrying the messages is `cluster::Relay`'s.
+//! node's (a manual run of a task pinned elsewhere, a kill of a run elsewhere or of a task
+//! everywhere, a suspension or a reload every node must apply, a piece of the output of a run
+//! running there), and how it does what others ask of it, as its own API would. Carrying the
+//! messages is `cluster::Relay`'s.
 
 use std::sync::Arc;
 
@@ -126,8 +127,8 @@ async fn own_output(
     offset: u64,
 ) -> Result<Answer, Status> {
     let record = api
-        .history
-        .get_run(run)?
+        .read(move |history| history.get_run(run))
+        .await?
         .ok_or_else(|| Status::not_found(format!("no run with id {run}")))?;
     if record.node != api.info.node.as_str() {
         return Err(Status::failed_precondition(format!(
@@ -195,6 +196,14 @@ impl Service {
         task: &TaskName,
         by: String,
     ) -> Result<pb::RunNowResponse, Status> {
+        // Read before asking: a run queued there is newer than this.
+        let newest = {
+            let task = task.clone();
+            self.read(move |history| history.list_runs_brief(&task, None, 1))
+                .await?
+                .first()
+                .map_or(RunId(0), |run| run.id)
+        };
         let answer = self
             .relay(
                 node,
@@ -228,6 +237,7 @@ impl Service {
                     node: node.clone(),
                     task: task.clone(),
                     behind: behind.iter().copied().map(RunId).collect(),
+                    newest,
                 });
                 Ok(pb::RunNowResponse {
                     run: None,
@@ -322,9 +332,15 @@ impl Service {
                 reply,
             })
             .await?;
-        let mut killed: Vec<i64> = match here {
-            Ok(runs) => runs.iter().map(|run| run.0).collect(),
-            Err(ControlError::NotRunning(_)) => Vec::new(),
+        // Nothing of it here, or the task not (validly) in this node's file, which may differ
+        // from the others': their runs are still to be killed.
+        let (mut killed, refusal): (Vec<i64>, Option<ControlError>) = match here {
+            Ok(runs) => (runs.iter().map(|run| run.0).collect(), None),
+            Err(
+                error @ (ControlError::NotRunning(_)
+                | ControlError::UnknownTask(_)
+                | ControlError::ConfError { .. }),
+            ) => (Vec::new(), Some(error)),
             Err(other) => return Err(other.into()),
         };
         let others = self.other_nodes();
@@ -335,7 +351,7 @@ impl Service {
         )
         .await;
         let mut unreached_nodes = Vec::new();
-        for answer in answers {
+        for (node, answer) in others.iter().zip(answers) {
             match answer {
                 Ok(runs) => killed.extend(runs),
                 // Nothing of it running there, or the task is not (validly) in its file.
@@ -344,13 +360,17 @@ impl Service {
                         status.code(),
                         tonic::Code::FailedPrecondition | tonic::Code::NotFound
                     ) => {}
-                Err(status) => unreached_nodes.push(status.message().to_owned()),
+                Err(status) if status.message().contains(&format!("node {node}")) => {
+                    unreached_nodes.push(status.message().to_owned());
+                }
+                Err(status) => unreached_nodes.push(format!("node {node}: {}", status.message())),
             }
         }
         if killed.is_empty() {
-            return Err(match unreached_nodes.is_empty() {
-                true => ControlError::NotRunning(task.clone()).into(),
-                false => Status::deadline_exceeded(format!(
+            return Err(match (unreached_nodes.is_empty(), refusal) {
+                (true, Some(refusal)) => refusal.into(),
+                (true, None) => ControlError::NotRunning(task.clone()).into(),
+                (false, _) => Status::deadline_exceeded(format!(
                     "task {task} is running on none of the nodes that answered, and not every \
                      node did: {}",
                     unreached_nodes.join("; ")

@@ -4,7 +4,10 @@
 //!
 //! The shared history is the only link: each followed run is read again every
 //! [`FOLLOW_EVERY`] until it ends (a node that dies has its runs closed by another, so every
-//! run ends), at most [`MAX_FOLLOWED`] at once and for at most [`FOLLOW_AT_MOST`].
+//! run ends), at most [`MAX_FOLLOWED`] at once and for at most [`FOLLOW_AT_MOST`]. A queued
+//! run is taken to be the first manual run of its task on its node newer than every run the
+//! task had when it was asked for; it is waited for while the runs it waits behind run, and
+//! [`QUEUE_GRACE`] after.
 
 use std::time::Duration;
 
@@ -23,16 +26,20 @@ pub(super) const MAX_FOLLOWED: usize = 64;
 const FOLLOW_AT_MOST: Duration = Duration::from_secs(24 * 3600);
 /// Runs read at once while looking for a queued run's start.
 const RECENT: usize = 10;
+/// How long a queued run is waited for once the runs it waited behind have ended.
+const QUEUE_GRACE: Duration = Duration::from_secs(10);
 
 /// What this node knows of the run it asked for.
 pub(super) enum Asked {
     /// It started as this record.
     Started(Box<RunRecord>),
-    /// It was queued on `node` behind these runs of `task`.
+    /// It was queued on `node` behind these runs of `task`, when the newest run the task
+    /// had was `newest` (its run is newer).
     Queued {
         node: NodeName,
         task: TaskName,
         behind: Vec<RunId>,
+        newest: RunId,
     },
 }
 
@@ -43,19 +50,19 @@ impl Service {
         let Some(link) = &self.cluster else {
             return;
         };
-        let Ok(permit) = std::sync::Arc::clone(&link.followers).try_acquire_owned() else {
-            tracing::warn!(
-                "{MAX_FOLLOWED} runs on other nodes are being followed already; the end of \
-                 this one will not be announced on this node"
-            );
-            return;
-        };
         if let Asked::Started(record) = &asked {
             self.announce(
                 record.started_at,
                 Event::RunStarted(record.as_ref().clone()),
             );
         }
+        let Ok(permit) = std::sync::Arc::clone(&link.followers).try_acquire_owned() else {
+            tracing::warn!(
+                "{MAX_FOLLOWED} runs on other nodes are being followed already; what becomes \
+                 of this one will not be announced on this node"
+            );
+            return;
+        };
         let api = self.clone();
         tokio::spawn(async move {
             let mut stopping = api.stopping.clone();
@@ -69,8 +76,14 @@ impl Service {
     async fn follow(&self, asked: Asked, _permit: OwnedSemaphorePermit) {
         let run = match asked {
             Asked::Started(record) => record.id,
-            Asked::Queued { node, task, behind } => {
-                let Some(record) = self.queued_start(&node, &task, &behind).await else {
+            Asked::Queued {
+                node,
+                task,
+                behind,
+                newest,
+            } => {
+                let after = behind.iter().copied().max().unwrap_or(newest).max(newest);
+                let Some(record) = self.queued_start(&node, &task, &behind, after).await else {
                     return;
                 };
                 let id = record.id;
@@ -93,20 +106,30 @@ impl Service {
         }
     }
 
-    /// The manual run of `task` that `node` queued behind `behind`, once it started.
+    /// The manual run of `task` that `node` queued behind `behind`, newer than `after`, once
+    /// it started; `None` once it is not coming (its node died, or it did not start within
+    /// [`QUEUE_GRACE`] of the end of the runs it waited behind).
     async fn queued_start(
         &self,
         node: &NodeName,
         task: &TaskName,
         behind: &[RunId],
+        after: RunId,
     ) -> Option<RunRecord> {
-        // A queued run is younger than every run it waits for.
-        let after = behind.iter().copied().max().unwrap_or(RunId(0));
+        let mut behind_ended_at: Option<tokio::time::Instant> = None;
         loop {
             tokio::time::sleep(FOLLOW_EVERY).await;
             // A node that died took its queue with it.
             if !self.other_nodes().contains(node) {
                 return None;
+            }
+            match behind_ended_at {
+                Some(at) if at.elapsed() > QUEUE_GRACE => return None,
+                Some(_) => {}
+                None if self.all_ended(behind).await => {
+                    behind_ended_at = Some(tokio::time::Instant::now());
+                }
+                None => {}
             }
             let listed = {
                 let task = task.clone();
@@ -130,6 +153,25 @@ impl Service {
                 }
             }
         }
+    }
+
+    /// Whether every one of `runs` has ended (or is gone); false when history cannot say.
+    async fn all_ended(&self, runs: &[RunId]) -> bool {
+        let runs = runs.to_vec();
+        let ended = self
+            .read(move |history| {
+                for run in runs {
+                    if history
+                        .get_run(run)?
+                        .is_some_and(|record| record.end.is_none())
+                    {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            })
+            .await;
+        ended.unwrap_or(false)
     }
 
     /// Sends `event` to this node's watchers, stamped with when it happened on the other node.

@@ -21,6 +21,8 @@ const MAX_READ: u64 = (4 << 20) - 1024;
 /// The most one ReadOutput reads of a run running on another node: it comes a few KB per
 /// round trip through the database.
 const RELAYED_READ: u64 = 256 << 10;
+/// The longest one ReadOutput spends reading from another node.
+const RELAYED_READ_WITHIN: std::time::Duration = std::time::Duration::from_secs(15);
 
 pub async fn list_runs(
     api: &Service,
@@ -198,7 +200,9 @@ async fn stored_slice(
 }
 
 /// A slice of the output of a run still running on another node, read there piece by piece,
-/// at most [`RELAYED_READ`] of it: a reader wanting more asks again from where it got to.
+/// at most [`RELAYED_READ`] of it and for at most [`RELAYED_READ_WITHIN`]: a reader wanting
+/// more asks again from where it got to. A piece that fails after others came ends the slice
+/// there.
 async fn running_slice(
     api: &Service,
     record: &RunRecord,
@@ -211,10 +215,16 @@ async fn running_slice(
     let wanted = usize::try_from(length.min(RELAYED_READ)).unwrap_or(usize::MAX);
     let mut data = Vec::new();
     let mut total_size = offset;
-    while data.len() < wanted {
-        let piece = api
+    let started = tokio::time::Instant::now();
+    while data.len() < wanted && started.elapsed() < RELAYED_READ_WITHIN {
+        let asked = api
             .output_on(&node, record.id, stream, offset + data.len() as u64)
-            .await?;
+            .await;
+        let piece = match asked {
+            Ok(piece) => piece,
+            Err(status) if data.is_empty() => return Err(status),
+            Err(_) => break,
+        };
         total_size = piece.total_size;
         if piece.data.is_empty() {
             break;

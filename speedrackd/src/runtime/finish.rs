@@ -150,7 +150,8 @@ impl Runtime {
 
     /// After another node took this node's lease over, ends the runs it closed as interrupted:
     /// they are no longer this node's, and their ends will not be recorded over the closing.
-    /// Runs started since are not in history as closed and go on.
+    /// Runs started since are not in history as closed and go on. A run whose state cannot be
+    /// read is ended too: a needless kill is recorded as one, a run left going is not.
     pub(super) fn end_disowned_runs(&mut self) {
         let running: Vec<(TaskName, RunId)> = self
             .states
@@ -172,11 +173,14 @@ impl Runtime {
                     self.kill_run(&task, run, &disowned);
                 }
                 Ok(_) => {}
-                Err(error) => tracing::error!(
-                    task = %task,
-                    run = %run,
-                    "cannot read whether another node closed this run; it goes on: {error}"
-                ),
+                Err(error) => {
+                    tracing::error!(
+                        task = %task,
+                        run = %run,
+                        "cannot read whether another node closed this run; ending it: {error}"
+                    );
+                    self.kill_run(&task, run, &disowned);
+                }
             }
         }
     }

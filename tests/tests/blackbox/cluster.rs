@@ -559,7 +559,7 @@ async fn a_reload_asked_on_one_node_reloads_every_node_and_says_how_each_went() 
     let stdout = String::from_utf8_lossy(&refused.stdout);
     assert!(stdout.contains("node b: not reloaded"), "{stdout}");
     let stderr = String::from_utf8_lossy(&refused.stderr);
-    assert!(stderr.contains("not on node b"), "{stderr}");
+    assert!(stderr.contains("not confirmed on node b"), "{stderr}");
     assert_eq!(names(&b), ["first", "second"], "b kept its configuration");
 }
 

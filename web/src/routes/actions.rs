@@ -102,7 +102,7 @@ async fn perform(
             let mut said = format!("Killing {} of {name}.", runs(&killed.killed_run_ids));
             for unreached in &killed.unreached_nodes {
                 said.push_str(&format!(
-                    " Not reached: {unreached}; its runs, if any, go on."
+                    " Not reached: {unreached}; its runs, if any, may go on."
                 ));
             }
             said

@@ -87,7 +87,7 @@ pub fn reload_summary(diff: &pb::ReloadResponse) -> String {
         match node.error.as_str() {
             "" => said.push_str(&format!(" Node {} reloaded too.", node.node)),
             error => said.push_str(&format!(
-                " Node {} did not reload, and kept its configuration: {error}.",
+                " Node {} did not confirm a reload: {error}.",
                 node.node
             )),
         }
@@ -130,8 +130,8 @@ mod tests {
         };
         assert_eq!(
             reload_summary(&nodes),
-            "Reloaded: 0 unchanged. Node b reloaded too. Node c did not reload, and kept its \
-             configuration: its tasks file: line 3: no command."
+            "Reloaded: 0 unchanged. Node b reloaded too. Node c did not confirm a reload: its \
+             tasks file: line 3: no command."
         );
         assert_eq!(
             reload_summary(&pb::ReloadResponse::default()),
