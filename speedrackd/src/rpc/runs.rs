@@ -168,7 +168,7 @@ fn op_error_slice(text: &str, offset: u64, length: u64) -> pb::ReadOutputRespons
 }
 
 /// A slice of the output of a run another node ran, as the shared history keeps it once the
-/// run has ended; a running run's output is on its node only.
+/// run has ended; while it runs, as its node reads it (`running_slice`).
 async fn stored_slice(
     api: &Service,
     record: &RunRecord,

@@ -10,10 +10,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::Runtime;
-use super::firing::Admission;
-use super::start::{Fires, StartRequest};
+use super::start::Fires;
 use crate::config::TaskName;
-use crate::run::Trigger;
 
 /// How long after a yielded fire's instant this node claims it. The idle node claims it at
 /// the instant itself, within milliseconds.
@@ -87,16 +85,7 @@ impl Runtime {
             }
             tracing::info!(task = %task, due = %due, "claiming a fire this busy node yielded and no idle node ran");
             firing.push(task.clone());
-            match self.admit(&def, Trigger::Schedule, due) {
-                Admission::Start => requests.push(StartRequest {
-                    def,
-                    trigger: Trigger::Schedule,
-                    due,
-                    pays_owed: false,
-                }),
-                Admission::Queued => fires.owed.push((task, due)),
-                Admission::Skipped => {}
-            }
+            self.admit_fire(def, due, &mut fires, &mut requests);
         }
         // A refusal is recorded and retried by `start_runs`; nothing else to do here.
         let _ = self.start_runs(fires, requests);

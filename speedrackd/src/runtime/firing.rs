@@ -52,16 +52,7 @@ impl Runtime {
                     fires.owed.push((task.clone(), at));
                 }
             }
-            match self.admit(&def, Trigger::Schedule, due) {
-                Admission::Start => requests.push(StartRequest {
-                    def,
-                    trigger: Trigger::Schedule,
-                    due,
-                    pays_owed: false,
-                }),
-                Admission::Queued => fires.owed.push((task, due)),
-                Admission::Skipped => {}
-            }
+            self.admit_fire(def, due, &mut fires, &mut requests);
         }
         let firing: Vec<TaskName> = fires.last.iter().map(|(task, _)| task.clone()).collect();
         // A refusal is recorded and retried by `start_runs`; nothing else to do here.
@@ -69,6 +60,27 @@ impl Runtime {
         // A fire queued while nothing of its task runs (behind missed fires, say) starts now.
         for task in firing {
             self.start_queued(&task);
+        }
+    }
+
+    /// A scheduled fire of `def` due at `due`, as its overlap policy takes it: a run to start
+    /// into `requests`, a fire owed (queued) into `fires`, or nothing (skipped).
+    pub(super) fn admit_fire(
+        &mut self,
+        def: TaskDef,
+        due: DateTime<Utc>,
+        fires: &mut Fires,
+        requests: &mut Vec<StartRequest>,
+    ) {
+        match self.admit(&def, Trigger::Schedule, due) {
+            Admission::Start => requests.push(StartRequest {
+                def,
+                trigger: Trigger::Schedule,
+                due,
+                pays_owed: false,
+            }),
+            Admission::Queued => fires.owed.push((def.name, due)),
+            Admission::Skipped => {}
         }
     }
 

@@ -21,15 +21,23 @@ struct Harness {
     _dir: tempfile::TempDir,
 }
 
+/// A paused clock at `start`, and a SQLite history in a temp dir (kept while the dir is).
+pub(super) fn clock_and_history(
+    start: DateTime<Utc>,
+) -> (Arc<dyn Clock>, tempfile::TempDir, Arc<dyn Store>) {
+    let clock: Arc<dyn Clock> = Arc::new(TokioClock::starting_at(start));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let history: Arc<dyn Store> =
+        Arc::new(crate::history::SqliteStore::open(dir.path()).expect("history"));
+    (clock, dir, history)
+}
+
 fn start(tasks_yaml: &str, restored: Restored) -> (Harness, DateTime<Utc>) {
     let start = Utc
         .with_ymd_and_hms(2026, 3, 29, 0, 0, 0)
         .single()
         .expect("instant");
-    let clock: Arc<dyn Clock> = Arc::new(TokioClock::starting_at(start));
-    let dir = tempfile::tempdir().expect("temp dir");
-    let history: Arc<dyn Store> =
-        Arc::new(crate::history::SqliteStore::open(dir.path()).expect("history"));
+    let (clock, dir, history) = clock_and_history(start);
     let Looping {
         events,
         commands,

@@ -2,16 +2,14 @@
 //! placement gives it, and a fire it yields because it is busy it claims a fixed delay later
 //! (on SQLite no other node can have recorded it, so the claim always starts the run).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::TimeZone;
 use tokio::sync::watch;
 
 use super::backups::CLAIM_AFTER;
-use super::tests::{Looping, spawn_configured};
+use super::tests::{Looping, clock_and_history, spawn_configured};
 use super::*;
-use crate::clock::TokioClock;
 use crate::cluster::Membership;
 use crate::config::{NodeName, RunOn};
 use crate::events::Event;
@@ -32,10 +30,7 @@ async fn runs_of_a(busy: &[&str]) -> (Vec<(DateTime<Utc>, DateTime<Utc>)>, Membe
         .with_ymd_and_hms(2026, 12, 1, 0, 0, 0)
         .single()
         .expect("instant");
-    let clock: Arc<dyn Clock> = Arc::new(TokioClock::starting_at(start));
-    let dir = tempfile::tempdir().expect("temp dir");
-    let history: Arc<dyn Store> =
-        Arc::new(crate::history::SqliteStore::open(dir.path()).expect("history"));
+    let (clock, _dir, history) = clock_and_history(start);
     let membership = Membership {
         this: node("a"),
         live: vec![node("a"), node("b")],

@@ -171,6 +171,23 @@ async fn a_node_killed_hands_its_fires_over_within_the_lease_and_its_runs_end_in
     assert_eq!(status, "interrupted");
 }
 
+/// A TailOutput stream of `run`'s stdout through `node`'s API.
+async fn tail_stdout(
+    node: &speedrack_tests::Daemon,
+    run: i64,
+) -> tonic::Streaming<speedrack_proto::v1::TailOutputResponse> {
+    node.client()
+        .await
+        .tail_output(speedrack_proto::v1::TailOutputRequest {
+            run_id: run,
+            stream: speedrack_proto::v1::OutputStream::Stdout.into(),
+            offset: 0,
+        })
+        .await
+        .expect("TailOutput of another node's run")
+        .into_inner()
+}
+
 /// Polls `query` (one text column of one row) until it answers `wanted`, at most [`WAIT`].
 async fn wait_for_value(db: &tokio_postgres::Client, query: &str, run: i64, wanted: &str) {
     let deadline = std::time::Instant::now() + WAIT;
@@ -370,17 +387,7 @@ async fn run_now_on_one_node_runs_where_the_task_is_pinned_and_its_output_shows_
         String::from_utf8_lossy(&output.stdout),
         "made-on-the-pinned-node\n"
     );
-    let mut tail = a
-        .client()
-        .await
-        .tail_output(speedrack_proto::v1::TailOutputRequest {
-            run_id: run,
-            stream: speedrack_proto::v1::OutputStream::Stdout.into(),
-            offset: 0,
-        })
-        .await
-        .expect("TailOutput on a of b's run")
-        .into_inner();
+    let mut tail = tail_stdout(&a, run).await;
     let mut tailed = Vec::new();
     while let Some(message) = tail.message().await.expect("tail message") {
         tailed.extend(message.data);
@@ -434,17 +441,7 @@ async fn a_run_on_another_node_is_followed_live_from_any_node() {
         assert!(std::time::Instant::now() < deadline, "b never ran pinned");
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    let mut tail = a
-        .client()
-        .await
-        .tail_output(speedrack_proto::v1::TailOutputRequest {
-            run_id: run,
-            stream: speedrack_proto::v1::OutputStream::Stdout.into(),
-            offset: 0,
-        })
-        .await
-        .expect("TailOutput on a of b's running run")
-        .into_inner();
+    let mut tail = tail_stdout(&a, run).await;
     let mut tailed = Vec::new();
     while tailed != b"first\n" {
         let message = tokio::time::timeout(WAIT, tail.message())
