@@ -34,14 +34,9 @@ impl Runtime {
             let Some(def) = self.def(&task).cloned() else {
                 continue;
             };
-            match self.placement(&def, due) {
-                Placement::Here => {}
-                Placement::Elsewhere => continue,
-                Placement::Backup => {
-                    if self.backups.keep(task.clone(), due) {
-                        continue;
-                    }
-                }
+            let placement = self.placement(&def, due);
+            if placement == Placement::Elsewhere {
+                continue;
             }
             if !missed.is_empty() {
                 tracing::warn!(task = %task, missed = missed.len(), "fires were missed (the clock jumped or the machine stalled)");
@@ -51,6 +46,10 @@ impl Runtime {
                     self.enqueue(&task, Trigger::Schedule, at, Vec::new());
                     fires.owed.push((task.clone(), at));
                 }
+            }
+            // A yielded fire waits for its claim; the fires it missed are this node's still.
+            if placement == Placement::Backup && self.backups.keep(task.clone(), due) {
+                continue;
             }
             self.admit_fire(def, due, &mut fires, &mut requests);
         }
