@@ -327,4 +327,61 @@ mod tests {
                 .expect("ok");
         assert!(asked.tls.is_some());
     }
+
+    /// Whether `target` reaches the server, and over TLS: what the server says of the
+    /// connection it serves.
+    fn connects_over_tls(target: &PgTarget) -> Result<bool, String> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            let client = target
+                .connect()
+                .await
+                .map_err(|error| format!("{error:?}"))?;
+            let row = client
+                .query_one(
+                    "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                    &[],
+                )
+                .await
+                .map_err(|error| error.to_string())?;
+            Ok(row.get(0))
+        })
+    }
+
+    #[test]
+    fn a_real_server_is_reached_over_tls_only_when_its_certificate_checks_out() {
+        let Some(server) = throwaway::server() else {
+            return;
+        };
+        let url = server.tls_database();
+        let with_ca = format!(
+            "store: '{url}'\nstore_ca_file: {}\n",
+            server.ca_file().display()
+        );
+        let target = PgTarget::from_settings(&settings(&with_ca)).expect("target");
+        assert_eq!(connects_over_tls(&target), Ok(true));
+
+        // The public web roots did not sign the throwaway authority: refused, not downgraded.
+        let public = format!("store: '{url}?sslmode=require'\n");
+        let target = PgTarget::from_settings(&settings(&public)).expect("target");
+        let refused = connects_over_tls(&target).expect_err("an unknown issuer");
+        assert!(refused.to_lowercase().contains("certificate"), "{refused}");
+
+        // Another authority's certificate does not vouch for this server either.
+        let dir = tempfile::tempdir().expect("temp dir");
+        let other = dir.path().join("other-ca.pem");
+        let key = rcgen::KeyPair::generate().expect("key");
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        std::fs::write(&other, params.self_signed(&key).expect("cert").pem()).expect("write");
+        let wrong = format!("store: '{url}'\nstore_ca_file: {}\n", other.display());
+        let target = PgTarget::from_settings(&settings(&wrong)).expect("target");
+        assert!(
+            connects_over_tls(&target).is_err(),
+            "another authority's roots"
+        );
+    }
 }

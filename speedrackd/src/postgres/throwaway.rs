@@ -1,8 +1,9 @@
 //! A throwaway PostgreSQL server for tests: Debian's `initdb` and `pg_ctl` make and start a
 //! cluster in a temp dir, as an unprivileged user when the tests run as root (PostgreSQL
-//! refuses root), listening on a Unix socket in that dir and nowhere else. A watcher stops it
-//! and removes the dir when the test process exits, however it exits. Each test gets a
-//! database of its own.
+//! refuses root), listening on a Unix socket in that dir and, for TLS, on a loopback port
+//! with a certificate for `localhost` that a certificate authority made for it at its start
+//! signed (`ca_file`). A watcher stops it and removes the dir when the test process exits,
+//! however it exits. Each test gets a database of its own.
 //!
 //! Only tests use this (the black-box tests through the `throwaway-postgres` feature).
 
@@ -16,12 +17,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 const SUPERUSER: &str = "speedrack";
 /// The unprivileged user the server runs as when the tests run as root.
 const SERVER_USER: &str = "nobody";
+/// Where in the server's dir the authority's certificate is.
+const CA_FILE: &str = "ca.pem";
 
 /// A running throwaway server.
 #[derive(Debug)]
 pub struct Throwaway {
     socket_dir: PathBuf,
     bin: PathBuf,
+    /// Its port, on the Unix socket and on 127.0.0.1 (where only TLS is offered).
+    port: u16,
     databases: AtomicUsize,
 }
 
@@ -47,25 +52,43 @@ pub fn server() -> Option<&'static Throwaway> {
 }
 
 impl Throwaway {
-    /// A new empty database; returns its `store:` URL.
+    /// A new empty database; returns its `store:` URL, on the Unix socket.
     pub fn database(&self) -> String {
+        let name = self.create();
+        self.url(&name)
+    }
+
+    /// A new empty database; returns its `store:` URL over TCP to `localhost`, which
+    /// offers TLS with a certificate [`Throwaway::ca_file`] signed.
+    pub fn tls_database(&self) -> String {
+        let name = self.create();
+        format!("postgres://{SUPERUSER}@localhost:{}/{name}", self.port)
+    }
+
+    /// The PEM certificate of the authority that signed the server's.
+    pub fn ca_file(&self) -> PathBuf {
+        self.socket_dir.join(CA_FILE)
+    }
+
+    fn create(&self) -> String {
         let n = self.databases.fetch_add(1, Ordering::Relaxed);
         let name = format!("test_{}_{n}", std::process::id());
         let status = Command::new(self.bin.join("createdb"))
             .arg("-h")
             .arg(&self.socket_dir)
-            .args(["-U", SUPERUSER, &name])
+            .args(["-p", &self.port.to_string(), "-U", SUPERUSER, &name])
             .status()
             .expect("run createdb");
         assert!(status.success(), "createdb {name} failed");
-        self.url(&name)
+        name
     }
 
     /// The URL of database `name` on this server.
     pub fn url(&self, name: &str) -> String {
         format!(
-            "postgres:///{name}?user={SUPERUSER}&host={}",
-            self.socket_dir.display()
+            "postgres:///{name}?user={SUPERUSER}&host={}&port={}",
+            self.socket_dir.display(),
+            self.port
         )
     }
 
@@ -143,8 +166,11 @@ fn start(bin: PathBuf) -> Throwaway {
         .status()
         .expect("run initdb");
     assert!(status.success(), "initdb in {} failed", data.display());
+    write_certificates(&dir, &data, as_root);
+    let port = free_port();
     let options = format!(
-        "-c listen_addresses='' -k {} -c fsync=off -c max_connections=200",
+        "-c listen_addresses=127.0.0.1 -c port={port} -c ssl=on -k {} -c fsync=off \
+         -c max_connections=200",
         dir.display()
     );
     let status = server("pg_ctl")
@@ -165,7 +191,49 @@ fn start(bin: PathBuf) -> Throwaway {
     Throwaway {
         socket_dir: dir,
         bin,
+        port,
         databases: AtomicUsize::new(0),
+    }
+}
+
+/// A loopback port nobody listens on now (the server takes it a moment later).
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
+    listener.local_addr().expect("its address").port()
+}
+
+/// An authority (its certificate in `dir`) and the server's certificate and key for
+/// `localhost`, signed by it, in `data` where `ssl=on` looks for them; the key readable by the
+/// server's user only, as PostgreSQL demands.
+fn write_certificates(dir: &Path, data: &Path, as_root: bool) {
+    use std::os::unix::fs::PermissionsExt;
+    let ca_key = rcgen::KeyPair::generate().expect("a key for the authority");
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "speedrack throwaway CA");
+    let ca = ca_params
+        .self_signed(&ca_key)
+        .expect("the authority's certificate");
+    let key = rcgen::KeyPair::generate().expect("a key for the server");
+    let server = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+        .expect("params")
+        .signed_by(&key, &ca, &ca_key)
+        .expect("the server's certificate");
+    std::fs::write(dir.join(CA_FILE), ca.pem()).expect("write the authority's certificate");
+    let (crt, key_file) = (data.join("server.crt"), data.join("server.key"));
+    std::fs::write(&crt, server.pem()).expect("write the server's certificate");
+    std::fs::write(&key_file, key.serialize_pem()).expect("write the server's key");
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600))
+        .expect("chmod the server's key");
+    if as_root {
+        let user = nix::unistd::User::from_name(SERVER_USER)
+            .expect("read the user database")
+            .unwrap_or_else(|| panic!("no user {SERVER_USER} to run PostgreSQL as"));
+        for file in [&crt, &key_file] {
+            nix::unistd::chown(file, Some(user.uid), Some(user.gid)).expect("chown a cert file");
+        }
     }
 }
 
