@@ -488,7 +488,12 @@ async fn a_kill_of_a_task_asked_anywhere_reaches_its_runs_and_names_the_nodes_it
     let tasks = "tasks:\n  - {name: long, command: 'sleep 600', interval: 100w, run_on: [b]}\n";
     let a = start_node(&url, "a", tasks);
     let b = start_node(&url, "b", tasks);
-    let c = start_node(&url, "c", tasks);
+    // c's lease is long, so that it is still alive to a, however slowly a busy machine runs
+    // the kill below, when a asks it and waits for its answer.
+    let c = DaemonBuilder::new(tasks)
+        .settings(&node_settings(&url, "c").replace("lease: 3s", "lease: 30s"))
+        .no_web()
+        .start();
     wait_until_all_see(&[(&a, 0), (&b, 0), (&c, 0)], &["a", "b", "c"]);
     let run = b.ctl().json(&["run-now", "long"])["run"]["id"]
         .as_i64()
