@@ -82,7 +82,7 @@ impl Service {
                 behind,
                 newest,
             } => {
-                let after = behind.iter().copied().max().unwrap_or(newest).max(newest);
+                let after = behind.iter().copied().fold(newest, std::cmp::max);
                 let Some(record) = self.queued_start(&node, &task, &behind, after).await else {
                     return;
                 };
