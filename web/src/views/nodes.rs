@@ -227,6 +227,19 @@ mod tests {
     }
 
     #[test]
+    fn a_busy_node_says_so_beside_up() {
+        let busy = pb::Node {
+            busy: true,
+            ..node("gamma")
+        };
+        let html = table(&chrome(""), &[busy]).into_string();
+        assert!(html.contains("data-busy"), "{html}");
+        assert!(html.contains(">busy</span>"), "{html}");
+        let idle = table(&chrome(""), &[node("gamma")]).into_string();
+        assert!(!idle.contains("data-busy"), "{idle}");
+    }
+
+    #[test]
     fn the_banner_says_one_warning_in_a_line_and_several_in_a_list() {
         assert_eq!(banner(&[]).into_string(), "");
         check(
