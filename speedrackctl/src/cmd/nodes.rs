@@ -183,6 +183,7 @@ mod tests {
             Node {
                 lease_expires_at: ts(T0 + 5),
                 clock_offset_ms: 1_500,
+                busy: true,
                 warnings: vec![
                     "tasks file differs from alpha's".into(),
                     "clock 1.5 s ahead".into(),
@@ -192,10 +193,10 @@ mod tests {
         ];
         let now = DateTime::from_timestamp(T0, 0).expect("valid instant");
         expect![[r#"
-            NODE               UP   RUNNING  VERSION  TASKS FILE    CLOCK   LEASE
-            alpha (this node)  yes  0        0.7.0    aaaaaaaaaaaa  +0.0 s  in 8s
-            beta !             NO   0        0.7.0    -             -2.4 s  3m ago
-            gamma !            yes  0        0.7.0    bbbbbbbbbbbb  +1.5 s  in 5s
+            NODE               UP    RUNNING  VERSION  TASKS FILE    CLOCK   LEASE
+            alpha (this node)  yes   0        0.7.0    aaaaaaaaaaaa  +0.0 s  in 8s
+            beta !             NO    0        0.7.0    -             -2.4 s  3m ago
+            gamma !            busy  0        0.7.0    bbbbbbbbbbbb  +1.5 s  in 5s
 
             warnings:
               beta: down
