@@ -53,12 +53,12 @@ use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Server;
 
 use crate::clock::Clock;
-use crate::config::{Settings, TaskSet};
+use crate::config::{Settings, TaskName, TaskSet};
 use crate::exec::LiveOutput;
 use crate::history::{HistoryError, SqliteStore, Store};
 use crate::metrics::Metrics;
 use crate::rpc::{DaemonInfo, Service, authorize};
-use crate::runtime::{Restored, Runtime};
+use crate::runtime::{Command, Restored, Runtime};
 
 /// Everything the daemon starts from, already validated.
 #[derive(Debug, Clone)]
@@ -193,14 +193,17 @@ pub async fn serve(
     )
     .with_live_output(live_output);
     let (runtime, cluster) = match cluster {
-        Some(node) => (
-            runtime.with_cluster(
-                node.joined.view.clone(),
-                node.tasks_hash,
-                node.joined.takeovers.clone(),
-            ),
-            Some(node.joined),
-        ),
+        Some(node) => {
+            tokio::spawn(pass_on_run_news(node.news, commands.clone()));
+            (
+                runtime.with_cluster(
+                    node.joined.view.clone(),
+                    node.tasks_hash,
+                    node.joined.takeovers.clone(),
+                ),
+                Some(node.joined),
+            )
+        }
         None => (runtime, None),
     };
 
@@ -263,6 +266,38 @@ struct ClusterNode {
     relay: cluster::Relay,
     /// Where the API hands the relay what carries out other nodes' requests, once built.
     handler: watch::Sender<Option<cluster::Handler>>,
+    /// The tasks whose runs other nodes started or ended (none named: any).
+    news: mpsc::Receiver<Vec<String>>,
+}
+
+/// News of other nodes' runs waiting to be passed on; more is dropped (it is a hint).
+const RUN_NEWS_QUEUE: usize = 64;
+/// How long news is gathered before the runtime is told, so that a busy cluster's hundred runs
+/// a second make a few announcements, not hundreds.
+const RUN_NEWS_EVERY: Duration = Duration::from_millis(250);
+
+/// Tells the runtime which tasks' rows other nodes' runs changed, gathered over
+/// [`RUN_NEWS_EVERY`], so that this node's watchers see them too.
+async fn pass_on_run_news(mut news: mpsc::Receiver<Vec<String>>, commands: mpsc::Sender<Command>) {
+    while let Some(first) = news.recv().await {
+        tokio::time::sleep(RUN_NEWS_EVERY).await;
+        let mut named = Some(std::collections::BTreeSet::new());
+        for tasks in std::iter::once(first).chain(std::iter::from_fn(|| news.try_recv().ok())) {
+            match (&mut named, tasks.is_empty()) {
+                (_, true) => named = None,
+                (Some(set), false) => set.extend(tasks),
+                (None, false) => {}
+            }
+        }
+        let tasks = named.map(|names| {
+            names
+                .iter()
+                .filter_map(|name| TaskName::parse_normalised(name))
+                .collect()
+        });
+        // A full queue means a busy loop: this news is a hint, and the next will come.
+        let _ = commands.try_send(Command::OthersRan { tasks });
+    }
 }
 
 /// The history the settings name: the data dir's SQLite database, or a PostgreSQL database
@@ -287,11 +322,13 @@ async fn open_history(
     tracing::info!(store = target.shown(), node = %node, "history is shared through PostgreSQL");
     let (tasks_hash, tasks_file_hash) = watch::channel(config.tasks.file_hash.clone());
     let (handler, handler_rx) = watch::channel(None);
+    let (news_tx, news) = mpsc::channel(RUN_NEWS_QUEUE);
     let relay = cluster::Relay::start(
         target.clone(),
         node.clone(),
         store.pool().clone(),
         handler_rx,
+        news_tx,
     );
     let joined = cluster::join(
         cluster::NodeConfig {
@@ -310,6 +347,7 @@ async fn open_history(
         tasks_hash,
         relay,
         handler,
+        news,
     };
     Ok((Arc::new(store), Some(node)))
 }

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::NodeName;
+use crate::history::pg::news::{RUNS_CHANNEL, RunNews};
 use crate::postgres::PgTarget;
 
 /// The NOTIFY channel every node listens on.
@@ -153,12 +154,15 @@ impl std::fmt::Debug for Relay {
 
 impl Relay {
     /// Starts listening as `node`; requests addressed to it go to `handler`, which is set
-    /// later (the API is built after the history it needs).
+    /// later (the API is built after the history it needs), and the names of the tasks whose
+    /// runs other nodes started or ended to `news` (none named: any task). News that finds
+    /// `news` full is dropped: it only says which rows to show again.
     pub fn start(
         target: PgTarget,
         node: NodeName,
         pool: deadpool_postgres::Pool,
         handler: tokio::sync::watch::Receiver<Option<Handler>>,
+        news: mpsc::Sender<Vec<String>>,
     ) -> Relay {
         let relay = Relay {
             node,
@@ -167,7 +171,7 @@ impl Relay {
             waiting: Arc::new(Mutex::new(HashMap::new())),
         };
         let (received_tx, received) = mpsc::channel(MAX_RECEIVED);
-        tokio::spawn(listen(target, relay.node.clone(), received_tx));
+        tokio::spawn(listen(target, relay.node.clone(), received_tx, news));
         tokio::spawn(dispatch(relay.clone(), received, handler));
         relay
     }
@@ -269,9 +273,14 @@ fn bounded(answer: Answer) -> Answer {
 
 /// Keeps a LISTEN connection open (reconnecting after failures) and passes on every message
 /// addressed to this node or to all.
-async fn listen(target: PgTarget, node: NodeName, received: mpsc::Sender<Envelope>) {
+async fn listen(
+    target: PgTarget,
+    node: NodeName,
+    received: mpsc::Sender<Envelope>,
+    news: mpsc::Sender<Vec<String>>,
+) {
     loop {
-        if let Err(error) = listen_once(&target, &node, &received).await {
+        if let Err(error) = listen_once(&target, &node, &received, &news).await {
             tracing::warn!(node = %node, "the cluster's control channel failed, reconnecting: {error}");
         }
         if received.is_closed() {
@@ -285,10 +294,21 @@ async fn listen_once(
     target: &PgTarget,
     node: &NodeName,
     received: &mpsc::Sender<Envelope>,
+    news: &mpsc::Sender<Vec<String>>,
 ) -> Result<(), tokio_postgres::Error> {
     let (client, mut notifications) = target.connect_listening(MAX_RECEIVED).await?;
-    client.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
+    client
+        .batch_execute(&format!("LISTEN {CHANNEL}; LISTEN {RUNS_CHANNEL}"))
+        .await?;
     while let Some(notification) = notifications.recv().await {
+        if notification.channel() == RUNS_CHANNEL {
+            if let Ok(told) = serde_json::from_str::<RunNews>(notification.payload())
+                && told.node != node.as_str()
+            {
+                let _ = news.try_send(told.tasks);
+            }
+            continue;
+        }
         let Ok(envelope) = serde_json::from_str::<Envelope>(notification.payload()) else {
             tracing::warn!("ignored a malformed message on the cluster's control channel");
             continue;

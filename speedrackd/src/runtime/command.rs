@@ -40,6 +40,11 @@ pub enum Command {
     },
     /// Prune every task's history by age and the global quota, and checkpoint the WAL.
     Sweep,
+    /// Other nodes started or ended runs of these tasks (`None`: of any task): their rows
+    /// changed for this node's watchers too.
+    OthersRan {
+        tasks: Option<Vec<TaskName>>,
+    },
     /// Switch to a reloaded configuration, already validated.
     Reload {
         settings: Box<Settings>,

@@ -42,6 +42,7 @@ impl Runtime {
                 let _ = reply.send(self.next_fires(&task, count));
             }
             Command::Sweep => self.sweep(),
+            Command::OthersRan { tasks } => self.others_ran(tasks),
             Command::Reload {
                 settings,
                 tasks,
@@ -49,6 +50,20 @@ impl Runtime {
             } => {
                 let _ = reply.send(self.switch_config(*settings, tasks));
             }
+        }
+    }
+
+    /// Announces the rows of the tasks in this node's file that other nodes' runs changed.
+    fn others_ran(&self, tasks: Option<Vec<TaskName>>) {
+        let tasks: Vec<TaskName> = match tasks {
+            Some(tasks) => tasks
+                .into_iter()
+                .filter(|task| self.task_index.contains_key(task))
+                .collect(),
+            None => self.tasks.valid().map(|def| def.name.clone()).collect(),
+        };
+        for task in &tasks {
+            self.task_changed(task);
         }
     }
 

@@ -566,6 +566,41 @@ async fn a_reload_asked_on_one_node_reloads_every_node_and_says_how_each_went() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_tells_its_watchers_of_runs_other_nodes_ran_on_their_schedule() {
+    use speedrack_proto::v1::watch_events_response::Event as PbEvent;
+    let Some(url) = database() else { return };
+    let tasks = "tasks:\n  - {name: pinned, command: 'true', cron: '* * * * * *', run_on: [b]}\n";
+    let a = start_node(&url, "a", tasks);
+    let b = start_node(&url, "b", tasks);
+    wait_until_all_see(&[(&a, 0), (&b, 0)], &["a", "b"]);
+    let mut events = a
+        .client()
+        .await
+        .watch_events(speedrack_proto::v1::WatchEventsRequest::default())
+        .await
+        .expect("WatchEvents on a")
+        .into_inner();
+    let row = tokio::time::timeout(WAIT, async {
+        loop {
+            let message = events
+                .message()
+                .await
+                .expect("an event")
+                .expect("the stream goes on");
+            if let Some(PbEvent::TaskChanged(task)) = message.event
+                && task.name == "pinned"
+                && task.last_run.as_ref().is_some_and(|run| run.node == "b")
+            {
+                return task;
+            }
+        }
+    })
+    .await
+    .expect("a announces pinned's row changed by b's runs");
+    assert!(row.runs_retained >= 1, "{row:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_suspension_asked_on_one_node_holds_on_every_node() {
     let Some(url) = database() else { return };
     let tasks = "tasks:\n  - {name: shared, command: 'true', interval: 100w}\n";

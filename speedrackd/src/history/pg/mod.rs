@@ -15,6 +15,7 @@
 mod fires;
 mod lost;
 mod migrations;
+pub mod news;
 mod output;
 mod reads;
 mod retention;

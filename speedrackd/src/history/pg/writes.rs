@@ -10,6 +10,7 @@ use deadpool_postgres::Transaction;
 use tokio_postgres::Statement;
 
 use super::fires::{self, stamps};
+use super::news;
 use super::worker::JobResult;
 use super::{PgStore, count, micros, output, split_exit, task_name, to_count, trigger_columns};
 use crate::config::TaskName;
@@ -91,6 +92,13 @@ impl PgStore {
                 fires::set_last_fires(&tx, &node, &last_fires).await?;
                 fires::insert_owed(&tx, &node, &owed).await?;
                 let claimed = insert_starts(&tx, &node, &starts).await?;
+                let started: Vec<&str> = starts
+                    .iter()
+                    .zip(&claimed)
+                    .filter(|(_, id)| id.is_some())
+                    .map(|(start, _)| start.task.as_str())
+                    .collect();
+                news::send(&tx, &node, &started).await?;
                 tx.commit().await?;
                 Ok(claimed)
             })
@@ -142,6 +150,8 @@ impl PgStore {
                     }
                 }
                 output::store(&tx, &data_dir, &ended).await?;
+                let tasks: Vec<&str> = ended.iter().map(|(_, task)| task.as_str()).collect();
+                news::send(&tx, &node, &tasks).await?;
                 tx.commit().await?;
                 Ok(())
             })
