@@ -60,6 +60,11 @@ use crate::metrics::Metrics;
 use crate::rpc::{DaemonInfo, Service, authorize};
 use crate::runtime::{Command, Restored, Runtime};
 
+/// The environment a run gets, for tools that must start the same processes as the daemon:
+/// the benchmarks' machine floor (a child given `LANG` loads its locale, so a floor without
+/// it would start cheaper children than the daemon does).
+pub use crate::exec::environment::{RunFacts, run_environment};
+
 /// Everything the daemon starts from, already validated.
 #[derive(Debug, Clone)]
 pub struct DaemonConfig {

@@ -19,6 +19,15 @@ use tonic::transport::Channel;
 /// prunes it.
 pub const KEEP_ALL_HISTORY: &str = "max_keep: 0\nhistory_max_bytes: 0\n";
 
+/// The environment a daemon gets here, as systemd gives a system service: its default PATH
+/// and the machine's locale, nothing of the shell the bench runs in. Runs take their PATH and
+/// LANG from it, and the machine floors give their children the same
+/// (`spawn_floor::run_environment`), so that both start the same processes.
+pub const SERVICE_ENV: [(&str, &str); 2] = [
+    ("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin"),
+    ("LANG", "C.UTF-8"),
+];
+
 const READY_LINE: &str = "speedrackd is ready";
 const WEB_LINE: &str = "web UI on http://";
 
@@ -78,6 +87,8 @@ impl BenchDaemon {
             .arg("--data-dir")
             .arg(BenchDaemon::data_dir_of(dir.path()))
             .args(["--listen", "127.0.0.1:0"])
+            .env_clear()
+            .envs(SERVICE_ENV)
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())

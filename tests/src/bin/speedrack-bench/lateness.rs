@@ -3,9 +3,11 @@
 //! The child is `date +%s%N`, which `sh -c` execs directly, so its stdout is the instant the
 //! command began (after the fork and both execs). Lateness is that instant minus the run's
 //! `scheduled_at`. The daemon's own `started_at` is reported beside it, and so is the machine's
-//! floor: the same 50 children started at once by this process (`spawn_floor`). A second phase
-//! fires one task alone, beside the machine's time to start one child.
+//! floor: the same 50 children started at once by this process (`spawn_floor`), measured before
+//! and after the daemon's window, and the ratio of the two p99s. A second phase does the same
+//! with 20 tasks; a third fires one task alone, beside the machine's time to start one child.
 
+use std::future::Future;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -14,8 +16,8 @@ use speedrack_proto::v1::speedrack_client::SpeedrackClient;
 use tonic::transport::Channel;
 
 use super::daemon::BenchDaemon;
-use super::report::Report;
-use super::spawn_floor::{self, CHILD_COMMAND};
+use super::report::{Report, percentile};
+use super::spawn_floor::{self, BatchFloor, CHILD_COMMAND};
 
 pub const TASKS: usize = 50;
 
@@ -118,30 +120,73 @@ async fn fire(tasks: usize, seconds: u64) -> Result<Lateness> {
     measure(&mut client, (0..tasks).map(|index| format!("late_{index}"))).await
 }
 
-/// Runs the scenario for `seconds`, then one task alone for `ALONE_SECONDS`.
+/// A smaller batch, measured as the 50 are: the issue's target covers 20 and 50 due at once.
+const SMALL_BATCH: usize = 20;
+/// The most a batch's child p99 may exceed the machine's floor for the same batch (issue 13).
+const FLOOR_RATIO_TARGET: f64 = 1.25;
+/// Floor batches measured on each side of a daemon's window.
+const FLOOR_BATCHES: usize = 5;
+
+/// A batch of `size` children started by this process, measured before and after `during`
+/// runs, so that load that comes or goes meanwhile weighs on the floor as on the daemon.
+async fn beside_floor(
+    size: usize,
+    during: impl Future<Output = Result<Lateness>>,
+) -> Result<(BatchFloor, Lateness)> {
+    let mut floor = spawn_floor::measure(size, FLOOR_BATCHES)?;
+    let lateness = during.await?;
+    let after = spawn_floor::measure(size, FLOOR_BATCHES)?;
+    floor.lateness_ms.extend(after.lateness_ms);
+    floor.lateness_ms.sort_by(f64::total_cmp);
+    Ok((floor, lateness))
+}
+
+/// The batch's child p99 over its floor's, checked against the target.
+fn floor_ratio(report: &mut Report, size: usize, child: &[f64], floor: &BatchFloor) {
+    report.at_most(
+        &format!("{size} at once: child p99 / machine floor p99"),
+        percentile(child, 99.0) / percentile(&floor.lateness_ms, 99.0),
+        "×",
+        FLOOR_RATIO_TARGET,
+    );
+}
+
+/// Runs the scenario for `seconds`, then `SMALL_BATCH` tasks for as long, then one task alone
+/// for `ALONE_SECONDS`.
 pub async fn run(seconds: u64) -> Result<Report> {
-    let floor = spawn_floor::measure(TASKS, 10)?;
-    let Lateness {
-        child: child_late,
-        daemon: daemon_late,
-    } = fire(TASKS, seconds).await?;
+    let (floor, late) = beside_floor(TASKS, fire(TASKS, seconds)).await?;
+    let (small_floor, small) = beside_floor(SMALL_BATCH, fire(SMALL_BATCH, seconds)).await?;
     let alone_floor = spawn_floor::measure(1, 20)?;
     let alone = fire(1, ALONE_SECONDS).await?;
     let mut report = Report::new("lateness");
-    report.add("runs measured", child_late.len() as f64, "runs");
+    report.add("runs measured", late.child.len() as f64, "runs");
     report.spread(
         "child start lateness",
-        &child_late,
+        &late.child,
         "ms",
         [None, Some(2.0), Some(10.0)],
     );
-    report.spread("daemon started_at lateness", &daemon_late, "ms", [None; 3]);
+    report.spread("daemon started_at lateness", &late.daemon, "ms", [None; 3]);
     report.spread(
         &format!("machine: start {TASKS} at once, child"),
         &floor.lateness_ms,
         "ms",
         [None; 3],
     );
+    floor_ratio(&mut report, TASKS, &late.child, &floor);
+    report.spread(
+        &format!("{SMALL_BATCH} at once: child start lateness"),
+        &small.child,
+        "ms",
+        [None; 3],
+    );
+    report.spread(
+        &format!("machine: start {SMALL_BATCH} at once, child"),
+        &small_floor.lateness_ms,
+        "ms",
+        [None; 3],
+    );
+    floor_ratio(&mut report, SMALL_BATCH, &small.child, &small_floor);
     report.spread(
         "one task alone: child start lateness",
         &alone.child,
@@ -161,7 +206,7 @@ pub async fn run(seconds: u64) -> Result<Report> {
         [None; 3],
     );
     report.note(format!(
-        "{TASKS} tasks on cron '* * * * * *' for {seconds} s; child = {CHILD_COMMAND} exec'd by sh -c; machine floor from {} spawning threads, 10 batches",
+        "{TASKS}, then {SMALL_BATCH}, tasks on cron '* * * * * *' for {seconds} s each; child = {CHILD_COMMAND} exec'd by sh -c, with the environment a run gets; machine floor from the fastest of 1, nproc and 2 × nproc spawning threads ({} for {TASKS}), {FLOOR_BATCHES} batches before and {FLOOR_BATCHES} after each daemon's window",
         floor.threads
     ));
     Ok(report)

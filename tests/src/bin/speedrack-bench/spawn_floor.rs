@@ -2,19 +2,31 @@
 //! begins when this process starts them all at once, with nothing else to do.
 //!
 //! Each child is what the lateness scenarios run, `sh -c 'date +%s%N'` with piped output in a
-//! process group of its own, so its stdout is the instant its command began. A daemon firing N
-//! tasks at one instant cannot beat this; the scenarios report their lateness beside it.
+//! process group of its own and the environment a run gets, so its stdout is the instant its
+//! command began. Each batch starts after the machine idled, as a daemon's does. A daemon
+//! firing N tasks at one instant cannot beat this; the scenarios report their lateness beside
+//! it.
 
+use std::collections::BTreeMap;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 
 use std::sync::{Mutex, PoisonError};
 
 use anyhow::{Context, Result};
+use speedrackd::RunFacts;
 use speedrackd::clock::{Clock, SystemClock};
+
+use super::daemon::SERVICE_ENV;
 
 /// The command every lateness child runs: its stdout is its own start, in ns since the epoch.
 pub const CHILD_COMMAND: &str = "date +%s%N";
+
+/// How long the machine idles before each batch. A daemon's batch comes after it slept until
+/// the due instant, and starting a child on a machine that idled costs more than on one busy
+/// starting children already (on this VM about 0.8 ms more for one child: its idle cores must
+/// wake up first); batches started back to back would make a floor no scheduler can reach.
+const IDLE_BEFORE_BATCH: std::time::Duration = std::time::Duration::from_millis(300);
 
 /// Child start lateness, in ms after the batch began, over several batches.
 pub struct BatchFloor {
@@ -34,11 +46,32 @@ fn now_ns() -> Result<i128> {
         .context("the clock is outside the years 1677–2262")
 }
 
-fn spawn_child() -> Result<Child> {
+/// The environment a bench daemon (started with [`SERVICE_ENV`]) gives a run of a task called
+/// `task`, so that the floor's children cost what the daemon's do.
+pub fn run_environment(task: &str, run_id: i64) -> BTreeMap<String, String> {
+    let facts = RunFacts {
+        task,
+        run_id,
+        trigger: "schedule",
+        scheduled_at: SystemClock
+            .now()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        data_dir: "/var/lib/speedrack",
+    };
+    let service = |name: &str| {
+        SERVICE_ENV
+            .iter()
+            .find(|(known, _)| *known == name)
+            .map(|(_, value)| (*value).to_owned())
+    };
+    speedrackd::run_environment(service, "/bin/sh", &facts, &BTreeMap::new())
+}
+
+fn spawn_child(run_id: i64) -> Result<Child> {
     Command::new("/bin/sh")
         .args(["-c", CHILD_COMMAND])
         .env_clear()
-        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+        .envs(run_environment("late_0", run_id))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -56,8 +89,8 @@ fn one_batch(size: usize, threads: usize) -> Result<Vec<f64>> {
         for worker in 0..threads {
             let spawned = &spawned;
             scope.spawn(move || {
-                for _ in (worker..size).step_by(threads) {
-                    let child = spawn_child();
+                for index in (worker..size).step_by(threads) {
+                    let child = spawn_child(index as i64);
                     spawned
                         .lock()
                         .unwrap_or_else(PoisonError::into_inner)
@@ -96,6 +129,11 @@ pub fn measure(size: usize, batches: usize) -> Result<BatchFloor> {
         let mut lateness_ms = Vec::new();
         let mut batch_ms = Vec::new();
         for _ in 0..batches.max(1) {
+            #[allow(
+                clippy::disallowed_methods,
+                reason = "idling is what is measured here: no event to wait for"
+            )]
+            std::thread::sleep(IDLE_BEFORE_BATCH);
             let batch = one_batch(size, threads)?;
             batch_ms.push(batch.iter().copied().fold(0.0, f64::max));
             lateness_ms.extend(batch);

@@ -15,6 +15,7 @@ use speedrack_proto::v1 as pb;
 use super::daemon::BenchDaemon;
 use super::procfs::{sample, ticks_per_second};
 use super::report::Report;
+use super::spawn_floor;
 
 pub const TASKS: usize = 100;
 const CLIENTS: usize = 4;
@@ -29,13 +30,16 @@ pub fn tasks_yaml() -> String {
     yaml
 }
 
-/// `sh -c true` spawned and waited for, one at a time, for `window`: runs per second.
+/// `sh -c true` spawned and waited for, one at a time, for `window`, with the environment a run
+/// gets: runs per second.
 fn fork_exec_floor(window: Duration) -> Result<f64> {
     let start = Instant::now();
     let mut count = 0u64;
     while start.elapsed() < window {
         Command::new("/bin/sh")
             .args(["-c", "true"])
+            .env_clear()
+            .envs(spawn_floor::run_environment("t_0", count as i64))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
