@@ -30,6 +30,17 @@ impl Policy {
     pub fn keeps_everything(&self) -> bool {
         self.max_keep.is_none() && self.max_age.is_none()
     }
+
+    /// How many of a task's newest runs this policy keeps whatever they are, so that they
+    /// need not be read: all of `max_keep` when neither an age nor kept failures look at
+    /// them. Reading only the runs past them keeps a prune's cost from growing with
+    /// `max_keep` (BENCHMARKS.md).
+    pub fn kept_unread(&self) -> u32 {
+        match (self.max_keep, self.retain_failures, self.max_age) {
+            (Some(keep), None | Some(0), None) => keep,
+            _ => 0,
+        }
+    }
 }
 
 fn is_failed(status: RunStatus) -> bool {
@@ -39,12 +50,24 @@ fn is_failed(status: RunStatus) -> bool {
     )
 }
 
-/// The runs to prune, given a task's runs newest first.
-pub fn prunable(runs_newest_first: &[RunMeta], policy: &Policy, now: DateTime<Utc>) -> Vec<RunId> {
+/// The runs to prune, given a task's runs newest first past its newest `unread`, which must be
+/// at most [`Policy::kept_unread`].
+pub fn prunable(
+    unread: u32,
+    runs_newest_first: &[RunMeta],
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> Vec<RunId> {
+    debug_assert!(
+        unread <= policy.kept_unread(),
+        "{unread} runs left unread under {policy:?}"
+    );
     let max_age = policy
         .max_age
         .and_then(|age| chrono::Duration::from_std(age).ok());
-    let keep_newest = policy.max_keep.map_or(usize::MAX, |keep| keep as usize);
+    let keep_newest = policy
+        .max_keep
+        .map_or(usize::MAX, |keep| keep.saturating_sub(unread) as usize);
     let mut failures_kept = 0_usize;
     let retain_failures = policy.retain_failures.unwrap_or(0) as usize;
     let mut prune = Vec::new();
@@ -125,10 +148,39 @@ mod tests {
         ];
         for (statuses, policy, expected) in cases {
             assert_eq!(
-                ids(&prunable(&runs(statuses), policy, now)),
+                ids(&prunable(0, &runs(statuses), policy, now)),
                 *expected,
                 "{statuses} {policy:?}"
             );
+        }
+    }
+
+    #[test]
+    fn runs_kept_whatever_they_are_need_not_be_read() {
+        let now = Utc.timestamp_opt(10 * 3600, 0).single().expect("instant");
+        let only_count = Policy {
+            max_keep: Some(2),
+            ..Policy::default()
+        };
+        assert_eq!(only_count.kept_unread(), 2);
+        let all = runs("RFSSFS");
+        assert_eq!(
+            ids(&prunable(2, &all[2..], &only_count, now)),
+            ids(&prunable(0, &all, &only_count, now)),
+        );
+        assert_eq!(ids(&prunable(2, &all[2..], &only_count, now)), [4, 3, 2, 1]);
+        // Kept failures and ages look at every run.
+        for policy in [
+            Policy {
+                retain_failures: Some(1),
+                ..only_count
+            },
+            Policy {
+                max_age: Some(Duration::from_secs(3600)),
+                ..only_count
+            },
+        ] {
+            assert_eq!(policy.kept_unread(), 0, "{policy:?}");
         }
     }
 }

@@ -416,16 +416,17 @@ impl SqliteStore {
     /// the pruner asks for a burst's tasks together.
     pub(super) fn run_metas(
         &self,
-        tasks: &[TaskName],
+        tasks: &[(TaskName, u32)],
     ) -> Result<Vec<(TaskName, Vec<RunMeta>)>, HistoryError> {
         let conn = self.reader()?;
         let snapshot = conn.unchecked_transaction()?;
         let mut stmt = snapshot.prepare_cached(
-            "SELECT id, status, started_at_us FROM runs WHERE task = ?1 ORDER BY id DESC",
+            "SELECT id, status, started_at_us FROM runs WHERE task = ?1
+             ORDER BY id DESC LIMIT -1 OFFSET ?2",
         )?;
         let mut metas = Vec::with_capacity(tasks.len());
-        for task in tasks {
-            let rows = stmt.query_map(params![task.as_str()], |row| {
+        for (task, unread) in tasks {
+            let rows = stmt.query_map(params![task.as_str(), unread], |row| {
                 let status: String = row.get(1)?;
                 Ok(RunMeta {
                     id: RunId(row.get(0)?),

@@ -114,8 +114,12 @@ pub trait Store: Send + Sync {
         span: chrono::TimeDelta,
         spans: usize,
     ) -> Result<Vec<SpanCount>, HistoryError>;
-    /// What retention needs of every run of each task, newest first, as of one instant.
-    fn run_metas(&self, tasks: &[TaskName]) -> Result<Vec<(TaskName, Vec<RunMeta>)>, HistoryError>;
+    /// What retention needs of each task's runs, newest first, past the newest runs that it
+    /// keeps unread (the count given with the task), as of one instant.
+    fn run_metas(
+        &self,
+        tasks: &[(TaskName, u32)],
+    ) -> Result<Vec<(TaskName, Vec<RunMeta>)>, HistoryError>;
     /// The oldest finished runs to forget to bring all output under `quota` bytes.
     fn oldest_over_quota(&self, quota: u64) -> Result<Vec<(TaskName, RunId)>, HistoryError>;
     /// Every task with history, sorted.
@@ -236,7 +240,10 @@ impl Store for SqliteStore {
     ) -> Result<Vec<SpanCount>, HistoryError> {
         SqliteStore::count_by_span(self, task, from, span, spans)
     }
-    fn run_metas(&self, tasks: &[TaskName]) -> Result<Vec<(TaskName, Vec<RunMeta>)>, HistoryError> {
+    fn run_metas(
+        &self,
+        tasks: &[(TaskName, u32)],
+    ) -> Result<Vec<(TaskName, Vec<RunMeta>)>, HistoryError> {
         SqliteStore::run_metas(self, tasks)
     }
     fn oldest_over_quota(&self, quota: u64) -> Result<Vec<(TaskName, RunId)>, HistoryError> {

@@ -21,6 +21,7 @@ conformance!(
     totals_follow_inserts_output_and_deletions,
     a_batch_of_runs_and_last_fires_is_written_in_order,
     a_replaced_run_learns_which_run_replaced_it,
+    retention_reads_each_tasks_runs_past_the_newest_it_keeps_unread,
 );
 
 /// A history under test: its data dir, and its database when it is not the dir's SQLite file.
@@ -470,4 +471,40 @@ fn a_replaced_run_learns_which_run_replaced_it(subject: &Subject) {
     let read = read.end.expect("an end");
     assert_eq!(read.kill_cause, Some(KillCause::Replaced));
     assert_eq!(read.replaced_by, Some(new));
+}
+
+fn retention_reads_each_tasks_runs_past_the_newest_it_keeps_unread(subject: &Subject) {
+    let history = subject.open();
+    let runs: Vec<RunId> = (0..5)
+        .map(|second| insert(history.as_ref(), "a", &Trigger::Schedule, second, second))
+        .collect();
+    history
+        .finish_run(runs[0], &end(RunStatus::Failure, Some(Exit::Code(1))))
+        .expect("finish");
+    let other = insert(history.as_ref(), "b", &Trigger::Schedule, 9, 9);
+    let read = history
+        .run_metas(&[(name("a"), 2), (name("b"), 0), (name("a"), 9)])
+        .expect("read");
+    let seen: Vec<(String, Vec<(RunId, RunStatus)>)> = read
+        .into_iter()
+        .map(|(task, metas)| {
+            let metas = metas.iter().map(|meta| (meta.id, meta.status)).collect();
+            (task.to_string(), metas)
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (
+                "a".to_owned(),
+                vec![
+                    (runs[2], RunStatus::Running),
+                    (runs[1], RunStatus::Running),
+                    (runs[0], RunStatus::Failure),
+                ]
+            ),
+            ("b".to_owned(), vec![(other, RunStatus::Running)]),
+            ("a".to_owned(), vec![]),
+        ]
+    );
 }

@@ -165,11 +165,15 @@ fn choose_all(history: &dyn Store, jobs: &[Job]) -> Result<Vec<(TaskName, RunId)
         doomed.extend(over);
     }
     tasks.retain(|(_, policy, _)| !policy.keeps_everything());
-    let names: Vec<TaskName> = tasks.iter().map(|(task, _, _)| task.clone()).collect();
-    for ((task, policy, now), (_, metas)) in tasks.iter().zip(history.run_metas(&names)?) {
+    let asked: Vec<(TaskName, u32)> = tasks
+        .iter()
+        .map(|(task, policy, _)| (task.clone(), policy.kept_unread()))
+        .collect();
+    let read = history.run_metas(&asked)?;
+    for (((task, policy, now), (_, unread)), (_, metas)) in tasks.iter().zip(&asked).zip(read) {
         let before = doomed.len();
         doomed.extend(
-            prunable(&metas, policy, *now)
+            prunable(*unread, &metas, policy, *now)
                 .into_iter()
                 .map(|run| (task.clone(), run)),
         );

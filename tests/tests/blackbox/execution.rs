@@ -236,14 +236,20 @@ async fn retention_keeps_max_keep_runs_and_the_retained_failures() {
     interval: 400w
     max_keep: 2
     retain_failures: 1
+  - name: counted
+    command: 'echo ok; exit 1'
+    interval: 400w
+    max_keep: 2
 ",
         dir.path().display()
     );
     let daemon = Daemon::start(&tasks);
     let mut events = daemon.watch().await;
     let mut ids = Vec::new();
+    let mut counted = Vec::new();
     for _ in 0..4 {
         ids.push(daemon.run_now_and_wait(&mut events, "flaky").await.id);
+        counted.push(daemon.run_now_and_wait(&mut events, "counted").await.id);
     }
     let kept = retained_once_pruned(&daemon, "flaky", 3).await;
     assert_eq!(
@@ -256,6 +262,20 @@ async fn retention_keeps_max_keep_runs_and_the_retained_failures() {
         .join("runs/flaky")
         .join(ids[1].to_string());
     assert!(!pruned.exists(), "a pruned run's output is deleted too");
+    // With max_keep alone, the pruner reads only the runs past the two it keeps.
+    let kept = retained_once_pruned(&daemon, "counted", 2).await;
+    assert_eq!(
+        kept,
+        [counted[3], counted[2]],
+        "the two newest, failed or not"
+    );
+    for gone in &counted[..2] {
+        let dir = daemon
+            .data_dir()
+            .join("runs/counted")
+            .join(gone.to_string());
+        assert!(!dir.exists(), "{} is pruned with its output", dir.display());
+    }
 }
 
 #[tokio::test]

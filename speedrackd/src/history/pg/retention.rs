@@ -16,10 +16,11 @@ use crate::run::RunId;
 const QUOTA_PAGE: i64 = 1000;
 
 impl PgStore {
-    /// This node's runs of each task, newest first, as of one snapshot.
+    /// This node's runs of each task, newest first past the newest `unread`, as of one
+    /// snapshot.
     pub(super) fn run_metas(
         &self,
-        tasks: &[TaskName],
+        tasks: &[(TaskName, u32)],
     ) -> Result<Vec<(TaskName, Vec<RunMeta>)>, HistoryError> {
         let node = self.node.clone();
         let tasks = tasks.to_vec();
@@ -34,12 +35,14 @@ impl PgStore {
                 let stmt = tx
                     .prepare_cached(
                         "SELECT id, status, started_at_us FROM runs
-                         WHERE task = $1 AND node = $2 ORDER BY id DESC",
+                         WHERE task = $1 AND node = $2 ORDER BY id DESC OFFSET $3",
                     )
                     .await?;
                 let mut metas = Vec::with_capacity(tasks.len());
-                for task in tasks {
-                    let rows = tx.query(&stmt, &[&task.as_str(), &node]).await?;
+                for (task, unread) in tasks {
+                    let rows = tx
+                        .query(&stmt, &[&task.as_str(), &node, &i64::from(unread)])
+                        .await?;
                     let mut runs = Vec::with_capacity(rows.len());
                     for row in rows {
                         runs.push(RunMeta {

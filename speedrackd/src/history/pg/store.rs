@@ -114,7 +114,10 @@ impl Store for PgStore {
     ) -> Result<Vec<SpanCount>, HistoryError> {
         PgStore::count_by_span(self, task, from, span, spans)
     }
-    fn run_metas(&self, tasks: &[TaskName]) -> Result<Vec<(TaskName, Vec<RunMeta>)>, HistoryError> {
+    fn run_metas(
+        &self,
+        tasks: &[(TaskName, u32)],
+    ) -> Result<Vec<(TaskName, Vec<RunMeta>)>, HistoryError> {
         PgStore::run_metas(self, tasks)
     }
     fn oldest_over_quota(&self, quota: u64) -> Result<Vec<(TaskName, RunId)>, HistoryError> {
