@@ -1,12 +1,15 @@
 //! `throughput`: runs of `true` as fast as the daemon starts them, beside the machine's floor.
 //!
 //! The floor is this process spawning `sh -c true` one after another and waiting for each,
-//! measured in the same scenario just before the daemon starts. Then 100 tasks fire every
+//! measured in the same scenario just before the daemon starts; the CPU floor is this process
+//! starting 100 a second with their output piped, as the daemon does, and its CPU per run.
+//! Then 100 tasks fire every
 //! second, first alone (what one run costs the daemon, as cron's cost is counted), then while
 //! clients ask for run-now bursts without pause; runs are counted from the daemon's
 //! `runs_since_start`, CPU from /proc (the children's CPU is not the daemon's).
 
-use std::process::{Command, Stdio};
+use std::io::Read;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -48,6 +51,60 @@ fn fork_exec_floor(window: Duration) -> Result<f64> {
         count += 1;
     }
     Ok(count as f64 / start.elapsed().as_secs_f64())
+}
+
+/// This thread's CPU time, for a floor measured on one thread.
+fn thread_cpu() -> Duration {
+    let now = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    Duration::new(
+        u64::try_from(now.tv_sec).unwrap_or(0),
+        u32::try_from(now.tv_nsec).unwrap_or(0),
+    )
+}
+
+/// `sh -c true` with the environment a run gets and both outputs piped.
+fn spawn_captured(index: usize) -> Result<Child> {
+    Command::new("/bin/sh")
+        .args(["-c", "true"])
+        .env_clear()
+        .envs(spawn_floor::run_environment("t_0", index as i64))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("cannot spawn sh -c true")
+}
+
+/// The CPU a run costs the bench itself, in ms, when it does what the daemon cannot do less
+/// than: start [`TASKS`] runs each second (the environment a run gets, both outputs piped),
+/// read both outputs to their end and reap each child, on one thread, for `window`. Nothing
+/// is recorded, so this is the floor under "daemon CPU per run".
+fn capture_floor_cpu(window: Duration) -> Result<f64> {
+    let cpu_before = thread_cpu();
+    let mut runs = 0;
+    for _ in 0..window.as_secs().max(1) {
+        let second = Instant::now();
+        let children = (0..TASKS)
+            .map(|index| spawn_captured(runs + index))
+            .collect::<Result<Vec<Child>>>()?;
+        let mut output = Vec::new();
+        for mut child in children {
+            if let Some(mut stdout) = child.stdout.take() {
+                stdout.read_to_end(&mut output)?;
+            }
+            if let Some(mut stderr) = child.stderr.take() {
+                stderr.read_to_end(&mut output)?;
+            }
+            child.wait()?;
+            runs += 1;
+        }
+        #[allow(
+            clippy::disallowed_methods,
+            reason = "the pace of 100 runs a second is what is measured: no event to wait for"
+        )]
+        std::thread::sleep(Duration::from_secs(1).saturating_sub(second.elapsed()));
+    }
+    Ok((thread_cpu() - cpu_before).as_secs_f64() * 1e3 / runs.max(1) as f64)
 }
 
 pub async fn runs_since_start(daemon: &BenchDaemon) -> Result<u64> {
@@ -100,6 +157,7 @@ async fn cpu_per_scheduled_run(daemon: &BenchDaemon, window: Duration) -> Result
 /// Runs the scenario for `seconds` of load.
 pub async fn run(seconds: u64) -> Result<Report> {
     let floor = fork_exec_floor(Duration::from_secs(5))?;
+    let cpu_floor = capture_floor_cpu(Duration::from_secs(seconds.min(10)))?;
     let daemon = BenchDaemon::start(&tasks_yaml(), None)?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let scheduled_cost = cpu_per_scheduled_run(&daemon, Duration::from_secs(seconds)).await?;
@@ -129,6 +187,16 @@ pub async fn run(seconds: u64) -> Result<Report> {
         scheduled_cost,
         "ms",
         0.1,
+    );
+    report.add(
+        "machine floor: CPU per run of spawning, capturing, reaping",
+        cpu_floor,
+        "ms",
+    );
+    report.add(
+        "daemon CPU per run, schedule only / the floor",
+        scheduled_cost / cpu_floor,
+        "x",
     );
     report.add(
         "daemon CPU per run, with run-now bursts",
