@@ -33,19 +33,26 @@ pub fn tasks_yaml() -> String {
     yaml
 }
 
+/// `sh -c true` as the `index`th run would get it (its environment, no input), outputs `out`.
+fn sh_true(index: u64, out: fn() -> Stdio) -> Command {
+    let mut command = Command::new("/bin/sh");
+    command
+        .args(["-c", "true"])
+        .env_clear()
+        .envs(spawn_floor::run_environment("t_0", index as i64))
+        .stdin(Stdio::null())
+        .stdout(out())
+        .stderr(out());
+    command
+}
+
 /// `sh -c true` spawned and waited for, one at a time, for `window`, with the environment a run
 /// gets: runs per second.
 fn fork_exec_floor(window: Duration) -> Result<f64> {
     let start = Instant::now();
     let mut count = 0u64;
     while start.elapsed() < window {
-        Command::new("/bin/sh")
-            .args(["-c", "true"])
-            .env_clear()
-            .envs(spawn_floor::run_environment("t_0", count as i64))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+        sh_true(count, Stdio::null)
             .status()
             .context("cannot spawn sh -c true")?;
         count += 1;
@@ -62,19 +69,6 @@ fn thread_cpu() -> Duration {
     )
 }
 
-/// `sh -c true` with the environment a run gets and both outputs piped.
-fn spawn_captured(index: usize) -> Result<Child> {
-    Command::new("/bin/sh")
-        .args(["-c", "true"])
-        .env_clear()
-        .envs(spawn_floor::run_environment("t_0", index as i64))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .context("cannot spawn sh -c true")
-}
-
 /// The CPU a run costs the bench itself, in ms, when it does what the daemon cannot do less
 /// than: start [`TASKS`] runs each second (the environment a run gets, both outputs piped),
 /// read both outputs to their end and reap each child, on one thread, for `window`. Nothing
@@ -85,7 +79,11 @@ fn capture_floor_cpu(window: Duration) -> Result<f64> {
     for _ in 0..window.as_secs().max(1) {
         let second = Instant::now();
         let children = (0..TASKS)
-            .map(|index| spawn_captured(runs + index))
+            .map(|index| {
+                sh_true((runs + index) as u64, Stdio::piped)
+                    .spawn()
+                    .context("cannot spawn sh -c true")
+            })
             .collect::<Result<Vec<Child>>>()?;
         let mut output = Vec::new();
         for mut child in children {
