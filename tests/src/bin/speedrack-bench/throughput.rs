@@ -3,12 +3,11 @@
 //! The floor is this process spawning `sh -c true` one after another and waiting for each,
 //! measured in the same scenario just before the daemon starts; the CPU floor is this process
 //! starting 100 a second with their output piped, as the daemon does, and its CPU per run.
-//! Then 100 tasks fire every
-//! second, first alone (what one run costs the daemon, as cron's cost is counted), then while
-//! clients ask for run-now bursts without pause; runs are counted from the daemon's
-//! `runs_since_start`, CPU from /proc (the children's CPU is not the daemon's).
+//! Then 100 tasks fire every second, first alone (what one run costs the daemon, as cron's
+//! cost is counted), then while clients ask for run-now bursts without pause; runs are counted
+//! from the daemon's `runs_since_start`, CPU from /proc (the children's CPU is not the
+//! daemon's).
 
-use std::io::Read;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -85,13 +84,12 @@ fn capture_floor_cpu(window: Duration) -> Result<f64> {
                     .context("cannot spawn sh -c true")
             })
             .collect::<Result<Vec<Child>>>()?;
-        let mut output = Vec::new();
         for mut child in children {
             if let Some(mut stdout) = child.stdout.take() {
-                stdout.read_to_end(&mut output)?;
+                std::io::copy(&mut stdout, &mut std::io::sink())?;
             }
             if let Some(mut stderr) = child.stderr.take() {
-                stderr.read_to_end(&mut output)?;
+                std::io::copy(&mut stderr, &mut std::io::sink())?;
             }
             child.wait()?;
             runs += 1;
