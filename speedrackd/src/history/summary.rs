@@ -26,23 +26,27 @@ pub struct TaskSummary {
     pub last_status: Option<RunStatus>,
 }
 
+/// Each task's totals and, by index (`runs_last_success`, `runs_last_failure`), its last
+/// success and failure; the failure condition is written as the index's, or SQLite would not
+/// use it.
+const SUMMARIES: &str = "SELECT totals.task, totals.runs, totals.output_bytes,
+                    (SELECT MAX(finished_at_us) FROM runs
+                     WHERE runs.task = totals.task AND runs.status = 'success'),
+                    (SELECT MAX(finished_at_us) FROM runs
+                     WHERE runs.task = totals.task
+                       AND (runs.status = 'failure' OR runs.status = 'execution_error'
+                            OR runs.status = 'interrupted')),
+                    (SELECT status FROM runs
+                     WHERE runs.task = totals.task AND runs.status != 'running'
+                     ORDER BY runs.id DESC LIMIT 1)
+             FROM task_totals AS totals ORDER BY totals.task";
+
 impl SqliteStore {
     /// Every task that has history, with its totals: the trigger-kept totals, and one index
     /// lookup per task for each of its last success, its last failure and its newest end.
     pub(super) fn task_summaries(&self) -> Result<Vec<TaskSummary>, HistoryError> {
         let conn = self.reader()?;
-        let mut stmt = conn.prepare_cached(
-            "SELECT totals.task, totals.runs, totals.output_bytes,
-                    (SELECT MAX(finished_at_us) FROM runs
-                     WHERE runs.task = totals.task AND runs.status = 'success'),
-                    (SELECT MAX(finished_at_us) FROM runs
-                     WHERE runs.task = totals.task
-                       AND runs.status IN ('failure', 'execution_error', 'interrupted')),
-                    (SELECT status FROM runs
-                     WHERE runs.task = totals.task AND runs.status != 'running'
-                     ORDER BY runs.id DESC LIMIT 1)
-             FROM task_totals AS totals ORDER BY totals.task",
-        )?;
+        let mut stmt = conn.prepare_cached(SUMMARIES)?;
         let rows = stmt.query_map([], |row| {
             Ok((
                 row.get::<_, String>(0)?,
@@ -75,5 +79,29 @@ impl SqliteStore {
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SUMMARIES;
+
+    #[test]
+    fn last_success_and_failure_are_read_by_their_indexes() {
+        let mut conn = rusqlite::Connection::open_in_memory().expect("in-memory database");
+        super::super::migrations::migrate(&mut conn).expect("migrate");
+        let plan: Vec<String> = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {SUMMARIES}"))
+            .expect("prepare")
+            .query_map([], |row| row.get(3))
+            .expect("plan")
+            .collect::<Result<_, _>>()
+            .expect("plan rows");
+        for index in ["runs_last_success (task=?)", "runs_last_failure (task=?)"] {
+            assert!(
+                plan.iter().any(|step| step.ends_with(index)),
+                "{index}: {plan:?}"
+            );
+        }
     }
 }
