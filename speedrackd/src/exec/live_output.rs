@@ -3,12 +3,13 @@
 //! file's path. The channel closes when the capture ends and the file is final.
 //!
 //! A send never waits: a tailer that falls behind is told it lagged and reads what it missed
-//! from the file. Nothing is copied while nobody tails. It does not read files or decide what a
+//! from the file. Nothing is copied while nobody tails, and a file nobody tails has no channel:
+//! the first tailer makes it (most runs are never tailed, and each channel is LAG slots). It does not read files or decide what a
 //! tailer is sent; `rpc/tail.rs` does.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use tokio::sync::broadcast;
 
@@ -45,7 +46,9 @@ impl std::fmt::Debug for LiveOutput {
 
 #[derive(Debug, Clone)]
 struct Channel {
-    sender: broadcast::Sender<Chunk>,
+    /// Made by the first tailer; shared by the registry and the publisher, so it closes once
+    /// both have let go.
+    sender: Arc<OnceLock<broadcast::Sender<Chunk>>>,
     settled: u64,
 }
 
@@ -65,7 +68,7 @@ impl LiveOutput {
     pub fn publish(&self, path: &Path, cap: u64) -> Publisher {
         let settled = if cap == 0 { u64::MAX } else { cap - cap / 2 };
         let channel = Channel {
-            sender: broadcast::channel(LAG).0,
+            sender: Arc::default(),
             settled,
         };
         self.files().insert(path.to_path_buf(), channel.clone());
@@ -80,8 +83,9 @@ impl LiveOutput {
     pub fn subscribe(&self, path: &Path) -> Option<Subscription> {
         let files = self.files();
         let channel = files.get(path)?;
+        let sender = channel.sender.get_or_init(|| broadcast::channel(LAG).0);
         Some(Subscription {
-            chunks: channel.sender.subscribe(),
+            chunks: sender.subscribe(),
             settled: channel.settled,
         })
     }
@@ -104,7 +108,10 @@ impl Publisher {
     /// for tailers to read at the end.
     pub fn written(&self, offset: u64, data: &[u8]) {
         let settled = self.channel.settled;
-        if offset >= settled || self.channel.sender.receiver_count() == 0 {
+        let Some(sender) = self.channel.sender.get() else {
+            return;
+        };
+        if offset >= settled || sender.receiver_count() == 0 {
             return;
         }
         let length = usize::try_from(settled - offset)
@@ -115,7 +122,7 @@ impl Publisher {
             data: Arc::from(&data[..length]),
         };
         // A tailer that left between the count and the send is no error.
-        let _ = self.channel.sender.send(chunk);
+        let _ = sender.send(chunk);
     }
 }
 
@@ -124,7 +131,7 @@ impl Drop for Publisher {
         let mut files = self.files.files();
         let ours = files
             .get(&self.path)
-            .is_some_and(|channel| channel.sender.same_channel(&self.channel.sender));
+            .is_some_and(|channel| Arc::ptr_eq(&channel.sender, &self.channel.sender));
         if ours {
             files.remove(&self.path);
         }
@@ -157,6 +164,23 @@ mod tests {
             Err(broadcast::error::TryRecvError::Closed)
         ));
         assert!(live.subscribe(path).is_none(), "no more");
+    }
+
+    #[test]
+    fn a_channel_is_made_by_the_first_tailer_and_shared_by_the_next() {
+        let live = LiveOutput::default();
+        let path = Path::new("/data/runs/a/3/stdout");
+        let publisher = live.publish(path, 0);
+        publisher.written(0, b"unheard");
+        assert!(publisher.channel.sender.get().is_none(), "nobody tails");
+        let mut first = live.subscribe(path).expect("being written");
+        let mut second = live.subscribe(path).expect("being written");
+        publisher.written(7, b"heard");
+        let expected = [(7, b"heard".to_vec())];
+        assert_eq!(
+            (received(&mut first), received(&mut second)),
+            (expected.to_vec(), expected.to_vec())
+        );
     }
 
     #[test]
