@@ -17,6 +17,7 @@ mod footprint;
 mod history;
 mod lateness;
 mod procfs;
+mod record_cost;
 mod report;
 mod scale;
 mod spawn_floor;

@@ -2,7 +2,8 @@
 //!
 //! The floor is this process spawning `sh -c true` one after another and waiting for each,
 //! measured in the same scenario just before the daemon starts; the CPU floor is this process
-//! starting 100 a second with their output piped, as the daemon does, and its CPU per run.
+//! starting 100 a second with their output piped, as the daemon does, and its CPU per run;
+//! the store's share is measured apart (`record_cost.rs`).
 //! Then 100 tasks fire every second, first alone (what one run costs the daemon, as cron's
 //! cost is counted), then while clients ask for run-now bursts without pause; runs are counted
 //! from the daemon's `runs_since_start`, CPU from /proc (the children's CPU is not the
@@ -16,6 +17,7 @@ use speedrack_proto::v1 as pb;
 
 use super::daemon::BenchDaemon;
 use super::procfs::{sample, ticks_per_second};
+use super::record_cost;
 use super::report::Report;
 use super::spawn_floor;
 
@@ -60,7 +62,7 @@ fn fork_exec_floor(window: Duration) -> Result<f64> {
 }
 
 /// This thread's CPU time, for a floor measured on one thread.
-fn thread_cpu() -> Duration {
+pub fn thread_cpu() -> Duration {
     let now = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
     Duration::new(
         u64::try_from(now.tv_sec).unwrap_or(0),
@@ -154,6 +156,7 @@ async fn cpu_per_scheduled_run(daemon: &BenchDaemon, window: Duration) -> Result
 pub async fn run(seconds: u64) -> Result<Report> {
     let floor = fork_exec_floor(Duration::from_secs(5))?;
     let cpu_floor = capture_floor_cpu(Duration::from_secs(seconds.min(10)))?;
+    let store_cost = record_cost::store_cpu_per_run()?;
     let daemon = BenchDaemon::start(&tasks_yaml(), None)?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let scheduled_cost = cpu_per_scheduled_run(&daemon, Duration::from_secs(seconds)).await?;
@@ -187,6 +190,11 @@ pub async fn run(seconds: u64) -> Result<Report> {
     report.add(
         "machine floor: CPU per run of spawning, capturing, reaping",
         cpu_floor,
+        "ms",
+    );
+    report.add(
+        "store CPU per run: recording its start, end and prune",
+        store_cost,
         "ms",
     );
     report.add(
