@@ -2,6 +2,12 @@
 //! fork) become the daemon's children instead of init's, so they stay findable under it, and
 //! the daemon reaps them when they exit.
 //!
+//! The reaper looks for exited orphans once a second while the daemon has any child, and
+//! sleeps while it has none (nothing can be adopted then) until the next spawn. It does not
+//! listen for SIGCHLD: with a handler installed, every run's exit interrupted a thread of the
+//! daemon to run it and woke the runtime, a few percent of what a run cost the daemon
+//! (BENCHMARKS.md), for orphans that are rare and harmless for a second.
+//!
 //! Reaping must never take the exit status of a run's own process, which its supervisor reaps
 //! with `wait4` on its pid (`reap.rs`). So every child the daemon starts is registered here as
 //! *owned* from its spawn to its reaping, and the reaper reaps only children that are not owned:
@@ -13,7 +19,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::io;
-use std::sync::{Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError, RwLock};
+use std::time::Duration;
 
 use nix::sys::wait::{WaitPidFlag, waitpid};
 use rustix::process::{Pid, PidfdFlags, Signal, pidfd_open, pidfd_send_signal};
@@ -22,8 +29,13 @@ use rustix::process::{Pid, PidfdFlags, Signal, pidfd_open, pidfd_send_signal};
 static GATE: RwLock<()> = RwLock::new(());
 /// Children the daemon started and has not reaped.
 static OWNED: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
-/// How long after a child's exit adopted orphans are reaped: bounds the passes to ten a second.
-const REAP_DELAY: std::time::Duration = std::time::Duration::from_millis(100);
+/// Children started so far, counted so that the reaper, idle for want of children, wakes for
+/// the next one.
+static SPAWNS: Mutex<u64> = Mutex::new(0);
+static SPAWNED: Condvar = Condvar::new();
+/// How often exited orphans are looked for while the daemon has children: how long one stays
+/// a zombie at most.
+const REAP_EVERY: Duration = Duration::from_secs(1);
 /// Passes over the tree when killing: a process may fork while its siblings are killed.
 const KILL_PASSES: usize = 8;
 
@@ -31,38 +43,40 @@ fn owned() -> MutexGuard<'static, BTreeSet<i32>> {
     OWNED.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Makes the daemon the subreaper of everything it starts, and reaps the orphans it adopts on
-/// every SIGCHLD. Needs the tokio runtime.
+/// Makes the daemon the subreaper of everything it starts, and starts the thread that reaps
+/// the orphans it adopts.
 pub fn adopt_orphans() -> io::Result<()> {
     rustix::process::set_child_subreaper(Some(rustix::process::getpid()))?;
     warn_if_children_unlisted();
-    let mut exits = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::child())?;
     // Reaping waits for the gate, which spawning threads hold through fork and exec: it runs
-    // on a thread of its own, never on a runtime worker. One pending wake-up is enough: a reap
-    // not yet begun sees every child that exited before it.
-    let (wake, woken) = std::sync::mpsc::sync_channel::<()>(1);
+    // on a thread of its own, never on a runtime worker.
     std::thread::Builder::new()
         .name("orphan-reaper".to_owned())
-        .spawn(move || {
-            while woken.recv().is_ok() {
-                reap_adopted();
-            }
-        })?;
-    tokio::spawn(async move {
-        while exits.recv().await.is_some() {
-            // Children end in bursts (a second's runs): one pass a moment later reaps every
-            // orphan among them, instead of a pass over /proc per exit. Signals meanwhile
-            // coalesce into the next wake-up.
-            tokio::time::sleep(REAP_DELAY).await;
-            if let Err(std::sync::mpsc::TrySendError::Disconnected(())) = wake.try_send(()) {
-                tracing::error!(
-                    "the orphan reaper thread is gone; adopted processes are no longer reaped"
-                );
-                return;
-            }
-        }
-    });
+        .spawn(reap_forever)?;
     Ok(())
+}
+
+fn reap_forever() {
+    loop {
+        let seen = *spawns();
+        if reap_adopted() > 0 {
+            #[allow(
+                clippy::disallowed_methods,
+                reason = "an orphan's exit sends no event once SIGCHLD is not handled: the reaper looks on a period"
+            )]
+            std::thread::sleep(REAP_EVERY);
+        } else {
+            // A spawn counted after `seen` was read may have started a child the pass did
+            // not see; the count has moved then, and there is no wait.
+            let _spawned = SPAWNED
+                .wait_while(spawns(), |spawns| *spawns == seen)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+}
+
+fn spawns() -> MutexGuard<'static, u64> {
+    SPAWNS.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Says once, at start, when the kernel does not list a process's children
@@ -84,6 +98,8 @@ pub fn spawn_owned<T, E>(spawn: impl FnOnce() -> Result<(i32, T), E>) -> Result<
     let _gate = GATE.read().unwrap_or_else(PoisonError::into_inner);
     let spawned = spawn()?;
     owned().insert(spawned.0);
+    *spawns() += 1;
+    SPAWNED.notify_one();
     Ok(spawned)
 }
 
@@ -100,15 +116,19 @@ pub fn disown(pid: i32) {
     owned().remove(&pid);
 }
 
-fn reap_adopted() {
+/// Reaps the adopted children that exited; returns how many children the daemon has, owned or
+/// adopted, exited or not.
+fn reap_adopted() -> usize {
     let _gate = GATE.write().unwrap_or_else(PoisonError::into_inner);
     let owned = owned();
-    for pid in children(me()) {
-        if !owned.contains(&pid) {
+    let children = children(me());
+    for pid in &children {
+        if !owned.contains(pid) {
             // A child still running answers StillAlive: nothing is taken from anyone.
-            let _ = waitpid(nix::unistd::Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG));
+            let _ = waitpid(nix::unistd::Pid::from_raw(*pid), Some(WaitPidFlag::WNOHANG));
         }
     }
+    children.len()
 }
 
 /// SIGKILL to every process under the adopted children whose environment holds all of

@@ -214,6 +214,33 @@ async fn figures_never_show_the_daemons_own_memory() {
     assert!(page.contains("peak memory not measured"), "{page}");
 }
 
+/// A run's process is watched through a pidfd and orphans are reaped on a period: a SIGCHLD
+/// handler would interrupt a thread of the daemon, and wake its runtime, at every run's exit.
+#[tokio::test]
+async fn a_runs_exit_interrupts_no_thread_of_the_daemon() {
+    let daemon = Daemon::start("tasks:\n  - {name: quick, command: 'true', interval: 400w}\n");
+    let mut events = daemon.watch().await;
+    daemon.run_now_and_wait(&mut events, "quick").await;
+    let status = std::fs::read_to_string(format!("/proc/{}/status", daemon.pid()))
+        .expect("the daemon's /proc status");
+    let caught = status
+        .lines()
+        .find_map(|line| line.strip_prefix("SigCgt:"))
+        .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .expect("a SigCgt line");
+    let bit = |signal: Signal| 1u64 << (signal as i32 - 1);
+    assert_ne!(
+        caught & bit(Signal::SIGTERM),
+        0,
+        "SIGTERM is handled: {caught:#x}"
+    );
+    assert_eq!(
+        caught & bit(Signal::SIGCHLD),
+        0,
+        "SIGCHLD is not: {caught:#x}"
+    );
+}
+
 /// A cgroup v2 directory made for one test, removed (with anything left in it) when dropped.
 struct TestCgroup(PathBuf);
 
