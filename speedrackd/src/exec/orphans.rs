@@ -18,8 +18,10 @@
 //! This module does not decide what to kill or when; `contain` does.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::fs::File;
 use std::io;
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError, RwLock};
+use std::os::unix::fs::FileExt;
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError, RwLock};
 use std::time::Duration;
 
 use nix::sys::wait::{WaitPidFlag, waitpid};
@@ -211,12 +213,30 @@ fn adopted_tree(children_of_daemon: Vec<i32>) -> Vec<i32> {
 /// goes: the kernel hands an orphan to the subreaper's first live thread (`find_alive_thread`,
 /// Linux 3.19 on), and the main thread lives as long as the daemon. Reading one list instead
 /// of one per thread after every run was a fifth of what a run cost the daemon
-/// (BENCHMARKS.md); the reaper and the shutdown still read them all.
+/// (BENCHMARKS.md); the reaper and the shutdown still read them all. The list is opened once
+/// and read again from its start each time, which the kernel answers afresh: one system call
+/// per run where there were four and a path lookup.
 fn main_thread_children() -> Vec<i32> {
-    let pid = me();
-    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-        .map(|list| parse_pids(&list))
-        .unwrap_or_default()
+    static LIST: OnceLock<Option<File>> = OnceLock::new();
+    let list = LIST.get_or_init(|| {
+        let pid = me();
+        File::open(format!("/proc/{pid}/task/{pid}/children")).ok()
+    });
+    let Some(list) = list else {
+        return Vec::new();
+    };
+    let mut text = Vec::new();
+    let mut piece = [0; 4096];
+    loop {
+        match list.read_at(&mut piece, text.len() as u64) {
+            Ok(0) => break,
+            Ok(read) => text.extend_from_slice(&piece[..read]),
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            // Unreadable reads as no children, as a list that cannot be opened does.
+            Err(_) => break,
+        }
+    }
+    parse_pids(&String::from_utf8_lossy(&text))
 }
 
 /// Children of `pid`, from /proc/PID/task/*/children (each thread has its own list).
