@@ -178,15 +178,12 @@ mod tests {
 
     #[test]
     fn counts_by_start_time_read_only_the_range_of_the_task() {
-        let mut conn = rusqlite::Connection::open_in_memory().expect("in-memory database");
-        super::super::migrations::migrate(&mut conn).expect("migrate");
-        let plan: Vec<String> = conn
-            .prepare(&format!("EXPLAIN QUERY PLAN {SPAN_COUNTS}"))
-            .expect("prepare")
-            .query_map(rusqlite::params!["t", 0, 1, 1], |row| row.get(3))
-            .expect("plan")
-            .collect::<Result<_, _>>()
-            .expect("plan rows");
+        let plan = super::super::tests_sqlite::explain(
+            "EXPLAIN QUERY PLAN",
+            SPAN_COUNTS,
+            rusqlite::params!["t", 0, 1, 1],
+            3,
+        );
         assert!(
             plan.iter().any(|step| step
                 .contains("runs_by_task_start (task=? AND started_at_us>? AND started_at_us<?)")),

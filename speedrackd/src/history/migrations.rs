@@ -272,8 +272,6 @@ mod tests {
 
     #[test]
     fn writing_a_run_builds_no_temporary_table() {
-        let mut conn = Connection::open_in_memory().expect("in-memory database");
-        migrate(&mut conn).expect("migrate");
         // What the loop writes in a run's life, each touching every index on its status.
         let writes = [
             "INSERT INTO runs (task, trigger, scheduled_at_us, started_at_us, status)
@@ -282,13 +280,7 @@ mod tests {
             "DELETE FROM runs WHERE id = 1 AND status != 'running'",
         ];
         for sql in writes {
-            let opcodes: Vec<String> = conn
-                .prepare(&format!("EXPLAIN {sql}"))
-                .expect("explain")
-                .query_map([], |row| row.get(1))
-                .expect("opcodes")
-                .collect::<Result<_, _>>()
-                .expect("opcode rows");
+            let opcodes = super::super::tests_sqlite::explain("EXPLAIN", sql, [], 1);
             assert!(
                 !opcodes.iter().any(|opcode| opcode == "OpenEphemeral"),
                 "{sql}: {opcodes:?}"

@@ -88,15 +88,7 @@ mod tests {
 
     #[test]
     fn last_success_and_failure_are_read_by_their_indexes() {
-        let mut conn = rusqlite::Connection::open_in_memory().expect("in-memory database");
-        super::super::migrations::migrate(&mut conn).expect("migrate");
-        let plan: Vec<String> = conn
-            .prepare(&format!("EXPLAIN QUERY PLAN {SUMMARIES}"))
-            .expect("prepare")
-            .query_map([], |row| row.get(3))
-            .expect("plan")
-            .collect::<Result<_, _>>()
-            .expect("plan rows");
+        let plan = super::super::tests_sqlite::explain("EXPLAIN QUERY PLAN", SUMMARIES, [], 3);
         for index in ["runs_last_success (task=?)", "runs_last_failure (task=?)"] {
             assert!(
                 plan.iter().any(|step| step.ends_with(index)),

@@ -6,6 +6,25 @@ use rusqlite::Connection;
 
 use super::*;
 
+/// What SQLite says of `sql` on a fresh database of the current schema, asked with `how`
+/// (`EXPLAIN`: one row per opcode, its name in column 1; `EXPLAIN QUERY PLAN`: one row per
+/// step, said in column 3): that column of every row.
+pub(super) fn explain(
+    how: &str,
+    sql: &str,
+    params: impl rusqlite::Params,
+    column: usize,
+) -> Vec<String> {
+    let mut conn = Connection::open_in_memory().expect("in-memory database");
+    super::migrations::migrate(&mut conn).expect("migrate");
+    conn.prepare(&format!("{how} {sql}"))
+        .expect("explain")
+        .query_map(params, |row| row.get(column))
+        .expect("explained")
+        .collect::<Result<_, _>>()
+        .expect("explained rows")
+}
+
 /// Set by the writer's busy handler: someone made the writer wait.
 static WAITED: AtomicBool = AtomicBool::new(false);
 
