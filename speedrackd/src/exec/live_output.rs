@@ -4,8 +4,8 @@
 //!
 //! A send never waits: a tailer that falls behind is told it lagged and reads what it missed
 //! from the file. Nothing is copied while nobody tails, and a file nobody tails has no channel:
-//! the first tailer makes it (most runs are never tailed, and each channel is LAG slots). It does not read files or decide what a
-//! tailer is sent; `rpc/tail.rs` does.
+//! the first tailer makes it (most runs are never tailed, and each channel is LAG slots). It
+//! does not read files or decide what a tailer is sent; `rpc/tail.rs` does.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

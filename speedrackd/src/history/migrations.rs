@@ -139,7 +139,7 @@ const MIGRATIONS: &[&str] = &[
     "CREATE INDEX runs_by_task_start ON runs (task, started_at_us);",
     // 11: the failure index's condition without `IN`: SQLite tests a list of three or more
     // against a temporary table it builds and drops each time, so every insert, end and
-    // delete of a run paid for one or two (a fifth of SQLite's time per run). A query uses the
+    // delete of a run paid for one or two (a quarter of the store's time per run). A query uses the
     // index only when its condition is written the same way (`summary.rs`).
     "DROP INDEX runs_last_failure;
     CREATE INDEX runs_last_failure ON runs (task, finished_at_us)
