@@ -42,6 +42,8 @@ struct Launch {
     port: Option<u16>,
     /// `--no-web`.
     no_web: bool,
+    /// Started with SIGCHLD ignored, as a launcher may leave it.
+    sigchld_ignored: bool,
 }
 
 impl Default for Launch {
@@ -50,6 +52,7 @@ impl Default for Launch {
             tasks_arg: true,
             port: None,
             no_web: false,
+            sigchld_ignored: false,
         }
     }
 }
@@ -146,6 +149,12 @@ impl DaemonBuilder {
         self
     }
 
+    /// Starts the daemon with SIGCHLD ignored (`env --ignore-signal=CHLD`), which `exec` keeps.
+    pub fn sigchld_ignored(mut self) -> DaemonBuilder {
+        self.launch.sigchld_ignored = true;
+        self
+    }
+
     /// Starts the daemon and waits until it is ready.
     pub fn start(self) -> Daemon {
         let settings_path = self.settings.map(|text| {
@@ -179,7 +188,14 @@ impl Daemon {
         let mut command =
             Daemon::launch_command(dir.path(), settings_path.as_deref(), launch, "127.0.0.1:0");
         if let Some(limit) = fd_limit {
-            command = with_fd_limit(&command, limit);
+            command = wrapped(
+                &command,
+                "prlimit",
+                &[&format!("--nofile={limit}:{limit}"), "--"],
+            );
+        }
+        if launch.sigchld_ignored {
+            command = wrapped(&command, "env", &["--ignore-signal=CHLD"]);
         }
         let mut child = command
             .stderr(Stdio::piped())
@@ -434,22 +450,22 @@ impl Drop for Daemon {
 }
 
 /// `command` run through `prlimit`, which sets the open-file limit and then execs it (same pid).
-fn with_fd_limit(command: &Command, limit: u64) -> Command {
-    let mut limited = Command::new("prlimit");
-    limited
-        .arg(format!("--nofile={limit}:{limit}"))
-        .arg("--")
+/// `command` run by `wrapper` with `options` (which starts it with a limit or a signal set).
+fn wrapped(command: &Command, wrapper: &str, options: &[&str]) -> Command {
+    let mut outer = Command::new(wrapper);
+    outer
+        .args(options)
         .arg(command.get_program())
         .args(command.get_args())
         .stdin(Stdio::null())
         .stdout(Stdio::null());
     for (name, value) in command.get_envs() {
         match value {
-            Some(value) => limited.env(name, value),
-            None => limited.env_remove(name),
+            Some(value) => outer.env(name, value),
+            None => outer.env_remove(name),
         };
     }
-    limited
+    outer
 }
 
 /// Waits for a child to exit, without sleeping in a loop: a helper thread does the blocking wait.

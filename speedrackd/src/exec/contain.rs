@@ -34,7 +34,7 @@ const MARKER: [&str; 3] = ["SPEEDRACK_RUN_ID", "SPEEDRACK_TASK", "SPEEDRACK_DATA
 static MODE: OnceLock<Option<Parent>> = OnceLock::new();
 
 /// Sets containment up for the life of the daemon; says in the log what it chose and why.
-/// Needs the tokio runtime. Only the daemon calls it, once; `data_dir` is its own, which names
+/// Only the daemon calls it, once; `data_dir` is its own, which names
 /// its runs' cgroups apart from those of another daemon sharing the parent.
 pub fn init(choice: &RunCgroup, data_dir: &Path) {
     if let Err(error) = orphans::adopt_orphans() {

@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
-use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError, RwLock};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Duration;
 
 use nix::sys::wait::{WaitPidFlag, waitpid};
@@ -48,6 +48,7 @@ fn owned() -> MutexGuard<'static, BTreeSet<i32>> {
 /// Makes the daemon the subreaper of everything it starts, and starts the thread that reaps
 /// the orphans it adopts.
 pub fn adopt_orphans() -> io::Result<()> {
+    default_child_signal()?;
     rustix::process::set_child_subreaper(Some(rustix::process::getpid()))?;
     warn_if_children_unlisted();
     // Reaping waits for the gate, which spawning threads hold through fork and exec: it runs
@@ -58,10 +59,25 @@ pub fn adopt_orphans() -> io::Result<()> {
     Ok(())
 }
 
+/// Puts SIGCHLD back to its default action. A launcher may start the daemon with it ignored,
+/// which `exec` keeps: the kernel would then reap every child itself, so that no run's exit
+/// could be read, and runs would start with it ignored too.
+#[allow(
+    unsafe_code,
+    reason = "setting a signal's action is unsafe in nix, for handlers; the default runs no code"
+)]
+fn default_child_signal() -> io::Result<()> {
+    use nix::sys::signal::{SigHandler, Signal as Number, signal};
+    // SAFETY: SIG_DFL installs no handler, so no code of ours runs in signal context.
+    unsafe { signal(Number::SIGCHLD, SigHandler::SigDfl) }
+        .map(drop)
+        .map_err(io::Error::from)
+}
+
 fn reap_forever() {
     loop {
         let seen = *spawns();
-        if reap_adopted() > 0 {
+        if reap_adopted() {
             #[allow(
                 clippy::disallowed_methods,
                 reason = "an orphan's exit sends no event once SIGCHLD is not handled: the reaper looks on a period"
@@ -118,19 +134,21 @@ pub fn disown(pid: i32) {
     owned().remove(&pid);
 }
 
-/// Reaps the adopted children that exited; returns how many children the daemon has, owned or
-/// adopted, exited or not.
-fn reap_adopted() -> usize {
+/// Reaps the adopted children that exited; returns whether the daemon may still have children,
+/// owned or adopted (also when they could not be listed: the reaper then tries again soon).
+fn reap_adopted() -> bool {
     let _gate = GATE.write().unwrap_or_else(PoisonError::into_inner);
     let owned = owned();
-    let children = children(me());
+    let Ok(children) = listed_children(me()) else {
+        return true;
+    };
     for pid in &children {
         if !owned.contains(pid) {
             // A child still running answers StillAlive: nothing is taken from anyone.
             let _ = waitpid(nix::unistd::Pid::from_raw(*pid), Some(WaitPidFlag::WNOHANG));
         }
     }
-    children.len()
+    !children.is_empty()
 }
 
 /// SIGKILL to every process under the adopted children whose environment holds all of
@@ -215,14 +233,17 @@ fn adopted_tree(children_of_daemon: Vec<i32>) -> Vec<i32> {
 /// of one per thread after every run was a fifth of what a run cost the daemon
 /// (BENCHMARKS.md); the reaper and the shutdown still read them all. The list is opened once
 /// and read again from its start each time, which the kernel answers afresh: one system call
-/// per run where there were four and a path lookup.
+/// per run where there were four and a path lookup. One reader at a time: a read from the
+/// start by another thread makes the kernel list afresh under a long list's later pieces.
 fn main_thread_children() -> Vec<i32> {
-    static LIST: OnceLock<Option<File>> = OnceLock::new();
-    let list = LIST.get_or_init(|| {
+    static LIST: Mutex<Option<File>> = Mutex::new(None);
+    let mut list = LIST.lock().unwrap_or_else(PoisonError::into_inner);
+    if list.is_none() {
         let pid = me();
-        File::open(format!("/proc/{pid}/task/{pid}/children")).ok()
-    });
-    let Some(list) = list else {
+        // Not opened (out of descriptors, say) reads as no children, and is tried again next time.
+        *list = File::open(format!("/proc/{pid}/task/{pid}/children")).ok();
+    }
+    let Some(list) = list.as_ref() else {
         return Vec::new();
     };
     let mut text = Vec::new();
@@ -239,16 +260,21 @@ fn main_thread_children() -> Vec<i32> {
     parse_pids(&String::from_utf8_lossy(&text))
 }
 
-/// Children of `pid`, from /proc/PID/task/*/children (each thread has its own list).
+/// Children of `pid`, from /proc/PID/task/*/children (each thread has its own list); none
+/// when they cannot be listed.
 fn children(pid: i32) -> Vec<i32> {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return Vec::new();
-    };
-    tasks
+    listed_children(pid).unwrap_or_default()
+}
+
+/// Children of `pid`; an error when its threads cannot be listed. A thread that ended while
+/// being read had no children left to list.
+fn listed_children(pid: i32) -> io::Result<Vec<i32>> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task"))?;
+    Ok(tasks
         .filter_map(Result::ok)
         .filter_map(|task| std::fs::read_to_string(task.path().join("children")).ok())
         .flat_map(|list| parse_pids(&list))
-        .collect()
+        .collect())
 }
 
 fn parse_pids(list: &str) -> Vec<i32> {

@@ -241,6 +241,30 @@ async fn a_runs_exit_interrupts_no_thread_of_the_daemon() {
     );
 }
 
+/// A launcher may start the daemon with SIGCHLD ignored, which `exec` keeps: the kernel would
+/// reap every run's process itself, and the runs would inherit it. The run fails if it did.
+#[tokio::test]
+async fn runs_end_as_they_should_when_the_daemon_started_with_sigchld_ignored() {
+    let daemon = DaemonBuilder::new(
+        r#"tasks:
+  - name: inherits
+    interval: 400w
+    command: |
+      ignored=$(sed -n 's/^SigIgn:[[:space:]]*//p' /proc/$$/status)
+      [ $(( 0x$ignored & 0x10000 )) -eq 0 ]
+"#,
+    )
+    .sigchld_ignored()
+    .start();
+    let mut events = daemon.watch().await;
+    let run = daemon.run_now_and_wait(&mut events, "inherits").await;
+    assert_eq!(
+        run.status(),
+        speedrack_proto::v1::RunStatus::Success,
+        "{run:?}"
+    );
+}
+
 /// A cgroup v2 directory made for one test, removed (with anything left in it) when dropped.
 struct TestCgroup(PathBuf);
 
