@@ -178,7 +178,7 @@ mod tests {
 
     #[test]
     fn counts_by_start_time_read_only_the_range_of_the_task() {
-        let plan = super::super::tests_sqlite::explain(
+        let plan: Vec<String> = super::super::tests_sqlite::explain(
             "EXPLAIN QUERY PLAN",
             SPAN_COUNTS,
             rusqlite::params!["t", 0, 1, 1],

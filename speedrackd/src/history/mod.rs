@@ -16,6 +16,7 @@ pub mod output_search;
 mod owed;
 pub mod pg;
 mod readers;
+mod run_writes;
 mod store;
 mod summary;
 
@@ -289,13 +290,7 @@ impl SqliteStore {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         {
-            let mut stmt = tx.prepare_cached(
-                "UPDATE runs SET finished_at_us = ?1, exit_code = ?2, signal = ?3, status = ?4,
-                     stdout_bytes = ?5, stderr_bytes = ?6, op_error = ?7, reason = ?8,
-                     killed_by = ?9, max_rss_bytes = ?10, cpu_user_us = ?11, cpu_system_us = ?12,
-                     output_dropped_bytes = ?13, kill_cause = ?14
-                 WHERE id = ?15",
-            )?;
+            let mut stmt = tx.prepare_cached(run_writes::FINISH)?;
             for (run, end) in ends {
                 let (exit_code, signal) = split_exit(end.exit);
                 stmt.execute(params![
@@ -476,8 +471,7 @@ impl SqliteStore {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         {
-            let mut stmt =
-                tx.prepare_cached("DELETE FROM runs WHERE id = ?1 AND status != 'running'")?;
+            let mut stmt = tx.prepare_cached(run_writes::DELETE)?;
             for (_, run) in runs {
                 stmt.execute(params![run.0])?;
             }
@@ -587,10 +581,7 @@ fn insert(conn: &Connection, run: &NewRun<'_>) -> rusqlite::Result<RunId> {
         Trigger::Manual { by } => ("manual", by.as_str()),
         Trigger::Imported => ("imported", ""),
     };
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO runs (task, trigger, requested_by, scheduled_at_us, started_at_us, status, definition)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6)",
-    )?;
+    let mut stmt = conn.prepare_cached(run_writes::INSERT)?;
     stmt.insert(params![
         run.task.as_str(),
         trigger_text,

@@ -88,7 +88,8 @@ mod tests {
 
     #[test]
     fn last_success_and_failure_are_read_by_their_indexes() {
-        let plan = super::super::tests_sqlite::explain("EXPLAIN QUERY PLAN", SUMMARIES, [], 3);
+        let plan: Vec<String> =
+            super::super::tests_sqlite::explain("EXPLAIN QUERY PLAN", SUMMARIES, [], 3);
         for index in ["runs_last_success (task=?)", "runs_last_failure (task=?)"] {
             assert!(
                 plan.iter().any(|step| step.ends_with(index)),

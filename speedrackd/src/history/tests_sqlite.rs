@@ -9,12 +9,12 @@ use super::*;
 /// What SQLite says of `sql` on a fresh database of the current schema, asked with `how`
 /// (`EXPLAIN`: one row per opcode, its name in column 1; `EXPLAIN QUERY PLAN`: one row per
 /// step, said in column 3): that column of every row.
-pub(super) fn explain(
+pub(super) fn explain<T: rusqlite::types::FromSql>(
     how: &str,
     sql: &str,
     params: impl rusqlite::Params,
     column: usize,
-) -> Vec<String> {
+) -> Vec<T> {
     let mut conn = Connection::open_in_memory().expect("in-memory database");
     super::migrations::migrate(&mut conn).expect("migrate");
     conn.prepare(&format!("{how} {sql}"))
@@ -23,6 +23,16 @@ pub(super) fn explain(
         .expect("explained")
         .collect::<Result<_, _>>()
         .expect("explained rows")
+}
+
+/// As [`explain`] with `EXPLAIN`, every parameter of `sql` left NULL: the program of a
+/// statement the store prepares as it is.
+pub(super) fn explain_unbound<T: rusqlite::types::FromSql>(sql: &str, column: usize) -> Vec<T> {
+    let mut conn = Connection::open_in_memory().expect("in-memory database");
+    super::migrations::migrate(&mut conn).expect("migrate");
+    let count = conn.prepare(sql).expect("prepare").parameter_count();
+    let nulls = rusqlite::params_from_iter(std::iter::repeat_n(rusqlite::types::Null, count));
+    explain("EXPLAIN", sql, nulls, column)
 }
 
 /// Set by the writer's busy handler: someone made the writer wait.
