@@ -239,11 +239,13 @@ pub async fn supervise(
         .timeout
         .and_then(|timeout| tokio::time::Instant::now().checked_add(timeout));
     let mut kill_at: Option<tokio::time::Instant> = None;
-    let mut lasting_at = tokio::time::Instant::now().checked_add(lasting.after);
     let mut tell = Some(lasting.tell);
     {
         let exited = child.exited();
-        tokio::pin!(exited);
+        // Made once: a timer made in the select below would be registered and cancelled again
+        // at every wake-up of the run (each stream's end, its exit).
+        let lasting_at = sleep_until(tokio::time::Instant::now().checked_add(lasting.after));
+        tokio::pin!(exited, lasting_at);
         loop {
             tokio::select! {
                 () = stdout_copy.wait(), if !stdout_copy.ended() => {}
@@ -266,8 +268,7 @@ pub async fn supervise(
                     outcome.kill_cause = Some(kill.cause);
                     kill_at = terminate(process_group, launch.kill_grace, &mut outcome.notes);
                 }
-                () = sleep_until(lasting_at) => {
-                    lasting_at = None;
+                () = &mut lasting_at, if tell.is_some() => {
                     if let Some(tell) = tell.take() {
                         // The leader is not reaped before the loop ends: its pid is its own.
                         tell(start_ticks(process_group));

@@ -26,7 +26,8 @@ impl Runtime {
     /// ends in another, then lets what waited for each end go on. No read of history: each
     /// run's record and its task's failure streak are in the task's state.
     pub(super) fn record_finished(&mut self, first: Report) {
-        let mut ended = Vec::new();
+        // Sized once: grown report by report, the list was reallocated up to six times.
+        let mut ended = Vec::with_capacity((self.finished_rx.len() + 1).min(FINISH_BATCH));
         let mut groups = Vec::new();
         let mut next = Some(first);
         while let Some(report) = next.take() {

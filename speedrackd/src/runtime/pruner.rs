@@ -14,12 +14,14 @@ use crate::history::{HistoryError, Store};
 use crate::retention::{Policy, prunable};
 use crate::run::RunId;
 
-/// Jobs waiting for the pruner at most; beyond, a task's prune waits for the hourly sweep.
-pub const JOBS: usize = 1024;
-/// How long the pruner gathers jobs after the first one: the ends of a second's runs are then
-/// one read and one delete, where a pass per end cost more than a run's start (BENCHMARKS.md).
-/// A task may hold one run over `max_keep` for this long.
-pub const GATHER: std::time::Duration = std::time::Duration::from_millis(500);
+/// Jobs waiting for the pruner at most (one per run's end: [`GATHER`] of 2 000 ends a
+/// second); beyond, a task's prune waits for the hourly sweep.
+pub const JOBS: usize = 4096;
+/// How long the pruner gathers jobs after the first one: a task that ran several times
+/// meanwhile is read once, and the batch is deleted in one write, where a pass per end cost
+/// more than a run's start (BENCHMARKS.md). A task may hold a run or two over `max_keep` for
+/// this long.
+pub const GATHER: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// What to prune.
 #[derive(Debug)]
