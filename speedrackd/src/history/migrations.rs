@@ -149,7 +149,7 @@ const MIGRATIONS: &[&str] = &[
     // fail rather than abort: a statement that fires a trigger and may abort makes SQLite copy
     // every page it touches into a statement journal first, to undo that statement alone. The
     // store runs every write in a transaction it rolls back whole on any error, so the copy
-    // bought nothing (a sixth of the store's work per run, `history::run_writes`).
+    // bought nothing; it was a sixth of the loop's time in a run's end (`history::run_writes`).
     "DROP INDEX runs_by_start;
     DROP TRIGGER runs_total_output;
     DROP TRIGGER runs_total_delete;

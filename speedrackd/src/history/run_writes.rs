@@ -1,7 +1,8 @@
 //! The statements that write a run's row in the loop's transactions: its start, its end, and
-//! its deletion by retention. Kept together because what makes them cheap is shared: none may
-//! abort its statement (see migration 12), so SQLite never copies the pages they touch into a
-//! statement journal.
+//! its deletion by retention. Each fires a totals trigger, so a statement that may abort has
+//! SQLite copy every page it touches into a statement journal first. The end and the deletion
+//! cannot abort (migration 12); the start's trigger upserts, which always may, and splitting
+//! it cost more than the journal (BENCHMARKS.md).
 
 /// A run's row at its start; its end is written by [`FINISH`].
 pub const INSERT: &str = "INSERT INTO runs

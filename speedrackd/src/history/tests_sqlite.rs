@@ -15,9 +15,8 @@ pub(super) fn explain<T: rusqlite::types::FromSql>(
     params: impl rusqlite::Params,
     column: usize,
 ) -> Vec<T> {
-    let mut conn = Connection::open_in_memory().expect("in-memory database");
-    super::migrations::migrate(&mut conn).expect("migrate");
-    conn.prepare(&format!("{how} {sql}"))
+    migrated()
+        .prepare(&format!("{how} {sql}"))
         .expect("explain")
         .query_map(params, |row| row.get(column))
         .expect("explained")
@@ -28,11 +27,16 @@ pub(super) fn explain<T: rusqlite::types::FromSql>(
 /// As [`explain`] with `EXPLAIN`, every parameter of `sql` left NULL: the program of a
 /// statement the store prepares as it is.
 pub(super) fn explain_unbound<T: rusqlite::types::FromSql>(sql: &str, column: usize) -> Vec<T> {
-    let mut conn = Connection::open_in_memory().expect("in-memory database");
-    super::migrations::migrate(&mut conn).expect("migrate");
-    let count = conn.prepare(sql).expect("prepare").parameter_count();
+    let count = migrated().prepare(sql).expect("prepare").parameter_count();
     let nulls = rusqlite::params_from_iter(std::iter::repeat_n(rusqlite::types::Null, count));
     explain("EXPLAIN", sql, nulls, column)
+}
+
+/// A fresh in-memory database of the current schema.
+fn migrated() -> Connection {
+    let mut conn = Connection::open_in_memory().expect("in-memory database");
+    super::migrations::migrate(&mut conn).expect("migrate");
+    conn
 }
 
 /// Set by the writer's busy handler: someone made the writer wait.
