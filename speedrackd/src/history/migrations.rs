@@ -145,22 +145,14 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX runs_last_failure ON runs (task, finished_at_us)
         WHERE status = 'failure' OR status = 'execution_error' OR status = 'interrupted';",
     // 12: less to write per run. `runs_by_start` served no query once every read by start time
-    // named its task (`runs_by_task_start`). The totals triggers of a run's end and deletion
-    // fail rather than abort: a statement that fires a trigger and may abort makes SQLite copy
-    // every page it touches into a statement journal first, to undo that statement alone. The
-    // store runs every write in a transaction it rolls back whole on any error, so the copy
-    // bought nothing; it was a sixth of the loop's time in a run's end (`history::run_writes`).
+    // named its task (`runs_by_task_start`). The totals trigger of a run's deletion fails
+    // rather than aborts: a statement that fires a trigger and may abort makes SQLite copy every
+    // page it touches into a statement journal first, to undo that statement alone. The store
+    // runs every write in a transaction it rolls back whole on any error, so the copy bought
+    // nothing (`history::run_writes`; a run's end says `OR FAIL` itself, which its trigger
+    // follows).
     "DROP INDEX runs_by_start;
-    DROP TRIGGER runs_total_output;
     DROP TRIGGER runs_total_delete;
-    CREATE TRIGGER runs_total_output
-        AFTER UPDATE OF stdout_bytes, stderr_bytes, output_dropped_bytes ON runs BEGIN
-        UPDATE OR FAIL task_totals
-            SET output_bytes = output_bytes
-                - (OLD.stdout_bytes + OLD.stderr_bytes - OLD.output_dropped_bytes)
-                + (NEW.stdout_bytes + NEW.stderr_bytes - NEW.output_dropped_bytes)
-            WHERE task = NEW.task;
-    END;
     CREATE TRIGGER runs_total_delete AFTER DELETE ON runs BEGIN
         UPDATE OR FAIL task_totals
             SET runs = runs - 1,

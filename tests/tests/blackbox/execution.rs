@@ -225,6 +225,15 @@ async fn retained_once_pruned(daemon: &Daemon, task: &str, count: usize) -> Vec<
     kept
 }
 
+/// Whether `dir` is gone within [`WAIT`]: the pruner removes a run's output once its row is.
+async fn removed_soon(dir: &std::path::Path) -> bool {
+    let deadline = std::time::Instant::now() + WAIT;
+    while dir.exists() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    !dir.exists()
+}
+
 #[tokio::test]
 async fn retention_keeps_max_keep_runs_and_the_retained_failures() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -261,7 +270,10 @@ async fn retention_keeps_max_keep_runs_and_the_retained_failures() {
         .data_dir()
         .join("runs/flaky")
         .join(ids[1].to_string());
-    assert!(!pruned.exists(), "a pruned run's output is deleted too");
+    assert!(
+        removed_soon(&pruned).await,
+        "a pruned run's output is deleted too"
+    );
     // With max_keep alone, the pruner reads only the runs past the two it keeps.
     let kept = retained_once_pruned(&daemon, "counted", 2).await;
     assert_eq!(
@@ -274,7 +286,11 @@ async fn retention_keeps_max_keep_runs_and_the_retained_failures() {
             .data_dir()
             .join("runs/counted")
             .join(gone.to_string());
-        assert!(!dir.exists(), "{} is pruned with its output", dir.display());
+        assert!(
+            removed_soon(&dir).await,
+            "{} is pruned with its output",
+            dir.display()
+        );
     }
 }
 
