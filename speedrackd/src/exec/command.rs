@@ -2,13 +2,16 @@
 //! and the reasons it may fail to start, in words an admin can act on.
 
 use std::collections::BTreeMap;
+use std::ffi::{CString, OsStr};
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
-use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+
+use super::clone_exec::{self, Image, Setup};
 
 /// How a task's command is started.
 #[derive(Debug, Clone)]
@@ -47,10 +50,6 @@ pub enum StartError {
         #[source]
         source: io::Error,
     },
-    #[error("the kernel gave the command pid {0}, which is no valid process id (a bug: report it)")]
-    PidOutOfRange(u32),
-    #[error("the command started without its output pipes (a bug: report it)")]
-    NoPipes,
     #[error("started pid {pid} but cannot watch it, so it was killed: {source}")]
     Watch {
         pid: i32,
@@ -59,11 +58,13 @@ pub enum StartError {
     },
 }
 
-/// A started process with its output pipes.
+/// A started process with its output pipes' read ends.
 pub struct Spawned {
     pub pid: i32,
-    pub stdout: std::process::ChildStdout,
-    pub stderr: std::process::ChildStderr,
+    /// Readable once the process has exited.
+    pub pidfd: OwnedFd,
+    pub stdout: OwnedFd,
+    pub stderr: OwnedFd,
 }
 
 /// Starts the command in a new process group, and in the cgroup whose `cgroup.procs` is
@@ -78,108 +79,144 @@ pub fn spawn(
     {
         return Err(StartError::NoWorkingDir { dir: dir.clone() });
     }
-    let mut command = build(invocation);
-    command
-        .stdin(null_stdin())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        // A group of its own, so a timeout or kill reaches the whole tree the command starts.
-        .process_group(0);
-    if let Some(procs) = cgroup {
-        join_before_exec(&mut command, procs.as_raw_fd());
-    }
-    let program = PathBuf::from(command.get_program());
-    let mut child = command
-        .spawn()
-        .map_err(|error| start_error(program, invocation, error))?;
-    let pid = i32::try_from(child.id()).map_err(|_| StartError::PidOutOfRange(child.id()))?;
-    let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
-        return Err(StartError::NoPipes);
-    };
-    // The std handle is dropped without waiting: the run's supervisor reaps the pid itself.
+    let program = program(invocation);
+    let failed = |source| start_error(program.to_path_buf(), invocation, source);
+    let image = image(invocation).map_err(failed)?;
+    let working_dir = invocation
+        .working_dir
+        .as_deref()
+        .map(c_string)
+        .transpose()
+        .map_err(failed)?;
+    let stdin = null_stdin().map_err(failed)?;
+    let (stdout, stdout_writer) = io::pipe().map_err(failed)?;
+    let (stderr, stderr_writer) = io::pipe().map_err(failed)?;
+    let child = clone_exec::start(&Setup {
+        image: &image,
+        working_dir: working_dir.as_deref(),
+        stdio: [stdin, stdout_writer.as_fd(), stderr_writer.as_fd()],
+        cgroup_procs: cgroup,
+    })
+    .map_err(failed)?;
+    let pid = child.pid;
+    // The write ends are the child's alone now: the pipes end when its last writer exits.
+    drop((stdout_writer, stderr_writer));
     Ok(Spawned {
         pid,
-        stdout,
-        stderr,
+        pidfd: child.pidfd,
+        stdout: stdout.into(),
+        stderr: stderr.into(),
     })
 }
 
-/// The run's stdin: a copy of one `/dev/null` descriptor the daemon keeps. Copying it is a
-/// `dup`; `Stdio::null` opens the device again for every run, a path lookup and an open on
-/// the spawning thread each time.
-fn null_stdin() -> Stdio {
+/// The run's stdin: one `/dev/null` descriptor the daemon keeps, which each child copies to
+/// its descriptor 0.
+fn null_stdin() -> io::Result<BorrowedFd<'static>> {
     static DEV_NULL: OnceLock<Option<File>> = OnceLock::new();
     DEV_NULL
         .get_or_init(|| File::open("/dev/null").ok())
         .as_ref()
-        .and_then(|file| file.try_clone().ok())
-        .map_or_else(Stdio::null, Stdio::from)
+        .map(AsFd::as_fd)
+        .ok_or_else(|| io::Error::other("cannot open /dev/null for the command's stdin"))
 }
 
-/// Makes the child move itself into a cgroup before it execs, so that nothing it runs exists
-/// outside it even for an instant (moving it from the parent after the spawn would race with
-/// its first fork).
-#[allow(
-    unsafe_code,
-    reason = "pre_exec is the only way to run code in the child between fork and exec"
-)]
-fn join_before_exec(command: &mut Command, procs: RawFd) {
-    let join = move || {
-        // SAFETY: write(2) is async-signal-safe, and `procs` stays open in the parent (the
-        // caller's borrow) until spawn returns; the buffer is a static byte string. Writing "0"
-        // to cgroup.procs moves the writing process.
-        let written = unsafe { libc::write(procs, b"0".as_ptr().cast(), 1) };
-        if written == 1 {
-            Ok(())
-        } else {
-            Err(io::Error::last_os_error())
-        }
-    };
-    // SAFETY: the closure only calls write(2) and reads errno: no allocation, no lock.
-    unsafe {
-        command.pre_exec(join);
+/// What is started: the shell itself, or sudo.
+fn program(invocation: &Invocation) -> &Path {
+    match &invocation.sudo {
+        None => &invocation.shell,
+        Some(_) => Path::new("sudo"),
     }
 }
 
-fn build(invocation: &Invocation) -> Command {
-    let mut command = match &invocation.sudo {
-        None => {
-            let mut command = Command::new(&invocation.shell);
-            command
-                .arg("-c")
-                .arg(&invocation.command)
-                .env_clear()
-                .envs(&invocation.env);
-            command
-        }
+/// The program, its arguments and its environment as `execve` takes them.
+fn image(invocation: &Invocation) -> io::Result<Image> {
+    let shell_command = [
+        invocation.shell.as_os_str(),
+        OsStr::new("-c"),
+        OsStr::new(&invocation.command),
+    ];
+    let assignments = invocation
+        .env
+        .iter()
+        .map(|(name, value)| format!("{name}={value}"));
+    let (argv, envp): (Vec<CString>, Vec<CString>) = match &invocation.sudo {
+        None => (
+            shell_command
+                .iter()
+                .map(c_string)
+                .collect::<io::Result<_>>()?,
+            assignments.map(c_string).collect::<io::Result<_>>()?,
+        ),
         Some(user) => {
             // sudo resets the environment by policy; `env` re-applies the task's own on the
             // other side. -n: a missing sudoers rule fails at once instead of asking for a password.
-            let mut command = Command::new("sudo");
-            command.args(["-n", "-u", user, "--", "env"]);
-            command.args(
-                invocation
-                    .env
-                    .iter()
-                    .map(|(name, value)| format!("{name}={value}")),
-            );
-            command
-                .arg(&invocation.shell)
-                .arg("-c")
-                .arg(&invocation.command);
-            command.env_clear().envs(
-                invocation
-                    .env
-                    .iter()
-                    .filter(|(name, _)| name.as_str() == "PATH"),
-            );
-            command
+            let sudo = ["sudo", "-n", "-u", user, "--", "env"].map(OsStr::new);
+            let assigned = assignments.collect::<Vec<_>>();
+            let argv = sudo
+                .iter()
+                .copied()
+                .chain(assigned.iter().map(OsStr::new))
+                .chain(shell_command)
+                .map(c_string)
+                .collect::<io::Result<_>>()?;
+            let path = invocation
+                .env
+                .get("PATH")
+                .map(|path| c_string(format!("PATH={path}")))
+                .into_iter()
+                .collect::<io::Result<_>>()?;
+            (argv, path)
         }
     };
-    if let Some(dir) = &invocation.working_dir {
-        command.current_dir(dir);
+    let path = invocation.env.get("PATH").map(OsStr::new);
+    Ok(Image {
+        program: c_string(locate(program(invocation), path)?)?,
+        argv,
+        envp,
+    })
+}
+
+/// Where a program named without a slash is, searched as `execvp` does: in the command's own
+/// `PATH` when it has one, else in the daemon's. Empty entries (the working directory) are
+/// skipped.
+fn locate(program: &Path, path: Option<&OsStr>) -> io::Result<PathBuf> {
+    if program.as_os_str().as_bytes().contains(&b'/') {
+        return Ok(program.to_path_buf());
     }
-    command
+    let inherited = std::env::var_os("PATH");
+    let search = path
+        .or(inherited.as_deref())
+        .unwrap_or(OsStr::new("/usr/local/bin:/usr/bin:/bin"));
+    std::env::split_paths(search)
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .map(|dir| dir.join(program))
+        .find(|candidate| {
+            candidate
+                .metadata()
+                .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+        })
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                format!(
+                    "{} is not in PATH ({})",
+                    program.display(),
+                    search.to_string_lossy()
+                ),
+            )
+        })
+}
+
+fn c_string(text: impl AsRef<OsStr>) -> io::Result<CString> {
+    CString::new(text.as_ref().as_bytes()).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "{:?} holds a NUL byte, which no command line or environment can",
+                text.as_ref()
+            ),
+        )
+    })
 }
 
 fn start_error(program: PathBuf, invocation: &Invocation, source: io::Error) -> StartError {
@@ -248,9 +285,11 @@ mod tests {
         for _ in 0..2 {
             let mut shell = invocation("/bin/sh", None);
             shell.command = "readlink /proc/self/fd/0; cat".to_owned();
-            let mut spawned = spawn(&shell, None).expect("the shell starts");
+            let spawned = spawn(&shell, None).expect("the shell starts");
             let mut out = String::new();
-            spawned.stdout.read_to_string(&mut out).expect("stdout");
+            File::from(spawned.stdout)
+                .read_to_string(&mut out)
+                .expect("stdout");
             let pid = nix::unistd::Pid::from_raw(spawned.pid);
             nix::sys::wait::waitpid(pid, None).expect("reaped");
             assert_eq!(out, "/dev/null\n", "stdin is /dev/null, and empty");
@@ -266,6 +305,53 @@ mod tests {
             error.to_string(),
             "working_dir /nonexistent/dir is not a directory that exists \
              (create it, or fix the task's working_dir)"
+        );
+    }
+
+    #[test]
+    fn a_program_without_a_slash_is_looked_for_in_the_commands_path_first() {
+        let found = locate(Path::new("sh"), Some(OsStr::new("/nonexistent:/bin"))).expect("found");
+        assert_eq!(found, Path::new("/bin/sh"));
+        let error = locate(Path::new("sh"), Some(OsStr::new("/nonexistent:"))).expect_err("none");
+        assert_eq!(error.kind(), io::ErrorKind::NotFound);
+        assert_eq!(error.to_string(), "sh is not in PATH (/nonexistent:)");
+        // A directory or a file that cannot be executed is no program.
+        let error = locate(Path::new("passwd"), Some(OsStr::new("/etc"))).expect_err("no x bit");
+        assert_eq!(error.kind(), io::ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn a_command_with_a_nul_byte_cannot_start_and_says_why() {
+        let mut shell = invocation("/bin/sh", None);
+        shell.command = "echo a\0b".to_owned();
+        let error = spawn(&shell, None).err().expect("no NUL in argv");
+        assert_eq!(
+            error.to_string(),
+            "cannot start /bin/sh: \"echo a\\0b\" holds a NUL byte, which no command line or \
+             environment can"
+        );
+    }
+
+    #[test]
+    fn sudo_is_found_in_the_tasks_path() {
+        use std::io::Read;
+        let dir = tempfile::tempdir().expect("dir");
+        let fake = dir.path().join("sudo");
+        std::fs::write(&fake, "#!/bin/sh\nprintf '%s|' \"$@\"\n").expect("write");
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let mut shell = invocation("/bin/sh", None);
+        shell.sudo = Some("nobody".to_owned());
+        shell.env = BTreeMap::from([("PATH".to_owned(), dir.path().display().to_string())]);
+        let spawned = spawn(&shell, None).expect("the fake sudo starts");
+        let mut out = String::new();
+        File::from(spawned.stdout)
+            .read_to_string(&mut out)
+            .expect("stdout");
+        nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(spawned.pid), None).expect("reaped");
+        let path = dir.path().display();
+        assert_eq!(
+            out,
+            format!("-n|-u|nobody|--|env|PATH={path}|/bin/sh|-c|true|")
         );
     }
 }

@@ -12,6 +12,7 @@
 
 pub(crate) mod capture;
 mod cgroup;
+mod clone_exec;
 mod command;
 mod contain;
 pub mod environment;
@@ -173,9 +174,9 @@ pub fn watch(process: Process) -> Result<Started, StartError> {
         orphans::disown(pid);
         StartError::Watch { pid, source }
     };
-    let child = reap::Child::watch(spawned.pid).map_err(lost)?;
-    let stdout = receiver(OwnedFd::from(spawned.stdout)).map_err(lost)?;
-    let stderr = receiver(OwnedFd::from(spawned.stderr)).map_err(lost)?;
+    let child = reap::Child::watch(spawned.pid, spawned.pidfd).map_err(lost)?;
+    let stdout = receiver(spawned.stdout).map_err(lost)?;
+    let stderr = receiver(spawned.stderr).map_err(lost)?;
     Ok(Started {
         process_group: child.pid(),
         child,
@@ -186,7 +187,7 @@ pub fn watch(process: Process) -> Result<Started, StartError> {
     })
 }
 
-/// An output pipe's read end, registered with the runtime. std made it: it is a pipe, open for
+/// An output pipe's read end, registered with the runtime. We made it: it is a pipe, open for
 /// reading, and only non-blocking mode is missing (tokio's checked constructor would `fstat` it
 /// and read its flags first, two system calls per pipe on the loop's thread).
 fn receiver(fd: OwnedFd) -> std::io::Result<pipe::Receiver> {

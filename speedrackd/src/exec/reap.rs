@@ -10,7 +10,6 @@ use std::io;
 use std::os::fd::OwnedFd;
 use std::time::Duration;
 
-use rustix::process::{Pid, PidfdFlags, pidfd_open};
 use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
 
@@ -24,14 +23,11 @@ pub struct Child {
 }
 
 impl Child {
-    /// Watches `pid`, which must be our own unreaped child.
-    pub fn watch(pid: i32) -> io::Result<Child> {
-        let raw =
-            Pid::from_raw(pid).ok_or_else(|| io::Error::other(format!("invalid pid {pid}")))?;
-        let fd = pidfd_open(raw, PidfdFlags::empty())?;
+    /// Watches `pid`, which must be our own unreaped child, through its `pidfd`.
+    pub fn watch(pid: i32, pidfd: OwnedFd) -> io::Result<Child> {
         Ok(Child {
             pid,
-            exited: register(fd)?,
+            exited: register(pidfd)?,
         })
     }
 

@@ -1,0 +1,463 @@
+//! Starting a process: `clone` with the daemon's memory shared until the child execs (what
+//! `vfork` does), on a stack each spawning thread maps once, with the pidfd from the same call.
+//!
+//! std's `Command` goes through glibc's `posix_spawn`, which maps a fresh child stack and
+//! unmaps it again on every call (the unmap makes the kernel flush the other CPUs' TLBs), asks
+//! for the open-file limit once per file action, and leaves the pidfd to a `pidfd_open` of its
+//! own: about a third of what starting a run cost the spawning thread (BENCHMARKS.md).
+//!
+//! Between clone and exec the child runs in the daemon's memory, on that stack, while the
+//! spawning thread waits. It may only make system calls: it allocates nothing, takes no lock,
+//! and reports a failure by writing it where the parent reads it once the child is gone. What
+//! the child gets is what std gives one: its signal mask emptied, signals the daemon catches
+//! and SIGPIPE back to their default action, the other ignored ones kept ignored.
+#![allow(
+    unsafe_code,
+    reason = "clone and the code between it and exec are system calls on raw pointers"
+)]
+
+use std::cell::RefCell;
+use std::ffi::{CStr, CString, c_int, c_void};
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::ptr;
+
+/// The child's stack: the child only makes system calls on it, through libc's wrappers.
+const STACK_SIZE: usize = 64 << 10;
+/// Linux's signal numbers end at 64.
+const SIGNALS: c_int = 64;
+
+/// The program, its arguments and its whole environment, ready for `execve`.
+pub struct Image {
+    /// A path with a slash in it: `execve` searches nothing.
+    pub program: CString,
+    pub argv: Vec<CString>,
+    /// `NAME=value` each.
+    pub envp: Vec<CString>,
+}
+
+/// What the child sets up before it execs.
+pub struct Setup<'a> {
+    pub image: &'a Image,
+    pub working_dir: Option<&'a CStr>,
+    /// Become the child's descriptors 0, 1 and 2, in that order.
+    pub stdio: [BorrowedFd<'a>; 3],
+    /// `cgroup.procs` of the cgroup the child joins before it execs, so that nothing the
+    /// command runs exists outside it even for an instant (moving it from the parent after
+    /// the spawn would race with its first fork).
+    pub cgroup_procs: Option<BorrowedFd<'a>>,
+}
+
+/// A child that has exec'd its program; it is ours to reap.
+#[derive(Debug)]
+pub struct Child {
+    pub pid: i32,
+    pub pidfd: OwnedFd,
+}
+
+/// The step a child failed at, before its program ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(i32)]
+enum Step {
+    None = 0,
+    Stdio,
+    ProcessGroup,
+    Cgroup,
+    WorkingDir,
+    Exec,
+}
+
+/// Inputs the child reads and the failure it writes, shared through the common memory.
+#[repr(C)]
+struct Shared {
+    program: *const libc::c_char,
+    argv: *const *const libc::c_char,
+    envp: *const *const libc::c_char,
+    working_dir: *const libc::c_char,
+    stdio: [c_int; 3],
+    cgroup_procs: c_int,
+    failed_at: Step,
+    errno: c_int,
+}
+
+/// Starts `setup`'s program in a new process. The error is the OS's, with the step that
+/// failed in its text; a child that failed before exec has been reaped.
+pub fn start(setup: &Setup<'_>) -> io::Result<Child> {
+    // Descriptors the child moves to 0, 1 and 2 must not be among those, or one dup2 would
+    // overwrite the source of the next.
+    let [stdin, stdout, stderr] = setup.stdio;
+    let stdio = [
+        above_stdio(stdin)?,
+        above_stdio(stdout)?,
+        above_stdio(stderr)?,
+    ];
+    let argv = null_terminated(&setup.image.argv);
+    let envp = null_terminated(&setup.image.envp);
+    let mut shared = Shared {
+        program: setup.image.program.as_ptr(),
+        argv: argv.as_ptr(),
+        envp: envp.as_ptr(),
+        working_dir: setup.working_dir.map_or(ptr::null(), CStr::as_ptr),
+        stdio: stdio.each_ref().map(StdioSource::raw),
+        cgroup_procs: setup.cgroup_procs.map_or(-1, |fd| fd.as_raw_fd()),
+        failed_at: Step::None,
+        errno: 0,
+    };
+    let (pid, pidfd) = STACK.with(|stack| {
+        let mut stack = stack.borrow_mut();
+        if stack.is_none() {
+            *stack = Some(ChildStack::map()?);
+        }
+        let top = stack.as_ref().map_or(ptr::null_mut(), ChildStack::top);
+        clone_vfork(top, &mut shared)
+    })?;
+    // SAFETY: the child has exec'd or exited (CLONE_VFORK), so nothing writes `shared` any
+    // more; the volatile read keeps the compiler from assuming it unchanged since the clone.
+    let (failed_at, errno) = unsafe {
+        (
+            ptr::read_volatile(&raw const shared.failed_at),
+            ptr::read_volatile(&raw const shared.errno),
+        )
+    };
+    if failed_at == Step::None {
+        return Ok(Child { pid, pidfd });
+    }
+    // It exited without running anything: reap it here, so that no reaper sees it.
+    let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
+    let error = io::Error::from_raw_os_error(errno);
+    Err(match failed_at {
+        Step::Exec => error,
+        step => io::Error::new(error.kind(), format!("{}: {error}", step.doing())),
+    })
+}
+
+impl Step {
+    fn doing(self) -> &'static str {
+        match self {
+            Step::None | Step::Exec => "exec",
+            Step::Stdio => "cannot give the command its stdin, stdout and stderr",
+            Step::ProcessGroup => "cannot give the command a process group of its own",
+            Step::Cgroup => "cannot move the command into its cgroup",
+            Step::WorkingDir => "cannot enter the working_dir",
+        }
+    }
+}
+
+thread_local! {
+    /// Mapped at a thread's first spawn and kept: a child uses it only while its parent
+    /// thread waits in `clone`, so one per thread is never shared.
+    static STACK: RefCell<Option<ChildStack>> = const { RefCell::new(None) };
+}
+
+struct ChildStack {
+    base: *mut c_void,
+    len: usize,
+}
+
+impl ChildStack {
+    /// The stack with an inaccessible page below it, so that an overflow faults.
+    fn map() -> io::Result<ChildStack> {
+        let guard = rustix::param::page_size();
+        let len = STACK_SIZE + guard;
+        // SAFETY: a new anonymous private mapping; no existing memory is touched.
+        let base = unsafe {
+            libc::mmap(
+                ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK,
+                -1,
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let stack = ChildStack { base, len };
+        // SAFETY: the first page of the mapping just made, which nothing uses.
+        if unsafe { libc::mprotect(base, guard, libc::PROT_NONE) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(stack)
+    }
+
+    /// Where the stack starts: it grows down from the end of the mapping (page aligned).
+    fn top(&self) -> *mut c_void {
+        self.base.wrapping_byte_add(self.len)
+    }
+}
+
+impl Drop for ChildStack {
+    fn drop(&mut self) {
+        // SAFETY: the mapping is ours, and no child runs on it once its thread is exiting.
+        unsafe { libc::munmap(self.base, self.len) };
+    }
+}
+
+/// Clones a child that runs [`child`] on `stack_top` with `shared`, and waits until it has
+/// exec'd or exited. Every signal is blocked meanwhile, so that none runs a handler of the
+/// daemon in the child before the child has put them back to their defaults.
+fn clone_vfork(stack_top: *mut c_void, shared: &mut Shared) -> io::Result<(i32, OwnedFd)> {
+    if stack_top.is_null() {
+        return Err(io::Error::other("no stack for the child"));
+    }
+    let mut pidfd: c_int = -1;
+    // SAFETY: sigset_t is plain data that sigfillset initializes.
+    let mut all: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: as above; pthread_sigmask writes it.
+    let mut before: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: both sets are valid for the calls. The child runs `child` on a stack nothing
+    // else uses, with `shared` alive until clone returns, which with CLONE_VFORK is after the
+    // child exec'd or exited; CLONE_PIDFD stores the pidfd in `pidfd`, passed as parent_tid.
+    let (pid, clone_error) = unsafe {
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut before);
+        let pid = libc::clone(
+            child,
+            stack_top,
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::CLONE_PIDFD | libc::SIGCHLD,
+            ptr::from_mut(shared).cast::<c_void>(),
+            &raw mut pidfd,
+        );
+        let clone_error = io::Error::last_os_error();
+        libc::pthread_sigmask(libc::SIG_SETMASK, &before, ptr::null_mut());
+        (pid, clone_error)
+    };
+    if pid <= 0 || pidfd < 0 {
+        return Err(clone_error);
+    }
+    // SAFETY: the kernel just made this descriptor for us, and nothing else owns it.
+    Ok((pid, unsafe { OwnedFd::from_raw_fd(pidfd) }))
+}
+
+/// The child, from clone to exec, in the parent's memory. Only system calls, and a failure
+/// written to `shared` before `_exit`.
+extern "C" fn child(shared: *mut c_void) -> c_int {
+    let shared = shared.cast::<Shared>();
+    // SAFETY: `shared` points at the parent's `Shared`, alive and unused by the suspended
+    // parent until this child execs or exits; each call below is a system call wrapper on
+    // values from it, or on locals.
+    unsafe {
+        reset_signals();
+        let stdio = (*shared).stdio;
+        for (target, source) in (0..).zip(stdio) {
+            if libc::dup2(source, target) != target {
+                fail(shared, Step::Stdio);
+            }
+        }
+        // A group of its own, so a timeout or kill reaches the whole tree the command starts.
+        if libc::setpgid(0, 0) != 0 {
+            fail(shared, Step::ProcessGroup);
+        }
+        let procs = (*shared).cgroup_procs;
+        if procs >= 0 && libc::write(procs, b"0".as_ptr().cast(), 1) != 1 {
+            fail(shared, Step::Cgroup);
+        }
+        let dir = (*shared).working_dir;
+        if !dir.is_null() && libc::chdir(dir) != 0 {
+            fail(shared, Step::WorkingDir);
+        }
+        // SAFETY: sigset_t is plain data that sigemptyset initializes.
+        let mut none: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut none);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &none, ptr::null_mut());
+        libc::execve((*shared).program, (*shared).argv, (*shared).envp);
+        fail(shared, Step::Exec)
+    }
+}
+
+/// Puts every signal with a handler, and SIGPIPE (which Rust programs ignore), back to its
+/// default action; other ignored signals stay ignored, as `exec` would keep them.
+///
+/// # Safety
+/// Only for the child, while every signal is blocked.
+unsafe fn reset_signals() {
+    // SAFETY: a zeroed sigaction is SIG_DFL with an empty mask and no flags.
+    let default: libc::sigaction = unsafe { std::mem::zeroed() };
+    for signal in 1..=SIGNALS {
+        if signal == libc::SIGKILL || signal == libc::SIGSTOP {
+            continue;
+        }
+        // SAFETY: as above; sigaction fills it.
+        let mut current: libc::sigaction = unsafe { std::mem::zeroed() };
+        // SAFETY: valid pointers; an invalid or reserved number only fails the call.
+        if unsafe { libc::sigaction(signal, ptr::null(), &mut current) } != 0 {
+            continue;
+        }
+        let keep = current.sa_sigaction == libc::SIG_DFL
+            || (current.sa_sigaction == libc::SIG_IGN && signal != libc::SIGPIPE);
+        if !keep {
+            // SAFETY: as above.
+            unsafe { libc::sigaction(signal, &default, ptr::null_mut()) };
+        }
+    }
+}
+
+/// Writes why the child failed, then exits it with 127, as a shell does for a command it
+/// cannot run.
+///
+/// # Safety
+/// Only for the child, with `shared` its parent's.
+unsafe fn fail(shared: *mut Shared, step: Step) -> ! {
+    // SAFETY: see `child`; errno is the thread's, read right after the failed call.
+    unsafe {
+        (*shared).errno = *libc::__errno_location();
+        (*shared).failed_at = step;
+        libc::_exit(127)
+    }
+}
+
+fn null_terminated(strings: &[CString]) -> Vec<*const libc::c_char> {
+    strings
+        .iter()
+        .map(|string| string.as_ptr())
+        .chain([ptr::null()])
+        .collect()
+}
+
+/// A descriptor for the child's stdio: the one given, or a copy numbered 3 or above when it
+/// is itself 0, 1 or 2 (a daemon started with those closed).
+enum StdioSource<'a> {
+    Given(BorrowedFd<'a>),
+    Copied(OwnedFd),
+}
+
+impl StdioSource<'_> {
+    fn raw(&self) -> RawFd {
+        match self {
+            StdioSource::Given(fd) => fd.as_raw_fd(),
+            StdioSource::Copied(fd) => fd.as_raw_fd(),
+        }
+    }
+}
+
+fn above_stdio(fd: BorrowedFd<'_>) -> io::Result<StdioSource<'_>> {
+    if fd.as_raw_fd() > 2 {
+        return Ok(StdioSource::Given(fd));
+    }
+    Ok(StdioSource::Copied(rustix::io::fcntl_dupfd_cloexec(fd, 3)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs::File;
+    use std::io::Read;
+    use std::os::fd::AsFd;
+
+    use super::*;
+
+    fn image(program: &str, script: &str) -> Image {
+        let c = |text: &str| CString::new(text).expect("no NUL");
+        Image {
+            program: c(program),
+            argv: vec![c(program), c("-c"), c(script)],
+            envp: vec![c("PATH=/usr/bin:/bin"), c("GREETING=hello")],
+        }
+    }
+
+    /// Runs `image` with stdin and stderr on /dev/null; returns its pid and all it printed,
+    /// once it exited and was reaped.
+    fn run(image: &Image, working_dir: Option<&CStr>) -> io::Result<(Child, String)> {
+        let null = File::open("/dev/null").expect("/dev/null");
+        let (mut out, writer) = io::pipe().expect("pipe");
+        let child = start(&Setup {
+            image,
+            working_dir,
+            stdio: [null.as_fd(), writer.as_fd(), null.as_fd()],
+            cgroup_procs: None,
+        })?;
+        drop(writer);
+        let mut printed = String::new();
+        out.read_to_string(&mut printed).expect("read");
+        let status = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(child.pid), None);
+        assert!(
+            matches!(status, Ok(nix::sys::wait::WaitStatus::Exited(_, 0))),
+            "{status:?}"
+        );
+        Ok((child, printed))
+    }
+
+    #[test]
+    fn the_child_runs_with_its_own_arguments_environment_and_descriptors() {
+        // The argument after the script is its $0; dash adds PWD to the environment.
+        let script = "echo $0; env | grep -v ^PWD= | sort; \
+                      readlink /proc/self/fd/0 /proc/self/fd/2; test -p /proc/self/fd/1";
+        let mut image = image("/bin/sh", script);
+        image.argv.push(CString::new("first").expect("no NUL"));
+        let (_, printed) = run(&image, None).expect("starts");
+        assert_eq!(
+            printed,
+            "first\nGREETING=hello\nPATH=/usr/bin:/bin\n/dev/null\n/dev/null\n"
+        );
+    }
+
+    #[test]
+    fn the_child_leads_a_process_group_of_its_own_in_the_working_dir() {
+        let script = "echo $$ $(cut -d' ' -f5 /proc/$$/stat); pwd";
+        let (child, printed) = run(&image("/bin/sh", script), Some(c"/proc")).expect("starts");
+        let pid = child.pid;
+        assert_eq!(printed, format!("{pid} {pid}\n/proc\n"));
+    }
+
+    #[test]
+    fn the_child_starts_with_no_signal_blocked_and_sigpipe_at_its_default() {
+        // The test harness, as any Rust program, ignores SIGPIPE (bit 13 of SigIgn).
+        let script = "exec grep -E '^Sig(Blk|Ign)' /proc/self/status";
+        let (_, printed) = run(&image("/bin/sh", script), None).expect("starts");
+        let mask = |name: &str| {
+            let line = printed
+                .lines()
+                .find(|line| line.starts_with(name))
+                .expect("the line");
+            u64::from_str_radix(line.split_whitespace().nth(1).expect("a mask"), 16).expect("hex")
+        };
+        assert_eq!(mask("SigBlk:"), 0, "{printed}");
+        assert_eq!(mask("SigIgn:") & (1 << (libc::SIGPIPE - 1)), 0, "{printed}");
+    }
+
+    #[test]
+    fn the_pidfd_turns_readable_when_the_child_exits() {
+        let (child, _) = run(&image("/bin/sh", "exit 0"), None).expect("starts");
+        let mut poll = libc::pollfd {
+            fd: child.pidfd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd; no wait (the child was reaped already).
+        let ready = unsafe { libc::poll(&mut poll, 1, 0) };
+        assert_eq!((ready, poll.revents & libc::POLLIN), (1, libc::POLLIN));
+    }
+
+    #[test]
+    fn a_program_that_cannot_be_executed_fails_with_the_os_error() {
+        let missing = start_alone(&image("/nonexistent/sh", "true"), None);
+        assert_eq!(missing.kind(), io::ErrorKind::NotFound, "{missing}");
+        let not_executable = start_alone(&image("/etc/passwd", "true"), None);
+        assert_eq!(
+            not_executable.kind(),
+            io::ErrorKind::PermissionDenied,
+            "{not_executable}"
+        );
+    }
+
+    #[test]
+    fn a_working_dir_that_cannot_be_entered_says_so() {
+        let error = start_alone(&image("/bin/sh", "true"), Some(c"/etc/passwd"));
+        assert_eq!(
+            error.to_string(),
+            "cannot enter the working_dir: Not a directory (os error 20)"
+        );
+    }
+
+    fn start_alone(image: &Image, working_dir: Option<&CStr>) -> io::Error {
+        let null = File::open("/dev/null").expect("/dev/null");
+        let fd = null.as_fd();
+        start(&Setup {
+            image,
+            working_dir,
+            stdio: [fd, fd, fd],
+            cgroup_procs: None,
+        })
+        .expect_err("does not start")
+    }
+}
