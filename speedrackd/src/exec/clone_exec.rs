@@ -17,24 +17,17 @@
 )]
 
 use std::cell::RefCell;
-use std::ffi::{CStr, CString, c_int, c_void};
+use std::ffi::{CStr, c_int, c_void};
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::ptr;
+
+use super::image::Image;
 
 /// The child's stack: the child only makes system calls on it, through libc's wrappers.
 const STACK_SIZE: usize = 64 << 10;
 /// Linux's signal numbers end at 64.
 const SIGNALS: c_int = 64;
-
-/// The program, its arguments and its whole environment, ready for `execve`.
-pub struct Image {
-    /// A path with a slash in it: `execve` searches nothing.
-    pub program: CString,
-    pub argv: Vec<CString>,
-    /// `NAME=value` each.
-    pub envp: Vec<CString>,
-}
 
 /// What the child sets up before it execs.
 pub struct Setup<'a> {
@@ -91,12 +84,11 @@ pub fn start(setup: &Setup<'_>) -> io::Result<Child> {
         above_stdio(stdout)?,
         above_stdio(stderr)?,
     ];
-    let argv = null_terminated(&setup.image.argv);
-    let envp = null_terminated(&setup.image.envp);
+    let image = setup.image.pointers();
     let mut shared = Shared {
-        program: setup.image.program.as_ptr(),
-        argv: argv.as_ptr(),
-        envp: envp.as_ptr(),
+        program: image.program,
+        argv: image.argv(),
+        envp: image.envp(),
         working_dir: setup.working_dir.map_or(ptr::null(), CStr::as_ptr),
         stdio: stdio.each_ref().map(StdioSource::raw),
         cgroup_procs: setup.cgroup_procs.map_or(-1, |fd| fd.as_raw_fd()),
@@ -307,14 +299,6 @@ unsafe fn fail(shared: *mut Shared, step: Step) -> ! {
     }
 }
 
-fn null_terminated(strings: &[CString]) -> Vec<*const libc::c_char> {
-    strings
-        .iter()
-        .map(|string| string.as_ptr())
-        .chain([ptr::null()])
-        .collect()
-}
-
 /// A descriptor for the child's stdio: the one given, or a copy numbered 3 or above when it
 /// is itself 0, 1 or 2 (a daemon started with those closed).
 enum StdioSource<'a> {
@@ -347,12 +331,14 @@ mod tests {
     use super::*;
 
     fn image(program: &str, script: &str) -> Image {
-        let c = |text: &str| CString::new(text).expect("no NUL");
-        Image {
-            program: c(program),
-            argv: vec![c(program), c("-c"), c(script)],
-            envp: vec![c("PATH=/usr/bin:/bin"), c("GREETING=hello")],
+        let mut image = Image::new(program.as_ref(), 0).expect("no NUL");
+        let args: [&[u8]; 3] = [program.as_bytes(), b"-c", script.as_bytes()];
+        for arg in args {
+            image.arg(&[arg]).expect("no NUL");
         }
+        image.var("PATH", "/usr/bin:/bin").expect("no NUL");
+        image.var("GREETING", "hello").expect("no NUL");
+        image
     }
 
     /// Runs `image` with stdin and stderr on /dev/null; returns its pid and all it printed,
@@ -383,7 +369,7 @@ mod tests {
         let script = "echo $0; env | grep -v ^PWD= | sort; \
                       readlink /proc/self/fd/0 /proc/self/fd/2; test -p /proc/self/fd/1";
         let mut image = image("/bin/sh", script);
-        image.argv.push(CString::new("first").expect("no NUL"));
+        image.arg(&[b"first"]).expect("no NUL");
         let (_, printed) = run(&image, None).expect("starts");
         assert_eq!(
             printed,

@@ -11,7 +11,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use super::clone_exec::{self, Image, Setup};
+use super::clone_exec::{self, Setup};
+use super::image::Image;
 
 /// How a task's command is started.
 #[derive(Debug, Clone)]
@@ -85,9 +86,11 @@ pub fn spawn(
     let working_dir = invocation
         .working_dir
         .as_deref()
-        .map(c_string)
+        .map(|dir| CString::new(dir.as_os_str().as_bytes()))
         .transpose()
-        .map_err(failed)?;
+        .map_err(|_| StartError::NoWorkingDir {
+            dir: invocation.working_dir.clone().unwrap_or_default(),
+        })?;
     let stdin = null_stdin().map_err(failed)?;
     let (stdout, stdout_writer) = io::pipe().map_err(failed)?;
     let (stderr, stderr_writer) = io::pipe().map_err(failed)?;
@@ -130,50 +133,40 @@ fn program(invocation: &Invocation) -> &Path {
 
 /// The program, its arguments and its environment as `execve` takes them.
 fn image(invocation: &Invocation) -> io::Result<Image> {
-    let shell_command = [
-        invocation.shell.as_os_str(),
-        OsStr::new("-c"),
-        OsStr::new(&invocation.command),
-    ];
-    let assignments = invocation
-        .env
-        .iter()
-        .map(|(name, value)| format!("{name}={value}"));
-    let (argv, envp): (Vec<CString>, Vec<CString>) = match &invocation.sudo {
-        None => (
-            shell_command
-                .iter()
-                .map(c_string)
-                .collect::<io::Result<_>>()?,
-            assignments.map(c_string).collect::<io::Result<_>>()?,
-        ),
+    let path = invocation.env.get("PATH");
+    let program = locate(program(invocation), path.map(OsStr::new))?;
+    let env_bytes: usize = (invocation.env.iter())
+        .map(|(name, value)| name.len() + value.len() + 2)
+        .sum();
+    let mut image = Image::new(
+        program.as_os_str(),
+        2 * env_bytes + invocation.command.len() + 64,
+    )?;
+    let shell = invocation.shell.as_os_str().as_bytes();
+    match &invocation.sudo {
+        None => {
+            image.arg(&[shell])?;
+            for (name, value) in &invocation.env {
+                image.var(name, value)?;
+            }
+        }
         Some(user) => {
             // sudo resets the environment by policy; `env` re-applies the task's own on the
             // other side. -n: a missing sudoers rule fails at once instead of asking for a password.
-            let sudo = ["sudo", "-n", "-u", user, "--", "env"].map(OsStr::new);
-            let assigned = assignments.collect::<Vec<_>>();
-            let argv = sudo
-                .iter()
-                .copied()
-                .chain(assigned.iter().map(OsStr::new))
-                .chain(shell_command)
-                .map(c_string)
-                .collect::<io::Result<_>>()?;
-            let path = invocation
-                .env
-                .get("PATH")
-                .map(|path| c_string(format!("PATH={path}")))
-                .into_iter()
-                .collect::<io::Result<_>>()?;
-            (argv, path)
+            for arg in ["sudo", "-n", "-u", user, "--", "env"] {
+                image.arg(&[arg.as_bytes()])?;
+            }
+            for (name, value) in &invocation.env {
+                image.arg(&[name.as_bytes(), b"=", value.as_bytes()])?;
+            }
+            image.arg(&[shell])?;
+            if let Some(path) = path {
+                image.var("PATH", path)?;
+            }
         }
-    };
-    let path = invocation.env.get("PATH").map(OsStr::new);
-    Ok(Image {
-        program: c_string(locate(program(invocation), path)?)?,
-        argv,
-        envp,
-    })
+    }
+    image.arg(&[b"-c"])?.arg(&[invocation.command.as_bytes()])?;
+    Ok(image)
 }
 
 /// Where a program named without a slash is, searched as `execvp` does: in the command's own
@@ -205,18 +198,6 @@ fn locate(program: &Path, path: Option<&OsStr>) -> io::Result<PathBuf> {
                 ),
             )
         })
-}
-
-fn c_string(text: impl AsRef<OsStr>) -> io::Result<CString> {
-    CString::new(text.as_ref().as_bytes()).map_err(|_| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!(
-                "{:?} holds a NUL byte, which no command line or environment can",
-                text.as_ref()
-            ),
-        )
-    })
 }
 
 fn start_error(program: PathBuf, invocation: &Invocation, source: io::Error) -> StartError {

@@ -17,6 +17,7 @@ mod command;
 mod contain;
 pub mod environment;
 mod group;
+mod image;
 mod inotify;
 mod live_output;
 mod orphans;
