@@ -14,8 +14,11 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::fd::OwnedFd;
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::Poll;
 
 use regex::bytes::Regex;
 use tokio::io::AsyncReadExt;
@@ -23,8 +26,12 @@ use tokio::net::unix::pipe;
 
 use super::live_output::Publisher;
 
-/// The first read buffer. Most tasks print little, and every running run holds two buffers for
-/// its whole life: 170 runs in flight held 22 MB of 64 KB buffers in the `scale` benchmark.
+/// Reads of a pipe before it is registered, each into a buffer on the stack of this size.
+const READY_READS: usize = 8;
+const READY_CHUNK: usize = 4 << 10;
+/// The first read buffer once a pipe is registered. Most tasks print little, and every running
+/// run holds two buffers for its whole life: 170 runs in flight held 22 MB of 64 KB buffers in
+/// the `scale` benchmark.
 const FIRST_CHUNK: usize = 4 << 10;
 /// The buffer once a read fills the first one: a full pipe (Linux's default pipe capacity).
 const CHUNK: usize = 64 << 10;
@@ -55,41 +62,119 @@ impl Captured {
     }
 }
 
-/// Copies `pipe` into `path` until end of file, keeping at most about `cap` bytes (0: no cap).
-/// Only reading the pipe can fail: a file that cannot be written is reported in the result.
-/// `live` hears of every write; dropped at the end, once the file is final, it tells tailers
-/// the file is complete.
+/// An output pipe's read end, non-blocking, and not registered with the runtime until a read
+/// finds it open and empty: most runs print little or nothing and have ended by the time
+/// their pipes are first read, which then takes a read or two and no registration.
+/// Registering, waking on and deregistering two pipes per run was about a twentieth of what a
+/// run cost the daemon (BENCHMARKS.md).
+pub struct Unwatched(OwnedFd);
+
+impl Unwatched {
+    /// Takes a pipe's read end, which must be one: it is registered without being checked
+    /// (tokio's checked constructor would `fstat` it and read its flags first).
+    pub fn new(fd: OwnedFd) -> io::Result<Unwatched> {
+        rustix::fs::fcntl_setfl(&fd, rustix::fs::OFlags::NONBLOCK)?;
+        Ok(Unwatched(fd))
+    }
+}
+
+/// When a run's captures start reading: the supervisor opens it when the run has exited, or
+/// has run long enough that its output should be followed as it comes.
+///
+/// A capture waiting for it registers no waker: the supervisor polls the captures in its own
+/// task, and polls them again right after it opens it.
+#[derive(Debug, Default)]
+pub struct ReadStart(AtomicBool);
+
+impl ReadStart {
+    pub fn open(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    async fn opened(&self) {
+        std::future::poll_fn(|_| match self.is_open() {
+            true => Poll::Ready(()),
+            false => Poll::Pending,
+        })
+        .await;
+    }
+}
+
+/// Copies `pipe` into `path` from when `start` opens until end of file, keeping at most about
+/// `cap` bytes (0: no cap). Only reading the pipe can fail: a file that cannot be written is
+/// reported in the result. `live` hears of every write; dropped at the end, once the file is
+/// final, it tells tailers the file is complete.
 pub async fn capture(
-    mut pipe: pipe::Receiver,
+    pipe: Unwatched,
+    start: &ReadStart,
     path: &Path,
     cap: u64,
     pattern: Option<&Regex>,
     live: Option<Publisher>,
 ) -> io::Result<Captured> {
-    let mut saving = Saving::start(path, cap);
-    let mut matcher = pattern.map(LineMatcher::new);
-    let mut buffer = vec![0; FIRST_CHUNK];
-    loop {
-        let read = pipe.read(&mut buffer).await?;
-        if read == 0 {
-            break;
-        }
-        let chunk = &buffer[..read];
-        let offset = saving.written;
-        saving.write(chunk);
-        if let (Some(live), true) = (&live, saving.sink.is_some()) {
-            live.written(offset, chunk);
-        }
-        if let Some(matcher) = matcher.as_mut() {
-            matcher.feed(chunk);
-        }
-        if read == buffer.len() {
-            buffer.resize(CHUNK, 0);
+    let mut output = Output {
+        saving: Saving::start(path, cap),
+        matcher: pattern.map(LineMatcher::new),
+        live,
+    };
+    start.opened().await;
+    if let Some(open) = output.take_ready(pipe.0)? {
+        let mut pipe = pipe::Receiver::from_owned_fd_unchecked(open)?;
+        let mut buffer = vec![0; FIRST_CHUNK];
+        loop {
+            let read = pipe.read(&mut buffer).await?;
+            if read == 0 {
+                break;
+            }
+            output.take(&buffer[..read]);
+            if read == buffer.len() {
+                buffer.resize(CHUNK, 0);
+            }
         }
     }
-    let mut captured = saving.finish();
-    captured.matched = matcher.and_then(LineMatcher::finish);
+    let mut captured = output.saving.finish();
+    captured.matched = output.matcher.and_then(LineMatcher::finish);
     Ok(captured)
+}
+
+/// Where a stream's bytes go: its file, the pattern's matcher, its tailers.
+struct Output<'a> {
+    saving: Saving,
+    matcher: Option<LineMatcher<'a>>,
+    live: Option<Publisher>,
+}
+
+impl Output<'_> {
+    fn take(&mut self, chunk: &[u8]) {
+        let offset = self.saving.written;
+        self.saving.write(chunk);
+        if let (Some(live), true) = (&self.live, self.saving.sink.is_some()) {
+            live.written(offset, chunk);
+        }
+        if let Some(matcher) = self.matcher.as_mut() {
+            matcher.feed(chunk);
+        }
+    }
+
+    /// Takes what the pipe holds without the runtime, up to [`READY_READS`] reads; returns
+    /// the pipe when it is still open then, to be read as it fills.
+    fn take_ready(&mut self, pipe: OwnedFd) -> io::Result<Option<OwnedFd>> {
+        let mut buffer = [0; READY_CHUNK];
+        for _ in 0..READY_READS {
+            match rustix::io::read(&pipe, &mut buffer) {
+                Ok(0) => return Ok(None),
+                Ok(read) => self.take(&buffer[..read]),
+                Err(rustix::io::Errno::AGAIN) => break,
+                Err(rustix::io::Errno::INTR) => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Ok(Some(pipe))
+    }
 }
 
 /// The sink while it works; after its first error, only a count of what the child wrote.
@@ -468,6 +553,45 @@ impl<'a> LineMatcher<'a> {
 mod tests {
     use super::*;
 
+    /// A pipe whose read end a capture takes, and whose write end a tokio task can fill.
+    fn pipe_pair() -> (pipe::Sender, Unwatched) {
+        let (reader, writer) = io::pipe().expect("pipe");
+        let sender = pipe::Sender::from_owned_fd(writer.into()).expect("the write end");
+        (sender, Unwatched::new(reader.into()).expect("the read end"))
+    }
+
+    fn opened() -> ReadStart {
+        let start = ReadStart::default();
+        start.open();
+        start
+    }
+
+    #[test]
+    fn a_capture_reads_nothing_before_its_start_and_an_ended_pipe_needs_no_runtime() {
+        use std::future::Future;
+        use std::task::{Context, Waker};
+
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("stdout");
+        let (reader, mut writer) = io::pipe().expect("pipe");
+        writer.write_all(b"abc").expect("write");
+        drop(writer);
+        let start = ReadStart::default();
+        let unwatched = Unwatched::new(reader.into()).expect("the read end");
+        let mut capturing = std::pin::pin!(capture(unwatched, &start, &path, 0, None, None));
+        // No runtime here: registering the pipe would fail. An ended pipe is read to its end
+        // at once, so it never is.
+        let mut context = Context::from_waker(Waker::noop());
+        assert!(capturing.as_mut().poll(&mut context).is_pending());
+        assert!(!path.exists(), "nothing read before the start");
+        start.open();
+        match capturing.as_mut().poll(&mut context) {
+            Poll::Ready(Ok(captured)) => assert_eq!(captured.written, 3),
+            other => panic!("not read at once: {other:?}"),
+        }
+        assert_eq!(std::fs::read(&path).expect("read"), b"abc");
+    }
+
     /// Feeds `chunks` through a sink with `cap` and returns the file's final content.
     fn through_sink(cap: u64, chunks: &[&[u8]]) -> (String, u64, u64) {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -537,14 +661,14 @@ mod tests {
 
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("stdout");
-        let (mut sender, receiver) = pipe::pipe().expect("pipe");
+        let (mut sender, receiver) = pipe_pair();
         // Several full pipes: the first small buffer fills and the larger one takes over.
         let data: Vec<u8> = (0..300_000_u32).map(|i| (i % 251) as u8).collect();
         let writer = tokio::spawn({
             let data = data.clone();
             async move { sender.write_all(&data).await.expect("write") }
         });
-        let captured = capture(receiver, &path, 0, None, None)
+        let captured = capture(receiver, &opened(), &path, 0, None, None)
             .await
             .expect("capture");
         writer.await.expect("the writer finished");
@@ -556,20 +680,20 @@ mod tests {
     async fn a_stream_that_stays_empty_creates_no_file_nor_directory() {
         let dir = tempfile::tempdir().expect("temp dir");
         let run_dir = dir.path().join("runs/task/7");
-        let (sender, receiver) = pipe::pipe().expect("pipe");
+        let (sender, receiver) = pipe_pair();
         drop(sender);
-        let captured = capture(receiver, &run_dir.join("stdout"), 0, None, None)
+        let captured = capture(receiver, &opened(), &run_dir.join("stdout"), 0, None, None)
             .await
             .expect("capture");
         assert_eq!(captured, Captured::default());
         assert!(!dir.path().join("runs").exists(), "nothing was created");
 
-        let (mut sender, receiver) = pipe::pipe().expect("pipe");
+        let (mut sender, receiver) = pipe_pair();
         let writer = tokio::spawn(async move {
             use tokio::io::AsyncWriteExt;
             sender.write_all(b"x").await.expect("write");
         });
-        capture(receiver, &run_dir.join("stderr"), 0, None, None)
+        capture(receiver, &opened(), &run_dir.join("stderr"), 0, None, None)
             .await
             .expect("capture");
         writer.await.expect("the writer finished");
@@ -589,10 +713,10 @@ mod tests {
         use tokio::io::AsyncWriteExt;
 
         // /dev/full fails every write with ENOSPC, like a full disk.
-        let (mut sender, receiver) = pipe::pipe().expect("pipe");
+        let (mut sender, receiver) = pipe_pair();
         let writer =
             tokio::spawn(async move { sender.write_all(&[b'x'; 200_000]).await.expect("write") });
-        let captured = capture(receiver, Path::new("/dev/full"), 0, None, None)
+        let captured = capture(receiver, &opened(), Path::new("/dev/full"), 0, None, None)
             .await
             .expect("capture");
         writer

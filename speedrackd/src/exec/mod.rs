@@ -26,14 +26,12 @@ mod spawner;
 
 use std::future::Future;
 use std::io::Read;
-use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::time::Duration;
 
 use nix::sys::signal::Signal;
 use regex::bytes::Regex;
-use tokio::net::unix::pipe;
 use tokio::sync::mpsc;
 
 pub use capture::Captured;
@@ -44,6 +42,10 @@ pub use live_output::{Chunk, LiveOutput, Subscription};
 
 use crate::run::{Exit, Kill, KillCause, Usage};
 
+/// How long a run's output may wait in its pipes before it is read as it comes: a run that
+/// ends sooner has its pipes read once, at its exit (`capture::Unwatched`). Up to a pipe's
+/// capacity (64 KiB) is written without waiting meanwhile; tailers see output this much later.
+const READ_AFTER: Duration = Duration::from_millis(10);
 /// How long to wait for the output pipes to close after the command exited, before looking for
 /// processes it left behind.
 const PIPE_CLOSE_WAIT: Duration = Duration::from_millis(50);
@@ -68,8 +70,8 @@ pub struct Launch {
 /// A started command, not yet supervised.
 pub struct Started {
     child: reap::Child,
-    stdout: pipe::Receiver,
-    stderr: pipe::Receiver,
+    stdout: capture::Unwatched,
+    stderr: capture::Unwatched,
     live: Tailed,
     /// The group id, which is the command's pid.
     pub process_group: i32,
@@ -176,8 +178,8 @@ pub fn watch(process: Process) -> Result<Started, StartError> {
         StartError::Watch { pid, source }
     };
     let child = reap::Child::watch(spawned.pid, spawned.pidfd).map_err(lost)?;
-    let stdout = receiver(spawned.stdout).map_err(lost)?;
-    let stderr = receiver(spawned.stderr).map_err(lost)?;
+    let stdout = capture::Unwatched::new(spawned.stdout).map_err(lost)?;
+    let stderr = capture::Unwatched::new(spawned.stderr).map_err(lost)?;
     Ok(Started {
         process_group: child.pid(),
         child,
@@ -186,14 +188,6 @@ pub fn watch(process: Process) -> Result<Started, StartError> {
         live,
         scope,
     })
-}
-
-/// An output pipe's read end, registered with the runtime. We made it: it is a pipe, open for
-/// reading, and only non-blocking mode is missing (tokio's checked constructor would `fstat` it
-/// and read its flags first, two system calls per pipe on the loop's thread).
-fn receiver(fd: OwnedFd) -> std::io::Result<pipe::Receiver> {
-    rustix::fs::fcntl_setfl(&fd, rustix::fs::OFlags::NONBLOCK)?;
-    pipe::Receiver::from_owned_fd_unchecked(fd)
 }
 
 /// Who is told, once, that a run's command still runs `after` it started: `tell` gets the start
@@ -228,8 +222,11 @@ pub async fn supervise(
     // The copies are polled in this task, beside the exit: a task of their own each cost a
     // spawn, a join and a wake-up more per run, for output that is mostly nothing.
     let (cap, pattern) = (launch.output_max_bytes, launch.pattern.as_ref());
-    let stdout_future = capture::capture(stdout, &launch.stdout, cap, pattern, live.stdout);
-    let stderr_future = capture::capture(stderr, &launch.stderr, cap, pattern, live.stderr);
+    let reading = capture::ReadStart::default();
+    let stdout_future =
+        capture::capture(stdout, &reading, &launch.stdout, cap, pattern, live.stdout);
+    let stderr_future =
+        capture::capture(stderr, &reading, &launch.stderr, cap, pattern, live.stderr);
     tokio::pin!(stdout_future, stderr_future);
     let mut stdout_copy = Capturing::new(stdout_future);
     let mut stderr_copy = Capturing::new(stderr_future);
@@ -247,9 +244,12 @@ pub async fn supervise(
         // Made once: a timer made in the select below would be registered and cancelled again
         // at every wake-up of the run (each stream's end, its exit).
         let lasting_at = sleep_until(tokio::time::Instant::now().checked_add(lasting.after));
-        tokio::pin!(exited, lasting_at);
+        let read_at = sleep_until(tokio::time::Instant::now().checked_add(READ_AFTER));
+        tokio::pin!(exited, lasting_at, read_at);
         loop {
             tokio::select! {
+                // The captures see it open when the loop polls them again, next.
+                () = &mut read_at, if !reading.is_open() => reading.open(),
                 () = stdout_copy.wait(), if !stdout_copy.ended() => {}
                 () = stderr_copy.wait(), if !stderr_copy.ended() => {}
                 result = &mut exited => {
@@ -286,6 +286,7 @@ pub async fn supervise(
             terminate_at = terminate_at.filter(|_| outcome.killed_by.is_none());
         }
     }
+    reading.open();
     // The command has exited but is not reaped, so its pid (the group id) cannot be reused yet.
     let pipes_closed = tokio::time::timeout(PIPE_CLOSE_WAIT, async {
         tokio::join!(stdout_copy.wait(), stderr_copy.wait())

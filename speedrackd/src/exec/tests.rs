@@ -84,3 +84,20 @@ async fn a_run_that_ends_before_the_delay_is_never_told() {
     assert_eq!(outcome.exit, Some(Exit::Code(0)));
     assert!(told.await.is_err(), "nobody was told of a run that ended");
 }
+
+#[tokio::test]
+async fn a_run_that_fills_its_pipe_before_its_output_is_followed_still_ends_with_all_of_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Three pipes' worth on each stream at once: the child blocks until the captures start.
+    let command = "head -c 200000 /dev/zero; head -c 300000 /dev/zero >&2";
+    let (_, _, _kill, supervising) = supervised(command, Duration::from_secs(30), dir.path());
+    let outcome = supervising.await.expect("supervised to the end");
+    assert_eq!(outcome.exit, Some(Exit::Code(0)));
+    assert_eq!(
+        (outcome.stdout.written, outcome.stderr.written),
+        (200_000, 300_000)
+    );
+    let sizes = ["stdout", "stderr"]
+        .map(|name| std::fs::metadata(dir.path().join(name)).map_or(0, |meta| meta.len()));
+    assert_eq!(sizes, [200_000, 300_000]);
+}
