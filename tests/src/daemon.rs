@@ -44,6 +44,9 @@ struct Launch {
     no_web: bool,
     /// Started with SIGCHLD ignored, as a launcher may leave it.
     sigchld_ignored: bool,
+    /// Started with descriptor 7 open on /dev/null and not close-on-exec, as a launcher may
+    /// leave one.
+    descriptor_left_open: bool,
 }
 
 impl Default for Launch {
@@ -53,6 +56,7 @@ impl Default for Launch {
             port: None,
             no_web: false,
             sigchld_ignored: false,
+            descriptor_left_open: false,
         }
     }
 }
@@ -155,6 +159,12 @@ impl DaemonBuilder {
         self
     }
 
+    /// Starts the daemon with descriptor 7 left open (`sh -c 'exec 7</dev/null; exec ...'`).
+    pub fn descriptor_left_open(mut self) -> DaemonBuilder {
+        self.launch.descriptor_left_open = true;
+        self
+    }
+
     /// Starts the daemon and waits until it is ready.
     pub fn start(self) -> Daemon {
         let settings_path = self.settings.map(|text| {
@@ -196,6 +206,13 @@ impl Daemon {
         }
         if launch.sigchld_ignored {
             command = wrapped(&command, "env", &["--ignore-signal=CHLD"]);
+        }
+        if launch.descriptor_left_open {
+            command = wrapped(
+                &command,
+                "sh",
+                &["-c", "exec 7</dev/null; exec \"$@\"", "sh"],
+            );
         }
         let mut child = command
             .stderr(Stdio::piped())

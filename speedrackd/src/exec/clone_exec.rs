@@ -135,6 +135,27 @@ impl Step {
     }
 }
 
+/// Marks every descriptor from 3 up close-on-exec, so that runs inherit none that the
+/// daemon's launcher left open (a terminal's, a wrapper's, a build tool's): a run gets its
+/// stdio and nothing else. The daemon opens its own close-on-exec already. A kernel older
+/// than Linux 5.11 refuses the call, and runs inherit what they did under std's `Command`.
+pub fn inherit_nothing() -> io::Result<()> {
+    // SAFETY: with CLOSE_RANGE_CLOEXEC the call closes nothing; it only sets each
+    // descriptor's close-on-exec flag.
+    let result = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            3,
+            libc::c_uint::MAX,
+            libc::CLOSE_RANGE_CLOEXEC,
+        )
+    };
+    match result {
+        0 => Ok(()),
+        _ => Err(io::Error::last_os_error()),
+    }
+}
+
 thread_local! {
     /// Mapped at a thread's first spawn and kept: a child uses it only while its parent
     /// thread waits in `clone`, so one per thread is never shared.
@@ -399,6 +420,18 @@ mod tests {
         };
         assert_eq!(mask("SigBlk:"), 0, "{printed}");
         assert_eq!(mask("SigIgn:") & (1 << (libc::SIGPIPE - 1)), 0, "{printed}");
+    }
+
+    #[test]
+    fn descriptors_the_daemon_inherited_are_not_passed_on() {
+        let file = File::open("/dev/null").expect("/dev/null");
+        // SAFETY: dup of an open descriptor; the copy lacks close-on-exec, as one a launcher
+        // left open would.
+        let inherited = unsafe { OwnedFd::from_raw_fd(libc::dup(file.as_raw_fd())) };
+        let flags = |fd: &OwnedFd| rustix::io::fcntl_getfd(fd).expect("flags");
+        assert!(!flags(&inherited).contains(rustix::io::FdFlags::CLOEXEC));
+        inherit_nothing().expect("Linux 5.11 or later");
+        assert!(flags(&inherited).contains(rustix::io::FdFlags::CLOEXEC));
     }
 
     #[test]

@@ -33,10 +33,16 @@ const MARKER: [&str; 3] = ["SPEEDRACK_RUN_ID", "SPEEDRACK_TASK", "SPEEDRACK_DATA
 /// `None` until [`init`]: runs are then contained by their process group only.
 static MODE: OnceLock<Option<Parent>> = OnceLock::new();
 
-/// Sets containment up for the life of the daemon; says in the log what it chose and why.
+/// Sets containment up for the life of the daemon, runs inheriting none of the descriptors
+/// its launcher left open; says in the log what it chose and why.
 /// Only the daemon calls it, once; `data_dir` is its own, which names
 /// its runs' cgroups apart from those of another daemon sharing the parent.
 pub fn init(choice: &RunCgroup, data_dir: &Path) {
+    if let Err(error) = super::clone_exec::inherit_nothing() {
+        tracing::warn!(
+            "cannot mark the descriptors the daemon inherited close-on-exec: {error}; runs inherit them"
+        );
+    }
     if let Err(error) = orphans::adopt_orphans() {
         tracing::error!(
             "cannot become the child subreaper of runs: {error}; a process that leaves its run's process group outlives the run"

@@ -461,3 +461,25 @@ async fn the_output_quota_prunes_the_oldest_runs_soon_after_they_end() {
         "2 × 1000 bytes fit in 2500, 3 do not"
     );
 }
+
+#[tokio::test]
+async fn a_run_inherits_no_descriptor_its_daemon_was_started_with() {
+    let daemon = DaemonBuilder::new(
+        "tasks:
+  - {name: fds, command: 'ls /proc/self/fd', interval: 400w}
+",
+    )
+    .descriptor_left_open()
+    .start();
+    let left_open = format!("/proc/{}/fd/7", daemon.pid());
+    assert!(
+        std::path::Path::new(&left_open).exists(),
+        "the launcher left 7 open"
+    );
+    let mut events = daemon.watch().await;
+    daemon.run_now_and_wait(&mut events, "fds").await;
+    let run = newest(&daemon, "fds")["id"].as_i64().expect("a run id");
+    let output = daemon.ctl().run(&["output", "fds", &run.to_string()]);
+    // Its stdio, and the directory ls reads.
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "0\n1\n2\n3\n");
+}
