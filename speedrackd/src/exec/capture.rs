@@ -1,4 +1,5 @@
-//! Copying one output pipe of a run into its file, as fast as the child writes it, with a cap.
+//! Copying one output pipe of a run into its file, with a cap: all at once when the run has
+//! ended within 10 ms, else as the child writes it.
 //!
 //! Up to `cap` bytes the file holds everything. Past it, the file keeps its first half (the
 //! head) and the newest `cap / 2` bytes go round a ring file beside it; when the stream ends the
@@ -63,7 +64,7 @@ impl Captured {
 }
 
 /// An output pipe's read end, non-blocking, and not registered with the runtime until a read
-/// finds it open and empty: most runs print little or nothing and have ended by the time
+/// finds it open and empty (or a few reads have not emptied it): most runs print little or nothing and have ended by the time
 /// their pipes are first read, which then takes a read or two and no registration.
 /// Registering, waking on and deregistering two pipes per run was about a twentieth of what a
 /// run cost the daemon (BENCHMARKS.md).

@@ -119,7 +119,8 @@ pub fn start(setup: &Setup<'_>) -> io::Result<Child> {
     let error = io::Error::from_raw_os_error(errno);
     Err(match failed_at {
         Step::Exec => error,
-        step => io::Error::new(error.kind(), format!("{}: {error}", step.doing())),
+        // Not the OS error's kind: a working dir not found is no program not found.
+        step => io::Error::other(format!("{}: {error}", step.doing())),
     })
 }
 
@@ -236,8 +237,18 @@ fn clone_vfork(stack_top: *mut c_void, shared: &mut Shared) -> io::Result<(i32, 
         libc::pthread_sigmask(libc::SIG_SETMASK, &before, ptr::null_mut());
         (pid, clone_error)
     };
-    if pid <= 0 || pidfd < 0 {
+    if pid <= 0 {
         return Err(clone_error);
+    }
+    if pidfd < 0 {
+        // A kernel before Linux 5.2 ignores CLONE_PIDFD: the command would run unwatched.
+        let pid = nix::unistd::Pid::from_raw(pid);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+        let _ = nix::sys::wait::waitpid(pid, None);
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "this kernel gives no pidfd for a new process (speedrackd needs Linux 5.3 or later)",
+        ));
     }
     // SAFETY: the kernel just made this descriptor for us, and nothing else owns it.
     Ok((pid, unsafe { OwnedFd::from_raw_fd(pidfd) }))
@@ -252,6 +263,11 @@ extern "C" fn child(shared: *mut c_void) -> c_int {
     // values from it, or on locals.
     unsafe {
         reset_signals();
+        // First: the stdio copies below may overwrite its descriptor if it is 0, 1 or 2.
+        let procs = (*shared).cgroup_procs;
+        if procs >= 0 && libc::write(procs, b"0".as_ptr().cast(), 1) != 1 {
+            fail(shared, Step::Cgroup);
+        }
         let stdio = (*shared).stdio;
         for (target, source) in (0..).zip(stdio) {
             if libc::dup2(source, target) != target {
@@ -261,10 +277,6 @@ extern "C" fn child(shared: *mut c_void) -> c_int {
         // A group of its own, so a timeout or kill reaches the whole tree the command starts.
         if libc::setpgid(0, 0) != 0 {
             fail(shared, Step::ProcessGroup);
-        }
-        let procs = (*shared).cgroup_procs;
-        if procs >= 0 && libc::write(procs, b"0".as_ptr().cast(), 1) != 1 {
-            fail(shared, Step::Cgroup);
         }
         let dir = (*shared).working_dir;
         if !dir.is_null() && libc::chdir(dir) != 0 {
@@ -420,6 +432,25 @@ mod tests {
         };
         assert_eq!(mask("SigBlk:"), 0, "{printed}");
         assert_eq!(mask("SigIgn:") & (1 << (libc::SIGPIPE - 1)), 0, "{printed}");
+    }
+
+    #[test]
+    fn the_child_joins_its_cgroup_by_writing_0_to_cgroup_procs_before_it_execs() {
+        let null = File::open("/dev/null").expect("/dev/null");
+        let fd = null.as_fd();
+        let (mut joined, procs) = io::pipe().expect("pipe");
+        let child = start(&Setup {
+            image: &image("/bin/sh", "exit 0"),
+            working_dir: None,
+            stdio: [fd, fd, fd],
+            cgroup_procs: Some(procs.as_fd()),
+        })
+        .expect("starts");
+        drop(procs);
+        let mut written = String::new();
+        joined.read_to_string(&mut written).expect("read");
+        let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(child.pid), None);
+        assert_eq!(written, "0");
     }
 
     #[test]

@@ -7,11 +7,11 @@ use std::fs::File;
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use super::clone_exec::{self, Setup};
+use super::environment;
 use super::image::Image;
 
 /// How a task's command is started.
@@ -113,14 +113,20 @@ pub fn spawn(
 }
 
 /// The run's stdin: one `/dev/null` descriptor the daemon keeps, which each child copies to
-/// its descriptor 0.
+/// its descriptor 0. A failed open is tried again at the next run.
 fn null_stdin() -> io::Result<BorrowedFd<'static>> {
-    static DEV_NULL: OnceLock<Option<File>> = OnceLock::new();
-    DEV_NULL
-        .get_or_init(|| File::open("/dev/null").ok())
-        .as_ref()
-        .map(AsFd::as_fd)
-        .ok_or_else(|| io::Error::other("cannot open /dev/null for the command's stdin"))
+    static DEV_NULL: OnceLock<File> = OnceLock::new();
+    if let Some(file) = DEV_NULL.get() {
+        return Ok(file.as_fd());
+    }
+    let opened = File::open("/dev/null").map_err(|error| {
+        io::Error::new(
+            error.kind(),
+            format!("cannot open /dev/null for the command's stdin: {error}"),
+        )
+    })?;
+    // Another spawning thread may have set it meanwhile: then this copy is closed.
+    Ok(DEV_NULL.get_or_init(|| opened).as_fd())
 }
 
 /// What is started: the shell itself, or sudo.
@@ -170,8 +176,9 @@ fn image(invocation: &Invocation) -> io::Result<Image> {
 }
 
 /// Where a program named without a slash is, searched as `execvp` does: in the command's own
-/// `PATH` when it has one, else in the daemon's. Empty entries (the working directory) are
-/// skipped.
+/// `PATH` when it has one, else in the daemon's. Only absolute entries are searched: a
+/// relative one (or an empty one, the working directory) would be resolved from the daemon's
+/// directory, not the run's.
 fn locate(program: &Path, path: Option<&OsStr>) -> io::Result<PathBuf> {
     if program.as_os_str().as_bytes().contains(&b'/') {
         return Ok(program.to_path_buf());
@@ -179,14 +186,13 @@ fn locate(program: &Path, path: Option<&OsStr>) -> io::Result<PathBuf> {
     let inherited = std::env::var_os("PATH");
     let search = path
         .or(inherited.as_deref())
-        .unwrap_or(OsStr::new("/usr/local/bin:/usr/bin:/bin"));
+        .unwrap_or(OsStr::new(environment::DEFAULT_PATH));
     std::env::split_paths(search)
-        .filter(|dir| !dir.as_os_str().is_empty())
+        .filter(|dir| dir.is_absolute())
         .map(|dir| dir.join(program))
         .find(|candidate| {
-            candidate
-                .metadata()
-                .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+            candidate.is_file()
+                && rustix::fs::access(candidate, rustix::fs::Access::EXEC_OK).is_ok()
         })
         .ok_or_else(|| {
             io::Error::new(
@@ -296,8 +302,11 @@ mod tests {
         let error = locate(Path::new("sh"), Some(OsStr::new("/nonexistent:"))).expect_err("none");
         assert_eq!(error.kind(), io::ErrorKind::NotFound);
         assert_eq!(error.to_string(), "sh is not in PATH (/nonexistent:)");
-        // A directory or a file that cannot be executed is no program.
+        // A directory or a file that cannot be executed is no program; a relative entry is
+        // never searched.
         let error = locate(Path::new("passwd"), Some(OsStr::new("/etc"))).expect_err("no x bit");
+        assert_eq!(error.kind(), io::ErrorKind::NotFound);
+        let error = locate(Path::new("sh"), Some(OsStr::new("bin:../../bin"))).expect_err("rel");
         assert_eq!(error.kind(), io::ErrorKind::NotFound);
     }
 
@@ -316,10 +325,10 @@ mod tests {
     #[test]
     fn sudo_is_found_in_the_tasks_path() {
         use std::io::Read;
+        // A link, not a script written here: exec'ing a file this test binary just wrote can
+        // fail with ETXTBSY while another test's child still holds it open for writing.
         let dir = tempfile::tempdir().expect("dir");
-        let fake = dir.path().join("sudo");
-        std::fs::write(&fake, "#!/bin/sh\nprintf '%s|' \"$@\"\n").expect("write");
-        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        std::os::unix::fs::symlink("/bin/echo", dir.path().join("sudo")).expect("link");
         let mut shell = invocation("/bin/sh", None);
         shell.sudo = Some("nobody".to_owned());
         shell.env = BTreeMap::from([("PATH".to_owned(), dir.path().display().to_string())]);
@@ -329,10 +338,8 @@ mod tests {
             .read_to_string(&mut out)
             .expect("stdout");
         nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(spawned.pid), None).expect("reaped");
+        // echo took the first argument, -n, as its own option.
         let path = dir.path().display();
-        assert_eq!(
-            out,
-            format!("-n|-u|nobody|--|env|PATH={path}|/bin/sh|-c|true|")
-        );
+        assert_eq!(out, format!("-u nobody -- env PATH={path} /bin/sh -c true"));
     }
 }

@@ -10,7 +10,7 @@
 //!   command has exited every leftover whose environment carries the run's marker
 //!   (`SPEEDRACK_RUN_ID`, `SPEEDRACK_TASK`, `SPEEDRACK_DATA_DIR`) is killed. A process that
 //!   cleared its environment escapes this one until the daemon stops; peak memory is not
-//!   measured (wait4's figure counts the daemon's own image, copied at fork).
+//!   measured (wait4's figure counts the daemon's memory, which the child shared until exec).
 //!
 //! The choice is process-wide state because both mechanisms are: a subreaper is a property of
 //! the process, and the daemon moves itself out of its delegated cgroup.

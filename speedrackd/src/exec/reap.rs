@@ -3,8 +3,8 @@
 //! A pidfd tells us, asynchronously, that the process has exited; until we reap it the pid stays
 //! a zombie, so its number (which is also the run's process group id) cannot be reused while we
 //! clean up the group. Then `wait4` reaps it and reports CPU time, which neither std nor tokio
-//! expose. Its peak RSS is kept in the usage but not trusted: it counts the daemon's own image,
-//! copied at fork (see `contain.rs`).
+//! expose. Its peak RSS is kept in the usage but not trusted: the kernel counts the daemon's
+//! memory, which the child shared until it exec'd (see `contain.rs`).
 
 use std::io;
 use std::os::fd::OwnedFd;
