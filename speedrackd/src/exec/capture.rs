@@ -20,13 +20,15 @@ use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::Poll;
+use std::time::Duration;
 
 use regex::bytes::Regex;
-use tokio::io::AsyncReadExt;
-use tokio::net::unix::pipe;
+use tokio::io::unix::AsyncFd;
 
 use super::live_output::Publisher;
 
+/// How often a pipe the runtime refused to watch is read.
+const POLL_EVERY: Duration = Duration::from_millis(10);
 /// Reads of a pipe before it is registered, each into a buffer on the stack of this size.
 const READY_READS: usize = 8;
 const READY_CHUNK: usize = 4 << 10;
@@ -124,16 +126,16 @@ pub async fn capture(
     };
     start.opened().await;
     if let Some(open) = output.take_ready(pipe.0)? {
-        let mut pipe = pipe::Receiver::from_owned_fd_unchecked(open)?;
-        let mut buffer = vec![0; FIRST_CHUNK];
-        loop {
-            let read = pipe.read(&mut buffer).await?;
-            if read == 0 {
-                break;
-            }
-            output.take(&buffer[..read]);
-            if read == buffer.len() {
-                buffer.resize(CHUNK, 0);
+        match super::reap::register_or_return(open) {
+            Ok(watched) => output.take_watched(&watched).await?,
+            Err((open, error)) => {
+                // Still read to its end: a reader that stopped would leave the child blocked
+                // on a full pipe, or killed by SIGPIPE.
+                tracing::warn!(
+                    "cannot watch a run's output pipe ({error}); reading it every {} ms instead",
+                    POLL_EVERY.as_millis()
+                );
+                output.take_polling(open).await?;
             }
         }
     }
@@ -161,21 +163,57 @@ impl Output<'_> {
         }
     }
 
+    /// Takes what the pipe holds as it comes, until its end.
+    async fn take_watched(&mut self, pipe: &AsyncFd<OwnedFd>) -> io::Result<()> {
+        let mut buffer = vec![0; FIRST_CHUNK];
+        loop {
+            let mut ready = pipe.readable().await?;
+            let read = match ready.try_io(|pipe| read_some(pipe.get_ref(), &mut buffer)) {
+                Ok(read) => read?,
+                Err(_not_ready) => continue,
+            };
+            if read == 0 {
+                return Ok(());
+            }
+            self.take(&buffer[..read]);
+            if read == buffer.len() {
+                buffer.resize(CHUNK, 0);
+            }
+        }
+    }
+
+    /// Takes what the pipe holds until its end, looking every [`POLL_EVERY`]: for a pipe the
+    /// runtime refused to watch.
+    async fn take_polling(&mut self, mut pipe: OwnedFd) -> io::Result<()> {
+        loop {
+            match self.take_ready(pipe)? {
+                Some(open) => pipe = open,
+                None => return Ok(()),
+            }
+            tokio::time::sleep(POLL_EVERY).await;
+        }
+    }
+
     /// Takes what the pipe holds without the runtime, up to [`READY_READS`] reads; returns
     /// the pipe when it is still open then, to be read as it fills.
     fn take_ready(&mut self, pipe: OwnedFd) -> io::Result<Option<OwnedFd>> {
         let mut buffer = [0; READY_CHUNK];
         for _ in 0..READY_READS {
-            match rustix::io::read(&pipe, &mut buffer) {
+            match read_some(&pipe, &mut buffer) {
                 Ok(0) => return Ok(None),
                 Ok(read) => self.take(&buffer[..read]),
-                Err(rustix::io::Errno::AGAIN) => break,
-                Err(rustix::io::Errno::INTR) => {}
-                Err(error) => return Err(error.into()),
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => break,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => return Err(error),
             }
         }
         Ok(Some(pipe))
     }
+}
+
+/// One `read` of the non-blocking pipe.
+fn read_some(pipe: &OwnedFd, buffer: &mut [u8]) -> io::Result<usize> {
+    rustix::io::read(pipe, buffer).map_err(io::Error::from)
 }
 
 /// The sink while it works; after its first error, only a count of what the child wrote.
@@ -555,9 +593,10 @@ mod tests {
     use super::*;
 
     /// A pipe whose read end a capture takes, and whose write end a tokio task can fill.
-    fn pipe_pair() -> (pipe::Sender, Unwatched) {
+    fn pipe_pair() -> (tokio::net::unix::pipe::Sender, Unwatched) {
         let (reader, writer) = io::pipe().expect("pipe");
-        let sender = pipe::Sender::from_owned_fd(writer.into()).expect("the write end");
+        let sender =
+            tokio::net::unix::pipe::Sender::from_owned_fd(writer.into()).expect("the write end");
         (sender, Unwatched::new(reader.into()).expect("the read end"))
     }
 
@@ -654,6 +693,32 @@ mod tests {
             assert_eq!(content, format!("abcde{marker}vwxyz"), "{chunks:?}");
             assert_eq!((written, dropped), (26, 16));
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pipe_the_runtime_refused_is_still_read_to_its_end_by_looking_now_and_then() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("stdout");
+        let (reader, mut writer) = io::pipe().expect("pipe");
+        // More than a pipe holds: the writer blocks until the reads make room.
+        let data: Vec<u8> = (0..300_000_u32).map(|i| (i % 251) as u8).collect();
+        let writing = std::thread::spawn({
+            let data = data.clone();
+            move || writer.write_all(&data)
+        });
+        let mut output = Output {
+            saving: Saving::start(&path, 0),
+            matcher: None,
+            live: None,
+        };
+        let unwatched = Unwatched::new(reader.into()).expect("the read end");
+        output.take_polling(unwatched.0).await.expect("read");
+        writing
+            .join()
+            .expect("the writer")
+            .expect("every byte written");
+        assert_eq!(output.saving.finish().written, 300_000);
+        assert_eq!(std::fs::read(&path).expect("read"), data);
     }
 
     #[tokio::test]

@@ -59,15 +59,21 @@ impl Child {
     }
 }
 
-/// Registers a descriptor (a pidfd, an inotify) with tokio's reactor, for reading.
+/// Registers a descriptor (a pidfd, an inotify, a pipe) with tokio's reactor, for reading.
+pub(super) fn register(fd: OwnedFd) -> io::Result<AsyncFd<OwnedFd>> {
+    register_or_return(fd).map_err(|(_, error)| error)
+}
+
+/// [`register`], giving the descriptor back with the error when the runtime refuses it.
 #[allow(
     unsafe_code,
     reason = "tokio's registration is unsafe since it cannot check fd ownership"
 )]
-pub(super) fn register(fd: OwnedFd) -> io::Result<AsyncFd<OwnedFd>> {
+pub(super) fn register_or_return(fd: OwnedFd) -> Result<AsyncFd<OwnedFd>, (OwnedFd, io::Error)> {
     // SAFETY: the AsyncFd takes the OwnedFd, so the descriptor stays open, unshared and the same
     // for the AsyncFd's whole life, and `as_raw_fd` on an OwnedFd always returns it.
-    unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE) }.map_err(io::Error::from)
+    unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE) }
+        .map_err(tokio::io::unix::AsyncFdRegisterError::into_parts)
 }
 
 /// `wait4(pid, &status, 0, &rusage)`.
