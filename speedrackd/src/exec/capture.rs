@@ -66,15 +66,15 @@ impl Captured {
 }
 
 /// An output pipe's read end, non-blocking, and not registered with the runtime until a read
-/// finds it open and empty (or a few reads have not emptied it): most runs print little or nothing and have ended by the time
-/// their pipes are first read, which then takes a read or two and no registration.
+/// finds it open and empty (or a few reads have not emptied it): most runs print little or
+/// nothing and have ended by the time their pipes are first read, which then takes a read or
+/// two and no registration.
 /// Registering, waking on and deregistering two pipes per run was about a twentieth of what a
 /// run cost the daemon (BENCHMARKS.md).
 pub struct Unwatched(OwnedFd);
 
 impl Unwatched {
-    /// Takes a pipe's read end, which must be one: it is registered without being checked
-    /// (tokio's checked constructor would `fstat` it and read its flags first).
+    /// Takes a pipe's read end and makes it non-blocking.
     pub fn new(fd: OwnedFd) -> io::Result<Unwatched> {
         rustix::fs::fcntl_setfl(&fd, rustix::fs::OFlags::NONBLOCK)?;
         Ok(Unwatched(fd))

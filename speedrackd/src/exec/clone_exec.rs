@@ -454,6 +454,29 @@ mod tests {
     }
 
     #[test]
+    fn a_cgroup_descriptor_numbered_like_stdio_is_joined_before_stdio_replaces_it() {
+        // A daemon started with 0, 1 or 2 closed may get cgroup.procs as one of them. Here the
+        // test's own stderr stands in for it: the child's "0" must reach it, not the run's
+        // stderr pipe that the child's descriptor 2 becomes.
+        let null = File::open("/dev/null").expect("/dev/null");
+        let (mut run_stderr, writer) = io::pipe().expect("pipe");
+        // SAFETY: descriptor 2 is open for the whole test process's life.
+        let numbered_like_stderr = unsafe { BorrowedFd::borrow_raw(2) };
+        let child = start(&Setup {
+            image: &image("/bin/sh", "exit 0"),
+            working_dir: None,
+            stdio: [null.as_fd(), null.as_fd(), writer.as_fd()],
+            cgroup_procs: Some(numbered_like_stderr),
+        })
+        .expect("starts");
+        drop(writer);
+        let mut written = String::new();
+        run_stderr.read_to_string(&mut written).expect("read");
+        let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(child.pid), None);
+        assert_eq!(written, "", "the join went into the run's stderr");
+    }
+
+    #[test]
     fn descriptors_the_daemon_inherited_are_not_passed_on() {
         let file = File::open("/dev/null").expect("/dev/null");
         // SAFETY: dup of an open descriptor; the copy lacks close-on-exec, as one a launcher

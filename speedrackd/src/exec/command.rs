@@ -1,6 +1,7 @@
 //! Turning a launch into a process: shell or sudo, environment, working dir, own process group,
 //! and the reasons it may fail to start, in words an admin can act on.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::ffi::{CString, OsStr};
 use std::fs::File;
@@ -179,9 +180,9 @@ fn image(invocation: &Invocation) -> io::Result<Image> {
 /// `PATH` when it has one, else in the daemon's. Only absolute entries are searched: a
 /// relative one (or an empty one, the working directory) would be resolved from the daemon's
 /// directory, not the run's.
-fn locate(program: &Path, path: Option<&OsStr>) -> io::Result<PathBuf> {
+fn locate<'a>(program: &'a Path, path: Option<&OsStr>) -> io::Result<Cow<'a, Path>> {
     if program.as_os_str().as_bytes().contains(&b'/') {
-        return Ok(program.to_path_buf());
+        return Ok(Cow::Borrowed(program));
     }
     let inherited = std::env::var_os("PATH");
     let search = path
@@ -194,6 +195,7 @@ fn locate(program: &Path, path: Option<&OsStr>) -> io::Result<PathBuf> {
             candidate.is_file()
                 && rustix::fs::access(candidate, rustix::fs::Access::EXEC_OK).is_ok()
         })
+        .map(Cow::Owned)
         .ok_or_else(|| {
             io::Error::new(
                 io::ErrorKind::NotFound,

@@ -3,10 +3,11 @@
 //! Each run is `SHELL -c COMMAND` (or through `sudo -n -u USER`) in a process group of its own,
 //! so a timeout or kill reaches the whole tree, and contained beyond it (`contain.rs`: a cgroup
 //! per run, or the daemon as subreaper and an environment marker) so that nothing escapes by
-//! leaving the group. Output is copied from pipes into capped files as the child writes it
-//! (a run that ends within 10 ms has its pipes read once, at its exit). A timeout or kill sends SIGTERM to the group, then SIGKILL after the kill grace; once the
-//! command has exited, whatever is left of the run, in its group or not, is killed too, and the
-//! run says so. The process is reaped with its resource usage: no zombies.
+//! leaving the group. Output is copied from pipes into capped files as the child writes it (a
+//! run that ends within 10 ms has its pipes read once, at its exit). A timeout or kill sends
+//! SIGTERM to the group, then SIGKILL after the kill grace; once the command has exited,
+//! whatever is left of the run, in its group or not, is killed too, and the run says so. The
+//! process is reaped with its resource usage: no zombies.
 //!
 //! This module reports what happened; judging success and recording it happen elsewhere.
 
