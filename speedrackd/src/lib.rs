@@ -58,7 +58,7 @@ use crate::exec::LiveOutput;
 use crate::history::{HistoryError, SqliteStore, Store};
 use crate::metrics::Metrics;
 use crate::rpc::{DaemonInfo, Service, authorize};
-use crate::runtime::{Command, Restored, Runtime};
+use crate::runtime::{Command, LoopThread, LoopThreadError, Restored, Runtime};
 
 /// The environment a run gets, for tools that must start the same processes as the daemon:
 /// the benchmarks' machine floor (a child given `LANG` loads its locale, so a floor without
@@ -99,6 +99,8 @@ pub enum DaemonError {
     Cluster(#[from] cluster::ClusterError),
     #[error("opening the PostgreSQL history stopped: {0}")]
     Join(#[from] tokio::task::JoinError),
+    #[error(transparent)]
+    Loop(#[from] LoopThreadError),
 }
 
 impl DaemonError {
@@ -239,7 +241,9 @@ pub async fn serve(
         shutdown.await;
         health.stopping().await;
     };
-    runtime.run(command_queue, shutdown).await;
+    let loop_ended = LoopThread::start(runtime, command_queue)?
+        .run_until(shutdown)
+        .await;
     if let Some(joined) = cluster {
         joined.leave().await;
     }
@@ -260,7 +264,7 @@ pub async fn serve(
         Ok(Err(join_error)) => tracing::error!("the API server task failed: {join_error}"),
         Err(_) => tracing::warn!("API connections did not close in time; exiting anyway"),
     }
-    Ok(())
+    Ok(loop_ended?)
 }
 
 /// This daemon as a node of a cluster.

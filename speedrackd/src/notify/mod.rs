@@ -55,6 +55,9 @@ pub struct Notifier {
     failures: Option<mpsc::Sender<NotificationFailure>>,
     metrics: Option<Metrics>,
     http: reqwest::Client,
+    /// The runtime the notifier was made on, where deliveries go: the daemon's multi-threaded
+    /// one, not the loop's thread, whose fires a slow mail server must not delay.
+    deliveries: Option<tokio::runtime::Handle>,
     last_notified: HashMap<TaskName, DateTime<Utc>>,
     /// Tasks already warned about (once each) that they have recipients but no mail server.
     warned: HashSet<TaskName>,
@@ -62,7 +65,8 @@ pub struct Notifier {
 
 impl Notifier {
     /// `failures` gets what could not be delivered (a bounded queue: a failure that finds it
-    /// full is logged and dropped); `metrics` counts the failed deliveries.
+    /// full is logged and dropped); `metrics` counts the failed deliveries. Deliveries run on
+    /// the tokio runtime this is called on.
     pub fn new(
         data_dir: PathBuf,
         failures: Option<mpsc::Sender<NotificationFailure>>,
@@ -73,6 +77,7 @@ impl Notifier {
             failures,
             metrics,
             http: reqwest::Client::new(),
+            deliveries: tokio::runtime::Handle::try_current().ok(),
             last_notified: HashMap::new(),
             warned: HashSet::new(),
         }
@@ -143,7 +148,11 @@ impl Notifier {
             retries: settings.notify.retries,
             backoff: settings.notify.retry_backoff,
         };
-        tokio::spawn(delivery.deliver(channels, notice));
+        let delivering = delivery.deliver(channels, notice);
+        match &self.deliveries {
+            Some(runtime) => drop(runtime.spawn(delivering)),
+            None => drop(tokio::spawn(delivering)),
+        }
     }
 
     /// Where this task's notifications go; a missing mail server or sender is logged once.

@@ -20,6 +20,7 @@ mod records;
 mod start;
 mod supervise;
 mod task_state;
+mod thread;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -34,6 +35,7 @@ pub use command::{Command, ControlError, LiveState, RunNowOutcome, Snapshot};
 use pending_writes::PendingWrites;
 use supervise::Report;
 use task_state::TaskState;
+pub use thread::{LoopThread, LoopThreadError};
 
 use crate::clock::Clock;
 use crate::cluster::{ClusterView, Placement};

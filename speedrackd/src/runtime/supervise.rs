@@ -1,7 +1,7 @@
-//! Watching one run's process from start to end, off the loop: a task per run awaits the
-//! exit (or a kill request), judges the outcome by the task's failure rules, and reports the
-//! end to the loop, and before it, when the run lasts, where its processes are for a crash
-//! recovery. The loop never waits on a child itself.
+//! Watching one run's process from start to end, beside the loop: a task per run, on the
+//! loop's thread (`thread.rs`), awaits the exit (or a kill request), judges the outcome by the
+//! task's failure rules, and reports the end to the loop, and before it, when the run lasts,
+//! where its processes are for a crash recovery. The loop never waits on a child itself.
 
 use std::sync::Arc;
 use std::time::Duration;
