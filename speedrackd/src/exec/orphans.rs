@@ -159,12 +159,16 @@ pub fn kill_adopted_with(marker: &[(String, String)], process_group: i32) -> usi
     if marker.is_empty() {
         return 0;
     }
-    let wanted: Vec<Vec<u8>> = marker
-        .iter()
-        .map(|(name, value)| format!("{name}={value}").into_bytes())
-        .collect();
+    // Built only when some process was adopted: after most runs, none was.
+    let wanted = std::cell::OnceCell::new();
     kill_passes(main_thread_children, |pid| {
-        super::group::has_environment(pid, &wanted)
+        let wanted = wanted.get_or_init(|| {
+            marker
+                .iter()
+                .map(|(name, value)| format!("{name}={value}").into_bytes())
+                .collect::<Vec<Vec<u8>>>()
+        });
+        super::group::has_environment(pid, wanted)
     })
     .into_iter()
     .filter(|group| *group != Some(process_group))
