@@ -70,7 +70,20 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     tracing::info!(socket = %config.socket_path.display(), tasks = %config.tasks_path.display(), "starting");
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    runtime.block_on(serve(config, listener, listeners))?;
+    // The API runs on a thread of its own; this one, where the files were read, hosts the
+    // runtime loop (`runtime/thread.rs`).
+    let (hand_over, handed) = std::sync::mpsc::sync_channel(1);
+    let serving = std::thread::Builder::new()
+        .name("serve".to_owned())
+        .spawn(move || runtime.block_on(serve(config, listener, listeners, hand_over)))
+        .context("cannot start the daemon's API thread")?;
+    // No loop comes when serving failed before it was built.
+    if let Ok(hosted) = handed.recv() {
+        hosted.run();
+    }
+    serving
+        .join()
+        .map_err(|_| anyhow::anyhow!("the daemon's API thread panicked"))??;
     drop(prepared.demo_dir);
     Ok(ExitCode::SUCCESS)
 }
@@ -100,6 +113,7 @@ async fn serve(
     config: speedrackd::DaemonConfig,
     listener: std::os::unix::net::UnixListener,
     listeners: Listeners,
+    hand_over: std::sync::mpsc::SyncSender<speedrackd::Hosted>,
 ) -> anyhow::Result<()> {
     let listener =
         tokio::net::UnixListener::from_std(listener).context("cannot use the bound socket")?;
@@ -128,8 +142,19 @@ async fn serve(
     let shutdown = async move {
         let _ = stop.wait_for(|stopping| *stopping).await;
     };
-    let result =
-        speedrackd::serve(config, listener, Arc::new(SystemClock), shutdown, reloads).await;
+    let result = speedrackd::serve(
+        config,
+        listener,
+        Arc::new(SystemClock),
+        shutdown,
+        reloads,
+        |hosted| {
+            hand_over
+                .send(hosted)
+                .map_err(|_| speedrackd::LoopError::Died)
+        },
+    )
+    .await;
     let _ = std::fs::remove_file(&socket_path);
     for (name, server) in [("web UI", gateway), ("metrics listener", metrics)] {
         if let Some(server) = server

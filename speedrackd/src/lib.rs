@@ -58,7 +58,8 @@ use crate::exec::LiveOutput;
 use crate::history::{HistoryError, SqliteStore, Store};
 use crate::metrics::Metrics;
 use crate::rpc::{DaemonInfo, Service, authorize};
-use crate::runtime::{Command, LoopThread, LoopThreadError, Restored, Runtime};
+use crate::runtime::{Command, LoopControl, Restored, Runtime};
+pub use crate::runtime::{Hosted, LoopError};
 
 /// The environment a run gets, for tools that must start the same processes as the daemon:
 /// the benchmarks' machine floor (a child given `LANG` loads its locale, so a floor without
@@ -100,7 +101,7 @@ pub enum DaemonError {
     #[error("opening the PostgreSQL history stopped: {0}")]
     Join(#[from] tokio::task::JoinError),
     #[error(transparent)]
-    Loop(#[from] LoopThreadError),
+    Loop(#[from] LoopError),
 }
 
 impl DaemonError {
@@ -118,13 +119,16 @@ const SERVER_STOP_GRACE: Duration = Duration::from_secs(5);
 
 /// Runs the daemon on an already bound socket until `shutdown` completes, then stops firing,
 /// lets running tasks finish for the shutdown grace, and returns. Each message on `reloads`
-/// (SIGHUP, in the binary) re-reads the files as the Reload RPC does.
+/// (SIGHUP, in the binary) re-reads the files as the Reload RPC does. `host_loop` is given the
+/// runtime loop, to run ([`Hosted::run`]) on a thread outside this tokio runtime; it fails
+/// only when nobody can take it.
 pub async fn serve(
     mut config: DaemonConfig,
     listener: UnixListener,
     clock: Arc<dyn Clock>,
     shutdown: impl Future<Output = ()>,
     mut reloads: mpsc::UnboundedReceiver<()>,
+    host_loop: impl FnOnce(Hosted) -> Result<(), LoopError>,
 ) -> Result<(), DaemonError> {
     let socket_group = config.socket_group;
     let (history, cluster) = open_history(&config, &clock).await?;
@@ -241,9 +245,9 @@ pub async fn serve(
         shutdown.await;
         health.stopping().await;
     };
-    let loop_ended = LoopThread::start(runtime, command_queue)?
-        .run_until(shutdown)
-        .await;
+    let (looping, hosted) = LoopControl::prepare(runtime, command_queue);
+    host_loop(hosted)?;
+    let loop_ended = looping.run_until(shutdown).await;
     if let Some(joined) = cluster {
         joined.leave().await;
     }

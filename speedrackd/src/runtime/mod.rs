@@ -35,7 +35,7 @@ pub use command::{Command, ControlError, LiveState, RunNowOutcome, Snapshot};
 use pending_writes::PendingWrites;
 use supervise::Report;
 use task_state::TaskState;
-pub use thread::{LoopThread, LoopThreadError};
+pub use thread::{Hosted, LoopControl, LoopError};
 
 use crate::clock::Clock;
 use crate::cluster::{ClusterView, Placement};
@@ -244,6 +244,10 @@ impl Runtime {
                     false => self.takeovers = None,
                 },
             }
+            // The runs' supervisors share this thread (`thread.rs`): one event, then their
+            // turn. Without it a flood of run-now kept them waiting for up to 128 commands, and
+            // the descriptors of ended runs piled up until each start copied thousands.
+            tokio::task::yield_now().await;
         }
         self.drain().await;
     }

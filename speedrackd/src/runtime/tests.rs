@@ -242,3 +242,45 @@ async fn fires_missed_while_the_machine_stalled_all_run_in_order_when_nothing_el
     );
     harness.stop().await;
 }
+
+/// The runs' supervisors share the loop's thread: a queue of commands must not keep them
+/// waiting. Each command is one turn of the loop, and every other task on the thread gets a
+/// turn between two.
+#[tokio::test(start_paused = true)]
+async fn other_tasks_on_the_loops_thread_run_between_two_commands() {
+    let (harness, _) = start(
+        "tasks:\n  - {name: a, command: 'true', interval: 1h}\n",
+        Restored::default(),
+    );
+    let turns = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let ticker = tokio::spawn({
+        let turns = Arc::clone(&turns);
+        async move {
+            loop {
+                turns.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tokio::task::yield_now().await;
+            }
+        }
+    });
+    // Queued before the loop's next turn: without a yield it answers them all in one.
+    let mut answers = Vec::new();
+    for _ in 0..8 {
+        let (reply, answer) = oneshot::channel();
+        harness
+            .commands
+            .try_send(Command::Snapshot { reply })
+            .expect("room in the queue");
+        answers.push(answer);
+    }
+    let before = turns.load(std::sync::atomic::Ordering::Relaxed);
+    for answer in answers {
+        answer.await.expect("the loop answers");
+    }
+    let between = turns.load(std::sync::atomic::Ordering::Relaxed) - before;
+    assert!(
+        between >= 7,
+        "the ticker ran {between} times while the loop answered 8 commands"
+    );
+    ticker.abort();
+    harness.stop().await;
+}

@@ -1,9 +1,12 @@
-//! The loop's own thread. The loop and the supervisors of its runs share one thread and one
+//! The loop's thread. The loop and the supervisors of its runs share one thread and one
 //! current-thread tokio runtime, whose reactor waits on the runs' pidfds and pipes itself: a
 //! run's exit reaches its supervisor, and its end reaches the loop, with no hop between
 //! threads. On the daemon's multi-threaded runtime each of those hops was a futex wake-up and
 //! a context switch (BENCHMARKS.md). The API, the web and notification deliveries stay on
 //! that runtime, so a slow request or mail server never delays a fire.
+//!
+//! The daemon hosts the loop on its main thread: the tasks were read there, and the loop's
+//! allocations share that heap instead of growing an allocator arena of their own.
 
 use std::future::Future;
 use std::time::Duration;
@@ -12,80 +15,86 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{Command, Runtime};
 
-/// The loop thread's name, as `top -H` and `/proc/PID/task/*/comm` show it.
-const NAME: &str = "run-loop";
 /// How long, once the loop has ended, the pruner's reads still running get to finish.
 const BLOCKING_WAIT: Duration = Duration::from_secs(5);
 
-/// Why the loop's thread could not start or did not end well.
+/// Why the loop did not end well.
 #[derive(Debug, thiserror::Error)]
-pub enum LoopThreadError {
-    #[error("cannot start the runtime loop's thread: {0}; check the daemon's thread limit")]
-    Start(#[from] std::io::Error),
-    #[error("the runtime loop stopped unexpectedly (it panicked; see the log above)")]
+pub enum LoopError {
+    #[error("the runtime loop stopped unexpectedly (see the log above); restart the daemon")]
     Died,
 }
 
-/// A runtime loop running on its own thread.
-pub struct LoopThread {
-    stop: oneshot::Sender<()>,
-    /// Told when the loop has ended; dropped unsent when it panicked.
-    ended: oneshot::Receiver<()>,
-    thread: Option<std::thread::JoinHandle<()>>,
+/// The loop, ready to run on the thread that takes it.
+pub struct Hosted {
+    runtime: Runtime,
+    commands: mpsc::Receiver<Command>,
+    stopped: oneshot::Receiver<()>,
+    done: oneshot::Sender<()>,
 }
 
-impl LoopThread {
-    /// Starts `runtime`'s loop, taking `commands`, on a thread of its own.
-    pub fn start(
-        runtime: Runtime,
-        commands: mpsc::Receiver<Command>,
-    ) -> Result<LoopThread, LoopThreadError> {
-        let engine = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
+/// The other side: stops the loop and learns that it ended.
+pub struct LoopControl {
+    stop: oneshot::Sender<()>,
+    /// Told when the loop has ended; dropped unsent when it could not run or panicked.
+    ended: oneshot::Receiver<()>,
+}
+
+impl LoopControl {
+    /// `runtime`'s loop, taking `commands`, to be run by [`Hosted::run`].
+    pub fn prepare(runtime: Runtime, commands: mpsc::Receiver<Command>) -> (LoopControl, Hosted) {
         let (stop, stopped) = oneshot::channel();
         let (done, ended) = oneshot::channel();
-        let thread = std::thread::Builder::new()
-            .name(NAME.to_owned())
-            .spawn(move || {
-                engine.block_on(runtime.run(commands, async move {
-                    // A dropped sender stops the loop as a sent one does.
-                    let _ = stopped.await;
-                }));
-                engine.shutdown_timeout(BLOCKING_WAIT);
-                let _ = done.send(());
-            })?;
-        Ok(LoopThread {
-            stop,
-            ended,
-            thread: Some(thread),
-        })
+        let hosted = Hosted {
+            runtime,
+            commands,
+            stopped,
+            done,
+        };
+        (LoopControl { stop, ended }, hosted)
     }
 
     /// Waits for `shutdown`, then has the loop stop (it lets running tasks finish, as
     /// [`Runtime::run`] says) and waits for it. A loop that ends before, which only a panic
     /// does, is an error.
-    pub async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()>,
-    ) -> Result<(), LoopThreadError> {
-        let LoopThread {
-            stop,
-            mut ended,
-            thread,
-        } = self;
-        let result = tokio::select! {
+    pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> Result<(), LoopError> {
+        let LoopControl { stop, mut ended } = self;
+        tokio::select! {
             () = shutdown => {
                 let _ = stop.send(());
-                (&mut ended).await.map_err(|_| LoopThreadError::Died)
+                ended.await.map_err(|_| LoopError::Died)
             }
-            _ = &mut ended => Err(LoopThreadError::Died),
-        };
-        // The thread has sent its last word or unwound: joining it is waiting for its exit.
-        if let Some(thread) = thread {
-            let _ = thread.join();
+            _ = &mut ended => Err(LoopError::Died),
         }
-        result
+    }
+}
+
+impl Hosted {
+    /// Runs the loop on this thread, which must not be inside a tokio runtime, until it is told
+    /// to stop.
+    pub fn run(self) {
+        let Hosted {
+            runtime,
+            commands,
+            stopped,
+            done,
+        } = self;
+        let engine = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(engine) => engine,
+            Err(error) => {
+                tracing::error!("cannot start the runtime loop's tokio runtime: {error}");
+                return;
+            }
+        };
+        engine.block_on(runtime.run(commands, async move {
+            // A dropped sender stops the loop as a sent one does.
+            let _ = stopped.await;
+        }));
+        engine.shutdown_timeout(BLOCKING_WAIT);
+        let _ = done.send(());
     }
 }
 
@@ -125,6 +134,8 @@ mod tests {
         (runtime, watching)
     }
 
+    const NAME: &str = "test-loop";
+
     fn thread_names() -> Vec<String> {
         std::fs::read_dir("/proc/self/task")
             .expect("own threads")
@@ -134,7 +145,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_loop_runs_on_its_own_thread_and_ends_only_after_its_runs() {
+    async fn the_loop_runs_on_the_thread_that_hosts_it_and_ends_only_after_its_runs() {
         let dir = tempfile::tempdir().expect("temp dir");
         let history: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).expect("history"));
         let (runtime, mut watching) = runtime_of(
@@ -142,7 +153,11 @@ mod tests {
             Arc::clone(&history),
         );
         let (commands, queue) = mpsc::channel(4);
-        let looping = LoopThread::start(runtime, queue).expect("loop thread");
+        let (looping, hosted) = LoopControl::prepare(runtime, queue);
+        let thread = std::thread::Builder::new()
+            .name(NAME.to_owned())
+            .spawn(move || hosted.run())
+            .expect("a thread");
         let (reply, replied) = oneshot::channel();
         let task = TaskName::parse_normalised("slow").expect("name");
         commands
@@ -168,6 +183,7 @@ mod tests {
             .run_until(async {})
             .await
             .expect("the loop ended well");
+        thread.join().expect("the loop's thread ended well");
         let record = history.get_run(started.id).expect("read").expect("the run");
         assert!(
             record.end.is_some(),
@@ -188,12 +204,8 @@ mod tests {
         let (stop, _stopped) = oneshot::channel();
         let (done, ended) = oneshot::channel::<()>();
         drop(done);
-        let looping = LoopThread {
-            stop,
-            ended,
-            thread: None,
-        };
+        let looping = LoopControl { stop, ended };
         let result = looping.run_until(std::future::pending()).await;
-        assert!(matches!(result, Err(LoopThreadError::Died)), "{result:?}");
+        assert!(matches!(result, Err(LoopError::Died)), "{result:?}");
     }
 }
