@@ -238,3 +238,6 @@ fn host_name() -> String {
 fn warn_mail_unsent(def: &TaskDef) {
     tracing::warn!(task = %def.name, "task has email recipients but the settings name no email.smtp_host or email.from: no mail is sent");
 }
+
+#[cfg(test)]
+mod tests_runtime;
