@@ -149,7 +149,7 @@ fn excerpt(data_dir: &std::path::Path, run: &RunRecord, end: &RunEnd) -> (Stream
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use chrono::TimeZone;
 
     use super::super::decision::Alert;
@@ -157,7 +157,8 @@ mod tests {
     use crate::config::TaskName;
     use crate::run::{RunId, RunStatus, Trigger};
 
-    fn notice() -> Notice {
+    /// A failure of run 7 of `backup`, at the epoch; the run's end is the notice's.
+    pub(in crate::notify) fn notice() -> Notice {
         let at = chrono::Utc.timestamp_opt(0, 0).single().expect("instant");
         let task = TaskName::normalise("backup").expect("name");
         Notice {

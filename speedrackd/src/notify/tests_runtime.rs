@@ -3,11 +3,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use chrono::TimeZone;
-
 use super::*;
 use crate::config::{TaskEntry, parse_tasks};
-use crate::run::{RunId, Trigger};
+use crate::run::RunId;
 
 /// A task whose failures go to a webhook nobody listens on: each delivery fails at once and
 /// comes back as a notification failure.
@@ -26,19 +24,11 @@ fn task_with_dead_webhook() -> TaskDef {
     }
 }
 
-fn failed_run(def: &TaskDef) -> RunRecord {
-    let at = chrono::Utc.timestamp_opt(0, 0).single().expect("instant");
-    RunRecord {
-        id: RunId(7),
-        task: def.name.clone(),
-        trigger: Trigger::Schedule,
-        scheduled_at: at,
-        started_at: at,
-        definition: String::new(),
-        notification_error: String::new(),
-        node: String::new(),
-        end: Some(RunEnd::bare(at, RunStatus::Failure, String::new())),
-    }
+/// Run 7 of `backup`, failed.
+fn failed_run() -> RunRecord {
+    let Notice { mut run, end, .. } = super::delivery::tests::notice();
+    run.end = Some(end);
+    run
 }
 
 /// The loop decides on its own thread and runtime; the delivery must not die with it (nor
@@ -52,7 +42,7 @@ fn a_delivery_outlives_the_runtime_of_the_thread_that_asked_for_it() {
         Notifier::new(PathBuf::from("/nonexistent"), Some(failures), None)
     };
     let def = task_with_dead_webhook();
-    let run = failed_run(&def);
+    let run = failed_run();
     let loops = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
