@@ -74,6 +74,30 @@ pub(super) fn spawn_loop(
     spawn_configured(clock, tasks_yaml, restored, history, |runtime| runtime)
 }
 
+/// A runtime for `tasks_yaml` with default settings, not yet running, and a watcher of its
+/// events.
+pub(super) fn runtime_of(
+    clock: Arc<dyn Clock>,
+    tasks_yaml: &str,
+    restored: Restored,
+    history: Arc<dyn Store>,
+) -> (Runtime, broadcast::Receiver<Stamped>) {
+    let tasks =
+        parse_tasks(tasks_yaml, Path::new("tasks.yaml"), chrono_tz::Tz::UTC).expect("tasks");
+    let sender = events::channel();
+    let events = sender.subscribe();
+    let runtime = Runtime::new(
+        clock,
+        Settings::default(),
+        tasks,
+        restored,
+        history,
+        sender,
+        crate::metrics::Metrics::new(),
+    );
+    (runtime, events)
+}
+
 /// As `spawn_loop`, with the runtime passed through `configure` before it runs.
 pub(super) fn spawn_configured(
     clock: Arc<dyn Clock>,
@@ -82,19 +106,8 @@ pub(super) fn spawn_configured(
     history: Arc<dyn Store>,
     configure: impl FnOnce(Runtime) -> Runtime,
 ) -> Looping {
-    let tasks =
-        parse_tasks(tasks_yaml, Path::new("tasks.yaml"), chrono_tz::Tz::UTC).expect("tasks");
-    let sender = events::channel();
-    let events = sender.subscribe();
-    let runtime = configure(Runtime::new(
-        clock,
-        Settings::default(),
-        tasks,
-        restored,
-        history,
-        sender,
-        crate::metrics::Metrics::new(),
-    ));
+    let (runtime, events) = runtime_of(clock, tasks_yaml, restored, history);
+    let runtime = configure(runtime);
     let (commands, queue) = mpsc::channel(8);
     let (stop, stopped) = oneshot::channel();
     let loop_task = tokio::spawn(runtime.run(queue, async move {

@@ -100,39 +100,15 @@ impl Hosted {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
     use std::sync::Arc;
 
-    use tokio::sync::broadcast;
-
     use super::*;
-    use crate::clock::{Clock, SystemClock};
-    use crate::config::{Settings, TaskName, parse_tasks};
-    use crate::events::{self, Event, Stamped};
+    use crate::clock::SystemClock;
+    use crate::config::TaskName;
+    use crate::events::Event;
     use crate::history::{SqliteStore, Store};
-    use crate::metrics::Metrics;
+    use crate::runtime::tests::runtime_of;
     use crate::runtime::{Restored, RunNowOutcome};
-
-    fn runtime_of(
-        tasks_yaml: &str,
-        history: Arc<dyn Store>,
-    ) -> (Runtime, broadcast::Receiver<Stamped>) {
-        let tasks =
-            parse_tasks(tasks_yaml, Path::new("tasks.yaml"), chrono_tz::Tz::UTC).expect("tasks");
-        let sender = events::channel();
-        let watching = sender.subscribe();
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let runtime = Runtime::new(
-            clock,
-            Settings::default(),
-            tasks,
-            Restored::default(),
-            history,
-            sender,
-            Metrics::new(),
-        );
-        (runtime, watching)
-    }
 
     const NAME: &str = "test-loop";
 
@@ -160,7 +136,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let history: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).expect("history"));
         let (runtime, mut watching) = runtime_of(
+            Arc::new(SystemClock),
             "tasks:\n  - {name: slow, command: sleep 1, interval: 1h}\n",
+            Restored::default(),
             Arc::clone(&history),
         );
         let (commands, queue) = mpsc::channel(4);
