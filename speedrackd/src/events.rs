@@ -6,7 +6,6 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::broadcast;
 
 use crate::config::{TaskEntry, TaskName, TaskSet};
 use crate::reload::ReloadDiff;
@@ -50,9 +49,23 @@ pub struct Stamped {
     pub event: Event,
 }
 
-/// How many events a slow watcher may lag behind before it misses some.
-const CAPACITY: usize = 1024;
+/// Where the runtime loop's events go. It is called on the loop's thread, for each run's start
+/// and end, so it hands the event on and returns: it never waits for a watcher.
+pub trait Announce: Send + Sync {
+    fn announce(&self, stamped: Stamped);
+}
 
-pub fn channel() -> broadcast::Sender<Stamped> {
-    broadcast::channel(CAPACITY).0
+/// The runtime's tests watch its events on a plain channel.
+#[cfg(test)]
+impl Announce for tokio::sync::broadcast::Sender<Stamped> {
+    fn announce(&self, stamped: Stamped) {
+        // No watcher is not an error.
+        let _ = self.send(stamped);
+    }
+}
+
+/// A channel for the runtime's tests to watch.
+#[cfg(test)]
+pub fn channel() -> tokio::sync::broadcast::Sender<Stamped> {
+    tokio::sync::broadcast::channel(1024).0
 }

@@ -141,7 +141,6 @@ pub async fn serve(
         owed: history.owed_fires()?,
         failure_streaks: history.failure_streaks()?,
     };
-    let events = events::channel();
     let (commands, command_queue) = mpsc::channel(256);
     let (stopping, stopping_rx) = watch::channel(false);
     let info = DaemonInfo {
@@ -160,7 +159,6 @@ pub async fn serve(
     let api = Service::new(
         commands.clone(),
         Arc::clone(&history),
-        events.clone(),
         stopping_rx,
         info,
         metrics.clone(),
@@ -178,6 +176,7 @@ pub async fn serve(
         }
         None => api,
     };
+    let events = api.announcer();
     let reload_api = api.clone();
     tokio::spawn(async move {
         while reloads.recv().await.is_some() {

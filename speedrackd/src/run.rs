@@ -151,6 +151,25 @@ pub fn as_stored(at: DateTime<Utc>) -> DateTime<Utc> {
     at.trunc_subsecs(6)
 }
 
+#[cfg(test)]
+impl RunRecord {
+    /// Run `id` of `task`, fired by its schedule at `at` and started then, not ended: where
+    /// unit tests start.
+    pub fn scheduled(id: i64, task: &str, at: DateTime<Utc>) -> RunRecord {
+        RunRecord {
+            id: RunId(id),
+            task: TaskName::normalise(task).expect("a valid task name"),
+            trigger: Trigger::Schedule,
+            scheduled_at: at,
+            started_at: at,
+            definition: String::new(),
+            notification_error: String::new(),
+            node: String::new(),
+            end: None,
+        }
+    }
+}
+
 impl RunRecord {
     /// `Running` until the run has an end.
     pub fn status(&self) -> RunStatus {

@@ -155,27 +155,16 @@ pub(super) mod tests {
     use super::super::decision::Alert;
     use super::*;
     use crate::config::TaskName;
-    use crate::run::{RunId, RunStatus, Trigger};
+    use crate::run::{RunId, RunStatus};
 
     /// A failure of run 7 of `backup`, at the epoch; the run's end is the notice's.
     pub(in crate::notify) fn notice() -> Notice {
         let at = chrono::Utc.timestamp_opt(0, 0).single().expect("instant");
-        let task = TaskName::normalise("backup").expect("name");
         Notice {
             app_name: "Speedrack".to_owned(),
             host: "localhost".to_owned(),
             alert: Alert::Failed,
-            run: RunRecord {
-                id: RunId(7),
-                task,
-                trigger: Trigger::Schedule,
-                scheduled_at: at,
-                started_at: at,
-                definition: String::new(),
-                notification_error: String::new(),
-                node: String::new(),
-                end: None,
-            },
+            run: RunRecord::scheduled(7, "backup", at),
             end: RunEnd::bare(at, RunStatus::Failure, String::new()),
             link: None,
             excerpt: String::new(),

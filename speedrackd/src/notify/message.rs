@@ -211,7 +211,7 @@ mod tests {
 
     use super::*;
     use crate::config::TaskName;
-    use crate::run::{RunId, RunStatus, Trigger};
+    use crate::run::RunStatus;
 
     fn notice() -> Notice {
         let at = Utc
@@ -227,15 +227,8 @@ mod tests {
             ..RunEnd::default()
         };
         let run = RunRecord {
-            id: RunId(7),
-            task: TaskName::normalise("backup").expect("name"),
-            trigger: Trigger::Schedule,
-            scheduled_at: at,
-            started_at: at,
-            definition: String::new(),
-            notification_error: String::new(),
-            node: String::new(),
             end: Some(end.clone()),
+            ..RunRecord::scheduled(7, "backup", at)
         };
         let link = run_link("https://cron.example.org/speedrack", &run);
         Notice {

@@ -1,6 +1,8 @@
-//! The daemon's one event feed: it reads the runtime's event channel once for all watchers,
-//! numbers each event, keeps the newest [`HELD`] for watchers that resume, and re-broadcasts
-//! them. WatchEvents handlers only forward what it holds and sends (`watch_events`).
+//! The daemon's one event feed: the runtime loop hands it each event as it happens, on the
+//! loop's own thread, and the feed numbers it, keeps the newest [`HELD`] for watchers that
+//! resume, and broadcasts it. That is all it does there: no task of its own to wake per event,
+//! and nothing that waits. WatchEvents handlers only forward what it holds and sends
+//! (`watch_events`).
 //!
 //! An event becomes a `WatchEventsResponse` once, on the first demand (a watcher forwarding it
 //! or replaying it), and every other watcher shares that message: nobody converts events that
@@ -14,30 +16,24 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use speedrack_proto::v1 as pb;
 use speedrack_proto::v1::watch_events_response::Event as PbEvent;
-use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::broadcast;
 use tonic::Status;
 
 use super::{convert, tasks};
-use crate::events::{Event, Stamped};
+use crate::events::{Announce, Event, Stamped};
 use crate::history::Store;
+use crate::run::RunId;
 
 /// Events held for watchers that resume: at 100 runs a second (four events each), ten seconds.
 const HELD: usize = 4096;
 /// How many events a slow watcher may lag behind the feed before it misses some.
 const LAG: usize = 1024;
 
-/// What the feed sends each watcher.
-#[derive(Clone)]
-pub enum Item {
-    Event(Arc<Slot>),
-    /// The feed itself fell behind the runtime's channel and this many events were lost.
-    Lost(u64),
-}
-
 /// One numbered event, converted on first demand and then shared.
 pub struct Slot {
     sequence: u64,
+    /// The run whose start or end this is, for tails that wait for it.
+    run: Option<RunId>,
     state: Mutex<State>,
 }
 
@@ -50,17 +46,24 @@ enum State {
 impl Slot {
     fn new(sequence: u64, mut stamped: Stamped) -> Slot {
         // Events never carry a run's definition; held, it would only take memory.
+        let mut run = None;
         if let Event::RunStarted(record) | Event::RunFinished(record) = &mut stamped.event {
             record.definition = String::new();
+            run = Some(record.id);
         }
         Slot {
             sequence,
+            run,
             state: Mutex::new(State::Raw(Box::new(stamped))),
         }
     }
 
     pub fn sequence(&self) -> u64 {
         self.sequence
+    }
+
+    pub fn run(&self) -> Option<RunId> {
+        self.run
     }
 
     /// The event as a message; the first caller converts it, the others wait for that. A
@@ -152,12 +155,6 @@ impl<T: Clone> Ring<T> {
         self.held.clear();
     }
 
-    /// `count` events were lost before they were held: no watcher may resume across them.
-    pub fn lose(&mut self, count: u64) {
-        self.held.clear();
-        self.next = self.next.saturating_add(count);
-    }
-
     /// Where a watcher that saw everything up to `after` (0: nothing yet) in `epoch` starts.
     pub fn resume(&self, after: u64, same_epoch: bool) -> Resume<T> {
         let last = self.next - 1;
@@ -197,61 +194,18 @@ struct Shared {
     epoch: u64,
     history: Arc<dyn Store>,
     ring: Mutex<Ring<Arc<Slot>>>,
-    live: broadcast::Sender<Item>,
+    live: broadcast::Sender<Arc<Slot>>,
 }
 
 impl EventFeed {
-    /// Starts the feed on the runtime's channel; it ends when `stopping` turns true.
-    pub fn start(
-        events: &broadcast::Sender<Stamped>,
-        history: Arc<dyn Store>,
-        epoch: u64,
-        stopping: watch::Receiver<bool>,
-    ) -> EventFeed {
-        let feed = EventFeed {
+    pub fn new(history: Arc<dyn Store>, epoch: u64) -> EventFeed {
+        EventFeed {
             shared: Arc::new(Shared {
                 epoch,
                 history,
                 ring: Mutex::new(Ring::new(HELD)),
                 live: broadcast::channel(LAG).0,
             }),
-        };
-        tokio::spawn(feed.clone().run(events.subscribe(), stopping));
-        feed
-    }
-
-    async fn run(
-        self,
-        mut events: broadcast::Receiver<Stamped>,
-        mut stopping: watch::Receiver<bool>,
-    ) {
-        loop {
-            let received = tokio::select! {
-                received = events.recv() => received,
-                _ = stopping.wait_for(|stopping| *stopping) => return,
-            };
-            let item = match received {
-                Ok(stamped) => {
-                    let mut ring = self.ring();
-                    // Held events keep the configuration they were made under until they are
-                    // converted: 10 000 tasks' worth each time. A reload tells every watcher to
-                    // read everything again anyway, so a resume need not reach back past it.
-                    if matches!(stamped.event, Event::ConfigReloaded(_)) {
-                        ring.forget_held();
-                    }
-                    let slot = Arc::new(Slot::new(ring.next_sequence(), stamped));
-                    ring.push(Arc::clone(&slot));
-                    Item::Event(slot)
-                }
-                Err(RecvError::Lagged(lost)) => {
-                    tracing::warn!(lost, "the event feed fell behind and lost events");
-                    self.ring().lose(lost);
-                    Item::Lost(lost)
-                }
-                Err(RecvError::Closed) => return,
-            };
-            // No watcher is not an error.
-            let _ = self.shared.live.send(item);
         }
     }
 
@@ -264,15 +218,42 @@ impl EventFeed {
 
     /// Subscribes a watcher, then finds where it resumes: live events it also gets replayed
     /// are numbered at most `Resume::Replay.last` and are for the caller to skip.
-    pub fn watch(&self, after: u64, epoch: u64) -> (broadcast::Receiver<Item>, Resume<Arc<Slot>>) {
-        let live = self.shared.live.subscribe();
+    pub fn watch(
+        &self,
+        after: u64,
+        epoch: u64,
+    ) -> (broadcast::Receiver<Arc<Slot>>, Resume<Arc<Slot>>) {
+        let live = self.subscribe();
         let resume = self.ring().resume(after, epoch == self.shared.epoch);
         (live, resume)
+    }
+
+    /// The events from now on, none held.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Slot>> {
+        self.shared.live.subscribe()
     }
 
     /// A slot's message, converted once for every watcher.
     pub fn message(&self, slot: &Slot) -> Result<Arc<pb::WatchEventsResponse>, Status> {
         slot.message(self.shared.history.as_ref(), self.shared.epoch)
+    }
+}
+
+impl Announce for EventFeed {
+    fn announce(&self, stamped: Stamped) {
+        let mut ring = self.ring();
+        // Held events keep the configuration they were made under until they are converted:
+        // 10 000 tasks' worth each time. A reload tells every watcher to read everything again
+        // anyway, so a resume need not reach back past it.
+        if matches!(stamped.event, Event::ConfigReloaded(_)) {
+            ring.forget_held();
+        }
+        let slot = Arc::new(Slot::new(ring.next_sequence(), stamped));
+        ring.push(Arc::clone(&slot));
+        // Sent while the ring is held: the loop and the followers of remote runs announce from
+        // different threads, and a watcher skips any event numbered below one it has seen.
+        // No watcher is not an error.
+        let _ = self.shared.live.send(slot);
     }
 }
 
@@ -328,17 +309,6 @@ mod tests {
     }
 
     #[test]
-    fn nobody_resumes_across_lost_events() {
-        let mut ring = filled(8, 3);
-        ring.lose(2);
-        assert_eq!(ring.push('x'), 6);
-        assert_eq!(ring.resume(3, true), Resume::Dropped(3));
-        assert_eq!(ring.resume(5, true), replay(&[(6, 'x')], 6));
-        let empty: Ring<char> = Ring::new(8);
-        assert_eq!(empty.resume(1, true), Resume::Dropped(0));
-    }
-
-    #[test]
     fn after_a_reload_only_the_reload_and_what_follows_can_be_resumed() {
         let mut ring = Ring::new(8);
         ring.push('a');
@@ -353,6 +323,45 @@ mod tests {
                 last: 3
             }
         );
+    }
+
+    /// The loop announces on its own thread, and that is the whole delivery: the event is
+    /// numbered, held and sent before `announce` returns, with no task of the feed's to run.
+    /// A reload lets go of what was held before it.
+    #[test]
+    fn an_announced_event_is_numbered_held_and_sent_before_announce_returns() {
+        use crate::run::RunRecord;
+
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = crate::history::SqliteStore::open(dir.path()).expect("open");
+        let feed = EventFeed::new(Arc::new(store), 3);
+        let at = chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("instant");
+        let record = RunRecord::scheduled(9, "tick", at);
+        let (mut live, _) = feed.watch(0, 3);
+        for event in [
+            Event::RunStarted(record.clone()),
+            Event::RunFinished(record),
+            Event::ConfigReloaded(crate::reload::ReloadDiff::default()),
+        ] {
+            feed.announce(Stamped { at, event });
+        }
+        let sent: Vec<(u64, Option<RunId>)> = std::iter::from_fn(|| live.try_recv().ok())
+            .map(|slot| (slot.sequence(), slot.run()))
+            .collect();
+        assert_eq!(
+            sent,
+            [(1, Some(RunId(9))), (2, Some(RunId(9))), (3, None)],
+            "every event sent before its announce returned"
+        );
+        let held = |after| match feed.watch(after, 3).1 {
+            Resume::Replay { held, last } => {
+                let numbers: Vec<u64> = held.iter().map(|(sequence, _)| *sequence).collect();
+                Ok((numbers, last))
+            }
+            Resume::Dropped(count) => Err(count),
+        };
+        assert_eq!(held(2), Ok((vec![3], 3)));
+        assert_eq!(held(1), Err(2), "the run's end was let go at the reload");
     }
 
     /// A history that cannot be read for a moment (its file away) fails the conversion of a

@@ -37,7 +37,7 @@ use std::sync::Arc;
 
 use speedrack_proto::v1 as pb;
 use speedrack_proto::v1::speedrack_server::Speedrack;
-use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tonic::{Request, Response, Status};
 
 pub use auth::authorize;
@@ -46,7 +46,7 @@ pub use reload::reload as reload_files;
 pub use standard::add_standard_services;
 
 use crate::config::{NodeName, StoreUrl};
-use crate::events::Stamped;
+use crate::events::Announce;
 use crate::history::{HistoryError, Store};
 use crate::metrics::Metrics;
 use crate::runtime::{Command, Snapshot};
@@ -75,8 +75,7 @@ pub struct DaemonInfo {
 pub struct Service {
     commands: mpsc::Sender<Command>,
     history: Arc<dyn Store>,
-    events: broadcast::Sender<Stamped>,
-    /// The events numbered and converted once for every WatchEvents stream.
+    /// The daemon's events, numbered and converted once for every WatchEvents stream.
     feed: event_feed::EventFeed,
     /// Output files of running runs as they are written, for TailOutput.
     live_output: crate::exec::LiveOutput,
@@ -94,23 +93,16 @@ impl Service {
     pub fn new(
         commands: mpsc::Sender<Command>,
         history: Arc<dyn Store>,
-        events: broadcast::Sender<Stamped>,
         stopping: watch::Receiver<bool>,
         info: DaemonInfo,
         metrics: Metrics,
         live_output: crate::exec::LiveOutput,
     ) -> Service {
         convert::set_runs_node(&info.node);
-        let feed = event_feed::EventFeed::start(
-            &events,
-            Arc::clone(&history),
-            info.epoch,
-            stopping.clone(),
-        );
+        let feed = event_feed::EventFeed::new(Arc::clone(&history), info.epoch);
         Service {
             commands,
             history,
-            events,
             feed,
             live_output,
             stopping,
@@ -118,6 +110,12 @@ impl Service {
             metrics,
             cluster: None,
         }
+    }
+
+    /// Where the runtime loop announces its events: this service's feed, which hands them to
+    /// every watcher.
+    pub fn announcer(&self) -> Arc<dyn Announce> {
+        Arc::new(self.feed.clone())
     }
 
     /// Serves the cluster's nodes table as the node list (ListNodes, status, metrics), and

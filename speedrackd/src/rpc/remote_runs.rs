@@ -15,7 +15,7 @@ use tokio::sync::OwnedSemaphorePermit;
 
 use super::Service;
 use crate::config::{NodeName, TaskName};
-use crate::events::{Event, Stamped};
+use crate::events::{Announce, Event, Stamped};
 use crate::run::{RunId, RunRecord, Trigger};
 
 /// How often a followed run is read again.
@@ -176,7 +176,6 @@ impl Service {
 
     /// Sends `event` to this node's watchers, stamped with when it happened on the other node.
     fn announce(&self, at: chrono::DateTime<chrono::Utc>, event: Event) {
-        // No watcher is not an error.
-        let _ = self.events.send(Stamped { at, event });
+        self.feed.announce(Stamped { at, event });
     }
 }

@@ -7,13 +7,15 @@
 //! follows, through the cluster's relay. Where the file is and how it is capped is `history::output`'s and
 //! `exec`'s business.
 
+use std::sync::Arc;
+
 use speedrack_proto::v1 as pb;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{broadcast, mpsc, watch};
 use tonic::Status;
 
 use super::Service;
-use crate::events::{Event, Stamped};
+use super::event_feed::Slot;
 use crate::exec::{Chunk, Subscription};
 use crate::history::output::{Stream, read_slice, stream_path};
 use crate::run::{RunId, RunRecord, RunStatus};
@@ -60,7 +62,7 @@ async fn tail(
         api,
         run: RunId(request.run_id),
         // Before the run is read, so that its start or end cannot slip by unseen.
-        events: api.events.subscribe(),
+        events: api.feed.subscribe(),
         stopping: api.stopping.clone(),
         offset: request.offset,
         sender,
@@ -84,7 +86,7 @@ async fn tail(
 struct Tailer<'a> {
     api: &'a Service,
     run: RunId,
-    events: broadcast::Receiver<Stamped>,
+    events: broadcast::Receiver<Arc<Slot>>,
     stopping: watch::Receiver<bool>,
     /// Where the next byte to send starts.
     offset: u64,
@@ -266,10 +268,7 @@ impl Tailer<'_> {
                 _ = self.stopping.wait_for(|stopping| *stopping) => return Err(shutting_down()),
             };
             match received {
-                Ok(Stamped {
-                    event: Event::RunStarted(record) | Event::RunFinished(record),
-                    ..
-                }) if record.id == self.run => return Ok(()),
+                Ok(slot) if slot.run() == Some(self.run) => return Ok(()),
                 Ok(_) => {}
                 Err(RecvError::Lagged(_)) => return Ok(()),
                 Err(RecvError::Closed) => return Err(shutting_down()),

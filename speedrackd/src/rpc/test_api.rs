@@ -1,20 +1,20 @@
-//! A `Service` for handler tests: real history in a temp dir, an event channel the test sends
-//! into, and a runtime-loop queue that nothing answers (a handler that asks the loop waits).
+//! A `Service` for handler tests: real history in a temp dir, its event feed for the test to
+//! announce into, and a runtime-loop queue that nothing answers (a handler that asks the loop waits).
 //! It runs no runtime loop and serves no socket.
 
 use std::sync::Arc;
 
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{mpsc, watch};
 
 use super::{DaemonInfo, Service};
-use crate::events::{self, Stamped};
+use crate::events::Announce;
 use crate::exec::LiveOutput;
 use crate::history::{SqliteStore, Store};
 use crate::runtime::Command;
 
 pub struct TestApi {
     pub api: Service,
-    pub events: broadcast::Sender<Stamped>,
+    pub events: Arc<dyn Announce>,
     /// What handlers asked the runtime loop.
     pub loop_queue: mpsc::Receiver<Command>,
     pub history: Arc<dyn Store>,
@@ -32,7 +32,6 @@ pub fn start() -> TestApi {
     let dir = tempfile::tempdir().expect("temp dir");
     let history: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).expect("history"));
     let live_output = LiveOutput::default();
-    let events = events::channel();
     let (commands, loop_queue) = mpsc::channel(8);
     let (stop, stopping) = watch::channel(false);
     let info = DaemonInfo {
@@ -49,15 +48,14 @@ pub fn start() -> TestApi {
     let api = Service::new(
         commands,
         Arc::clone(&history),
-        events.clone(),
         stopping,
         info,
         crate::metrics::Metrics::new(),
         live_output.clone(),
     );
     TestApi {
+        events: api.announcer(),
         api,
-        events,
         loop_queue,
         history,
         live_output,

@@ -13,7 +13,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 use tonic::Status;
 
-use super::event_feed::{EventFeed, Item, Resume, Slot};
+use super::event_feed::{EventFeed, Resume, Slot};
 use super::{EventStream, Service};
 
 /// Events buffered per client before the forwarder waits for it.
@@ -37,12 +37,11 @@ pub fn watch_events(api: &Service, request: &pb::WatchEventsRequest) -> EventStr
             };
             let message = match received {
                 // Already replayed.
-                Ok(Item::Event(slot)) if slot.sequence() <= last => continue,
-                Ok(Item::Event(slot)) => {
+                Ok(slot) if slot.sequence() <= last => continue,
+                Ok(slot) => {
                     last = slot.sequence();
                     message(&feed, &slot)
                 }
-                Ok(Item::Lost(missed)) => Ok(dropped(missed)),
                 Err(RecvError::Lagged(missed)) => {
                     tracing::warn!(missed, "an event watcher fell behind and missed events");
                     Ok(dropped(missed))
@@ -138,12 +137,10 @@ mod tests {
             .with_ymd_and_hms(2026, 3, 29, 0, 0, 0)
             .single()
             .expect("instant");
-        test.events
-            .send(Stamped {
-                at,
-                event: Event::TaskChanged(change),
-            })
-            .expect("the feed listens");
+        test.events.announce(Stamped {
+            at,
+            event: Event::TaskChanged(change),
+        });
         for watcher in &mut watchers {
             let message = tokio::time::timeout(Duration::from_secs(10), watcher.next())
                 .await

@@ -28,7 +28,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{mpsc, watch};
 
 use backups::Backups;
 pub use command::{Command, ControlError, LiveState, RunNowOutcome, Snapshot};
@@ -40,7 +40,7 @@ pub use thread::{Hosted, LoopControl, LoopError};
 use crate::clock::Clock;
 use crate::cluster::{ClusterView, Placement};
 use crate::config::{Settings, TaskDef, TaskEntry, TaskName, TaskSet};
-use crate::events::{Event, Stamped, TaskChange};
+use crate::events::{Announce, Event, Stamped, TaskChange};
 use crate::exec::LiveOutput;
 use crate::history::{MissedPlan, Store};
 use crate::metrics::Metrics;
@@ -83,7 +83,7 @@ pub struct Runtime {
     history: Arc<dyn Store>,
     notifier: Notifier,
     metrics: Metrics,
-    events: broadcast::Sender<Stamped>,
+    events: Arc<dyn Announce>,
     finished_tx: mpsc::UnboundedSender<Report>,
     finished_rx: mpsc::UnboundedReceiver<Report>,
     notification_failures: mpsc::Receiver<NotificationFailure>,
@@ -115,7 +115,7 @@ impl Runtime {
         tasks: TaskSet,
         restored: Restored,
         history: Arc<dyn Store>,
-        events: broadcast::Sender<Stamped>,
+        events: Arc<dyn Announce>,
         metrics: Metrics,
     ) -> Runtime {
         let now = clock.now();
@@ -381,8 +381,7 @@ impl Runtime {
     }
 
     fn emit(&self, event: Event) {
-        // No watcher is not an error.
-        let _ = self.events.send(Stamped {
+        self.events.announce(Stamped {
             at: self.clock.now(),
             event,
         });

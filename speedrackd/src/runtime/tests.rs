@@ -92,7 +92,7 @@ pub(super) fn runtime_of(
         tasks,
         restored,
         history,
-        sender,
+        Arc::new(sender),
         crate::metrics::Metrics::new(),
     );
     (runtime, events)

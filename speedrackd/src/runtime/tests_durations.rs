@@ -63,7 +63,7 @@ async fn exercise(config: Config) -> Result<(), tokio::task::JoinError> {
         config.tasks,
         Restored::default(),
         history,
-        events::channel(),
+        Arc::new(events::channel()),
         crate::metrics::Metrics::new(),
     );
     let (commands, queue) = mpsc::channel(8);
