@@ -15,6 +15,7 @@
 //! The choice is process-wide state because both mechanisms are: a subreaper is a property of
 //! the process, and the daemon moves itself out of its delegated cgroup.
 
+use std::collections::BTreeMap;
 use std::os::fd::BorrowedFd;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -87,29 +88,27 @@ pub fn end_all() -> usize {
 /// One run's containment, made before its process starts.
 pub struct Scope {
     cgroup: Option<cgroup::Run>,
-    /// The run's marker; empty when containment was never set up.
-    marker: Vec<(String, String)>,
+    /// Whether containment was set up, so that the run's marker in its environment counts.
+    marked: bool,
     /// What went wrong setting it up, for the run's op-error.
     pub notes: Vec<String>,
 }
 
 impl Scope {
     /// The scope of a run whose environment is `env` (it holds the marker).
-    pub fn new(env: &std::collections::BTreeMap<String, String>) -> Scope {
+    pub fn new(env: &BTreeMap<String, String>) -> Scope {
         let mut scope = Scope {
             cgroup: None,
-            marker: Vec::new(),
+            marked: false,
             notes: Vec::new(),
         };
         let Some(mode) = MODE.get() else {
             return scope;
         };
-        scope.marker = MARKER
-            .iter()
-            .filter_map(|name| Some(((*name).to_owned(), env.get(*name)?.clone())))
-            .collect();
-        let run = env.get(MARKER[0]).and_then(|id| id.parse::<i64>().ok());
-        if let (Some(parent), Some(run)) = (mode, run) {
+        scope.marked = true;
+        if let Some(parent) = mode
+            && let Some(run) = env.get(MARKER[0]).and_then(|id| id.parse::<i64>().ok())
+        {
             match parent.create_run(run) {
                 Ok(cgroup) => scope.cgroup = Some(cgroup),
                 Err(error) => scope.notes.push(format!(
@@ -134,13 +133,26 @@ impl Scope {
     }
 
     /// Once the command has exited: kills every process of the run outside its process group,
-    /// wherever it went; returns how many there were.
-    pub fn kill_escaped(&self, process_group: i32) -> usize {
+    /// wherever it went; returns how many there were. `env` is the run's environment, as for
+    /// [`Scope::new`].
+    pub fn kill_escaped(&self, process_group: i32, env: &BTreeMap<String, String>) -> usize {
         let Some(cgroup) = &self.cgroup else {
-            if self.marker.len() != MARKER.len() {
+            if !self.marked {
                 return 0;
             }
-            return orphans::kill_adopted_with(&self.marker, process_group);
+            // Read from the run's environment at its end, not copied at its start: most runs
+            // leave nothing behind, and the copy cost allocations on every run.
+            let values = MARKER.map(|name| env.get(name).map(String::as_str));
+            let [Some(run), Some(task), Some(data_dir)] = values else {
+                return 0;
+            };
+            let [run_name, task_name, data_dir_name] = MARKER;
+            let marker = [
+                (run_name, run),
+                (task_name, task),
+                (data_dir_name, data_dir),
+            ];
+            return orphans::kill_adopted_with(&marker, process_group);
         };
         let pids = cgroup.pids();
         let populated = !pids.is_empty();

@@ -297,7 +297,7 @@ pub async fn supervise(
     if !pipes_closed {
         kill_leftovers(process_group, &mut outcome.notes);
     }
-    let escaped = scope.kill_escaped(process_group);
+    let escaped = scope.kill_escaped(process_group, &launch.invocation.env);
     if escaped > 0 {
         outcome.notes.push(format!(
             "killed {escaped} process(es) of the run still running outside its process group after the command exited"

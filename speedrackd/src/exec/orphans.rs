@@ -155,7 +155,7 @@ fn reap_adopted() -> bool {
 /// `marker` (never empty); returns how many of them were outside `process_group`. Once a run's
 /// command has exited, whatever is left of it is there: its children were handed to the daemon
 /// when it died.
-pub fn kill_adopted_with(marker: &[(String, String)], process_group: i32) -> usize {
+pub fn kill_adopted_with(marker: &[(&str, &str)], process_group: i32) -> usize {
     if marker.is_empty() {
         return 0;
     }
