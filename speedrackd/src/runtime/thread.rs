@@ -71,7 +71,9 @@ impl LoopControl {
 
 impl Hosted {
     /// Runs the loop on this thread, which must not be inside a tokio runtime, until it is told
-    /// to stop.
+    /// to stop. A loop that panics ends here, unsent to [`LoopControl::run_until`], which reports
+    /// it: the panic does not unwind into the hosting thread, the daemon's main thread, whose
+    /// end would end the process before the daemon cleaned up.
     pub fn run(self) {
         let Hosted {
             runtime,
@@ -89,12 +91,16 @@ impl Hosted {
                 return;
             }
         };
-        engine.block_on(runtime.run(commands, async move {
-            // A dropped sender stops the loop as a sent one does.
-            let _ = stopped.await;
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            engine.block_on(runtime.run(commands, async move {
+                // A dropped sender stops the loop as a sent one does.
+                let _ = stopped.await;
+            }));
         }));
         engine.shutdown_timeout(BLOCKING_WAIT);
-        let _ = done.send(());
+        if ran.is_ok() {
+            let _ = done.send(());
+        }
     }
 }
 
@@ -183,6 +189,54 @@ mod tests {
             |stamped| matches!(stamped.event, Event::RunFinished(run) if run.id == started.id),
         );
         assert!(finished, "watchers heard of the end");
+    }
+
+    /// Breaks on demand: the next reading of the time panics, in the loop that reads it.
+    struct BreakingClock(std::sync::atomic::AtomicBool);
+
+    impl crate::clock::Clock for BreakingClock {
+        fn now(&self) -> chrono::DateTime<chrono::Utc> {
+            assert!(
+                !self.0.load(std::sync::atomic::Ordering::SeqCst),
+                "the clock broke"
+            );
+            SystemClock.now()
+        }
+    }
+
+    /// Hosted on the daemon's main thread, a panic that unwound out of the loop would end the
+    /// process there and then; it must come back as the loop's death instead.
+    #[tokio::test]
+    async fn a_loop_that_panics_ends_its_hosting_thread_well_and_is_reported_dead() {
+        use crate::clock::Clock;
+
+        let dir = tempfile::tempdir().expect("temp dir");
+        let history: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).expect("history"));
+        let clock = Arc::new(BreakingClock(std::sync::atomic::AtomicBool::new(false)));
+        let (runtime, _watching) = runtime_of(
+            Arc::clone(&clock) as Arc<dyn Clock>,
+            "tasks:\n  - {name: t, command: 'true', interval: 1h}\n",
+            Restored::default(),
+            history,
+        );
+        let (commands, queue) = mpsc::channel(4);
+        let (looping, hosted) = LoopControl::prepare(runtime, queue);
+        let thread = std::thread::spawn(move || hosted.run());
+        clock.0.store(true, std::sync::atomic::Ordering::SeqCst);
+        let (reply, _replied) = oneshot::channel();
+        commands
+            .send(Command::RunNow {
+                task: TaskName::parse_normalised("t").expect("name"),
+                by: String::new(),
+                reply,
+            })
+            .await
+            .expect("the loop takes the command");
+        let result = looping.run_until(std::future::pending()).await;
+        assert!(matches!(result, Err(LoopError::Died)), "{result:?}");
+        thread
+            .join()
+            .expect("the panic stayed in the loop, not its hosting thread");
     }
 
     #[tokio::test]
