@@ -8,6 +8,7 @@
 //! read loosely loads with a warning (see [`TaskSet::warnings`]).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono_tz::Tz;
 use serde::Deserialize;
@@ -88,7 +89,9 @@ pub struct BrokenTask {
     reason = "one entry per task, built once per load"
 )]
 pub enum TaskEntry {
-    Valid(TaskDef),
+    /// Shared: each run holds its task's definition as it was when the run was asked for, and
+    /// a copy per fire cost a dozen allocations (BENCHMARKS.md).
+    Valid(Arc<TaskDef>),
     Broken(BrokenTask),
 }
 
@@ -132,7 +135,7 @@ pub struct TaskSet {
 impl TaskSet {
     pub fn valid(&self) -> impl Iterator<Item = &TaskDef> {
         self.entries.iter().filter_map(|entry| match entry {
-            TaskEntry::Valid(def) => Some(def),
+            TaskEntry::Valid(def) => Some(&**def),
             TaskEntry::Broken(_) => None,
         })
     }
@@ -242,7 +245,13 @@ fn parse_task(
             if fields.errors.is_empty() =>
         {
             let names = (name, label);
-            TaskEntry::Valid(options.into_def(names, description, command, schedule, schedule_text))
+            TaskEntry::Valid(Arc::new(options.into_def(
+                names,
+                description,
+                command,
+                schedule,
+                schedule_text,
+            )))
         }
         (name, command, _) => TaskEntry::Broken(BrokenTask {
             name,

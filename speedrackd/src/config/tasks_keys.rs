@@ -9,6 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 
 use super::task_name::TaskName;
 use super::tasks::{BrokenTask, ConfError, TaskEntry, TaskSet};
@@ -108,7 +109,7 @@ impl TaskSet {
 
 fn set_name(entry: &mut TaskEntry, name: TaskName) {
     match entry {
-        TaskEntry::Valid(def) => def.name = name,
+        TaskEntry::Valid(def) => Arc::make_mut(def).name = name,
         TaskEntry::Broken(broken) => broken.name = Some(name),
     }
 }

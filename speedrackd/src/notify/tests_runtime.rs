@@ -1,6 +1,7 @@
 //! Where deliveries run: on the runtime the notifier was made on, not on the caller's.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::*;
@@ -19,7 +20,7 @@ fn task_with_dead_webhook() -> TaskDef {
     );
     let tasks = parse_tasks(&yaml, Path::new("tasks.yaml"), chrono_tz::Tz::UTC).expect("tasks");
     match tasks.entries.into_iter().next() {
-        Some(TaskEntry::Valid(def)) => def,
+        Some(TaskEntry::Valid(def)) => Arc::unwrap_or_clone(def),
         other => panic!("not a valid task: {other:?}"),
     }
 }

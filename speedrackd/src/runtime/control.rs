@@ -84,7 +84,7 @@ impl Runtime {
         }
     }
 
-    fn schedulable(&self, task: &TaskName) -> Result<TaskDef, ControlError> {
+    fn schedulable(&self, task: &TaskName) -> Result<Arc<TaskDef>, ControlError> {
         if let Some(def) = self.def(task) {
             return Ok(def.clone());
         }

@@ -2,6 +2,8 @@
 //! overlap policy makes of a fire while it runs. Every fire that starts goes through
 //! `start_runs`.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 
 use super::Runtime;
@@ -66,7 +68,7 @@ impl Runtime {
     /// into `requests`, a fire owed (queued) into `fires`, or nothing (skipped).
     pub(super) fn admit_fire(
         &mut self,
-        def: TaskDef,
+        def: Arc<TaskDef>,
         due: DateTime<Utc>,
         fires: &mut Fires,
         requests: &mut Vec<StartRequest>,
@@ -78,7 +80,7 @@ impl Runtime {
                 due,
                 pays_owed: false,
             }),
-            Admission::Queued => fires.owed.push((def.name, due)),
+            Admission::Queued => fires.owed.push((def.name.clone(), due)),
             Admission::Skipped => {}
         }
     }

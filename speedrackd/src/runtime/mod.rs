@@ -301,7 +301,7 @@ impl Runtime {
         tokio::time::Instant::now().checked_add(wait)
     }
 
-    fn def(&self, task: &TaskName) -> Option<&TaskDef> {
+    fn def(&self, task: &TaskName) -> Option<&Arc<TaskDef>> {
         valid_def(&self.tasks, &self.task_index, task)
     }
 
@@ -393,7 +393,7 @@ fn valid_def<'a>(
     tasks: &'a TaskSet,
     index: &HashMap<TaskName, usize>,
     task: &TaskName,
-) -> Option<&'a TaskDef> {
+) -> Option<&'a Arc<TaskDef>> {
     match tasks.entries.get(*index.get(task)?)? {
         TaskEntry::Valid(def) => Some(def),
         TaskEntry::Broken(_) => None,

@@ -29,7 +29,7 @@ use crate::run::{Kill, RunEnd, RunRecord, RunStatus, Trigger, as_stored};
 /// One run to start.
 #[derive(Debug, Clone)]
 pub struct StartRequest {
-    pub def: TaskDef,
+    pub def: Arc<TaskDef>,
     pub trigger: Trigger,
     pub due: DateTime<Utc>,
     /// A fire recorded as owed (queued or caught up) that this run settles.
