@@ -15,11 +15,15 @@
 //! `TaskSet::keep_legacy_keys`).
 
 use std::fmt;
+use std::sync::Arc;
 
 /// A task key: non-empty, only lowercase letters, digits, `_`, `-` and `.`, never starting with
 /// `.` or `-`.
+///
+/// Shared, not copied: a run's task is named in its record, its events, its task's state and
+/// its supervisor, and a copy each was a tenth of the allocations a run cost (BENCHMARKS.md).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TaskName(String);
+pub struct TaskName(Arc<str>);
 
 /// Kept inside a key as written.
 fn kept(ch: char) -> bool {
@@ -52,7 +56,7 @@ impl TaskName {
                 in_separator_run = true;
             }
         }
-        (!key.is_empty()).then_some(TaskName(key))
+        (!key.is_empty()).then(|| TaskName(key.into()))
     }
 
     /// The key the same name had before `-` and `.` were kept: letters and digits lowercased,
@@ -69,13 +73,13 @@ impl TaskName {
                 in_separator_run = true;
             }
         }
-        key.chars().any(|c| c != '_').then_some(TaskName(key))
+        key.chars().any(|c| c != '_').then(|| TaskName(key.into()))
     }
 
     /// Accepts a key coming back from a client or the history store, which must already be a
     /// key (so `Some` only for keys `normalise` could have produced, legacy keys included).
     pub fn parse_normalised(name: &str) -> Option<TaskName> {
-        TaskName::normalise(name).filter(|normal| normal.0 == name)
+        TaskName::normalise(name).filter(|normal| &*normal.0 == name)
     }
 
     pub fn as_str(&self) -> &str {
@@ -94,7 +98,7 @@ mod tests {
     use super::*;
 
     fn key(written: &str) -> Option<String> {
-        TaskName::normalise(written).map(|name| name.0)
+        TaskName::normalise(written).map(|name| name.0.to_string())
     }
 
     #[test]
