@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 
-use super::{Claim, HistoryError, NewRun, SqliteStore, insert, owed};
+use super::{Claim, HistoryError, NewRun, SqliteStore, insert, owed, run_writes};
 use crate::config::TaskName;
 use crate::run::{RunEnd, RunId, RunRecord, RunStatus, Trigger, as_stored};
 
@@ -56,16 +56,15 @@ impl SqliteStore {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         owed::insert_owed(&tx, owed)?;
-        for (task, at) in last_fires {
-            owed::set_last_fire(&tx, task, *at)?;
-        }
+        owed::set_last_fires(&tx, last_fires)?;
         let mut ids = Vec::with_capacity(runs.len());
+        let mut insert_run = tx.prepare_cached(run_writes::INSERT)?;
         for run in runs {
             if run.trigger == Trigger::Schedule {
                 owed::pay_owed(&tx, &run.task, run.due)?;
             }
             let id = insert(
-                &tx,
+                &mut insert_run,
                 &NewRun {
                     task: &run.task,
                     trigger: &run.trigger,
@@ -84,6 +83,7 @@ impl SqliteStore {
             .execute(params![run.at.timestamp_micros(), run.reason, id.0])?;
             ids.push(id);
         }
+        drop(insert_run);
         tx.commit()?;
         Ok(ids)
     }

@@ -250,16 +250,18 @@ impl SqliteStore {
     ) -> Result<Vec<Option<RunId>>, HistoryError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        for (task, at) in last_fires {
-            owed::set_last_fire(&tx, task, *at)?;
-        }
+        owed::set_last_fires(&tx, last_fires)?;
         owed::insert_owed(&tx, owed)?;
         let mut ids = Vec::with_capacity(runs.len());
-        for run in runs {
-            if run.pays_owed {
-                owed::pay_owed(&tx, run.task, run.scheduled_at)?;
+        {
+            // Fetched from the cache once per batch, as in `owed::set_last_fires`.
+            let mut insert_run = tx.prepare_cached(run_writes::INSERT)?;
+            for run in runs {
+                if run.pays_owed {
+                    owed::pay_owed(&tx, run.task, run.scheduled_at)?;
+                }
+                ids.push(Some(insert(&mut insert_run, run)?));
             }
-            ids.push(Some(insert(&tx, run)?));
         }
         tx.commit()?;
         Ok(ids)
@@ -575,13 +577,13 @@ impl SqliteStore {
     }
 }
 
-fn insert(conn: &Connection, run: &NewRun<'_>) -> rusqlite::Result<RunId> {
+/// Inserts a run's row with `stmt`, [`run_writes::INSERT`] prepared.
+fn insert(stmt: &mut rusqlite::Statement<'_>, run: &NewRun<'_>) -> rusqlite::Result<RunId> {
     let (trigger_text, requested_by) = match run.trigger {
         Trigger::Schedule => ("schedule", ""),
         Trigger::Manual { by } => ("manual", by.as_str()),
         Trigger::Imported => ("imported", ""),
     };
-    let mut stmt = conn.prepare_cached(run_writes::INSERT)?;
     stmt.insert(params![
         run.task.as_str(),
         trigger_text,

@@ -61,7 +61,7 @@ impl SqliteStore {
                 .collect();
             insert_owed(&tx, &owed)?;
             if let Some(until) = plan.decided_until {
-                set_last_fire(&tx, &plan.task, until)?;
+                set_last_fires(&tx, &[(plan.task.clone(), until)])?;
             }
         }
         tx.commit()?;
@@ -93,17 +93,20 @@ pub(super) fn pay_owed(
     Ok(())
 }
 
-/// Moves a task's last fire forward (never back: a late owed fire must not rewind the phase).
-pub(super) fn set_last_fire(
+/// Moves tasks' last fires forward (never back: a late owed fire must not rewind the phase).
+pub(super) fn set_last_fires<'a>(
     conn: &Connection,
-    task: &TaskName,
-    at: DateTime<Utc>,
+    fires: impl IntoIterator<Item = &'a (TaskName, DateTime<Utc>)>,
 ) -> rusqlite::Result<()> {
-    conn.prepare_cached(
+    // Fetched from the cache once for all: each fetch hashes the statement's text and
+    // allocates its key again.
+    let mut stmt = conn.prepare_cached(
         "INSERT INTO task_fires (task, last_fire_us) VALUES (?1, ?2)
          ON CONFLICT (task) DO UPDATE SET last_fire_us = MAX(last_fire_us, excluded.last_fire_us)",
-    )?
-    .execute(params![task.as_str(), at.timestamp_micros()])?;
+    )?;
+    for (task, at) in fires {
+        stmt.execute(params![task.as_str(), at.timestamp_micros()])?;
+    }
     Ok(())
 }
 
