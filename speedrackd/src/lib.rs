@@ -64,7 +64,7 @@ pub use crate::runtime::{Hosted, LoopError};
 /// The environment a run gets, for tools that must start the same processes as the daemon:
 /// the benchmarks' machine floor (a child given `LANG` loads its locale, so a floor without
 /// it would start cheaper children than the daemon does).
-pub use crate::exec::environment::{RunFacts, run_environment};
+pub use crate::exec::environment::{Environment, RunFacts, run_environment};
 
 /// Everything the daemon starts from, already validated.
 #[derive(Debug, Clone)]

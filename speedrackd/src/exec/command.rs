@@ -2,7 +2,6 @@
 //! and the reasons it may fail to start, in words an admin can act on.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::ffi::{CString, OsStr};
 use std::fs::File;
 use std::io;
@@ -12,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use super::clone_exec::{self, Setup};
-use super::environment;
+use super::environment::{self, Environment};
 use super::image::Image;
 
 /// How a task's command is started.
@@ -23,7 +22,7 @@ pub struct Invocation {
     /// Run as this user through `sudo -n -u USER`.
     pub sudo: Option<String>,
     pub working_dir: Option<PathBuf>,
-    pub env: BTreeMap<String, String>,
+    pub env: Environment,
 }
 
 /// Why a run's command did not start, or started but could not be supervised (then it was
@@ -142,18 +141,15 @@ fn program(invocation: &Invocation) -> &Path {
 fn image(invocation: &Invocation) -> io::Result<Image> {
     let path = invocation.env.get("PATH");
     let program = locate(program(invocation), path.map(OsStr::new))?;
-    let env_bytes: usize = (invocation.env.iter())
-        .map(|(name, value)| name.len() + value.len() + 2)
-        .sum();
     let mut image = Image::new(
         program.as_os_str(),
-        2 * env_bytes + invocation.command.len() + 64,
+        2 * invocation.env.c_len() + invocation.command.len() + 64,
     )?;
     let shell = invocation.shell.as_os_str().as_bytes();
     match &invocation.sudo {
         None => {
             image.arg(&[shell])?;
-            for (name, value) in &invocation.env {
+            for (name, value) in invocation.env.iter() {
                 image.var(name, value)?;
             }
         }
@@ -163,7 +159,7 @@ fn image(invocation: &Invocation) -> io::Result<Image> {
             for arg in ["sudo", "-n", "-u", user, "--", "env"] {
                 image.arg(&[arg.as_bytes()])?;
             }
-            for (name, value) in &invocation.env {
+            for (name, value) in invocation.env.iter() {
                 image.arg(&[name.as_bytes(), b"=", value.as_bytes()])?;
             }
             image.arg(&[shell])?;
@@ -248,7 +244,7 @@ mod tests {
             command: "true".to_owned(),
             sudo: None,
             working_dir: working_dir.map(PathBuf::from),
-            env: BTreeMap::new(),
+            env: Environment::default(),
         }
     }
 
@@ -333,7 +329,8 @@ mod tests {
         std::os::unix::fs::symlink("/bin/echo", dir.path().join("sudo")).expect("link");
         let mut shell = invocation("/bin/sh", None);
         shell.sudo = Some("nobody".to_owned());
-        shell.env = BTreeMap::from([("PATH".to_owned(), dir.path().display().to_string())]);
+        let path = dir.path().display().to_string();
+        shell.env = [("PATH", path.as_str())].into_iter().collect();
         let spawned = spawn(&shell, None).expect("the fake sudo starts");
         let mut out = String::new();
         File::from(spawned.stdout)

@@ -15,21 +15,19 @@
 //! The choice is process-wide state because both mechanisms are: a subreaper is a property of
 //! the process, and the daemon moves itself out of its delegated cgroup.
 
-use std::collections::BTreeMap;
 use std::os::fd::BorrowedFd;
 use std::path::Path;
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use super::cgroup::{self, Parent};
+use super::environment::{Environment, MARKER};
 use super::orphans;
 use crate::config::RunCgroup;
 use crate::run::Usage;
 
 /// How long a killed run's cgroup gets to empty before it is left for the next start.
 const EMPTY_WAIT: Duration = Duration::from_secs(2);
-/// The environment variables that mark a run's processes (see `environment.rs`).
-const MARKER: [&str; 3] = ["SPEEDRACK_RUN_ID", "SPEEDRACK_TASK", "SPEEDRACK_DATA_DIR"];
 
 /// `None` until [`init`]: runs are then contained by their process group only.
 static MODE: OnceLock<Option<Parent>> = OnceLock::new();
@@ -96,7 +94,7 @@ pub struct Scope {
 
 impl Scope {
     /// The scope of a run whose environment is `env` (it holds the marker).
-    pub fn new(env: &BTreeMap<String, String>) -> Scope {
+    pub fn new(env: &Environment) -> Scope {
         let mut scope = Scope {
             cgroup: None,
             marked: false,
@@ -135,14 +133,14 @@ impl Scope {
     /// Once the command has exited: kills every process of the run outside its process group,
     /// wherever it went; returns how many there were. `env` is the run's environment, as for
     /// [`Scope::new`].
-    pub fn kill_escaped(&self, process_group: i32, env: &BTreeMap<String, String>) -> usize {
+    pub fn kill_escaped(&self, process_group: i32, env: &Environment) -> usize {
         let Some(cgroup) = &self.cgroup else {
             if !self.marked {
                 return 0;
             }
             // Read from the run's environment at its end, not copied at its start: most runs
             // leave nothing behind, and the copy cost allocations on every run.
-            let values = MARKER.map(|name| env.get(name).map(String::as_str));
+            let values = MARKER.map(|name| env.get(name));
             let [Some(run), Some(task), Some(data_dir)] = values else {
                 return 0;
             };

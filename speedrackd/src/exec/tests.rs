@@ -1,12 +1,12 @@
 //! Supervising real processes: when a run is told to be lasting (its group's leader start time,
 //! for a crash recovery), and when it is not.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
+use super::environment::Environment;
 use super::*;
 
 fn launch(command: &str, dir: &Path) -> Launch {
@@ -16,7 +16,7 @@ fn launch(command: &str, dir: &Path) -> Launch {
             command: command.to_owned(),
             sudo: None,
             working_dir: None,
-            env: BTreeMap::new(),
+            env: Environment::default(),
         },
         stdout: dir.join("stdout"),
         stderr: dir.join("stderr"),

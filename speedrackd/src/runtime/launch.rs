@@ -4,8 +4,6 @@
 
 use std::path::Path;
 
-use chrono::SecondsFormat;
-
 use crate::config::{Settings, TaskDef};
 use crate::exec::environment::{RunFacts, daemon_var, run_environment};
 use crate::exec::{Invocation, Launch, LiveOutput};
@@ -25,17 +23,15 @@ pub fn launch_of(
         Trigger::Manual { .. } => "manual",
         Trigger::Imported => "imported",
     };
-    let data_dir_text = data_dir.display().to_string();
+    let data_dir_text = data_dir.to_string_lossy();
     let facts = RunFacts {
         task: def.name.as_str(),
         run_id: record.id.0,
         trigger,
-        scheduled_at: record
-            .scheduled_at
-            .to_rfc3339_opts(SecondsFormat::Secs, true),
+        scheduled_at: record.scheduled_at,
         data_dir: &data_dir_text,
     };
-    let shell = settings.shell.display().to_string();
+    let shell = settings.shell.to_string_lossy();
     let env = run_environment(daemon_var, &shell, &facts, &def.env);
     Launch {
         invocation: Invocation {

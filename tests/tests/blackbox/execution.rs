@@ -483,3 +483,55 @@ async fn a_run_inherits_no_descriptor_its_daemon_was_started_with() {
     // Its stdio, and the directory ls reads.
     assert_eq!(String::from_utf8_lossy(&output.stdout), "0\n1\n2\n3\n");
 }
+
+#[tokio::test]
+async fn a_run_sees_the_documented_environment_and_none_of_the_daemons() {
+    let daemon = Daemon::start(
+        "tasks:
+  - name: env_shown
+    command: env
+    interval: 400w
+    env: {PATH: '/usr/bin:/bin', MODE: full, SPEEDRACK_RUN_ID: '999'}
+",
+    );
+    let run = daemon.run_to_end("env_shown").await;
+    let output = daemon
+        .ctl()
+        .ok(&["output", "env_shown", &run.id.to_string()]);
+    let env: std::collections::BTreeMap<&str, &str> = output
+        .lines()
+        .filter_map(|line| line.split_once('='))
+        .collect();
+    let scheduled = run.scheduled_at.expect("a manual run's instant");
+    let scheduled = chrono::DateTime::from_timestamp(scheduled.seconds, 0).expect("an instant");
+    let data_dir = daemon.data_dir().display().to_string();
+    let run_id = run.id.to_string();
+    let expected = [
+        ("PATH", "/usr/bin:/bin"),
+        ("SHELL", "/bin/sh"),
+        ("MODE", "full"),
+        ("SPEEDRACK_TASK", "env_shown"),
+        ("SPEEDRACK_RUN_ID", run_id.as_str()),
+        ("SPEEDRACK_TRIGGER", "manual"),
+        ("SPEEDRACK_DATA_DIR", data_dir.as_str()),
+    ];
+    for (name, value) in expected {
+        assert_eq!(env.get(name), Some(&value), "{name} in {output}");
+    }
+    assert_eq!(
+        env.get("SPEEDRACK_SCHEDULED_AT").copied(),
+        Some(scheduled.format("%Y-%m-%dT%H:%M:%SZ").to_string().as_str()),
+        "{output}"
+    );
+    // The daemon runs with cargo's environment (CARGO_*, RUST_LOG): none of it reaches a run.
+    let passed = ["HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ"];
+    let set_by_the_shell = ["PWD", "OLDPWD", "SHLVL", "_"];
+    let unexpected: Vec<&str> = env
+        .keys()
+        .copied()
+        .filter(|name| !expected.iter().any(|(known, _)| known == name))
+        .filter(|name| *name != "SPEEDRACK_SCHEDULED_AT")
+        .filter(|name| !passed.contains(name) && !set_by_the_shell.contains(name))
+        .collect();
+    assert_eq!(unexpected, Vec::<&str>::new(), "{output}");
+}

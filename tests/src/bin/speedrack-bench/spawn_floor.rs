@@ -14,8 +14,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, PoisonError};
 
 use anyhow::{Context, Result};
-use speedrackd::RunFacts;
 use speedrackd::clock::{Clock, SystemClock};
+use speedrackd::{Environment, RunFacts};
 
 use super::daemon::SERVICE_ENV;
 
@@ -48,21 +48,19 @@ fn now_ns() -> Result<i128> {
 
 /// The environment a bench daemon (started with [`SERVICE_ENV`]) gives a run of a task called
 /// `task`, so that the floor's children cost what the daemon's do.
-pub fn run_environment(task: &str, run_id: i64) -> BTreeMap<String, String> {
+pub fn run_environment(task: &str, run_id: i64) -> Environment {
     let facts = RunFacts {
         task,
         run_id,
         trigger: "schedule",
-        scheduled_at: SystemClock
-            .now()
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        scheduled_at: SystemClock.now(),
         data_dir: "/var/lib/speedrack",
     };
     let service = |name: &str| {
         SERVICE_ENV
             .iter()
             .find(|(known, _)| *known == name)
-            .map(|(_, value)| (*value).to_owned())
+            .map(|(_, value)| *value)
     };
     speedrackd::run_environment(service, "/bin/sh", &facts, &BTreeMap::new())
 }
@@ -71,7 +69,7 @@ fn spawn_child(run_id: i64) -> Result<Child> {
     Command::new("/bin/sh")
         .args(["-c", CHILD_COMMAND])
         .env_clear()
-        .envs(run_environment("late_0", run_id))
+        .envs(run_environment("late_0", run_id).iter())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

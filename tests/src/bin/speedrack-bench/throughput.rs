@@ -43,7 +43,7 @@ fn sh_true(index: u64, out: fn() -> Stdio) -> Command {
     command
         .args(["-c", "true"])
         .env_clear()
-        .envs(spawn_floor::run_environment("t_0", index as i64))
+        .envs(spawn_floor::run_environment("t_0", index as i64).iter())
         .stdin(Stdio::null())
         .stdout(out())
         .stderr(out());
