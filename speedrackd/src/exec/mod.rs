@@ -33,7 +33,7 @@ use std::time::Duration;
 
 use nix::sys::signal::Signal;
 use regex::bytes::Regex;
-use tokio::sync::mpsc;
+use tokio::sync::oneshot;
 
 pub use capture::Captured;
 pub use command::{Invocation, StartError};
@@ -203,12 +203,12 @@ pub struct Lasting<F> {
     pub tell: F,
 }
 
-/// Supervises a started command to its reaped end. A message on `kills` (why, and who asks)
-/// ends the run like a timeout does.
+/// Supervises a started command to its reaped end. A kill sent on `kill` (why, and who asks)
+/// ends the run like a timeout does; one is enough, so the channel takes one.
 pub async fn supervise(
     started: Started,
     launch: &Launch,
-    mut kills: mpsc::UnboundedReceiver<Kill>,
+    mut kill: oneshot::Receiver<Kill>,
     lasting: Lasting<impl FnOnce(Option<u64>)>,
 ) -> Outcome {
     let Started {
@@ -240,6 +240,7 @@ pub async fn supervise(
         .and_then(|timeout| tokio::time::Instant::now().checked_add(timeout));
     let mut kill_at: Option<tokio::time::Instant> = None;
     let mut tell = Some(lasting.tell);
+    let mut kill_listened = true;
     {
         let exited = child.exited();
         // Made once: a timer made in the select below would be registered and cancelled again
@@ -266,10 +267,14 @@ pub async fn supervise(
                     outcome.killed_by = Some(format!("timeout after {}", humantime::format_duration(timeout)));
                     kill_at = terminate(process_group, launch.kill_grace, &mut outcome.notes);
                 }
-                Some(kill) = kills.recv(), if outcome.killed_by.is_none() => {
-                    outcome.killed_by = Some(kill.by);
-                    outcome.kill_cause = Some(kill.cause);
-                    kill_at = terminate(process_group, launch.kill_grace, &mut outcome.notes);
+                asked = &mut kill, if kill_listened => {
+                    // A closed channel (nobody can ask any more) is no kill.
+                    kill_listened = false;
+                    if let Ok(asked) = asked && outcome.killed_by.is_none() {
+                        outcome.killed_by = Some(asked.by);
+                        outcome.kill_cause = Some(asked.cause);
+                        kill_at = terminate(process_group, launch.kill_grace, &mut outcome.notes);
+                    }
                 }
                 () = &mut lasting_at, if tell.is_some() => {
                     if let Some(tell) = tell.take() {

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use super::environment::Environment;
 use super::*;
@@ -37,14 +37,14 @@ fn supervised(
 ) -> (
     i32,
     oneshot::Receiver<Option<u64>>,
-    mpsc::UnboundedSender<Kill>,
+    oneshot::Sender<Kill>,
     tokio::task::JoinHandle<Outcome>,
 ) {
     let launch = launch(command, dir);
     let started = spawn(&launch).and_then(watch).expect("the command starts");
     let pid = started.process_group;
     let (tell, told) = oneshot::channel();
-    let (kill, kills) = mpsc::unbounded_channel();
+    let (kill, kills) = oneshot::channel();
     let lasting = Lasting {
         after,
         tell: move |ticks| {

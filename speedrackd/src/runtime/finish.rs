@@ -137,15 +137,22 @@ impl Runtime {
     pub(super) fn kill_run(&mut self, task: &TaskName, run: RunId, kill: &Kill) -> bool {
         let Some(in_flight) = self
             .states
-            .get(task)
-            .and_then(|state| state.running.get(&run))
+            .get_mut(task)
+            .and_then(|state| state.running.get_mut(&run))
         else {
             return false;
         };
         let (by, cause) = (kill.by.as_str(), kill.cause.as_str());
-        tracing::info!(task = %task, run = %run, by, cause, "terminating a run");
-        // A send fails only when the supervisor already finished; nothing to kill then.
-        let _ = in_flight.kill.send(kill.clone());
+        match in_flight.kill.take() {
+            // A send fails only when the supervisor already finished; nothing to kill then.
+            Some(sender) => {
+                tracing::info!(task = %task, run = %run, by, cause, "terminating a run");
+                let _ = sender.send(kill.clone());
+            }
+            None => {
+                tracing::info!(task = %task, run = %run, by, cause, "asked to terminate a run already being terminated");
+            }
+        }
         true
     }
 

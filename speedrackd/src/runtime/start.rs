@@ -144,7 +144,7 @@ impl Runtime {
     }
 
     /// Keeps a started run in its task's state and tells everyone.
-    fn track(&mut self, record: RunRecord, kill: tokio::sync::mpsc::UnboundedSender<Kill>) {
+    fn track(&mut self, record: RunRecord, kill: tokio::sync::oneshot::Sender<Kill>) {
         let task = record.task.clone();
         let lateness_ms = (record.started_at - record.scheduled_at).num_milliseconds();
         self.metrics.run_started(&task, lateness_of(&record));
@@ -152,7 +152,13 @@ impl Runtime {
         self.emit(Event::RunStarted(record.clone()));
         let state = self.state_mut(&task);
         state.runs_since_start += 1;
-        state.running.insert(record.id, InFlight { record, kill });
+        state.running.insert(
+            record.id,
+            InFlight {
+                record,
+                kill: Some(kill),
+            },
+        );
         self.task_changed(&task);
     }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::clock::Clock;
 use crate::config::{Settings, TaskDef, TaskName};
@@ -37,7 +37,7 @@ pub struct Finished {
 }
 
 /// Hands a started process to its own supervisor task; returns the sender that asks it to
-/// terminate the run (with why, and who asks).
+/// terminate the run (with why, and who asks): once, as only the first ask counts.
 pub fn supervise(
     run: RunId,
     task: TaskName,
@@ -46,8 +46,8 @@ pub fn supervise(
     rules: FailureRules,
     clock: Arc<dyn Clock>,
     reports: mpsc::UnboundedSender<Report>,
-) -> mpsc::UnboundedSender<Kill> {
-    let (kill, kills) = mpsc::unbounded_channel();
+) -> oneshot::Sender<Kill> {
+    let (kill, kills) = oneshot::channel();
     tokio::spawn(async move {
         let pgid = started.process_group;
         let lasting = Lasting {

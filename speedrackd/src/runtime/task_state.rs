@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use chrono::{DateTime, Utc};
-use tokio::sync::mpsc;
+use tokio::sync::oneshot;
 
 use crate::notify::failure_streak;
 use crate::run::{Kill, RunId, RunRecord, RunStatus, Trigger};
@@ -15,8 +15,9 @@ use crate::run::{Kill, RunId, RunRecord, RunStatus, Trigger};
 pub struct InFlight {
     /// The run as recorded when it started; it gets its end when the supervisor reports it.
     pub record: RunRecord,
-    /// Send why and who asks, and the run is terminated like a timeout.
-    pub kill: mpsc::UnboundedSender<Kill>,
+    /// Send why and who asks, and the run is terminated like a timeout; taken by the first
+    /// ask, as later ones would change nothing.
+    pub kill: Option<oneshot::Sender<Kill>>,
 }
 
 /// A fire waiting for its task's running run to end (overlap `queue` or `replace`), or a
