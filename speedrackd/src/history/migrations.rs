@@ -161,6 +161,21 @@ const MIGRATIONS: &[&str] = &[
             WHERE task = OLD.task;
         DELETE FROM task_totals WHERE task = OLD.task AND runs <= 0;
     END;",
+    // 13: a run's end leaves the totals alone when its kept output weighs what its row said
+    // (nothing, for the many runs that print nothing): the update of the task's totals row was
+    // a quarter of what writing the end cost.
+    "DROP TRIGGER runs_total_output;
+    CREATE TRIGGER runs_total_output
+        AFTER UPDATE OF stdout_bytes, stderr_bytes, output_dropped_bytes ON runs
+        WHEN OLD.stdout_bytes + OLD.stderr_bytes - OLD.output_dropped_bytes
+            != NEW.stdout_bytes + NEW.stderr_bytes - NEW.output_dropped_bytes
+        BEGIN
+        UPDATE task_totals
+            SET output_bytes = output_bytes
+                - (OLD.stdout_bytes + OLD.stderr_bytes - OLD.output_dropped_bytes)
+                + (NEW.stdout_bytes + NEW.stderr_bytes - NEW.output_dropped_bytes)
+            WHERE task = NEW.task;
+    END;",
 ];
 
 /// The schema version this build writes.
@@ -298,6 +313,53 @@ mod tests {
                 "{sql}: {opcodes:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_runs_end_touches_its_tasks_totals_only_when_its_output_weighs_something() {
+        let mut conn = Connection::open_in_memory().expect("in-memory database");
+        migrate(&mut conn).expect("schema");
+        conn.execute(
+            "INSERT INTO runs (task, trigger, scheduled_at_us, started_at_us, status)
+             VALUES ('a', 'schedule', 1, 2, 'running'), ('a', 'schedule', 1, 2, 'running')",
+            [],
+        )
+        .expect("two runs");
+        let end = |conn: &Connection, id: i64, stdout_bytes: i64| {
+            let before = conn.total_changes();
+            conn.execute(
+                super::super::run_writes::FINISH,
+                rusqlite::params![
+                    3,
+                    0,
+                    None::<i32>,
+                    "success",
+                    stdout_bytes,
+                    0,
+                    "",
+                    "",
+                    "",
+                    0,
+                    0,
+                    0,
+                    0,
+                    "",
+                    id
+                ],
+            )
+            .expect("the end");
+            conn.total_changes() - before
+        };
+        assert_eq!(end(&conn, 1, 0), 1, "the run's row alone");
+        assert_eq!(end(&conn, 2, 7), 2, "the run's row and its task's totals");
+        let totals: (i64, i64) = conn
+            .query_row(
+                "SELECT runs, output_bytes FROM task_totals WHERE task = 'a'",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .expect("totals");
+        assert_eq!(totals, (2, 7));
     }
 
     #[test]
