@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Timelike, Utc};
 
 /// PATH when the daemon's own is unset.
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -88,12 +88,24 @@ impl Environment {
         self.ends.push((name_end, self.text.len()));
     }
 
-    /// Adds `at` as RFC 3339 to the second, in UTC (`2026-11-29T12:00:00Z`).
+    /// Adds `at` as RFC 3339 to the second, in UTC (`2026-11-29T12:00:00Z`). Written field
+    /// by field: chrono's formatting parses its pattern and allocates, for every run.
     fn push_time(&mut self, name: &str, at: DateTime<Utc>) {
+        use std::fmt::Write;
         self.text.push_str(name);
         let name_end = self.text.len();
+        let (date, time) = (at.date_naive(), at.time());
         // Writing to a String cannot fail.
-        let _ = at.format("%Y-%m-%dT%H:%M:%SZ").write_to(&mut self.text);
+        let _ = write!(
+            self.text,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            date.year(),
+            date.month(),
+            date.day(),
+            time.hour(),
+            time.minute(),
+            time.second()
+        );
         self.ends.push((name_end, self.text.len()));
     }
 
