@@ -19,6 +19,7 @@ pub mod history;
 pub mod import;
 pub mod init;
 mod legacy_keys;
+mod memory;
 mod metrics;
 mod metrics_process;
 mod nodes;

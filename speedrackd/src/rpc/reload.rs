@@ -42,5 +42,7 @@ pub async fn reload(api: &Service) -> Result<pb::ReloadResponse, Status> {
             reply,
         })
         .await?;
+    // The file's parse is over and the loop holds the new set.
+    crate::memory::release_freed();
     Ok(convert::reload_diff(&diff))
 }
