@@ -163,7 +163,7 @@ const MIGRATIONS: &[&str] = &[
     END;",
     // 13: a run's end leaves the totals alone when its kept output weighs what its row said
     // (nothing, for the many runs that print nothing): the update of the task's totals row was
-    // a quarter of what writing the end cost.
+    // about a third of what writing the end cost.
     "DROP TRIGGER runs_total_output;
     CREATE TRIGGER runs_total_output
         AFTER UPDATE OF stdout_bytes, stderr_bytes, output_dropped_bytes ON runs
