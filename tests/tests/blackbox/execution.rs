@@ -99,6 +99,37 @@ async fn kill_ends_a_run_and_records_who() {
 }
 
 #[tokio::test]
+async fn a_second_kill_of_a_run_being_terminated_is_taken_and_the_first_stays() {
+    // TERM is ignored (by sleep too, which inherits that), so the run outlives the first
+    // kill until the grace's SIGKILL.
+    let daemon = DaemonBuilder::new(
+        "tasks:\n  - {name: stubborn, command: 'trap \"\" TERM; sleep 300', interval: 400w}\n",
+    )
+    .settings("kill_grace: 3s\n")
+    .start();
+    let mut events = daemon.watch().await;
+    daemon.ctl().ok(&["run-now", "stubborn"]);
+    events.run_started("stubborn", WAIT).await.expect("starts");
+    for _ in 0..2 {
+        let said = daemon.ctl().ok(&["kill", "stubborn"]);
+        assert!(said.starts_with("terminating run"), "{said}");
+    }
+    daemon
+        .wait_for_log(WAIT, |log| {
+            log.contains("asked to terminate a run already being terminated")
+        })
+        .expect("the second ask is taken, not sent again");
+    let run = events.run_finished("stubborn", WAIT).await.expect("ends");
+    assert_eq!(run.kill_cause(), KillCause::User);
+    assert_eq!(run.killed_by, speedrack_tests::current_user());
+    assert_eq!(
+        run.signal,
+        Some(Signal::SIGKILL as i32),
+        "TERM was ignored; the grace ended it"
+    );
+}
+
+#[tokio::test]
 async fn overlap_policies_queue_run_in_parallel_or_replace() {
     // Runs wait on gates the test opens, so the commands between need not beat a timer.
     let (queue_gate, parallel_gate) = (Gate::new(), Gate::new());
