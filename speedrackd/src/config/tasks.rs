@@ -84,13 +84,9 @@ pub struct BrokenTask {
 
 /// One entry of the tasks file, in file order.
 #[derive(Debug, Clone, PartialEq)]
-#[allow(
-    clippy::large_enum_variant,
-    reason = "one entry per task, built once per load"
-)]
 pub enum TaskEntry {
-    /// Shared: each run holds its task's definition as it was when the run was asked for, and
-    /// a copy per fire cost a dozen allocations (BENCHMARKS.md).
+    /// Shared: each fire's start request holds its task's definition, and a copy per fire
+    /// cost a dozen allocations (BENCHMARKS.md).
     Valid(Arc<TaskDef>),
     Broken(BrokenTask),
 }
