@@ -11,6 +11,10 @@
 //! and reports a failure by writing it where the parent reads it once the child is gone. What
 //! the child gets is what std gives one: its signal mask emptied, signals the daemon catches
 //! and SIGPIPE back to their default action, the other ignored ones kept ignored.
+//!
+//! When the daemon reserved slots for it (`spawn_slots`), the child also shares the daemon's
+//! descriptor table at clone and keeps only its bottom, where the slots hold its stdio;
+//! otherwise clone copies the whole table for it.
 #![allow(
     unsafe_code,
     reason = "clone and the code between it and exec are system calls on raw pointers"
@@ -23,6 +27,7 @@ use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::ptr;
 
 use super::image::Image;
+use super::spawn_slots::{self, Slots};
 
 /// The child's stack: the child only makes system calls on it, through libc's wrappers.
 const STACK_SIZE: usize = 64 << 10;
@@ -53,6 +58,7 @@ pub struct Child {
 #[repr(i32)]
 enum Step {
     None = 0,
+    Descriptors,
     Stdio,
     ProcessGroup,
     Cgroup,
@@ -69,6 +75,9 @@ struct Shared {
     working_dir: *const libc::c_char,
     stdio: [c_int; 3],
     cgroup_procs: c_int,
+    /// Set when the child shares the daemon's descriptor table: it keeps the descriptors
+    /// below this one (`spawn_slots`) and no others, before it touches any.
+    kept_below: c_int,
     failed_at: Step,
     errno: c_int,
 }
@@ -76,25 +85,48 @@ struct Shared {
 /// Starts `setup`'s program in a new process. The error is the OS's, with the step that
 /// failed in its text; a child that failed before exec has been reaped.
 pub fn start(setup: &Setup<'_>) -> io::Result<Child> {
-    // Descriptors the child moves to 0, 1 and 2 must not be among those, or one dup2 would
-    // overwrite the source of the next.
-    let [stdin, stdout, stderr] = setup.stdio;
-    let stdio = [
-        above_stdio(stdin)?,
-        above_stdio(stdout)?,
-        above_stdio(stderr)?,
-    ];
+    start_with(setup, spawn_slots::reserved())
+}
+
+/// Starts the child sharing the daemon's descriptor table when one of `slots`' groups is
+/// free, else with a copy of the whole table.
+fn start_with(setup: &Setup<'_>, slots: Option<&Slots>) -> io::Result<Child> {
     let image = setup.image.pointers();
     let mut shared = Shared {
         program: image.program,
         argv: image.argv(),
         envp: image.envp(),
         working_dir: setup.working_dir.map_or(ptr::null(), CStr::as_ptr),
-        stdio: stdio.each_ref().map(StdioSource::raw),
-        cgroup_procs: setup.cgroup_procs.map_or(-1, |fd| fd.as_raw_fd()),
+        stdio: [-1; 3],
+        cgroup_procs: -1,
+        kept_below: -1,
         failed_at: Step::None,
         errno: 0,
     };
+    // What the child copies its descriptors from, kept until it has exec'd.
+    let mut lent = slots.and_then(Slots::lend);
+    let mut own = None;
+    if let Some(lent) = &mut lent {
+        for (index, fd) in setup.stdio.into_iter().enumerate() {
+            shared.stdio[index] = lent.put(index, fd)?;
+        }
+        if let Some(procs) = setup.cgroup_procs {
+            shared.cgroup_procs = lent.put(3, procs)?;
+        }
+        shared.kept_below = slots.map_or(-1, Slots::kept_below);
+    } else {
+        // Descriptors the child moves to 0, 1 and 2 must not be among those, or one dup2
+        // would overwrite the source of the next.
+        let [stdin, stdout, stderr] = setup.stdio;
+        let stdio = [
+            above_stdio(stdin)?,
+            above_stdio(stdout)?,
+            above_stdio(stderr)?,
+        ];
+        shared.stdio = stdio.each_ref().map(StdioSource::raw);
+        shared.cgroup_procs = setup.cgroup_procs.map_or(-1, |fd| fd.as_raw_fd());
+        own = Some(stdio);
+    }
     let (pid, pidfd) = STACK.with(|stack| {
         let mut stack = stack.borrow_mut();
         if stack.is_none() {
@@ -103,6 +135,8 @@ pub fn start(setup: &Setup<'_>) -> io::Result<Child> {
         let top = stack.as_ref().map_or(ptr::null_mut(), ChildStack::top);
         clone_vfork(top, &mut shared)
     })?;
+    // The child has exec'd or exited: the slots are emptied for the next spawn.
+    drop((lent, own));
     // SAFETY: the child has exec'd or exited (CLONE_VFORK), so nothing writes `shared` any
     // more; the volatile read keeps the compiler from assuming it unchanged since the clone.
     let (failed_at, errno) = unsafe {
@@ -128,6 +162,7 @@ impl Step {
     fn doing(self) -> &'static str {
         match self {
             Step::None | Step::Exec => "exec",
+            Step::Descriptors => "cannot give the command a descriptor table of its own",
             Step::Stdio => "cannot give the command its stdin, stdout and stderr",
             Step::ProcessGroup => "cannot give the command a process group of its own",
             Step::Cgroup => "cannot move the command into its cgroup",
@@ -216,6 +251,11 @@ fn clone_vfork(stack_top: *mut c_void, shared: &mut Shared) -> io::Result<(i32, 
         return Err(io::Error::other("no stack for the child"));
     }
     let mut pidfd: c_int = -1;
+    let files = if shared.kept_below > 0 {
+        libc::CLONE_FILES
+    } else {
+        0
+    };
     // SAFETY: sigset_t is plain data that sigfillset initializes.
     let mut all: libc::sigset_t = unsafe { std::mem::zeroed() };
     // SAFETY: as above; pthread_sigmask writes it.
@@ -229,7 +269,7 @@ fn clone_vfork(stack_top: *mut c_void, shared: &mut Shared) -> io::Result<(i32, 
         let pid = libc::clone(
             child,
             stack_top,
-            libc::CLONE_VM | libc::CLONE_VFORK | libc::CLONE_PIDFD | libc::SIGCHLD,
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::CLONE_PIDFD | libc::SIGCHLD | files,
             ptr::from_mut(shared).cast::<c_void>(),
             &raw mut pidfd,
         );
@@ -263,7 +303,18 @@ extern "C" fn child(shared: *mut c_void) -> c_int {
     // values from it, or on locals.
     unsafe {
         reset_signals();
-        // First: the stdio copies below may overwrite its descriptor if it is 0, 1 or 2.
+        let kept_below = (*shared).kept_below;
+        if kept_below > 0
+            && libc::syscall(
+                libc::SYS_close_range,
+                kept_below,
+                libc::c_uint::MAX,
+                libc::CLOSE_RANGE_UNSHARE,
+            ) != 0
+        {
+            fail(shared, Step::Descriptors);
+        }
+        // Before the stdio copies below, which may overwrite its descriptor if it is 0, 1 or 2.
         let procs = (*shared).cgroup_procs;
         if procs >= 0 && libc::write(procs, b"0".as_ptr().cast(), 1) != 1 {
             fail(shared, Step::Cgroup);
@@ -360,8 +411,19 @@ mod tests {
     use std::fs::File;
     use std::io::Read;
     use std::os::fd::AsFd;
+    use std::sync::OnceLock;
 
     use super::*;
+
+    /// Both ways a child gets its descriptors: a copy of the daemon's whole table, and the
+    /// bottom of the shared table, where slots hold its stdio.
+    fn ways() -> [Option<&'static Slots>; 2] {
+        static SLOTS: OnceLock<Slots> = OnceLock::new();
+        [
+            None,
+            Some(SLOTS.get_or_init(|| Slots::new(16).expect("reserved"))),
+        ]
+    }
 
     fn image(program: &str, script: &str) -> Image {
         let mut image = Image::new(program.as_ref(), 0).expect("no NUL");
@@ -376,15 +438,20 @@ mod tests {
 
     /// Runs `image` with stdin and stderr on /dev/null; returns its pid and all it printed,
     /// once it exited and was reaped.
-    fn run(image: &Image, working_dir: Option<&CStr>) -> io::Result<(Child, String)> {
+    fn run(
+        image: &Image,
+        working_dir: Option<&CStr>,
+        slots: Option<&Slots>,
+    ) -> io::Result<(Child, String)> {
         let null = File::open("/dev/null").expect("/dev/null");
         let (mut out, writer) = io::pipe().expect("pipe");
-        let child = start(&Setup {
+        let setup = Setup {
             image,
             working_dir,
             stdio: [null.as_fd(), writer.as_fd(), null.as_fd()],
             cgroup_procs: None,
-        })?;
+        };
+        let child = start_with(&setup, slots)?;
         drop(writer);
         let mut printed = String::new();
         out.read_to_string(&mut printed).expect("read");
@@ -403,26 +470,31 @@ mod tests {
                       readlink /proc/self/fd/0 /proc/self/fd/2; test -p /proc/self/fd/1";
         let mut image = image("/bin/sh", script);
         image.arg(&[b"first"]).expect("no NUL");
-        let (_, printed) = run(&image, None).expect("starts");
-        assert_eq!(
-            printed,
-            "first\nGREETING=hello\nPATH=/usr/bin:/bin\n/dev/null\n/dev/null\n"
-        );
+        for slots in ways() {
+            let (_, printed) = run(&image, None, slots).expect("starts");
+            assert_eq!(
+                printed,
+                "first\nGREETING=hello\nPATH=/usr/bin:/bin\n/dev/null\n/dev/null\n"
+            );
+        }
     }
 
     #[test]
     fn the_child_leads_a_process_group_of_its_own_in_the_working_dir() {
         let script = "echo $$ $(cut -d' ' -f5 /proc/$$/stat); pwd";
-        let (child, printed) = run(&image("/bin/sh", script), Some(c"/proc")).expect("starts");
-        let pid = child.pid;
-        assert_eq!(printed, format!("{pid} {pid}\n/proc\n"));
+        for slots in ways() {
+            let (child, printed) =
+                run(&image("/bin/sh", script), Some(c"/proc"), slots).expect("starts");
+            let pid = child.pid;
+            assert_eq!(printed, format!("{pid} {pid}\n/proc\n"));
+        }
     }
 
     #[test]
     fn the_child_starts_with_no_signal_blocked_and_sigpipe_at_its_default() {
         // The test harness, as any Rust program, ignores SIGPIPE (bit 13 of SigIgn).
         let script = "exec grep -E '^Sig(Blk|Ign)' /proc/self/status";
-        let (_, printed) = run(&image("/bin/sh", script), None).expect("starts");
+        let (_, printed) = run(&image("/bin/sh", script), None, ways()[1]).expect("starts");
         let mask = |name: &str| {
             let line = printed
                 .lines()
@@ -438,19 +510,38 @@ mod tests {
     fn the_child_joins_its_cgroup_by_writing_0_to_cgroup_procs_before_it_execs() {
         let null = File::open("/dev/null").expect("/dev/null");
         let fd = null.as_fd();
-        let (mut joined, procs) = io::pipe().expect("pipe");
-        let child = start(&Setup {
-            image: &image("/bin/sh", "exit 0"),
-            working_dir: None,
-            stdio: [fd, fd, fd],
-            cgroup_procs: Some(procs.as_fd()),
-        })
-        .expect("starts");
-        drop(procs);
-        let mut written = String::new();
-        joined.read_to_string(&mut written).expect("read");
-        let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(child.pid), None);
-        assert_eq!(written, "0");
+        for slots in ways() {
+            let (mut joined, procs) = io::pipe().expect("pipe");
+            let setup = Setup {
+                image: &image("/bin/sh", "exit 0"),
+                working_dir: None,
+                stdio: [fd, fd, fd],
+                cgroup_procs: Some(procs.as_fd()),
+            };
+            let child = start_with(&setup, slots).expect("starts");
+            drop(procs);
+            let mut written = String::new();
+            joined.read_to_string(&mut written).expect("read");
+            let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(child.pid), None);
+            assert_eq!(written, "0");
+        }
+    }
+
+    #[test]
+    fn a_child_sharing_the_table_keeps_nothing_above_its_slots() {
+        // Without close-on-exec, and high in the table: a copy of the whole table would pass it
+        // on (were it not for `inherit_nothing`, which other tests here call).
+        let null = File::open("/dev/null").expect("/dev/null");
+        // SAFETY: a copy of an open descriptor, owned from here on.
+        let leaked =
+            unsafe { OwnedFd::from_raw_fd(libc::fcntl(null.as_raw_fd(), libc::F_DUPFD, 900)) };
+        let number = leaked.as_raw_fd();
+        let slots = Slots::new(1).expect("reserved");
+        assert!(number >= slots.kept_below());
+        let script = format!("test -e /proc/self/fd/{number} && echo kept || echo gone");
+        let (_, printed) = run(&image("/bin/sh", &script), None, Some(&slots)).expect("starts");
+        assert_eq!(printed, "gone\n");
+        assert!(slots.lend().is_some(), "the group was given back");
     }
 
     #[test]
@@ -462,13 +553,14 @@ mod tests {
         let (mut run_stderr, writer) = io::pipe().expect("pipe");
         // SAFETY: descriptor 2 is open for the whole test process's life.
         let numbered_like_stderr = unsafe { BorrowedFd::borrow_raw(2) };
-        let child = start(&Setup {
+        let setup = Setup {
             image: &image("/bin/sh", "exit 0"),
             working_dir: None,
             stdio: [null.as_fd(), null.as_fd(), writer.as_fd()],
             cgroup_procs: Some(numbered_like_stderr),
-        })
-        .expect("starts");
+        };
+        // Slots never hold 0, 1 or 2: the copy of the whole table is where this can happen.
+        let child = start_with(&setup, None).expect("starts");
         drop(writer);
         let mut written = String::new();
         run_stderr.read_to_string(&mut written).expect("read");
@@ -490,7 +582,7 @@ mod tests {
 
     #[test]
     fn the_pidfd_turns_readable_when_the_child_exits() {
-        let (child, _) = run(&image("/bin/sh", "exit 0"), None).expect("starts");
+        let (child, _) = run(&image("/bin/sh", "exit 0"), None, ways()[1]).expect("starts");
         let mut poll = libc::pollfd {
             fd: child.pidfd.as_raw_fd(),
             events: libc::POLLIN,
@@ -503,34 +595,38 @@ mod tests {
 
     #[test]
     fn a_program_that_cannot_be_executed_fails_with_the_os_error() {
-        let missing = start_alone(&image("/nonexistent/sh", "true"), None);
-        assert_eq!(missing.kind(), io::ErrorKind::NotFound, "{missing}");
-        let not_executable = start_alone(&image("/etc/passwd", "true"), None);
-        assert_eq!(
-            not_executable.kind(),
-            io::ErrorKind::PermissionDenied,
-            "{not_executable}"
-        );
+        for slots in ways() {
+            let missing = start_alone(&image("/nonexistent/sh", "true"), None, slots);
+            assert_eq!(missing.kind(), io::ErrorKind::NotFound, "{missing}");
+            let not_executable = start_alone(&image("/etc/passwd", "true"), None, slots);
+            assert_eq!(
+                not_executable.kind(),
+                io::ErrorKind::PermissionDenied,
+                "{not_executable}"
+            );
+        }
     }
 
     #[test]
     fn a_working_dir_that_cannot_be_entered_says_so() {
-        let error = start_alone(&image("/bin/sh", "true"), Some(c"/etc/passwd"));
-        assert_eq!(
-            error.to_string(),
-            "cannot enter the working_dir: Not a directory (os error 20)"
-        );
+        for slots in ways() {
+            let error = start_alone(&image("/bin/sh", "true"), Some(c"/etc/passwd"), slots);
+            assert_eq!(
+                error.to_string(),
+                "cannot enter the working_dir: Not a directory (os error 20)"
+            );
+        }
     }
 
-    fn start_alone(image: &Image, working_dir: Option<&CStr>) -> io::Error {
+    fn start_alone(image: &Image, working_dir: Option<&CStr>, slots: Option<&Slots>) -> io::Error {
         let null = File::open("/dev/null").expect("/dev/null");
         let fd = null.as_fd();
-        start(&Setup {
+        let setup = Setup {
             image,
             working_dir,
             stdio: [fd, fd, fd],
             cgroup_procs: None,
-        })
-        .expect_err("does not start")
+        };
+        start_with(&setup, slots).expect_err("does not start")
     }
 }

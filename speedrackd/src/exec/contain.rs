@@ -37,10 +37,18 @@ static MODE: OnceLock<Option<Parent>> = OnceLock::new();
 /// Only the daemon calls it, once; `data_dir` is its own, which names
 /// its runs' cgroups apart from those of another daemon sharing the parent.
 pub fn init(choice: &RunCgroup, data_dir: &Path) {
-    if let Err(error) = super::clone_exec::inherit_nothing() {
-        tracing::warn!(
+    match super::clone_exec::inherit_nothing() {
+        // Only then may a child keep the bottom of the daemon's table: nothing in it passes on.
+        Ok(()) => {
+            if let Err(error) = super::spawn_slots::reserve(super::spawner::threads() + 1) {
+                tracing::warn!(
+                    "cannot reserve descriptors for starting runs: {error}; each start copies the daemon's whole descriptor table"
+                );
+            }
+        }
+        Err(error) => tracing::warn!(
             "cannot mark the descriptors the daemon inherited close-on-exec: {error}; runs inherit them"
-        );
+        ),
     }
     if let Err(error) = orphans::adopt_orphans() {
         tracing::error!(

@@ -23,6 +23,7 @@ mod inotify;
 mod live_output;
 mod orphans;
 mod reap;
+mod spawn_slots;
 mod spawner;
 
 use std::future::Future;

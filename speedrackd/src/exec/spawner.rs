@@ -32,7 +32,7 @@ impl<T: Send + 'static, R: Send + 'static> Pool<T, R> {
     /// Starts the threads, named `name`; `None` when none can be started.
     pub fn start(name: &str, work: fn(&T) -> R) -> Option<Pool<T, R>> {
         let mut stripes = Vec::new();
-        for _ in 0..cores() * THREADS_PER_CORE {
+        for _ in 0..threads() {
             let (sender, receiver) = channel::<Stripe<T, R>>();
             let started = std::thread::Builder::new()
                 .name(name.to_owned())
@@ -103,6 +103,11 @@ fn serve<T, R>(stripes: &Receiver<Stripe<T, R>>, work: fn(&T) -> R) {
         // The caller waits for every share; it is gone only if it panicked.
         let _ = reply.send(done);
     }
+}
+
+/// How many threads a pool starts.
+pub fn threads() -> usize {
+    cores() * THREADS_PER_CORE
 }
 
 /// The cores this process may use, read once: the standard library reads the cgroup quota
