@@ -16,6 +16,7 @@ mod daemon;
 mod footprint;
 mod history;
 mod lateness;
+mod peers;
 mod procfs;
 mod record_cost;
 mod report;
@@ -51,6 +52,7 @@ enum Scenario {
     Scale,
     Wide,
     Cluster,
+    Peers,
 }
 
 #[tokio::main]
@@ -65,6 +67,7 @@ async fn main() -> Result<()> {
         Scenario::Scale => scale::run(args.seconds).await?,
         Scenario::Wide => wide::run().await?,
         Scenario::Cluster => cluster::run(args.seconds).await?,
+        Scenario::Peers => peers::run().await?,
     };
     let machine = procfs::machine();
     report.print(&machine);
