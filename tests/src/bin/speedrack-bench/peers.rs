@@ -12,6 +12,9 @@
 //! Debian's cron forks a helper for each job that waits for it and collects its output for
 //! mail; the helper is a child, so its CPU is not counted as cron's.
 
+use std::ffi::OsStr;
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -30,8 +33,6 @@ const BEFORE: Duration = Duration::from_secs(20);
 const WINDOW: Duration = Duration::from_secs(60);
 /// Time a scheduler is given to read its jobs before a window may open.
 const SETTLE: Duration = Duration::from_secs(5);
-/// Where Debian's cron reads the bench's jobs.
-const CRON_D_FILE: &str = "/etc/cron.d/speedrack-bench";
 
 /// A scheduler's runs and CPU over one window.
 struct Measured {
@@ -39,19 +40,18 @@ struct Measured {
     cpu_ms_per_run: f64,
 }
 
-/// A peer daemon, killed (and its jobs file removed) when dropped.
+/// A peer daemon under a shell that kills it once the bench closes the shell's stdin, which
+/// the kernel does when the bench dies: none is left firing thousands of jobs a minute.
 struct Peer {
-    child: Child,
-    jobs_file: Option<PathBuf>,
+    shell: Child,
+    /// The peer's own pid (the shell's child).
+    pid: u32,
 }
 
 impl Drop for Peer {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if let Some(path) = &self.jobs_file {
-            let _ = std::fs::remove_file(path);
-        }
+        drop(self.shell.stdin.take());
+        let _ = self.shell.wait();
     }
 }
 
@@ -84,6 +84,10 @@ fn until_window(now: Duration) -> Duration {
 
 /// `pid`'s CPU per run over one window, runs counted as lines of `count`.
 async fn measure(pid: u32, count: &Path) -> Result<Measured> {
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the schedulers fire at the wall clock's minute boundaries, which the window is placed around"
+    )]
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .context("the clock is before 1970")?;
@@ -92,10 +96,13 @@ async fn measure(pid: u32, count: &Path) -> Result<Measured> {
     tokio::time::sleep(WINDOW).await;
     let (cpu_after, runs_after) = (sample(pid)?.cpu_ticks, lines_in(count)?);
     let runs = runs_after.saturating_sub(runs_before);
+    if runs == 0 {
+        bail!("no job ran in the window");
+    }
     let cpu_ms = (cpu_after.saturating_sub(cpu_before)) as f64 / ticks_per_second() * 1e3;
     Ok(Measured {
         runs,
-        cpu_ms_per_run: cpu_ms / runs.max(1) as f64,
+        cpu_ms_per_run: cpu_ms / runs as f64,
     })
 }
 
@@ -159,16 +166,54 @@ fn running(name: &str) -> bool {
         .any(|comm| comm.trim_end() == name)
 }
 
-fn start(command: &mut Command, jobs_file: Option<PathBuf>) -> Result<Peer> {
-    let child = command
+/// Starts `program` with `args` as a peer. With `cron_d`, it sees that directory as
+/// `/etc/cron.d`, in a mount namespace of its own.
+fn start(program: &Path, args: &[&OsStr], cron_d: Option<&Path>) -> Result<Peer> {
+    // $1 is the directory to mount (or nothing), the rest the peer's command line. The shell
+    // says the peer's pid, then waits for the end of its stdin.
+    const SHELL: &str = r#"dir=$1; shift
+[ -z "$dir" ] || mount --bind "$dir" /etc/cron.d || exit
+"$@" </dev/null >/dev/null 2>&1 &
+echo $!
+read _
+kill -KILL $!"#;
+    let mut shell = Command::new("unshare")
+        .args([
+            "--mount",
+            "--propagation",
+            "private",
+            "--",
+            "sh",
+            "-c",
+            SHELL,
+            "sh",
+        ])
+        .arg(cron_d.map_or(OsStr::new(""), Path::as_os_str))
+        .arg(program)
+        .args(args)
         .env_clear()
         .envs(SERVICE_ENV)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .with_context(|| format!("cannot start {command:?}"))?;
-    Ok(Peer { child, jobs_file })
+        .with_context(|| {
+            format!(
+                "cannot start {} through util-linux's unshare",
+                program.display()
+            )
+        })?;
+    let mut line = String::new();
+    if let Some(stdout) = shell.stdout.take() {
+        BufReader::new(stdout).read_line(&mut line)?;
+    }
+    let pid = line.trim().parse().with_context(|| {
+        format!(
+            "{} did not start (its shell said {line:?})",
+            program.display()
+        )
+    })?;
+    Ok(Peer { shell, pid })
 }
 
 async fn busybox_crond(dir: &Path) -> Result<Measured> {
@@ -179,15 +224,17 @@ async fn busybox_crond(dir: &Path) -> Result<Measured> {
     std::fs::create_dir(&crontabs)?;
     let line = format!("* * * * * {}\n", job(&count));
     std::fs::write(crontabs.join("root"), line.repeat(JOBS))?;
-    let peer = start(
-        Command::new(busybox)
-            .args(["crond", "-f", "-c"])
-            .arg(&crontabs)
-            .arg("-L")
-            .arg(dir.join("crond.log")),
-        None,
-    )?;
-    measure(peer.child.id(), &count).await
+    let log = dir.join("crond.log");
+    let args = [
+        OsStr::new("crond"),
+        OsStr::new("-f"),
+        OsStr::new("-c"),
+        crontabs.as_os_str(),
+        OsStr::new("-L"),
+        log.as_os_str(),
+    ];
+    let peer = start(&busybox, &args, None)?;
+    measure(peer.pid, &count).await
 }
 
 async fn debian_cron(dir: &Path) -> Result<Measured> {
@@ -197,11 +244,15 @@ async fn debian_cron(dir: &Path) -> Result<Measured> {
         bail!("a cron daemon already runs here and would run the bench's jobs too");
     }
     let count = dir.join("cron.count");
+    let cron_d = dir.join("cron.d");
+    std::fs::create_dir(&cron_d)?;
     let line = format!("* * * * * root {}\n", job(&count));
-    std::fs::write(CRON_D_FILE, line.repeat(JOBS))
-        .with_context(|| format!("cannot write {CRON_D_FILE}"))?;
-    let peer = start(Command::new(cron).arg("-f"), Some(CRON_D_FILE.into()))?;
-    measure(peer.child.id(), &count).await
+    // Debian's cron skips a file whose name has a dot, and one writable by group or others.
+    let jobs = cron_d.join("speedrack-bench");
+    std::fs::write(&jobs, line.repeat(JOBS))?;
+    std::fs::set_permissions(&jobs, std::fs::Permissions::from_mode(0o644))?;
+    let peer = start(&cron, &[OsStr::new("-f")], Some(&cron_d))?;
+    measure(peer.pid, &count).await
 }
 
 /// Runs the scenario: speedrackd, then each peer, one window each.
