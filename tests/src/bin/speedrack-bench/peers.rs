@@ -6,8 +6,10 @@
 //! a minute; its CPU is its own (utime + stime of all its threads, from /proc), never its
 //! children's. Peers run in the foreground as root, which they need to run a job as its user:
 //! busybox's `crond` (Debian's `busybox-static`: the plain `busybox` package has none) and
-//! Debian's `cron` (Vixie cron 3.0), whose jobs go in a file of `/etc/cron.d` it removes
-//! after. A peer that cannot run here is reported as not measured, with what it needs.
+//! Debian's `cron` (Vixie cron 3.0). Debian's cron reads its jobs from `/etc/cron.d`, so it
+//! runs in a mount namespace of its own where the bench's directory is mounted there: nothing
+//! is written under `/etc`. A peer is killed when the bench ends or dies; one that cannot run
+//! here is reported as not measured, with what it needs.
 //!
 //! Debian's cron forks a helper for each job that waits for it and collects its output for
 //! mail; the helper is a child, so its CPU is not counted as cron's.
@@ -156,7 +158,7 @@ fn need_root() -> Result<()> {
     Ok(())
 }
 
-/// Whether a process named `name` runs here (another cron would run the bench's jobs too).
+/// Whether a process named `name` runs here.
 fn running(name: &str) -> bool {
     std::fs::read_dir("/proc")
         .into_iter()
@@ -241,7 +243,8 @@ async fn debian_cron(dir: &Path) -> Result<Measured> {
     need_root()?;
     let cron = program("cron").context("no cron (apt-get install --no-install-recommends cron)")?;
     if running("cron") || running("crond") {
-        bail!("a cron daemon already runs here and would run the bench's jobs too");
+        // Debian's cron runs once per machine (it locks /run/crond.pid).
+        bail!("a cron daemon already runs here, and Debian's cron starts only once per machine");
     }
     let count = dir.join("cron.count");
     let cron_d = dir.join("cron.d");
