@@ -27,7 +27,7 @@ use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::ptr;
 
 use super::image::Image;
-use super::spawn_slots::{self, Slots};
+use super::spawn_slots::{self, CGROUP_PROCS, Slots};
 
 /// The child's stack: the child only makes system calls on it, through libc's wrappers.
 const STACK_SIZE: usize = 64 << 10;
@@ -111,9 +111,9 @@ fn start_with(setup: &Setup<'_>, slots: Option<&Slots>) -> io::Result<Child> {
             shared.stdio[index] = lent.put(index, fd)?;
         }
         if let Some(procs) = setup.cgroup_procs {
-            shared.cgroup_procs = lent.put(3, procs)?;
+            shared.cgroup_procs = lent.put(CGROUP_PROCS, procs)?;
         }
-        shared.kept_below = slots.map_or(-1, Slots::kept_below);
+        shared.kept_below = lent.kept_below();
     } else {
         // Descriptors the child moves to 0, 1 and 2 must not be among those, or one dup2
         // would overwrite the source of the next.
@@ -537,7 +537,8 @@ mod tests {
             unsafe { OwnedFd::from_raw_fd(libc::fcntl(null.as_raw_fd(), libc::F_DUPFD, 900)) };
         let number = leaked.as_raw_fd();
         let slots = Slots::new(1).expect("reserved");
-        assert!(number >= slots.kept_below());
+        let kept_below = slots.lend().expect("a free group").kept_below();
+        assert!(number >= kept_below);
         let script = format!("test -e /proc/self/fd/{number} && echo kept || echo gone");
         let (_, printed) = run(&image("/bin/sh", &script), None, Some(&slots)).expect("starts");
         assert_eq!(printed, "gone\n");

@@ -21,6 +21,8 @@ use rustix::io::{DupFlags, dup3, fcntl_dupfd_cloexec};
 
 /// stdin, stdout, stderr and cgroup.procs, in that order.
 pub const PER_SPAWN: usize = 4;
+/// The slot of a group that holds cgroup.procs; the stdio are 0, 1 and 2, as in the child.
+pub const CGROUP_PROCS: usize = 3;
 
 /// The daemon's groups, once reserved.
 static RESERVED: OnceLock<Slots> = OnceLock::new();
@@ -74,11 +76,6 @@ impl Slots {
         })
     }
 
-    /// The first descriptor a child sharing the table does not keep.
-    pub fn kept_below(&self) -> RawFd {
-        self.kept_below
-    }
-
     /// A group for one spawn; `None` while every group is lent.
     pub fn lend(&self) -> Option<Lent<'_>> {
         let group = self
@@ -102,6 +99,11 @@ pub struct Lent<'a> {
 }
 
 impl Lent<'_> {
+    /// The first descriptor a child sharing the table does not keep.
+    pub fn kept_below(&self) -> RawFd {
+        self.slots.kept_below
+    }
+
     /// Puts a copy of `fd` in slot `index` (close-on-exec, as the daemon's own are); returns
     /// the slot's number.
     pub fn put(&mut self, index: usize, fd: BorrowedFd<'_>) -> io::Result<RawFd> {
@@ -169,7 +171,7 @@ mod tests {
             let mut lent = slots.lend().expect("a free group");
             assert!(slots.lend().is_none(), "one group, lent");
             let number = lent.put(1, writer.as_fd()).expect("put");
-            assert!(number > 2 && number < slots.kept_below());
+            assert!(number > 2 && number < lent.kept_below());
             assert_eq!(what_is(number), pipe);
             assert!(close_on_exec(number));
             number
