@@ -62,6 +62,9 @@ use crate::rpc::{DaemonInfo, Service, authorize};
 use crate::runtime::{Command, LoopControl, Restored, Runtime};
 pub use crate::runtime::{Hosted, LoopError};
 
+/// For `main`, before it starts any thread.
+pub use crate::exec::hold_child_signal;
+
 /// The environment a run gets, for tools that must start the same processes as the daemon:
 /// the benchmarks' machine floor (a child given `LANG` loads its locale, so a floor without
 /// it would start cheaper children than the daemon does).

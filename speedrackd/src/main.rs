@@ -24,6 +24,10 @@ const EXIT_CONFIG: u8 = 78;
 
 fn main() -> ExitCode {
     limit_malloc_arenas();
+    // Before any other thread exists, so that all of them inherit it.
+    if let Err(error) = speedrackd::hold_child_signal() {
+        eprintln!("speedrackd: cannot block SIGCHLD, runs cost more to start: {error}");
+    }
     let cli = Cli::parse();
     speedrack_web::logging::init(speedrack_web::logging::LogFormat::from_name(
         &cli.log_format,

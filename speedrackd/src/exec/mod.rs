@@ -41,6 +41,7 @@ pub use command::{Invocation, StartError};
 pub use contain::{end_all as kill_everything_left, init as contain_runs};
 pub use group::{groups_with_environment, signal_group, start_ticks};
 pub use live_output::{Chunk, LiveOutput, Subscription};
+pub use orphans::hold_child_signal;
 
 use crate::run::{Exit, Kill, KillCause, Usage};
 

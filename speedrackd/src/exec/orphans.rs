@@ -6,12 +6,13 @@
 //! sleeps while it has none (nothing can be adopted then) until the next spawn. It does not
 //! listen for SIGCHLD: with a handler installed, every run's exit interrupted a thread of the
 //! daemon to run it and woke the runtime, a few percent of what a run cost the daemon
-//! (BENCHMARKS.md), for orphans that are rare and harmless for a second.
+//! (BENCHMARKS.md), for orphans that are rare and harmless for a second. Every thread blocks
+//! it instead ([`hold_child_signal`]).
 //!
 //! Reaping must never take the exit status of a run's own process, which its supervisor reaps
 //! with `wait4` on its pid (`reap.rs`). So every child the daemon starts is registered here as
 //! *owned* from its spawn to its reaping, and the reaper reaps only children that are not owned:
-//! the adopted ones. A spawn holds the gate shared, the reaper holds it exclusively, so no child
+//! the adopted ones, and those a supervisor gave up. A spawn holds the gate shared, the reaper holds it exclusively, so no child
 //! is ever seen between its fork and its registration. Every process the daemon starts must go
 //! through [`spawn_owned`].
 //!
@@ -31,6 +32,9 @@ use rustix::process::{Pid, PidfdFlags, Signal, pidfd_open, pidfd_send_signal};
 static GATE: RwLock<()> = RwLock::new(());
 /// Children the daemon started and has not reaped.
 static OWNED: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
+/// Children given up to the reaper by their supervisor ([`disown`]). They stay on the list of
+/// the thread that spawned them, which the reaper does not read, so it asks for them by pid.
+static DISOWNED: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
 /// Children started so far, counted so that the reaper, idle for want of children, wakes for
 /// the next one.
 static SPAWNS: Mutex<u64> = Mutex::new(0);
@@ -45,6 +49,10 @@ fn owned() -> MutexGuard<'static, BTreeSet<i32>> {
     OWNED.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+fn disowned() -> MutexGuard<'static, BTreeSet<i32>> {
+    DISOWNED.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 /// Makes the daemon the subreaper of everything it starts, and starts the thread that reaps
 /// the orphans it adopts.
 pub fn adopt_orphans() -> io::Result<()> {
@@ -57,6 +65,26 @@ pub fn adopt_orphans() -> io::Result<()> {
         .name("orphan-reaper".to_owned())
         .spawn(reap_forever)?;
     Ok(())
+}
+
+/// Blocks SIGCHLD in the calling thread, and so in every thread it starts after. Called first
+/// thing in `main`, before any other thread exists.
+///
+/// A run's exit sends SIGCHLD to the thread that spawned it. Ignored by default, the kernel
+/// drops it, but not while that thread blocks it, as it does through each clone
+/// (`clone_exec.rs`): the kernel then queues it and wakes another thread, one that does not
+/// block it, only to drop it there. That was half of all runs when many start together, and
+/// a tenth of what a run cost the daemon (BENCHMARKS.md). Blocked everywhere, the first stays
+/// pending and the kernel adds nothing to it nor wakes anyone. Nothing waits for the signal:
+/// pidfds tell of exits, and the reaper looks on a period. A run starts with nothing blocked.
+pub fn hold_child_signal() -> io::Result<()> {
+    use nix::sys::signal::{SigSet, SigmaskHow, Signal as Number, pthread_sigmask};
+    pthread_sigmask(
+        SigmaskHow::SIG_BLOCK,
+        Some(&SigSet::from(Number::SIGCHLD)),
+        None,
+    )
+    .map_err(io::Error::from)
 }
 
 /// Puts SIGCHLD back to its default action. A launcher may start the daemon with it ignored,
@@ -132,23 +160,40 @@ pub fn reap_owned<R>(pid: i32, reap: impl FnOnce() -> R) -> R {
 /// Gives an owned child up to the reaper (its supervisor could not watch it).
 pub fn disown(pid: i32) {
     owned().remove(&pid);
+    disowned().insert(pid);
 }
 
-/// Reaps the adopted children that exited; returns whether the daemon may still have children,
-/// owned or adopted (also when they could not be listed: the reaper then tries again soon).
+/// Reaps the adopted and disowned children that exited; returns whether the daemon may still
+/// have children, owned, adopted or disowned (also when they could not be listed: the reaper
+/// then tries again soon).
+///
+/// Adopted ones are on the main thread's list alone ([`main_thread_children`]). Reading every
+/// thread's list instead, with spawns held off meanwhile, cost a pass ten opens and reads
+/// (BENCHMARKS.md).
 fn reap_adopted() -> bool {
     let _gate = GATE.write().unwrap_or_else(PoisonError::into_inner);
+    // Listed before `owned` is locked: a kill locks them in that order. A child reaped by its
+    // supervisor in between is no longer the daemon's, and its pid cannot come back as one
+    // while spawns are held off.
+    let listed = main_thread_list();
     let owned = owned();
-    let Ok(children) = listed_children(me()) else {
+    let mut disowned = disowned();
+    let Ok(listed) = listed else {
         return true;
     };
-    for pid in &children {
+    for pid in &listed {
         if !owned.contains(pid) {
             // A child still running answers StillAlive: nothing is taken from anyone.
             let _ = waitpid(nix::unistd::Pid::from_raw(*pid), Some(WaitPidFlag::WNOHANG));
         }
     }
-    !children.is_empty()
+    disowned.retain(|pid| {
+        matches!(
+            waitpid(nix::unistd::Pid::from_raw(*pid), Some(WaitPidFlag::WNOHANG)),
+            Ok(nix::sys::wait::WaitStatus::StillAlive)
+        )
+    });
+    !listed.is_empty() || !owned.is_empty() || !disowned.is_empty()
 }
 
 /// SIGKILL to every process under the adopted children whose environment holds all of
@@ -233,22 +278,28 @@ fn adopted_tree(children_of_daemon: Vec<i32>) -> Vec<i32> {
 
 /// The children listed under the daemon's main thread, which is where every orphan it adopts
 /// goes: the kernel hands an orphan to the subreaper's first live thread (`find_alive_thread`,
-/// Linux 3.19 on), and the main thread lives as long as the daemon. Reading one list instead
-/// of one per thread after every run was a fifth of what a run cost the daemon
-/// (BENCHMARKS.md); the reaper and the shutdown still read them all. The list is opened once
-/// and read again from its start each time, which the kernel answers afresh: one system call
-/// per run where there were four and a path lookup. One reader at a time: a read from the
-/// start by another thread makes the kernel list afresh under a long list's later pieces.
+/// Linux 3.19 on), and the main thread lives as long as the daemon. None when the list cannot
+/// be read.
 fn main_thread_children() -> Vec<i32> {
+    main_thread_list().unwrap_or_default()
+}
+
+/// [`main_thread_children`], or why the list could not be read. Reading one list instead of
+/// one per thread after every run was a fifth of what a run cost the daemon (BENCHMARKS.md);
+/// the shutdown still reads them all. The list is opened once and read again from its start
+/// each time, which the kernel answers afresh: one system call per run where there were four
+/// and a path lookup. One reader at a time: a read from the start by another thread makes the
+/// kernel list afresh under a long list's later pieces.
+fn main_thread_list() -> io::Result<Vec<i32>> {
     static LIST: Mutex<Option<File>> = Mutex::new(None);
-    let mut list = LIST.lock().unwrap_or_else(PoisonError::into_inner);
-    if list.is_none() {
-        let pid = me();
-        // Not opened (out of descriptors, say) reads as no children, and is tried again next time.
-        *list = File::open(format!("/proc/{pid}/task/{pid}/children")).ok();
-    }
-    let Some(list) = list.as_ref() else {
-        return Vec::new();
+    let mut opened = LIST.lock().unwrap_or_else(PoisonError::into_inner);
+    let list = match &mut *opened {
+        Some(list) => list,
+        // Not opened (out of descriptors, say) is tried again next time.
+        unopened @ None => {
+            let pid = me();
+            unopened.insert(File::open(format!("/proc/{pid}/task/{pid}/children"))?)
+        }
     };
     let mut text = Vec::new();
     let mut piece = [0; 4096];
@@ -257,28 +308,24 @@ fn main_thread_children() -> Vec<i32> {
             Ok(0) => break,
             Ok(read) => text.extend_from_slice(&piece[..read]),
             Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-            // Unreadable reads as no children, as a list that cannot be opened does.
-            Err(_) => break,
+            Err(error) => return Err(error),
         }
     }
-    parse_pids(&String::from_utf8_lossy(&text))
+    Ok(parse_pids(&String::from_utf8_lossy(&text)))
 }
 
 /// Children of `pid`, from /proc/PID/task/*/children (each thread has its own list); none
-/// when they cannot be listed.
+/// when they cannot be listed. A thread that ended while being read had no children left to
+/// list.
 fn children(pid: i32) -> Vec<i32> {
-    listed_children(pid).unwrap_or_default()
-}
-
-/// Children of `pid`; an error when its threads cannot be listed. A thread that ended while
-/// being read had no children left to list.
-fn listed_children(pid: i32) -> io::Result<Vec<i32>> {
-    let tasks = std::fs::read_dir(format!("/proc/{pid}/task"))?;
-    Ok(tasks
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    tasks
         .filter_map(Result::ok)
         .filter_map(|task| std::fs::read_to_string(task.path().join("children")).ok())
         .flat_map(|list| parse_pids(&list))
-        .collect())
+        .collect()
 }
 
 fn parse_pids(list: &str) -> Vec<i32> {
@@ -290,4 +337,44 @@ fn parse_pids(list: &str) -> Vec<i32> {
 /// The daemon's own pid.
 fn me() -> i32 {
     rustix::process::getpid().as_raw_nonzero().get()
+}
+
+#[cfg(test)]
+mod tests {
+    use nix::sys::wait::{Id, waitid};
+
+    use super::*;
+
+    /// Blocks until `pid` has exited, leaving it to be reaped.
+    fn wait_for_exit(pid: i32) {
+        let pid = nix::unistd::Pid::from_raw(pid);
+        waitid(Id::Pid(pid), WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT).expect("exited");
+    }
+
+    #[test]
+    fn a_disowned_child_is_reaped_though_another_thread_spawned_it() {
+        // The spawning thread lives on through the reaping: a thread that ends hands its
+        // children to the main thread, whose list the reaper reads anyway.
+        let (spawned, pid) = std::sync::mpsc::channel();
+        let (finish, finished) = std::sync::mpsc::channel::<()>();
+        let spawner = std::thread::spawn(move || {
+            let (pid, _child) = spawn_owned(|| {
+                let child = std::process::Command::new("true").spawn()?;
+                let pid = i32::try_from(child.id()).expect("a pid");
+                Ok::<_, io::Error>((pid, child))
+            })
+            .expect("started");
+            spawned.send(pid).expect("sent");
+            let _ = finished.recv();
+        });
+        let pid = pid.recv().expect("a pid");
+        disown(pid);
+        wait_for_exit(pid);
+        reap_adopted();
+        let left = waitpid(nix::unistd::Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG));
+        drop(finish);
+        spawner.join().expect("the spawner ended");
+        assert_eq!(left, Err(nix::errno::Errno::ECHILD), "reaped already");
+        assert!(!disowned().contains(&pid), "forgotten once reaped");
+    }
 }

@@ -216,19 +216,37 @@ async fn figures_never_show_the_daemons_own_memory() {
 
 /// A run's process is watched through a pidfd and orphans are reaped on a period: a SIGCHLD
 /// handler would interrupt a thread of the daemon, and wake its runtime, at every run's exit.
+/// Every thread blocks it besides, so that no exit wakes one only to drop it; the run itself
+/// starts with no signal blocked.
 #[tokio::test]
 async fn a_runs_exit_interrupts_no_thread_of_the_daemon() {
-    let daemon = Daemon::start("tasks:\n  - {name: quick, command: 'true', interval: 400w}\n");
+    let daemon = Daemon::start(
+        r#"tasks:
+  - name: quick
+    interval: 400w
+    command: |
+      blocked=$(sed -n 's/^SigBlk:[[:space:]]*//p' /proc/$$/status)
+      [ $(( 0x$blocked )) -eq 0 ]
+"#,
+    );
     let mut events = daemon.watch().await;
-    daemon.run_now_and_wait(&mut events, "quick").await;
+    let run = daemon.run_now_and_wait(&mut events, "quick").await;
+    assert_eq!(
+        run.status(),
+        speedrack_proto::v1::RunStatus::Success,
+        "the run starts with signals blocked: {run:?}"
+    );
+    let mask = |status: &str, name: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+            .unwrap_or_else(|| panic!("a {name} line in {status}"))
+    };
+    let bit = |signal: Signal| 1u64 << (signal as i32 - 1);
     let status = std::fs::read_to_string(format!("/proc/{}/status", daemon.pid()))
         .expect("the daemon's /proc status");
-    let caught = status
-        .lines()
-        .find_map(|line| line.strip_prefix("SigCgt:"))
-        .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
-        .expect("a SigCgt line");
-    let bit = |signal: Signal| 1u64 << (signal as i32 - 1);
+    let caught = mask(&status, "SigCgt:");
     assert_ne!(
         caught & bit(Signal::SIGTERM),
         0,
@@ -239,6 +257,21 @@ async fn a_runs_exit_interrupts_no_thread_of_the_daemon() {
         0,
         "SIGCHLD is not: {caught:#x}"
     );
+    let threads = std::fs::read_dir(format!("/proc/{}/task", daemon.pid()))
+        .expect("the daemon's threads")
+        .map(|thread| thread.expect("a thread").path().join("status"));
+    for thread in threads {
+        let Ok(status) = std::fs::read_to_string(&thread) else {
+            continue;
+        };
+        let blocked = mask(&status, "SigBlk:");
+        assert_ne!(
+            blocked & bit(Signal::SIGCHLD),
+            0,
+            "{} blocks SIGCHLD: {blocked:#x}",
+            thread.display()
+        );
+    }
 }
 
 /// A launcher may start the daemon with SIGCHLD ignored, which `exec` keeps: the kernel would
