@@ -6,7 +6,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -14,6 +14,8 @@ use anyhow::{Context, Result, bail};
 use speedrack_proto::v1::speedrack_client::SpeedrackClient;
 use tempfile::TempDir;
 use tonic::transport::Channel;
+
+use super::guarded::{Guarded, KILL_AT_EOF};
 
 /// Settings under which history written for a scenario stays whole: no retention default
 /// prunes it.
@@ -55,9 +57,9 @@ pub fn binary(name: &str) -> Result<PathBuf> {
     Ok(path)
 }
 
-/// A running speedrackd, killed when dropped.
+/// A running speedrackd, killed when dropped or when the bench dies.
 pub struct BenchDaemon {
-    child: Child,
+    process: Guarded,
     dir: TempDir,
     web: Option<String>,
 }
@@ -77,8 +79,12 @@ impl BenchDaemon {
         settings_yaml: Option<&str>,
     ) -> Result<BenchDaemon> {
         std::fs::write(dir.path().join("tasks.yaml"), tasks_yaml)?;
-        let mut command = Command::new(binary("speedrackd")?);
-        command
+        // The daemon's stderr is its shell's, which the bench reads.
+        let script = format!("\"$@\" </dev/null >/dev/null &\n{KILL_AT_EOF}");
+        let mut shell = Command::new("/bin/sh");
+        shell
+            .args(["-c", &script, "sh"])
+            .arg(binary("speedrackd")?)
             .arg("run")
             .arg("--tasks")
             .arg(dir.path().join("tasks.yaml"))
@@ -86,23 +92,21 @@ impl BenchDaemon {
             .arg(dir.path().join("speedrackd.sock"))
             .arg("--data-dir")
             .arg(BenchDaemon::data_dir_of(dir.path()))
-            .args(["--listen", "127.0.0.1:0"])
+            .args(["--listen", "127.0.0.1:0"]);
+        if let Some(yaml) = settings_yaml {
+            let path = dir.path().join("settings.yaml");
+            std::fs::write(&path, yaml)?;
+            shell.arg("--settings").arg(path);
+        }
+        shell
             .env_clear()
             .envs(SERVICE_ENV)
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
             .stderr(Stdio::piped());
-        if let Some(yaml) = settings_yaml {
-            let path = dir.path().join("settings.yaml");
-            std::fs::write(&path, yaml)?;
-            command.arg("--settings").arg(path);
-        }
-        let mut child = command.spawn().context("cannot start speedrackd")?;
-        let stderr = child
-            .stderr
-            .take()
+        let mut process = Guarded::start(shell, "speedrackd")?;
+        let stderr = process
+            .take_stderr()
             .context("speedrackd has no stderr pipe")?;
         let (line_tx, line_rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -112,7 +116,7 @@ impl BenchDaemon {
             }
         });
         let mut daemon = BenchDaemon {
-            child,
+            process,
             dir,
             web: None,
         };
@@ -143,7 +147,7 @@ impl BenchDaemon {
     }
 
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.process.pid()
     }
 
     pub fn socket(&self) -> PathBuf {
@@ -159,12 +163,5 @@ impl BenchDaemon {
         speedrack_proto::connect(&self.socket())
             .await
             .context("cannot connect to speedrackd")
-    }
-}
-
-impl Drop for BenchDaemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }

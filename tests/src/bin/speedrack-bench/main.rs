@@ -14,6 +14,7 @@ mod api;
 mod cluster;
 mod daemon;
 mod footprint;
+mod guarded;
 mod history;
 mod lateness;
 mod peers;

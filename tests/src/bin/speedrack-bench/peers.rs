@@ -15,15 +15,15 @@
 //! mail; the helper is a child, so its CPU is not counted as cron's.
 
 use std::ffi::OsStr;
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 
 use super::daemon::{BenchDaemon, SERVICE_ENV};
+use super::guarded::{Guarded, KILL_AT_EOF};
 use super::procfs::{sample, ticks_per_second};
 use super::report::Report;
 
@@ -40,21 +40,6 @@ const SETTLE: Duration = Duration::from_secs(5);
 struct Measured {
     runs: u64,
     cpu_ms_per_run: f64,
-}
-
-/// A peer daemon under a shell that kills it once the bench closes the shell's stdin, which
-/// the kernel does when the bench dies: none is left firing thousands of jobs a minute.
-struct Peer {
-    shell: Child,
-    /// The peer's own pid (the shell's child).
-    pid: u32,
-}
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        drop(self.shell.stdin.take());
-        let _ = self.shell.wait();
-    }
 }
 
 /// The job every scheduler runs: the shell's own `echo`, appending to `count`.
@@ -168,54 +153,29 @@ fn running(name: &str) -> bool {
         .any(|comm| comm.trim_end() == name)
 }
 
-/// Starts `program` with `args` as a peer. With `cron_d`, it sees that directory as
-/// `/etc/cron.d`, in a mount namespace of its own.
-fn start(program: &Path, args: &[&OsStr], cron_d: Option<&Path>) -> Result<Peer> {
-    // $1 is the directory to mount (or nothing), the rest the peer's command line. The shell
-    // says the peer's pid, then waits for the end of its stdin.
-    const SHELL: &str = r#"dir=$1; shift
+/// Starts `program` with `args` as a peer, killed when the bench drops it or dies. With
+/// `cron_d`, it sees that directory as `/etc/cron.d`, in a mount namespace of its own.
+fn start(program: &Path, args: &[&OsStr], cron_d: Option<&Path>) -> Result<Guarded> {
+    // $1 is the directory to mount (or nothing), the rest the peer's command line.
+    let script = format!(
+        r#"dir=$1; shift
 [ -z "$dir" ] || mount --bind "$dir" /etc/cron.d || exit
 "$@" </dev/null >/dev/null 2>&1 &
-echo $!
-read _
-kill -KILL $!"#;
-    let mut shell = Command::new("unshare")
-        .args([
-            "--mount",
-            "--propagation",
-            "private",
-            "--",
-            "sh",
-            "-c",
-            SHELL,
-            "sh",
-        ])
+{KILL_AT_EOF}"#
+    );
+    let mut shell = Command::new("unshare");
+    shell
+        .args(["--mount", "--propagation", "private", "--", "sh", "-c"])
+        .arg(script)
+        .arg("sh")
         .arg(cron_d.map_or(OsStr::new(""), Path::as_os_str))
         .arg(program)
         .args(args)
         .env_clear()
         .envs(SERVICE_ENV)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .with_context(|| {
-            format!(
-                "cannot start {} through util-linux's unshare",
-                program.display()
-            )
-        })?;
-    let mut line = String::new();
-    if let Some(stdout) = shell.stdout.take() {
-        BufReader::new(stdout).read_line(&mut line)?;
-    }
-    let pid = line.trim().parse().with_context(|| {
-        format!(
-            "{} did not start (its shell said {line:?})",
-            program.display()
-        )
-    })?;
-    Ok(Peer { shell, pid })
+        .stderr(Stdio::null());
+    let what = format!("{} (through util-linux's unshare)", program.display());
+    Guarded::start(shell, &what)
 }
 
 async fn busybox_crond(dir: &Path) -> Result<Measured> {
@@ -236,7 +196,7 @@ async fn busybox_crond(dir: &Path) -> Result<Measured> {
         log.as_os_str(),
     ];
     let peer = start(&busybox, &args, None)?;
-    measure(peer.pid, &count).await
+    measure(peer.pid(), &count).await
 }
 
 async fn debian_cron(dir: &Path) -> Result<Measured> {
@@ -255,7 +215,7 @@ async fn debian_cron(dir: &Path) -> Result<Measured> {
     std::fs::write(&jobs, line.repeat(JOBS))?;
     std::fs::set_permissions(&jobs, std::fs::Permissions::from_mode(0o644))?;
     let peer = start(&cron, &[OsStr::new("-f")], Some(&cron_d))?;
-    measure(peer.pid, &count).await
+    measure(peer.pid(), &count).await
 }
 
 /// Runs the scenario: speedrackd, then each peer, one window each.
