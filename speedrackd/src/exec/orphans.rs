@@ -12,9 +12,9 @@
 //! Reaping must never take the exit status of a run's own process, which its supervisor reaps
 //! with `wait4` on its pid (`reap.rs`). So every child the daemon starts is registered here as
 //! *owned* from its spawn to its reaping, and the reaper reaps only children that are not owned:
-//! the adopted ones, and those a supervisor gave up. A spawn holds the gate shared, the reaper holds it exclusively, so no child
-//! is ever seen between its fork and its registration. Every process the daemon starts must go
-//! through [`spawn_owned`].
+//! the adopted ones, and those a supervisor gave up. A spawn holds the gate shared, the reaper
+//! holds it exclusively, so no child is ever seen between its fork and its registration. Every
+//! process the daemon starts must go through [`spawn_owned`].
 //!
 //! This module does not decide what to kill or when; `contain` does.
 
@@ -74,7 +74,7 @@ pub fn adopt_orphans() -> io::Result<()> {
 /// drops it, but not while that thread blocks it, as it does through each clone
 /// (`clone_exec.rs`): the kernel then queues it and wakes another thread, one that does not
 /// block it, only to drop it there. That was half of all runs when many start together, and
-/// a tenth of what a run cost the daemon (BENCHMARKS.md). Blocked everywhere, the first stays
+/// a seventh of what a run cost the daemon (BENCHMARKS.md). Blocked everywhere, the first stays
 /// pending and the kernel adds nothing to it nor wakes anyone. Nothing waits for the signal:
 /// pidfds tell of exits, and the reaper looks on a period. A run starts with nothing blocked.
 pub fn hold_child_signal() -> io::Result<()> {
