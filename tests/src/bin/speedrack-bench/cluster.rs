@@ -20,7 +20,7 @@ use speedrack_proto::v1 as pb;
 
 use super::daemon::BenchDaemon;
 use super::lateness::{self, Lateness};
-use super::procfs::{sample, ticks_per_second};
+use super::procfs::cpu_time;
 use super::report::{Report, percentile, sorted_ms};
 use super::throughput;
 
@@ -179,22 +179,22 @@ async fn measure_throughput(setup: &Setup, seconds: u64) -> Result<(f64, f64, (f
     let daemons = start(setup, &throughput::tasks_yaml())?;
     settle(setup).await;
     let mut runs_before = 0;
-    let mut ticks_before = 0;
+    let mut cpu_before = Duration::ZERO;
     for daemon in &daemons {
         runs_before += throughput::runs_since_start(daemon).await?;
-        ticks_before += sample(daemon.pid())?.cpu_ticks;
+        cpu_before += cpu_time(daemon.pid())?;
     }
     let start = std::time::Instant::now();
     tokio::time::sleep(Duration::from_secs(seconds)).await;
     let elapsed = start.elapsed().as_secs_f64();
     let mut runs = 0;
-    let mut ticks = 0;
+    let mut cpu = Duration::ZERO;
     for daemon in &daemons {
         runs += throughput::runs_since_start(daemon).await?;
-        ticks += sample(daemon.pid())?.cpu_ticks;
+        cpu += cpu_time(daemon.pid())?;
     }
     let runs = runs.saturating_sub(runs_before).max(1) as f64;
-    let cpu_ms = (ticks.saturating_sub(ticks_before)) as f64 / ticks_per_second() * 1e3;
+    let cpu_ms = cpu.saturating_sub(cpu_before).as_secs_f64() * 1e3;
     let listing = measure_listing(&daemons[0]).await?;
     Ok((runs / elapsed, cpu_ms / runs, listing))
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 
 use super::daemon::BenchDaemon;
-use super::procfs::{Sample, sample, ticks_per_second};
+use super::procfs::{Sample, sample};
 use super::report::Report;
 
 const DEMO_TASKS: &str = include_str!("../../../../contrib/demo/speedrack_tasks.yaml");
@@ -43,7 +43,7 @@ impl Watch {
     }
 
     fn report(&self, report: &mut Report, label: &str, seconds: f64, targets: bool) {
-        let cpu_seconds = (self.last.cpu_ticks - self.first.cpu_ticks) as f64 / ticks_per_second();
+        let cpu_seconds = self.last.cpu.saturating_sub(self.first.cpu).as_secs_f64();
         let cpu_percent = cpu_seconds / seconds * 100.0;
         let rss_mib = self.peak_rss_kib as f64 / 1024.0;
         let wakeups =

@@ -24,7 +24,7 @@ use anyhow::{Context, Result, bail};
 
 use super::daemon::{BenchDaemon, SERVICE_ENV};
 use super::guarded::{Guarded, KILL_AT_EOF};
-use super::procfs::{sample, ticks_per_second};
+use super::procfs::cpu_time;
 use super::report::Report;
 
 /// Jobs due at every minute: enough that a minute's CPU is hundreds of clock ticks.
@@ -79,14 +79,14 @@ async fn measure(pid: u32, count: &Path) -> Result<Measured> {
         .duration_since(UNIX_EPOCH)
         .context("the clock is before 1970")?;
     tokio::time::sleep(until_window(now)).await;
-    let (cpu_before, runs_before) = (sample(pid)?.cpu_ticks, lines_in(count)?);
+    let (cpu_before, runs_before) = (cpu_time(pid)?, lines_in(count)?);
     tokio::time::sleep(WINDOW).await;
-    let (cpu_after, runs_after) = (sample(pid)?.cpu_ticks, lines_in(count)?);
+    let (cpu_after, runs_after) = (cpu_time(pid)?, lines_in(count)?);
     let runs = runs_after.saturating_sub(runs_before);
     if runs == 0 {
         bail!("no job ran in the window");
     }
-    let cpu_ms = (cpu_after.saturating_sub(cpu_before)) as f64 / ticks_per_second() * 1e3;
+    let cpu_ms = cpu_after.saturating_sub(cpu_before).as_secs_f64() * 1e3;
     Ok(Measured {
         runs,
         cpu_ms_per_run: cpu_ms / runs as f64,

@@ -1,8 +1,11 @@
-//! What the kernel knows about the daemon: RSS, CPU time and context switches from /proc.
+//! What the kernel knows about the daemon: RSS, CPU time and context switches, from /proc and
+//! the process's CPU clock.
 //!
 //! Reads only; it does not sample on its own, the scenarios decide when to look.
 
+use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 
@@ -12,19 +15,51 @@ pub struct Sample {
     pub rss_kib: u64,
     /// The part of RSS that is private memory (heap, stacks), not pages mapped from files.
     pub rss_anon_kib: u64,
-    /// utime + stime of the process (all threads), in clock ticks.
-    pub cpu_ticks: u64,
+    /// CPU time of the process, all its threads, ended ones included.
+    pub cpu: Duration,
     /// Voluntary context switches summed over every thread: each is a sleep that ended.
     pub voluntary_switches: u64,
     pub involuntary_switches: u64,
 }
 
-/// Clock ticks per second (`_SC_CLK_TCK`), the unit of /proc/PID/stat times.
-pub fn ticks_per_second() -> f64 {
-    nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
-        .ok()
-        .flatten()
-        .map_or(100.0, |ticks| ticks as f64)
+/// The CPU time all of `pid`'s threads have used, ended ones included, to the nanosecond: the
+/// kernel's own count, which /proc/PID/stat's utime + stime round to clock ticks (10 ms, a
+/// few percent of a 20 s window of runs).
+pub fn cpu_time(pid: u32) -> Result<Duration> {
+    let pid = i32::try_from(pid).context("a pid fits in i32")?;
+    let clock = nix::time::clock_getcpuclockid(nix::unistd::Pid::from_raw(pid))
+        .with_context(|| format!("cannot find the CPU clock of process {pid}"))?;
+    let time = nix::time::clock_gettime(clock)
+        .with_context(|| format!("cannot read the CPU clock of process {pid}"))?;
+    Ok(Duration::from(time))
+}
+
+/// The CPU time of `pid`'s live threads, summed by thread name (from /proc/PID/task/*/comm
+/// and schedstat, in nanoseconds). A thread that ended is missing.
+pub fn cpu_by_thread_name(pid: u32) -> Result<BTreeMap<String, Duration>> {
+    let mut by_name = BTreeMap::new();
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .with_context(|| format!("cannot list the threads of process {pid}"))?;
+    for task in tasks.filter_map(Result::ok) {
+        // A thread may end between listing and reading: skip it.
+        let (Ok(name), Ok(schedstat)) = (
+            std::fs::read_to_string(task.path().join("comm")),
+            std::fs::read_to_string(task.path().join("schedstat")),
+        ) else {
+            continue;
+        };
+        let Some(ns) = schedstat
+            .split_whitespace()
+            .next()
+            .and_then(|ns| ns.parse().ok())
+        else {
+            continue;
+        };
+        *by_name
+            .entry(name.trim_end().to_owned())
+            .or_insert(Duration::ZERO) += Duration::from_nanos(ns);
+    }
+    Ok(by_name)
 }
 
 fn status_field(status: &str, key: &str) -> Option<u64> {
@@ -37,21 +72,11 @@ fn status_field(status: &str, key: &str) -> Option<u64> {
         .ok()
 }
 
-/// utime + stime from a stat file; fields are counted after the command's closing parenthesis.
-fn stat_cpu_ticks(stat: &str) -> Option<u64> {
-    let fields: Vec<&str> = stat[stat.rfind(')')? + 2..].split(' ').collect();
-    // After ")": state is field 3 of stat(5), utime 14, stime 15.
-    let utime: u64 = fields.get(11)?.parse().ok()?;
-    let stime: u64 = fields.get(12)?.parse().ok()?;
-    Some(utime + stime)
-}
-
 /// Reads RSS, CPU time and context switches of `pid`.
 pub fn sample(pid: u32) -> Result<Sample> {
     let proc_dir = Path::new("/proc").join(pid.to_string());
     let status = std::fs::read_to_string(proc_dir.join("status"))
         .with_context(|| format!("cannot read /proc/{pid}/status"))?;
-    let stat = std::fs::read_to_string(proc_dir.join("stat"))?;
     let mut voluntary = 0;
     let mut involuntary = 0;
     for entry in std::fs::read_dir(proc_dir.join("task"))?.filter_map(Result::ok) {
@@ -65,7 +90,7 @@ pub fn sample(pid: u32) -> Result<Sample> {
     Ok(Sample {
         rss_kib: status_field(&status, "VmRSS:").context("no VmRSS")?,
         rss_anon_kib: status_field(&status, "RssAnon:").context("no RssAnon")?,
-        cpu_ticks: stat_cpu_ticks(&stat).context("cannot parse /proc/PID/stat")?,
+        cpu: cpu_time(pid)?,
         voluntary_switches: voluntary,
         involuntary_switches: involuntary,
     })

@@ -13,7 +13,7 @@ use speedrack_proto::v1 as pb;
 
 use super::daemon::BenchDaemon;
 use super::lateness::{Lateness, measure};
-use super::procfs::{rss_breakdown, sample, ticks_per_second};
+use super::procfs::{rss_breakdown, sample};
 use super::report::{Report, percentile};
 use super::spawn_floor::{self, CHILD_COMMAND};
 
@@ -71,10 +71,8 @@ pub async fn run(window_seconds: u64) -> Result<Report> {
     let window = Instant::now();
     tokio::time::sleep(Duration::from_secs(window_seconds)).await;
     let after = sample(daemon.pid())?;
-    let cpu_percent = (after.cpu_ticks - before.cpu_ticks) as f64
-        / ticks_per_second()
-        / window.elapsed().as_secs_f64()
-        * 100.0;
+    let cpu_percent =
+        after.cpu.saturating_sub(before.cpu).as_secs_f64() / window.elapsed().as_secs_f64() * 100.0;
 
     let Lateness {
         child: child_late,

@@ -17,7 +17,7 @@ use anyhow::{Context, Result};
 use speedrack_proto::v1 as pb;
 
 use super::daemon::BenchDaemon;
-use super::procfs::{sample, ticks_per_second};
+use super::procfs::{cpu_by_thread_name, cpu_time};
 use super::record_cost;
 use super::report::Report;
 use super::spawn_floor;
@@ -145,14 +145,32 @@ async fn burst(
     Ok((accepted, refused))
 }
 
-/// The daemon's own CPU per run while only the schedule starts runs, for `window`: ms per run.
-async fn cpu_per_scheduled_run(daemon: &BenchDaemon, window: Duration) -> Result<f64> {
+/// The daemon's own CPU per run while only the schedule starts runs.
+struct ScheduledCost {
+    /// All its threads, ms per run.
+    ms_per_run: f64,
+    /// Its live threads by name, µs per run.
+    by_thread: Vec<(String, f64)>,
+}
+
+/// [`ScheduledCost`] over `window`.
+async fn cpu_per_scheduled_run(daemon: &BenchDaemon, window: Duration) -> Result<ScheduledCost> {
     let runs_before = runs_since_start(daemon).await?;
-    let cpu_before = sample(daemon.pid())?.cpu_ticks;
+    let (cpu_before, threads_before) = (cpu_time(daemon.pid())?, cpu_by_thread_name(daemon.pid())?);
     tokio::time::sleep(window).await;
-    let runs = runs_since_start(daemon).await? - runs_before;
-    let cpu_seconds = (sample(daemon.pid())?.cpu_ticks - cpu_before) as f64 / ticks_per_second();
-    Ok(cpu_seconds / runs.max(1) as f64 * 1e3)
+    let runs = (runs_since_start(daemon).await? - runs_before).max(1) as f64;
+    let (cpu, threads) = (cpu_time(daemon.pid())?, cpu_by_thread_name(daemon.pid())?);
+    let by_thread = threads
+        .into_iter()
+        .map(|(name, cpu)| {
+            let before = threads_before.get(&name).copied().unwrap_or_default();
+            (name, cpu.saturating_sub(before).as_secs_f64() * 1e6 / runs)
+        })
+        .collect();
+    Ok(ScheduledCost {
+        ms_per_run: cpu.saturating_sub(cpu_before).as_secs_f64() * 1e3 / runs,
+        by_thread,
+    })
 }
 
 /// Runs the scenario for `seconds` of load.
@@ -164,7 +182,7 @@ pub async fn run(seconds: u64) -> Result<Report> {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let scheduled_cost = cpu_per_scheduled_run(&daemon, Duration::from_secs(seconds)).await?;
     let runs_before = runs_since_start(&daemon).await?;
-    let cpu_before = sample(daemon.pid())?.cpu_ticks;
+    let cpu_before = cpu_time(daemon.pid())?;
     let start = Instant::now();
     let deadline = start + Duration::from_secs(seconds);
     let workers: Vec<_> = (0..CLIENTS)
@@ -178,7 +196,9 @@ pub async fn run(seconds: u64) -> Result<Report> {
     }
     let elapsed = start.elapsed().as_secs_f64();
     let runs = runs_since_start(&daemon).await? - runs_before;
-    let cpu_seconds = (sample(daemon.pid())?.cpu_ticks - cpu_before) as f64 / ticks_per_second();
+    let cpu_seconds = cpu_time(daemon.pid())?
+        .saturating_sub(cpu_before)
+        .as_secs_f64();
     let rate = runs as f64 / elapsed;
     // The machine's speed drifts on a shared host: its floor is taken on both sides of the
     // daemon's windows, with the daemon stopped, and pooled.
@@ -201,10 +221,17 @@ pub async fn run(seconds: u64) -> Result<Report> {
     report.add("daemon share of the floor", rate / floor * 100.0, "%");
     report.at_most(
         "daemon CPU per run, schedule only",
-        scheduled_cost,
+        scheduled_cost.ms_per_run,
         "ms",
         0.1,
     );
+    for (thread, us_per_run) in &scheduled_cost.by_thread {
+        report.add(
+            &format!("  of which threads named {thread}"),
+            *us_per_run,
+            "µs",
+        );
+    }
     report.add(
         "machine floor: CPU per run of spawning, capturing, reaping",
         cpu_floor,
@@ -217,7 +244,7 @@ pub async fn run(seconds: u64) -> Result<Report> {
     );
     report.add(
         "daemon CPU per run, schedule only / the floor",
-        scheduled_cost / cpu_floor,
+        scheduled_cost.ms_per_run / cpu_floor,
         "x",
     );
     report.add(
