@@ -19,6 +19,7 @@ mod py_settings;
 mod py_str;
 mod py_value;
 mod read;
+mod redact_text;
 mod run_cgroup;
 mod schedule_field;
 mod settings;
@@ -107,6 +108,12 @@ fn strip_location(message: &str) -> String {
         Some(at) => message[..at].to_owned(),
         None => message.to_owned(),
     }
+}
+
+/// The settings file's `text` as a client may show it: the values of secret settings (those the
+/// settings in effect show as `(redacted)`) redacted too.
+pub fn shown_settings_text(text: &str, path: &Path) -> String {
+    redact_text::redact_settings_text(text, py_settings::is_python(path), settings::SECRET_KEYS)
 }
 
 /// Reads and validates the settings file; `None` means all defaults. The file and every file

@@ -244,7 +244,7 @@ fn seed_addresses<'de, D: Deserializer<'de>>(
 }
 
 /// Settings whose values are secrets: shown as `(redacted)` (webhook URLs carry tokens too).
-const SECRET_KEYS: &[&str] = &["sentry_dsn", "notify", "web"];
+pub(super) const SECRET_KEYS: &[&str] = &["sentry_dsn", "notify", "web"];
 
 impl Default for Settings {
     fn default() -> Self {

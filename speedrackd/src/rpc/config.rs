@@ -5,6 +5,7 @@ use tonic::Status;
 
 use super::{Service, convert};
 use crate::config::effective::{Source, in_effect};
+use crate::config::shown_settings_text;
 
 pub async fn get_config(api: &Service) -> Result<pb::GetConfigResponse, Status> {
     let snapshot = api.snapshot().await?;
@@ -12,8 +13,12 @@ pub async fn get_config(api: &Service) -> Result<pb::GetConfigResponse, Status> 
     // The files as they are on disk now; they may differ from what is in effect until a reload.
     let (settings_text, tasks_text) = tokio::task::spawn_blocking(move || {
         let read = |path: &std::path::Path| std::fs::read_to_string(path).unwrap_or_default();
+        let settings = |path: &std::path::Path| shown_settings_text(&read(path), path);
         (
-            info.settings_path.as_deref().map(read).unwrap_or_default(),
+            info.settings_path
+                .as_deref()
+                .map(settings)
+                .unwrap_or_default(),
             read(&info.tasks_path),
         )
     })

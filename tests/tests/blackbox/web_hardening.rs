@@ -1,6 +1,7 @@
 //! The web gateway under abuse cannot starve the scheduler nor let strangers in: slow and idle
 //! connections are closed and capped within an fd budget, password guessing is throttled,
-//! a proxy header is believed only from trusted proxies, and forged forms change nothing.
+//! a proxy header is believed only from trusted proxies, forged forms change nothing, and the
+//! config page shows the settings file without its secrets.
 
 use std::time::Duration;
 
@@ -199,6 +200,31 @@ async fn password_guessing_is_throttled_and_logged() {
         "each failure checked is logged:\n{log}"
     );
     assert!(log.contains("web sign-in locked"), "{log}");
+}
+
+#[tokio::test]
+async fn the_config_page_shows_the_settings_file_without_its_secrets() {
+    let hash = hash_password("alice's secret");
+    let settings = format!(
+        "app_name: Shown Name\nsentry_dsn: http://dsnkey@127.0.0.1:9/42\nnotify:\n  webhooks: ['http://127.0.0.1:9/hook?token=hooktoken']\n  retries: 0\nweb:\n  auth: basic\n  users:\n    alice: '{hash}'\n"
+    );
+    let daemon = DaemonBuilder::new("tasks: []\n")
+        .settings(&settings)
+        .start();
+    let page = reqwest::Client::new()
+        .get(format!("{}/config", daemon.web_url()))
+        .basic_auth("alice", Some("alice's secret"))
+        .send()
+        .await
+        .expect("answer")
+        .text()
+        .await
+        .expect("the page");
+    assert!(page.contains("Shown Name"), "{page}");
+    assert!(page.contains("sentry_dsn: (redacted)"), "{page}");
+    for secret in ["dsnkey", "hooktoken", hash.as_str(), "$argon2"] {
+        assert!(!page.contains(secret), "{secret} shown:\n{page}");
+    }
 }
 
 fn proxied(daemon: &Daemon, user: &'static str) -> WebClient {
