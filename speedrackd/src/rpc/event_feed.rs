@@ -380,6 +380,7 @@ mod tests {
             tasks: Arc::default(),
             index: None,
             live: None,
+            recent_runs: 0,
         };
         let slot = Slot::new(
             7,

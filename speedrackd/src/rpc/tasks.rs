@@ -165,19 +165,28 @@ pub async fn task_by_name(api: &Service, name: &str) -> Result<pb::Task, Status>
     task_view(api, name, Fields::Whole).await
 }
 
-/// The row of a task that changed, exactly as ListTasks shows it, from what the runtime loop
-/// announced and what history holds: the loop is not asked again.
+/// The row of a task that changed, exactly as ListTasks shows it with the newest runs the
+/// change names, from what the runtime loop announced and what history holds: the loop is not
+/// asked again.
 pub fn changed_row(change: &TaskChange, history: &dyn Store) -> Result<pb::Task, Status> {
-    let head = head_of(&change.task, history)?;
-    Ok(match change.entry() {
+    let recent = change.recent_runs.min(MAX_RECENT_RUNS);
+    let head = head_with(&change.task, history, recent)?;
+    let mut task = match change.entry() {
         Some(entry) => entry_view(entry, change.live.as_ref(), &head, Fields::Summary),
         None => inactive_view(&change.task, &head),
-    })
+    };
+    add_recent(&mut task, &head, recent);
+    Ok(task)
 }
 
 /// One task's head: its count and newest run.
 fn head_of(task: &TaskName, history: &dyn Store) -> Result<TaskHead, Status> {
-    let heads = history.task_heads(std::slice::from_ref(task), 1)?;
+    head_with(task, history, 1)
+}
+
+/// One task's head with its `recent` newest runs (at least one).
+fn head_with(task: &TaskName, history: &dyn Store, recent: usize) -> Result<TaskHead, Status> {
+    let heads = history.task_heads(std::slice::from_ref(task), recent)?;
     Ok(heads.into_iter().next().unwrap_or_default())
 }
 

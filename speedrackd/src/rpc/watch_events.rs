@@ -117,21 +117,41 @@ mod tests {
     use crate::runtime::LiveState;
 
     #[tokio::test]
-    async fn watchers_get_a_changed_row_without_asking_the_runtime_loop() {
+    async fn watchers_get_a_changed_row_with_its_recent_runs_without_asking_the_runtime_loop() {
         let mut test = test_api::start();
+        let tick = TaskName::normalise("tick").expect("name");
+        let started = Utc
+            .with_ymd_and_hms(2026, 3, 28, 0, 0, 0)
+            .single()
+            .expect("instant");
+        let ids: Vec<i64> = (0..3)
+            .map(|_| {
+                let run = crate::history::NewRun {
+                    task: &tick,
+                    trigger: &crate::run::Trigger::Schedule,
+                    scheduled_at: started,
+                    started_at: started,
+                    definition: "",
+                    pays_owed: false,
+                    claim: crate::history::Claim::None,
+                };
+                test.history.insert_run(&run).expect("a run").0
+            })
+            .collect();
         let mut watchers: Vec<_> = (0..3)
             .map(|_| watch_events(&test.api, &pb::WatchEventsRequest::default()))
             .collect();
         let yaml = "tasks:\n  - {name: tick, command: 'true', interval: 1h}\n";
         let tasks = parse_tasks(yaml, Path::new("tasks.yaml"), chrono_tz::Tz::UTC).expect("tasks");
         let change = TaskChange {
-            task: TaskName::normalise("tick").expect("name"),
+            task: tick.clone(),
             tasks: Arc::new(tasks),
             index: Some(0),
             live: Some(LiveState {
                 suspended: true,
                 ..LiveState::default()
             }),
+            recent_runs: 2,
         };
         let at = Utc
             .with_ymd_and_hms(2026, 3, 29, 0, 0, 0)
@@ -154,6 +174,13 @@ mod tests {
             assert_eq!(task.name, "tick");
             assert_eq!(task.status(), pb::TaskStatus::Suspended);
             assert_eq!(task.schedule, "every 1h");
+            assert_eq!(task.runs_retained, 3);
+            let recent: Vec<i64> = task.recent_runs.iter().map(|run| run.id).collect();
+            assert_eq!(
+                recent,
+                [ids[2], ids[1]],
+                "the row's newest runs, newest first"
+            );
         }
         assert!(
             test.loop_queue.try_recv().is_err(),

@@ -1,8 +1,8 @@
 //! Coalescing task rows for the tasks page: changes of the same task within a short window
 //! become one row render, however many events the daemon sent.
 //!
-//! Pure: it takes `now` and says when the rows are due; the relay (`relay.rs`) sleeps until then,
-//! fetches the runs each row needs and renders them.
+//! Pure: it takes `now` and says when the rows are due; the relay (`relay.rs`) sleeps until then
+//! and renders them, each with the runs its event carried.
 
 use std::time::Duration;
 
@@ -13,8 +13,8 @@ use tokio::time::Instant;
 /// after it arrive together; the page then swaps once.
 pub const WINDOW: Duration = Duration::from_millis(150);
 
-/// Distinct rows held at most. Past this, refreshing the whole page is cheaper than one ListRuns
-/// per row, and the relay does that instead.
+/// Distinct rows held at most. Past this, a patch nears the size of the page itself, and the
+/// relay has the page refreshed instead.
 pub const MAX_ROWS: usize = 32;
 
 /// Rows waiting to be rendered, each with its newest state.

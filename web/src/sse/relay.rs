@@ -136,18 +136,14 @@ impl Relay {
         }
     }
 
-    /// Sends the held rows; a refresh of everything instead when the daemon cannot give their
-    /// runs (it went away: the refresh shows the banner).
+    /// Sends the held rows.
     async fn flush(&mut self) -> bool {
         let rows = self.pending.take();
         let Listener::TaskRows(page) = &self.listener else {
             return true;
         };
-        let event = match render_rows(&self.state, page, rows).await {
-            Some(rows) => Message::new(ROWS_EVENT, rows),
-            None => changed(ALL),
-        };
-        self.send(vec![event]).await
+        let rows = render_rows(&self.state, page, rows).await;
+        self.send(vec![Message::new(ROWS_EVENT, rows)]).await
     }
 
     /// Sends `events`, the last one with the id of the newest event the browser now has the
@@ -176,24 +172,21 @@ async fn until(due: Option<Instant>) {
     }
 }
 
-/// The rows of `tasks` as the tasks page shows them, each with its recent runs (one ListRuns per
-/// row: the event carries the task's row without them); `None` if the daemon cannot say.
-async fn render_rows(state: &AppState, page: &RowPage, mut tasks: Vec<pb::Task>) -> Option<String> {
+/// The rows of `tasks` as the tasks page shows them. Each came with its newest runs, as many as
+/// the daemon's settings have a row show; a page whose settings are older shows no more than it
+/// expects.
+async fn render_rows(state: &AppState, page: &RowPage, mut tasks: Vec<pb::Task>) -> String {
     let (display, _) = state.display().await;
-    for task in tasks.iter_mut().filter(|task| task.runs_retained > 0) {
-        let runs = state
-            .api()
-            .list_runs(&task.name, display.row_runs(), "")
-            .await
-            .ok()?;
-        task.recent_runs = runs.runs;
+    let shown = usize::try_from(display.row_runs()).unwrap_or(usize::MAX);
+    for task in &mut tasks {
+        task.recent_runs.truncate(shown);
     }
     let chrome = Chrome {
         urls: Urls::new(&display.script_name),
         now: crate::context::now(),
         ..page.chrome.clone()
     };
-    Some(views::tasks::rows_patch(&chrome, &tasks).into_string())
+    views::tasks::rows_patch(&chrome, &tasks).into_string()
 }
 
 #[cfg(test)]
@@ -203,8 +196,8 @@ mod tests {
 
     use crate::sse::react::tests::{message, rows, task};
 
-    /// A relay of the tasks page's rows, for a daemon that is not there (rows of tasks without
-    /// runs render without asking it).
+    /// A relay of the tasks page's rows, for a daemon that is not there: rows render from the
+    /// events alone.
     fn rows_relay() -> (Relay, mpsc::Receiver<Message>) {
         let (_, stopping) = tokio::sync::watch::channel(false);
         let state = AppState::new(
@@ -253,6 +246,33 @@ mod tests {
         assert_eq!(sent.matches("id=\\\"task-row-a\\\"").count(), 1, "{sent}");
         assert_eq!(sent.matches("id=\\\"task-row-b\\\"").count(), 1, "{sent}");
         assert!(received.try_recv().is_err(), "one event");
+    }
+
+    #[tokio::test]
+    async fn a_row_shows_the_runs_its_event_carried_without_asking_the_daemon() {
+        let (mut relay, mut received) = rows_relay();
+        let run = |status: pb::RunStatus| pb::Run {
+            status: status.into(),
+            duration: Some(prost_types::Duration {
+                seconds: 1,
+                nanos: 0,
+            }),
+            ..pb::Run::default()
+        };
+        let row = pb::Task {
+            runs_retained: 3,
+            recent_runs: vec![
+                run(pb::RunStatus::Success),
+                run(pb::RunStatus::Failure),
+                run(pb::RunStatus::Success),
+            ],
+            ..task("a", pb::TaskStatus::Success)
+        };
+        assert!(relay.take(&numbered(1, Watched::TaskChanged(row))).await);
+        assert!(relay.flush().await);
+        let sent = wire(received.try_recv().ok());
+        assert!(sent.contains("event: rows"), "{sent}");
+        assert!(sent.contains("2 of the last 3 runs succeeded"), "{sent}");
     }
 
     #[tokio::test]
