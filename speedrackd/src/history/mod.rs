@@ -483,16 +483,20 @@ impl SqliteStore {
     }
 
     /// For every task with history, how many runs did not succeed since its last success:
-    /// the failure streaks the runtime keeps from then on without reading history.
+    /// the failure streaks the runtime keeps from then on without reading history. In the order
+    /// runs finished, as the runtime counts them: overlapping runs end out of their start order.
+    /// The failure condition is the failure index's, written the same way so that it is used.
     pub(super) fn failure_streaks(&self) -> Result<HashMap<TaskName, u32>, HistoryError> {
         let conn = self.reader()?;
         let mut stmt = conn.prepare(
             "SELECT totals.task,
                     (SELECT COUNT(*) FROM runs
-                     WHERE runs.task = totals.task AND runs.status != 'running'
-                       AND runs.id > COALESCE((SELECT MAX(id) FROM runs AS ok
-                                               WHERE ok.task = totals.task
-                                                 AND ok.status = 'success'), 0))
+                     WHERE runs.task = totals.task
+                       AND (status = 'failure' OR status = 'execution_error'
+                            OR status = 'interrupted')
+                       AND runs.finished_at_us > COALESCE(
+                           (SELECT MAX(finished_at_us) FROM runs AS ok
+                            WHERE ok.task = totals.task AND ok.status = 'success'), -1))
              FROM task_totals AS totals",
         )?;
         let rows = stmt.query_map([], |row| {
@@ -681,5 +685,7 @@ fn bad_value(column: usize, what: String) -> rusqlite::Error {
 mod filter_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_beyond_runs;
 #[cfg(test)]
 mod tests_sqlite;

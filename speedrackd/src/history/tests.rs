@@ -58,6 +58,12 @@ impl Subject {
     pub fn dir(&self) -> &Path {
         self.dir.path()
     }
+
+    /// Whether the history is PostgreSQL's. The backends differ where the interface says so:
+    /// only PostgreSQL keeps ended runs' output itself, and only SQLite takes imports.
+    pub fn on_postgres(&self) -> bool {
+        self.postgres.is_some()
+    }
 }
 
 /// Runs each named `fn(&Subject)` as two tests, `NAME::sqlite` and `NAME::postgres`.
@@ -80,13 +86,14 @@ macro_rules! conformance {
 }
 pub(crate) use conformance;
 
-fn at(seconds: i64) -> DateTime<Utc> {
+/// An instant `seconds` from a fixed origin, with a fraction of a second that history keeps.
+pub(super) fn at(seconds: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(1_800_000_000 + seconds, 123_456_000)
         .single()
         .expect("valid instant")
 }
 
-fn name(text: &str) -> TaskName {
+pub(super) fn name(text: &str) -> TaskName {
     TaskName::normalise(text).expect("valid name")
 }
 

@@ -84,7 +84,8 @@ impl PgStore {
             })
     }
 
-    /// For every task with history, how many runs did not succeed since its last success.
+    /// For every task with history, how many runs did not succeed since its last success, in
+    /// the order runs finished (as the runtime counts them).
     pub(super) fn failure_streaks(&self) -> Result<HashMap<TaskName, u32>, HistoryError> {
         self.worker
             .call("read failure streaks", move |client| async move {
@@ -92,10 +93,11 @@ impl PgStore {
                     .query(
                         "SELECT tasks.task,
                             (SELECT COUNT(*) FROM runs
-                             WHERE runs.task = tasks.task AND runs.status != 'running'
-                               AND runs.id > COALESCE((SELECT MAX(id) FROM runs AS ok
-                                                       WHERE ok.task = tasks.task
-                                                         AND ok.status = 'success'), 0))
+                             WHERE runs.task = tasks.task
+                               AND runs.status IN ('failure', 'execution_error', 'interrupted')
+                               AND runs.finished_at_us > COALESCE(
+                                   (SELECT MAX(finished_at_us) FROM runs AS ok
+                                    WHERE ok.task = tasks.task AND ok.status = 'success'), -1))
                          FROM (SELECT DISTINCT task FROM task_totals) AS tasks",
                         &[],
                     )
