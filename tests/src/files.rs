@@ -82,16 +82,18 @@ pub fn wait_for_file(path: &Path, limit: Duration) -> bool {
 }
 
 /// Waits until `done` holds, up to `limit`, looking again whenever a file in `dir` is made,
-/// renamed into place or written (a database commit writes its log); whether it holds.
+/// renamed into place, written (a database commit writes its log) or removed; whether it holds.
 pub fn wait_for_change(dir: &Path, limit: Duration, done: impl Fn() -> bool) -> bool {
     let deadline = Instant::now() + limit;
     let watch = inotify::init(inotify::CreateFlags::CLOEXEC | inotify::CreateFlags::NONBLOCK)
         .expect("an inotify instance");
-    // Made, renamed into place, written or closed after writing: any may be the last step.
+    // Made, renamed into place, written, closed after writing or removed: any may be the last
+    // step.
     let wanted = inotify::WatchFlags::CREATE
         | inotify::WatchFlags::MOVED_TO
         | inotify::WatchFlags::MODIFY
-        | inotify::WatchFlags::CLOSE_WRITE;
+        | inotify::WatchFlags::CLOSE_WRITE
+        | inotify::WatchFlags::DELETE;
     inotify::add_watch(&watch, dir, wanted)
         .unwrap_or_else(|error| panic!("watch {}: {error}", dir.display()));
     // Looked at only once the watch exists, so a change made in between is not missed.

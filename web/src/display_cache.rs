@@ -120,6 +120,11 @@ mod tests {
         assert!(!asked.start_watch, "one watch at a time");
         cache.answered(named("b"), asked.generation);
         assert_eq!(cache.look_up(now).current, Some(named("b")));
+        assert_eq!(
+            cache.look_up(now + Duration::from_secs(24 * 3600)).current,
+            Some(named("b")),
+            "settings do not age: only a reload makes them stale"
+        );
         cache.forget();
         assert_eq!(
             cache.look_up(now).current,

@@ -436,6 +436,29 @@ async fn run_now_under_replace_kills_the_running_run_then_starts() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn parallel_starts_each_fire_beside_the_runs_still_running() {
+    let mut harness = start("parallel");
+    harness.at(60).await;
+    let first = harness.started().await;
+    let live = harness.at(120).await;
+    let second = harness.started().await;
+    assert_eq!(second.scheduled_at, harness.instant(120));
+    assert_eq!(live.skipped_fires, 0, "no fire was dropped");
+    let mut running = live.running;
+    running.sort_unstable();
+    assert_eq!(running, vec![first.id, second.id], "both run at once");
+
+    // Ended together by a kill: one opening of the fifo ends only the readers already there.
+    let mut killed = harness.kill(None).await.expect("a kill of the task's runs");
+    killed.sort_unstable();
+    assert_eq!(killed, vec![first.id, second.id]);
+    let mut ended = vec![harness.finished().await.id, harness.finished().await.id];
+    ended.sort_unstable();
+    assert_eq!(ended, vec![first.id, second.id]);
+    harness.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
 async fn kill_of_one_run_leaves_the_others_running() {
     let mut harness = start("parallel");
     let Ok(RunNowOutcome::Started(first)) = harness.run_now().await else {

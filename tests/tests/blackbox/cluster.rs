@@ -247,14 +247,15 @@ async fn a_node_stalled_past_its_lease_ends_the_runs_another_node_closed() {
     nix::sys::signal::kill(b_pid, Signal::SIGCONT).expect("continue b");
     b.wait_for_log_from(marks.1, WAIT, |line| line.contains("lease was taken over"))
         .expect("b learns its lease was taken over");
-    let deadline = std::time::Instant::now() + WAIT;
-    while nix::sys::signal::kill(sleep, None).is_ok() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "b let the run another node closed go on"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let alive = || {
+        let found = nix::sys::signal::kill(sleep, None).is_ok();
+        found.then_some(sleep.as_raw()).into_iter().collect()
+    };
+    assert_eq!(
+        speedrack_tests::procs::wait_until_reaped(alive, WAIT),
+        Vec::<i32>::new(),
+        "b let the run another node closed go on"
+    );
     let row = db
         .query_one("SELECT status, op_error FROM runs WHERE id = $1", &[&run])
         .await

@@ -3,7 +3,7 @@
 
 use nix::sys::signal::Signal;
 use speedrack_proto::v1::KillCause;
-use speedrack_tests::files::Gate;
+use speedrack_tests::files::{Gate, wait_for_change};
 use speedrack_tests::{Daemon, DaemonBuilder, WAIT, procs};
 
 fn newest(daemon: &Daemon, task: &str) -> serde_json::Value {
@@ -237,32 +237,28 @@ async fn output_past_the_cap_keeps_head_and_tail_with_a_marker() {
 }
 
 /// The ids of `task`'s runs once no more than `count` are left, or as they are after `WAIT`:
-/// the pruner gathers the ends of a moment before it prunes.
-async fn retained_once_pruned(daemon: &Daemon, task: &str, count: usize) -> Vec<i64> {
-    let retained = || -> Vec<i64> {
-        daemon.ctl().json(&["runs", task])["runs"]
+/// the pruner gathers the ends of a moment before it prunes. Its deletion is a commit, which
+/// writes the database's log: each write in the data dir is a moment to look again.
+fn retained_once_pruned(daemon: &Daemon, task: &str, count: usize) -> Vec<i64> {
+    let kept = std::cell::RefCell::new(Vec::new());
+    wait_for_change(&daemon.data_dir(), WAIT, || {
+        let now: Vec<i64> = daemon.ctl().json(&["runs", task])["runs"]
             .as_array()
             .expect("runs")
             .iter()
             .filter_map(|run| run["id"].as_i64())
-            .collect()
-    };
-    let deadline = std::time::Instant::now() + WAIT;
-    let mut kept = retained();
-    while kept.len() > count && std::time::Instant::now() < deadline {
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        kept = retained();
-    }
-    kept
+            .collect();
+        let pruned = now.len() <= count;
+        *kept.borrow_mut() = now;
+        pruned
+    });
+    kept.into_inner()
 }
 
 /// Whether `dir` is gone within [`WAIT`]: the pruner removes a run's output once its row is.
-async fn removed_soon(dir: &std::path::Path) -> bool {
-    let deadline = std::time::Instant::now() + WAIT;
-    while dir.exists() && std::time::Instant::now() < deadline {
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    !dir.exists()
+fn removed_soon(dir: &std::path::Path) -> bool {
+    let parent = dir.parent().expect("a run's directory is in its task's");
+    wait_for_change(parent, WAIT, || !dir.exists())
 }
 
 #[tokio::test]
@@ -291,7 +287,7 @@ async fn retention_keeps_max_keep_runs_and_the_retained_failures() {
         ids.push(daemon.run_now_and_wait(&mut events, "flaky").await.id);
         counted.push(daemon.run_now_and_wait(&mut events, "counted").await.id);
     }
-    let kept = retained_once_pruned(&daemon, "flaky", 3).await;
+    let kept = retained_once_pruned(&daemon, "flaky", 3);
     assert_eq!(
         kept,
         [ids[3], ids[2], ids[0]],
@@ -302,11 +298,11 @@ async fn retention_keeps_max_keep_runs_and_the_retained_failures() {
         .join("runs/flaky")
         .join(ids[1].to_string());
     assert!(
-        removed_soon(&pruned).await,
+        removed_soon(&pruned),
         "a pruned run's output is deleted too"
     );
     // With max_keep alone, the pruner reads only the runs past the two it keeps.
-    let kept = retained_once_pruned(&daemon, "counted", 2).await;
+    let kept = retained_once_pruned(&daemon, "counted", 2);
     assert_eq!(
         kept,
         [counted[3], counted[2]],
@@ -318,7 +314,7 @@ async fn retention_keeps_max_keep_runs_and_the_retained_failures() {
             .join("runs/counted")
             .join(gone.to_string());
         assert!(
-            removed_soon(&dir).await,
+            removed_soon(&dir),
             "{} is pruned with its output",
             dir.display()
         );
@@ -485,7 +481,7 @@ async fn the_output_quota_prunes_the_oldest_runs_soon_after_they_end() {
         ids.push(daemon.run_now_and_wait(&mut events, "chatty").await.id);
     }
     // Well before the hourly sweep: with each batch of ended runs.
-    let kept = retained_once_pruned(&daemon, "chatty", 2).await;
+    let kept = retained_once_pruned(&daemon, "chatty", 2);
     assert_eq!(
         kept,
         [ids[3], ids[2]],

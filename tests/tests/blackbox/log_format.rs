@@ -65,8 +65,14 @@ impl Logged {
         let pid = Pid::from_raw(i32::try_from(self.child.id()).expect("pid"));
         nix::sys::signal::kill(pid, Signal::SIGTERM).expect("signal");
         let mut rest = Vec::new();
-        while let Ok(line) = self.lines.recv_timeout(WAIT) {
-            rest.push(line);
+        loop {
+            match self.lines.recv_timeout(WAIT) {
+                Ok(line) => rest.push(line),
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    panic!("stderr still open {WAIT:?} after SIGTERM; lines so far: {rest:#?}")
+                }
+            }
         }
         let _ = self.child.wait();
         rest
