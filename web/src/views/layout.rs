@@ -199,8 +199,11 @@ fn zone_switch(chrome: &Chrome) -> Markup {
 
 #[cfg(test)]
 pub mod tests {
+    use expect_test::expect;
+
     use super::*;
     use crate::flash::FlashKind;
+    use crate::views::snapshot::check;
 
     /// A chrome for view tests.
     pub fn chrome(prefix: &str) -> Chrome {
@@ -216,6 +219,14 @@ pub mod tests {
             refreshed: false,
             zone: Zone::Utc,
             nodes: false,
+        }
+    }
+
+    /// The instant `seconds` before the test chrome's `now` (after it, when negative).
+    pub fn ago(seconds: i64) -> prost_types::Timestamp {
+        prost_types::Timestamp {
+            seconds: chrome("").now.timestamp() - seconds,
+            nanos: 0,
         }
     }
 
@@ -261,6 +272,129 @@ pub mod tests {
         assert!(
             html.contains(r#"href="/sr/assets/bootstrap.min."#) && !html.contains("?v="),
             "{html}"
+        );
+    }
+
+    /// `markup` with each asset's content hash written `HASH`, so that the shell's snapshot
+    /// holds when an asset is edited.
+    fn unhashed(markup: Markup) -> Markup {
+        let assets = [
+            "bootstrap.min.css",
+            "speedrack.css",
+            "htmx.min.js",
+            "speedrack-worker.js",
+            "speedrack.js",
+            "sse.min.js",
+            "bootstrap.min.js",
+        ];
+        let mut html = markup.into_string();
+        for asset in assets {
+            let (stem, extension) = asset.rsplit_once('.').expect("a file name");
+            let hashed = crate::assets::versioned_path(asset);
+            assert_ne!(hashed, format!("/assets/{asset}"), "{asset} is vendored");
+            html = html.replace(&hashed, &format!("/assets/{stem}.HASH.{extension}"));
+        }
+        maud::PreEscaped(html)
+    }
+
+    #[test]
+    fn a_live_page_has_the_shell_the_flash_and_a_region_refreshed_by_events() {
+        let mut chrome = chrome("/sr");
+        chrome.here = "/".to_owned();
+        chrome.flash = Some(Flash::new(
+            FlashKind::Success,
+            "Reloaded: 3 tasks & 1 conf error",
+        ));
+        let events = chrome.urls.events(None);
+        check(
+            &unhashed(render(&chrome, page(Some(events)))),
+            expect![[r##"
+                <!DOCTYPE html>
+                <html lang="en" data-now="1970-01-12T13:46:40Z" data-times="utc">
+                <head>
+                <meta charset="utf-8">
+                <meta name="viewport" content="width=device-width, initial-scale=1">
+                <meta name="htmx-config" content="{&quot;allowEval&quot;:false,&quot;includeIndicatorStyles&quot;:false,&quot;historyCacheSize&quot;:0,&quot;responseHandling&quot;:[{&quot;code&quot;:&quot;204&quot;,&quot;swap&quot;:false},{&quot;code&quot;:&quot;[23]..&quot;,&quot;swap&quot;:true},{&quot;code&quot;:&quot;503&quot;,&quot;swap&quot;:true},{&quot;code&quot;:&quot;[45]..&quot;,&quot;swap&quot;:false,&quot;error&quot;:true}]}">
+                <title>Tasks · Speedrack</title>
+                <link id="sr-icon" rel="icon" type="image/svg+xml" href="/sr/favicon/plain.svg">
+                <link rel="stylesheet" href="/sr/assets/bootstrap.min.HASH.css">
+                <link rel="stylesheet" href="/sr/assets/speedrack.HASH.css">
+                <script src="/sr/assets/htmx.min.HASH.js" defer>
+                </script>
+                <script src="/sr/assets/speedrack-worker.HASH.js" defer>
+                </script>
+                <script src="/sr/assets/speedrack.HASH.js" defer data-worker="/sr/assets/speedrack-worker.HASH.js" data-live="/sr/live">
+                </script>
+                <script src="/sr/assets/sse.min.HASH.js" defer>
+                </script>
+                <script src="/sr/assets/bootstrap.min.HASH.js" defer>
+                </script>
+                </head>
+                <body hx-ext="sse">
+                <nav class="navbar navbar-expand bg-dark flex-wrap" data-bs-theme="dark">
+                <div class="container-fluid flex-wrap gap-2">
+                <a class="navbar-brand" href="/sr/">Speedrack</a>
+                <ul class="navbar-nav me-auto">
+                <li class="nav-item">
+                <a class="nav-link active" aria-current="page" href="/sr/">Tasks</a>
+                </li>
+                <li class="nav-item">
+                <a class="nav-link" href="/sr/nodes">Nodes</a>
+                </li>
+                <li class="nav-item">
+                <a class="nav-link" href="/sr/config">Config</a>
+                </li>
+                <li class="nav-item">
+                <a class="nav-link" href="/sr/help">Help</a>
+                </li>
+                </ul>
+                <form class="d-flex align-items-center" method="post" action="/sr/prefs/times">
+                <input type="hidden" name="csrf" value="t0k3n">
+                <input type="hidden" name="back" value="/">
+                <input type="hidden" name="zone" value="local">
+                <button class="btn btn-sm btn-outline-light text-nowrap" type="submit" data-zone="utc" title="Times are shown in UTC; show them in local time">Times: UTC</button>
+                </form>
+                <form class="d-flex align-items-center gap-2" method="post" action="/sr/you">
+                <input type="hidden" name="csrf" value="t0k3n">
+                <input type="hidden" name="back" value="/">
+                <label class="navbar-text small text-nowrap" for="sr-you">you are</label>
+                <input class="form-control form-control-sm sr-you" id="sr-you" type="text" name="name" maxlength="64" placeholder="your name" value="ann">
+                <button class="btn btn-sm btn-outline-light" type="submit">Set</button>
+                </form>
+                </div>
+                </nav>
+                <main class="container-fluid py-3">
+                <div class="alert alert-success" role="alert" data-flash>Reloaded: 3 tasks &amp; 1 conf error</div>
+                <div sse-connect="/sr/events">
+                <div id="live" hx-get="/sr/" hx-select="#live" hx-swap="outerHTML" hx-trigger="sse:changed delay:150ms">
+                <p>live</p>
+                </div>
+                <p>rest</p>
+                </div>
+                </main>
+                </body>
+                </html>
+            "##]],
+        );
+    }
+
+    #[test]
+    fn a_breadcrumb_leads_from_the_tasks_through_the_task_to_here() {
+        check(
+            &task_breadcrumb(&Urls::new(""), "db-dump", html! { "run " (7) }),
+            expect![[r#"
+                <nav aria-label="breadcrumb">
+                <ol class="breadcrumb">
+                <li class="breadcrumb-item">
+                <a href="/">Tasks</a>
+                </li>
+                <li class="breadcrumb-item">
+                <a href="/tasks/db-dump">db-dump</a>
+                </li>
+                <li class="breadcrumb-item active" aria-current="page">run 7</li>
+                </ol>
+                </nav>
+            "#]],
         );
     }
 }

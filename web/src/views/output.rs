@@ -129,32 +129,38 @@ fn numbered(text: &str, first: Option<u64>, segment: &str) -> Markup {
 
 #[cfg(test)]
 mod tests {
+    use expect_test::expect;
+
     use super::*;
     use crate::views::layout::tests::chrome;
+    use crate::views::snapshot::check;
 
-    fn big(order: Order) -> String {
-        let run = pb::Run {
+    fn run() -> pb::Run {
+        pb::Run {
             id: 9,
             task: "t".to_owned(),
             ..pb::Run::default()
-        };
+        }
+    }
+
+    fn big(order: Order) -> Markup {
         let output = Output {
             kind: StreamKind::Stderr,
             size: 10_000,
             text: "one\ntwo\n".to_owned(),
             tail: Some(Tail {
                 skipped: 9_000,
-                text: "<last>\n".to_owned(),
+                text: "<last> & final\n".to_owned(),
                 first_line: Some(700),
             }),
             tail_from: None,
         };
-        pane(&chrome(""), &run, &output, order).into_string()
+        pane(&chrome(""), &run(), &output, order)
     }
 
     #[test]
     fn a_big_output_shows_head_and_tail_around_what_it_skips() {
-        let html = big(Order::HeadFirst);
+        let html = big(Order::HeadFirst).into_string();
         let head = html.find(r#"data-part="head""#).expect("head");
         let marker = html.find("8.8 KiB skipped").expect("marker");
         let tail = html.find(r#"data-part="tail""#).expect("tail");
@@ -169,7 +175,7 @@ mod tests {
 
     #[test]
     fn a_failed_run_shows_the_tail_first() {
-        let html = big(Order::TailFirst);
+        let html = big(Order::TailFirst).into_string();
         let tail = html.find(r#"data-part="tail""#).expect("tail");
         let head = html.find(r#"data-part="head""#).expect("head");
         assert!(tail < head, "{html}");
@@ -183,17 +189,79 @@ mod tests {
     }
 
     #[test]
-    fn lines_are_numbered_and_anchored_unless_unknown() {
-        let shown = numbered("a\nb", Some(1), "stdout").into_string();
-        assert_eq!(
-            shown,
-            r#"<span class="sr-lines"><span class="sr-line" id="stdout-L1" data-line="1">a
-</span><span class="sr-line" id="stdout-L2" data-line="2">b</span></span>"#
+    fn a_failed_runs_big_output_opens_on_its_tail_with_the_head_folded() {
+        check(
+            &big(Order::TailFirst),
+            expect![[r#"
+            <div class="small text-body-secondary my-1" data-truncated data-skipped="9000">… 8.8 KiB skipped … <a href="/tasks/t/runs/9/stderr">[whole file]</a>
+            </div>
+            <pre class="sr-output mb-1 sr-from-end" data-stream="stderr" data-part="tail">
+            <span class="sr-lines">
+            <span class="sr-line" id="stderr-L700" data-line="700">&lt;last&gt; &amp; final
+            </span>
+            </span>
+            </pre>
+            <details class="small">
+            <summary>The first 8 B of 9.8 KiB</summary>
+            <pre class="sr-output mb-1" data-stream="stderr" data-part="head">
+            <span class="sr-lines">
+            <span class="sr-line" id="stderr-L1" data-line="1">one
+            </span>
+            <span class="sr-line" id="stderr-L2" data-line="2">two
+            </span>
+            </span>
+            </pre>
+            </details>
+        "#]],
         );
-        let unknown = numbered("a\n", None, "stdout").into_string();
-        assert_eq!(
-            unknown,
-            "<span class=\"sr-lines\"><span class=\"sr-line\">a\n</span></span>"
+    }
+
+    #[test]
+    fn a_small_output_is_shown_whole_numbered_with_a_link_to_its_plain_text() {
+        let text = "rows: 120\n<b>total</b> & 3\n";
+        let output = Output {
+            kind: StreamKind::Stdout,
+            size: text.len() as u64,
+            text: text.to_owned(),
+            tail: None,
+            tail_from: None,
+        };
+        check(
+            &pane(&chrome(""), &run(), &output, Order::HeadFirst),
+            expect![[r#"
+                <pre class="sr-output mb-1" data-stream="stdout">
+                <span class="sr-lines">
+                <span class="sr-line" id="stdout-L1" data-line="1">rows: 120
+                </span>
+                <span class="sr-line" id="stdout-L2" data-line="2">&lt;b&gt;total&lt;/b&gt; &amp; 3
+                </span>
+                </span>
+                </pre>
+                <a class="small" href="/tasks/t/runs/9/stdout">plain text</a>
+            "#]],
+        );
+    }
+
+    #[test]
+    fn lines_are_numbered_and_anchored_unless_unknown() {
+        check(
+            &numbered("a\nb", Some(1), "stdout"),
+            expect![[r#"
+            <span class="sr-lines">
+            <span class="sr-line" id="stdout-L1" data-line="1">a
+            </span>
+            <span class="sr-line" id="stdout-L2" data-line="2">b</span>
+            </span>
+        "#]],
+        );
+        check(
+            &numbered("a\n", None, "stdout"),
+            expect![[r#"
+            <span class="sr-lines">
+            <span class="sr-line">a
+            </span>
+            </span>
+        "#]],
         );
     }
 }

@@ -297,8 +297,12 @@ fn tab_link(tab: Tab, open: Tab, href: &str, pane: &str, label: Markup) -> Marku
 
 #[cfg(test)]
 mod tests {
+    use expect_test::expect;
+
     use super::*;
-    use crate::views::layout::tests::chrome;
+    use crate::views::layout::tests::{ago, chrome};
+    use crate::views::output::Tail;
+    use crate::views::snapshot::check_page;
 
     fn output(kind: StreamKind, text: &str, truncated: bool, tail: Option<u64>) -> Output {
         Output {
@@ -521,5 +525,262 @@ mod tests {
         let done = run(pb::RunStatus::Success);
         let html = page(&chrome(""), &view_of_outputs(&done, outputs()), None).into_string();
         assert!(!html.contains("/kill"), "{html}");
+    }
+
+    #[test]
+    fn a_failed_run_page_opens_on_the_escaped_tail_of_its_big_stderr() {
+        let run = pb::Run {
+            id: 31,
+            task: "report".to_owned(),
+            trigger: pb::Trigger::Schedule.into(),
+            status: pb::RunStatus::Failure.into(),
+            scheduled_at: Some(ago(300)),
+            started_at: Some(ago(299)),
+            finished_at: Some(ago(296)),
+            duration: Some(prost_types::Duration {
+                seconds: 3,
+                nanos: 0,
+            }),
+            exit_code: Some(1),
+            reason: "exit status 1".to_owned(),
+            max_rss_bytes: 24 << 20,
+            cpu_user: Some(prost_types::Duration {
+                seconds: 1,
+                nanos: 200_000_000,
+            }),
+            cpu_system: Some(prost_types::Duration {
+                seconds: 0,
+                nanos: 100_000_000,
+            }),
+            definition:
+                "command: python3 report.py && mail -s report ops\nschedule: '*/15 * * * *'\n"
+                    .to_owned(),
+            ..pb::Run::default()
+        };
+        let stderr = Output {
+            kind: StreamKind::Stderr,
+            size: 3 << 20,
+            text: "reading figures\n".to_owned(),
+            tail: Some(Tail {
+                skipped: (3 << 20) - 120,
+                text: "  File \"report.py\", line 9\nKeyError: '<total>' & no figures\n".to_owned(),
+                first_line: Some(48_213),
+            }),
+            tail_from: None,
+        };
+        let view = view_of_outputs(
+            &run,
+            vec![
+                output(StreamKind::Stdout, "rows: 120\n", false, None),
+                stderr,
+                output(StreamKind::OpError, "", false, None),
+            ],
+        );
+        let mut chrome = chrome("");
+        chrome.here = "/tasks/report/runs/31".to_owned();
+        check_page(
+            &page(&chrome, &view, None),
+            expect![[r##"
+            <title>Run 31 of report · Speedrack</title>
+            <main class="container-fluid py-3">
+            <div id="live">
+            </div>
+            <nav aria-label="breadcrumb">
+            <ol class="breadcrumb">
+            <li class="breadcrumb-item">
+            <a href="/">Tasks</a>
+            </li>
+            <li class="breadcrumb-item">
+            <a href="/tasks/report">report</a>
+            </li>
+            <li class="breadcrumb-item active" aria-current="page">run 31</li>
+            </ol>
+            </nav>
+            <section id="run-view" data-run="31" data-status="failure">
+            <h2 class="h5">
+            <a href="/tasks/report/runs/31">Run #31</a> <span class="badge sr-status text-bg-danger" data-status="failure">failure</span>
+            </h2>
+            <dl class="row small mb-2">
+            <dt class="col-sm-2">Trigger</dt>
+            <dd class="col-sm-10" data-trigger>schedule</dd>
+            <dt class="col-sm-2">Due</dt>
+            <dd class="col-sm-10">1970-01-12 13:41:40 UTC</dd>
+            <dt class="col-sm-2">Started</dt>
+            <dd class="col-sm-10">
+            <time datetime="1970-01-12T13:41:41Z" title="1970-01-12 13:41:41 UTC" data-relative>4 min ago</time>
+            </dd>
+            <dt class="col-sm-2">Finished</dt>
+            <dd class="col-sm-10">
+            <time datetime="1970-01-12T13:41:44Z" title="1970-01-12 13:41:44 UTC" data-relative>4 min ago</time> after 3.0 s</dd>
+            <dt class="col-sm-2">Exit</dt>
+            <dd class="col-sm-10">exit 1</dd>
+            <dt class="col-sm-2">Reason</dt>
+            <dd class="col-sm-10" data-reason>exit status 1</dd>
+            <dt class="col-sm-2">Resources</dt>
+            <dd class="col-sm-10" data-resources>peak memory 24.0 MiB, CPU user 1.2 s, system 0.10 s</dd>
+            </dl>
+            <ul class="nav nav-tabs" role="tablist">
+            <li class="nav-item" role="presentation">
+            <a role="tab" data-bs-toggle="tab" href="/tasks/report/runs/31?stream=stdout" data-bs-target="#run-31-stdout" class="nav-link" aria-selected="false" data-tab="stdout">stdout <span class="badge text-bg-light border" data-size="10">10 B</span>
+            </a>
+            </li>
+            <li class="nav-item" role="presentation">
+            <a role="tab" data-bs-toggle="tab" href="/tasks/report/runs/31?stream=stderr" data-bs-target="#run-31-stderr" class="nav-link active" aria-selected="true" data-tab="stderr">stderr <span class="badge text-bg-light border" data-size="3145728">3.0 MiB</span>
+            </a>
+            </li>
+            <li class="nav-item" role="presentation">
+            <a role="tab" data-bs-toggle="tab" href="/tasks/report/runs/31?stream=operror" data-bs-target="#run-31-operror" class="nav-link" aria-selected="false" data-tab="operror">op error <span class="badge text-bg-light border" data-size="0">0 B</span>
+            </a>
+            </li>
+            <li class="nav-item" role="presentation">
+            <a role="tab" data-bs-toggle="tab" href="/tasks/report/runs/31?stream=params" data-bs-target="#run-31-params" class="nav-link" aria-selected="false" data-tab="params">params</a>
+            </li>
+            </ul>
+            <div class="tab-content border border-top-0 p-2 mb-3">
+            <div id="run-31-stdout" role="tabpanel" data-pane="stdout" class="tab-pane">
+            <pre class="sr-output mb-1 sr-from-end" data-stream="stdout">
+            <span class="sr-lines">
+            <span class="sr-line" id="stdout-L1" data-line="1">rows: 120
+            </span>
+            </span>
+            </pre>
+            <a class="small" href="/tasks/report/runs/31/stdout">plain text</a>
+            </div>
+            <div id="run-31-stderr" role="tabpanel" data-pane="stderr" class="tab-pane show active">
+            <div class="small text-body-secondary my-1" data-truncated data-skipped="3145608">… 3.0 MiB skipped … <a href="/tasks/report/runs/31/stderr">[whole file]</a>
+            </div>
+            <pre class="sr-output mb-1 sr-from-end" data-stream="stderr" data-part="tail">
+            <span class="sr-lines">
+            <span class="sr-line" id="stderr-L48213" data-line="48213">  File &quot;report.py&quot;, line 9
+            </span>
+            <span class="sr-line" id="stderr-L48214" data-line="48214">KeyError: '&lt;total&gt;' &amp; no figures
+            </span>
+            </span>
+            </pre>
+            <details class="small">
+            <summary>The first 16 B of 3.0 MiB</summary>
+            <pre class="sr-output mb-1" data-stream="stderr" data-part="head">
+            <span class="sr-lines">
+            <span class="sr-line" id="stderr-L1" data-line="1">reading figures
+            </span>
+            </span>
+            </pre>
+            </details>
+            </div>
+            <div id="run-31-operror" role="tabpanel" data-pane="operror" class="tab-pane">
+            <p class="text-body-secondary mb-0" data-empty>(empty)</p>
+            </div>
+            <div id="run-31-params" role="tabpanel" data-pane="params" class="tab-pane">
+            <pre class="sr-output mb-0" data-definition>command: python3 report.py &amp;&amp; mail -s report ops
+            schedule: '*/15 * * * *'
+            </pre>
+            </div>
+            </div>
+            </section>
+            </main>
+        "##]],
+        );
+    }
+
+    #[test]
+    fn a_running_run_page_tails_its_output_and_offers_to_kill_it() {
+        let run = pb::Run {
+            id: 32,
+            task: "report".to_owned(),
+            trigger: pb::Trigger::Manual.into(),
+            requested_by: "ann".to_owned(),
+            status: pb::RunStatus::Running.into(),
+            started_at: Some(ago(75)),
+            ..pb::Run::default()
+        };
+        let view = RunView {
+            run: &run,
+            outputs: vec![
+                output(StreamKind::Stdout, "reading figures\n", false, Some(16)),
+                output(StreamKind::Stderr, "", false, Some(0)),
+                output(StreamKind::OpError, "", false, None),
+            ],
+            refresh: "/tasks/report/runs/32".to_owned(),
+            follow: Follow::Stay,
+        };
+        let mut chrome = chrome("");
+        chrome.here = "/tasks/report/runs/32".to_owned();
+        check_page(
+            &page(&chrome, &view, None),
+            expect![[r##"
+            <title>Run 32 of report · Speedrack</title>
+            <main class="container-fluid py-3">
+            <div id="live">
+            </div>
+            <nav aria-label="breadcrumb">
+            <ol class="breadcrumb">
+            <li class="breadcrumb-item">
+            <a href="/">Tasks</a>
+            </li>
+            <li class="breadcrumb-item">
+            <a href="/tasks/report">report</a>
+            </li>
+            <li class="breadcrumb-item active" aria-current="page">run 32</li>
+            </ol>
+            </nav>
+            <section id="run-view" data-run="32" data-status="running" sse-connect="/tasks/report/runs/32/tail?out=16&amp;err=0" sse-close="finished" hx-get="/tasks/report/runs/32" hx-select="#run-view" hx-swap="outerHTML" hx-trigger="sse:finished">
+            <h2 class="h5">
+            <a href="/tasks/report/runs/32">Run #32</a> <span class="badge sr-status text-bg-info" data-status="running">running</span>
+            </h2>
+            <form class="mb-2" method="post" action="/tasks/report/kill">
+            <input type="hidden" name="csrf" value="t0k3n">
+            <input type="hidden" name="back" value="/tasks/report/runs/32">
+            <input type="hidden" name="run" value="32">
+            <button class="btn btn-sm btn-danger" type="submit" data-action="kill">Kill</button>
+            </form>
+            <dl class="row small mb-2">
+            <dt class="col-sm-2">Trigger</dt>
+            <dd class="col-sm-10" data-trigger>manual, asked by ann</dd>
+            <dt class="col-sm-2">Started</dt>
+            <dd class="col-sm-10">
+            <time datetime="1970-01-12T13:45:25Z" title="1970-01-12 13:45:25 UTC" data-relative>1 min ago</time>
+            </dd>
+            <dt class="col-sm-2">Finished</dt>
+            <dd class="col-sm-10">
+            <span class="text-body-secondary">still running</span> for <span data-elapsed-from="1970-01-12T13:45:25Z">1 min 15 s</span>
+            </dd>
+            </dl>
+            <ul class="nav nav-tabs" role="tablist">
+            <li class="nav-item" role="presentation">
+            <a role="tab" data-bs-toggle="tab" href="/tasks/report/runs/32?stream=stdout" data-bs-target="#run-32-stdout" class="nav-link active" aria-selected="true" data-tab="stdout">stdout <span class="badge text-bg-light border" data-size="16">16 B</span>
+            </a>
+            </li>
+            <li class="nav-item" role="presentation">
+            <a role="tab" data-bs-toggle="tab" href="/tasks/report/runs/32?stream=stderr" data-bs-target="#run-32-stderr" class="nav-link" aria-selected="false" data-tab="stderr">stderr <span class="badge text-bg-light border" data-size="0">0 B</span>
+            </a>
+            </li>
+            <li class="nav-item" role="presentation">
+            <a role="tab" data-bs-toggle="tab" href="/tasks/report/runs/32?stream=operror" data-bs-target="#run-32-operror" class="nav-link" aria-selected="false" data-tab="operror">op error <span class="badge text-bg-light border" data-size="0">0 B</span>
+            </a>
+            </li>
+            <li class="nav-item" role="presentation">
+            <a role="tab" data-bs-toggle="tab" href="/tasks/report/runs/32?stream=params" data-bs-target="#run-32-params" class="nav-link" aria-selected="false" data-tab="params">params</a>
+            </li>
+            </ul>
+            <div class="tab-content border border-top-0 p-2 mb-3">
+            <div id="run-32-stdout" role="tabpanel" data-pane="stdout" class="tab-pane show active">
+            <pre class="sr-output mb-1" data-stream="stdout" sse-swap="stdout" hx-swap="beforeend">reading figures
+            </pre>
+            </div>
+            <div id="run-32-stderr" role="tabpanel" data-pane="stderr" class="tab-pane">
+            <pre class="sr-output mb-1" data-stream="stderr" sse-swap="stderr" hx-swap="beforeend">
+            </pre>
+            </div>
+            <div id="run-32-operror" role="tabpanel" data-pane="operror" class="tab-pane">
+            <p class="text-body-secondary mb-0" data-empty>(empty)</p>
+            </div>
+            <div id="run-32-params" role="tabpanel" data-pane="params" class="tab-pane">
+            <p class="text-body-secondary mb-0">The daemon did not record this run's task definition.</p>
+            </div>
+            </div>
+            </section>
+            </main>
+        "##]],
+        );
     }
 }

@@ -215,7 +215,11 @@ pub fn search_form(chrome: &Chrome, task: &str, text: &str) -> Markup {
 
 #[cfg(test)]
 mod tests {
+    use expect_test::expect;
+
     use super::*;
+    use crate::views::layout::tests::{ago, chrome};
+    use crate::views::snapshot::check_page;
 
     #[test]
     fn who_asked_and_who_killed_are_shown() {
@@ -269,6 +273,222 @@ mod tests {
         assert!(
             cluster.contains(r#"<td data-node="beta">beta</td>"#),
             "{cluster}"
+        );
+    }
+
+    #[test]
+    fn a_filtered_history_page_says_how_many_match_and_leads_to_newer_and_older_runs() {
+        let pairs = [
+            ("status", "failure"),
+            ("trigger", "schedule"),
+            ("from", "1970-01-05"),
+            ("page", "28"),
+        ];
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+            .collect();
+        let query = HistoryQuery::parse(&pairs).expect("a valid query");
+        let failed = pb::Run {
+            id: 27,
+            task: "report".to_owned(),
+            trigger: pb::Trigger::Schedule.into(),
+            status: pb::RunStatus::Failure.into(),
+            started_at: Some(ago(4_000)),
+            duration: Some(prost_types::Duration {
+                seconds: 3,
+                nanos: 0,
+            }),
+            exit_code: Some(1),
+            reason: "exit status 1; stderr not empty (212 bytes)".to_owned(),
+            ..pb::Run::default()
+        };
+        let timed_out = pb::Run {
+            id: 21,
+            started_at: Some(ago(9_400)),
+            duration: Some(prost_types::Duration {
+                seconds: 30,
+                nanos: 0,
+            }),
+            exit_code: None,
+            signal: Some(15),
+            killed_by: "timeout after 30s".to_owned(),
+            kill_cause: pb::KillCause::Timeout.into(),
+            reason: "timed out (timeout after 30s)".to_owned(),
+            ..failed.clone()
+        };
+        let page = pb::ListRunsResponse {
+            runs: vec![failed, timed_out],
+            next_page_token: "21".to_owned(),
+            total: 40,
+            matching: 7,
+        };
+        let mut chrome = chrome("");
+        chrome.here = "/tasks/report/runs?status=failure".to_owned();
+        let history = History {
+            task: "report",
+            query: &query,
+            page: &page,
+        };
+        check_page(
+            &history_page(&chrome, &history),
+            expect![[r#"
+            <title>History of report · Speedrack</title>
+            <main class="container-fluid py-3">
+            <div id="live">
+            </div>
+            <nav aria-label="breadcrumb">
+            <ol class="breadcrumb">
+            <li class="breadcrumb-item">
+            <a href="/">Tasks</a>
+            </li>
+            <li class="breadcrumb-item">
+            <a href="/tasks/report">report</a>
+            </li>
+            <li class="breadcrumb-item active" aria-current="page">all runs</li>
+            </ol>
+            </nav>
+            <h1 class="h4" data-heading>7 of 40 runs of report match</h1>
+            <form class="row g-2 align-items-end mb-3" method="get" action="/tasks/report/runs" data-filters>
+            <fieldset class="col-auto">
+            <legend class="form-label small mb-1">Status</legend>
+            <div class="form-check form-check-inline">
+            <input class="form-check-input" type="checkbox" name="status" value="success" id="status-success">
+            <label class="form-check-label" for="status-success">success</label>
+            </div>
+            <div class="form-check form-check-inline">
+            <input class="form-check-input" type="checkbox" name="status" value="failure" id="status-failure" checked>
+            <label class="form-check-label" for="status-failure">failure</label>
+            </div>
+            <div class="form-check form-check-inline">
+            <input class="form-check-input" type="checkbox" name="status" value="execution-error" id="status-execution-error">
+            <label class="form-check-label" for="status-execution-error">execution error</label>
+            </div>
+            <div class="form-check form-check-inline">
+            <input class="form-check-input" type="checkbox" name="status" value="interrupted" id="status-interrupted">
+            <label class="form-check-label" for="status-interrupted">interrupted</label>
+            </div>
+            <div class="form-check form-check-inline">
+            <input class="form-check-input" type="checkbox" name="status" value="running" id="status-running">
+            <label class="form-check-label" for="status-running">running</label>
+            </div>
+            </fieldset>
+            <fieldset class="col-auto">
+            <legend class="form-label small mb-1">Trigger</legend>
+            <div class="form-check form-check-inline">
+            <input class="form-check-input" type="checkbox" name="trigger" value="schedule" id="trigger-schedule" checked>
+            <label class="form-check-label" for="trigger-schedule">schedule</label>
+            </div>
+            <div class="form-check form-check-inline">
+            <input class="form-check-input" type="checkbox" name="trigger" value="manual" id="trigger-manual">
+            <label class="form-check-label" for="trigger-manual">manual</label>
+            </div>
+            <div class="form-check form-check-inline">
+            <input class="form-check-input" type="checkbox" name="trigger" value="imported" id="trigger-imported">
+            <label class="form-check-label" for="trigger-imported">imported</label>
+            </div>
+            </fieldset>
+            <div class="col-auto">
+            <label class="form-label small mb-1" for="from">Started from (UTC)</label>
+            <input class="form-control form-control-sm" type="date" name="from" id="from" value="1970-01-05">
+            </div>
+            <div class="col-auto">
+            <label class="form-label small mb-1" for="to">through (UTC)</label>
+            <input class="form-control form-control-sm" type="date" name="to" id="to" value="">
+            </div>
+            <div class="col-auto">
+            <button class="btn btn-sm btn-primary" type="submit">Filter</button> <a class="btn btn-sm btn-outline-secondary" href="/tasks/report/runs">Clear</a>
+            </div>
+            </form>
+            <form class="d-flex gap-2 mb-3" method="get" action="/tasks/report/search" role="search" data-search>
+            <label class="visually-hidden" for="q">Text to find in the output</label>
+            <input class="form-control form-control-sm" type="search" name="q" id="q" value="" required maxlength="200" placeholder="Find text in stdout and stderr">
+            <button class="btn btn-sm btn-outline-primary text-nowrap" type="submit">Search output</button>
+            </form>
+            <div class="table-responsive">
+            <table class="table table-sm table-hover sr-table" data-runs>
+            <thead>
+            <tr>
+            <th>Run</th>
+            <th>Status</th>
+            <th class="d-none d-md-table-cell">Trigger</th>
+            <th>Started</th>
+            <th>Duration</th>
+            <th class="d-none d-md-table-cell">Exit</th>
+            <th class="d-none d-md-table-cell">Notes</th>
+            </tr>
+            </thead>
+            <tbody>
+            <tr data-run="27" data-status="failure">
+            <td>
+            <a href="/tasks/report/runs/27">#27</a>
+            </td>
+            <td>
+            <span class="badge sr-status text-bg-danger" data-status="failure">failure</span>
+            </td>
+            <td class="d-none d-md-table-cell">schedule</td>
+            <td>
+            <time datetime="1970-01-12T12:40:00Z" title="1970-01-12 12:40:00 UTC" data-relative>1 h ago</time>
+            </td>
+            <td>3.0 s</td>
+            <td class="d-none d-md-table-cell">exit 1</td>
+            <td class="d-none d-md-table-cell">exit status 1; stderr not empty (212 bytes)</td>
+            </tr>
+            <tr data-run="21" data-status="failure">
+            <td>
+            <a href="/tasks/report/runs/21">#21</a>
+            </td>
+            <td>
+            <span class="badge sr-status text-bg-danger" data-status="killed">killed</span>
+            </td>
+            <td class="d-none d-md-table-cell">schedule</td>
+            <td>
+            <time datetime="1970-01-12T11:10:00Z" title="1970-01-12 11:10:00 UTC" data-relative>2 h ago</time>
+            </td>
+            <td>30.0 s</td>
+            <td class="d-none d-md-table-cell">signal 15</td>
+            <td class="d-none d-md-table-cell">killed <span data-killed-by>timeout after 30s</span>
+            </td>
+            </tr>
+            </tbody>
+            </table>
+            </div>
+            <div class="d-flex gap-3">
+            <a href="/tasks/report/runs?status=failure&amp;trigger=schedule&amp;from=1970-01-05" data-newest>← Newest runs</a>
+            <a href="/tasks/report/runs?status=failure&amp;trigger=schedule&amp;from=1970-01-05&amp;page=21" data-older>Older runs →</a>
+            </div>
+            </main>
+        "#]],
+        );
+    }
+
+    #[test]
+    fn a_page_past_the_oldest_run_says_so_and_leads_back_to_the_newest() {
+        check_page(
+            &no_such_page(&chrome(""), "report", Some(40)),
+            expect![[r#"
+            <title>No such page of runs · Speedrack</title>
+            <main class="container-fluid py-3">
+            <div id="live">
+            </div>
+            <nav aria-label="breadcrumb">
+            <ol class="breadcrumb">
+            <li class="breadcrumb-item">
+            <a href="/">Tasks</a>
+            </li>
+            <li class="breadcrumb-item">
+            <a href="/tasks/report">report</a>
+            </li>
+            <li class="breadcrumb-item active" aria-current="page">all runs</li>
+            </ol>
+            </nav>
+            <div class="py-4" data-error="404">
+            <h1 class="h3">404 Not Found</h1>
+            <p class="lead" data-past-end>This page is past the oldest of the 40 runs of report asked for. <a href="/tasks/report/runs" data-newest>← Newest runs</a>
+            </p>
+            </div>
+            </main>
+        "#]],
         );
     }
 }

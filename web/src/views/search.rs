@@ -96,8 +96,11 @@ fn stream_kind(stream: pb::OutputStream) -> StreamKind {
 
 #[cfg(test)]
 mod tests {
+    use expect_test::expect;
+
     use super::*;
     use crate::views::layout::tests::chrome;
+    use crate::views::snapshot::{check, check_page};
 
     #[test]
     fn the_shell_splits_around_the_hits_and_hits_are_escaped() {
@@ -127,5 +130,102 @@ mod tests {
             "{html}"
         );
         assert!(html.contains("&lt;script&gt;x&lt;/script&gt; …"), "{html}");
+    }
+
+    #[test]
+    fn the_shell_is_cut_where_the_hits_go() {
+        let (top, bottom) = shell(&chrome(""), "report", "KeyError & <total>");
+        // The cut shows as a comment of its own, between the two halves.
+        let joined = format!("{top}<!-- cut -->{bottom}");
+        check_page(
+            &PreEscaped(joined),
+            expect![[r#"
+            <title>Search report · Speedrack</title>
+            <main class="container-fluid py-3">
+            <div id="live">
+            </div>
+            <nav aria-label="breadcrumb">
+            <ol class="breadcrumb">
+            <li class="breadcrumb-item">
+            <a href="/">Tasks</a>
+            </li>
+            <li class="breadcrumb-item">
+            <a href="/tasks/report">report</a>
+            </li>
+            <li class="breadcrumb-item active" aria-current="page">search</li>
+            </ol>
+            </nav>
+            <h1 class="h4">Lines of report’s output with “KeyError &amp; &lt;total&gt;”</h1>
+            <form class="d-flex gap-2 mb-3" method="get" action="/tasks/report/search" role="search" data-search>
+            <label class="visually-hidden" for="q">Text to find in the output</label>
+            <input class="form-control form-control-sm" type="search" name="q" id="q" value="KeyError &amp; &lt;total&gt;" required maxlength="200" placeholder="Find text in stdout and stderr">
+            <button class="btn btn-sm btn-outline-primary text-nowrap" type="submit">Search output</button>
+            </form>
+            <p class="small text-body-secondary">Newest run first; at most 200 runs, 64 MiB of output and 200 lines. <a href="/tasks/report/runs">All runs</a>
+            </p>
+            <ol class="list-unstyled sr-hits" data-hits>
+            <!-- cut -->
+            </ol>
+            </main>
+        "#]],
+        );
+    }
+
+    #[test]
+    fn hits_link_to_their_line_and_file_and_the_summary_says_why_the_search_stopped() {
+        let hit =
+            |run_id: i64, stream: pb::OutputStream, line_number: u64, line: &str| pb::SearchHit {
+                run_id,
+                stream: stream.into(),
+                line_number,
+                line: line.to_owned(),
+                line_cut: false,
+                offset: 0,
+            };
+        let found = [
+            hit(
+                31,
+                pb::OutputStream::Stderr,
+                48_214,
+                "KeyError: '<total>' & no figures",
+            ),
+            pb::SearchHit {
+                line_cut: true,
+                ..hit(
+                    27,
+                    pb::OutputStream::Stdout,
+                    2,
+                    "KeyError in row 4 of 120: ",
+                )
+            },
+        ];
+        let end = pb::SearchSummary {
+            runs_searched: 200,
+            bytes_read: 3 << 20,
+            hits: 2,
+            end: pb::SearchEnd::RunLimit.into(),
+        };
+        let shown = html! {
+            (hits(&chrome(""), "report", &found))
+            (summary(&end))
+        };
+        check(
+            &shown,
+            expect![[r#"
+            <li class="mb-2" data-hit="31">
+            <a href="/tasks/report/runs/31?stream=stderr#stderr-L48214">Run #31 · stderr line 48214</a> · <a class="small" href="/tasks/report/runs/31/stderr">whole file</a>
+            <pre class="mb-0 sr-hit-line">
+            <code data-line>KeyError: '&lt;total&gt;' &amp; no figures</code>
+            </pre>
+            </li>
+            <li class="mb-2" data-hit="27">
+            <a href="/tasks/report/runs/27?stream=stdout#stdout-L2">Run #27 · stdout line 2</a> · <a class="small" href="/tasks/report/runs/27/stdout">whole file</a>
+            <pre class="mb-0 sr-hit-line">
+            <code data-line>KeyError in row 4 of 120:  …</code>
+            </pre>
+            </li>
+            <li class="text-body-secondary" data-search-end="SEARCH_END_RUN_LIMIT">2 lines in 200 runs, 3.0 MiB read: stopped at the run limit; older runs were not searched.</li>
+        "#]],
+        );
     }
 }

@@ -256,8 +256,11 @@ fn rate(runs: &[pb::Run]) -> Markup {
 
 #[cfg(test)]
 mod tests {
+    use expect_test::expect;
+
     use super::*;
-    use crate::views::layout::tests::chrome;
+    use crate::views::layout::tests::{ago, chrome};
+    use crate::views::snapshot::{check, check_page};
 
     fn run(status: pb::RunStatus, secs: Option<i64>) -> pb::Run {
         pb::Run {
@@ -458,5 +461,318 @@ mod tests {
         )
         .into_string();
         assert!(none.contains("Nothing is late."), "{none}");
+    }
+
+    /// A finished run of `task`, started `started_ago` seconds before the test's now.
+    fn ran(task: &str, id: i64, status: pb::RunStatus, secs: i64, started_ago: i64) -> pb::Run {
+        pb::Run {
+            id,
+            task: task.to_owned(),
+            trigger: pb::Trigger::Schedule.into(),
+            started_at: Some(ago(started_ago)),
+            finished_at: Some(ago(started_ago - secs)),
+            exit_code: Some(if status == pb::RunStatus::Success {
+                0
+            } else {
+                1
+            }),
+            ..run(status, Some(secs))
+        }
+    }
+
+    #[test]
+    fn the_list_shows_a_succeeding_task_a_failing_one_and_a_broken_conf() {
+        let backup_runs = vec![
+            ran("backup", 12, pb::RunStatus::Success, 40, 600),
+            ran("backup", 11, pb::RunStatus::Success, 38, 87_000),
+        ];
+        let report_runs = vec![
+            ran("report", 31, pb::RunStatus::Failure, 3, 300),
+            ran("report", 30, pb::RunStatus::Success, 2, 1_200),
+        ];
+        let tasks = [
+            pb::Task {
+                name: "backup".to_owned(),
+                display_name: "Nightly backup".to_owned(),
+                description: "Dumps the database & uploads it".to_owned(),
+                schedule: "0 3 * * *".to_owned(),
+                schedule_description: "at 03:00".to_owned(),
+                status: pb::TaskStatus::Success.into(),
+                next_fire: Some(ago(-3_600)),
+                last_run: backup_runs.first().cloned(),
+                recent_runs: backup_runs,
+                ..pb::Task::default()
+            },
+            pb::Task {
+                name: "report".to_owned(),
+                schedule: "*/15 * * * *".to_owned(),
+                schedule_description: "every 15 minutes".to_owned(),
+                status: pb::TaskStatus::Failure.into(),
+                next_fire: Some(ago(-600)),
+                last_run: report_runs.first().cloned(),
+                recent_runs: report_runs,
+                ..pb::Task::default()
+            },
+            pb::Task {
+                name: "Broken Label".to_owned(),
+                status: pb::TaskStatus::ConfError.into(),
+                conf_errors: vec![pb::ConfError {
+                    file: "tasks.yaml".to_owned(),
+                    line: 14,
+                    message: "schedule: not a cron expression".to_owned(),
+                    ..pb::ConfError::default()
+                }],
+                ..pb::Task::default()
+            },
+        ];
+        let mut chrome = chrome("");
+        chrome.here = "/".to_owned();
+        check_page(
+            &page(&chrome, &tasks, false, View::default(), &[]),
+            expect![[r##"
+                <title>1 failing · Speedrack</title>
+                <main class="container-fluid py-3">
+                <div sse-connect="/events?rows=tasks">
+                <div id="live" hx-get="/" hx-select="#live" hx-swap="outerHTML" hx-trigger="sse:changed delay:150ms">
+                <div class="d-flex flex-wrap align-items-center gap-3 mb-2">
+                <h1 class="h4 mb-0">Tasks</h1>
+                <span class="text-body-secondary" data-count="3">3 shown of 3</span>
+                <form class="ms-auto" method="post" action="/prefs/inactive">
+                <input type="hidden" name="csrf" value="t0k3n">
+                <input type="hidden" name="hide" value="1">
+                <button class="btn btn-sm btn-outline-secondary" type="submit" data-toggle-inactive>Hide inactive tasks (0)</button>
+                </form>
+                </div>
+                <div id="sr-list">
+                <nav class="d-flex flex-wrap gap-2 mb-3" id="sr-counts" aria-label="Filter tasks" data-counts hx-get="/" hx-select="#sr-counts" hx-swap="outerHTML" hx-trigger="sse:rows delay:300ms">
+                <link id="sr-icon" rel="icon" type="image/svg+xml" href="/favicon/failing.svg" hx-swap-oob="true">
+                <a class="btn btn-sm btn-secondary" href="/" data-filter="all" data-count="3" aria-current="true">
+                <span class="fw-semibold">3</span> all</a>
+                <a class="btn btn-sm btn-outline-danger" href="/?show=failing" data-filter="failing" data-count="1">
+                <span class="fw-semibold">1</span> failing</a>
+                <a class="btn btn-sm btn-outline-dark" href="/?show=conf-errors" data-filter="conf-errors" data-count="1">
+                <span class="fw-semibold">1</span> conf errors</a>
+                <a class="btn btn-sm btn-outline-secondary" href="/?show=late" data-filter="late" data-count="0">
+                <span class="fw-semibold">0</span> late</a>
+                <a class="btn btn-sm btn-outline-secondary" href="/?show=running" data-filter="running" data-count="0">
+                <span class="fw-semibold">0</span> running</a>
+                <a class="btn btn-sm btn-outline-secondary" href="/?show=suspended" data-filter="suspended" data-count="0">
+                <span class="fw-semibold">0</span> suspended</a>
+                </nav>
+                <div class="table-responsive">
+                <table class="table table-sm table-hover sr-table sr-tasks">
+                <thead>
+                <tr>
+                <th>
+                <a class="link-body-emphasis text-decoration-none" href="/?sort=name" data-sort="name" title="sort by this column">Task</a>
+                </th>
+                <th>
+                <a class="link-body-emphasis text-decoration-none" href="/?sort=status" data-sort="status" title="sort by this column">Status</a>
+                </th>
+                <th>Schedule</th>
+                <th>
+                <a class="link-body-emphasis text-decoration-none" href="/?sort=next" data-sort="next" title="sort by this column">Next run</a>
+                </th>
+                <th>
+                <a class="link-body-emphasis text-decoration-none" href="/?sort=last" data-sort="last" title="sort by this column">Last run</a>
+                </th>
+                <th>Success</th>
+                <th>Recent durations</th>
+                <th>
+                </th>
+                </tr>
+                </thead>
+                <tbody>
+                <tr id="task-row-backup" data-task="backup" data-status="success">
+                <td class="sr-c-name">
+                <a class="fw-semibold" href="/tasks/backup">Nightly backup</a>
+                <div class="small text-body-secondary text-truncate">Dumps the database &amp; uploads it</div>
+                </td>
+                <td class="sr-c-status" title="the last run succeeded">
+                <span class="badge sr-status text-bg-success" data-status="success">success</span>
+                </td>
+                <td class="sr-c-opt">
+                <code>0 3 * * *</code>
+                <div class="small text-body-secondary">at 03:00</div>
+                </td>
+                <td class="sr-c-next" data-label="next">
+                <time datetime="1970-01-12T14:46:40Z" title="1970-01-12 14:46:40 UTC" data-relative>in 1 h</time>
+                </td>
+                <td class="sr-c-last" data-label="last">
+                <a href="/tasks/backup/runs/12" data-last-run="12">
+                <time datetime="1970-01-12T13:36:40Z" title="1970-01-12 13:36:40 UTC" data-relative>10 min ago</time>
+                </a> <span class="badge sr-status text-bg-success" data-status="success">success</span>
+                </td>
+                <td class="sr-c-opt">
+                <span title="2 of the last 2 runs succeeded" data-rate>100 %</span>
+                </td>
+                <td class="sr-c-opt">
+                <svg class="sr-sparkline" xmlns="http://www.w3.org/2000/svg" width="120" height="24" viewBox="0 0 120 24" role="img" aria-label="durations of the last 2 runs, longest 40.00 s (scale 0 to 50 s)">
+                <title>durations of the last 2 runs, longest 40.00 s (scale 0 to 50 s)</title>
+                <polyline fill="none" stroke="currentColor" stroke-width="1.5" points="3.0,7.3 117.0,6.6">
+                </polyline>
+                <circle class="sr-ok" cx="3.0" cy="7.3" r="2">
+                </circle>
+                <circle class="sr-ok" cx="117.0" cy="6.6" r="2">
+                </circle>
+                </svg>
+                </td>
+                <td class="sr-c-act text-nowrap">
+                <form class="d-inline-block me-2 mb-1" method="post" action="/tasks/backup/run">
+                <input type="hidden" name="csrf" value="t0k3n">
+                <input type="hidden" name="back" value="/">
+                <button type="submit" class="btn btn-sm btn-primary" data-action="run">Run Now</button>
+                </form>
+                </td>
+                </tr>
+                <tr id="task-row-report" data-task="report" data-status="failure">
+                <td class="sr-c-name">
+                <a class="fw-semibold" href="/tasks/report">report</a>
+                </td>
+                <td class="sr-c-status" title="the last run failed: a non-zero exit, a signal, or output on stderr">
+                <span class="badge sr-status text-bg-danger" data-status="failure">failure</span>
+                </td>
+                <td class="sr-c-opt">
+                <code>*/15 * * * *</code>
+                <div class="small text-body-secondary">every 15 minutes</div>
+                </td>
+                <td class="sr-c-next" data-label="next">
+                <time datetime="1970-01-12T13:56:40Z" title="1970-01-12 13:56:40 UTC" data-relative>in 10 min</time>
+                </td>
+                <td class="sr-c-last" data-label="last">
+                <a href="/tasks/report/runs/31" data-last-run="31">
+                <time datetime="1970-01-12T13:41:40Z" title="1970-01-12 13:41:40 UTC" data-relative>5 min ago</time>
+                </a> <span class="badge sr-status text-bg-danger" data-status="failure">failure</span>
+                </td>
+                <td class="sr-c-opt">
+                <span title="1 of the last 2 runs succeeded" data-rate>50 %</span>
+                </td>
+                <td class="sr-c-opt">
+                <svg class="sr-sparkline" xmlns="http://www.w3.org/2000/svg" width="120" height="24" viewBox="0 0 120 24" role="img" aria-label="durations of the last 2 runs, longest 3.00 s (scale 0 to 5 s)">
+                <title>durations of the last 2 runs, longest 3.00 s (scale 0 to 5 s)</title>
+                <polyline fill="none" stroke="currentColor" stroke-width="1.5" points="3.0,13.8 117.0,10.2">
+                </polyline>
+                <circle class="sr-ok" cx="3.0" cy="13.8" r="2">
+                </circle>
+                <circle class="sr-fail" cx="117.0" cy="10.2" r="2">
+                </circle>
+                </svg>
+                </td>
+                <td class="sr-c-act text-nowrap">
+                <form class="d-inline-block me-2 mb-1" method="post" action="/tasks/report/run">
+                <input type="hidden" name="csrf" value="t0k3n">
+                <input type="hidden" name="back" value="/">
+                <button type="submit" class="btn btn-sm btn-primary" data-action="run">Run Now</button>
+                </form>
+                </td>
+                </tr>
+                <tr data-task="Broken Label" data-status="conf-error">
+                <td class="sr-c-name">
+                <span class="fw-semibold">Broken Label</span>
+                </td>
+                <td class="sr-c-status" title="the task is misconfigured and is not scheduled">
+                <span class="badge sr-status text-bg-dark" data-status="conf-error">conf error</span>
+                </td>
+                <td class="sr-c-opt">
+                <span class="text-body-secondary">—</span>
+                </td>
+                <td class="sr-c-next" data-label="next">
+                <span class="text-body-secondary">—</span>
+                </td>
+                <td class="sr-c-last" data-label="last">
+                <span class="text-body-secondary">never</span>
+                </td>
+                <td class="sr-c-opt">
+                <span class="text-body-secondary">—</span>
+                </td>
+                <td class="sr-c-opt">
+                </td>
+                <td class="sr-c-act text-nowrap">
+                <form class="d-inline-block me-2 mb-1" method="post" action="/tasks/Broken%20Label/run">
+                <input type="hidden" name="csrf" value="t0k3n">
+                <input type="hidden" name="back" value="/">
+                <button type="submit" class="btn btn-sm btn-primary" data-action="run" disabled title="conf error: fix the tasks file and reload">Run Now</button>
+                </form>
+                </td>
+                </tr>
+                </tbody>
+                </table>
+                </div>
+                </div>
+                </div>
+                <div hidden sse-swap="rows" hx-swap="none">
+                </div>
+                </div>
+                </main>
+            "##]],
+        );
+    }
+
+    #[test]
+    fn a_running_tasks_row_is_sent_alone_with_run_now_disabled() {
+        let started = pb::Run {
+            id: 13,
+            task: "backup".to_owned(),
+            status: pb::RunStatus::Running.into(),
+            trigger: pb::Trigger::Manual.into(),
+            requested_by: "ann".to_owned(),
+            started_at: Some(ago(5)),
+            ..pb::Run::default()
+        };
+        let task = pb::Task {
+            name: "backup".to_owned(),
+            schedule: "0 3 * * *".to_owned(),
+            status: pb::TaskStatus::Running.into(),
+            running_run_ids: vec![13],
+            next_fire: Some(ago(-3_600)),
+            last_run: Some(started.clone()),
+            recent_runs: vec![started, ran("backup", 12, pb::RunStatus::Success, 40, 600)],
+            ..pb::Task::default()
+        };
+        let mut chrome = chrome("");
+        chrome.here = "/".to_owned();
+        check(
+            &rows_patch(&chrome, &[task]),
+            expect![[r#"
+            <tr id="task-row-backup" hx-swap-oob="true" data-task="backup" data-status="running">
+            <td class="sr-c-name">
+            <a class="fw-semibold" href="/tasks/backup">backup</a>
+            </td>
+            <td class="sr-c-status" title="a run is in progress now">
+            <span class="badge sr-status text-bg-info" data-status="running">running</span>
+            </td>
+            <td class="sr-c-opt">
+            <code>0 3 * * *</code>
+            </td>
+            <td class="sr-c-next" data-label="next">
+            <time datetime="1970-01-12T14:46:40Z" title="1970-01-12 14:46:40 UTC" data-relative>in 1 h</time>
+            </td>
+            <td class="sr-c-last" data-label="last">
+            <a href="/tasks/backup/runs/13" data-last-run="13">
+            <time datetime="1970-01-12T13:46:35Z" title="1970-01-12 13:46:35 UTC" data-relative>5 s ago</time>
+            </a> <span class="badge sr-status text-bg-info" data-status="running">running</span>
+            </td>
+            <td class="sr-c-opt">
+            <span title="1 of the last 1 runs succeeded" data-rate>100 %</span>
+            </td>
+            <td class="sr-c-opt">
+            <svg class="sr-sparkline" xmlns="http://www.w3.org/2000/svg" width="120" height="24" viewBox="0 0 120 24" role="img" aria-label="durations of the last 1 runs, longest 40.00 s (scale 0 to 50 s)">
+            <title>durations of the last 1 runs, longest 40.00 s (scale 0 to 50 s)</title>
+            <polyline fill="none" stroke="currentColor" stroke-width="1.5" points="60.0,6.6">
+            </polyline>
+            <circle class="sr-ok" cx="60.0" cy="6.6" r="2">
+            </circle>
+            </svg>
+            </td>
+            <td class="sr-c-act text-nowrap">
+            <form class="d-inline-block me-2 mb-1" method="post" action="/tasks/backup/run">
+            <input type="hidden" name="csrf" value="t0k3n">
+            <input type="hidden" name="back" value="/">
+            <button type="submit" class="btn btn-sm btn-primary" data-action="run" disabled title="already running">Run Now</button>
+            </form>
+            </td>
+            </tr>
+        "#]],
+        );
     }
 }
