@@ -12,7 +12,7 @@ use crate::views::layout::{Chrome, Nav, Page, render};
 use crate::views::mask::mask_env;
 use crate::views::status::{badge, task_status};
 use crate::views::task::conf_error_line;
-use crate::views::time::{exact, instant, moment, relative};
+use crate::views::time::{absolute, instant, moment, relative};
 
 /// Everything the config page shows; either part may be missing when the daemon could not say.
 pub struct ConfigPage<'a> {
@@ -102,7 +102,7 @@ fn facts(
                     @if let Some(started) = instant(status.started_at.as_ref()) {
                         tr {
                             th { "Started" }
-                            td data-uptime { (exact(started)) " (" (relative(chrome.now, started)) ")" }
+                            td data-uptime { (absolute(started)) " (" (relative(chrome.now, started)) ")" }
                         }
                     }
                     tr { th { "Socket" } td { code { (status.socket_path) } } }
@@ -423,214 +423,215 @@ mod tests {
         check_page(
             &pinned(page(&chrome(""), &data)),
             expect![[r#"
-            <title>Config · Speedrack</title>
-            <main class="container-fluid py-3">
-            <div id="live">
-            </div>
-            <div class="d-flex flex-wrap align-items-center gap-3 mb-3">
-            <h1 class="h4 mb-0">Configuration</h1>
-            <form method="post" action="/reload">
-            <input type="hidden" name="csrf" value="t0k3n">
-            <button class="btn btn-primary btn-sm" type="submit" data-action="reload">Reload</button>
-            </form>
-            <span class="small text-body-secondary">Re-reads both files. A broken file changes nothing; running tasks are never touched.</span>
-            </div>
-            <h2 class="h5">Debug facts</h2>
-            <table class="table table-sm w-auto" data-facts>
-            <tbody>
-            <tr>
-            <th>Web gateway version</th>
-            <td>GATEWAY_VERSION</td>
-            </tr>
-            <tr data-gateway="listen">
-            <th>Web gateway listens on</th>
-            <td>
-            <code>127.0.0.1:8118</code> <span class="badge text-bg-light border" data-source>command-line flag</span>
-            </td>
-            </tr>
-            <tr data-gateway="socket">
-            <th>Web gateway's socket</th>
-            <td>
-            <code>/run/speedrack/speedrackd.sock</code> <span class="badge text-bg-light border" data-source>speedrackd's own</span>
-            </td>
-            </tr>
-            <tr>
-            <th>speedrackd version</th>
-            <td data-version>0.7.0</td>
-            </tr>
-            <tr>
-            <th>Protocol</th>
-            <td>daemon PROTOCOL_VERSION, gateway PROTOCOL_VERSION</td>
-            </tr>
-            <tr>
-            <th>PID</th>
-            <td>4242</td>
-            </tr>
-            <tr>
-            <th>Started</th>
-            <td data-uptime>1970-01-11 12:46:40 UTC (1 d ago)</td>
-            </tr>
-            <tr>
-            <th>Socket</th>
-            <td>
-            <code>/run/speedrack/speedrackd.sock</code>
-            </td>
-            </tr>
-            <tr>
-            <th>Data directory</th>
-            <td>
-            <code>/var/lib/speedrack</code>
-            </td>
-            </tr>
-            <tr>
-            <th>Data directory free space</th>
-            <td data-disk>12.0 GiB of 40.0 GiB</td>
-            </tr>
-            <tr>
-            <th>Settings file</th>
-            <td>
-            <code>/etc/speedrack/settings.yaml</code>
-            </td>
-            </tr>
-            <tr>
-            <th>Tasks file</th>
-            <td>
-            <code>/etc/speedrack/tasks.yaml</code>
-            </td>
-            </tr>
-            <tr>
-            <th>Demo mode</th>
-            <td>no</td>
-            </tr>
-            <tr>
-            <th>Tasks</th>
-            <td>2 (1 running, 0 suspended, 1 with conf errors)</td>
-            </tr>
-            <tr>
-            <th>Last reload</th>
-            <td>
-            <time datetime="1970-01-12T12:46:40Z" title="1970-01-12 12:46:40 UTC" data-relative>1 h ago</time>
-            </td>
-            </tr>
-            </tbody>
-            </table>
-            <h2 class="h5">Conf errors</h2>
-            <ul data-conf-errors>
-            <li>
-            <code>tasks.yaml:14: schedule: not a cron expression</code>
-            </li>
-            </ul>
-            <h2 class="h5">Settings in effect</h2>
-            <table class="table table-sm w-auto" data-settings>
-            <thead>
-            <tr>
-            <th>Setting</th>
-            <th>Value in effect</th>
-            <th>From</th>
-            </tr>
-            </thead>
-            <tbody>
-            <tr data-setting="socket">
-            <td>
-            <code>socket</code>
-            </td>
-            <td>
-            <code>/run/speedrack/speedrackd.sock</code>
-            </td>
-            <td class="small text-body-secondary" data-source>command-line flag</td>
-            </tr>
-            <tr data-setting="app_name">
-            <td>
-            <code>app_name</code>
-            </td>
-            <td>
-            <code>Ops &amp; cron</code>
-            </td>
-            <td class="small text-body-secondary" data-source>settings file</td>
-            </tr>
-            <tr data-setting="sentry_dsn">
-            <td>
-            <code>sentry_dsn</code>
-            </td>
-            <td>
-            <code>(redacted)</code>
-            </td>
-            <td class="small text-body-secondary" data-source>settings file</td>
-            </tr>
-            <tr data-setting="execution_display">
-            <td>
-            <code>execution_display</code>
-            </td>
-            <td>
-            <code>20</code>
-            </td>
-            <td class="small text-body-secondary" data-source>default</td>
-            </tr>
-            </tbody>
-            </table>
-            <h2 class="h5">Tasks as parsed</h2>
-            <table class="table table-sm w-auto" data-parsed-tasks>
-            <thead>
-            <tr>
-            <th>Task</th>
-            <th>Schedule</th>
-            <th>Zone</th>
-            <th>Status</th>
-            </tr>
-            </thead>
-            <tbody>
-            <tr>
-            <td>backup</td>
-            <td>
-            <code>0 3 * * *</code>
-            </td>
-            <td>Europe/Paris</td>
-            <td>
-            <span class="badge sr-status text-bg-info" data-status="running">running</span>
-            </td>
-            </tr>
-            <tr>
-            <td>Broken Label</td>
-            <td>
-            <code>
-            </code>
-            </td>
-            <td>
-            </td>
-            <td>
-            <span class="badge sr-status text-bg-dark" data-status="conf-error">conf error</span>
-            </td>
-            </tr>
-            </tbody>
-            </table>
-            <h2 class="h5">Settings file <small class="text-body-secondary">
-            <code>/etc/speedrack/settings.yaml</code>
-            </small>
-            </h2>
-            <pre class="sr-output border p-2" data-settings-text>app_name: Ops &amp; cron
-            sentry_dsn: (redacted)
-            </pre>
-            <h2 class="h5">Tasks file <small class="text-body-secondary">
-            <code>/etc/speedrack/tasks.yaml</code>
-            </small>
-            </h2>
-            <pre class="sr-output border p-2" data-tasks-text>tasks:
-              - name: backup
-                command: pg_dump app &gt; /backup/app.sql
-                env:
-                  PGPASSWORD: ••••••
-            </pre>
-            <details class="mb-3" data-reveal-env>
-            <summary>Reveal the values under env:</summary>
-            <pre class="sr-output border p-2" data-tasks-text-revealed>tasks:
-              - name: backup
-                command: pg_dump app &gt; /backup/app.sql
-                env:
-                  PGPASSWORD: hunter2
-            </pre>
-            </details>
-            </main>
-        "#]],
+                <title>Config · Speedrack</title>
+                <main class="container-fluid py-3">
+                <div id="live">
+                </div>
+                <div class="d-flex flex-wrap align-items-center gap-3 mb-3">
+                <h1 class="h4 mb-0">Configuration</h1>
+                <form method="post" action="/reload">
+                <input type="hidden" name="csrf" value="t0k3n">
+                <button class="btn btn-primary btn-sm" type="submit" data-action="reload">Reload</button>
+                </form>
+                <span class="small text-body-secondary">Re-reads both files. A broken file changes nothing; running tasks are never touched.</span>
+                </div>
+                <h2 class="h5">Debug facts</h2>
+                <table class="table table-sm w-auto" data-facts>
+                <tbody>
+                <tr>
+                <th>Web gateway version</th>
+                <td>GATEWAY_VERSION</td>
+                </tr>
+                <tr data-gateway="listen">
+                <th>Web gateway listens on</th>
+                <td>
+                <code>127.0.0.1:8118</code> <span class="badge text-bg-light border" data-source>command-line flag</span>
+                </td>
+                </tr>
+                <tr data-gateway="socket">
+                <th>Web gateway's socket</th>
+                <td>
+                <code>/run/speedrack/speedrackd.sock</code> <span class="badge text-bg-light border" data-source>speedrackd's own</span>
+                </td>
+                </tr>
+                <tr>
+                <th>speedrackd version</th>
+                <td data-version>0.7.0</td>
+                </tr>
+                <tr>
+                <th>Protocol</th>
+                <td>daemon PROTOCOL_VERSION, gateway PROTOCOL_VERSION</td>
+                </tr>
+                <tr>
+                <th>PID</th>
+                <td>4242</td>
+                </tr>
+                <tr>
+                <th>Started</th>
+                <td data-uptime>
+                <time datetime="1970-01-11T12:46:40Z" data-absolute>1970-01-11 12:46:40 UTC</time> (1 d ago)</td>
+                </tr>
+                <tr>
+                <th>Socket</th>
+                <td>
+                <code>/run/speedrack/speedrackd.sock</code>
+                </td>
+                </tr>
+                <tr>
+                <th>Data directory</th>
+                <td>
+                <code>/var/lib/speedrack</code>
+                </td>
+                </tr>
+                <tr>
+                <th>Data directory free space</th>
+                <td data-disk>12.0 GiB of 40.0 GiB</td>
+                </tr>
+                <tr>
+                <th>Settings file</th>
+                <td>
+                <code>/etc/speedrack/settings.yaml</code>
+                </td>
+                </tr>
+                <tr>
+                <th>Tasks file</th>
+                <td>
+                <code>/etc/speedrack/tasks.yaml</code>
+                </td>
+                </tr>
+                <tr>
+                <th>Demo mode</th>
+                <td>no</td>
+                </tr>
+                <tr>
+                <th>Tasks</th>
+                <td>2 (1 running, 0 suspended, 1 with conf errors)</td>
+                </tr>
+                <tr>
+                <th>Last reload</th>
+                <td>
+                <time datetime="1970-01-12T12:46:40Z" title="1970-01-12 12:46:40 UTC" data-relative>1 h ago</time>
+                </td>
+                </tr>
+                </tbody>
+                </table>
+                <h2 class="h5">Conf errors</h2>
+                <ul data-conf-errors>
+                <li>
+                <code>tasks.yaml:14: schedule: not a cron expression</code>
+                </li>
+                </ul>
+                <h2 class="h5">Settings in effect</h2>
+                <table class="table table-sm w-auto" data-settings>
+                <thead>
+                <tr>
+                <th>Setting</th>
+                <th>Value in effect</th>
+                <th>From</th>
+                </tr>
+                </thead>
+                <tbody>
+                <tr data-setting="socket">
+                <td>
+                <code>socket</code>
+                </td>
+                <td>
+                <code>/run/speedrack/speedrackd.sock</code>
+                </td>
+                <td class="small text-body-secondary" data-source>command-line flag</td>
+                </tr>
+                <tr data-setting="app_name">
+                <td>
+                <code>app_name</code>
+                </td>
+                <td>
+                <code>Ops &amp; cron</code>
+                </td>
+                <td class="small text-body-secondary" data-source>settings file</td>
+                </tr>
+                <tr data-setting="sentry_dsn">
+                <td>
+                <code>sentry_dsn</code>
+                </td>
+                <td>
+                <code>(redacted)</code>
+                </td>
+                <td class="small text-body-secondary" data-source>settings file</td>
+                </tr>
+                <tr data-setting="execution_display">
+                <td>
+                <code>execution_display</code>
+                </td>
+                <td>
+                <code>20</code>
+                </td>
+                <td class="small text-body-secondary" data-source>default</td>
+                </tr>
+                </tbody>
+                </table>
+                <h2 class="h5">Tasks as parsed</h2>
+                <table class="table table-sm w-auto" data-parsed-tasks>
+                <thead>
+                <tr>
+                <th>Task</th>
+                <th>Schedule</th>
+                <th>Zone</th>
+                <th>Status</th>
+                </tr>
+                </thead>
+                <tbody>
+                <tr>
+                <td>backup</td>
+                <td>
+                <code>0 3 * * *</code>
+                </td>
+                <td>Europe/Paris</td>
+                <td>
+                <span class="badge sr-status text-bg-info" data-status="running">running</span>
+                </td>
+                </tr>
+                <tr>
+                <td>Broken Label</td>
+                <td>
+                <code>
+                </code>
+                </td>
+                <td>
+                </td>
+                <td>
+                <span class="badge sr-status text-bg-dark" data-status="conf-error">conf error</span>
+                </td>
+                </tr>
+                </tbody>
+                </table>
+                <h2 class="h5">Settings file <small class="text-body-secondary">
+                <code>/etc/speedrack/settings.yaml</code>
+                </small>
+                </h2>
+                <pre class="sr-output border p-2" data-settings-text>app_name: Ops &amp; cron
+                sentry_dsn: (redacted)
+                </pre>
+                <h2 class="h5">Tasks file <small class="text-body-secondary">
+                <code>/etc/speedrack/tasks.yaml</code>
+                </small>
+                </h2>
+                <pre class="sr-output border p-2" data-tasks-text>tasks:
+                  - name: backup
+                    command: pg_dump app &gt; /backup/app.sql
+                    env:
+                      PGPASSWORD: ••••••
+                </pre>
+                <details class="mb-3" data-reveal-env>
+                <summary>Reveal the values under env:</summary>
+                <pre class="sr-output border p-2" data-tasks-text-revealed>tasks:
+                  - name: backup
+                    command: pg_dump app &gt; /backup/app.sql
+                    env:
+                      PGPASSWORD: hunter2
+                </pre>
+                </details>
+                </main>
+            "#]],
         );
     }
 

@@ -13,7 +13,7 @@ use crate::views::layout::{Chrome, Nav, Page, render, task_breadcrumb};
 use crate::views::output::{Order, Output, pane};
 use crate::views::runs::{exit, trigger};
 use crate::views::status::run_status;
-use crate::views::time::{bytes, duration, elapsed, exact, instant, moment};
+use crate::views::time::{absolute, bytes, duration, elapsed, instant, moment};
 
 /// Everything the run view shows.
 pub struct RunView<'a> {
@@ -193,7 +193,7 @@ fn facts(chrome: &Chrome, run: &pb::Run) -> Markup {
                 dt.col-sm-2 { "Killed" } dd.col-sm-10 data-killed { (killed::why(chrome, run)) }
             }
             @if let Some(at) = scheduled {
-                dt.col-sm-2 { "Due" } dd.col-sm-10 { (exact(at)) }
+                dt.col-sm-2 { "Due" } dd.col-sm-10 { (absolute(at)) }
             }
             dt.col-sm-2 { "Started" } dd.col-sm-10 { (moment(now, run.started_at.as_ref(), "?")) }
             dt.col-sm-2 { "Finished" }
@@ -581,104 +581,106 @@ mod tests {
         check_page(
             &page(&chrome, &view, None),
             expect![[r##"
-            <title>Run 31 of report · Speedrack</title>
-            <main class="container-fluid py-3">
-            <div id="live">
-            </div>
-            <nav aria-label="breadcrumb">
-            <ol class="breadcrumb">
-            <li class="breadcrumb-item">
-            <a href="/">Tasks</a>
-            </li>
-            <li class="breadcrumb-item">
-            <a href="/tasks/report">report</a>
-            </li>
-            <li class="breadcrumb-item active" aria-current="page">run 31</li>
-            </ol>
-            </nav>
-            <section id="run-view" data-run="31" data-status="failure">
-            <h2 class="h5">
-            <a href="/tasks/report/runs/31">Run #31</a> <span class="badge sr-status text-bg-danger" data-status="failure">failure</span>
-            </h2>
-            <dl class="row small mb-2">
-            <dt class="col-sm-2">Trigger</dt>
-            <dd class="col-sm-10" data-trigger>schedule</dd>
-            <dt class="col-sm-2">Due</dt>
-            <dd class="col-sm-10">1970-01-12 13:41:40 UTC</dd>
-            <dt class="col-sm-2">Started</dt>
-            <dd class="col-sm-10">
-            <time datetime="1970-01-12T13:41:41Z" title="1970-01-12 13:41:41 UTC" data-relative>4 min ago</time>
-            </dd>
-            <dt class="col-sm-2">Finished</dt>
-            <dd class="col-sm-10">
-            <time datetime="1970-01-12T13:41:44Z" title="1970-01-12 13:41:44 UTC" data-relative>4 min ago</time> after 3.0 s</dd>
-            <dt class="col-sm-2">Exit</dt>
-            <dd class="col-sm-10">exit 1</dd>
-            <dt class="col-sm-2">Reason</dt>
-            <dd class="col-sm-10" data-reason>exit status 1</dd>
-            <dt class="col-sm-2">Resources</dt>
-            <dd class="col-sm-10" data-resources>peak memory 24.0 MiB, CPU user 1.2 s, system 0.10 s</dd>
-            </dl>
-            <ul class="nav nav-tabs" role="tablist">
-            <li class="nav-item" role="presentation">
-            <a role="tab" data-bs-toggle="tab" href="/tasks/report/runs/31?stream=stdout" data-bs-target="#run-31-stdout" class="nav-link" aria-selected="false" data-tab="stdout">stdout <span class="badge text-bg-light border" data-size="10">10 B</span>
-            </a>
-            </li>
-            <li class="nav-item" role="presentation">
-            <a role="tab" data-bs-toggle="tab" href="/tasks/report/runs/31?stream=stderr" data-bs-target="#run-31-stderr" class="nav-link active" aria-selected="true" data-tab="stderr">stderr <span class="badge text-bg-light border" data-size="3145728">3.0 MiB</span>
-            </a>
-            </li>
-            <li class="nav-item" role="presentation">
-            <a role="tab" data-bs-toggle="tab" href="/tasks/report/runs/31?stream=operror" data-bs-target="#run-31-operror" class="nav-link" aria-selected="false" data-tab="operror">op error <span class="badge text-bg-light border" data-size="0">0 B</span>
-            </a>
-            </li>
-            <li class="nav-item" role="presentation">
-            <a role="tab" data-bs-toggle="tab" href="/tasks/report/runs/31?stream=params" data-bs-target="#run-31-params" class="nav-link" aria-selected="false" data-tab="params">params</a>
-            </li>
-            </ul>
-            <div class="tab-content border border-top-0 p-2 mb-3">
-            <div id="run-31-stdout" role="tabpanel" data-pane="stdout" class="tab-pane">
-            <pre class="sr-output mb-1 sr-from-end" data-stream="stdout">
-            <span class="sr-lines">
-            <span class="sr-line" id="stdout-L1" data-line="1">rows: 120
-            </span>
-            </span>
-            </pre>
-            <a class="small" href="/tasks/report/runs/31/stdout">plain text</a>
-            </div>
-            <div id="run-31-stderr" role="tabpanel" data-pane="stderr" class="tab-pane show active">
-            <div class="small text-body-secondary my-1" data-truncated data-skipped="3145608">… 3.0 MiB skipped … <a href="/tasks/report/runs/31/stderr">[whole file]</a>
-            </div>
-            <pre class="sr-output mb-1 sr-from-end" data-stream="stderr" data-part="tail">
-            <span class="sr-lines">
-            <span class="sr-line" id="stderr-L48213" data-line="48213">  File &quot;report.py&quot;, line 9
-            </span>
-            <span class="sr-line" id="stderr-L48214" data-line="48214">KeyError: '&lt;total&gt;' &amp; no figures
-            </span>
-            </span>
-            </pre>
-            <details class="small">
-            <summary>The first 16 B of 3.0 MiB</summary>
-            <pre class="sr-output mb-1" data-stream="stderr" data-part="head">
-            <span class="sr-lines">
-            <span class="sr-line" id="stderr-L1" data-line="1">reading figures
-            </span>
-            </span>
-            </pre>
-            </details>
-            </div>
-            <div id="run-31-operror" role="tabpanel" data-pane="operror" class="tab-pane">
-            <p class="text-body-secondary mb-0" data-empty>(empty)</p>
-            </div>
-            <div id="run-31-params" role="tabpanel" data-pane="params" class="tab-pane">
-            <pre class="sr-output mb-0" data-definition>command: python3 report.py &amp;&amp; mail -s report ops
-            schedule: '*/15 * * * *'
-            </pre>
-            </div>
-            </div>
-            </section>
-            </main>
-        "##]],
+                <title>Run 31 of report · Speedrack</title>
+                <main class="container-fluid py-3">
+                <div id="live">
+                </div>
+                <nav aria-label="breadcrumb">
+                <ol class="breadcrumb">
+                <li class="breadcrumb-item">
+                <a href="/">Tasks</a>
+                </li>
+                <li class="breadcrumb-item">
+                <a href="/tasks/report">report</a>
+                </li>
+                <li class="breadcrumb-item active" aria-current="page">run 31</li>
+                </ol>
+                </nav>
+                <section id="run-view" data-run="31" data-status="failure">
+                <h2 class="h5">
+                <a href="/tasks/report/runs/31">Run #31</a> <span class="badge sr-status text-bg-danger" data-status="failure">failure</span>
+                </h2>
+                <dl class="row small mb-2">
+                <dt class="col-sm-2">Trigger</dt>
+                <dd class="col-sm-10" data-trigger>schedule</dd>
+                <dt class="col-sm-2">Due</dt>
+                <dd class="col-sm-10">
+                <time datetime="1970-01-12T13:41:40Z" data-absolute>1970-01-12 13:41:40 UTC</time>
+                </dd>
+                <dt class="col-sm-2">Started</dt>
+                <dd class="col-sm-10">
+                <time datetime="1970-01-12T13:41:41Z" title="1970-01-12 13:41:41 UTC" data-relative>4 min ago</time>
+                </dd>
+                <dt class="col-sm-2">Finished</dt>
+                <dd class="col-sm-10">
+                <time datetime="1970-01-12T13:41:44Z" title="1970-01-12 13:41:44 UTC" data-relative>4 min ago</time> after 3.0 s</dd>
+                <dt class="col-sm-2">Exit</dt>
+                <dd class="col-sm-10">exit 1</dd>
+                <dt class="col-sm-2">Reason</dt>
+                <dd class="col-sm-10" data-reason>exit status 1</dd>
+                <dt class="col-sm-2">Resources</dt>
+                <dd class="col-sm-10" data-resources>peak memory 24.0 MiB, CPU user 1.2 s, system 0.10 s</dd>
+                </dl>
+                <ul class="nav nav-tabs" role="tablist">
+                <li class="nav-item" role="presentation">
+                <a role="tab" data-bs-toggle="tab" href="/tasks/report/runs/31?stream=stdout" data-bs-target="#run-31-stdout" class="nav-link" aria-selected="false" data-tab="stdout">stdout <span class="badge text-bg-light border" data-size="10">10 B</span>
+                </a>
+                </li>
+                <li class="nav-item" role="presentation">
+                <a role="tab" data-bs-toggle="tab" href="/tasks/report/runs/31?stream=stderr" data-bs-target="#run-31-stderr" class="nav-link active" aria-selected="true" data-tab="stderr">stderr <span class="badge text-bg-light border" data-size="3145728">3.0 MiB</span>
+                </a>
+                </li>
+                <li class="nav-item" role="presentation">
+                <a role="tab" data-bs-toggle="tab" href="/tasks/report/runs/31?stream=operror" data-bs-target="#run-31-operror" class="nav-link" aria-selected="false" data-tab="operror">op error <span class="badge text-bg-light border" data-size="0">0 B</span>
+                </a>
+                </li>
+                <li class="nav-item" role="presentation">
+                <a role="tab" data-bs-toggle="tab" href="/tasks/report/runs/31?stream=params" data-bs-target="#run-31-params" class="nav-link" aria-selected="false" data-tab="params">params</a>
+                </li>
+                </ul>
+                <div class="tab-content border border-top-0 p-2 mb-3">
+                <div id="run-31-stdout" role="tabpanel" data-pane="stdout" class="tab-pane">
+                <pre class="sr-output mb-1 sr-from-end" data-stream="stdout">
+                <span class="sr-lines">
+                <span class="sr-line" id="stdout-L1" data-line="1">rows: 120
+                </span>
+                </span>
+                </pre>
+                <a class="small" href="/tasks/report/runs/31/stdout">plain text</a>
+                </div>
+                <div id="run-31-stderr" role="tabpanel" data-pane="stderr" class="tab-pane show active">
+                <div class="small text-body-secondary my-1" data-truncated data-skipped="3145608">… 3.0 MiB skipped … <a href="/tasks/report/runs/31/stderr">[whole file]</a>
+                </div>
+                <pre class="sr-output mb-1 sr-from-end" data-stream="stderr" data-part="tail">
+                <span class="sr-lines">
+                <span class="sr-line" id="stderr-L48213" data-line="48213">  File &quot;report.py&quot;, line 9
+                </span>
+                <span class="sr-line" id="stderr-L48214" data-line="48214">KeyError: '&lt;total&gt;' &amp; no figures
+                </span>
+                </span>
+                </pre>
+                <details class="small">
+                <summary>The first 16 B of 3.0 MiB</summary>
+                <pre class="sr-output mb-1" data-stream="stderr" data-part="head">
+                <span class="sr-lines">
+                <span class="sr-line" id="stderr-L1" data-line="1">reading figures
+                </span>
+                </span>
+                </pre>
+                </details>
+                </div>
+                <div id="run-31-operror" role="tabpanel" data-pane="operror" class="tab-pane">
+                <p class="text-body-secondary mb-0" data-empty>(empty)</p>
+                </div>
+                <div id="run-31-params" role="tabpanel" data-pane="params" class="tab-pane">
+                <pre class="sr-output mb-0" data-definition>command: python3 report.py &amp;&amp; mail -s report ops
+                schedule: '*/15 * * * *'
+                </pre>
+                </div>
+                </div>
+                </section>
+                </main>
+            "##]],
         );
     }
 

@@ -46,11 +46,12 @@ pub fn sparkline(points: &[Point]) -> Markup {
         .collect();
     let line: Vec<String> = xy.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
     let (_, top) = &axis.ticks()[2];
-    let title = format!(
-        "durations of the last {} runs, longest {:.2} s (scale 0 to {top})",
-        points.len(),
-        longest
-    );
+    let title = match points.len() {
+        1 => format!("duration of the last run, {longest:.2} s (scale 0 to {top})"),
+        runs => {
+            format!("durations of the last {runs} runs, longest {longest:.2} s (scale 0 to {top})")
+        }
+    };
     html! {
         svg.sr-sparkline xmlns="http://www.w3.org/2000/svg" width=(WIDTH) height=(HEIGHT)
             viewBox={ "0 0 " (WIDTH) " " (HEIGHT) } role="img" aria-label=(title) {
@@ -130,8 +131,8 @@ mod tests {
         check(
             &one,
             expect![[r#"
-                <svg class="sr-sparkline" xmlns="http://www.w3.org/2000/svg" width="120" height="24" viewBox="0 0 120 24" role="img" aria-label="durations of the last 1 runs, longest 0.00 s (scale 0 to 1 s)">
-                <title>durations of the last 1 runs, longest 0.00 s (scale 0 to 1 s)</title>
+                <svg class="sr-sparkline" xmlns="http://www.w3.org/2000/svg" width="120" height="24" viewBox="0 0 120 24" role="img" aria-label="duration of the last run, 0.00 s (scale 0 to 1 s)">
+                <title>duration of the last run, 0.00 s (scale 0 to 1 s)</title>
                 <polyline fill="none" stroke="currentColor" stroke-width="1.5" points="60.0,21.0">
                 </polyline>
                 <circle class="sr-ok" cx="60.0" cy="21.0" r="2">

@@ -362,277 +362,279 @@ mod tests {
         check_page(
             &html,
             expect![[r##"
-            <title>report · Speedrack</title>
-            <main class="container-fluid py-3">
-            <div sse-connect="/events?task=report">
-            <div id="live" hx-get="/tasks/report" hx-select="#live" hx-swap="outerHTML" hx-trigger="sse:changed delay:150ms">
-            <nav aria-label="breadcrumb">
-            <ol class="breadcrumb">
-            <li class="breadcrumb-item">
-            <a href="/">Tasks</a>
-            </li>
-            <li class="breadcrumb-item active" aria-current="page">report</li>
-            </ol>
-            </nav>
-            <div data-task="report" data-status="failure">
-            <h1 class="h4">report <span title="the last run failed: a non-zero exit, a signal, or output on stderr">
-            <span class="badge sr-status text-bg-danger" data-status="failure">failure</span>
-            </span>
-            </h1>
-            <p data-description>Mails the day's figures to ops</p>
-            <div class="mb-3">
-            <form class="d-inline-block me-2 mb-1" method="post" action="/tasks/report/run">
-            <input type="hidden" name="csrf" value="t0k3n">
-            <input type="hidden" name="back" value="/tasks/report">
-            <button type="submit" class="btn btn-sm btn-primary" data-action="run">Run Now</button>
-            </form>
-            <form class="d-inline-block me-2 mb-1" method="post" action="/tasks/report/suspend">
-            <input type="hidden" name="csrf" value="t0k3n">
-            <input type="hidden" name="back" value="/tasks/report">
-            <button type="submit" class="btn btn-sm btn-warning" data-action="suspend">Suspend</button>
-            </form>
-            <form class="d-inline-block me-2 mb-1" method="post" action="/tasks/report/resume">
-            <input type="hidden" name="csrf" value="t0k3n">
-            <input type="hidden" name="back" value="/tasks/report">
-            <button type="submit" class="btn btn-sm btn-success" data-action="resume" disabled title="not suspended">Resume</button>
-            <small class="ms-1 text-body-secondary" data-reason>not suspended</small>
-            </form>
-            <form class="d-inline-block me-2 mb-1" method="post" action="/tasks/report/kill">
-            <input type="hidden" name="csrf" value="t0k3n">
-            <input type="hidden" name="back" value="/tasks/report">
-            <button type="submit" class="btn btn-sm btn-danger" data-action="kill" disabled title="not running">Kill</button>
-            <small class="ms-1 text-body-secondary" data-reason>not running</small>
-            </form>
-            </div>
-            <dl class="row small">
-            <dt class="col-sm-2">Command</dt>
-            <dd class="col-sm-10">
-            <pre class="mb-0">
-            <code>python3 report.py --since yesterday &amp;&amp; mail -s report ops</code>
-            </pre>
-            </dd>
-            <dt class="col-sm-2">Schedule</dt>
-            <dd class="col-sm-10">
-            <code>*/15 * * * *</code> — every 15 minutes (Europe/Paris)</dd>
-            <dt class="col-sm-2">Next scheduled run</dt>
-            <dd class="col-sm-10" data-next-fire>
-            <time datetime="1970-01-12T13:56:40Z" title="1970-01-12 13:56:40 UTC" data-relative>in 10 min</time>
-            </dd>
-            <dt class="col-sm-2">Runs since startup</dt>
-            <dd class="col-sm-10" data-runs-since-start>3</dd>
-            <dt class="col-sm-2">Runs retained</dt>
-            <dd class="col-sm-10" data-runs-retained>40</dd>
-            </dl>
-            </div>
-            <div class="row g-3 mt-1" data-charts>
-            <div class="col-md-7 col-xl-6">
-            <h2 class="h6">Durations</h2>
-            <svg class="sr-chart" xmlns="http://www.w3.org/2000/svg" width="100%" viewBox="0 0 480 180" role="img" aria-label="Durations of the last 2 finished runs, 1 failed; longest 3.00 s" data-duration-chart data-top="5">
-            <title>Durations of the last 2 finished runs, 1 failed; longest 3.00 s</title>
-            <line x1="60" x2="472" y1="144.0" y2="144.0" stroke="currentColor" stroke-opacity="0.15">
-            </line>
-            <text x="54" y="148.0" text-anchor="end" font-size="12" fill="currentColor" data-tick>0 s</text>
-            <line x1="60" x2="472" y1="79.0" y2="79.0" stroke="currentColor" stroke-opacity="0.15">
-            </line>
-            <text x="54" y="83.0" text-anchor="end" font-size="12" fill="currentColor" data-tick>2.5 s</text>
-            <line x1="60" x2="472" y1="14.0" y2="14.0" stroke="currentColor" stroke-opacity="0.15">
-            </line>
-            <text x="54" y="18.0" text-anchor="end" font-size="12" fill="currentColor" data-tick>5 s</text>
-            <text transform="translate(12 79.0) rotate(-90)" text-anchor="middle" font-size="12" fill="currentColor">duration (s)</text>
-            <text x="266.0" y="174" text-anchor="middle" font-size="12" fill="currentColor">last 2 finished runs, oldest left</text>
-            <a href="/tasks/report/runs/30" data-bar="30" data-ok="true">
-            <title>Run #30: 3.00 s, succeeded</title>
-            <rect x="90.9" y="66.0" width="144.2" height="78.0" fill="#198754">
-            </rect>
-            </a>
-            <a href="/tasks/report/runs/31" data-bar="31" data-ok="false">
-            <title>Run #31: 3.00 s, failed</title>
-            <rect x="296.9" y="66.0" width="144.2" height="78.0" fill="#dc3545">
-            </rect>
-            <path d="M369.0 64.0 l-4 -7 h8 z" fill="#dc3545" data-failure-mark>
-            </path>
-            </a>
-            <line x1="60" x2="60" y1="14" y2="144" stroke="currentColor">
-            </line>
-            <line x1="60" x2="472" y1="144" y2="144" stroke="currentColor">
-            </line>
-            </svg>
-            </div>
-            <div class="col-md-5 col-xl-6">
-            <h2 class="h6">Runs per day (UTC)</h2>
-            <figure class="mb-0" data-heatmap>
-            <svg class="sr-heatmap" xmlns="http://www.w3.org/2000/svg" width="198" height="163" viewBox="0 0 198 163" role="img" aria-label="Runs per day over the last eight weeks, by share failed">
-            <title>Runs per day (UTC) over the last eight weeks, by share failed</title>
-            <text x="0" y="31" font-size="10" fill="currentColor">Mon</text>
-            <text x="0" y="73" font-size="10" fill="currentColor">Wed</text>
-            <text x="0" y="115" font-size="10" fill="currentColor">Fri</text>
-            <text x="0" y="157" font-size="10" fill="currentColor">Sun</text>
-            <text x="30" y="10" font-size="10" fill="currentColor">Nov 24</text>
-            <text x="72" y="10" font-size="10" fill="currentColor">Dec 8</text>
-            <text x="114" y="10" font-size="10" fill="currentColor">Dec 22</text>
-            <text x="156" y="10" font-size="10" fill="currentColor">Jan 5</text>
-            <rect x="30" y="16" width="18" height="18" rx="2" fill="#198754" data-day="1969-11-24" data-shade="ok">
-            <title>Mon 1969-11-24: 96 runs, 0 failed (0 %)</title>
-            </rect>
-            <rect x="30" y="37" width="18" height="18" rx="2" fill="#ffc107" data-day="1969-11-25" data-shade="few">
-            <title>Tue 1969-11-25: 62 runs, 2 failed (3 %)</title>
-            </rect>
-            </svg>
-            <figcaption class="small text-body-secondary d-flex flex-wrap gap-2 mt-1" data-legend>
-            <span class="text-nowrap">
-            <svg xmlns="http://www.w3.org/2000/svg" width="10" height="10" aria-hidden="true">
-            <rect width="10" height="10" rx="2" fill="#e9ecef">
-            </rect>
-            </svg> no runs</span>
-            <span class="text-nowrap">
-            <svg xmlns="http://www.w3.org/2000/svg" width="10" height="10" aria-hidden="true">
-            <rect width="10" height="10" rx="2" fill="#198754">
-            </rect>
-            </svg> all succeeded</span>
-            <span class="text-nowrap">
-            <svg xmlns="http://www.w3.org/2000/svg" width="10" height="10" aria-hidden="true">
-            <rect width="10" height="10" rx="2" fill="#ffc107">
-            </rect>
-            </svg> up to 25 % failed</span>
-            <span class="text-nowrap">
-            <svg xmlns="http://www.w3.org/2000/svg" width="10" height="10" aria-hidden="true">
-            <rect width="10" height="10" rx="2" fill="#fd7e14">
-            </rect>
-            </svg> up to 50 % failed</span>
-            <span class="text-nowrap">
-            <svg xmlns="http://www.w3.org/2000/svg" width="10" height="10" aria-hidden="true">
-            <rect width="10" height="10" rx="2" fill="#dc3545">
-            </rect>
-            </svg> over 50 % failed</span>
-            </figcaption>
-            </figure>
-            </div>
-            </div>
-            <h2 class="h5 mt-3">Recent runs</h2>
-            <div class="table-responsive">
-            <table class="table table-sm table-hover sr-table" data-runs>
-            <thead>
-            <tr>
-            <th>Run</th>
-            <th>Status</th>
-            <th class="d-none d-md-table-cell">Trigger</th>
-            <th>Started</th>
-            <th>Duration</th>
-            <th class="d-none d-md-table-cell">Exit</th>
-            <th class="d-none d-md-table-cell">Notes</th>
-            </tr>
-            </thead>
-            <tbody>
-            <tr data-run="31" data-status="failure">
-            <td>
-            <a href="/tasks/report/runs/31">#31</a>
-            </td>
-            <td>
-            <span class="badge sr-status text-bg-danger" data-status="failure">failure</span>
-            </td>
-            <td class="d-none d-md-table-cell">schedule</td>
-            <td>
-            <time datetime="1970-01-12T13:41:40Z" title="1970-01-12 13:41:40 UTC" data-relative>5 min ago</time>
-            </td>
-            <td>3.0 s</td>
-            <td class="d-none d-md-table-cell">exit 1</td>
-            <td class="d-none d-md-table-cell">exit status 1</td>
-            </tr>
-            <tr data-run="30" data-status="success">
-            <td>
-            <a href="/tasks/report/runs/30">#30</a>
-            </td>
-            <td>
-            <span class="badge sr-status text-bg-success" data-status="success">success</span>
-            </td>
-            <td class="d-none d-md-table-cell">schedule</td>
-            <td>
-            <time datetime="1970-01-12T13:26:40Z" title="1970-01-12 13:26:40 UTC" data-relative>20 min ago</time>
-            </td>
-            <td>3.0 s</td>
-            <td class="d-none d-md-table-cell">exit 0</td>
-            <td class="d-none d-md-table-cell">
-            </td>
-            </tr>
-            </tbody>
-            </table>
-            </div>
-            <a href="/tasks/report/runs" data-show-all>Show all 40 runs</a>
-            </div>
-            <form class="d-flex gap-2 mb-3" method="get" action="/tasks/report/search" role="search" data-search>
-            <label class="visually-hidden" for="q">Text to find in the output</label>
-            <input class="form-control form-control-sm" type="search" name="q" id="q" value="" required maxlength="200" placeholder="Find text in stdout and stderr">
-            <button class="btn btn-sm btn-outline-primary text-nowrap" type="submit">Search output</button>
-            </form>
-            <h2 class="h5 mt-4">Newest run</h2>
-            <section id="run-view" data-run="31" data-status="failure" hx-get="/tasks/report" hx-select="#run-view" hx-swap="outerHTML" hx-trigger="sse:started">
-            <h2 class="h5">
-            <a href="/tasks/report/runs/31">Run #31</a> <span class="badge sr-status text-bg-danger" data-status="failure">failure</span>
-            </h2>
-            <dl class="row small mb-2">
-            <dt class="col-sm-2">Trigger</dt>
-            <dd class="col-sm-10" data-trigger>schedule</dd>
-            <dt class="col-sm-2">Due</dt>
-            <dd class="col-sm-10">1970-01-12 13:41:40 UTC</dd>
-            <dt class="col-sm-2">Started</dt>
-            <dd class="col-sm-10">
-            <time datetime="1970-01-12T13:41:40Z" title="1970-01-12 13:41:40 UTC" data-relative>5 min ago</time>
-            </dd>
-            <dt class="col-sm-2">Finished</dt>
-            <dd class="col-sm-10">
-            <time datetime="1970-01-12T13:41:43Z" title="1970-01-12 13:41:43 UTC" data-relative>4 min ago</time> after 3.0 s</dd>
-            <dt class="col-sm-2">Exit</dt>
-            <dd class="col-sm-10">exit 1</dd>
-            <dt class="col-sm-2">Reason</dt>
-            <dd class="col-sm-10" data-reason>exit status 1</dd>
-            </dl>
-            <ul class="nav nav-tabs" role="tablist">
-            <li class="nav-item" role="presentation">
-            <a role="tab" data-bs-toggle="tab" href="/tasks/report/runs/31?stream=stdout" data-bs-target="#run-31-stdout" class="nav-link" aria-selected="false" data-tab="stdout">stdout <span class="badge text-bg-light border" data-size="10">10 B</span>
-            </a>
-            </li>
-            <li class="nav-item" role="presentation">
-            <a role="tab" data-bs-toggle="tab" href="/tasks/report/runs/31?stream=stderr" data-bs-target="#run-31-stderr" class="nav-link active" aria-selected="true" data-tab="stderr">stderr <span class="badge text-bg-light border" data-size="33">33 B</span>
-            </a>
-            </li>
-            <li class="nav-item" role="presentation">
-            <a role="tab" data-bs-toggle="tab" href="/tasks/report/runs/31?stream=operror" data-bs-target="#run-31-operror" class="nav-link" aria-selected="false" data-tab="operror">op error <span class="badge text-bg-light border" data-size="0">0 B</span>
-            </a>
-            </li>
-            <li class="nav-item" role="presentation">
-            <a role="tab" data-bs-toggle="tab" href="/tasks/report/runs/31?stream=params" data-bs-target="#run-31-params" class="nav-link" aria-selected="false" data-tab="params">params</a>
-            </li>
-            </ul>
-            <div class="tab-content border border-top-0 p-2 mb-3">
-            <div id="run-31-stdout" role="tabpanel" data-pane="stdout" class="tab-pane">
-            <pre class="sr-output mb-1 sr-from-end" data-stream="stdout">
-            <span class="sr-lines">
-            <span class="sr-line" id="stdout-L1" data-line="1">rows: 120
-            </span>
-            </span>
-            </pre>
-            <a class="small" href="/tasks/report/runs/31/stdout">plain text</a>
-            </div>
-            <div id="run-31-stderr" role="tabpanel" data-pane="stderr" class="tab-pane show active">
-            <pre class="sr-output mb-1 sr-from-end" data-stream="stderr">
-            <span class="sr-lines">
-            <span class="sr-line" id="stderr-L1" data-line="1">KeyError: '&lt;total&gt;' &amp; no figures
-            </span>
-            </span>
-            </pre>
-            <a class="small" href="/tasks/report/runs/31/stderr">plain text</a>
-            </div>
-            <div id="run-31-operror" role="tabpanel" data-pane="operror" class="tab-pane">
-            <p class="text-body-secondary mb-0" data-empty>(empty)</p>
-            </div>
-            <div id="run-31-params" role="tabpanel" data-pane="params" class="tab-pane">
-            <p class="text-body-secondary mb-0">The daemon did not record this run's task definition.</p>
-            </div>
-            </div>
-            </section>
-            </div>
-            </main>
-        "##]],
+                <title>report · Speedrack</title>
+                <main class="container-fluid py-3">
+                <div sse-connect="/events?task=report">
+                <div id="live" hx-get="/tasks/report" hx-select="#live" hx-swap="outerHTML" hx-trigger="sse:changed delay:150ms">
+                <nav aria-label="breadcrumb">
+                <ol class="breadcrumb">
+                <li class="breadcrumb-item">
+                <a href="/">Tasks</a>
+                </li>
+                <li class="breadcrumb-item active" aria-current="page">report</li>
+                </ol>
+                </nav>
+                <div data-task="report" data-status="failure">
+                <h1 class="h4">report <span title="the last run failed: a non-zero exit, a signal, or output on stderr">
+                <span class="badge sr-status text-bg-danger" data-status="failure">failure</span>
+                </span>
+                </h1>
+                <p data-description>Mails the day's figures to ops</p>
+                <div class="mb-3">
+                <form class="d-inline-block me-2 mb-1" method="post" action="/tasks/report/run">
+                <input type="hidden" name="csrf" value="t0k3n">
+                <input type="hidden" name="back" value="/tasks/report">
+                <button type="submit" class="btn btn-sm btn-primary" data-action="run">Run Now</button>
+                </form>
+                <form class="d-inline-block me-2 mb-1" method="post" action="/tasks/report/suspend">
+                <input type="hidden" name="csrf" value="t0k3n">
+                <input type="hidden" name="back" value="/tasks/report">
+                <button type="submit" class="btn btn-sm btn-warning" data-action="suspend">Suspend</button>
+                </form>
+                <form class="d-inline-block me-2 mb-1" method="post" action="/tasks/report/resume">
+                <input type="hidden" name="csrf" value="t0k3n">
+                <input type="hidden" name="back" value="/tasks/report">
+                <button type="submit" class="btn btn-sm btn-success" data-action="resume" disabled title="not suspended">Resume</button>
+                <small class="ms-1 text-body-secondary" data-reason>not suspended</small>
+                </form>
+                <form class="d-inline-block me-2 mb-1" method="post" action="/tasks/report/kill">
+                <input type="hidden" name="csrf" value="t0k3n">
+                <input type="hidden" name="back" value="/tasks/report">
+                <button type="submit" class="btn btn-sm btn-danger" data-action="kill" disabled title="not running">Kill</button>
+                <small class="ms-1 text-body-secondary" data-reason>not running</small>
+                </form>
+                </div>
+                <dl class="row small">
+                <dt class="col-sm-2">Command</dt>
+                <dd class="col-sm-10">
+                <pre class="mb-0">
+                <code>python3 report.py --since yesterday &amp;&amp; mail -s report ops</code>
+                </pre>
+                </dd>
+                <dt class="col-sm-2">Schedule</dt>
+                <dd class="col-sm-10">
+                <code>*/15 * * * *</code> — every 15 minutes (Europe/Paris)</dd>
+                <dt class="col-sm-2">Next scheduled run</dt>
+                <dd class="col-sm-10" data-next-fire>
+                <time datetime="1970-01-12T13:56:40Z" title="1970-01-12 13:56:40 UTC" data-relative>in 10 min</time>
+                </dd>
+                <dt class="col-sm-2">Runs since startup</dt>
+                <dd class="col-sm-10" data-runs-since-start>3</dd>
+                <dt class="col-sm-2">Runs retained</dt>
+                <dd class="col-sm-10" data-runs-retained>40</dd>
+                </dl>
+                </div>
+                <div class="row g-3 mt-1" data-charts>
+                <div class="col-md-7 col-xl-6">
+                <h2 class="h6">Durations</h2>
+                <svg class="sr-chart" xmlns="http://www.w3.org/2000/svg" width="100%" viewBox="0 0 480 180" role="img" aria-label="Durations of the last 2 finished runs, 1 failed; longest 3.00 s" data-duration-chart data-top="5">
+                <title>Durations of the last 2 finished runs, 1 failed; longest 3.00 s</title>
+                <line x1="60" x2="472" y1="144.0" y2="144.0" stroke="currentColor" stroke-opacity="0.15">
+                </line>
+                <text x="54" y="148.0" text-anchor="end" font-size="12" fill="currentColor" data-tick>0 s</text>
+                <line x1="60" x2="472" y1="79.0" y2="79.0" stroke="currentColor" stroke-opacity="0.15">
+                </line>
+                <text x="54" y="83.0" text-anchor="end" font-size="12" fill="currentColor" data-tick>2.5 s</text>
+                <line x1="60" x2="472" y1="14.0" y2="14.0" stroke="currentColor" stroke-opacity="0.15">
+                </line>
+                <text x="54" y="18.0" text-anchor="end" font-size="12" fill="currentColor" data-tick>5 s</text>
+                <text transform="translate(12 79.0) rotate(-90)" text-anchor="middle" font-size="12" fill="currentColor">duration (s)</text>
+                <text x="266.0" y="174" text-anchor="middle" font-size="12" fill="currentColor">last 2 finished runs, oldest left</text>
+                <a href="/tasks/report/runs/30" data-bar="30" data-ok="true">
+                <title>Run #30: 3.00 s, succeeded</title>
+                <rect x="90.9" y="66.0" width="144.2" height="78.0" fill="#198754">
+                </rect>
+                </a>
+                <a href="/tasks/report/runs/31" data-bar="31" data-ok="false">
+                <title>Run #31: 3.00 s, failed</title>
+                <rect x="296.9" y="66.0" width="144.2" height="78.0" fill="#dc3545">
+                </rect>
+                <path d="M369.0 64.0 l-4 -7 h8 z" fill="#dc3545" data-failure-mark>
+                </path>
+                </a>
+                <line x1="60" x2="60" y1="14" y2="144" stroke="currentColor">
+                </line>
+                <line x1="60" x2="472" y1="144" y2="144" stroke="currentColor">
+                </line>
+                </svg>
+                </div>
+                <div class="col-md-5 col-xl-6">
+                <h2 class="h6">Runs per day (UTC)</h2>
+                <figure class="mb-0" data-heatmap>
+                <svg class="sr-heatmap" xmlns="http://www.w3.org/2000/svg" width="198" height="163" viewBox="0 0 198 163" role="img" aria-label="Runs per day over the last eight weeks, by share failed">
+                <title>Runs per day (UTC) over the last eight weeks, by share failed</title>
+                <text x="0" y="31" font-size="10" fill="currentColor">Mon</text>
+                <text x="0" y="73" font-size="10" fill="currentColor">Wed</text>
+                <text x="0" y="115" font-size="10" fill="currentColor">Fri</text>
+                <text x="0" y="157" font-size="10" fill="currentColor">Sun</text>
+                <text x="30" y="10" font-size="10" fill="currentColor">Nov 24</text>
+                <text x="72" y="10" font-size="10" fill="currentColor">Dec 8</text>
+                <text x="114" y="10" font-size="10" fill="currentColor">Dec 22</text>
+                <text x="156" y="10" font-size="10" fill="currentColor">Jan 5</text>
+                <rect x="30" y="16" width="18" height="18" rx="2" fill="#198754" data-day="1969-11-24" data-shade="ok">
+                <title>Mon 1969-11-24: 96 runs, 0 failed (0 %)</title>
+                </rect>
+                <rect x="30" y="37" width="18" height="18" rx="2" fill="#ffc107" data-day="1969-11-25" data-shade="few">
+                <title>Tue 1969-11-25: 62 runs, 2 failed (3 %)</title>
+                </rect>
+                </svg>
+                <figcaption class="small text-body-secondary d-flex flex-wrap gap-2 mt-1" data-legend>
+                <span class="text-nowrap">
+                <svg xmlns="http://www.w3.org/2000/svg" width="10" height="10" aria-hidden="true">
+                <rect width="10" height="10" rx="2" fill="#e9ecef">
+                </rect>
+                </svg> no runs</span>
+                <span class="text-nowrap">
+                <svg xmlns="http://www.w3.org/2000/svg" width="10" height="10" aria-hidden="true">
+                <rect width="10" height="10" rx="2" fill="#198754">
+                </rect>
+                </svg> all succeeded</span>
+                <span class="text-nowrap">
+                <svg xmlns="http://www.w3.org/2000/svg" width="10" height="10" aria-hidden="true">
+                <rect width="10" height="10" rx="2" fill="#ffc107">
+                </rect>
+                </svg> up to 25 % failed</span>
+                <span class="text-nowrap">
+                <svg xmlns="http://www.w3.org/2000/svg" width="10" height="10" aria-hidden="true">
+                <rect width="10" height="10" rx="2" fill="#fd7e14">
+                </rect>
+                </svg> up to 50 % failed</span>
+                <span class="text-nowrap">
+                <svg xmlns="http://www.w3.org/2000/svg" width="10" height="10" aria-hidden="true">
+                <rect width="10" height="10" rx="2" fill="#dc3545">
+                </rect>
+                </svg> over 50 % failed</span>
+                </figcaption>
+                </figure>
+                </div>
+                </div>
+                <h2 class="h5 mt-3">Recent runs</h2>
+                <div class="table-responsive">
+                <table class="table table-sm table-hover sr-table" data-runs>
+                <thead>
+                <tr>
+                <th>Run</th>
+                <th>Status</th>
+                <th class="d-none d-md-table-cell">Trigger</th>
+                <th>Started</th>
+                <th>Duration</th>
+                <th class="d-none d-md-table-cell">Exit</th>
+                <th class="d-none d-md-table-cell">Notes</th>
+                </tr>
+                </thead>
+                <tbody>
+                <tr data-run="31" data-status="failure">
+                <td>
+                <a href="/tasks/report/runs/31">#31</a>
+                </td>
+                <td>
+                <span class="badge sr-status text-bg-danger" data-status="failure">failure</span>
+                </td>
+                <td class="d-none d-md-table-cell">schedule</td>
+                <td>
+                <time datetime="1970-01-12T13:41:40Z" title="1970-01-12 13:41:40 UTC" data-relative>5 min ago</time>
+                </td>
+                <td>3.0 s</td>
+                <td class="d-none d-md-table-cell">exit 1</td>
+                <td class="d-none d-md-table-cell">exit status 1</td>
+                </tr>
+                <tr data-run="30" data-status="success">
+                <td>
+                <a href="/tasks/report/runs/30">#30</a>
+                </td>
+                <td>
+                <span class="badge sr-status text-bg-success" data-status="success">success</span>
+                </td>
+                <td class="d-none d-md-table-cell">schedule</td>
+                <td>
+                <time datetime="1970-01-12T13:26:40Z" title="1970-01-12 13:26:40 UTC" data-relative>20 min ago</time>
+                </td>
+                <td>3.0 s</td>
+                <td class="d-none d-md-table-cell">exit 0</td>
+                <td class="d-none d-md-table-cell">
+                </td>
+                </tr>
+                </tbody>
+                </table>
+                </div>
+                <a href="/tasks/report/runs" data-show-all>Show all 40 runs</a>
+                </div>
+                <form class="d-flex gap-2 mb-3" method="get" action="/tasks/report/search" role="search" data-search>
+                <label class="visually-hidden" for="q">Text to find in the output</label>
+                <input class="form-control form-control-sm" type="search" name="q" id="q" value="" required maxlength="200" placeholder="Find text in stdout and stderr">
+                <button class="btn btn-sm btn-outline-primary text-nowrap" type="submit">Search output</button>
+                </form>
+                <h2 class="h5 mt-4">Newest run</h2>
+                <section id="run-view" data-run="31" data-status="failure" hx-get="/tasks/report" hx-select="#run-view" hx-swap="outerHTML" hx-trigger="sse:started">
+                <h2 class="h5">
+                <a href="/tasks/report/runs/31">Run #31</a> <span class="badge sr-status text-bg-danger" data-status="failure">failure</span>
+                </h2>
+                <dl class="row small mb-2">
+                <dt class="col-sm-2">Trigger</dt>
+                <dd class="col-sm-10" data-trigger>schedule</dd>
+                <dt class="col-sm-2">Due</dt>
+                <dd class="col-sm-10">
+                <time datetime="1970-01-12T13:41:40Z" data-absolute>1970-01-12 13:41:40 UTC</time>
+                </dd>
+                <dt class="col-sm-2">Started</dt>
+                <dd class="col-sm-10">
+                <time datetime="1970-01-12T13:41:40Z" title="1970-01-12 13:41:40 UTC" data-relative>5 min ago</time>
+                </dd>
+                <dt class="col-sm-2">Finished</dt>
+                <dd class="col-sm-10">
+                <time datetime="1970-01-12T13:41:43Z" title="1970-01-12 13:41:43 UTC" data-relative>4 min ago</time> after 3.0 s</dd>
+                <dt class="col-sm-2">Exit</dt>
+                <dd class="col-sm-10">exit 1</dd>
+                <dt class="col-sm-2">Reason</dt>
+                <dd class="col-sm-10" data-reason>exit status 1</dd>
+                </dl>
+                <ul class="nav nav-tabs" role="tablist">
+                <li class="nav-item" role="presentation">
+                <a role="tab" data-bs-toggle="tab" href="/tasks/report/runs/31?stream=stdout" data-bs-target="#run-31-stdout" class="nav-link" aria-selected="false" data-tab="stdout">stdout <span class="badge text-bg-light border" data-size="10">10 B</span>
+                </a>
+                </li>
+                <li class="nav-item" role="presentation">
+                <a role="tab" data-bs-toggle="tab" href="/tasks/report/runs/31?stream=stderr" data-bs-target="#run-31-stderr" class="nav-link active" aria-selected="true" data-tab="stderr">stderr <span class="badge text-bg-light border" data-size="33">33 B</span>
+                </a>
+                </li>
+                <li class="nav-item" role="presentation">
+                <a role="tab" data-bs-toggle="tab" href="/tasks/report/runs/31?stream=operror" data-bs-target="#run-31-operror" class="nav-link" aria-selected="false" data-tab="operror">op error <span class="badge text-bg-light border" data-size="0">0 B</span>
+                </a>
+                </li>
+                <li class="nav-item" role="presentation">
+                <a role="tab" data-bs-toggle="tab" href="/tasks/report/runs/31?stream=params" data-bs-target="#run-31-params" class="nav-link" aria-selected="false" data-tab="params">params</a>
+                </li>
+                </ul>
+                <div class="tab-content border border-top-0 p-2 mb-3">
+                <div id="run-31-stdout" role="tabpanel" data-pane="stdout" class="tab-pane">
+                <pre class="sr-output mb-1 sr-from-end" data-stream="stdout">
+                <span class="sr-lines">
+                <span class="sr-line" id="stdout-L1" data-line="1">rows: 120
+                </span>
+                </span>
+                </pre>
+                <a class="small" href="/tasks/report/runs/31/stdout">plain text</a>
+                </div>
+                <div id="run-31-stderr" role="tabpanel" data-pane="stderr" class="tab-pane show active">
+                <pre class="sr-output mb-1 sr-from-end" data-stream="stderr">
+                <span class="sr-lines">
+                <span class="sr-line" id="stderr-L1" data-line="1">KeyError: '&lt;total&gt;' &amp; no figures
+                </span>
+                </span>
+                </pre>
+                <a class="small" href="/tasks/report/runs/31/stderr">plain text</a>
+                </div>
+                <div id="run-31-operror" role="tabpanel" data-pane="operror" class="tab-pane">
+                <p class="text-body-secondary mb-0" data-empty>(empty)</p>
+                </div>
+                <div id="run-31-params" role="tabpanel" data-pane="params" class="tab-pane">
+                <p class="text-body-secondary mb-0">The daemon did not record this run's task definition.</p>
+                </div>
+                </div>
+                </section>
+                </div>
+                </main>
+            "##]],
         );
     }
 

@@ -246,11 +246,19 @@ fn last_run(chrome: &Chrome, task: &pb::Task) -> Markup {
 fn rate(runs: &[pb::Run]) -> Markup {
     match success_rate(runs) {
         Some((ok, finished)) => html! {
-            span title={ (ok) " of the last " (finished) " runs succeeded" } data-rate {
+            span title=(rate_title(ok, finished)) data-rate {
                 (ok * 100 / finished) " %"
             }
         },
         None => html! { span.text-body-secondary { "—" } },
+    }
+}
+
+fn rate_title(ok: usize, finished: usize) -> String {
+    match (ok, finished) {
+        (1, 1) => "the last run succeeded".to_owned(),
+        (0, 1) => "the last run did not succeed".to_owned(),
+        _ => format!("{ok} of the last {finished} runs succeeded"),
     }
 }
 
@@ -734,45 +742,45 @@ mod tests {
         check(
             &rows_patch(&chrome, &[task]),
             expect![[r#"
-            <tr id="task-row-backup" hx-swap-oob="true" data-task="backup" data-status="running">
-            <td class="sr-c-name">
-            <a class="fw-semibold" href="/tasks/backup">backup</a>
-            </td>
-            <td class="sr-c-status" title="a run is in progress now">
-            <span class="badge sr-status text-bg-info" data-status="running">running</span>
-            </td>
-            <td class="sr-c-opt">
-            <code>0 3 * * *</code>
-            </td>
-            <td class="sr-c-next" data-label="next">
-            <time datetime="1970-01-12T14:46:40Z" title="1970-01-12 14:46:40 UTC" data-relative>in 1 h</time>
-            </td>
-            <td class="sr-c-last" data-label="last">
-            <a href="/tasks/backup/runs/13" data-last-run="13">
-            <time datetime="1970-01-12T13:46:35Z" title="1970-01-12 13:46:35 UTC" data-relative>5 s ago</time>
-            </a> <span class="badge sr-status text-bg-info" data-status="running">running</span>
-            </td>
-            <td class="sr-c-opt">
-            <span title="1 of the last 1 runs succeeded" data-rate>100 %</span>
-            </td>
-            <td class="sr-c-opt">
-            <svg class="sr-sparkline" xmlns="http://www.w3.org/2000/svg" width="120" height="24" viewBox="0 0 120 24" role="img" aria-label="durations of the last 1 runs, longest 40.00 s (scale 0 to 50 s)">
-            <title>durations of the last 1 runs, longest 40.00 s (scale 0 to 50 s)</title>
-            <polyline fill="none" stroke="currentColor" stroke-width="1.5" points="60.0,6.6">
-            </polyline>
-            <circle class="sr-ok" cx="60.0" cy="6.6" r="2">
-            </circle>
-            </svg>
-            </td>
-            <td class="sr-c-act text-nowrap">
-            <form class="d-inline-block me-2 mb-1" method="post" action="/tasks/backup/run">
-            <input type="hidden" name="csrf" value="t0k3n">
-            <input type="hidden" name="back" value="/">
-            <button type="submit" class="btn btn-sm btn-primary" data-action="run" disabled title="already running">Run Now</button>
-            </form>
-            </td>
-            </tr>
-        "#]],
+                <tr id="task-row-backup" hx-swap-oob="true" data-task="backup" data-status="running">
+                <td class="sr-c-name">
+                <a class="fw-semibold" href="/tasks/backup">backup</a>
+                </td>
+                <td class="sr-c-status" title="a run is in progress now">
+                <span class="badge sr-status text-bg-info" data-status="running">running</span>
+                </td>
+                <td class="sr-c-opt">
+                <code>0 3 * * *</code>
+                </td>
+                <td class="sr-c-next" data-label="next">
+                <time datetime="1970-01-12T14:46:40Z" title="1970-01-12 14:46:40 UTC" data-relative>in 1 h</time>
+                </td>
+                <td class="sr-c-last" data-label="last">
+                <a href="/tasks/backup/runs/13" data-last-run="13">
+                <time datetime="1970-01-12T13:46:35Z" title="1970-01-12 13:46:35 UTC" data-relative>5 s ago</time>
+                </a> <span class="badge sr-status text-bg-info" data-status="running">running</span>
+                </td>
+                <td class="sr-c-opt">
+                <span title="the last run succeeded" data-rate>100 %</span>
+                </td>
+                <td class="sr-c-opt">
+                <svg class="sr-sparkline" xmlns="http://www.w3.org/2000/svg" width="120" height="24" viewBox="0 0 120 24" role="img" aria-label="duration of the last run, 40.00 s (scale 0 to 50 s)">
+                <title>duration of the last run, 40.00 s (scale 0 to 50 s)</title>
+                <polyline fill="none" stroke="currentColor" stroke-width="1.5" points="60.0,6.6">
+                </polyline>
+                <circle class="sr-ok" cx="60.0" cy="6.6" r="2">
+                </circle>
+                </svg>
+                </td>
+                <td class="sr-c-act text-nowrap">
+                <form class="d-inline-block me-2 mb-1" method="post" action="/tasks/backup/run">
+                <input type="hidden" name="csrf" value="t0k3n">
+                <input type="hidden" name="back" value="/">
+                <button type="submit" class="btn btn-sm btn-primary" data-action="run" disabled title="already running">Run Now</button>
+                </form>
+                </td>
+                </tr>
+            "#]],
         );
     }
 }

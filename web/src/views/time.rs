@@ -97,6 +97,11 @@ pub fn moment(now: DateTime<Utc>, at: Option<&prost_types::Timestamp>, absent: &
     }
 }
 
+/// The exact instant as a `<time>` that the page's script shows in the zone the reader chose.
+pub fn absolute(at: DateTime<Utc>) -> Markup {
+    html! { time datetime=(rfc3339(at)) data-absolute { (exact(at)) } }
+}
+
 /// The instant as `datetime` attributes and scripts read it.
 pub fn rfc3339(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
