@@ -66,6 +66,13 @@ impl Slot {
         self.run
     }
 
+    /// Whether making the message still reads history: a task's row not converted yet. A
+    /// watcher then converts it (or waits for the one converting it) off the async workers.
+    pub fn reads_history(&self) -> bool {
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        matches!(&*state, State::Raw(stamped) if matches!(stamped.event, Event::TaskChanged(_)))
+    }
+
     /// The event as a message; the first caller converts it, the others wait for that. A
     /// conversion that fails (history unreadable for a moment) is not kept: the next caller
     /// tries again, rather than every watcher failing on this event for good.
@@ -345,13 +352,17 @@ mod tests {
         ] {
             feed.announce(Stamped { at, event });
         }
-        let sent: Vec<(u64, Option<RunId>)> = std::iter::from_fn(|| live.try_recv().ok())
-            .map(|slot| (slot.sequence(), slot.run()))
+        let sent: Vec<(u64, Option<RunId>, bool)> = std::iter::from_fn(|| live.try_recv().ok())
+            .map(|slot| (slot.sequence(), slot.run(), slot.reads_history()))
             .collect();
         assert_eq!(
             sent,
-            [(1, Some(RunId(9))), (2, Some(RunId(9))), (3, None)],
-            "every event sent before its announce returned"
+            [
+                (1, Some(RunId(9)), false),
+                (2, Some(RunId(9)), false),
+                (3, None, false)
+            ],
+            "every event sent before its announce returned, none read from history"
         );
         let held = |after| match feed.watch(after, 3).1 {
             Resume::Replay { held, last } => {
@@ -392,6 +403,7 @@ mod tests {
         let database = dir.path().join(DATABASE_FILE);
         let away = dir.path().join("away");
         std::fs::rename(&database, &away).expect("move the database away");
+        assert!(slot.reads_history(), "a task's row is made from history");
         let error = slot.message(&store, 3).expect_err("history unreadable");
         assert!(
             error
@@ -410,5 +422,6 @@ mod tests {
         std::fs::rename(&database, &away).expect("away again");
         let again = slot.message(&store, 3).expect("kept, history not asked");
         assert!(Arc::ptr_eq(&first, &again));
+        assert!(!slot.reads_history(), "converted once for all");
     }
 }

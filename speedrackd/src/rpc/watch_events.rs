@@ -40,7 +40,7 @@ pub fn watch_events(api: &Service, request: &pb::WatchEventsRequest) -> EventStr
                 Ok(slot) if slot.sequence() <= last => continue,
                 Ok(slot) => {
                     last = slot.sequence();
-                    message(&feed, &slot)
+                    live_message(&feed, slot).await
                 }
                 Err(RecvError::Lagged(missed)) => {
                     tracing::warn!(missed, "an event watcher fell behind and missed events");
@@ -92,6 +92,25 @@ async fn replay(feed: &EventFeed, resume: Resume<Arc<Slot>>, sender: &Sender) ->
 
 fn message(feed: &EventFeed, slot: &Slot) -> Result<pb::WatchEventsResponse, Status> {
     feed.message(slot).map(Arc::unwrap_or_clone)
+}
+
+/// A live event's message. A task's row is read from history on a blocking thread: the async
+/// workers serve every other call, and a burst of runs ending is a burst of rows.
+async fn live_message(
+    feed: &EventFeed,
+    slot: Arc<Slot>,
+) -> Result<pb::WatchEventsResponse, Status> {
+    if !slot.reads_history() {
+        return message(feed, &slot);
+    }
+    let feed = feed.clone();
+    tokio::task::spawn_blocking(move || message(&feed, &slot))
+        .await
+        .unwrap_or_else(|error| {
+            Err(Status::internal(format!(
+                "converting an event failed: {error}"
+            )))
+        })
 }
 
 /// Tells a watcher that `count` events passed it by.
