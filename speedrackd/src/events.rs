@@ -33,8 +33,8 @@ pub struct TaskChange {
     pub index: Option<usize>,
     /// What only the running daemon knows; `None` when the task is not schedulable.
     pub live: Option<LiveState>,
-    /// How many of its newest runs the row shows (the settings' `execution_display`): read
-    /// with the row, once for every watcher, so that no client asks for them row by row.
+    /// How many of its newest runs the row shows (`Settings::row_runs`): read with the row,
+    /// once for every watcher, so that no client asks for them row by row.
     pub recent_runs: usize,
 }
 

@@ -299,6 +299,16 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// How many of a task's newest runs its row shows: `execution_display`, where 0 stands for
+    /// the default, as the web gateway reads it.
+    pub fn row_runs(&self) -> usize {
+        let runs = match self.execution_display {
+            0 => Settings::default().execution_display,
+            runs => runs,
+        };
+        usize::try_from(runs).unwrap_or(usize::MAX)
+    }
+
     /// This daemon's node name: the `node` setting, else the host name.
     pub fn node_name(&self) -> NodeName {
         self.node.clone().unwrap_or_else(NodeName::of_host)
@@ -558,6 +568,14 @@ mod tests {
                 "{text:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_row_shows_execution_display_runs_and_the_default_for_zero() {
+        let rows = |text: &str| parse_settings(text).expect(text).row_runs();
+        assert_eq!(rows("execution_display: 7\n"), 7);
+        assert_eq!(rows("execution_display: 0\n"), 20, "as the web reads 0");
+        assert_eq!(rows(""), 20);
     }
 
     #[test]

@@ -12,7 +12,7 @@
 //! It does not decide what a watcher that fell behind is told; `watch_events` does.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 
 use speedrack_proto::v1 as pb;
 use speedrack_proto::v1::watch_events_response::Event as PbEvent;
@@ -66,11 +66,15 @@ impl Slot {
         self.run
     }
 
-    /// Whether making the message still reads history: a task's row not converted yet. A
-    /// watcher then converts it (or waits for the one converting it) off the async workers.
+    /// Whether making the message still reads history: a task's row not converted yet, or
+    /// being converted by another watcher (which holds the lock while it reads). A watcher
+    /// then converts it, or waits for the one converting it, off the async workers.
     pub fn reads_history(&self) -> bool {
-        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        matches!(&*state, State::Raw(stamped) if matches!(stamped.event, Event::TaskChanged(_)))
+        match self.state.try_lock() {
+            Ok(state) => raw_row(&state),
+            Err(TryLockError::Poisoned(poisoned)) => raw_row(&poisoned.into_inner()),
+            Err(TryLockError::WouldBlock) => true,
+        }
     }
 
     /// The event as a message; the first caller converts it, the others wait for that. A
@@ -94,6 +98,10 @@ impl Slot {
         *state = State::Ready(Arc::clone(&message));
         Ok(message)
     }
+}
+
+fn raw_row(state: &State) -> bool {
+    matches!(state, State::Raw(stamped) if matches!(stamped.event, Event::TaskChanged(_)))
 }
 
 fn to_message(history: &dyn Store, stamped: &Stamped) -> Result<pb::WatchEventsResponse, Status> {
@@ -404,6 +412,12 @@ mod tests {
         let away = dir.path().join("away");
         std::fs::rename(&database, &away).expect("move the database away");
         assert!(slot.reads_history(), "a task's row is made from history");
+        let converting = slot.state.lock().expect("the slot's lock");
+        assert!(
+            slot.reads_history(),
+            "a row another watcher is converting is waited for off the workers"
+        );
+        drop(converting);
         let error = slot.message(&store, 3).expect_err("history unreadable");
         assert!(
             error

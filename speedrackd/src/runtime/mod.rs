@@ -354,7 +354,7 @@ impl Runtime {
             tasks: Arc::clone(&self.tasks),
             index,
             live,
-            recent_runs: usize::try_from(self.settings.execution_display).unwrap_or(usize::MAX),
+            recent_runs: self.settings.row_runs(),
         }));
     }
 
