@@ -43,6 +43,18 @@ impl StoreUrl {
                 redact(text)
             ));
         }
+        let (before_query, query) = text.split_once('?').unwrap_or((text, ""));
+        let password_parameter = query.split('&').any(|pair| {
+            let key = pair.split('=').next().unwrap_or_default();
+            key.eq_ignore_ascii_case("password")
+        });
+        if password_parameter {
+            return Err(format!(
+                "store URL {}?… holds a password (its password parameter); put the password in \
+                 a file of mode 0600 and name it with store_password_file",
+                redact(before_query)
+            ));
+        }
         Ok(StoreUrl::Postgres(text.to_owned()))
     }
 }
@@ -232,6 +244,11 @@ mod tests {
         assert_eq!(StoreUrl::parse(url), Ok(StoreUrl::Postgres(url.to_owned())));
         let refused =
             StoreUrl::parse("postgres://speedrack:hunter2@db/speedrack").expect_err("refused");
+        assert!(refused.contains("store_password_file"), "{refused}");
+        assert!(!refused.contains("hunter2"), "{refused}");
+        let refused =
+            StoreUrl::parse("postgres://speedrack@db/speedrack?sslmode=require&Password=hunter2")
+                .expect_err("a password parameter is a password too");
         assert!(refused.contains("store_password_file"), "{refused}");
         assert!(!refused.contains("hunter2"), "{refused}");
         assert!(StoreUrl::parse("mysql://db").is_err());

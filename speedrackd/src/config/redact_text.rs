@@ -1,17 +1,50 @@
-//! The settings file's text with the values of its secret settings redacted, for clients that
-//! show the file as written (the config page): the settings in effect are redacted key by key
-//! (`settings.rs`), and the raw text must not give back what they hide.
+//! The settings file's text as a client may show it (the config page): the settings in effect
+//! are redacted key by key (`settings.rs`), and the raw text must not give back what they hide.
 //!
-//! Pure and line by line, never failing: a file that is not valid YAML (or Python) is still
-//! redacted as well as its lines allow. A secret setting runs from its key at the start of a
-//! line to the next setting at the start of a line; within it, keys are kept and every value,
-//! list item, continuation line and comment is replaced.
+//! Pure, and it refuses rather than guesses. A YAML file written the plain way (one setting per
+//! line at the same indentation, sections indented below) is redacted line by line: a secret
+//! setting runs from its key to the next setting, and within it keys are kept and every value,
+//! list item and continuation line is replaced, as is any comment that names a secret setting.
+//! The result is then checked against the file as YAML reads it (anchors, merges, escapes and
+//! all): if any value of a secret setting is still in the text, or the file is written some
+//! other way (a flow mapping, a complex key, a tag or anchor before a key, line breaks other
+//! than `\n`), or is not YAML at all, the whole text is withheld. A 0.6.1 `.py` file is shown
+//! only when it names no secret setting: Python can build a value from other names.
+
+use serde_yaml::Value;
 
 const REDACTED: &str = "(redacted)";
+/// Values shorter than this are not searched for in the redacted text: they would match
+/// ordinary words, and every secret these settings hold (a DSN, a URL with a token, a
+/// password hash) is longer.
+const SHORTEST_CHECKED: usize = 6;
 
-/// `text` with every line of the settings named in `secret` redacted; `python` for a 0.6.1
-/// `.py` file (`NAME = value`), else YAML (`name: value`).
+/// `text` with the settings named in `secret` redacted, or a comment saying why the whole file
+/// is not shown; `python` for a 0.6.1 `.py` file.
 pub fn redact_settings_text(text: &str, python: bool, secret: &[&str]) -> String {
+    let shown = if python {
+        let code = text
+            .lines()
+            .filter(|line| !line.trim_start().starts_with('#'));
+        let names = code.flat_map(words).any(|word| is_secret(word, secret));
+        (!names).then(|| text.to_owned())
+    } else {
+        redact_yaml(text, secret)
+    };
+    shown.unwrap_or_else(|| {
+        format!(
+            "# Not shown: this file sets secret settings ({}) in a way that cannot be redacted \
+             line by line. Their values in effect are listed, redacted, with the settings.\n",
+            secret.join(", ")
+        )
+    })
+}
+
+/// The line-by-line redaction, if the file is plain enough for it to be sure.
+fn redact_yaml(text: &str, secret: &[&str]) -> Option<String> {
+    if text.contains(['\r', '\u{feff}', '\u{85}', '\u{2028}', '\u{2029}']) {
+        return None;
+    }
     let root = root_indent(text);
     let mut out = String::with_capacity(text.len());
     let mut inside = false;
@@ -20,31 +53,110 @@ pub fn redact_settings_text(text: &str, python: bool, secret: &[&str]) -> String
             Some(body) => (body, "\n"),
             None => (line, ""),
         };
-        let setting = body
-            .strip_prefix(root)
-            .filter(|rest| !rest.starts_with(char::is_whitespace))
-            .and_then(|rest| top_level_setting(rest, python))
-            .map(|(name, separator)| (name, separator + root.len()));
-        if let Some((name, separator)) = setting {
-            inside = secret.iter().any(|key| key.eq_ignore_ascii_case(name));
-            if inside {
-                out.push_str(&body[..separator + 1]);
-                if !body[separator + 1..].trim().is_empty() {
-                    out.push(' ');
-                    out.push_str(REDACTED);
-                }
-                out.push_str(end);
-                continue;
+        let content = body.trim_start();
+        if content.starts_with('#') {
+            if inside || sets_a_secret(content, secret) {
+                out.push_str(&body[..body.len() - content.len()]);
+                out.push_str("# ");
+                out.push_str(REDACTED);
+            } else {
+                out.push_str(body);
             }
-        }
-        if inside {
-            out.push_str(&redacted_nested(body, python));
+        } else if content.is_empty() || is_marker(body) {
+            out.push_str(body);
+        } else if let Some(rest) = body
+            .strip_prefix(root)
+            .filter(|rest| !rest.starts_with(' '))
+        {
+            // At the settings' indentation: a setting's key, or something this cannot read.
+            let (name, separator) = top_level_key(rest)?;
+            inside = is_secret(name, secret);
+            let separator = separator + root.len();
+            if inside && !body[separator + 1..].trim().is_empty() {
+                out.push_str(&body[..=separator]);
+                out.push(' ');
+                out.push_str(REDACTED);
+            } else {
+                out.push_str(body);
+            }
+        } else if inside {
+            out.push_str(&redacted_nested(body));
         } else {
             out.push_str(body);
         }
         out.push_str(end);
     }
-    out
+    no_secret_left(text, &out, secret).then_some(out)
+}
+
+/// Whether any value of a secret setting, as YAML reads the file, is still in `redacted`;
+/// false (not sure) when the file is not YAML.
+fn no_secret_left(original: &str, redacted: &str, secret: &[&str]) -> bool {
+    let Ok(mut value) = serde_yaml::from_str::<Value>(original) else {
+        return false;
+    };
+    if value.apply_merge().is_err() {
+        return false;
+    }
+    let Value::Mapping(settings) = value else {
+        // Empty, or not settings at all: nothing of a secret setting to leak.
+        return matches!(value, Value::Null);
+    };
+    let mut values = Vec::new();
+    for (key, value) in &settings {
+        if key.as_str().is_some_and(|key| is_secret(key, secret)) {
+            scalars(value, &mut values);
+        }
+    }
+    values
+        .iter()
+        .filter(|value| value.len() >= SHORTEST_CHECKED)
+        .all(|value| !redacted.contains(value.as_str()))
+}
+
+/// Every scalar under `value`, as text.
+fn scalars(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(text) => out.push(text.clone()),
+        Value::Number(number) => out.push(number.to_string()),
+        Value::Sequence(items) => items.iter().for_each(|item| scalars(item, out)),
+        Value::Mapping(entries) => entries.values().for_each(|item| scalars(item, out)),
+        Value::Tagged(tagged) => scalars(&tagged.value, out),
+        Value::Null | Value::Bool(_) => {}
+    }
+}
+
+fn is_secret(name: &str, secret: &[&str]) -> bool {
+    secret.iter().any(|key| key.eq_ignore_ascii_case(name))
+}
+
+/// The words of `text`: runs of letters, digits and `_`, as names are written.
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|word| !word.is_empty())
+}
+
+/// Whether `comment` reads as setting a secret setting (`sentry_dsn: …`, `web = …`), as a
+/// setting commented out does; prose that merely says "web" is kept.
+fn sets_a_secret(comment: &str, secret: &[&str]) -> bool {
+    let mut rest = comment;
+    while let Some(start) = rest.find(|c: char| c.is_ascii_alphanumeric() || c == '_') {
+        let word_and_after = &rest[start..];
+        let end = word_and_after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(word_and_after.len());
+        let after = word_and_after[end..].trim_start();
+        if is_secret(&word_and_after[..end], secret) && after.starts_with([':', '=']) {
+            return true;
+        }
+        rest = &word_and_after[end..];
+    }
+    false
+}
+
+/// A document's start or end, or a directive.
+fn is_marker(line: &str) -> bool {
+    line.starts_with("---") || line.starts_with("...") || line.starts_with('%')
 }
 
 /// The indentation of the file's settings: YAML's top mapping may be indented as a whole.
@@ -52,16 +164,16 @@ fn root_indent(text: &str) -> &str {
     text.lines()
         .find(|line| {
             let content = line.trim_start();
-            !content.is_empty() && !content.starts_with('#')
+            !content.is_empty() && !content.starts_with('#') && !is_marker(line)
         })
         .map_or("", |line| &line[..line.len() - line.trim_start().len()])
 }
 
-/// The name of the setting `line` starts, with where its `:` (YAML) or `=` (Python) is; `None`
-/// for a line inside a setting, a comment or a blank line.
-fn top_level_setting(line: &str, python: bool) -> Option<(&str, usize)> {
+/// The name of the setting `line` starts (plain or simply quoted), with where its `:` is;
+/// `None` for anything else at the settings' indentation.
+fn top_level_key(line: &str) -> Option<(&str, usize)> {
     let (name, name_end) = match line.chars().next() {
-        Some(quote @ ('\'' | '"')) if !python => {
+        Some(quote @ ('\'' | '"')) => {
             let close = line[1..].find(quote)? + 1;
             (&line[1..close], close + 1)
         }
@@ -72,71 +184,39 @@ fn top_level_setting(line: &str, python: bool) -> Option<(&str, usize)> {
             (&line[..end], end)
         }
     };
-    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+    if name.is_empty() {
         return None;
     }
     let rest = &line[name_end..];
-    let separator = name_end + rest.len() - rest.trim_start().len();
-    let wanted = if python { '=' } else { ':' };
-    let after = &line[separator..];
-    // `name == value` is a comparison, not a setting; `name:value` is not a YAML key.
-    let is_setting = after.starts_with(wanted)
-        && !(python && after.starts_with("=="))
-        && (python || after[1..].is_empty() || after[1..].starts_with(char::is_whitespace));
-    is_setting.then_some((name, separator))
+    let separator = name_end + rest.len() - rest.trim_start_matches(' ').len();
+    let after = line[separator..].strip_prefix(':')?;
+    (after.is_empty() || after.starts_with(' ')).then_some((name, separator))
 }
 
 /// A line within a secret setting: its indentation and key kept, the rest replaced.
-fn redacted_nested(line: &str, python: bool) -> String {
+fn redacted_nested(line: &str) -> String {
     let content = line.trim_start();
-    if content.is_empty() {
-        return line.to_owned();
-    }
     let indent = &line[..line.len() - content.len()];
-    if let Some(item) = content.strip_prefix("- ") {
-        return format!("{indent}- {}", redacted_nested_value(item, python));
+    match content.strip_prefix("- ") {
+        Some(item) => format!("{indent}- {}", redacted_value(item)),
+        None => format!("{indent}{}", redacted_value(content)),
     }
-    format!("{indent}{}", redacted_nested_value(content, python))
 }
 
-/// A nested `key: value` keeps its key (a YAML mapping's, or a quoted key of a Python dict);
-/// anything else is replaced whole.
-fn redacted_nested_value(content: &str, python: bool) -> String {
-    if content.starts_with('#') {
-        return format!("# {REDACTED}");
-    }
-    let key = if python {
-        quoted_key(content)
-    } else {
-        yaml_key(content)
-    };
+/// A nested `key: value` keeps its plain key; anything else is replaced whole.
+fn redacted_value(content: &str) -> String {
+    let key_end = content
+        .find(": ")
+        .or_else(|| content.ends_with(':').then(|| content.len() - 1));
+    let key = key_end.map(|end| &content[..end]).filter(|key| {
+        key.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    });
     match key {
-        Some(key) if !content[key.len()..].trim().is_empty() => format!("{key} {REDACTED}"),
-        Some(key) => key.to_owned(),
+        Some(key) if !content[key.len() + 1..].trim().is_empty() => format!("{key}: {REDACTED}"),
+        Some(key) => format!("{key}:"),
         None => REDACTED.to_owned(),
     }
-}
-
-/// `name:` at the start of a YAML line, colon included.
-fn yaml_key(content: &str) -> Option<&str> {
-    let end = content
-        .find(": ")
-        .or_else(|| content.ends_with(':').then(|| content.len() - 1))?;
-    let key = &content[..end];
-    let plain = key
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    plain.then_some(&content[..=end])
-}
-
-/// `'name':` or `"name":` at the start of a Python dict's line, colon included.
-fn quoted_key(content: &str) -> Option<&str> {
-    let quote = content.chars().next().filter(|c| matches!(c, '\'' | '"'))?;
-    let close = content[1..].find(quote)? + 1;
-    let after = content[close + 1..].trim_start();
-    after
-        .starts_with(':')
-        .then(|| &content[..content.len() - after.len() + 1])
 }
 
 #[cfg(test)]
@@ -147,6 +227,10 @@ mod tests {
 
     fn yaml(text: &str) -> String {
         redact_settings_text(text, false, SECRET)
+    }
+
+    fn withheld(text: &str) -> bool {
+        text.starts_with("# Not shown:")
     }
 
     #[test]
@@ -174,12 +258,8 @@ notify:
         token abc in a block scalar
 app_name: Ops
 ";
-        let redacted = yaml(text);
-        for hidden in ["argon2", "secret-token", "token=abc", "token abc", "basic"] {
-            assert!(!redacted.contains(hidden), "{hidden} in:\n{redacted}");
-        }
         assert_eq!(
-            redacted,
+            yaml(text),
             "\
 web:
   auth: (redacted)
@@ -198,11 +278,11 @@ app_name: Ops
     }
 
     #[test]
-    fn a_flow_mapping_is_redacted_to_the_next_setting_however_it_wraps() {
-        let text = "notify: {webhooks: [https://hooks.example/a?token=1,\n  https://hooks.example/b?token=2]}\nshell: /bin/sh";
+    fn a_comment_naming_a_secret_setting_is_redacted_wherever_it_is() {
+        let text = "# a plain comment\napp_name: Ops\n# sentry_dsn: https://old@sentry.io/1\nsentry_dsn: https://k3y@sentry.io/2\n# within the secret setting\n";
         assert_eq!(
             yaml(text),
-            "notify: (redacted)\n  (redacted)\nshell: /bin/sh"
+            "# a plain comment\napp_name: Ops\n# (redacted)\nsentry_dsn: (redacted)\n# (redacted)\n"
         );
     }
 
@@ -213,23 +293,59 @@ app_name: Ops
             "'sentry_dsn': (redacted)\n\"app_name\": Ops\n"
         );
         assert_eq!(
-            yaml("# settings\n  web:\n    users: {ann: hash}\n  max_keep: 5\n"),
-            "# settings\n  web:\n    users: (redacted)\n  max_keep: 5\n"
+            yaml("---\n  web:\n    users: {ann: hash-of-ann}\n  max_keep: 5\n"),
+            "---\n  web:\n    users: (redacted)\n  max_keep: 5\n"
         );
     }
 
     #[test]
-    fn keys_that_only_begin_like_a_secret_ones_are_kept() {
-        let text = "web_extra: visible\nnotifying: visible\nwebhook:visible\n";
+    fn a_file_written_another_way_is_withheld_whole() {
+        for text in [
+            "{app_name: Ops, sentry_dsn: 'https://k3y@sentry.io/42'}\n",
+            "--- {sentry_dsn: https://k3y@sentry.io/42}\n",
+            "? sentry_dsn\n: https://k3y@sentry.io/42\n",
+            "&a sentry_dsn: https://k3y@sentry.io/42\n",
+            "!!str sentry_dsn: https://k3y@sentry.io/42\n",
+            "\"sentry\\x5fdsn\": https://k3y@sentry.io/42\n",
+            "\u{feff}web:\n  users:\n    ann: $argon2id$hash\n",
+            "app_name: Ops\rsentry_dsn: https://k3y@sentry.io/42\n",
+            "app_name: Ops\u{2028}sentry_dsn: https://k3y@sentry.io/42\n",
+            "sentry_dsn: https://k3y@sentry.io/42\n  - not: yaml: at all\n",
+        ] {
+            let shown = yaml(text);
+            assert!(withheld(&shown), "{text:?} gave {shown:?}");
+            assert!(
+                !shown.contains("k3y") && !shown.contains("argon2"),
+                "{shown}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_secret_reached_through_an_anchor_is_caught_by_reading_the_file_as_yaml() {
+        let text = "app_name: &dsn https://k3y@sentry.io/42\nsentry_dsn: *dsn\n";
+        assert!(withheld(&yaml(text)), "{}", yaml(text));
+        let merged =
+            "base: &hooks\n  webhooks: [https://hooks.example/t0ken]\nnotify:\n  <<: *hooks\n";
+        assert!(withheld(&yaml(merged)), "{}", yaml(merged));
+    }
+
+    #[test]
+    fn keys_and_comments_that_only_mention_a_secret_ones_name_are_kept() {
+        let text = "# the web UI and its notify page\nweb_extra: visible\nnotifying: visible\n";
         assert_eq!(yaml(text), text);
     }
 
     #[test]
-    fn a_python_settings_file_is_redacted_by_its_assignments() {
-        let text = "APP_NAME = 'Ops'\nsentry_dsn = 'https://k3y@sentry.io/1'\nnotify = {\n    'webhooks': ['https://hooks.example/t'],\n}\nMAX_RUNS = 5\nif MAX_RUNS == 5: pass\n";
-        assert_eq!(
-            redact_settings_text(text, true, SECRET),
-            "APP_NAME = 'Ops'\nsentry_dsn = (redacted)\nnotify = (redacted)\n    'webhooks': (redacted)\n(redacted)\nMAX_RUNS = 5\nif MAX_RUNS == 5: pass\n"
-        );
+    fn a_python_file_is_shown_only_when_it_names_no_secret_setting() {
+        let plain = "# the web UI's name\nAPP_NAME = 'Ops'\nMAX_RUNS = 5\n";
+        assert_eq!(redact_settings_text(plain, true, SECRET), plain);
+        for text in [
+            "APP_NAME = 'Ops'; sentry_dsn = 'https://k3y@sentry.io/1'\n",
+            "dsn = 'https://k3y@sentry.io/1'\nSENTRY_DSN = dsn\n",
+        ] {
+            let shown = redact_settings_text(text, true, SECRET);
+            assert!(withheld(&shown) && !shown.contains("k3y"), "{shown}");
+        }
     }
 }
