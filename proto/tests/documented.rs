@@ -1,9 +1,9 @@
-//! Every part of the speedrack.v1 contract is documented: each message, field, enum, enum value,
-//! service and rpc of `speedrack.proto` carries a leading comment. The proto file is the
+//! Every part of the speedrack.v1 contract is documented: each message, field, oneof, enum, enum
+//! value, service and rpc of `speedrack.proto` carries a leading comment. The proto file is the
 //! contract's reference; an undocumented field leaves a client author to guess its units, when it
 //! is empty and who sets it.
 //!
-//! This checks that a comment exists, not what it says. Oneofs are not checked: their fields are.
+//! This checks that a comment exists, not what it says.
 
 use prost_types::source_code_info::Location;
 use prost_types::{DescriptorProto, EnumDescriptorProto, FileDescriptorProto};
@@ -16,6 +16,7 @@ const FILE_SERVICE: i32 = 6;
 const MESSAGE_FIELD: i32 = 2;
 const MESSAGE_NESTED_TYPE: i32 = 3;
 const MESSAGE_ENUM_TYPE: i32 = 4;
+const MESSAGE_ONEOF_DECL: i32 = 8;
 const ENUM_VALUE: i32 = 2;
 const SERVICE_METHOD: i32 = 2;
 
@@ -91,6 +92,19 @@ impl Walk<'_> {
         for (i, field) in message.field.iter().enumerate() {
             let field_name = format!("{name}.{}", field.name());
             self.check(&field_name, &child(&path, MESSAGE_FIELD, i));
+        }
+        for (i, oneof) in message.oneof_decl.iter().enumerate() {
+            // A proto3 `optional` field is a oneof of its own, documented as the field.
+            let synthetic = message
+                .field
+                .iter()
+                .any(|field| field.proto3_optional() && field.oneof_index == Some(index(i)));
+            if !synthetic {
+                self.check(
+                    &format!("{name}.{}", oneof.name()),
+                    &child(&path, MESSAGE_ONEOF_DECL, i),
+                );
+            }
         }
         for (i, nested) in message.nested_type.iter().enumerate() {
             self.message(&name, nested, child(&path, MESSAGE_NESTED_TYPE, i));
