@@ -160,7 +160,7 @@ pub async fn serve(
     };
     let metrics = Metrics::new().with_data_dir(&info.data_dir);
     let live_output = LiveOutput::default();
-    let api = Service::new(
+    let service = Service::new(
         commands.clone(),
         Arc::clone(&history),
         stopping_rx,
@@ -168,25 +168,25 @@ pub async fn serve(
         metrics.clone(),
         live_output.clone(),
     );
-    let api = match &cluster {
+    let service = match &cluster {
         Some(node) => {
-            let api = api.with_cluster(rpc::ClusterLink::new(
+            let service = service.with_cluster(rpc::ClusterLink::new(
                 node.joined.view.clone(),
                 node.relay.clone(),
             ));
             node.handler
-                .send_replace(Some(rpc::relay_handler(api.clone())));
-            api
+                .send_replace(Some(rpc::relay_handler(service.clone())));
+            service
         }
-        None => api,
+        None => service,
     };
-    let events = api.announcer();
-    let reload_api = api.clone();
+    let events = service.announcer();
+    let reload_service = service.clone();
     tokio::spawn(async move {
         while reloads.recv().await.is_some() {
             // A reload done and a file refused are logged where they happen (the runtime,
             // the reader), once whoever asked; only other failures are left to say here.
-            if let Err(status) = rpc::reload_files(&reload_api).await
+            if let Err(status) = rpc::reload_files(&reload_service).await
                 && status.code() != tonic::Code::FailedPrecondition
             {
                 tracing::warn!(
@@ -224,7 +224,7 @@ pub async fn serve(
     let uid = nix::unistd::getuid().as_raw();
     let mut server_stop = stopping.subscribe();
     let router = Server::builder().add_service(InterceptedService::new(
-        SpeedrackServer::new(api).max_encoding_message_size(speedrack_proto::MAX_MESSAGE_BYTES),
+        SpeedrackServer::new(service).max_encoding_message_size(speedrack_proto::MAX_MESSAGE_BYTES),
         authorize(uid, socket_group),
     ));
     let (router, health) = rpc::add_standard_services(router, uid, socket_group).await?;

@@ -7,9 +7,9 @@ use super::{Service, convert};
 use crate::config::effective::{Source, in_effect};
 use crate::config::shown_settings_text;
 
-pub async fn get_config(api: &Service) -> Result<pb::GetConfigResponse, Status> {
-    let snapshot = api.snapshot().await?;
-    let info = api.info.clone();
+pub async fn get_config(service: &Service) -> Result<pb::GetConfigResponse, Status> {
+    let snapshot = service.snapshot().await?;
+    let info = service.info.clone();
     // The files as they are on disk now; they may differ from what is in effect until a reload.
     let (settings_text, tasks_text) = tokio::task::spawn_blocking(move || {
         let read = |path: &std::path::Path| std::fs::read_to_string(path).unwrap_or_default();
@@ -36,16 +36,16 @@ pub async fn get_config(api: &Service) -> Result<pb::GetConfigResponse, Status> 
         })
         .collect();
     Ok(pb::GetConfigResponse {
-        settings_path: api
+        settings_path: service
             .info
             .settings_path
             .as_ref()
             .map(|path| path.display().to_string())
             .unwrap_or_default(),
         settings_text,
-        tasks_path: api.info.tasks_path.display().to_string(),
+        tasks_path: service.info.tasks_path.display().to_string(),
         tasks_text,
-        settings: in_effect(settings, &api.info.effective)
+        settings: in_effect(settings, &service.info.effective)
             .into_iter()
             .map(|row| pb::Setting {
                 name: row.name,

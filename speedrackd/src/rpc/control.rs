@@ -11,15 +11,15 @@ use crate::run::RunId;
 use crate::runtime::{Command, ControlError, RunNowOutcome};
 
 pub async fn run_now(
-    api: &Service,
+    service: &Service,
     request: Request<pb::RunNowRequest>,
 ) -> Result<pb::RunNowResponse, Status> {
     let by = who(&request, &request.get_ref().on_behalf_of)?;
     let task = known_name(&request.get_ref().task)?;
-    if let Some(node) = api.run_now_elsewhere(&task).await? {
-        return api.run_now_on(&node, &task, by).await;
+    if let Some(node) = service.run_now_elsewhere(&task).await? {
+        return service.run_now_on(&node, &task, by).await;
     }
-    let outcome = api
+    let outcome = service
         .ask(|reply| Command::RunNow { task, by, reply })
         .await??;
     Ok(match outcome {
@@ -37,25 +37,25 @@ pub async fn run_now(
 }
 
 pub async fn kill(
-    api: &Service,
+    service: &Service,
     request: Request<pb::KillRequest>,
 ) -> Result<pb::KillResponse, Status> {
     let by = who(&request, &request.get_ref().on_behalf_of)?;
     let task = known_name(&request.get_ref().task)?;
     let run = (request.get_ref().run_id != 0).then_some(RunId(request.get_ref().run_id));
     if let Some(run) = run
-        && let Some(node) = api.node_of_run(run)?
+        && let Some(node) = service.node_of_run(run)?
     {
-        let killed_run_ids = api.kill_on(&node, &task, Some(run), by).await?;
+        let killed_run_ids = service.kill_on(&node, &task, Some(run), by).await?;
         return Ok(pb::KillResponse {
             killed_run_ids,
             unreached_nodes: Vec::new(),
         });
     }
-    if run.is_none() && api.in_cluster() {
-        return api.kill_everywhere(&task, by).await;
+    if run.is_none() && service.in_cluster() {
+        return service.kill_everywhere(&task, by).await;
     }
-    let killed = api
+    let killed = service
         .ask(|reply| Command::Kill {
             task,
             run,
@@ -69,16 +69,21 @@ pub async fn kill(
     })
 }
 
-pub async fn set_suspended(api: &Service, name: &str, suspended: bool) -> Result<pb::Task, Status> {
+pub async fn set_suspended(
+    service: &Service,
+    name: &str,
+    suspended: bool,
+) -> Result<pb::Task, Status> {
     let task = known_name(name)?;
-    api.ask(|reply| Command::SetSuspended {
-        task: task.clone(),
-        suspended,
-        reply,
-    })
-    .await??;
-    api.tell_suspension(&task, suspended).await;
-    tasks::task_by_name(api, name).await
+    service
+        .ask(|reply| Command::SetSuspended {
+            task: task.clone(),
+            suspended,
+            reply,
+        })
+        .await??;
+    service.tell_suspension(&task, suspended).await;
+    tasks::task_by_name(service, name).await
 }
 
 /// Who asked: the person a gateway acts for, else the calling OS user. INVALID_ARGUMENT when

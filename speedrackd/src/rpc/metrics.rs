@@ -26,8 +26,8 @@ const MAX_ONE_REPLY: usize = speedrack_proto::MAX_MESSAGE_BYTES - 1024;
 pub type MetricsStream =
     tokio_stream::Iter<std::vec::IntoIter<Result<pb::ScrapeMetricsResponse, Status>>>;
 
-pub async fn get_metrics(api: &Service) -> Result<pb::GetMetricsResponse, Status> {
-    let text = metrics_text(api).await?;
+pub async fn get_metrics(service: &Service) -> Result<pb::GetMetricsResponse, Status> {
+    let text = metrics_text(service).await?;
     if text.len() > MAX_ONE_REPLY {
         return Err(Status::resource_exhausted(format!(
             "the metrics text is {} bytes, more than one reply carries; call ScrapeMetrics \
@@ -38,8 +38,8 @@ pub async fn get_metrics(api: &Service) -> Result<pb::GetMetricsResponse, Status
     Ok(pb::GetMetricsResponse { text })
 }
 
-pub async fn scrape_metrics(api: &Service) -> Result<MetricsStream, Status> {
-    let text = metrics_text(api).await?;
+pub async fn scrape_metrics(service: &Service) -> Result<MetricsStream, Status> {
+    let text = metrics_text(service).await?;
     let chunks = chunks(&text, CHUNK_BYTES)
         .into_iter()
         .map(|text| Ok(pb::ScrapeMetricsResponse { text }))
@@ -63,10 +63,10 @@ fn chunks(text: &str, size: usize) -> Vec<String> {
     out
 }
 
-async fn metrics_text(api: &Service) -> Result<String, Status> {
-    let snapshot = api.snapshot().await?;
-    let nodes = node_facts(api, &snapshot).await?;
-    let summaries = api.history.task_summaries()?;
+async fn metrics_text(service: &Service) -> Result<String, Status> {
+    let snapshot = service.snapshot().await?;
+    let nodes = node_facts(service, &snapshot).await?;
+    let summaries = service.history.task_summaries()?;
     let history: HashMap<_, _> = summaries
         .iter()
         .map(|summary| (&summary.task, summary))
@@ -97,14 +97,15 @@ async fn metrics_text(api: &Service) -> Result<String, Status> {
         history_output_bytes: summaries.iter().map(|summary| summary.output_bytes).sum(),
         nodes,
     };
-    api.metrics
+    service
+        .metrics
         .render(&facts)
         .map_err(|error| Status::internal(format!("cannot render the metrics: {error}")))
 }
 
 /// The node list ListNodes shows, as the metrics' facts.
-async fn node_facts(api: &Service, snapshot: &Snapshot) -> Result<Vec<NodeFacts>, Status> {
-    let nodes = api.nodes(snapshot).await?;
+async fn node_facts(service: &Service, snapshot: &Snapshot) -> Result<Vec<NodeFacts>, Status> {
+    let nodes = service.nodes(snapshot).await?;
     let this_hash = nodes
         .iter()
         .find(|node| node.this_node)

@@ -12,15 +12,15 @@ const DEFAULT_COUNT: usize = 5;
 const MAX_COUNT: usize = 1000;
 
 pub async fn list_next_fires(
-    api: &Service,
+    service: &Service,
     request: pb::ListNextFiresRequest,
 ) -> Result<pb::ListNextFiresResponse, Status> {
-    let task = tasks::known_task(api, &request.task).await?;
+    let task = tasks::known_task(service, &request.task).await?;
     let count = match request.count as usize {
         0 => DEFAULT_COUNT,
         count => count.min(MAX_COUNT),
     };
-    let snapshot = api.snapshot().await?;
+    let snapshot = service.snapshot().await?;
     let def = snapshot.tasks.entries.iter().find_map(|entry| match entry {
         TaskEntry::Valid(def) if def.name == task => Some(def.clone()),
         _ => None,
@@ -31,7 +31,7 @@ pub async fn list_next_fires(
         )));
     };
     let name = task.clone();
-    let fires = api
+    let fires = service
         .ask(|reply| Command::NextFires {
             task: name,
             count,

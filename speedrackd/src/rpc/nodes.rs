@@ -10,10 +10,10 @@ use crate::config::NodeName;
 use crate::nodes::{MAX_CLOCK_OFFSET, NodeInfo, Warnings, warnings};
 use crate::runtime::Snapshot;
 
-pub async fn list_nodes(api: &Service) -> Result<pb::ListNodesResponse, Status> {
-    let snapshot = api.snapshot().await?;
-    let nodes = api.nodes(&snapshot).await?;
-    let found = api.warnings(&nodes);
+pub async fn list_nodes(service: &Service) -> Result<pb::ListNodesResponse, Status> {
+    let snapshot = service.snapshot().await?;
+    let nodes = service.nodes(&snapshot).await?;
+    let found = service.warnings(&nodes);
     Ok(pb::ListNodesResponse {
         nodes: nodes.iter().zip(found.per_node).map(node).collect(),
     })

@@ -43,17 +43,17 @@ impl ClusterLink {
 }
 
 /// What carries out the requests other nodes send this one.
-pub fn handler(api: Service) -> Handler {
+pub fn handler(service: Service) -> Handler {
     Arc::new(move |request| {
-        let api = api.clone();
-        Box::pin(async move { answer(&api, request).await })
+        let service = service.clone();
+        Box::pin(async move { answer(&service, request).await })
     })
 }
 
-async fn answer(api: &Service, request: Relayed) -> Answer {
+async fn answer(service: &Service, request: Relayed) -> Answer {
     let outcome = match request {
         Relayed::RunNow { task, by } => match parse(&task) {
-            Ok(task) => api
+            Ok(task) => service
                 .ask(|reply| Command::RunNow { task, by, reply })
                 .await
                 .and_then(|outcome| outcome.map_err(Status::from))
@@ -66,7 +66,7 @@ async fn answer(api: &Service, request: Relayed) -> Answer {
             Err(status) => Err(status),
         },
         Relayed::Kill { task, run, by } => match parse(&task) {
-            Ok(task) => api
+            Ok(task) => service
                 .ask(|reply| Command::Kill {
                     task,
                     run: run.map(RunId),
@@ -81,7 +81,7 @@ async fn answer(api: &Service, request: Relayed) -> Answer {
             Err(status) => Err(status),
         },
         Relayed::Suspended { task, suspended } => match parse(&task) {
-            Ok(task) => api
+            Ok(task) => service
                 .ask(|reply| Command::SetSuspended {
                     task,
                     suspended,
@@ -102,9 +102,9 @@ async fn answer(api: &Service, request: Relayed) -> Answer {
             } else {
                 Stream::Stdout
             };
-            own_output(api, RunId(run), stream, offset).await
+            own_output(service, RunId(run), stream, offset).await
         }
-        Relayed::Reload => super::reload::reload(api)
+        Relayed::Reload => super::reload::reload(service)
             .await
             .map(|diff| Answer::Reloaded {
                 added: count(&diff.added),
@@ -121,22 +121,22 @@ async fn answer(api: &Service, request: Relayed) -> Answer {
 
 /// A piece of the output of a run of this node's, for another node following it.
 async fn own_output(
-    api: &Service,
+    service: &Service,
     run: RunId,
     stream: Stream,
     offset: u64,
 ) -> Result<Answer, Status> {
-    let record = api
+    let record = service
         .read(move |history| history.get_run(run))
         .await?
         .ok_or_else(|| Status::not_found(format!("no run with id {run}")))?;
-    if record.node != api.info.node.as_str() {
+    if record.node != service.info.node.as_str() {
         return Err(Status::failed_precondition(format!(
             "run {run} is node {}'s, not this node's",
             record.node
         )));
     }
-    let path = stream_path(api.history.data_dir(), &record.task, run, stream);
+    let path = stream_path(service.history.data_dir(), &record.task, run, stream);
     let slice = tokio::task::spawn_blocking(move || read_slice(&path, offset, OUTPUT_PIECE))
         .await
         .map_err(|error| Status::internal(format!("output reader failed: {error}")))?

@@ -11,15 +11,15 @@ use crate::legacy_keys::keep_legacy_keys;
 use crate::runtime::Command;
 
 /// Reloads this node, then asks every other live node to reload too and says how each went.
-pub async fn reload_everywhere(api: &Service) -> Result<pb::ReloadResponse, Status> {
-    let mut response = reload(api).await?;
-    response.other_nodes = api.reload_others().await;
+pub async fn reload_everywhere(service: &Service) -> Result<pb::ReloadResponse, Status> {
+    let mut response = reload(service).await?;
+    response.other_nodes = service.reload_others().await;
     Ok(response)
 }
 
 /// Reloads this node only (SIGHUP; a reload another node asked for).
-pub async fn reload(api: &Service) -> Result<pb::ReloadResponse, Status> {
-    let info = api.info.clone();
+pub async fn reload(service: &Service) -> Result<pb::ReloadResponse, Status> {
+    let info = service.info.clone();
     let loaded = tokio::task::spawn_blocking(move || {
         let settings = load_settings(info.settings_path.as_deref())?;
         check_tasks_file(&info.tasks_path, settings.allow_insecure_tasks_file)?;
@@ -33,9 +33,9 @@ pub async fn reload(api: &Service) -> Result<pb::ReloadResponse, Status> {
         Status::failed_precondition(error.to_string())
     })?;
     crate::check::log_warnings(&tasks);
-    keep_legacy_keys(&mut tasks, api.history.as_ref())
+    keep_legacy_keys(&mut tasks, service.history.as_ref())
         .map_err(|error| Status::unavailable(format!("cannot read history: {error}")))?;
-    let diff = api
+    let diff = service
         .ask(|reply| Command::Reload {
             settings: Box::new(settings),
             tasks,

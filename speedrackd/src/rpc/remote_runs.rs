@@ -63,11 +63,11 @@ impl Service {
             );
             return;
         };
-        let api = self.clone();
+        let service = self.clone();
         tokio::spawn(async move {
-            let mut stopping = api.stopping.clone();
+            let mut stopping = service.stopping.clone();
             tokio::select! {
-                _ = tokio::time::timeout(FOLLOW_AT_MOST, api.follow(asked, permit)) => {}
+                _ = tokio::time::timeout(FOLLOW_AT_MOST, service.follow(asked, permit)) => {}
                 _ = stopping.wait_for(|stopping| *stopping) => {}
             }
         });

@@ -75,10 +75,10 @@ fn instant(
 }
 
 pub async fn count_runs(
-    api: &Service,
+    service: &Service,
     request: pb::CountRunsRequest,
 ) -> Result<pb::CountRunsResponse, Status> {
-    let task = tasks::known_task(api, &request.task).await?;
+    let task = tasks::known_task(service, &request.task).await?;
     let from = instant("from", request.from.as_ref())?
         .ok_or_else(|| Status::invalid_argument("from is required: where the first span starts"))?;
     if !(MIN_SPAN_SECONDS..=MAX_SPAN_SECONDS).contains(&request.span_seconds) {
@@ -95,7 +95,7 @@ pub async fn count_runs(
     }
     let span = TimeDelta::seconds(i64::from(request.span_seconds));
     let spans = request.spans as usize;
-    let counts = api
+    let counts = service
         .read(move |history| history.count_by_span(&task, from, span, spans))
         .await?;
     Ok(pb::CountRunsResponse {

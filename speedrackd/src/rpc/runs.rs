@@ -25,11 +25,11 @@ const RELAYED_READ: u64 = 256 << 10;
 const RELAYED_READ_WITHIN: std::time::Duration = std::time::Duration::from_secs(15);
 
 pub async fn list_runs(
-    api: &Service,
+    service: &Service,
     request: pb::ListRunsRequest,
 ) -> Result<pb::ListRunsResponse, Status> {
     limits::free_text("page_token", &request.page_token, limits::MAX_NAME)?;
-    let task = tasks::known_task(api, &request.task).await?;
+    let task = tasks::known_task(service, &request.task).await?;
     let filter = run_filter::filter_of(&request)?;
     let before = page_start(&request.page_token)?;
     let page_size = match request.page_size as usize {
@@ -37,7 +37,7 @@ pub async fn list_runs(
         size => size.min(MAX_PAGE),
     };
     // One extra row tells whether an older page exists without a second query.
-    let (records, total, matching) = api
+    let (records, total, matching) = service
         .read(move |history| {
             let records = history.list_matching(&task, &filter, before, page_size + 1)?;
             let matching = history.count_matching(&task, &filter)?;
@@ -92,26 +92,27 @@ fn page_of_runs(
 }
 
 pub async fn get_run(
-    api: &Service,
+    service: &Service,
     request: pb::GetRunRequest,
 ) -> Result<pb::GetRunResponse, Status> {
-    let record = find_run(api, RunId(request.run_id)).await?;
+    let record = find_run(service, RunId(request.run_id)).await?;
     Ok(pb::GetRunResponse {
         run: Some(convert::run_detail(&record)),
     })
 }
 
-async fn find_run(api: &Service, run: RunId) -> Result<RunRecord, Status> {
-    api.read(move |history| history.get_run(run))
+async fn find_run(service: &Service, run: RunId) -> Result<RunRecord, Status> {
+    service
+        .read(move |history| history.get_run(run))
         .await?
         .ok_or_else(|| Status::not_found(format!("no run with id {run}")))
 }
 
 pub async fn read_output(
-    api: &Service,
+    service: &Service,
     request: pb::ReadOutputRequest,
 ) -> Result<pb::ReadOutputResponse, Status> {
-    let record = find_run(api, RunId(request.run_id)).await?;
+    let record = find_run(service, RunId(request.run_id)).await?;
     let length = match request.length {
         0 => DEFAULT_READ,
         length => length.min(MAX_READ),
@@ -129,10 +130,10 @@ pub async fn read_output(
         }
     };
     let offset = request.offset;
-    if api.node_of_run(record.id)?.is_some() {
-        return stored_slice(api, &record, stream, offset, length).await;
+    if service.node_of_run(record.id)?.is_some() {
+        return stored_slice(service, &record, stream, offset, length).await;
     }
-    let path = stream_path(api.history.data_dir(), &record.task, record.id, stream);
+    let path = stream_path(service.history.data_dir(), &record.task, record.id, stream);
     let slice = tokio::task::spawn_blocking(move || {
         read_slice(&path, offset, usize::try_from(length).unwrap_or(usize::MAX))
     })
@@ -170,13 +171,13 @@ fn op_error_slice(text: &str, offset: u64, length: u64) -> pb::ReadOutputRespons
 /// A slice of the output of a run another node ran, as the shared history keeps it once the
 /// run has ended; while it runs, as its node reads it (`running_slice`).
 async fn stored_slice(
-    api: &Service,
+    service: &Service,
     record: &RunRecord,
     stream: Stream,
     offset: u64,
     length: u64,
 ) -> Result<pb::ReadOutputResponse, Status> {
-    let history = std::sync::Arc::clone(&api.history);
+    let history = std::sync::Arc::clone(&service.history);
     let run = record.id;
     let stored = tokio::task::spawn_blocking(move || history.stored_output(run, stream))
         .await
@@ -185,7 +186,7 @@ async fn stored_slice(
             Status::internal(format!("cannot read the output of run {run}: {error}"))
         })?;
     let Some(bytes) = stored else {
-        return running_slice(api, record, stream, offset, length).await;
+        return running_slice(service, record, stream, offset, length).await;
     };
     let total_size = bytes.len() as u64;
     let start = usize::try_from(offset.min(total_size)).unwrap_or(usize::MAX);
@@ -204,7 +205,7 @@ async fn stored_slice(
 /// more asks again from where it got to. A piece that fails after others came ends the slice
 /// there.
 async fn running_slice(
-    api: &Service,
+    service: &Service,
     record: &RunRecord,
     stream: Stream,
     offset: u64,
@@ -217,7 +218,7 @@ async fn running_slice(
     let mut total_size = offset;
     let started = tokio::time::Instant::now();
     while data.len() < wanted && started.elapsed() < RELAYED_READ_WITHIN {
-        let asked = api
+        let asked = service
             .output_on(&node, record.id, stream, offset + data.len() as u64)
             .await;
         let piece = match asked {

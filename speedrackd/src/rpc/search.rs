@@ -60,10 +60,10 @@ fn caps_of(request: &pb::SearchOutputRequest) -> Caps {
 }
 
 pub async fn search_output(
-    api: &Service,
+    service: &Service,
     request: pb::SearchOutputRequest,
 ) -> Result<SearchStream, Status> {
-    let task = tasks::known_task(api, &request.task).await?;
+    let task = tasks::known_task(service, &request.task).await?;
     if request.text.is_empty() {
         return Err(Status::invalid_argument(
             "text is empty; say what to search for",
@@ -80,7 +80,7 @@ pub async fn search_output(
     })?;
     let caps = caps_of(&request);
     let (sender, receiver) = mpsc::channel(4);
-    let history = Arc::clone(&api.history);
+    let history = Arc::clone(&service.history);
     tokio::task::spawn_blocking(move || {
         let search = Search {
             history: history.as_ref(),

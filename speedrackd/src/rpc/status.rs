@@ -7,10 +7,10 @@ use tonic::Status;
 use super::{Service, convert};
 use crate::disk::DiskSpace;
 
-pub async fn get_status(api: &Service) -> Result<pb::GetStatusResponse, Status> {
-    let snapshot = api.snapshot().await?;
-    let nodes = api.nodes(&snapshot).await?;
-    let info = &api.info;
+pub async fn get_status(service: &Service) -> Result<pb::GetStatusResponse, Status> {
+    let snapshot = service.snapshot().await?;
+    let nodes = service.nodes(&snapshot).await?;
+    let info = &service.info;
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     let path_text = |path: &std::path::Path| path.display().to_string();
     let space = DiskSpace::of(&info.data_dir)
@@ -43,6 +43,6 @@ pub async fn get_status(api: &Service) -> Result<pb::GetStatusResponse, Status> 
         pending_history_writes: count(snapshot.pending_history_writes),
         node: info.node.to_string(),
         store: info.store.to_string(),
-        cluster_warnings: api.warnings(&nodes).cluster,
+        cluster_warnings: service.warnings(&nodes).cluster,
     })
 }

@@ -29,11 +29,11 @@ pub type TailStream =
 
 type Sender = mpsc::Sender<Result<pb::TailOutputResponse, Status>>;
 
-pub fn tail_output(api: &Service, request: pb::TailOutputRequest) -> TailStream {
+pub fn tail_output(service: &Service, request: pb::TailOutputRequest) -> TailStream {
     let (sender, receiver) = mpsc::channel(4);
-    let api = api.clone();
+    let service = service.clone();
     tokio::spawn(async move {
-        if let Err(status) = tail(&api, &request, &sender).await {
+        if let Err(status) = tail(&service, &request, &sender).await {
             let _ = sender.send(Err(status)).await;
         }
     });
@@ -54,16 +54,16 @@ impl From<Status> for Stop {
 }
 
 async fn tail(
-    api: &Service,
+    service: &Service,
     request: &pb::TailOutputRequest,
     sender: &Sender,
 ) -> Result<(), Status> {
     let mut tailer = Tailer {
-        api,
+        service,
         run: RunId(request.run_id),
         // Before the run is read, so that its start or end cannot slip by unseen.
-        events: api.feed.subscribe(),
-        stopping: api.stopping.clone(),
+        events: service.feed.subscribe(),
+        stopping: service.stopping.clone(),
         offset: request.offset,
         sender,
     };
@@ -84,7 +84,7 @@ async fn tail(
 }
 
 struct Tailer<'a> {
-    api: &'a Service,
+    service: &'a Service,
     run: RunId,
     events: broadcast::Receiver<Arc<Slot>>,
     stopping: watch::Receiver<bool>,
@@ -95,7 +95,7 @@ struct Tailer<'a> {
 
 impl Tailer<'_> {
     fn record(&self) -> Result<RunRecord, Status> {
-        self.api
+        self.service
             .history
             .get_run(self.run)?
             .ok_or_else(|| Status::not_found(format!("no run with id {}", self.run)))
@@ -118,14 +118,19 @@ impl Tailer<'_> {
 
     /// A stdout or stderr file: what it holds, then each write as it happens, to its end.
     async fn file(&mut self, stream: Stream) -> Result<(), Stop> {
-        if self.api.node_of_run(self.run)?.is_some() {
+        if self.service.node_of_run(self.run)?.is_some() {
             return self.elsewhere(stream).await;
         }
         loop {
             let record = self.record()?;
-            let path = stream_path(self.api.history.data_dir(), &record.task, self.run, stream);
+            let path = stream_path(
+                self.service.history.data_dir(),
+                &record.task,
+                self.run,
+                stream,
+            );
             if record.status() == RunStatus::Running
-                && let Some(live) = self.api.live_output.subscribe(&path)
+                && let Some(live) = self.service.live_output.subscribe(&path)
             {
                 self.follow(&path, live).await?;
                 return self.send(Vec::new(), true).await;
@@ -143,7 +148,7 @@ impl Tailer<'_> {
     /// it runs, read from that node as it grows.
     async fn elsewhere(&mut self, stream: Stream) -> Result<(), Stop> {
         let record = self.record()?;
-        let history = std::sync::Arc::clone(&self.api.history);
+        let history = std::sync::Arc::clone(&self.service.history);
         let run = self.run;
         let stored = tokio::task::spawn_blocking(move || history.stored_output(run, stream))
             .await
@@ -170,7 +175,7 @@ impl Tailer<'_> {
         })?;
         loop {
             let piece = self
-                .api
+                .service
                 .output_on(&node, self.run, stream, self.offset)
                 .await?;
             if !piece.data.is_empty() {
@@ -333,7 +338,7 @@ mod tests {
             stream: pb::OutputStream::Stdout.into(),
             offset: 0,
         };
-        let mut tail = tail_output(&test.api, request);
+        let mut tail = tail_output(&test.service, request);
         assert_eq!(next(&mut tail).await.data, b"first\n");
 
         let before = tokio::time::Instant::now();

@@ -36,11 +36,11 @@ pub enum Fields {
 }
 
 pub async fn list_tasks(
-    api: &Service,
+    service: &Service,
     request: pb::ListTasksRequest,
 ) -> Result<pb::ListTasksResponse, Status> {
     limits::free_text("page_token", &request.page_token, limits::MAX_NAME)?;
-    let snapshot = api.snapshot().await?;
+    let snapshot = service.snapshot().await?;
     let cursor = Cursor::parse(&request.page_token, generation(&snapshot))?;
     let page = PageRequest {
         recent: (request.recent_runs as usize).min(MAX_RECENT_RUNS),
@@ -50,7 +50,7 @@ pub async fn list_tasks(
             Fields::Summary
         },
     };
-    let history = Arc::clone(&api.history);
+    let history = Arc::clone(&service.history);
     // A listing reads history for every task (a read per hundred tasks on PostgreSQL, a few
     // per task on SQLite): with a thousand tasks that is long enough to stall the runtime loop
     // and the hosted gateway, which share the async worker threads.
@@ -153,16 +153,16 @@ fn add_recent(task: &mut pb::Task, head: &TaskHead, recent: usize) {
 }
 
 pub async fn get_task(
-    api: &Service,
+    service: &Service,
     request: pb::GetTaskRequest,
 ) -> Result<pb::GetTaskResponse, Status> {
-    let task = task_by_name(api, &request.name).await?;
+    let task = task_by_name(service, &request.name).await?;
     Ok(pb::GetTaskResponse { task: Some(task) })
 }
 
 /// The whole view of one task by name, whether configured, broken or only in history.
-pub async fn task_by_name(api: &Service, name: &str) -> Result<pb::Task, Status> {
-    task_view(api, name, Fields::Whole).await
+pub async fn task_by_name(service: &Service, name: &str) -> Result<pb::Task, Status> {
+    task_view(service, name, Fields::Whole).await
 }
 
 /// The row of a task that changed, exactly as ListTasks shows it with the newest runs the
@@ -190,22 +190,22 @@ fn head_with(task: &TaskName, history: &dyn Store, recent: usize) -> Result<Task
     Ok(heads.into_iter().next().unwrap_or_default())
 }
 
-async fn task_view(api: &Service, name: &str, fields: Fields) -> Result<pb::Task, Status> {
+async fn task_view(service: &Service, name: &str, fields: Fields) -> Result<pb::Task, Status> {
     limits::task_name(name)?;
     let not_found =
         || Status::not_found(format!("no task named {name:?} (see speedrackctl tasks)"));
     let task = TaskName::parse_normalised(name).ok_or_else(not_found)?;
-    let snapshot = api.snapshot().await?;
+    let snapshot = service.snapshot().await?;
     if let Some(entry) = snapshot
         .tasks
         .entries
         .iter()
         .find(|entry| entry_name(entry) == Some(&task))
     {
-        let head = head_of(&task, api.history.as_ref())?;
+        let head = head_of(&task, service.history.as_ref())?;
         return Ok(entry_view(entry, live_of(&snapshot, entry), &head, fields));
     }
-    let head = head_of(&task, api.history.as_ref())?;
+    let head = head_of(&task, service.history.as_ref())?;
     if head.runs > 0 {
         return Ok(inactive_view(&task, &head));
     }
@@ -213,18 +213,18 @@ async fn task_view(api: &Service, name: &str, fields: Fields) -> Result<pb::Task
 }
 
 /// A task that the tasks file lists (valid or not) or that history remembers.
-pub async fn known_task(api: &Service, name: &str) -> Result<TaskName, Status> {
+pub async fn known_task(service: &Service, name: &str) -> Result<TaskName, Status> {
     limits::task_name(name)?;
     let not_found =
         || Status::not_found(format!("no task named {name:?} (see speedrackctl tasks)"));
     let task = TaskName::parse_normalised(name).ok_or_else(not_found)?;
-    let snapshot = api.snapshot().await?;
+    let snapshot = service.snapshot().await?;
     let listed = snapshot
         .tasks
         .entries
         .iter()
         .any(|entry| entry_name(entry) == Some(&task));
-    if listed || api.history.count_runs(&task)? > 0 {
+    if listed || service.history.count_runs(&task)? > 0 {
         Ok(task)
     } else {
         Err(not_found())

@@ -13,7 +13,7 @@ use crate::history::{SqliteStore, Store};
 use crate::runtime::Command;
 
 pub struct TestApi {
-    pub api: Service,
+    pub service: Service,
     pub events: Arc<dyn Announce>,
     /// What handlers asked the runtime loop.
     pub loop_queue: mpsc::Receiver<Command>,
@@ -45,7 +45,7 @@ pub fn start() -> TestApi {
         node: crate::config::NodeName::parse(NODE).expect("a node name"),
         store: crate::config::StoreUrl::Sqlite,
     };
-    let api = Service::new(
+    let service = Service::new(
         commands,
         Arc::clone(&history),
         stopping,
@@ -54,8 +54,8 @@ pub fn start() -> TestApi {
         live_output.clone(),
     );
     TestApi {
-        events: api.announcer(),
-        api,
+        events: service.announcer(),
+        service,
         loop_queue,
         history,
         live_output,

@@ -9,11 +9,11 @@ use crate::notify;
 use crate::run::{RunEnd, RunId, RunRecord, RunStatus, Trigger};
 
 pub async fn test_notify(
-    api: &Service,
+    service: &Service,
     request: pb::TestNotifyRequest,
 ) -> Result<pb::TestNotifyResponse, Status> {
-    let task = tasks::known_task(api, &request.task).await?;
-    let snapshot = api.snapshot().await?;
+    let task = tasks::known_task(service, &request.task).await?;
+    let snapshot = service.snapshot().await?;
     let def = snapshot.tasks.entries.iter().find_map(|entry| match entry {
         TaskEntry::Valid(def) if def.name == task => Some(def.clone()),
         _ => None,
@@ -25,7 +25,7 @@ pub async fn test_notify(
     })?;
     // The newest run gives the message real content; a task that never ran gets a blank one.
     let now = snapshot.last_reload_at.unwrap_or(snapshot.started_at);
-    let run = match api.history.list_runs(&task, None, 1)?.pop() {
+    let run = match service.history.list_runs(&task, None, 1)?.pop() {
         Some(run) => run,
         None => RunRecord {
             id: RunId(0),

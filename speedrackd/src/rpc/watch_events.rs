@@ -21,11 +21,11 @@ const CLIENT_BUFFER: usize = 64;
 
 type Sender = mpsc::Sender<Result<pb::WatchEventsResponse, Status>>;
 
-pub fn watch_events(api: &Service, request: &pb::WatchEventsRequest) -> EventStream {
-    let (mut live, resume) = api.feed.watch(request.after_sequence, request.epoch);
+pub fn watch_events(service: &Service, request: &pb::WatchEventsRequest) -> EventStream {
+    let (mut live, resume) = service.feed.watch(request.after_sequence, request.epoch);
     let (sender, receiver) = mpsc::channel(CLIENT_BUFFER);
-    let feed = api.feed.clone();
-    let mut stopping = api.stopping.clone();
+    let feed = service.feed.clone();
+    let mut stopping = service.stopping.clone();
     tokio::spawn(async move {
         let Some(mut last) = replay(&feed, resume, &sender).await else {
             return;
@@ -158,7 +158,7 @@ mod tests {
             })
             .collect();
         let mut watchers: Vec<_> = (0..3)
-            .map(|_| watch_events(&test.api, &pb::WatchEventsRequest::default()))
+            .map(|_| watch_events(&test.service, &pb::WatchEventsRequest::default()))
             .collect();
         let yaml = "tasks:\n  - {name: tick, command: 'true', interval: 1h}\n";
         let tasks = parse_tasks(yaml, Path::new("tasks.yaml"), chrono_tz::Tz::UTC).expect("tasks");
