@@ -51,6 +51,8 @@ fn json(response: &ListNextFiresResponse) -> serde_json::Value {
 
 #[cfg(test)]
 mod tests {
+    use expect_test::expect;
+
     use super::*;
 
     fn fire(seconds: i64, offset: i32) -> Fire {
@@ -73,5 +75,50 @@ mod tests {
             "2026-03-28T23:00:00+01:00\n2026-03-30T00:00:00+02:00\n"
         );
         assert_eq!(json(&response)["fires"][1], "2026-03-30T00:00:00+02:00");
+    }
+
+    /// Daily at 23:00 in Europe/Berlin across the end of summer time (Sunday 2026-10-25), with
+    /// one fire that has no instant, as a broken daemon might send.
+    fn autumn() -> ListNextFiresResponse {
+        ListNextFiresResponse {
+            fires: vec![
+                fire(1_792_875_600, 7200), // 2026-10-24 21:00 UTC
+                fire(1_792_965_600, 3600), // 2026-10-25 22:00 UTC
+                Fire {
+                    at: None,
+                    utc_offset_seconds: 3600,
+                },
+                fire(1_793_052_000, 3600), // 2026-10-26 22:00 UTC
+            ],
+            timezone: "Europe/Berlin".into(),
+            schedule: "cron {hour: 23, minute: 0}".into(),
+        }
+    }
+
+    #[test]
+    fn fires_across_the_end_of_summer_time_keep_their_wall_clock_and_skip_a_fire_without_an_instant()
+     {
+        expect![[r#"
+            2026-10-24T23:00:00+02:00
+            2026-10-25T23:00:00+01:00
+            2026-10-26T23:00:00+01:00
+        "#]]
+        .assert_eq(&render(&autumn()));
+    }
+
+    #[test]
+    fn json_lists_the_fires_with_the_zone_and_the_schedule_as_written() {
+        let json = serde_json::to_string_pretty(&json(&autumn())).expect("serializable");
+        expect![[r#"
+            {
+              "fires": [
+                "2026-10-24T23:00:00+02:00",
+                "2026-10-25T23:00:00+01:00",
+                "2026-10-26T23:00:00+01:00"
+              ],
+              "schedule": "cron {hour: 23, minute: 0}",
+              "timezone": "Europe/Berlin"
+            }"#]]
+        .assert_eq(&json);
     }
 }

@@ -47,6 +47,8 @@ pub fn why(run: &Run) -> Option<String> {
             format!("replaced by run {}", run.replaced_by_run_id)
         }
         Ok(KillCause::Replaced) => format!("replaced by {by}"),
+        // Also the cause of a run whose node lost its lease, which its words tell apart.
+        Ok(KillCause::Shutdown) if !by.is_empty() && by != "shutdown" => format!("by {by}"),
         Ok(KillCause::Shutdown) => "speedrackd shut down".to_owned(),
         Ok(KillCause::Timeout) | Err(_) => by.to_owned(),
     })
@@ -79,9 +81,11 @@ pub fn reason(run: &Run) -> String {
 
 #[cfg(test)]
 mod tests {
+    use expect_test::expect;
     use speedrack_proto::v1::RunStatus;
 
     use super::*;
+    use crate::render::table::Table;
 
     fn killed(cause: KillCause, by: &str, reason: &str, replaced_by: i64) -> Run {
         Run {
@@ -155,5 +159,131 @@ mod tests {
             (outcome(&failed), cause_name(&failed)),
             ("failure".to_owned(), None)
         );
+    }
+
+    /// A run of each kind a user meets in `runs`, as the daemon records them: its status, cause,
+    /// killer and reasons (the daemon lists the kill first).
+    fn history() -> Vec<(i64, Run)> {
+        let failure = RunStatus::Failure;
+        let run = |status: RunStatus, cause: i32, by: &str, reason: &str, replaced_by: i64| Run {
+            status: status as i32,
+            kill_cause: cause,
+            killed_by: by.into(),
+            reason: reason.into(),
+            replaced_by_run_id: replaced_by,
+            ..Run::default()
+        };
+        let user = KillCause::User as i32;
+        let replaced = KillCause::Replaced as i32;
+        let shutdown = KillCause::Shutdown as i32;
+        vec![
+            (
+                50,
+                run(
+                    failure,
+                    user,
+                    "alice",
+                    "killed by alice; stderr not empty (42 bytes)",
+                    0,
+                ),
+            ),
+            (
+                49,
+                run(
+                    failure,
+                    user,
+                    "ann (via speedrack)",
+                    "killed by ann (via speedrack)",
+                    0,
+                ),
+            ),
+            (
+                48,
+                run(
+                    failure,
+                    KillCause::Timeout as i32,
+                    "timeout after 30s",
+                    "timed out (timeout after 30s); output matches fail_if_output_matches: \"ERROR\"",
+                    0,
+                ),
+            ),
+            (
+                47,
+                run(
+                    failure,
+                    replaced,
+                    "a newer fire (overlap: replace, due 14:05:00)",
+                    "killed by a newer fire (overlap: replace, due 14:05:00)",
+                    51,
+                ),
+            ),
+            (
+                46,
+                run(
+                    failure,
+                    replaced,
+                    "a manual run (overlap: replace)",
+                    "killed by a manual run (overlap: replace)",
+                    0,
+                ),
+            ),
+            (
+                45,
+                run(failure, shutdown, "shutdown", "killed by shutdown", 0),
+            ),
+            (
+                44,
+                run(
+                    failure,
+                    shutdown,
+                    "speedrackd, whose lease another node took over",
+                    "killed by speedrackd, whose lease another node took over",
+                    0,
+                ),
+            ),
+            // A cause newer than this client.
+            (
+                43,
+                run(failure, 9, "the janitor", "killed by the janitor", 0),
+            ),
+            (
+                42,
+                run(
+                    failure,
+                    0,
+                    "",
+                    "exit status 3; stderr not empty (7 bytes)",
+                    0,
+                ),
+            ),
+            (41, run(RunStatus::Success, 0, "", "", 0)),
+        ]
+    }
+
+    #[test]
+    fn killed_runs_read_as_killed_with_cause_and_killer_once_while_others_keep_their_status() {
+        let mut table = Table::new(["RUN", "OUTCOME", "CAUSE", "REASON"]);
+        for (id, run) in history() {
+            table.push([
+                id.to_string(),
+                outcome(&run),
+                cause_name(&run).unwrap_or("-").to_owned(),
+                reason(&run),
+            ]);
+        }
+        expect![[r#"
+            RUN  OUTCOME  CAUSE     REASON
+            50   killed   user      by alice; stderr not empty (42 bytes)
+            49   killed   user      by ann (via speedrack)
+            48   killed   timeout   timeout after 30s; output matches fail_if_output_matches: "ERROR"
+            47   killed   replaced  replaced by run 51
+            46   killed   replaced  replaced by a manual run (overlap: replace)
+            45   killed   shutdown  speedrackd shut down
+            44   killed   shutdown  by speedrackd, whose lease another node took over
+            43   killed   unknown   the janitor
+            42   failure  -         exit status 3; stderr not empty (7 bytes)
+            41   success  -
+        "#]]
+        .assert_eq(&table.render());
     }
 }

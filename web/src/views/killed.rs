@@ -45,6 +45,10 @@ pub fn why(chrome: &Chrome, run: &pb::Run) -> Markup {
                 }
             }
             pb::KillCause::Replaced => { "replaced by " span data-killed-by { (by) } }
+            // Also the cause of a run whose node lost its lease, which its words tell apart.
+            pb::KillCause::Shutdown if !by.is_empty() && by != "shutdown" => {
+                "by " span data-killed-by { (by) }
+            }
             pb::KillCause::Shutdown => span data-killed-by { "speedrackd shut down" },
             pb::KillCause::Unspecified => span data-killed-by { (by) },
         }
@@ -147,6 +151,16 @@ mod tests {
                 ),
                 "<span data-killed-by>speedrackd shut down</span>",
                 "exit status 1",
+            ),
+            (
+                killed(
+                    pb::KillCause::Shutdown,
+                    "speedrackd, whose lease another node took over",
+                    "killed by speedrackd, whose lease another node took over",
+                    0,
+                ),
+                "by <span data-killed-by>speedrackd, whose lease another node took over</span>",
+                "",
             ),
         ];
         for (run, why_html, others) in cases {
