@@ -97,7 +97,8 @@ pub(super) fn name(text: &str) -> TaskName {
     TaskName::normalise(text).expect("valid name")
 }
 
-fn insert(
+/// A run of `task` recorded as started, as a fire at `scheduled` that started at `started`.
+pub(super) fn insert(
     history: &dyn Store,
     task: &str,
     trigger: &Trigger,

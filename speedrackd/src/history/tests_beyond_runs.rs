@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Debug;
 
 use super::output::{Stream, stream_path};
-use super::tests::{Subject, at, conformance, name};
+use super::tests::{Subject, at, conformance, insert, name};
 use super::*;
 
 conformance!(
@@ -27,17 +27,7 @@ conformance!(
 
 /// A run of `task` fired by its schedule at `second`, still running.
 fn start(history: &dyn Store, task: &TaskName, second: i64) -> RunId {
-    history
-        .insert_run(&NewRun {
-            task,
-            trigger: &Trigger::Schedule,
-            scheduled_at: at(second),
-            started_at: at(second),
-            definition: "name: x\n",
-            pays_owed: false,
-            claim: Claim::None,
-        })
-        .expect("insert")
+    insert(history, task.as_str(), &Trigger::Schedule, second, second)
 }
 
 /// A run of `task` fired at `second` and ended a second later with `status`.
