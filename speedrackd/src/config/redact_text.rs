@@ -1,10 +1,11 @@
 //! The settings file's text as a client may show it (the config page): the settings in effect
 //! are redacted key by key (`settings.rs`), and the raw text must not give back what they hide.
 //!
-//! Pure, and it refuses rather than guesses. A YAML file written the plain way (one setting per
-//! line at the same indentation, sections indented below) is redacted line by line: a secret
+//! Pure, and it refuses rather than guesses. A file that sets no secret setting, not even in a
+//! comment, is shown as written. Else a YAML file written the plain way (one setting per line
+//! at the same indentation, sections indented below) is redacted line by line: a secret
 //! setting runs from its key to the next setting, and within it keys are kept and every value,
-//! list item and continuation line is replaced, as is any comment that names a secret setting.
+//! list item and continuation line is replaced, as is any comment that sets a secret setting.
 //! The result is then checked against the file as YAML reads it (anchors, merges, escapes and
 //! all): if any value of a secret setting is still in the text, or the file is written some
 //! other way (a flow mapping, a complex key, a tag or anchor before a key, line breaks other
@@ -22,22 +23,48 @@ const SHORTEST_CHECKED: usize = 6;
 /// `text` with the settings named in `secret` redacted, or a comment saying why the whole file
 /// is not shown; `python` for a 0.6.1 `.py` file.
 pub fn redact_settings_text(text: &str, python: bool, secret: &[&str]) -> String {
-    let shown = if python {
+    let names = secret.join(", ");
+    let cannot_redact = || {
+        format!(
+            "# Not shown: this file sets secret settings ({names}) in a way that cannot be \
+             redacted line by line. Their values in effect are listed, redacted, with the \
+             settings.\n"
+        )
+    };
+    if python {
         let code = text
             .lines()
             .filter(|line| !line.trim_start().starts_with('#'));
-        let names = code.flat_map(words).any(|word| is_secret(word, secret));
-        (!names).then(|| text.to_owned())
-    } else {
-        redact_yaml(text, secret)
+        let names_one = code.flat_map(words).any(|word| is_secret(word, secret));
+        return if names_one {
+            cannot_redact()
+        } else {
+            text.to_owned()
+        };
+    }
+    let Some(secrets) = secret_values(text, secret) else {
+        return format!(
+            "# Not shown: this file is not valid YAML, so its secret settings ({names}) cannot \
+             be told apart from the rest. A reload names the line to fix.\n"
+        );
     };
-    shown.unwrap_or_else(|| {
-        format!(
-            "# Not shown: this file sets secret settings ({}) in a way that cannot be redacted \
-             line by line. Their values in effect are listed, redacted, with the settings.\n",
-            secret.join(", ")
-        )
-    })
+    let commented_out = text.lines().any(|line| {
+        let content = line.trim_start();
+        content.starts_with('#') && sets_a_secret(content, secret)
+    });
+    let values = match secrets {
+        Some(values) => values,
+        None if !commented_out => return text.to_owned(),
+        None => Vec::new(),
+    };
+    redact_yaml(text, secret)
+        .filter(|redacted| {
+            values
+                .iter()
+                .filter(|value| value.len() >= SHORTEST_CHECKED)
+                .all(|value| !redacted.contains(value.as_str()))
+        })
+        .unwrap_or_else(cannot_redact)
 }
 
 /// The line-by-line redaction, if the file is plain enough for it to be sure.
@@ -86,32 +113,27 @@ fn redact_yaml(text: &str, secret: &[&str]) -> Option<String> {
         }
         out.push_str(end);
     }
-    no_secret_left(text, &out, secret).then_some(out)
+    Some(out)
 }
 
-/// Whether any value of a secret setting, as YAML reads the file, is still in `redacted`;
-/// false (not sure) when the file is not YAML.
-fn no_secret_left(original: &str, redacted: &str, secret: &[&str]) -> bool {
-    let Ok(mut value) = serde_yaml::from_str::<Value>(original) else {
-        return false;
-    };
-    if value.apply_merge().is_err() {
-        return false;
-    }
+/// Every value of the secret settings, as YAML reads the file (aliases and merges resolved):
+/// `None` when the text is not YAML, `Some(None)` when it sets no secret setting.
+fn secret_values(text: &str, secret: &[&str]) -> Option<Option<Vec<String>>> {
+    let mut value = serde_yaml::from_str::<Value>(text).ok()?;
+    value.apply_merge().ok()?;
     let Value::Mapping(settings) = value else {
-        // Empty, or not settings at all: nothing of a secret setting to leak.
-        return matches!(value, Value::Null);
+        // Empty, or not settings at all: no secret setting in it.
+        return Some(None);
     };
     let mut values = Vec::new();
+    let mut any = false;
     for (key, value) in &settings {
         if key.as_str().is_some_and(|key| is_secret(key, secret)) {
+            any = true;
             scalars(value, &mut values);
         }
     }
-    values
-        .iter()
-        .filter(|value| value.len() >= SHORTEST_CHECKED)
-        .all(|value| !redacted.contains(value.as_str()))
+    Some(any.then_some(values))
 }
 
 /// Every scalar under `value`, as text.
@@ -328,6 +350,24 @@ app_name: Ops
         let merged =
             "base: &hooks\n  webhooks: [https://hooks.example/t0ken]\nnotify:\n  <<: *hooks\n";
         assert!(withheld(&yaml(merged)), "{}", yaml(merged));
+    }
+
+    #[test]
+    fn a_file_without_secret_settings_is_shown_as_written_whatever_its_form() {
+        for text in [
+            "{app_name: Ops, max_keep: 5}\n",
+            "app_name: Ops\r\nmax_keep: 5\r\n",
+            "base: &b Ops\napp_name: *b\n",
+            "",
+        ] {
+            assert_eq!(yaml(text), text);
+        }
+    }
+
+    #[test]
+    fn a_secret_commented_out_is_redacted_though_no_secret_setting_is_in_effect() {
+        let text = "app_name: Ops\n# sentry_dsn: https://old@sentry.io/1\n";
+        assert_eq!(yaml(text), "app_name: Ops\n# (redacted)\n");
     }
 
     #[test]
