@@ -123,6 +123,7 @@ impl Runtime {
                     trigger,
                     due: now,
                     pays_owed: false,
+                    replaces: Vec::new(),
                 };
                 let mut started = self.start_runs(Fires::default(), vec![request])?;
                 let record = started

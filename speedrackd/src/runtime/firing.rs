@@ -79,6 +79,7 @@ impl Runtime {
                 trigger: Trigger::Schedule,
                 due,
                 pays_owed: false,
+                replaces: Vec::new(),
             }),
             Admission::Queued => fires.owed.push((def.name.clone(), due)),
             Admission::Skipped => {}
@@ -222,22 +223,10 @@ impl Runtime {
                 trigger: next.trigger,
                 due: next.due,
                 pays_owed,
+                replaces: next.replaces,
             };
             // A refusal is recorded and retried by `start_runs`.
-            if let Ok(started) = self.start_runs(Fires::default(), vec![request])
-                && let Some(run) = started.first()
-                && !next.replaces.is_empty()
-            {
-                self.note_replacement(task, &next.replaces, run.id);
-            }
-        }
-    }
-
-    /// Tells the runs killed to make way for `by` which run that is. Only a link for people
-    /// reading history: a refused write is logged, not retried.
-    fn note_replacement(&mut self, task: &TaskName, replaced: &[RunId], by: RunId) {
-        if let Err(error) = self.history.set_replaced_by(replaced, by) {
-            tracing::warn!(task = %task, run = %by, %error, "cannot record which runs this run replaced");
+            let _ = self.start_runs(Fires::default(), vec![request]);
         }
     }
 

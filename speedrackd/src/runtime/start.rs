@@ -24,7 +24,7 @@ use crate::config::{TaskDef, TaskName};
 use crate::events::Event;
 use crate::exec::{self, Launch};
 use crate::history::{Claim, HistoryError, NewRun};
-use crate::run::{Kill, RunEnd, RunRecord, RunStatus, Trigger, as_stored};
+use crate::run::{Kill, RunEnd, RunId, RunRecord, RunStatus, Trigger, as_stored};
 
 /// One run to start.
 #[derive(Debug, Clone)]
@@ -34,6 +34,9 @@ pub struct StartRequest {
     pub due: DateTime<Utc>,
     /// A fire recorded as owed (queued or caught up) that this run settles.
     pub pays_owed: bool,
+    /// The runs killed to make way for this one (overlap: replace), told which run replaced
+    /// them before its start is announced.
+    pub replaces: Vec<RunId>,
 }
 
 /// Fires of one instant, recorded with the runs they start.
@@ -46,6 +49,14 @@ pub struct Fires {
 }
 
 impl Runtime {
+    /// Tells the runs killed to make way for `by` which run that is. Only a link for people
+    /// reading history: a refused write is logged, not retried.
+    fn note_replacement(&self, task: &TaskName, replaced: &[RunId], by: RunId) {
+        if let Err(error) = self.history.set_replaced_by(replaced, by) {
+            tracing::warn!(task = %task, run = %by, %error, "cannot record which runs this run replaced");
+        }
+    }
+
     /// Records and starts `requests` with `fires`; returns the runs as recorded (an execution
     /// error already ended those whose process could not start). When the database refuses
     /// the record, nothing starts and the error is returned.
@@ -100,6 +111,11 @@ impl Runtime {
                 Some((request, record))
             })
             .unzip();
+        for (request, record) in requests.iter().zip(&records) {
+            if !request.replaces.is_empty() {
+                self.note_replacement(&record.task, &request.replaces, record.id);
+            }
+        }
         let launches: Vec<Launch> = requests
             .iter()
             .zip(&records)
