@@ -82,6 +82,19 @@ pub(super) fn runtime_of(
     restored: Restored,
     history: Arc<dyn Store>,
 ) -> (Runtime, broadcast::Receiver<Stamped>) {
+    runtime_announcing(clock, tasks_yaml, restored, history, |sender| {
+        Arc::new(sender)
+    })
+}
+
+/// As `runtime_of`, with the events announced through what `announcer` makes of the channel.
+pub(super) fn runtime_announcing(
+    clock: Arc<dyn Clock>,
+    tasks_yaml: &str,
+    restored: Restored,
+    history: Arc<dyn Store>,
+    announcer: impl FnOnce(broadcast::Sender<Stamped>) -> Arc<dyn events::Announce>,
+) -> (Runtime, broadcast::Receiver<Stamped>) {
     let tasks =
         parse_tasks(tasks_yaml, Path::new("tasks.yaml"), chrono_tz::Tz::UTC).expect("tasks");
     let sender = events::channel();
@@ -92,7 +105,7 @@ pub(super) fn runtime_of(
         tasks,
         restored,
         history,
-        Arc::new(sender),
+        announcer(sender),
         crate::metrics::Metrics::new(),
     );
     (runtime, events)
@@ -107,7 +120,11 @@ pub(super) fn spawn_configured(
     configure: impl FnOnce(Runtime) -> Runtime,
 ) -> Looping {
     let (runtime, events) = runtime_of(clock, tasks_yaml, restored, history);
-    let runtime = configure(runtime);
+    run_looping(configure(runtime), events)
+}
+
+/// Runs `runtime` on this runtime's tasks, with the ends a test holds.
+pub(super) fn run_looping(runtime: Runtime, events: broadcast::Receiver<Stamped>) -> Looping {
     let (commands, queue) = mpsc::channel(8);
     let (stop, stopped) = oneshot::channel();
     let loop_task = tokio::spawn(runtime.run(queue, async move {

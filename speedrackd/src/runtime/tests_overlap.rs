@@ -14,10 +14,10 @@ use std::time::Duration;
 use chrono::TimeZone;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-use super::tests::{Looping, spawn_loop};
+use super::tests::{Looping, run_looping, runtime_announcing};
 use super::*;
 use crate::clock::TokioClock;
-use crate::events::Event;
+use crate::events::{Announce, Event};
 use crate::run::{RunRecord, Trigger};
 
 /// How long, in real time, a test waits for something real before it fails. Only a failing
@@ -65,6 +65,15 @@ struct Harness {
 /// One task `t`, firing every hour with `overlap` as its policy, whose runs last until the
 /// test releases them.
 fn start(overlap: &str) -> Harness {
+    start_announcing(overlap, |sender, _| Arc::new(sender))
+}
+
+/// As `start`, with the loop's events announced through what `announcer` makes of the
+/// channel the harness reads, given the history.
+fn start_announcing(
+    overlap: &str,
+    announcer: impl FnOnce(broadcast::Sender<Stamped>, Arc<dyn Store>) -> Arc<dyn Announce>,
+) -> Harness {
     let hold = hold_clock();
     let start = Utc
         .with_ymd_and_hms(2026, 3, 29, 0, 0, 0)
@@ -83,12 +92,20 @@ fn start(overlap: &str) -> Harness {
         "tasks:\n  - {{name: t, command: 'timeout --foreground 60 cat {}', interval: 1h, overlap: {overlap}}}\n",
         fifo.display()
     );
+    let looked_up = Arc::clone(&history);
+    let (runtime, events) = runtime_announcing(
+        clock,
+        &yaml,
+        Restored::default(),
+        Arc::clone(&history),
+        |sender| announcer(sender, looked_up),
+    );
     let Looping {
         events,
         commands,
         stop,
         loop_task,
-    } = spawn_loop(clock, &yaml, Restored::default(), Arc::clone(&history));
+    } = run_looping(runtime, events);
     Harness {
         events,
         commands,
@@ -346,6 +363,58 @@ async fn replace_kills_the_running_run_and_starts_the_new_fire() {
         "",
         "the replacement ran to its end"
     );
+    harness.stop().await;
+}
+
+/// Each announced start, with the run that history then said replaced run 1.
+type SeenAtStarts = Arc<std::sync::Mutex<Vec<(RunId, Option<RunId>)>>>;
+
+/// Passes the loop's events on and, as each run's start is announced, notes which run history
+/// then says replaced run 1: a watcher that reads the replaced run on that event sees this.
+struct ReplacementSeenAtStart {
+    events: broadcast::Sender<Stamped>,
+    history: Arc<dyn Store>,
+    seen: SeenAtStarts,
+}
+
+impl Announce for ReplacementSeenAtStart {
+    fn announce(&self, stamped: Stamped) {
+        if let Event::RunStarted(started) = &stamped.event {
+            let first = self.history.get_run(RunId(1)).expect("read");
+            let replaced_by = first
+                .and_then(|run| run.end)
+                .and_then(|end| end.replaced_by);
+            let mut seen = self.seen.lock().expect("the notes");
+            seen.push((started.id, replaced_by));
+        }
+        let _ = self.events.send(stamped);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_replaced_run_names_its_replacement_before_the_replacement_is_announced() {
+    let seen = SeenAtStarts::default();
+    let notes = Arc::clone(&seen);
+    let mut harness = start_announcing("replace", move |events, history| {
+        Arc::new(ReplacementSeenAtStart {
+            events,
+            history,
+            seen: notes,
+        })
+    });
+    harness.at(60).await;
+    let first = harness.started().await;
+    assert_eq!(first.id, RunId(1));
+    harness.at(120).await;
+    assert_eq!(harness.finished().await.id, first.id);
+    let replacement = harness.started().await;
+    assert_eq!(
+        *seen.lock().expect("the notes"),
+        vec![(first.id, None), (replacement.id, Some(replacement.id))],
+        "when the replacement's start was announced, history already named it"
+    );
+    harness.release();
+    assert_eq!(harness.finished().await.id, replacement.id);
     harness.stop().await;
 }
 
