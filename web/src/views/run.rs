@@ -144,7 +144,10 @@ fn view_of(chrome: &Chrome, view: &RunView<'_>, open: Option<Tab>, controls: Con
             hx-select=[refresh_on.map(|_| "#run-view")]
             hx-swap=[refresh_on.map(|_| "outerHTML")]
             hx-trigger=[refresh_on] {
-            h2.h5 {
+            // On the task page this is the page's one heading for the newest run, not a
+            // heading under another.
+            h2.h5.mt-4[view.follow == Follow::NewestRun] {
+                @if view.follow == Follow::NewestRun { "Newest run: " }
                 a href=(chrome.urls.run(&run.task, run.id)) { "Run #" (run.id) }
                 " " (killed::run_badge(run))
             }
@@ -174,6 +177,7 @@ pub fn placeholder(refresh: &str) -> Markup {
     html! {
         section #run-view hx-get=(refresh) hx-select="#run-view" hx-swap="outerHTML"
             hx-trigger="sse:started" {
+            h2.h5.mt-4 { "Newest run" }
             p.text-body-secondary { "The task has not run yet." }
         }
     }

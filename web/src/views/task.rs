@@ -45,7 +45,6 @@ pub fn page(chrome: &Chrome, data: &TaskPage<'_>) -> Markup {
             rest: html! {
                 // Outside the live part, so that a run finishing never resets what is typed.
                 (runs::search_form(chrome, &task.name, ""))
-                h2.h5.mt-4 { "Newest run" }
                 @match &data.newest {
                     Some(view) => (run::section(chrome, view)),
                     None => (run::placeholder(&chrome.urls.task(&task.name))),
@@ -564,10 +563,8 @@ mod tests {
                 <input class="form-control form-control-sm" type="search" name="q" id="q" value="" required maxlength="200" placeholder="Find text in stdout and stderr">
                 <button class="btn btn-sm btn-outline-primary text-nowrap" type="submit">Search output</button>
                 </form>
-                <h2 class="h5 mt-4">Newest run</h2>
                 <section id="run-view" data-run="31" data-status="failure" hx-get="/tasks/report" hx-select="#run-view" hx-swap="outerHTML" hx-trigger="sse:started">
-                <h2 class="h5">
-                <a href="/tasks/report/runs/31">Run #31</a> <span class="badge sr-status text-bg-danger" data-status="failure">failure</span>
+                <h2 class="h5 mt-4">Newest run: <a href="/tasks/report/runs/31">Run #31</a> <span class="badge sr-status text-bg-danger" data-status="failure">failure</span>
                 </h2>
                 <dl class="row small mb-2">
                 <dt class="col-sm-2">Trigger</dt>
@@ -673,139 +670,139 @@ mod tests {
         check_page(
             &html,
             expect![[r##"
-            <title>cleanup · Speedrack</title>
-            <main class="container-fluid py-3">
-            <div sse-connect="/events?task=cleanup">
-            <div id="live" hx-get="/tasks/cleanup" hx-select="#live" hx-swap="outerHTML" hx-trigger="sse:changed delay:150ms">
-            <nav aria-label="breadcrumb">
-            <ol class="breadcrumb">
-            <li class="breadcrumb-item">
-            <a href="/">Tasks</a>
-            </li>
-            <li class="breadcrumb-item active" aria-current="page">cleanup</li>
-            </ol>
-            </nav>
-            <div data-task="cleanup" data-status="conf-error">
-            <h1 class="h4">cleanup <span title="the task is misconfigured and is not scheduled">
-            <span class="badge sr-status text-bg-dark" data-status="conf-error">conf error</span>
-            </span>
-            </h1>
-            <p class="text-body-secondary fst-italic" data-description>No description available</p>
-            <div class="mb-3">
-            <form class="d-inline-block me-2 mb-1" method="post" action="/tasks/cleanup/run">
-            <input type="hidden" name="csrf" value="t0k3n">
-            <input type="hidden" name="back" value="/tasks/cleanup">
-            <button type="submit" class="btn btn-sm btn-primary" data-action="run" disabled title="conf error: fix the tasks file and reload">Run Now</button>
-            <small class="ms-1 text-body-secondary" data-reason>conf error: fix the tasks file and reload</small>
-            </form>
-            <form class="d-inline-block me-2 mb-1" method="post" action="/tasks/cleanup/suspend">
-            <input type="hidden" name="csrf" value="t0k3n">
-            <input type="hidden" name="back" value="/tasks/cleanup">
-            <button type="submit" class="btn btn-sm btn-warning" data-action="suspend" disabled title="conf error: fix the tasks file and reload">Suspend</button>
-            <small class="ms-1 text-body-secondary" data-reason>conf error: fix the tasks file and reload</small>
-            </form>
-            <form class="d-inline-block me-2 mb-1" method="post" action="/tasks/cleanup/resume">
-            <input type="hidden" name="csrf" value="t0k3n">
-            <input type="hidden" name="back" value="/tasks/cleanup">
-            <button type="submit" class="btn btn-sm btn-success" data-action="resume" disabled title="conf error: fix the tasks file and reload">Resume</button>
-            <small class="ms-1 text-body-secondary" data-reason>conf error: fix the tasks file and reload</small>
-            </form>
-            <form class="d-inline-block me-2 mb-1" method="post" action="/tasks/cleanup/kill">
-            <input type="hidden" name="csrf" value="t0k3n">
-            <input type="hidden" name="back" value="/tasks/cleanup">
-            <button type="submit" class="btn btn-sm btn-danger" data-action="kill" disabled title="not running">Kill</button>
-            <small class="ms-1 text-body-secondary" data-reason>not running</small>
-            </form>
-            </div>
-            <div class="alert alert-dark" data-conf-errors>
-            <strong>Conf errors</strong>
-            <ul class="mb-0">
-            <li>
-            <code>tasks.yaml:22: cleanup: schedule: expected 5 fields, found 4</code>
-            </li>
-            </ul>
-            </div>
-            <dl class="row small">
-            <dt class="col-sm-2">Command</dt>
-            <dd class="col-sm-10">
-            <pre class="mb-0">
-            <code>find /tmp -mtime +7 -delete</code>
-            </pre>
-            </dd>
-            <dt class="col-sm-2">Next scheduled run</dt>
-            <dd class="col-sm-10" data-next-fire>
-            <span class="text-body-secondary">none</span>
-            </dd>
-            <dt class="col-sm-2">Runs since startup</dt>
-            <dd class="col-sm-10" data-runs-since-start>0</dd>
-            <dt class="col-sm-2">Runs retained</dt>
-            <dd class="col-sm-10" data-runs-retained>0</dd>
-            </dl>
-            </div>
-            <div class="row g-3 mt-1" data-charts>
-            <div class="col-md-7 col-xl-6">
-            <h2 class="h6">Durations</h2>
-            <p class="text-body-secondary small" data-duration-chart="empty">No finished run to chart yet.</p>
-            </div>
-            <div class="col-md-5 col-xl-6">
-            <h2 class="h6">Runs per day (UTC)</h2>
-            <figure class="mb-0" data-heatmap>
-            <svg class="sr-heatmap" xmlns="http://www.w3.org/2000/svg" width="198" height="163" viewBox="0 0 198 163" role="img" aria-label="Runs per day over the last eight weeks, by share failed">
-            <title>Runs per day (UTC) over the last eight weeks, by share failed</title>
-            <text x="0" y="31" font-size="10" fill="currentColor">Mon</text>
-            <text x="0" y="73" font-size="10" fill="currentColor">Wed</text>
-            <text x="0" y="115" font-size="10" fill="currentColor">Fri</text>
-            <text x="0" y="157" font-size="10" fill="currentColor">Sun</text>
-            <text x="30" y="10" font-size="10" fill="currentColor">Nov 24</text>
-            <text x="72" y="10" font-size="10" fill="currentColor">Dec 8</text>
-            <text x="114" y="10" font-size="10" fill="currentColor">Dec 22</text>
-            <text x="156" y="10" font-size="10" fill="currentColor">Jan 5</text>
-            </svg>
-            <figcaption class="small text-body-secondary d-flex flex-wrap gap-2 mt-1" data-legend>
-            <span class="text-nowrap">
-            <svg xmlns="http://www.w3.org/2000/svg" width="10" height="10" aria-hidden="true">
-            <rect width="10" height="10" rx="2" fill="#e9ecef">
-            </rect>
-            </svg> no runs</span>
-            <span class="text-nowrap">
-            <svg xmlns="http://www.w3.org/2000/svg" width="10" height="10" aria-hidden="true">
-            <rect width="10" height="10" rx="2" fill="#198754">
-            </rect>
-            </svg> all succeeded</span>
-            <span class="text-nowrap">
-            <svg xmlns="http://www.w3.org/2000/svg" width="10" height="10" aria-hidden="true">
-            <rect width="10" height="10" rx="2" fill="#ffc107">
-            </rect>
-            </svg> up to 25 % failed</span>
-            <span class="text-nowrap">
-            <svg xmlns="http://www.w3.org/2000/svg" width="10" height="10" aria-hidden="true">
-            <rect width="10" height="10" rx="2" fill="#fd7e14">
-            </rect>
-            </svg> up to 50 % failed</span>
-            <span class="text-nowrap">
-            <svg xmlns="http://www.w3.org/2000/svg" width="10" height="10" aria-hidden="true">
-            <rect width="10" height="10" rx="2" fill="#dc3545">
-            </rect>
-            </svg> over 50 % failed</span>
-            </figcaption>
-            </figure>
-            </div>
-            </div>
-            <h2 class="h5 mt-3">Recent runs</h2>
-            <p class="text-body-secondary" data-no-runs>No runs yet.</p>
-            </div>
-            <form class="d-flex gap-2 mb-3" method="get" action="/tasks/cleanup/search" role="search" data-search>
-            <label class="visually-hidden" for="q">Text to find in the output</label>
-            <input class="form-control form-control-sm" type="search" name="q" id="q" value="" required maxlength="200" placeholder="Find text in stdout and stderr">
-            <button class="btn btn-sm btn-outline-primary text-nowrap" type="submit">Search output</button>
-            </form>
-            <h2 class="h5 mt-4">Newest run</h2>
-            <section id="run-view" hx-get="/tasks/cleanup" hx-select="#run-view" hx-swap="outerHTML" hx-trigger="sse:started">
-            <p class="text-body-secondary">The task has not run yet.</p>
-            </section>
-            </div>
-            </main>
-        "##]],
+                <title>cleanup · Speedrack</title>
+                <main class="container-fluid py-3">
+                <div sse-connect="/events?task=cleanup">
+                <div id="live" hx-get="/tasks/cleanup" hx-select="#live" hx-swap="outerHTML" hx-trigger="sse:changed delay:150ms">
+                <nav aria-label="breadcrumb">
+                <ol class="breadcrumb">
+                <li class="breadcrumb-item">
+                <a href="/">Tasks</a>
+                </li>
+                <li class="breadcrumb-item active" aria-current="page">cleanup</li>
+                </ol>
+                </nav>
+                <div data-task="cleanup" data-status="conf-error">
+                <h1 class="h4">cleanup <span title="the task is misconfigured and is not scheduled">
+                <span class="badge sr-status text-bg-dark" data-status="conf-error">conf error</span>
+                </span>
+                </h1>
+                <p class="text-body-secondary fst-italic" data-description>No description available</p>
+                <div class="mb-3">
+                <form class="d-inline-block me-2 mb-1" method="post" action="/tasks/cleanup/run">
+                <input type="hidden" name="csrf" value="t0k3n">
+                <input type="hidden" name="back" value="/tasks/cleanup">
+                <button type="submit" class="btn btn-sm btn-primary" data-action="run" disabled title="conf error: fix the tasks file and reload">Run Now</button>
+                <small class="ms-1 text-body-secondary" data-reason>conf error: fix the tasks file and reload</small>
+                </form>
+                <form class="d-inline-block me-2 mb-1" method="post" action="/tasks/cleanup/suspend">
+                <input type="hidden" name="csrf" value="t0k3n">
+                <input type="hidden" name="back" value="/tasks/cleanup">
+                <button type="submit" class="btn btn-sm btn-warning" data-action="suspend" disabled title="conf error: fix the tasks file and reload">Suspend</button>
+                <small class="ms-1 text-body-secondary" data-reason>conf error: fix the tasks file and reload</small>
+                </form>
+                <form class="d-inline-block me-2 mb-1" method="post" action="/tasks/cleanup/resume">
+                <input type="hidden" name="csrf" value="t0k3n">
+                <input type="hidden" name="back" value="/tasks/cleanup">
+                <button type="submit" class="btn btn-sm btn-success" data-action="resume" disabled title="conf error: fix the tasks file and reload">Resume</button>
+                <small class="ms-1 text-body-secondary" data-reason>conf error: fix the tasks file and reload</small>
+                </form>
+                <form class="d-inline-block me-2 mb-1" method="post" action="/tasks/cleanup/kill">
+                <input type="hidden" name="csrf" value="t0k3n">
+                <input type="hidden" name="back" value="/tasks/cleanup">
+                <button type="submit" class="btn btn-sm btn-danger" data-action="kill" disabled title="not running">Kill</button>
+                <small class="ms-1 text-body-secondary" data-reason>not running</small>
+                </form>
+                </div>
+                <div class="alert alert-dark" data-conf-errors>
+                <strong>Conf errors</strong>
+                <ul class="mb-0">
+                <li>
+                <code>tasks.yaml:22: cleanup: schedule: expected 5 fields, found 4</code>
+                </li>
+                </ul>
+                </div>
+                <dl class="row small">
+                <dt class="col-sm-2">Command</dt>
+                <dd class="col-sm-10">
+                <pre class="mb-0">
+                <code>find /tmp -mtime +7 -delete</code>
+                </pre>
+                </dd>
+                <dt class="col-sm-2">Next scheduled run</dt>
+                <dd class="col-sm-10" data-next-fire>
+                <span class="text-body-secondary">none</span>
+                </dd>
+                <dt class="col-sm-2">Runs since startup</dt>
+                <dd class="col-sm-10" data-runs-since-start>0</dd>
+                <dt class="col-sm-2">Runs retained</dt>
+                <dd class="col-sm-10" data-runs-retained>0</dd>
+                </dl>
+                </div>
+                <div class="row g-3 mt-1" data-charts>
+                <div class="col-md-7 col-xl-6">
+                <h2 class="h6">Durations</h2>
+                <p class="text-body-secondary small" data-duration-chart="empty">No finished run to chart yet.</p>
+                </div>
+                <div class="col-md-5 col-xl-6">
+                <h2 class="h6">Runs per day (UTC)</h2>
+                <figure class="mb-0" data-heatmap>
+                <svg class="sr-heatmap" xmlns="http://www.w3.org/2000/svg" width="198" height="163" viewBox="0 0 198 163" role="img" aria-label="Runs per day over the last eight weeks, by share failed">
+                <title>Runs per day (UTC) over the last eight weeks, by share failed</title>
+                <text x="0" y="31" font-size="10" fill="currentColor">Mon</text>
+                <text x="0" y="73" font-size="10" fill="currentColor">Wed</text>
+                <text x="0" y="115" font-size="10" fill="currentColor">Fri</text>
+                <text x="0" y="157" font-size="10" fill="currentColor">Sun</text>
+                <text x="30" y="10" font-size="10" fill="currentColor">Nov 24</text>
+                <text x="72" y="10" font-size="10" fill="currentColor">Dec 8</text>
+                <text x="114" y="10" font-size="10" fill="currentColor">Dec 22</text>
+                <text x="156" y="10" font-size="10" fill="currentColor">Jan 5</text>
+                </svg>
+                <figcaption class="small text-body-secondary d-flex flex-wrap gap-2 mt-1" data-legend>
+                <span class="text-nowrap">
+                <svg xmlns="http://www.w3.org/2000/svg" width="10" height="10" aria-hidden="true">
+                <rect width="10" height="10" rx="2" fill="#e9ecef">
+                </rect>
+                </svg> no runs</span>
+                <span class="text-nowrap">
+                <svg xmlns="http://www.w3.org/2000/svg" width="10" height="10" aria-hidden="true">
+                <rect width="10" height="10" rx="2" fill="#198754">
+                </rect>
+                </svg> all succeeded</span>
+                <span class="text-nowrap">
+                <svg xmlns="http://www.w3.org/2000/svg" width="10" height="10" aria-hidden="true">
+                <rect width="10" height="10" rx="2" fill="#ffc107">
+                </rect>
+                </svg> up to 25 % failed</span>
+                <span class="text-nowrap">
+                <svg xmlns="http://www.w3.org/2000/svg" width="10" height="10" aria-hidden="true">
+                <rect width="10" height="10" rx="2" fill="#fd7e14">
+                </rect>
+                </svg> up to 50 % failed</span>
+                <span class="text-nowrap">
+                <svg xmlns="http://www.w3.org/2000/svg" width="10" height="10" aria-hidden="true">
+                <rect width="10" height="10" rx="2" fill="#dc3545">
+                </rect>
+                </svg> over 50 % failed</span>
+                </figcaption>
+                </figure>
+                </div>
+                </div>
+                <h2 class="h5 mt-3">Recent runs</h2>
+                <p class="text-body-secondary" data-no-runs>No runs yet.</p>
+                </div>
+                <form class="d-flex gap-2 mb-3" method="get" action="/tasks/cleanup/search" role="search" data-search>
+                <label class="visually-hidden" for="q">Text to find in the output</label>
+                <input class="form-control form-control-sm" type="search" name="q" id="q" value="" required maxlength="200" placeholder="Find text in stdout and stderr">
+                <button class="btn btn-sm btn-outline-primary text-nowrap" type="submit">Search output</button>
+                </form>
+                <section id="run-view" hx-get="/tasks/cleanup" hx-select="#run-view" hx-swap="outerHTML" hx-trigger="sse:started">
+                <h2 class="h5 mt-4">Newest run</h2>
+                <p class="text-body-secondary">The task has not run yet.</p>
+                </section>
+                </div>
+                </main>
+            "##]],
         );
     }
 }
