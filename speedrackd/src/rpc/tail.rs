@@ -1,11 +1,11 @@
 //! TailOutput: a run's output as it grows, until the run has finished and all was sent.
 //!
 //! What the file holds is read first; then the capture's broadcast (`exec::LiveOutput`) brings
-//! each write as it happens, and its closing says the file is complete. A tailer that fell
-//! behind the broadcast reads what it missed from the file. Nothing polls: between writes a
-//! tailer only waits. A run running on another node is followed by asking that node for what
-//! follows, through the cluster's relay. Where the file is and how it is capped is `history::output`'s and
-//! `exec`'s business.
+//! each write as it happens, and its closing says the file is complete. The last message waits
+//! until history holds the run's end. A tailer that fell behind the broadcast reads what it
+//! missed from the file. Nothing polls: between writes a tailer only waits. A run running on
+//! another node is followed by asking that node for what follows, through the cluster's relay.
+//! Where the file is and how it is capped is `history::output`'s and `exec`'s business.
 
 use std::sync::Arc;
 
@@ -133,6 +133,7 @@ impl Tailer<'_> {
                 && let Some(live) = self.service.live_output.subscribe(&path)
             {
                 self.follow(&path, live).await?;
+                self.recorded_end().await?;
                 return self.send(Vec::new(), true).await;
             }
             if record.status() != RunStatus::Running {
@@ -265,6 +266,15 @@ impl Tailer<'_> {
         Ok(())
     }
 
+    /// Waits until history holds the run's end. The capture closes before the loop writes
+    /// it, and a client told `finished` reads the end next (for an exit status, a badge).
+    async fn recorded_end(&mut self) -> Result<(), Stop> {
+        while self.record()?.status() == RunStatus::Running {
+            self.run_news().await?;
+        }
+        Ok(())
+    }
+
     /// Waits until the run starts or ends (or events were missed, which may have said so).
     async fn run_news(&mut self) -> Result<(), Stop> {
         loop {
@@ -295,9 +305,10 @@ mod tests {
 
     use super::*;
     use crate::config::TaskName;
+    use crate::events::{Event, Stamped};
     use crate::history::NewRun;
     use crate::rpc::test_api;
-    use crate::run::Trigger;
+    use crate::run::{RunEnd, Trigger};
 
     async fn next(tail: &mut TailStream) -> pb::TailOutputResponse {
         tail.next()
@@ -353,7 +364,71 @@ mod tests {
         );
 
         drop(publisher);
+        finish(&test, run, at);
         let last = next(&mut tail).await;
         assert_eq!((last.offset, last.data.len(), last.finished), (13, 0, true));
+    }
+
+    /// Records the run's end and announces it, as the runtime loop does after the capture.
+    fn finish(test: &test_api::TestApi, run: RunId, at: chrono::DateTime<Utc>) {
+        let end = RunEnd::bare(at, RunStatus::Success, String::new());
+        test.history
+            .finish_run(run, &end)
+            .expect("the end is recorded");
+        let mut record = test.history.get_run(run).expect("read").expect("the run");
+        record.end = Some(end);
+        test.events.announce(Stamped {
+            at,
+            event: Event::RunFinished(record),
+        });
+    }
+
+    /// A client told `finished` reads the run's end next (`speedrackctl output --follow` does,
+    /// for its exit status): the capture closes before the loop has written that end, so the
+    /// last message waits for it.
+    #[tokio::test(start_paused = true)]
+    async fn the_last_message_waits_until_the_runs_end_is_recorded() {
+        let test = test_api::start();
+        let task = TaskName::normalise("talker").expect("name");
+        let at = Utc
+            .with_ymd_and_hms(2026, 3, 29, 0, 0, 0)
+            .single()
+            .expect("instant");
+        let run = test
+            .history
+            .insert_run(&NewRun {
+                task: &task,
+                trigger: &Trigger::Schedule,
+                scheduled_at: at,
+                started_at: at,
+                definition: "",
+                pays_owed: false,
+                claim: crate::history::Claim::None,
+            })
+            .expect("a running run");
+        let path = stream_path(test.dir.path(), &task, run, Stream::Stdout);
+        std::fs::create_dir_all(path.parent().expect("a run directory")).expect("run dir");
+        std::fs::write(&path, b"all\n").expect("output file");
+        let publisher = test.live_output.publish(&path, 0);
+        let request = pb::TailOutputRequest {
+            run_id: run.0,
+            stream: pb::OutputStream::Stdout.into(),
+            offset: 0,
+        };
+        let mut tail = tail_output(&test.service, request);
+        assert_eq!(next(&mut tail).await.data, b"all\n");
+
+        drop(publisher);
+        let early = tokio::time::timeout(std::time::Duration::from_secs(60), tail.next()).await;
+        assert!(
+            early.is_err(),
+            "said more before the end was recorded: {early:?}"
+        );
+
+        finish(&test, run, at);
+        let last = next(&mut tail).await;
+        assert_eq!((last.offset, last.data.len(), last.finished), (4, 0, true));
+        let record = test.history.get_run(run).expect("read").expect("the run");
+        assert_eq!(record.status(), RunStatus::Success);
     }
 }
