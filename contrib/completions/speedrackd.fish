@@ -59,7 +59,7 @@ complete -c speedrackd -n "__fish_speedrackd_using_subcommand check" -s y -l tas
 complete -c speedrackd -n "__fish_speedrackd_using_subcommand check" -l log-format -d 'Log line format: text (journald\'s form when stderr is the journal), or json lines' -r -f -a "text\t''
 json\t''"
 complete -c speedrackd -n "__fish_speedrackd_using_subcommand check" -s h -l help -d 'Print help'
-complete -c speedrackd -n "__fish_speedrackd_using_subcommand schedule" -l cron -d 'A cron schedule as YAML: a crontab text (\'*/5 * * * *\') or a mapping (\'{day_of_week: 2, hour: 23}\')' -r
+complete -c speedrackd -n "__fish_speedrackd_using_subcommand schedule" -l cron -d 'A cron schedule: a crontab text (\'*/5 * * * *\', \'@daily\') or a YAML mapping (\'{day_of_week: 2, hour: 23}\')' -r
 complete -c speedrackd -n "__fish_speedrackd_using_subcommand schedule" -l interval -d 'An interval like 21s or 1h10m (units M w d h m s)' -r
 complete -c speedrackd -n "__fish_speedrackd_using_subcommand schedule" -l tz -d 'IANA time zone for cron schedules [default: the settings\' `timezone`, else the system\'s]' -r
 complete -c speedrackd -n "__fish_speedrackd_using_subcommand schedule" -l from -d 'Fires strictly after this instant (RFC 3339) [default: now]' -r

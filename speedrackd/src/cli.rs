@@ -129,7 +129,7 @@ pub struct CheckArgs {
 #[derive(Debug, Clone, Args)]
 #[command(group = clap::ArgGroup::new("schedule").required(true).args(["cron", "interval"]))]
 pub struct ScheduleArgs {
-    /// A cron schedule as YAML: a crontab text ('*/5 * * * *') or a mapping ('{day_of_week: 2, hour: 23}').
+    /// A cron schedule: a crontab text ('*/5 * * * *', '@daily') or a YAML mapping ('{day_of_week: 2, hour: 23}').
     #[arg(long, value_name = "VALUE")]
     pub cron: Option<String>,
     /// An interval like 21s or 1h10m (units M w d h m s).

@@ -71,6 +71,19 @@ mod tests {
         assert_eq!(out.as_deref(), Ok("2028-02-29T12:00:00+00:00\n"));
     }
 
+    /// As a shell gives them: the README's example and the `@` names, unquoted for YAML.
+    #[test]
+    fn a_crontab_text_is_taken_as_typed() {
+        let monday = from("2026-03-30T00:00:00Z");
+        let out = preview(None, Some("*/15 9-17 * * mon-fri"), Tz::UTC, monday, 2);
+        assert_eq!(
+            out.as_deref(),
+            Ok("2026-03-30T09:00:00+00:00\n2026-03-30T09:15:00+00:00\n")
+        );
+        let out = preview(None, Some("@daily"), Tz::UTC, monday, 1);
+        assert_eq!(out.as_deref(), Ok("2026-03-31T00:00:00+00:00\n"));
+    }
+
     #[test]
     fn a_bad_schedule_says_why() {
         let error = preview(

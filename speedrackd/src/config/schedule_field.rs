@@ -154,8 +154,19 @@ fn mapping(
     }
 }
 
-/// Parses a schedule given on its own (`speedrackd schedule`): `interval` text, or `cron` as
-/// YAML (a crontab text or a mapping). Problems come back as text, one per line.
+/// `--cron`'s value. A crontab text is taken as typed: read as YAML, the most common ones
+/// (`*/15 9-17 * * mon-fri`, `@daily`) are not text but an alias or a reserved character. A
+/// mapping (`{hour: 23}`) or a text quoted the way a tasks file would quote it is YAML.
+fn cron_value(text: &str) -> Result<Value, String> {
+    if !text.trim_start().starts_with(['{', '\'', '"']) {
+        return Ok(Value::String(text.to_owned()));
+    }
+    serde_yaml::from_str(text)
+        .map_err(|error| format!("--cron is not a valid YAML mapping or quoted text: {error}"))
+}
+
+/// Parses a schedule given on its own (`speedrackd schedule`): `interval` text, or `cron` as a
+/// crontab text or a YAML mapping. Problems come back as text, one per line.
 pub fn parse_schedule(
     interval: Option<&str>,
     cron: Option<&str>,
@@ -166,9 +177,7 @@ pub fn parse_schedule(
         map.insert("interval".into(), Value::String(interval.to_owned()));
     }
     if let Some(cron) = cron {
-        let value: Value =
-            serde_yaml::from_str(cron).map_err(|error| format!("--cron is not YAML: {error}"))?;
-        map.insert("cron".into(), value);
+        map.insert("cron".into(), cron_value(cron)?);
     }
     let path = std::path::Path::new("command line");
     let mut fields = Fields::new(&map, None, path);
