@@ -56,6 +56,17 @@ pub enum HistoryError {
         #[source]
         source: rusqlite::Error,
     },
+    #[error(
+        "cannot make the history database {} readable by its owner alone: {source}; it holds \
+         every task's definition, env values included (chmod 600 it, as the user speedrackd \
+         runs as)",
+        path.display()
+    )]
+    Private {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("cannot prepare the history database {}: {source}", path.display())]
     Migrate {
         path: PathBuf,
@@ -191,6 +202,39 @@ const RUN_COLUMNS: &str = "id, task, trigger, requested_by, scheduled_at_us, sta
      max_rss_bytes, cpu_user_us, cpu_system_us, output_dropped_bytes, notification_error, kill_cause, \
      replaced_by";
 
+/// Makes the database file (and the logs SQLite keeps beside it, which it creates with the
+/// file's mode) readable by its owner alone, whatever the data dir's mode and the umask: rows
+/// hold each run's task definition, `env` values included.
+fn keep_private(path: &Path) -> Result<(), HistoryError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let private = |path: &Path, source| HistoryError::Private {
+        path: path.to_path_buf(),
+        source,
+    };
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+        .map_err(|source| private(path, source))?;
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        let file = PathBuf::from(file);
+        let mode = match std::fs::metadata(&file) {
+            Ok(metadata) => metadata.permissions().mode(),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(source) => return Err(private(&file, source)),
+        };
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                .map_err(|source| private(&file, source))?;
+        }
+    }
+    Ok(())
+}
+
 impl SqliteStore {
     /// Opens (creating if needed) the database in `data_dir` and migrates it.
     pub fn open(data_dir: &Path) -> Result<SqliteStore, HistoryError> {
@@ -199,6 +243,7 @@ impl SqliteStore {
             path: path.clone(),
             source,
         };
+        keep_private(&path)?;
         let mut conn = Connection::open(&path).map_err(open_error)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(open_error)?;

@@ -88,3 +88,40 @@ fn the_checkpoint_never_waits_for_readers() {
     );
     drop(snapshot);
 }
+
+/// The database holds every task's definition, `env` values included: a data dir made by
+/// hand with mode 0755, or a file an earlier version left 0644, must not show it to others.
+#[test]
+fn the_database_and_its_logs_are_the_owners_alone_whatever_the_dir_and_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &Path| {
+        std::fs::metadata(path)
+            .expect("the file exists")
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let path = dir.path().join(DATABASE_FILE);
+    std::fs::write(&path, b"").expect("an empty database file, as an older version made it");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+
+    let store = SqliteStore::open(dir.path()).expect("open");
+    let task = TaskName::normalise("t").expect("name");
+    let at = DateTime::from_timestamp(1, 0).expect("instant");
+    let run = NewRun {
+        task: &task,
+        trigger: &Trigger::Schedule,
+        scheduled_at: at,
+        started_at: at,
+        definition: "name: t\nenv: {TOKEN: hunter2}\n",
+        pays_owed: false,
+        claim: crate::history::Claim::None,
+    };
+    store.record_starts(&[], &[], &[run]).expect("write");
+    for suffix in ["", "-wal", "-shm"] {
+        let file = dir.path().join(format!("{DATABASE_FILE}{suffix}"));
+        assert_eq!(mode(&file), 0o600, "{}", file.display());
+    }
+}
