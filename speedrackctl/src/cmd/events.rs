@@ -1,7 +1,9 @@
 //! A WatchEvents stream that outlives a broken connection: it remembers the last event's
 //! epoch and sequence and, when the stream ends or fails, reconnects and resumes after it, as
-//! the web gateway's relay does. What the events mean is each command's business.
+//! the web gateway's relay does. The pacing of reconnection is shared with the other streams
+//! that resume (`output --follow`). What the events mean is each command's business.
 
+use std::future::Future;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -15,6 +17,10 @@ use tonic::transport::Channel;
 const FIRST_PAUSE: Duration = Duration::from_millis(200);
 const MAX_PAUSE: Duration = Duration::from_secs(5);
 
+/// How long the daemon may stay unreachable (a restart, an upgrade) before a command that
+/// follows it gives up.
+pub const RESTART_PATIENCE: Duration = Duration::from_secs(300);
+
 /// What the stream brought.
 pub enum News {
     /// The next event, in order (events_dropped included).
@@ -22,6 +28,27 @@ pub enum News {
     /// The stream broke and was opened again: events in between may be missing unless the
     /// daemon replays them, so a caller that cannot tell re-reads what it needs.
     Resumed,
+}
+
+/// Tries `attempt` (a connection and what is opened on it) until it succeeds, pausing longer
+/// after each failure, until `patience` has passed; then the last error is the caller's.
+pub async fn reconnect<T, F: Future<Output = anyhow::Result<T>>>(
+    patience: Duration,
+    mut attempt: impl FnMut() -> F,
+) -> anyhow::Result<T> {
+    let mut pause = FIRST_PAUSE;
+    let mut waited = Duration::ZERO;
+    loop {
+        // Even the first attempt waits: a daemon that is stopping may still accept a stream
+        // only to end it at once, and reconnecting must not spin on that.
+        tokio::time::sleep(pause).await;
+        waited += pause;
+        match attempt().await {
+            Ok(opened) => return Ok(opened),
+            Err(err) if waited >= patience => return Err(err),
+            Err(_) => pause = (pause * 2).min(MAX_PAUSE),
+        }
+    }
 }
 
 /// A resuming event stream.
@@ -77,22 +104,8 @@ impl Watcher {
     /// Reconnects, pausing longer after each failure, until the daemon answers or `patience`
     /// has passed; then the last error is the caller's.
     async fn reopen(&mut self) -> anyhow::Result<()> {
-        let mut pause = FIRST_PAUSE;
-        let mut waited = Duration::ZERO;
-        loop {
-            // Even the first attempt waits: a daemon that is stopping may still accept a
-            // stream only to end it at once, and reconnecting must not spin on that.
-            tokio::time::sleep(pause).await;
-            waited += pause;
-            match self.try_reopen().await {
-                Ok((client, stream)) => {
-                    (self.client, self.stream) = (client, stream);
-                    return Ok(());
-                }
-                Err(err) if waited >= self.patience => return Err(err),
-                Err(_) => pause = (pause * 2).min(MAX_PAUSE),
-            }
-        }
+        (self.client, self.stream) = reconnect(self.patience, || self.try_reopen()).await?;
+        Ok(())
     }
 
     async fn try_reopen(

@@ -3,6 +3,7 @@
 //! Reads with ReadOutput chunk by chunk until the daemon says eof, so large outputs are never
 //! held whole in memory. With `--follow` it reads with TailOutput instead, which keeps sending
 //! what the run writes until it ends, and then exits with the run's outcome (`wait::verdict`).
+//! A follow outlives a daemon restart: it reconnects and takes up the tail where it broke.
 
 use std::io::Write;
 
@@ -11,6 +12,7 @@ use speedrack_proto::v1::{
     GetRunRequest, ListRunsRequest, OutputStream, ReadOutputRequest, Run, TailOutputRequest,
 };
 
+use super::events::{RESTART_PATIENCE, reconnect};
 use super::{Context, required, wait};
 use crate::cli::OutputArgs;
 use crate::exit::NotFound;
@@ -40,25 +42,41 @@ async fn follow_to_stdout(
     run_id: i64,
     stream: OutputStream,
 ) -> anyhow::Result<()> {
-    let request = TailOutputRequest {
+    let mut request = TailOutputRequest {
         run_id,
         stream: stream as i32,
         offset: 0,
     };
     let mut tail = ctx.client.tail_output(request).await?.into_inner();
     let mut stdout = std::io::stdout();
-    while let Some(piece) = tail.message().await? {
+    loop {
+        let piece = match tail.message().await {
+            Ok(Some(piece)) => piece,
+            Ok(None) => bail!(
+                "speedrackd ended the output of run {run_id} before the run ended; see how it \
+                 went with speedrackctl runs"
+            ),
+            // The daemon stopped or died: once it is back, the run has ended (a restart
+            // closes the runs it had) or runs on, and the tail resumes where it broke.
+            Err(_) => {
+                let socket = &ctx.socket;
+                (ctx.client, tail) = reconnect(RESTART_PATIENCE, || async move {
+                    let mut client = speedrack_proto::connect(socket).await?;
+                    let tail = client.tail_output(request).await?.into_inner();
+                    Ok((client, tail))
+                })
+                .await?;
+                continue;
+            }
+        };
         stdout.write_all(&piece.data)?;
         // A follower is read by a person or a pipe as it happens, not when a buffer fills.
         stdout.flush()?;
+        request.offset = piece.offset + piece.data.len() as u64;
         if piece.finished {
             return Ok(());
         }
     }
-    bail!(
-        "speedrackd ended the output of run {run_id} before the run ended; see how it went \
-         with speedrackctl runs"
-    )
 }
 
 /// The id of the task's newest run.

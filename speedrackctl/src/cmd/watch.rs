@@ -4,21 +4,17 @@
 //! The stream resumes by itself after a disconnection or a daemon restart (`events.rs`); what a
 //! line says is `render::event`'s business.
 
-use std::time::Duration;
-
 use tokio::signal::unix::{SignalKind, signal};
 
-use super::events::{News, Watcher};
+use super::events::{News, RESTART_PATIENCE, Watcher};
 use super::{Context, Format, write_stdout};
 use crate::render::event;
-
-/// How long the daemon may stay unreachable (a restart, an upgrade) before `watch` gives up.
-const PATIENCE: Duration = Duration::from_secs(300);
 
 pub async fn run(ctx: &mut Context, utc: bool) -> anyhow::Result<()> {
     // Registered before anything shows, so that an early Ctrl-C also ends `watch` with 0.
     let mut interrupted = signal(SignalKind::interrupt())?;
-    let mut watcher = Watcher::open(ctx.client.clone(), ctx.socket.clone(), PATIENCE).await?;
+    let mut watcher =
+        Watcher::open(ctx.client.clone(), ctx.socket.clone(), RESTART_PATIENCE).await?;
     // On stderr, so that it never mixes with the events: says that events from now on show.
     eprintln!(
         "speedrackctl: watching speedrackd at {} (Ctrl-C to stop)",

@@ -138,6 +138,39 @@ fn output_follow_prints_lines_as_the_run_writes_them_and_ends_with_it() {
     assert_eq!(output, "first\nsecond\n");
 }
 
+/// Killed with `kill -9`, the daemon takes the connection down with it; the follower waits
+/// for it to come back and ends with what the restart made of the run, not a transport error.
+#[test]
+fn output_follow_outlives_a_daemon_crash_and_ends_with_the_interrupted_run() {
+    let gate = Gate::new();
+    let mut daemon = Daemon::start(&format!(
+        "tasks:\n  - {{name: talker, command: 'echo first; {}; echo second', interval: 400w}}\n",
+        gate.wait()
+    ));
+    daemon.ctl().ok(&["run-now", "talker"]);
+    let _held = gate.hold();
+    let mut follower = spawn_ctl(&daemon, &["output", "talker", "--follow"]);
+    let lines = lines_of(stdout_of(&mut follower));
+    assert_eq!(line_matching(&lines, |_| true), "first");
+
+    daemon.stop_with(nix::sys::signal::Signal::SIGKILL);
+    let _daemon = daemon.restart();
+    let status = wait_with_timeout(&mut follower, WAIT).expect("output --follow ends");
+    let mut stderr = String::new();
+    follower
+        .stderr
+        .take()
+        .expect("stderr is piped")
+        .read_to_string(&mut stderr)
+        .expect("read stderr");
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("was interrupted: speedrackd stopped while it ran"),
+        "{stderr}"
+    );
+    assert!(lines.try_recv().is_err(), "nothing printed twice or after");
+}
+
 #[test]
 fn watch_json_shows_a_runs_start_and_end_and_ctrl_c_ends_it_with_0() {
     let daemon = Daemon::start("tasks:\n  - {name: blip, command: 'exit 2', interval: 400w}\n");
