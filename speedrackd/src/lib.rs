@@ -138,7 +138,7 @@ pub async fn serve(
     let (history, cluster) = open_history(&config, &clock).await?;
     legacy_keys::keep_legacy_keys(&mut config.tasks, history.as_ref())?;
     exec::contain_runs(&config.settings.run_cgroup, &config.data_dir);
-    recovery::close_orphans(history.as_ref(), clock.now())?;
+    let interrupted = recovery::close_orphans(history.as_ref(), clock.now())?;
     let restored = Restored {
         suspension: history.suspension_states()?,
         last_fires: history.last_fires()?,
@@ -181,6 +181,7 @@ pub async fn serve(
         None => service,
     };
     let events = service.announcer();
+    recovery::announce_closed(history.as_ref(), &interrupted, events.as_ref());
     let reload_service = service.clone();
     tokio::spawn(async move {
         while reloads.recv().await.is_some() {

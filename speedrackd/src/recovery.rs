@@ -12,12 +12,17 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use nix::sys::signal::Signal;
 
+use crate::events::{Announce, Event, Stamped};
 use crate::exec::{groups_with_environment, signal_group, start_ticks};
 use crate::history::{HistoryError, Orphan, Store};
+use crate::run::RunId;
 
-pub fn close_orphans(history: &dyn Store, now: DateTime<Utc>) -> Result<(), HistoryError> {
-    for orphan in history.close_interrupted(now)? {
-        let groups = surviving_groups(&orphan, history.data_dir());
+/// Closes the runs an earlier daemon left running and kills what of them still runs; returns
+/// the runs closed, for [`announce_closed`] once watchers can hear of them.
+pub fn close_orphans(history: &dyn Store, now: DateTime<Utc>) -> Result<Vec<RunId>, HistoryError> {
+    let orphans = history.close_interrupted(now)?;
+    for orphan in &orphans {
+        let groups = surviving_groups(orphan, history.data_dir());
         if groups.is_empty() {
             tracing::warn!(run = %orphan.run, "closed a run left running by an earlier speedrackd as interrupted");
         }
@@ -33,7 +38,30 @@ pub fn close_orphans(history: &dyn Store, now: DateTime<Utc>) -> Result<(), Hist
         }
     }
     kill_strays(history.data_dir());
-    Ok(())
+    Ok(orphans.into_iter().map(|orphan| orphan.run).collect())
+}
+
+/// Tells watchers how the closed runs ended: one that watched them start, before the crash,
+/// resumes into this daemon's events and would otherwise wait for their ends forever.
+pub fn announce_closed(history: &dyn Store, runs: &[RunId], events: &dyn Announce) {
+    for run in runs {
+        match history.get_run(*run) {
+            Ok(Some(record)) => {
+                let at = record
+                    .end
+                    .as_ref()
+                    .map_or(record.started_at, |end| end.finished_at);
+                events.announce(Stamped {
+                    at,
+                    event: Event::RunFinished(record),
+                });
+            }
+            Ok(None) => {}
+            Err(error) => {
+                tracing::warn!(run = %run, "cannot tell watchers that this interrupted run ended: {error}")
+            }
+        }
+    }
 }
 
 /// Kills every process group still marked with this data dir: at start nothing of this

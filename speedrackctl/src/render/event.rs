@@ -60,10 +60,11 @@ fn fields(event: &Event) -> Fields {
             task: String::new(),
             run: None,
             status: String::new(),
-            detail: format!(
-                "{} events missed: what was shown may be stale",
-                dropped.count
-            ),
+            // 0: the daemon cannot say how many (it restarted, or the point was unknown).
+            detail: match dropped.count {
+                0 => "events may have been missed: what was shown may be stale".to_owned(),
+                count => format!("{count} events missed: what was shown may be stale"),
+            },
         },
     }
 }
@@ -160,6 +161,7 @@ mod tests {
                 4,
             ),
             message(Event::EventsDropped(EventsDropped { count: 5 }), 0),
+            message(Event::EventsDropped(EventsDropped { count: 0 }), 0),
         ]
     }
 
@@ -175,6 +177,7 @@ mod tests {
             2026-11-29 19:40:03  run_finished     backup  run 42  failure  exit status 3
             2026-11-29 19:40:04  config_reloaded  1 added, 0 removed, 0 changed, 0 conf errors
             -  events_dropped   5 events missed: what was shown may be stale
+            -  events_dropped   events may have been missed: what was shown may be stale
         "#]]
         .assert_eq(&text);
     }
@@ -188,6 +191,7 @@ mod tests {
             {"at":"2026-11-29T19:40:03.000Z","detail":"exit status 3","epoch":9,"kind":"run_finished","run":42,"sequence":3,"status":"failure","task":"backup"}
             {"at":"2026-11-29T19:40:04.000Z","detail":"1 added, 0 removed, 0 changed, 0 conf errors","epoch":9,"kind":"config_reloaded","run":null,"sequence":4,"status":null,"task":null}
             {"at":null,"detail":"5 events missed: what was shown may be stale","epoch":9,"kind":"events_dropped","run":null,"sequence":0,"status":null,"task":null}
+            {"at":null,"detail":"events may have been missed: what was shown may be stale","epoch":9,"kind":"events_dropped","run":null,"sequence":0,"status":null,"task":null}
         "#]].assert_eq(&text);
     }
 

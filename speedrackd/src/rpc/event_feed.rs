@@ -135,6 +135,10 @@ pub enum Resume<T> {
     /// Events after the watcher's point are gone or unknown (0: how many is unknown): it opens
     /// with EventsDropped and continues with live events.
     Dropped(u64),
+    /// The watcher's point is another daemon's (this one restarted): what happened between
+    /// the two is unknown, so it opens with EventsDropped, then gets what this daemon holds
+    /// (its start-up recovery's run ends first), then live events numbered after `last`.
+    Restarted { held: Vec<(u64, T)>, last: u64 },
 }
 
 impl<T: Clone> Ring<T> {
@@ -179,7 +183,13 @@ impl<T: Clone> Ring<T> {
                 last,
             };
         }
-        if !same_epoch || after > last {
+        if !same_epoch {
+            return Resume::Restarted {
+                held: self.held.iter().cloned().collect(),
+                last,
+            };
+        }
+        if after > last {
             return Resume::Dropped(0);
         }
         let first = self
@@ -313,7 +323,15 @@ mod tests {
             (2, true, replay(&[(3, 'c'), (4, 'd'), (5, 'e')], 5)),
             // Event 2 is no longer held: the watcher missed 2 to 5 and none can be sent.
             (1, true, Resume::Dropped(4)),
-            (3, false, Resume::Dropped(0)),
+            // Another daemon's number: everything held here may be news to the watcher.
+            (
+                3,
+                false,
+                Resume::Restarted {
+                    held: vec![(3, 'c'), (4, 'd'), (5, 'e')],
+                    last: 5,
+                },
+            ),
             (0, false, replay(&[], 5)),
             // A number this daemon never gave.
             (6, true, Resume::Dropped(0)),
@@ -378,6 +396,7 @@ mod tests {
                 Ok((numbers, last))
             }
             Resume::Dropped(count) => Err(count),
+            Resume::Restarted { .. } => panic!("the same epoch was asked for"),
         };
         assert_eq!(held(2), Ok((vec![3], 3)));
         assert_eq!(held(1), Err(2), "the run's end was let go at the reload");

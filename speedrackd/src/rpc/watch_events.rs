@@ -61,26 +61,12 @@ pub fn watch_events(service: &Service, request: &pb::WatchEventsRequest) -> Even
 async fn replay(feed: &EventFeed, resume: Resume<Arc<Slot>>, sender: &Sender) -> Option<u64> {
     match resume {
         Resume::Replay { held, last } => {
-            // Off the async workers: thousands of rows read from history would stall the
-            // runtime loop that shares them (as a task listing would, see `tasks`).
-            for batch in held.chunks(CLIENT_BUFFER) {
-                let (feed, batch) = (feed.clone(), batch.to_vec());
-                let messages = tokio::task::spawn_blocking(move || {
-                    batch
-                        .iter()
-                        .map(|(_, slot)| message(&feed, slot))
-                        .collect::<Vec<_>>()
-                })
-                .await
-                .unwrap_or_else(|error| {
-                    vec![Err(Status::internal(format!(
-                        "replaying events failed: {error}"
-                    )))]
-                });
-                for message in messages {
-                    sender.send(message).await.ok()?;
-                }
-            }
+            send_held(feed, &held, sender).await?;
+            Some(last)
+        }
+        Resume::Restarted { held, last } => {
+            sender.send(Ok(dropped(0))).await.ok()?;
+            send_held(feed, &held, sender).await?;
             Some(last)
         }
         Resume::Dropped(count) => {
@@ -88,6 +74,31 @@ async fn replay(feed: &EventFeed, resume: Resume<Arc<Slot>>, sender: &Sender) ->
             Some(0)
         }
     }
+}
+
+/// Sends held events in order; `None` when the client went away.
+async fn send_held(feed: &EventFeed, held: &[(u64, Arc<Slot>)], sender: &Sender) -> Option<()> {
+    // Off the async workers: thousands of rows read from history would stall the runtime
+    // loop that shares them (as a task listing would, see `tasks`).
+    for batch in held.chunks(CLIENT_BUFFER) {
+        let (feed, batch) = (feed.clone(), batch.to_vec());
+        let messages = tokio::task::spawn_blocking(move || {
+            batch
+                .iter()
+                .map(|(_, slot)| message(&feed, slot))
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap_or_else(|error| {
+            vec![Err(Status::internal(format!(
+                "replaying events failed: {error}"
+            )))]
+        });
+        for message in messages {
+            sender.send(message).await.ok()?;
+        }
+    }
+    Some(())
 }
 
 fn message(feed: &EventFeed, slot: &Slot) -> Result<pb::WatchEventsResponse, Status> {

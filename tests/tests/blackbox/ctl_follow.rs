@@ -194,6 +194,37 @@ fn watch_json_shows_a_runs_start_and_end_and_ctrl_c_ends_it_with_0() {
     assert_eq!(status.code(), Some(0));
 }
 
+/// A watcher that saw a run start before a crash hears how the restarted daemon closed it.
+#[test]
+fn watch_after_a_crash_shows_the_end_of_the_runs_it_saw_start() {
+    let gate = Gate::new();
+    let mut daemon = Daemon::start(&format!(
+        "tasks:\n  - {{name: talker, command: '{}', interval: 400w}}\n",
+        gate.wait()
+    ));
+    let mut watcher = spawn_ctl(&daemon, &["watch", "--utc"]);
+    let stderr = lines_of(watcher.stderr.take().expect("stderr is piped"));
+    line_matching(&stderr, |line| line.contains("watching speedrackd"));
+    let lines = lines_of(stdout_of(&mut watcher));
+    daemon.ctl().ok(&["run-now", "talker"]);
+    let _held = gate.hold();
+    line_matching(&lines, |line| line.contains("run_started"));
+
+    daemon.stop_with(nix::sys::signal::Signal::SIGKILL);
+    let _daemon = daemon.restart();
+    let dropped = line_matching(&lines, |line| line.contains("events_dropped"));
+    assert!(dropped.contains("events may have been missed"), "{dropped}");
+    let finished = line_matching(&lines, |line| line.contains("run_finished"));
+    assert!(
+        finished.contains("talker")
+            && finished.contains("run 1")
+            && finished.contains("interrupted"),
+        "{finished}"
+    );
+    let _ = watcher.kill();
+    let _ = watcher.wait();
+}
+
 #[test]
 fn watch_resumes_after_the_daemon_restarts() {
     let mut daemon = Daemon::start("tasks:\n  - {name: blip, command: 'true', interval: 400w}\n");
