@@ -30,6 +30,7 @@ mod tasks;
 mod tasks_keys;
 #[cfg(test)]
 mod tests_legacy_keys;
+mod yaml_hints;
 mod yaml_lines;
 
 use std::path::{Path, PathBuf};
@@ -97,7 +98,7 @@ impl ConfigError {
         ConfigError::Invalid {
             path: path.to_path_buf(),
             line: Some(line),
-            message: strip_location(&error.to_string()),
+            message: yaml_hints::with_hint(&strip_location(&error.to_string()), text, line),
         }
     }
 }

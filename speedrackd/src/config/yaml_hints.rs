@@ -1,0 +1,90 @@
+//! What to do about a YAML error in a tasks or settings file, added to serde_yaml's message
+//! where the line shows a usual cause: a tab in the indentation, a crontab text left unquoted
+//! (`*` starts an alias in YAML, `@` is reserved), or a file that is not a mapping of keys.
+//! It only words messages; where the error is, and whether there is one, is serde_yaml's.
+
+/// `message` (serde_yaml's, its position stripped) with the hint its line `line` (1-based)
+/// of `text` suggests, if any.
+pub fn with_hint(message: &str, text: &str, line: usize) -> String {
+    if message.contains("expected struct RawFile") {
+        return "a tasks file is a mapping with a `tasks:` list (`tasks:`, then `  - name: \
+                backup` and its keys), not a list or a text"
+            .to_owned();
+    }
+    let written = text.lines().nth(line.saturating_sub(1)).unwrap_or_default();
+    let indent = &written[..written.len() - written.trim_start().len()];
+    if indent.contains('\t') {
+        return format!("{message} (line {line} is indented with a tab: YAML indents with spaces)");
+    }
+    let value = written
+        .split_once(": ")
+        .map_or("", |(_, value)| value)
+        .trim_start();
+    if value.starts_with(['*', '@']) {
+        return format!(
+            "{message} (a value starting with {} must be quoted in YAML: '{}')",
+            &value[..1],
+            value.trim_end()
+        );
+    }
+    message.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use chrono_tz::Tz;
+
+    use crate::config::{ConfigError, parse_tasks};
+
+    /// The message the daemon prints for a tasks file `text` that YAML refuses.
+    fn refusal(text: &str) -> String {
+        let error = parse_tasks(text, Path::new("t.yaml"), Tz::UTC).expect_err(text);
+        ConfigError::invalid(Path::new("t.yaml"), text, &error).to_string()
+    }
+
+    #[test]
+    fn an_unquoted_crontab_text_is_told_to_be_quoted() {
+        let text = "tasks:\n  - name: a\n    command: 'true'\n    cron: */5 * * * *\n";
+        assert!(
+            refusal(text)
+                .ends_with("(a value starting with * must be quoted in YAML: '*/5 * * * *')"),
+            "{}",
+            refusal(text)
+        );
+        let text = "tasks:\n  - name: a\n    command: 'true'\n    cron: @daily\n";
+        assert!(
+            refusal(text).ends_with("(a value starting with @ must be quoted in YAML: '@daily')"),
+            "{}",
+            refusal(text)
+        );
+    }
+
+    #[test]
+    fn a_tab_in_the_indentation_is_named() {
+        let text = "tasks:\n  - name: a\n\tcommand: 'true'\n";
+        assert!(
+            refusal(text).ends_with("(line 3 is indented with a tab: YAML indents with spaces)"),
+            "{}",
+            refusal(text)
+        );
+    }
+
+    #[test]
+    fn a_file_that_is_a_list_is_told_what_a_tasks_file_is() {
+        let text = "- name: a\n  command: 'true'\n";
+        assert!(
+            refusal(text).starts_with("t.yaml:1: a tasks file is a mapping with a `tasks:` list"),
+            "{}",
+            refusal(text)
+        );
+    }
+
+    #[test]
+    fn other_errors_keep_their_message() {
+        let text = "tasks:\n  - name: a\n    command: 'true\n";
+        let message = refusal(text);
+        assert!(!message.contains('('), "{message}");
+    }
+}
