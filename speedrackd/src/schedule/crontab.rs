@@ -8,16 +8,25 @@ use chrono::NaiveDateTime;
 use croner::Cron;
 use croner::parser::{CronParser, Seconds, Year};
 
-/// A crontab text croner refuses, with croner's reason.
+/// A crontab text that cannot be a schedule.
 #[derive(Debug, thiserror::Error)]
-#[error(
-    "invalid crontab {text:?}: {source} (write five fields, minute first, e.g. \"*/5 * * * *\", \
-     six with seconds first, or seven with a year)"
-)]
-pub struct CrontabError {
-    text: String,
-    #[source]
-    source: croner::errors::CronError,
+pub enum CrontabError {
+    /// croner refuses it, with its reason.
+    #[error(
+        "invalid crontab {text:?}: {source} (write five fields, minute first, e.g. \"*/5 * * * *\", \
+         six with seconds first, or seven with a year)"
+    )]
+    Refused {
+        text: String,
+        #[source]
+        source: croner::errors::CronError,
+    },
+    /// cron's `@reboot` names an event, not times: there is nothing for croner to match.
+    #[error(
+        "@reboot is not a schedule speedrackd keeps: it fires on times only (to run a command \
+         when the machine starts, use a systemd unit or cron's own @reboot)"
+    )]
+    Reboot,
 }
 
 /// A parsed crontab pattern and the text it came from.
@@ -38,7 +47,10 @@ impl Crontab {
             .year(Year::Optional)
             .dom_and_dow(false)
             .build();
-        let cron = parser.parse(text).map_err(|source| CrontabError {
+        if text.trim().eq_ignore_ascii_case("@reboot") {
+            return Err(CrontabError::Reboot);
+        }
+        let cron = parser.parse(text).map_err(|source| CrontabError::Refused {
             text: text.to_owned(),
             source,
         })?;
@@ -189,5 +201,20 @@ mod tests {
         assert!(text.contains("e.g. \"*/5 * * * *\""), "{text}");
         let source = std::error::Error::source(&error).expect("croner's error");
         assert!(text.contains(&source.to_string()), "{text}");
+    }
+
+    /// Not croner's "Pattern must have between 5 and 7 fields": cron users write it, and it
+    /// is an event speedrackd has no place for.
+    #[test]
+    fn reboot_is_refused_with_what_to_use_instead() {
+        for text in ["@reboot", " @REBOOT "] {
+            let error = Crontab::parse(text).expect_err(text);
+            assert!(
+                error
+                    .to_string()
+                    .starts_with("@reboot is not a schedule speedrackd keeps"),
+                "{error}"
+            );
+        }
     }
 }
