@@ -1,8 +1,9 @@
-//! What a reload changes: a pure comparison of the running task set with the new one.
+//! What a reload changes: a pure comparison of the running task set and settings with the
+//! new ones.
 
 use std::collections::{HashMap, HashSet};
 
-use crate::config::{ConfError, TaskDef, TaskName, TaskSet};
+use crate::config::{ConfError, Settings, TaskDef, TaskName, TaskSet};
 
 /// Task names by what happened to them, each list in file order.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -13,6 +14,8 @@ pub struct ReloadDiff {
     pub unchanged: Vec<TaskName>,
     /// Conf errors of the new set, with the label of the task each belongs to.
     pub conf_errors: Vec<(String, ConfError)>,
+    /// The settings file's keys whose value changed, in key order.
+    pub settings_changed: Vec<String>,
 }
 
 /// Task names a reload's log line spells out per kind of change; the rest are counted.
@@ -36,7 +39,13 @@ impl ReloadDiff {
             count => parts.push(format!("{count} conf errors")),
         }
         if parts.is_empty() {
-            return "no task changed".to_owned();
+            parts.push("no task changed".to_owned());
+        }
+        if !self.settings_changed.is_empty() {
+            parts.push(format!(
+                "settings changed: {}",
+                self.settings_changed.join(", ")
+            ));
         }
         parts.join("; ")
     }
@@ -53,6 +62,22 @@ fn name_list(names: &[TaskName]) -> String {
         text.push_str(&format!(" and {} more", names.len() - NAMES_LOGGED));
     }
     text
+}
+
+/// The keys whose value differs between two settings, in key order. Secret values are
+/// compared but never shown: only their keys are named.
+pub fn changed_settings(old: &Settings, new: &Settings) -> Vec<String> {
+    let as_map = |settings: &Settings| match serde_json::to_value(settings) {
+        Ok(serde_json::Value::Object(map)) => map,
+        // Settings serialise to a map of their keys; nothing else can be compared key by key.
+        _ => serde_json::Map::new(),
+    };
+    let (old, new) = (as_map(old), as_map(new));
+    let keys: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    keys.into_iter()
+        .filter(|key| old.get(*key) != new.get(*key))
+        .cloned()
+        .collect()
 }
 
 /// Compares the schedulable tasks of two sets.
@@ -134,5 +159,23 @@ mod tests {
         assert_eq!(diff(&new, &new).summary(), "1 conf error");
         assert_eq!(diff(&old, &old).summary(), "no task changed");
         assert_eq!(result.conf_errors[0].0, "broken");
+    }
+
+    #[test]
+    fn names_the_settings_whose_value_changed_and_only_those() {
+        let parse = |text: &str| crate::config::parse_settings(text).expect("valid settings");
+        let old = parse("shutdown_grace: 30s\nmax_keep: 10\napp_name: a\n");
+        let new = parse("app_name: a\nshutdown_grace: 3s\nmax_keep: 20\n");
+        let changed = changed_settings(&old, &new);
+        assert_eq!(changed, ["max_keep", "shutdown_grace"]);
+        assert!(changed_settings(&old, &old).is_empty());
+        let result = ReloadDiff {
+            settings_changed: changed,
+            ..ReloadDiff::default()
+        };
+        assert_eq!(
+            result.summary(),
+            "no task changed; settings changed: max_keep, shutdown_grace"
+        );
     }
 }

@@ -40,7 +40,8 @@ pub async fn run(ctx: &mut Context) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// "added: a, b" (and removed, changed) when not empty, the unchanged count, then conf errors.
+/// "added: a, b" (and removed, changed) when not empty, the unchanged count, the settings
+/// changed, then conf errors.
 fn render(r: &ReloadResponse) -> String {
     let mut out = String::new();
     for (label, names) in [
@@ -55,6 +56,9 @@ fn render(r: &ReloadResponse) -> String {
     let unchanged = r.unchanged.len();
     let noun = if unchanged == 1 { "task" } else { "tasks" };
     out += &format!("unchanged: {unchanged} {noun}\n");
+    if !r.settings_changed.is_empty() {
+        out += &format!("settings changed: {}\n", r.settings_changed.join(", "));
+    }
     out += &conf_errors::section(&r.conf_errors, conf_errors::with_task);
     for node in &r.other_nodes {
         out += &format!("node {}: {}\n", node.node, node_outcome(node));
@@ -142,12 +146,14 @@ mod tests {
                     ..NodeReload::default()
                 },
             ],
+            settings_changed: names(&["max_keep", "shutdown_grace"]),
         };
         expect![[r#"
             added: a, b
             removed: c
             changed: d
             unchanged: 2 tasks
+            settings changed: max_keep, shutdown_grace
             conf errors:
               tasks.yaml:7: b: command: missing
             node web-02: reloaded: 2 added, 1 changed

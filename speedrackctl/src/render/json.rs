@@ -58,6 +58,7 @@ pub fn reload(response: &ReloadResponse) -> Value {
         "changed": response.changed,
         "unchanged": response.unchanged,
         "conf_errors": response.conf_errors.iter().map(conf_error).collect::<Vec<_>>(),
+        "settings_changed": response.settings_changed,
         "other_nodes": response.other_nodes.iter().map(|node| json!({
             "node": node.node,
             "error": node.error,
@@ -379,6 +380,7 @@ mod tests {
                   "conf_errors": [],
                   "other_nodes": [],
                   "removed": [],
+                  "settings_changed": [],
                   "unchanged": [
                     "b",
                     "c"

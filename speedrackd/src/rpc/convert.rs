@@ -181,6 +181,7 @@ pub fn reload_diff(diff: &ReloadDiff) -> pb::ReloadResponse {
             .map(|(task, error)| conf_error(task, error))
             .collect(),
         other_nodes: Vec::new(),
+        settings_changed: diff.settings_changed.clone(),
     }
 }
 

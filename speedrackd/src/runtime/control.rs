@@ -11,7 +11,7 @@ use super::start::{Fires, StartRequest};
 use crate::config::{Settings, TaskDef, TaskName, TaskSet};
 use crate::events::Event;
 use crate::overlap::{Decision, decide};
-use crate::reload::{ReloadDiff, diff};
+use crate::reload::{ReloadDiff, changed_settings, diff};
 use crate::run::{Kill, KillCause, RunId, Trigger};
 
 impl Runtime {
@@ -201,7 +201,8 @@ impl Runtime {
     /// fire and phase; running runs are left alone and finish under their old definition.
     fn switch_config(&mut self, settings: Settings, tasks: TaskSet) -> ReloadDiff {
         let now = self.clock.now();
-        let result = diff(&self.tasks, &tasks);
+        let mut result = diff(&self.tasks, &tasks);
+        result.settings_changed = changed_settings(&self.settings, &settings);
         for name in &result.removed {
             self.scheduler.remove(name);
             // Runs still in flight keep their task's state until they end (`finish.rs`).
