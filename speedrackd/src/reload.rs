@@ -14,9 +14,28 @@ pub struct ReloadDiff {
     pub unchanged: Vec<TaskName>,
     /// Conf errors of the new set, with the label of the task each belongs to.
     pub conf_errors: Vec<(String, ConfError)>,
-    /// The settings file's keys whose value changed, in key order.
+    /// The settings file's keys whose value changed and is in effect now, in key order.
     pub settings_changed: Vec<String>,
+    /// The keys whose value changed but is read at start only ([`READ_AT_START`]).
+    pub settings_at_next_start: Vec<String>,
 }
+
+/// Settings the daemon reads at start alone: what it binds, where history is, how the web is
+/// served. A reload keeps their running value.
+pub const READ_AT_START: [&str; 12] = [
+    "socket",
+    "data_dir",
+    "socket_group",
+    "listen",
+    "web",
+    "metrics",
+    "run_cgroup",
+    "tasks_file",
+    "store",
+    "store_password_file",
+    "store_ca_file",
+    "node",
+];
 
 /// Task names a reload's log line spells out per kind of change; the rest are counted.
 const NAMES_LOGGED: usize = 5;
@@ -47,6 +66,12 @@ impl ReloadDiff {
                 self.settings_changed.join(", ")
             ));
         }
+        if !self.settings_at_next_start.is_empty() {
+            parts.push(format!(
+                "settings changed, in effect at the next start: {}",
+                self.settings_at_next_start.join(", ")
+            ));
+        }
         parts.join("; ")
     }
 }
@@ -64,9 +89,10 @@ fn name_list(names: &[TaskName]) -> String {
     text
 }
 
-/// The keys whose value differs between two settings, in key order. Secret values are
-/// compared but never shown: only their keys are named.
-pub fn changed_settings(old: &Settings, new: &Settings) -> Vec<String> {
+/// The keys whose value differs between two settings, in key order: those in effect at once,
+/// then those [`READ_AT_START`]. Secret values are compared but never shown: only their keys
+/// are named.
+pub fn changed_settings(old: &Settings, new: &Settings) -> (Vec<String>, Vec<String>) {
     let as_map = |settings: &Settings| match serde_json::to_value(settings) {
         Ok(serde_json::Value::Object(map)) => map,
         // Settings serialise to a map of their keys; nothing else can be compared key by key.
@@ -77,7 +103,7 @@ pub fn changed_settings(old: &Settings, new: &Settings) -> Vec<String> {
     keys.into_iter()
         .filter(|key| old.get(*key) != new.get(*key))
         .cloned()
-        .collect()
+        .partition(|key| !READ_AT_START.contains(&key.as_str()))
 }
 
 /// Compares the schedulable tasks of two sets.
@@ -165,17 +191,20 @@ mod tests {
     fn names_the_settings_whose_value_changed_and_only_those() {
         let parse = |text: &str| crate::config::parse_settings(text).expect("valid settings");
         let old = parse("shutdown_grace: 30s\nmax_keep: 10\napp_name: a\n");
-        let new = parse("app_name: a\nshutdown_grace: 3s\nmax_keep: 20\n");
-        let changed = changed_settings(&old, &new);
-        assert_eq!(changed, ["max_keep", "shutdown_grace"]);
-        assert!(changed_settings(&old, &old).is_empty());
+        let new = parse("app_name: a\nshutdown_grace: 3s\nmax_keep: 20\nlisten: 127.0.0.1:9000\n");
+        let (now, at_start) = changed_settings(&old, &new);
+        assert_eq!(now, ["max_keep", "shutdown_grace"]);
+        assert_eq!(at_start, ["listen"]);
+        let (now, at_start) = changed_settings(&old, &old);
+        assert!(now.is_empty() && at_start.is_empty());
         let result = ReloadDiff {
-            settings_changed: changed,
+            settings_changed: vec!["max_keep".into()],
+            settings_at_next_start: vec!["listen".into()],
             ..ReloadDiff::default()
         };
         assert_eq!(
             result.summary(),
-            "no task changed; settings changed: max_keep, shutdown_grace"
+            "no task changed; settings changed: max_keep; settings changed, in effect at the next start: listen"
         );
     }
 }

@@ -59,6 +59,12 @@ fn render(r: &ReloadResponse) -> String {
     if !r.settings_changed.is_empty() {
         out += &format!("settings changed: {}\n", r.settings_changed.join(", "));
     }
+    if !r.settings_at_next_start.is_empty() {
+        out += &format!(
+            "settings changed, in effect at the next start: {}\n",
+            r.settings_at_next_start.join(", ")
+        );
+    }
     out += &conf_errors::section(&r.conf_errors, conf_errors::with_task);
     for node in &r.other_nodes {
         out += &format!("node {}: {}\n", node.node, node_outcome(node));
@@ -147,6 +153,7 @@ mod tests {
                 },
             ],
             settings_changed: names(&["max_keep", "shutdown_grace"]),
+            settings_at_next_start: names(&["listen"]),
         };
         expect![[r#"
             added: a, b
@@ -154,6 +161,7 @@ mod tests {
             changed: d
             unchanged: 2 tasks
             settings changed: max_keep, shutdown_grace
+            settings changed, in effect at the next start: listen
             conf errors:
               tasks.yaml:7: b: command: missing
             node web-02: reloaded: 2 added, 1 changed

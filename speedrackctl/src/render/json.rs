@@ -59,6 +59,7 @@ pub fn reload(response: &ReloadResponse) -> Value {
         "unchanged": response.unchanged,
         "conf_errors": response.conf_errors.iter().map(conf_error).collect::<Vec<_>>(),
         "settings_changed": response.settings_changed,
+        "settings_at_next_start": response.settings_at_next_start,
         "other_nodes": response.other_nodes.iter().map(|node| json!({
             "node": node.node,
             "error": node.error,
@@ -380,6 +381,7 @@ mod tests {
                   "conf_errors": [],
                   "other_nodes": [],
                   "removed": [],
+                  "settings_at_next_start": [],
                   "settings_changed": [],
                   "unchanged": [
                     "b",

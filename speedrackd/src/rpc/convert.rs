@@ -182,6 +182,7 @@ pub fn reload_diff(diff: &ReloadDiff) -> pb::ReloadResponse {
             .collect(),
         other_nodes: Vec::new(),
         settings_changed: diff.settings_changed.clone(),
+        settings_at_next_start: diff.settings_at_next_start.clone(),
     }
 }
 

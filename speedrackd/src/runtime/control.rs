@@ -202,7 +202,8 @@ impl Runtime {
     fn switch_config(&mut self, settings: Settings, tasks: TaskSet) -> ReloadDiff {
         let now = self.clock.now();
         let mut result = diff(&self.tasks, &tasks);
-        result.settings_changed = changed_settings(&self.settings, &settings);
+        (result.settings_changed, result.settings_at_next_start) =
+            changed_settings(&self.settings, &settings);
         for name in &result.removed {
             self.scheduler.remove(name);
             // Runs still in flight keep their task's state until they end (`finish.rs`).
