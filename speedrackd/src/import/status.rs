@@ -40,7 +40,11 @@ pub fn judge_execution(facts: &Facts, by_retcode: bool, by_stderr: bool) -> Judg
         return Judged {
             status: RunStatus::ExecutionError,
             reason: String::new(),
-            op_error: format!("Speedrack 0.6.1 could not run it (op_error.txt):\n{text}"),
+            // Its first line on the first line: that is the one a table of runs shows.
+            op_error: format!(
+                "Speedrack 0.6.1 could not run it (op_error.txt): {}",
+                text.trim_start()
+            ),
         };
     }
     if facts.running {
@@ -187,13 +191,18 @@ mod tests {
     #[test]
     fn an_op_error_wins_over_running_and_running_over_the_exit() {
         let both = Facts {
-            op_error: Some("Traceback: boom".to_owned()),
+            op_error: Some("\nsudo: a password is required\nTraceback: boom".to_owned()),
             running: true,
             exit: Some(Exit::Code(0)),
             stderr_bytes: 0,
         };
         let judged = judge_execution(&both, true, true);
         assert_eq!(judged.status, RunStatus::ExecutionError);
+        // The first line says it all: a table of runs shows no other.
+        assert_eq!(
+            judged.op_error.lines().next(),
+            Some("Speedrack 0.6.1 could not run it (op_error.txt): sudo: a password is required")
+        );
         assert!(judged.op_error.ends_with("Traceback: boom"), "{judged:?}");
         let running = Facts {
             op_error: None,

@@ -141,16 +141,17 @@ impl fmt::Display for Summary {
 }
 
 fn suspended(f: &mut fmt::Formatter<'_>, outcome: &SuspendedOutcome) -> fmt::Result {
-    let names = |tasks: &[TaskName]| {
-        tasks
-            .iter()
-            .map(TaskName::as_str)
-            .collect::<Vec<_>>()
-            .join(", ")
+    // " (a, b)", or nothing for none.
+    let names = |tasks: &[TaskName]| match tasks {
+        [] => String::new(),
+        tasks => {
+            let names: Vec<&str> = tasks.iter().map(TaskName::as_str).collect();
+            format!(" ({})", names.join(", "))
+        }
     };
     writeln!(
         f,
-        "suspended tasks from {}: {} suspended ({}), {} kept as already set here ({})",
+        "suspended tasks from {}: {} suspended{}, {} kept as already set here{}",
         outcome.file.display(),
         outcome.suspended.len(),
         names(&outcome.suspended),
@@ -215,7 +216,7 @@ mod tests {
             "imported 3 runs from /old/jobs: 1 skipped as already imported, 1 unreadable\n\
              \x20 backup: 3 imported, 1 skipped, 1 unreadable\n\
              \x20   yesterday: not a start time\n\
-             suspended tasks from /old/speedrack.suspended: 1 suspended (backup), 0 kept as already set here ()\n"
+             suspended tasks from /old/speedrack.suspended: 1 suspended (backup), 0 kept as already set here\n"
         );
     }
 
