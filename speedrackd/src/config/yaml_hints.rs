@@ -1,6 +1,7 @@
 //! What to do about a YAML error in a tasks or settings file, added to serde_yaml's message
 //! where the line shows a usual cause: a tab in the indentation, a crontab text left unquoted
-//! (`*` starts an alias in YAML, `@` is reserved), or a file that is not a mapping of keys.
+//! (`*` starts an alias in YAML, `@` is reserved), a file that is not a mapping of keys, or a
+//! misspelt setting (the key it most likely meant, instead of every key there is).
 //! It only words messages; where the error is, and whether there is one, is serde_yaml's.
 
 /// `message` (serde_yaml's, its position stripped) with the hint its line `line` (1-based)
@@ -10,6 +11,9 @@ pub fn with_hint(message: &str, text: &str, line: usize) -> String {
         return "a tasks file is a mapping with a `tasks:` list (`tasks:`, then `  - name: \
                 backup` and its keys), not a list or a text"
             .to_owned();
+    }
+    if let Some(meant) = misspelt_key(message) {
+        return meant;
     }
     let written = text.lines().nth(line.saturating_sub(1)).unwrap_or_default();
     let indent = &written[..written.len() - written.trim_start().len()];
@@ -28,6 +32,28 @@ pub fn with_hint(message: &str, text: &str, line: usize) -> String {
         );
     }
     message.to_owned()
+}
+
+/// serde's "unknown field `max_kep`, expected one of `socket`, …" as "unknown field `max_kep`:
+/// did you mean `max_keep`?", when one known key is that close (two edits at most).
+fn misspelt_key(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (key, known) = rest.split_once("`, expected one of ")?;
+    let lower = key.to_ascii_lowercase();
+    let (distance, meant) = known
+        .split(", ")
+        .map(|candidate| candidate.trim_matches('`'))
+        .map(|candidate| (strsim::levenshtein(&lower, candidate), candidate))
+        .min()?;
+    if distance > 2 {
+        return None;
+    }
+    // A 0.6.1 `.py` file writes its keys in capitals.
+    let meant = match key.bytes().any(|byte| byte.is_ascii_lowercase()) {
+        true => meant.to_owned(),
+        false => meant.to_ascii_uppercase(),
+    };
+    Some(format!("unknown field `{key}`: did you mean `{meant}`?"))
 }
 
 #[cfg(test)]
@@ -79,6 +105,21 @@ mod tests {
             "{}",
             refusal(text)
         );
+    }
+
+    #[test]
+    fn a_misspelt_setting_is_told_the_key_it_meant() {
+        let error = crate::config::parse_settings("max_kep: 10\n").expect_err("a typo");
+        let message =
+            ConfigError::invalid(Path::new("s.yaml"), "max_kep: 10\n", &error).to_string();
+        assert_eq!(
+            message,
+            "s.yaml:1: unknown field `max_kep`: did you mean `max_keep`?"
+        );
+        let far = "kept_runs: 10\n";
+        let error = crate::config::parse_settings(far).expect_err("not a key");
+        let message = ConfigError::invalid(Path::new("s.yaml"), far, &error).to_string();
+        assert!(message.contains("expected one of `socket`"), "{message}");
     }
 
     #[test]
