@@ -8,6 +8,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use chrono::{DateTime, Utc};
 
+use crate::auth::SignedIn;
 use crate::cookies;
 use crate::csrf::CsrfToken;
 use crate::display::Display;
@@ -49,6 +50,7 @@ impl FromRequestParts<AppState> for Ctx {
             app_name: display.app_name.clone(),
             urls: Urls::new(&display.script_name),
             user: identity::current_user(headers, &parts.extensions),
+            signed_in: parts.extensions.get::<SignedIn>().is_some(),
             csrf: parts
                 .extensions
                 .get::<CsrfToken>()

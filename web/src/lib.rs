@@ -22,6 +22,7 @@ mod history_query;
 pub mod identity;
 pub mod limits;
 pub mod logging;
+mod loopback_host;
 pub mod metrics_access;
 mod names;
 pub mod origin;
@@ -103,9 +104,10 @@ pub async fn serve(
         config.limits.header_timeout.as_secs()
     );
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let listen = listener.local_addr();
     let facts = origin::GatewayFacts {
         listen: origin::Fact {
-            value: listener.local_addr().map_or_else(
+            value: listen.as_ref().map_or_else(
                 |error| format!("unknown ({error})"),
                 |address| address.to_string(),
             ),
@@ -124,7 +126,7 @@ pub async fn serve(
         config.metrics_token,
     )
     .with_facts(facts);
-    let app = routes::router(state);
+    let app = routes::router(state, listen.ok());
     let server_limits = server::ServerLimits {
         header_timeout: config.limits.header_timeout,
         cap,

@@ -2,7 +2,8 @@
 //! argon2 (tens of milliseconds on purpose) runs on one blocking thread at a time, never on the
 //! async workers the scheduler shares; failures are throttled per client address and per user
 //! name (`throttle.rs`) and logged; credentials once verified are remembered, so a live page
-//! does not hash on every request.
+//! does not hash on every request. An unknown user name costs a hash like a wrong password
+//! (against a dummy hash), so that how long a refusal takes does not tell which names exist.
 //!
 //! It does not answer requests: `auth.rs` turns a [`Refusal`] into 401, 429 or 503.
 
@@ -11,7 +12,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use argon2::password_hash::{PasswordHash, PasswordVerifier};
+use argon2::password_hash::{Output, PasswordHash, PasswordVerifier, Salt};
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use tokio::sync::Semaphore;
@@ -25,6 +26,12 @@ const HASHERS: usize = 1;
 const HASH_QUEUE_WAIT: Duration = Duration::from_secs(5);
 /// Verified credentials remembered at most; the cache starts over when full.
 const MAX_REMEMBERED: usize = 1024;
+/// The salt of the dummy hash (base64 of "speedrack dummy!"); any fixed salt does.
+const DUMMY_SALT: &str = "c3BlZWRyYWNrIGR1bW15IQ";
+/// The dummy hash when no user's hash can lend its parameters: argon2's defaults, which
+/// `speedrackd hash-password` uses. Its output is all zeros, so no password is known to match
+/// it, and none needs to: an unknown user is refused whatever the outcome.
+const DEFAULT_DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c3BlZWRyYWNrIGR1bW15IQ$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
 /// Why a request is not signed in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +50,9 @@ pub struct SignIn(Arc<Inner>);
 
 struct Inner {
     users: HashMap<String, String>,
+    /// What an unknown user's password is checked against: a hash with the users' parameters,
+    /// so that checking it takes as long as checking theirs.
+    dummy: String,
     /// `user:password` strings already verified.
     verified: Mutex<HashSet<String>>,
     throttle: Mutex<Throttle>,
@@ -53,6 +63,7 @@ impl SignIn {
     /// Signs in the users of `users` (name to argon2 PHC hash).
     pub fn new(users: HashMap<String, String>) -> SignIn {
         SignIn(Arc::new(Inner {
+            dummy: dummy_hash(&users),
             users,
             verified: Mutex::new(HashSet::new()),
             throttle: Mutex::new(Throttle::default()),
@@ -69,8 +80,9 @@ impl SignIn {
         }
         let keys = [Key::client(client), Key::user(&user)];
         self.not_locked(&keys)?;
-        let Some(hash) = self.0.users.get(&user).cloned() else {
-            return Err(self.failed(&user, client, &keys));
+        let (hash, known) = match self.0.users.get(&user) {
+            Some(hash) => (hash.clone(), true),
+            None => (self.0.dummy.clone(), false),
         };
         let _hasher = tokio::time::timeout(HASH_QUEUE_WAIT, self.0.hashers.acquire())
             .await
@@ -79,7 +91,8 @@ impl SignIn {
         // Again: guesses queued behind the hasher may have been locked out meanwhile. The
         // failure below is counted before the hasher is free, so none slips past the limit.
         self.not_locked(&keys)?;
-        if !matches(hash, password).await {
+        let matched = matches(hash, password).await;
+        if !(known && matched) {
             return Err(self.failed(&user, client, &keys));
         }
         let mut verified = lock(&self.0.verified);
@@ -109,6 +122,26 @@ impl SignIn {
         }
         Refusal::Challenge
     }
+}
+
+/// A hash that no password is known to match, with the algorithm, parameters and output length
+/// of the first user's hash (by name): verifying against it costs what verifying against theirs
+/// does. Made from parts, not by hashing, so that it costs nothing to make.
+fn dummy_hash(users: &HashMap<String, String>) -> String {
+    let model = users
+        .iter()
+        .min_by(|a, b| a.0.cmp(b.0))
+        .and_then(|(_, hash)| PasswordHash::new(hash).ok());
+    let dummy = model.and_then(|model| {
+        let zeros = vec![0; model.hash.map_or(32, |output| output.len())];
+        let dummy = PasswordHash {
+            salt: Some(Salt::from_b64(DUMMY_SALT).ok()?),
+            hash: Some(Output::new(&zeros).ok()?),
+            ..model
+        };
+        Some(dummy.to_string())
+    });
+    dummy.unwrap_or_else(|| DEFAULT_DUMMY.to_owned())
 }
 
 /// Whether `password` matches the argon2 `hash`, computed on the blocking pool.
@@ -182,6 +215,73 @@ mod tests {
             .hash_password(password.as_bytes(), &salt)
             .expect("hash")
             .to_string()
+    }
+
+    /// A hash with parameters other than argon2's defaults.
+    fn hash_with(params: argon2::Params, password: &str) -> String {
+        let salt = SaltString::encode_b64(b"sixteen byte salt").expect("salt");
+        argon2::Argon2::new(argon2::Algorithm::Argon2i, argon2::Version::V0x13, params)
+            .hash_password(password.as_bytes(), &salt)
+            .expect("hash")
+            .to_string()
+    }
+
+    /// Whether verifying against `hash` runs argon2 to the end (and finds no match), rather
+    /// than failing early on a parameter it cannot use.
+    fn costs_a_full_hash(hash: &str) -> bool {
+        let parsed = PasswordHash::new(hash).expect("a PHC string");
+        argon2::Argon2::default().verify_password(b"any password", &parsed)
+            == Err(argon2::password_hash::Error::Password)
+    }
+
+    #[test]
+    fn the_dummy_hash_has_the_users_parameters() {
+        let params = argon2::Params::new(1024, 3, 1, Some(24)).expect("params");
+        let real = hash_with(params, "secret");
+        let users = HashMap::from([
+            ("alice".to_owned(), real.clone()),
+            ("zed".to_owned(), hash("other")),
+        ]);
+        let dummy = dummy_hash(&users);
+        let (real, parsed) = (
+            PasswordHash::new(&real).expect("real"),
+            PasswordHash::new(&dummy).expect("dummy"),
+        );
+        assert_eq!(parsed.algorithm, real.algorithm);
+        assert_eq!(parsed.version, real.version);
+        assert_eq!(parsed.params, real.params);
+        assert_eq!(parsed.hash.map(|h| h.len()), Some(24));
+        assert!(costs_a_full_hash(&dummy), "{dummy}");
+        assert_eq!(dummy_hash(&HashMap::new()), DEFAULT_DUMMY);
+        assert!(costs_a_full_hash(DEFAULT_DUMMY));
+        let default = PasswordHash::new(DEFAULT_DUMMY).expect("default dummy");
+        assert_eq!(
+            default.params,
+            PasswordHash::new(&hash("x")).expect("default").params,
+            "argon2's defaults, as speedrackd hash-password uses"
+        );
+    }
+
+    /// An unknown name goes through the one hasher as a wrong password does: with the hasher
+    /// busy, neither is answered (on the paused clock, without a wait that measures time).
+    #[tokio::test(start_paused = true)]
+    async fn an_unknown_user_waits_for_the_hasher_as_a_wrong_password_does() {
+        let sign_in = SignIn::new(HashMap::from([("alice".to_owned(), hash("secret"))]));
+        let busy = sign_in.0.hashers.acquire().await.expect("the hasher");
+        for credentials in ["alice:wrong", "mallory:wrong"] {
+            let client = IpAddr::from(Ipv4Addr::new(10, 0, 0, 1));
+            let headers = basic(credentials);
+            let check = sign_in.check(&headers, client);
+            let answered = tokio::time::timeout(Duration::from_secs(1), check).await;
+            assert!(
+                answered.is_err(),
+                "{credentials} was answered without the hasher: {answered:?}"
+            );
+        }
+        drop(busy);
+        let client = IpAddr::from(Ipv4Addr::new(10, 0, 0, 1));
+        let refusal = sign_in.check(&basic("mallory:wrong"), client).await;
+        assert_eq!(refusal, Err(Refusal::Challenge));
     }
 
     fn encode(text: &str) -> String {

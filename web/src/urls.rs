@@ -222,10 +222,13 @@ pub fn decode(text: &str, plus_is_space: bool) -> Option<String> {
 
 /// A path to send the browser back to after a form, when it is one of ours: it must start with
 /// a single `/` (no scheme, no `//host`, no backslash tricks), so it can never leave the site.
+/// No control character either: browsers drop TAB, CR and LF from a URL wherever they are
+/// (`/\t/evil.example` is `//evil.example`), and none belongs in a path of ours.
 pub fn local_path(candidate: &str) -> Option<&str> {
     let safe = candidate.starts_with('/')
         && !candidate.starts_with("//")
-        && !candidate.contains(['\\', '\r', '\n'])
+        && !candidate.contains('\\')
+        && !candidate.chars().any(char::is_control)
         && candidate.len() <= 2048;
     safe.then_some(candidate)
 }
@@ -297,6 +300,22 @@ mod tests {
         assert_eq!(decode("%zz", false), None);
         assert_eq!(decode("%4", false), None);
         assert_eq!(decode("%FF", false), None);
+    }
+
+    #[test]
+    fn control_characters_are_no_local_path() {
+        // Browsers drop TAB, CR and LF from URLs, so `/\t/evil.example` is `//evil.example`.
+        for bad in [
+            "/\t/evil.example",
+            "/\t\t/evil.example",
+            "/\u{b}/evil.example",
+            "/\u{0}/evil.example",
+            "/x\u{7f}",
+            "/x\u{85}",
+        ] {
+            assert_eq!(local_path(bad), None, "{bad:?}");
+        }
+        assert_eq!(local_path("/tasks/a b"), Some("/tasks/a b"));
     }
 
     #[test]

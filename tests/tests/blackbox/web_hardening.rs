@@ -138,7 +138,7 @@ async fn an_idle_kept_alive_connection_is_closed() {
         .start();
     let mut stream = TcpStream::connect(address(&daemon)).await.expect("connect");
     stream
-        .write_all(b"GET /favicon.ico HTTP/1.1\r\nHost: x\r\n\r\n")
+        .write_all(b"GET /favicon.ico HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         .await
         .expect("request");
     let mut buffer = [0_u8; 4096];

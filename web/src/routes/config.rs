@@ -107,7 +107,7 @@ mod tests {
             changed: vec!["c".to_owned()],
             unchanged: vec!["d".to_owned(); 3],
             conf_errors: vec![pb::ConfError::default()],
-            other_nodes: Vec::new(),
+            ..pb::ReloadResponse::default()
         };
         assert_eq!(
             reload_summary(&diff),

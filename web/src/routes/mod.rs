@@ -39,7 +39,9 @@ const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; \
                    script-src 'self'; connect-src 'self'; frame-ancestors 'none'; \
                    base-uri 'none'; form-action 'self'";
 
-pub fn router(state: AppState) -> Router {
+/// The web UI's routes. Without authentication, only requests naming a loopback host or
+/// `listen` are served (`loopback_host.rs`).
+pub fn router(state: AppState, listen: Option<std::net::SocketAddr>) -> Router {
     let security = [
         (CONTENT_SECURITY_POLICY, CSP),
         (X_CONTENT_TYPE_OPTIONS, "nosniff"),
@@ -77,6 +79,10 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), crate::csrf::protect))
         .layer(from_fn_with_state(state.clone(), crate::auth::require))
         .layer(from_fn(log_errors));
+    if matches!(state.auth(), crate::auth::Auth::None) {
+        let hosts = crate::loopback_host::LoopbackHosts { listen };
+        router = router.layer(from_fn_with_state(hosts, crate::loopback_host::require));
+    }
     for (name, value) in security {
         router = router.layer(SetResponseHeaderLayer::if_not_present(
             name,

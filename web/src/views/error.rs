@@ -48,6 +48,7 @@ pub fn bare(app_name: &str, urls: &Urls, status: StatusCode, message: &str) -> M
         app_name: app_name.to_owned(),
         urls: urls.clone(),
         user: None,
+        signed_in: false,
         csrf: String::new(),
         flash: None,
         unreachable: None,

@@ -15,8 +15,11 @@ use crate::views::time::{Zone, rfc3339};
 pub struct Chrome {
     pub app_name: String,
     pub urls: Urls,
-    /// Who the user said they are.
+    /// Who the user is: the signed-in user, or else who they said they are.
     pub user: Option<String>,
+    /// `user` is the signed-in user (authentication is on), so the "you are" box cannot
+    /// change who actions are recorded as and is not offered.
+    pub signed_in: bool,
     /// This browser's CSRF token, put into every form; empty on pages that offer no forms.
     pub csrf: String,
     pub flash: Option<Flash>,
@@ -167,13 +170,19 @@ fn navbar(chrome: &Chrome, current: Nav) -> Markup {
                 }
                 @if !chrome.csrf.is_empty() {
                     (zone_switch(chrome))
-                    form.d-flex.align-items-center.gap-2 method="post" action=(urls.you()) {
-                        (forms::hidden(chrome, Some(&chrome.here)))
-                        label.navbar-text.small.text-nowrap for="sr-you" { "you are" }
-                        input #sr-you.form-control.form-control-sm.sr-you type="text" name="name"
-                            maxlength=(crate::identity::MAX_NAME_CHARS) placeholder="your name"
-                            value=(chrome.user.as_deref().unwrap_or_default());
-                        button.btn.btn-sm.btn-outline-light type="submit" { "Set" }
+                    @if chrome.signed_in {
+                        span.navbar-text.small.text-nowrap data-signed-in {
+                            "signed in as " (chrome.user.as_deref().unwrap_or_default())
+                        }
+                    } @else {
+                        form.d-flex.align-items-center.gap-2 method="post" action=(urls.you()) {
+                            (forms::hidden(chrome, Some(&chrome.here)))
+                            label.navbar-text.small.text-nowrap for="sr-you" { "you are" }
+                            input #sr-you.form-control.form-control-sm.sr-you type="text" name="name"
+                                maxlength=(crate::identity::MAX_NAME_CHARS) placeholder="your name"
+                                value=(chrome.user.as_deref().unwrap_or_default());
+                            button.btn.btn-sm.btn-outline-light type="submit" { "Set" }
+                        }
                     }
                 }
             }
@@ -211,6 +220,7 @@ pub mod tests {
             app_name: "Speedrack".to_owned(),
             urls: Urls::new(prefix),
             user: Some("ann".to_owned()),
+            signed_in: false,
             csrf: "t0k3n".to_owned(),
             flash: None,
             unreachable: None,
@@ -250,6 +260,19 @@ pub mod tests {
         assert!(!html.contains("<script>alert"), "{html}");
         assert!(!html.contains("\"><script>"), "{html}");
         assert!(html.contains("&lt;b&gt;hi&lt;/b&gt;"), "{html}");
+    }
+
+    #[test]
+    fn a_signed_in_user_is_named_and_offered_no_you_are_box() {
+        let mut chrome = chrome("");
+        let anonymous = render(&chrome, page(None)).into_string();
+        assert!(anonymous.contains(r#"action="/you""#), "{anonymous}");
+        chrome.user = Some("alice".to_owned());
+        chrome.signed_in = true;
+        let html = render(&chrome, page(None)).into_string();
+        assert!(!html.contains(r#"action="/you""#), "{html}");
+        assert!(!html.contains("you are"), "{html}");
+        assert!(html.contains("signed in as alice"), "{html}");
     }
 
     #[test]
