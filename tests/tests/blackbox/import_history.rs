@@ -192,7 +192,7 @@ async fn a_0_6_1_job_tree_imports_once_with_statuses_output_params_and_suspensio
         "  corrupt: 1 imported, 0 skipped, 2 unreadable\n",
         "    2012-05-03_18:00:00: status_code.txt holds \"garbage\", not an exit status\n",
         "    yesterday: its name is not a 0.6.1 start time (YYYY-MM-DD_HH:MM:SS)\n",
-        "2 suspended (noisy, gone_task), 0 kept as already set here ()\n",
+        "2 suspended (noisy, gone_task), 0 kept as already set here\n",
     ] {
         assert!(summary.contains(line), "{line:?} in:\n{summary}");
     }
@@ -332,7 +332,7 @@ async fn a_0_6_1_job_tree_imports_once_with_statuses_output_params_and_suspensio
         "{summary}"
     );
     assert!(
-        summary.contains("0 suspended (), 2 kept as already set here"),
+        summary.contains("0 suspended, 2 kept as already set here (noisy, gone_task)"),
         "{summary}"
     );
     let daemon = daemon.restart();

@@ -109,8 +109,10 @@ async fn a_watcher_resumes_where_it_left_without_a_gap_or_a_repeat() {
     );
 }
 
+/// Another epoch is another daemon's (a restart): the sequence means nothing here, so the
+/// watcher is told it may have missed events, then gets all this daemon holds, then live ones.
 #[tokio::test]
-async fn a_watcher_of_another_epoch_is_told_it_missed_events_then_gets_live_ones() {
+async fn a_watcher_of_another_epoch_is_told_it_missed_events_then_gets_the_held_and_live_ones() {
     let daemon = Daemon::start(TASKS);
     let mut first = watch(&daemon, 0, 0).await;
     daemon.ctl().ok(&["suspend", "pinger"]);
@@ -124,6 +126,12 @@ async fn a_watcher_of_another_epoch_is_told_it_missed_events_then_gets_live_ones
         Some(Event::EventsDropped(pb::EventsDropped { count: 0 })),
         "a sequence of another epoch means nothing here"
     );
+    let held = next(&mut stranger).await;
+    assert_eq!(
+        held.sequence, seen.sequence,
+        "everything held, from the first"
+    );
+    assert!(held.event.as_ref().is_some_and(suspended(true)), "{held:?}");
     daemon.ctl().ok(&["resume", "pinger"]);
     let live = next(&mut stranger).await;
     assert_eq!(live.sequence, seen.sequence + 1);
