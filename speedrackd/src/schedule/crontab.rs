@@ -23,10 +23,10 @@ pub enum CrontabError {
     },
     /// cron's `@reboot` names an event, not times: there is nothing for croner to match.
     #[error(
-        "@reboot is not a schedule speedrackd keeps: it fires on times only (to run a command \
-         when the machine starts, use a systemd unit or cron's own @reboot)"
+        "{text:?}: @reboot is not a schedule speedrackd keeps, it fires on times only (to run a \
+         command when the machine starts, use a systemd unit or cron's own @reboot)"
     )]
-    Reboot,
+    Reboot { text: String },
 }
 
 /// A parsed crontab pattern and the text it came from.
@@ -48,7 +48,9 @@ impl Crontab {
             .dom_and_dow(false)
             .build();
         if text.trim().eq_ignore_ascii_case("@reboot") {
-            return Err(CrontabError::Reboot);
+            return Err(CrontabError::Reboot {
+                text: text.to_owned(),
+            });
         }
         let cron = parser.parse(text).map_err(|source| CrontabError::Refused {
             text: text.to_owned(),
@@ -209,12 +211,8 @@ mod tests {
     fn reboot_is_refused_with_what_to_use_instead() {
         for text in ["@reboot", " @REBOOT "] {
             let error = Crontab::parse(text).expect_err(text);
-            assert!(
-                error
-                    .to_string()
-                    .starts_with("@reboot is not a schedule speedrackd keeps"),
-                "{error}"
-            );
+            let expected = format!("{text:?}: @reboot is not a schedule speedrackd keeps");
+            assert!(error.to_string().starts_with(&expected), "{error}");
         }
     }
 }
