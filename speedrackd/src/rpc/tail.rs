@@ -317,10 +317,13 @@ mod tests {
             .expect("the tail works")
     }
 
-    /// On tokio's paused clock time moves only when every task waits on a timer: a tailer that
-    /// polled would make it move before a write reached it.
-    #[tokio::test(start_paused = true)]
-    async fn a_write_reaches_the_tailer_with_no_timer_and_the_capture_end_ends_the_tail() {
+    /// A handler-test daemon with one run running, its stdout's directory made.
+    fn running_run() -> (
+        test_api::TestApi,
+        RunId,
+        std::path::PathBuf,
+        chrono::DateTime<Utc>,
+    ) {
         let test = test_api::start();
         let task = TaskName::normalise("talker").expect("name");
         let at = Utc
@@ -341,6 +344,14 @@ mod tests {
             .expect("a running run");
         let path = stream_path(test.dir.path(), &task, run, Stream::Stdout);
         std::fs::create_dir_all(path.parent().expect("a run directory")).expect("run dir");
+        (test, run, path, at)
+    }
+
+    /// On tokio's paused clock time moves only when every task waits on a timer: a tailer that
+    /// polled would make it move before a write reached it.
+    #[tokio::test(start_paused = true)]
+    async fn a_write_reaches_the_tailer_with_no_timer_and_the_capture_end_ends_the_tail() {
+        let (test, run, path, at) = running_run();
         let mut file = std::fs::File::create(&path).expect("output file");
         file.write_all(b"first\n").expect("write");
         let publisher = test.live_output.publish(&path, 0);
@@ -388,26 +399,7 @@ mod tests {
     /// last message waits for it.
     #[tokio::test(start_paused = true)]
     async fn the_last_message_waits_until_the_runs_end_is_recorded() {
-        let test = test_api::start();
-        let task = TaskName::normalise("talker").expect("name");
-        let at = Utc
-            .with_ymd_and_hms(2026, 3, 29, 0, 0, 0)
-            .single()
-            .expect("instant");
-        let run = test
-            .history
-            .insert_run(&NewRun {
-                task: &task,
-                trigger: &Trigger::Schedule,
-                scheduled_at: at,
-                started_at: at,
-                definition: "",
-                pays_owed: false,
-                claim: crate::history::Claim::None,
-            })
-            .expect("a running run");
-        let path = stream_path(test.dir.path(), &task, run, Stream::Stdout);
-        std::fs::create_dir_all(path.parent().expect("a run directory")).expect("run dir");
+        let (test, run, path, at) = running_run();
         std::fs::write(&path, b"all\n").expect("output file");
         let publisher = test.live_output.publish(&path, 0);
         let request = pb::TailOutputRequest {
