@@ -58,7 +58,7 @@ async fn follow_to_stdout(
             ),
             // The daemon stopped or died: once it is back, the run has ended (a restart
             // closes the runs it had) or runs on, and the tail resumes where it broke.
-            Err(_) => {
+            Err(status) if connection_lost(&status) => {
                 let socket = &ctx.socket;
                 (ctx.client, tail) = reconnect(RESTART_PATIENCE, || async move {
                     let mut client = speedrack_proto::connect(socket).await?;
@@ -68,6 +68,9 @@ async fn follow_to_stdout(
                 .await?;
                 continue;
             }
+            // What the daemon itself refused (the run pruned meanwhile, its file unreadable)
+            // would be refused again: asking once more would loop.
+            Err(status) => return Err(status.into()),
         };
         stdout.write_all(&piece.data)?;
         // A follower is read by a person or a pipe as it happens, not when a buffer fills.
@@ -77,6 +80,15 @@ async fn follow_to_stdout(
             return Ok(());
         }
     }
+}
+
+/// Whether a tail's error is the connection going (a daemon killed: a broken HTTP/2 stream,
+/// which tonic reports as Unknown; a daemon stopping: Unavailable), not an answer.
+fn connection_lost(status: &tonic::Status) -> bool {
+    matches!(
+        status.code(),
+        tonic::Code::Unavailable | tonic::Code::Unknown | tonic::Code::Cancelled
+    )
 }
 
 /// The id of the task's newest run.
@@ -147,6 +159,21 @@ async fn copy_to_stdout(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A follow resumes only when the connection went; an answer of the daemon's is final.
+    #[test]
+    fn only_a_lost_connection_is_resumed() {
+        for code in [tonic::Code::Unavailable, tonic::Code::Unknown] {
+            assert!(connection_lost(&tonic::Status::new(code, "")), "{code:?}");
+        }
+        for code in [
+            tonic::Code::NotFound,
+            tonic::Code::Internal,
+            tonic::Code::InvalidArgument,
+        ] {
+            assert!(!connection_lost(&tonic::Status::new(code, "")), "{code:?}");
+        }
+    }
 
     #[test]
     fn run_must_belong_to_the_task() {
