@@ -1,16 +1,20 @@
-//! Starting a process: `clone` with the daemon's memory shared until the child execs (what
-//! `vfork` does), on a stack each spawning thread maps once, with the pidfd from the same call.
+//! Starting processes: `clone` with the daemon's memory shared until each child execs, on
+//! stacks each spawning thread maps once, with the pidfd from the same call.
 //!
 //! std's `Command` goes through glibc's `posix_spawn`, which maps a fresh child stack and
 //! unmaps it again on every call (the unmap makes the kernel flush the other CPUs' TLBs), asks
 //! for the open-file limit once per file action, and leaves the pidfd to a `pidfd_open` of its
 //! own: about a third of what starting a run cost the spawning thread (BENCHMARKS.md).
 //!
-//! Between clone and exec the child runs in the daemon's memory, on that stack, while the
-//! spawning thread waits. It may only make system calls: it allocates nothing, takes no lock,
-//! and reports a failure by writing it where the parent reads it once the child is gone. What
-//! the child gets is what std gives one: its signal mask emptied, signals the daemon catches
-//! and SIGPIPE back to their default action, the other ignored ones kept ignored.
+//! Between clone and exec a child runs in the daemon's memory, on its stack, while the spawning
+//! thread clones the next ones: up to [`SIDE_BY_SIDE`] are in flight before the thread waits
+//! until the kernel says each has exec'd or exited (it clears a word of the child's,
+//! CLONE_CHILD_CLEARTID). `vfork`'s wait for each child in turn put the thread to sleep and
+//! woke it again for every run. A child may only make system calls, none through libc
+//! (`child_calls`): it allocates nothing, takes no lock, and reports a failure by writing it
+//! where the parent reads it once the child is gone. What the child gets is what std gives
+//! one: its signal mask emptied, signals the daemon catches and SIGPIPE back to their default
+//! action, the other ignored ones kept ignored.
 //!
 //! When the daemon reserved slots for it (`spawn_slots`), the child also shares the daemon's
 //! descriptor table at clone and keeps only its bottom, where the slots hold its stdio;
@@ -25,14 +29,14 @@ use std::ffi::{CStr, c_int, c_void};
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::ptr;
+use std::sync::atomic::{AtomicU32, Ordering};
 
-use super::image::Image;
-use super::spawn_slots::{self, CGROUP_PROCS, Slots};
+use super::child_calls;
+use super::image::{Image, Pointers};
+use super::spawn_slots::{self, CGROUP_PROCS, Lent, Slots};
 
 /// The child's stack: the child only makes system calls on it, through libc's wrappers.
 const STACK_SIZE: usize = 64 << 10;
-/// Linux's signal numbers end at 64.
-const SIGNALS: c_int = 64;
 
 /// What the child sets up before it execs.
 pub struct Setup<'a> {
@@ -82,20 +86,117 @@ struct Shared {
     errno: c_int,
 }
 
-/// Starts `setup`'s program in a new process. The error is the OS's, with the step that
-/// failed in its text; a child that failed before exec has been reaped.
-pub fn start(setup: &Setup<'_>) -> io::Result<Child> {
-    start_with(setup, spawn_slots::reserved())
+/// Children a spawning thread starts before it waits for them to exec: each holds a stack of
+/// the thread's and, to share the descriptor table, a group of slots meanwhile. Waiting for
+/// each in turn (`vfork`) put the thread to sleep and woke it again for every run, a third of
+/// what starting one cost it (BENCHMARKS.md).
+pub const SIDE_BY_SIDE: usize = if child_calls::SIDE_BY_SIDE { 8 } else { 1 };
+
+/// Starts every setup's program, [`SIDE_BY_SIDE`] children at a time; the results come in the
+/// order of the setups, once every child has exec'd or exited.
+pub fn start_all(setups: &[Setup<'_>]) -> Vec<io::Result<Child>> {
+    start_all_with(setups, spawn_slots::reserved())
 }
 
-/// Starts the child sharing the daemon's descriptor table when one of `slots`' groups is
-/// free, else with a copy of the whole table.
-fn start_with(setup: &Setup<'_>, slots: Option<&Slots>) -> io::Result<Child> {
-    let image = setup.image.pointers();
+/// Children share the daemon's descriptor table while one of `slots`' groups is free for
+/// each, else get a copy of the whole table.
+fn start_all_with(setups: &[Setup<'_>], slots: Option<&Slots>) -> Vec<io::Result<Child>> {
+    STACKS.with(|stacks| {
+        let mut stacks = stacks.borrow_mut();
+        let mut started = Vec::with_capacity(setups.len());
+        for wave in setups.chunks(SIDE_BY_SIDE) {
+            while stacks.len() < wave.len() {
+                match ChildStack::map() {
+                    Ok(stack) => stacks.push(stack),
+                    Err(error) => {
+                        let why = format!("cannot map a stack for the child: {error}");
+                        started.extend(wave.iter().map(|_| Err(io::Error::other(why.clone()))));
+                        break;
+                    }
+                }
+            }
+            if stacks.len() >= wave.len() {
+                started.extend(start_wave(wave, &stacks, slots));
+            }
+        }
+        started
+    })
+}
+
+/// One child being started: what it reads and writes until it has exec'd or exited.
+struct Flying<'a> {
+    /// Owned through a raw pointer: the child writes it while the parent goes on.
+    shared: *mut Shared,
+    /// Cleared by the kernel (CLONE_CHILD_CLEARTID) once the child has exec'd or exited.
+    running_before_exec: Box<AtomicU32>,
+    /// What `shared` points into.
+    _pointers: Pointers,
+    /// What the child copies its descriptors from.
+    _lent: Option<Lent<'a>>,
+    _own: Option<[StdioSource<'a>; 3]>,
+    cloned: Option<io::Result<(i32, OwnedFd)>>,
+}
+
+impl Drop for Flying<'_> {
+    fn drop(&mut self) {
+        if matches!(self.cloned, Some(Ok(_))) {
+            wait_for_exec(&self.running_before_exec);
+        }
+        // SAFETY: made by `Box::into_raw` in `prepare`; no child reads it any more (it has
+        // exec'd or exited, or was never cloned).
+        drop(unsafe { Box::from_raw(self.shared) });
+    }
+}
+
+/// Blocks until the kernel has cleared the word: the child has exec'd or exited.
+fn wait_for_exec(word: &AtomicU32) {
+    loop {
+        let value = word.load(Ordering::Acquire);
+        if value == 0 {
+            return;
+        }
+        // The kernel wakes the word as a shared futex. An early return (the word changed
+        // meanwhile, a signal) only looks again.
+        let _ =
+            rustix::thread::futex::wait(word, rustix::thread::futex::Flags::empty(), value, None);
+    }
+}
+
+fn start_wave(
+    wave: &[Setup<'_>],
+    stacks: &[ChildStack],
+    slots: Option<&Slots>,
+) -> Vec<io::Result<Child>> {
+    let mut flying: Vec<io::Result<Flying<'_>>> =
+        wave.iter().map(|setup| prepare(setup, slots)).collect();
+    // SAFETY: sigset_t is plain data that sigfillset initializes.
+    let mut all: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: as above; pthread_sigmask writes it.
+    let mut before: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: both sets are valid. Every signal stays blocked through the clones, so that none
+    // runs a handler of the daemon in a child before the child has reset them.
+    unsafe {
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut before);
+    }
+    for (child, stack) in flying.iter_mut().zip(stacks) {
+        if let Ok(child) = child {
+            child.cloned = Some(clone_child(stack.top(), child));
+        }
+    }
+    // SAFETY: restores the mask read above.
+    unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &before, ptr::null_mut()) };
+    flying.into_iter().map(|child| landed(child?)).collect()
+}
+
+/// What the child of `setup` needs, with descriptors in a free group of `slots` when there is
+/// one; not cloned yet.
+fn prepare<'a>(setup: &Setup<'a>, slots: Option<&'a Slots>) -> io::Result<Flying<'a>> {
+    let pointers = setup.image.pointers();
     let mut shared = Shared {
-        program: image.program,
-        argv: image.argv(),
-        envp: image.envp(),
+        program: pointers.program,
+        argv: pointers.argv(),
+        envp: pointers.envp(),
         working_dir: setup.working_dir.map_or(ptr::null(), CStr::as_ptr),
         stdio: [-1; 3],
         cgroup_procs: -1,
@@ -103,7 +204,6 @@ fn start_with(setup: &Setup<'_>, slots: Option<&Slots>) -> io::Result<Child> {
         failed_at: Step::None,
         errno: 0,
     };
-    // What the child copies its descriptors from, kept until it has exec'd.
     let mut lent = slots.and_then(Slots::lend);
     let mut own = None;
     if let Some(lent) = &mut lent {
@@ -127,24 +227,33 @@ fn start_with(setup: &Setup<'_>, slots: Option<&Slots>) -> io::Result<Child> {
         shared.cgroup_procs = setup.cgroup_procs.map_or(-1, |fd| fd.as_raw_fd());
         own = Some(stdio);
     }
-    let (pid, pidfd) = STACK.with(|stack| {
-        let mut stack = stack.borrow_mut();
-        if stack.is_none() {
-            *stack = Some(ChildStack::map()?);
-        }
-        let top = stack.as_ref().map_or(ptr::null_mut(), ChildStack::top);
-        clone_vfork(top, &mut shared)
-    })?;
-    // The child has exec'd or exited: the slots are emptied for the next spawn.
-    drop((lent, own));
-    // SAFETY: the child has exec'd or exited (CLONE_VFORK), so nothing writes `shared` any
-    // more; the volatile read keeps the compiler from assuming it unchanged since the clone.
+    Ok(Flying {
+        shared: Box::into_raw(Box::new(shared)),
+        running_before_exec: Box::new(AtomicU32::new(1)),
+        _pointers: pointers,
+        _lent: lent,
+        _own: own,
+        cloned: None,
+    })
+}
+
+/// The child once it has exec'd, or why it did not; its descriptors' slots are emptied.
+fn landed(mut child: Flying<'_>) -> io::Result<Child> {
+    let cloned = child.cloned.take();
+    if let Some(Ok(_)) = &cloned {
+        wait_for_exec(&child.running_before_exec);
+    }
+    // SAFETY: the child has exec'd or exited, so nothing writes `shared` any more; the volatile
+    // reads keep the compiler from assuming it unchanged since the clone.
     let (failed_at, errno) = unsafe {
         (
-            ptr::read_volatile(&raw const shared.failed_at),
-            ptr::read_volatile(&raw const shared.errno),
+            ptr::read_volatile(&raw const (*child.shared).failed_at),
+            ptr::read_volatile(&raw const (*child.shared).errno),
         )
     };
+    drop(child);
+    let (pid, pidfd) =
+        cloned.unwrap_or_else(|| Err(io::Error::other("the child was not cloned")))?;
     if failed_at == Step::None {
         return Ok(Child { pid, pidfd });
     }
@@ -193,9 +302,9 @@ pub fn inherit_nothing() -> io::Result<()> {
 }
 
 thread_local! {
-    /// Mapped at a thread's first spawn and kept: a child uses it only while its parent
-    /// thread waits in `clone`, so one per thread is never shared.
-    static STACK: RefCell<Option<ChildStack>> = const { RefCell::new(None) };
+    /// Mapped at a thread's first spawns and kept: a child uses one only until it has exec'd,
+    /// and its thread waits for that before it lends the stack again.
+    static STACKS: RefCell<Vec<ChildStack>> = const { RefCell::new(Vec::new()) };
 }
 
 struct ChildStack {
@@ -243,39 +352,46 @@ impl Drop for ChildStack {
     }
 }
 
-/// Clones a child that runs [`child`] on `stack_top` with `shared`, and waits until it has
-/// exec'd or exited. Every signal is blocked meanwhile, so that none runs a handler of the
-/// daemon in the child before the child has put them back to their defaults.
-fn clone_vfork(stack_top: *mut c_void, shared: &mut Shared) -> io::Result<(i32, OwnedFd)> {
+/// Clones the child that runs [`child`] on `stack_top` with what `flying` holds; the caller
+/// blocks every signal meanwhile. The child runs beside the calling thread (with CLONE_VFORK
+/// only where its system calls go through libc: `child_calls`).
+fn clone_child(stack_top: *mut c_void, flying: &Flying<'_>) -> io::Result<(i32, OwnedFd)> {
     if stack_top.is_null() {
         return Err(io::Error::other("no stack for the child"));
     }
     let mut pidfd: c_int = -1;
-    let files = if shared.kept_below > 0 {
+    // SAFETY: `shared` is alive until the child has exec'd or exited (`Flying`'s drop waits).
+    let files = if unsafe { (*flying.shared).kept_below } > 0 {
         libc::CLONE_FILES
     } else {
         0
     };
-    // SAFETY: sigset_t is plain data that sigfillset initializes.
-    let mut all: libc::sigset_t = unsafe { std::mem::zeroed() };
-    // SAFETY: as above; pthread_sigmask writes it.
-    let mut before: libc::sigset_t = unsafe { std::mem::zeroed() };
-    // SAFETY: both sets are valid for the calls. The child runs `child` on a stack nothing
-    // else uses, with `shared` alive until clone returns, which with CLONE_VFORK is after the
-    // child exec'd or exited; CLONE_PIDFD stores the pidfd in `pidfd`, passed as parent_tid.
+    let wait = if child_calls::SIDE_BY_SIDE {
+        0
+    } else {
+        libc::CLONE_VFORK
+    };
+    let flags = libc::CLONE_VM
+        | libc::CLONE_PIDFD
+        | libc::CLONE_CHILD_CLEARTID
+        | libc::SIGCHLD
+        | files
+        | wait;
+    let running = ptr::from_ref::<AtomicU32>(&flying.running_before_exec).cast_mut();
+    // SAFETY: the child runs `child` on a stack nothing else uses until it has exec'd, with
+    // `shared` alive as long; CLONE_PIDFD stores the pidfd in `pidfd`, passed as parent_tid;
+    // the kernel clears the atomic word at child_tid when the child execs or exits.
     let (pid, clone_error) = unsafe {
-        libc::sigfillset(&mut all);
-        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut before);
         let pid = libc::clone(
             child,
             stack_top,
-            libc::CLONE_VM | libc::CLONE_VFORK | libc::CLONE_PIDFD | libc::SIGCHLD | files,
-            ptr::from_mut(shared).cast::<c_void>(),
+            flags,
+            flying.shared.cast::<c_void>(),
             &raw mut pidfd,
+            ptr::null_mut::<c_void>(),
+            running,
         );
-        let clone_error = io::Error::last_os_error();
-        libc::pthread_sigmask(libc::SIG_SETMASK, &before, ptr::null_mut());
-        (pid, clone_error)
+        (pid, io::Error::last_os_error())
     };
     if pid <= 0 {
         return Err(clone_error);
@@ -294,92 +410,62 @@ fn clone_vfork(stack_top: *mut c_void, shared: &mut Shared) -> io::Result<(i32, 
     Ok((pid, unsafe { OwnedFd::from_raw_fd(pidfd) }))
 }
 
-/// The child, from clone to exec, in the parent's memory. Only system calls, and a failure
-/// written to `shared` before `_exit`.
+/// The child, from clone to exec, in the parent's memory while the parent goes on. System
+/// calls only, none through libc (`child_calls`), and a failure written to `shared` before it
+/// exits.
 extern "C" fn child(shared: *mut c_void) -> c_int {
     let shared = shared.cast::<Shared>();
-    // SAFETY: `shared` points at the parent's `Shared`, alive and unused by the suspended
-    // parent until this child execs or exits; each call below is a system call wrapper on
-    // values from it, or on locals.
+    // SAFETY: `shared` points at the parent's `Shared`, which the parent keeps and does not
+    // touch until this child has exec'd or exited; the calls take values from it, or locals.
     unsafe {
-        reset_signals();
+        child_calls::reset_signals();
         let kept_below = (*shared).kept_below;
-        if kept_below > 0
-            && libc::syscall(
-                libc::SYS_close_range,
-                kept_below,
-                libc::c_uint::MAX,
-                libc::CLOSE_RANGE_UNSHARE,
-            ) != 0
-        {
-            fail(shared, Step::Descriptors);
+        if kept_below > 0 {
+            check(
+                shared,
+                Step::Descriptors,
+                child_calls::keep_below(kept_below),
+            );
         }
         // Before the stdio copies below, which may overwrite its descriptor if it is 0, 1 or 2.
         let procs = (*shared).cgroup_procs;
-        if procs >= 0 && libc::write(procs, b"0".as_ptr().cast(), 1) != 1 {
-            fail(shared, Step::Cgroup);
+        if procs >= 0 {
+            let written = child_calls::write(procs, b"0").and_then(|count| match count {
+                1 => Ok(()),
+                _ => Err(libc::EIO),
+            });
+            check(shared, Step::Cgroup, written);
         }
         let stdio = (*shared).stdio;
         for (target, source) in (0..).zip(stdio) {
-            if libc::dup2(source, target) != target {
-                fail(shared, Step::Stdio);
-            }
+            check(shared, Step::Stdio, child_calls::copy_to(source, target));
         }
         // A group of its own, so a timeout or kill reaches the whole tree the command starts.
-        if libc::setpgid(0, 0) != 0 {
-            fail(shared, Step::ProcessGroup);
-        }
+        check(shared, Step::ProcessGroup, child_calls::own_process_group());
         let dir = (*shared).working_dir;
-        if !dir.is_null() && libc::chdir(dir) != 0 {
-            fail(shared, Step::WorkingDir);
+        if !dir.is_null() {
+            check(shared, Step::WorkingDir, child_calls::chdir(dir));
         }
-        // SAFETY: sigset_t is plain data that sigemptyset initializes.
-        let mut none: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut none);
-        libc::pthread_sigmask(libc::SIG_SETMASK, &none, ptr::null_mut());
-        libc::execve((*shared).program, (*shared).argv, (*shared).envp);
-        fail(shared, Step::Exec)
+        check(shared, Step::Exec, child_calls::unblock_signals());
+        let errno = child_calls::execve((*shared).program, (*shared).argv, (*shared).envp);
+        check(shared, Step::Exec, Err(errno));
+        0
     }
 }
 
-/// Puts every signal with a handler, and SIGPIPE (which Rust programs ignore), back to its
-/// default action; other ignored signals stay ignored, as `exec` would keep them.
-///
-/// # Safety
-/// Only for the child, while every signal is blocked.
-unsafe fn reset_signals() {
-    // SAFETY: a zeroed sigaction is SIG_DFL with an empty mask and no flags.
-    let default: libc::sigaction = unsafe { std::mem::zeroed() };
-    for signal in 1..=SIGNALS {
-        if signal == libc::SIGKILL || signal == libc::SIGSTOP {
-            continue;
-        }
-        // SAFETY: as above; sigaction fills it.
-        let mut current: libc::sigaction = unsafe { std::mem::zeroed() };
-        // SAFETY: valid pointers; an invalid or reserved number only fails the call.
-        if unsafe { libc::sigaction(signal, ptr::null(), &mut current) } != 0 {
-            continue;
-        }
-        let keep = current.sa_sigaction == libc::SIG_DFL
-            || (current.sa_sigaction == libc::SIG_IGN && signal != libc::SIGPIPE);
-        if !keep {
-            // SAFETY: as above.
-            unsafe { libc::sigaction(signal, &default, ptr::null_mut()) };
-        }
-    }
-}
-
-/// Writes why the child failed, then exits it with 127, as a shell does for a command it
-/// cannot run.
+/// On an error, writes why the child failed and exits it with 127, as a shell does for a
+/// command it cannot run.
 ///
 /// # Safety
 /// Only for the child, with `shared` its parent's.
-unsafe fn fail(shared: *mut Shared, step: Step) -> ! {
-    // SAFETY: see `child`; errno is the thread's, read right after the failed call.
-    unsafe {
-        (*shared).errno = *libc::__errno_location();
-        (*shared).failed_at = step;
-        libc::_exit(127)
+unsafe fn check(shared: *mut Shared, step: Step, result: Result<(), c_int>) {
+    if let Err(errno) = result {
+        // SAFETY: see `child`.
+        unsafe {
+            (*shared).errno = errno;
+            (*shared).failed_at = step;
+        }
+        child_calls::exit(127);
     }
 }
 
@@ -425,6 +511,12 @@ mod tests {
         ]
     }
 
+    fn start_one(setup: &Setup<'_>, slots: Option<&Slots>) -> io::Result<Child> {
+        start_all_with(std::slice::from_ref(setup), slots)
+            .pop()
+            .expect("one result")
+    }
+
     fn image(program: &str, script: &str) -> Image {
         let mut image = Image::new(program.as_ref(), 0).expect("no NUL");
         let args: [&[u8]; 3] = [program.as_bytes(), b"-c", script.as_bytes()];
@@ -451,7 +543,7 @@ mod tests {
             stdio: [null.as_fd(), writer.as_fd(), null.as_fd()],
             cgroup_procs: None,
         };
-        let child = start_with(&setup, slots)?;
+        let child = start_one(&setup, slots)?;
         drop(writer);
         let mut printed = String::new();
         out.read_to_string(&mut printed).expect("read");
@@ -518,7 +610,7 @@ mod tests {
                 stdio: [fd, fd, fd],
                 cgroup_procs: Some(procs.as_fd()),
             };
-            let child = start_with(&setup, slots).expect("starts");
+            let child = start_one(&setup, slots).expect("starts");
             drop(procs);
             let mut written = String::new();
             joined.read_to_string(&mut written).expect("read");
@@ -561,7 +653,7 @@ mod tests {
             cgroup_procs: Some(numbered_like_stderr),
         };
         // Slots never hold 0, 1 or 2: the copy of the whole table is where this can happen.
-        let child = start_with(&setup, None).expect("starts");
+        let child = start_one(&setup, None).expect("starts");
         drop(writer);
         let mut written = String::new();
         run_stderr.read_to_string(&mut written).expect("read");
@@ -609,6 +701,75 @@ mod tests {
     }
 
     #[test]
+    fn children_started_side_by_side_each_get_their_own_stdio_and_their_own_failure() {
+        // More children than go at once, and more than the slot groups: some share the table,
+        // some get a copy of it.
+        let slots = Slots::new(3).expect("reserved");
+        let null = File::open("/dev/null").expect("/dev/null");
+        let count = 2 * SIDE_BY_SIDE + 3;
+        let images: Vec<Image> = (0..count)
+            .map(|index| match index % 5 {
+                4 => image("/nonexistent/sh", "true"),
+                _ => image("/bin/sh", &format!("echo child {index}")),
+            })
+            .collect();
+        let pipes: Vec<_> = (0..count).map(|_| io::pipe().expect("pipe")).collect();
+        let setups: Vec<Setup<'_>> = images
+            .iter()
+            .zip(&pipes)
+            .map(|(image, (_, writer))| Setup {
+                image,
+                working_dir: None,
+                stdio: [null.as_fd(), writer.as_fd(), null.as_fd()],
+                cgroup_procs: None,
+            })
+            .collect();
+        let started = start_all_with(&setups, Some(&slots));
+        drop(setups);
+        assert_eq!(started.len(), count);
+        for (index, (child, (mut reader, writer))) in started.into_iter().zip(pipes).enumerate() {
+            drop(writer);
+            let mut printed = String::new();
+            reader.read_to_string(&mut printed).expect("read");
+            match child {
+                Ok(child) => {
+                    assert_ne!(index % 5, 4, "child {index} started");
+                    assert_eq!(printed, format!("child {index}\n"));
+                    let status =
+                        nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(child.pid), None);
+                    assert!(matches!(
+                        status,
+                        Ok(nix::sys::wait::WaitStatus::Exited(_, 0))
+                    ));
+                }
+                Err(error) => {
+                    assert_eq!(index % 5, 4, "child {index}: {error}");
+                    assert_eq!(error.kind(), io::ErrorKind::NotFound, "{error}");
+                    assert_eq!(printed, "");
+                }
+            }
+        }
+        let groups: Vec<_> = std::iter::from_fn(|| slots.lend()).take(4).collect();
+        assert_eq!(groups.len(), 3, "every group was given back");
+    }
+
+    #[test]
+    fn a_child_that_fails_writes_nothing_into_the_spawning_threads_errno() {
+        // The child shares this thread's memory, its errno included, and runs beside it.
+        let errno = || {
+            // SAFETY: this thread's errno, read.
+            unsafe { *libc::__errno_location() }
+        };
+        // SAFETY: as above, written; no call below is expected to fail in this thread.
+        unsafe { *libc::__errno_location() = libc::EOWNERDEAD };
+        let error = start_alone(&image("/nonexistent/sh", "true"), None, ways()[1]);
+        assert_eq!(error.kind(), io::ErrorKind::NotFound);
+        if child_calls::SIDE_BY_SIDE {
+            assert_eq!(errno(), libc::EOWNERDEAD, "the child's ENOENT is its own");
+        }
+    }
+
+    #[test]
     fn a_working_dir_that_cannot_be_entered_says_so() {
         for slots in ways() {
             let error = start_alone(&image("/bin/sh", "true"), Some(c"/etc/passwd"), slots);
@@ -628,6 +789,6 @@ mod tests {
             stdio: [fd, fd, fd],
             cgroup_procs: None,
         };
-        start_with(&setup, slots).expect_err("does not start")
+        start_one(&setup, slots).expect_err("does not start")
     }
 }

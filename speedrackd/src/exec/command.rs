@@ -68,13 +68,67 @@ pub struct Spawned {
     pub stderr: OwnedFd,
 }
 
-/// Starts the command in a new process group, and in the cgroup whose `cgroup.procs` is
-/// `cgroup` when there is one. An error is an execution error: the text says what could not be
+/// Starts each command in a new process group, and in the cgroup whose `cgroup.procs` is given
+/// with it when there is one, children side by side (`clone_exec::start_all`); the results
+/// come in the order given. An error is an execution error: the text says what could not be
 /// started and why.
-pub fn spawn(
-    invocation: &Invocation,
-    cgroup: Option<BorrowedFd<'_>>,
-) -> Result<Spawned, StartError> {
+pub fn spawn_all(
+    requests: &[(&Invocation, Option<BorrowedFd<'_>>)],
+) -> Vec<Result<Spawned, StartError>> {
+    let prepared: Vec<Result<Prepared, StartError>> = requests
+        .iter()
+        .map(|(invocation, _)| prepare(invocation))
+        .collect();
+    let setups: Vec<Setup<'_>> = prepared
+        .iter()
+        .zip(requests)
+        .filter_map(|(prepared, (_, cgroup))| Some(prepared.as_ref().ok()?.setup(*cgroup)))
+        .collect();
+    let mut started = clone_exec::start_all(&setups).into_iter();
+    drop(setups);
+    prepared
+        .into_iter()
+        .zip(requests)
+        .map(|(prepared, (invocation, _))| {
+            let prepared = prepared?;
+            let failed = |source| start_error(prepared.program.clone(), invocation, source);
+            let child = started
+                .next()
+                .unwrap_or_else(|| Err(io::Error::other("no process was started")))
+                .map_err(failed)?;
+            // The write ends are the child's alone now: the pipes end when its last writer exits.
+            Ok(Spawned {
+                pid: child.pid,
+                pidfd: child.pidfd,
+                stdout: prepared.stdout.0.into(),
+                stderr: prepared.stderr.0.into(),
+            })
+        })
+        .collect()
+}
+
+/// What a command needs before its process is cloned.
+struct Prepared {
+    program: PathBuf,
+    image: Image,
+    working_dir: Option<CString>,
+    stdin: BorrowedFd<'static>,
+    stdout: (io::PipeReader, io::PipeWriter),
+    stderr: (io::PipeReader, io::PipeWriter),
+}
+
+impl Prepared {
+    fn setup<'a>(&'a self, cgroup: Option<BorrowedFd<'a>>) -> Setup<'a> {
+        Setup {
+            image: &self.image,
+            working_dir: self.working_dir.as_deref(),
+            stdio: [self.stdin, self.stdout.1.as_fd(), self.stderr.1.as_fd()],
+            cgroup_procs: cgroup,
+        }
+    }
+}
+
+fn prepare(invocation: &Invocation) -> Result<Prepared, StartError> {
     if let Some(dir) = &invocation.working_dir
         && !dir.is_dir()
     {
@@ -91,24 +145,13 @@ pub fn spawn(
         .map_err(|_| StartError::NoWorkingDir {
             dir: invocation.working_dir.clone().unwrap_or_default(),
         })?;
-    let stdin = null_stdin().map_err(failed)?;
-    let (stdout, stdout_writer) = io::pipe().map_err(failed)?;
-    let (stderr, stderr_writer) = io::pipe().map_err(failed)?;
-    let child = clone_exec::start(&Setup {
-        image: &image,
-        working_dir: working_dir.as_deref(),
-        stdio: [stdin, stdout_writer.as_fd(), stderr_writer.as_fd()],
-        cgroup_procs: cgroup,
-    })
-    .map_err(failed)?;
-    let pid = child.pid;
-    // The write ends are the child's alone now: the pipes end when its last writer exits.
-    drop((stdout_writer, stderr_writer));
-    Ok(Spawned {
-        pid,
-        pidfd: child.pidfd,
-        stdout: stdout.into(),
-        stderr: stderr.into(),
+    Ok(Prepared {
+        program: program.to_path_buf(),
+        image,
+        working_dir,
+        stdin: null_stdin().map_err(failed)?,
+        stdout: io::pipe().map_err(failed)?,
+        stderr: io::pipe().map_err(failed)?,
     })
 }
 
@@ -237,6 +280,21 @@ mod tests {
     use std::error::Error;
 
     use super::*;
+
+    /// One command alone.
+    fn spawn(
+        invocation: &Invocation,
+        cgroup: Option<BorrowedFd<'_>>,
+    ) -> Result<Spawned, StartError> {
+        let mut spawned = spawn_all(&[(invocation, cgroup)]);
+        spawned.pop().unwrap_or_else(|| {
+            Err(start_error(
+                program(invocation).to_path_buf(),
+                invocation,
+                io::Error::other("no process was started"),
+            ))
+        })
+    }
 
     fn invocation(shell: &str, working_dir: Option<&str>) -> Invocation {
         Invocation {

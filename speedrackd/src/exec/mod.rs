@@ -13,6 +13,7 @@
 
 pub(crate) mod capture;
 mod cgroup;
+mod child_calls;
 mod clone_exec;
 mod command;
 mod contain;
@@ -126,22 +127,41 @@ impl Tailed {
     }
 }
 
-/// Starts the command's process. Plain blocking work that needs no runtime, so a batch can be
-/// started from several threads at once ([`spawn_all`]). An error means it never ran.
-pub fn spawn(launch: &Launch) -> Result<Process, StartError> {
-    // On any error below the scope is dropped, which removes the run's cgroup.
-    let mut scope = contain::Scope::new(&launch.invocation.env);
-    let spawned = orphans::spawn_owned(|| {
-        command::spawn(&launch.invocation, scope.cgroup_procs())
-            .map(|spawned| (spawned.pid, spawned))
-    });
-    scope.spawned();
-    let (_, spawned) = spawned?;
-    Ok(Process {
-        spawned,
-        scope,
-        live: Tailed::of(launch),
-    })
+/// Starts the processes of `launches`, side by side (`clone_exec.rs`), each result in the
+/// order given. Plain blocking work that needs no runtime, so a batch can be shared between
+/// threads ([`spawn_all`]). An error means that run never ran.
+fn spawn_share(launches: &[Launch]) -> Vec<Result<Process, StartError>> {
+    // On any error below its scope is dropped, which removes the run's cgroup.
+    let mut scopes: Vec<contain::Scope> = launches
+        .iter()
+        .map(|launch| contain::Scope::new(&launch.invocation.env))
+        .collect();
+    let spawned = orphans::spawn_owned(
+        || {
+            let requests: Vec<_> = launches
+                .iter()
+                .zip(&scopes)
+                .map(|(launch, scope)| (&launch.invocation, scope.cgroup_procs()))
+                .collect();
+            command::spawn_all(&requests)
+        },
+        |spawned| spawned.pid,
+    );
+    for scope in &mut scopes {
+        scope.spawned();
+    }
+    spawned
+        .into_iter()
+        .zip(scopes)
+        .zip(launches)
+        .map(|((spawned, scope), launch)| {
+            Ok(Process {
+                spawned: spawned?,
+                scope,
+                live: Tailed::of(launch),
+            })
+        })
+        .collect()
 }
 
 /// Starts every launch's process, spread over a few threads; each launch comes back with its
@@ -152,15 +172,12 @@ pub fn spawn(launch: &Launch) -> Result<Process, StartError> {
 pub fn spawn_all(launches: Vec<Launch>) -> Vec<(Launch, Result<Process, StartError>)> {
     type Spawning = spawner::Pool<Launch, Result<Process, StartError>>;
     static POOL: std::sync::OnceLock<Option<Spawning>> = std::sync::OnceLock::new();
-    match POOL.get_or_init(|| spawner::Pool::start("spawner", spawn)) {
+    match POOL.get_or_init(|| spawner::Pool::start("spawner", spawn_share)) {
         Some(pool) => pool.run(launches),
-        None => launches
-            .into_iter()
-            .map(|launch| {
-                let result = spawn(&launch);
-                (launch, result)
-            })
-            .collect(),
+        None => {
+            let results = spawn_share(&launches);
+            launches.into_iter().zip(results).collect()
+        }
     }
 }
 

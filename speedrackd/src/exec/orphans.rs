@@ -138,15 +138,26 @@ fn warn_if_children_unlisted() {
     }
 }
 
-/// Runs `spawn` (which starts one child and returns its pid with its handles) and registers
-/// the child as owned before any reaper can see it.
-pub fn spawn_owned<T, E>(spawn: impl FnOnce() -> Result<(i32, T), E>) -> Result<(i32, T), E> {
+/// Runs `spawn` (which starts children, each with its handles or why it did not start) and
+/// registers every child, by the pid `pid_of` reads, as owned before any reaper can see it.
+pub fn spawn_owned<T, E>(
+    spawn: impl FnOnce() -> Vec<Result<T, E>>,
+    pid_of: impl Fn(&T) -> i32,
+) -> Vec<Result<T, E>> {
     let _gate = GATE.read().unwrap_or_else(PoisonError::into_inner);
-    let spawned = spawn()?;
-    owned().insert(spawned.0);
-    *spawns() += 1;
-    SPAWNED.notify_one();
-    Ok(spawned)
+    let spawned = spawn();
+    let mut owned = owned();
+    let started = spawned
+        .iter()
+        .flatten()
+        .map(|child| owned.insert(pid_of(child)))
+        .count();
+    drop(owned);
+    if started > 0 {
+        *spawns() += 1;
+        SPAWNED.notify_one();
+    }
+    spawned
 }
 
 /// Reaps an owned child with `reap` (its `wait4`) and forgets it, with the reaper held off.
@@ -358,12 +369,19 @@ mod tests {
         let (spawned, pid) = std::sync::mpsc::channel();
         let (finish, finished) = std::sync::mpsc::channel::<()>();
         let spawner = std::thread::spawn(move || {
-            let (pid, _child) = spawn_owned(|| {
-                let child = std::process::Command::new("true").spawn()?;
-                let pid = i32::try_from(child.id()).expect("a pid");
-                Ok::<_, io::Error>((pid, child))
-            })
-            .expect("started");
+            // Its reaping is the test: the handle is dropped unwaited.
+            let mut started = spawn_owned(
+                || {
+                    vec![
+                        std::process::Command::new("true")
+                            .spawn()
+                            .map(|child| child.id()),
+                    ]
+                },
+                |pid| i32::try_from(*pid).expect("a pid"),
+            );
+            let pid = started.pop().expect("one").expect("started");
+            let pid = i32::try_from(pid).expect("a pid");
             spawned.send(pid).expect("sent");
             let _ = finished.recv();
         });

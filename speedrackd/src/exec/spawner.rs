@@ -1,8 +1,9 @@
-//! Doing one blocking job per item from a few long-lived threads, results kept in order.
+//! Doing blocking work on the items of a batch from a few long-lived threads, each taking its
+//! share of the batch at once; results kept in order.
 //!
 //! Used to start the processes of fires due at the same instant. Most of a spawn's time is the
-//! kernel and the child's exec, during which the calling thread waits; with several callers the
-//! machine's cores start children side by side.
+//! kernel and the child's exec; with several callers the machine's cores start children side by
+//! side.
 //!
 //! The threads live as long as the daemon, because a process's parent is the thread that forked
 //! it: were they to exit after each batch, the kernel would hand their running children to the
@@ -22,15 +23,18 @@ const THREADS_PER_CORE: usize = 2;
 /// results go.
 type Stripe<T, R> = (Vec<(usize, T)>, Sender<Vec<(usize, (T, R))>>);
 
-/// Long-lived threads that apply `work` to the items they are sent.
+/// Work on a share of items: one result per item, in their order.
+type Work<T, R> = fn(&[T]) -> Vec<R>;
+
+/// Long-lived threads that apply `work` to the shares they are sent.
 pub struct Pool<T, R> {
     stripes: Vec<Sender<Stripe<T, R>>>,
-    work: fn(&T) -> R,
+    work: Work<T, R>,
 }
 
 impl<T: Send + 'static, R: Send + 'static> Pool<T, R> {
     /// Starts the threads, named `name`; `None` when none can be started.
-    pub fn start(name: &str, work: fn(&T) -> R) -> Option<Pool<T, R>> {
+    pub fn start(name: &str, work: Work<T, R>) -> Option<Pool<T, R>> {
         let mut stripes = Vec::new();
         for _ in 0..threads() {
             let (sender, receiver) = channel::<Stripe<T, R>>();
@@ -51,13 +55,8 @@ impl<T: Send + 'static, R: Send + 'static> Pool<T, R> {
         let work = self.work;
         let threads = items.len().min(self.stripes.len());
         if threads <= 1 {
-            return items
-                .into_iter()
-                .map(|item| {
-                    let result = work(&item);
-                    (item, result)
-                })
-                .collect();
+            let results = work(&items);
+            return items.into_iter().zip(results).collect();
         }
         // Thread k takes items k, k + threads, …: neighbours in the batch start side by side.
         let mut shares: Vec<Vec<(usize, T)>> = (0..threads).map(|_| Vec::new()).collect();
@@ -76,13 +75,7 @@ impl<T: Send + 'static, R: Send + 'static> Pool<T, R> {
             }
         }
         drop(results);
-        let mut finished: Vec<(usize, (T, R))> = done_here
-            .into_iter()
-            .map(|(index, item)| {
-                let result = work(&item);
-                (index, (item, result))
-            })
-            .collect();
+        let mut finished = work_on(done_here, work);
         for reply in replies.iter().take(expected) {
             finished.extend(reply);
         }
@@ -91,18 +84,21 @@ impl<T: Send + 'static, R: Send + 'static> Pool<T, R> {
     }
 }
 
-fn serve<T, R>(stripes: &Receiver<Stripe<T, R>>, work: fn(&T) -> R) {
+fn serve<T, R>(stripes: &Receiver<Stripe<T, R>>, work: Work<T, R>) {
     while let Ok((share, reply)) = stripes.recv() {
-        let done: Vec<(usize, (T, R))> = share
-            .into_iter()
-            .map(|(index, item)| {
-                let result = work(&item);
-                (index, (item, result))
-            })
-            .collect();
         // The caller waits for every share; it is gone only if it panicked.
-        let _ = reply.send(done);
+        let _ = reply.send(work_on(share, work));
     }
+}
+
+/// `work` on a share, each item back with its place in the batch and its result.
+fn work_on<T, R>(share: Vec<(usize, T)>, work: Work<T, R>) -> Vec<(usize, (T, R))> {
+    let (places, items): (Vec<usize>, Vec<T>) = share.into_iter().unzip();
+    let results = work(&items);
+    places
+        .into_iter()
+        .zip(items.into_iter().zip(results))
+        .collect()
 }
 
 /// How many threads a pool starts.
@@ -123,8 +119,9 @@ mod tests {
 
     use super::*;
 
-    fn double_on(item: &usize) -> (usize, ThreadId) {
-        (item * 2, std::thread::current().id())
+    fn double_on(items: &[usize]) -> Vec<(usize, ThreadId)> {
+        let thread = std::thread::current().id();
+        items.iter().map(|item| (item * 2, thread)).collect()
     }
 
     #[test]

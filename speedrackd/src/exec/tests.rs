@@ -41,7 +41,11 @@ fn supervised(
     tokio::task::JoinHandle<Outcome>,
 ) {
     let launch = launch(command, dir);
-    let started = spawn(&launch).and_then(watch).expect("the command starts");
+    let started = spawn_share(std::slice::from_ref(&launch))
+        .pop()
+        .expect("one result")
+        .and_then(watch)
+        .expect("the command starts");
     let pid = started.process_group;
     let (tell, told) = oneshot::channel();
     let (kill, kills) = oneshot::channel();
