@@ -40,7 +40,9 @@ pub fn init(choice: &RunCgroup, data_dir: &Path) {
     match super::clone_exec::inherit_nothing() {
         // Only then may a child keep the bottom of the daemon's table: nothing in it passes on.
         Ok(()) => {
-            if let Err(error) = super::spawn_slots::reserve(super::spawner::threads() + 1) {
+            // A group for each child in flight: each spawning thread's and the loop's.
+            let groups = (super::spawner::threads() + 1) * super::clone_exec::SIDE_BY_SIDE;
+            if let Err(error) = super::spawn_slots::reserve(groups) {
                 tracing::warn!(
                     "cannot reserve descriptors for starting runs: {error}; each start copies the daemon's whole descriptor table"
                 );

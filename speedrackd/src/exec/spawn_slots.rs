@@ -36,10 +36,11 @@ pub struct Slots {
     kept_below: RawFd,
 }
 
-/// Reserves a group for each of `spawners` threads that may spawn at once, for the life of the
-/// daemon. Called once at start, while the bottom of the table is all the daemon holds.
-pub fn reserve(spawners: usize) -> io::Result<()> {
-    let slots = Slots::new(spawners)?;
+/// Reserves `groups` groups, one for each child that may be between clone and exec at once,
+/// for the life of the daemon. Called once at start, while the bottom of the table is all the
+/// daemon holds.
+pub fn reserve(groups: usize) -> io::Result<()> {
+    let slots = Slots::new(groups)?;
     // A second call keeps the first groups; the new ones are closed.
     let _ = RESERVED.set(slots);
     Ok(())
