@@ -88,9 +88,9 @@ struct Shared {
 
 /// Children a spawning thread starts before it waits for them to exec: each holds a stack of
 /// the thread's and, to share the descriptor table, a group of slots meanwhile. Waiting for
-/// each in turn (`vfork`) put the thread to sleep and woke it again for every run, a third of
-/// what starting one cost it (BENCHMARKS.md).
-pub const SIDE_BY_SIDE: usize = if child_calls::SIDE_BY_SIDE { 8 } else { 1 };
+/// each in turn (`vfork`) put the thread to sleep and woke it again for every run, about a
+/// quarter of what starting one cost it (BENCHMARKS.md).
+pub const SIDE_BY_SIDE: usize = if child_calls::SIDE_BY_SIDE { 16 } else { 1 };
 
 /// Starts every setup's program, [`SIDE_BY_SIDE`] children at a time; the results come in the
 /// order of the setups, once every child has exec'd or exited.
